@@ -1,0 +1,97 @@
+// The one event union. Every state change of a session is one of these, appended to
+// `.ensemble/sessions/<id>/events.jsonl`; the panel, the metrics, the report and the review are folds
+// over them. Add a variant rather than a field that only some producers fill; bump EVENT_VERSION when
+// an existing variant changes incompatibly (readers must keep folding older logs).
+
+import type { Usage, ProviderErrorCode } from './ports';
+
+export const EVENT_VERSION = 1;
+
+export type Phase = 'setup' | 'planning' | 'development' | 'integration' | 'validation' | 'report';
+export const PHASES: readonly Phase[] = ['setup', 'planning', 'development', 'integration', 'validation', 'report'];
+
+export interface ModelRef {
+  provider: string;
+  model: string;
+}
+
+export interface TaskSpec {
+  id: string;
+  title: string;
+  description: string;
+  role: string;
+  dependsOn: string[];
+  rationale?: string;
+}
+
+export type SessionStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'budget_exhausted';
+
+export interface SessionConfigSnapshot {
+  orchestrator: ModelRef;
+  roles: Record<string, ModelRef & { fallback?: ModelRef }>;
+  maxConcurrency: number;
+  budgetUsd?: number;
+}
+
+export interface EndpointFinding {
+  method: string;
+  path: string;
+  file: string;
+  line: number;
+}
+
+export type EventBody =
+  // --- session lifecycle ---
+  | { type: 'session.started'; sessionId: string; goal: string; config: SessionConfigSnapshot; scripted?: boolean }
+  | { type: 'session.resumed'; reason?: string }
+  | { type: 'session.ended'; status: Exclude<SessionStatus, 'running'>; error?: string }
+  | { type: 'phase.started'; phase: Phase }
+  | { type: 'phase.ended'; phase: Phase; outcome: 'ok' | 'failed' | 'skipped'; note?: string }
+  // --- planning and decisions ---
+  | { type: 'plan.rejected'; attempt: number; errors: string[] }
+  | { type: 'plan.accepted'; rationale: string; tasks: TaskSpec[] }
+  | { type: 'decision'; kind: 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review'; taskId?: string; summary: string; rationale: string }
+  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[] }
+  // --- agents and tasks ---
+  | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }
+  | { type: 'task.started'; taskId: string; agentId: string; role: string; provider: string; model: string }
+  | { type: 'task.completed'; taskId: string; agentId: string; summary: string }
+  | { type: 'task.failed'; taskId: string; agentId?: string; error: string }
+  | { type: 'task.skipped'; taskId: string; reason: string }
+  | { type: 'task.escalated'; taskId: string; reason: string }
+  | { type: 'task.reassigned'; taskId: string; role: string; reason: string }
+  | { type: 'task.added'; task: TaskSpec; reason: string }
+  | { type: 'provider.switched'; taskId?: string; agentId: string; from: ModelRef; to: ModelRef; reason: string }
+  // --- model calls (one request/response pair per attempt) ---
+  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number }
+  | { type: 'llm.response'; callId: string; agentId: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
+  | { type: 'llm.error'; callId: string; agentId: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
+  | { type: 'agent.text'; agentId: string; text: string }
+  // --- tools and files ---
+  | { type: 'tool.called'; agentId: string; taskId?: string; tool: string; summary: string }
+  | { type: 'tool.failed'; agentId: string; taskId?: string; tool: string; error: string }
+  | { type: 'file.written'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
+  | { type: 'file.deleted'; agentId: string; taskId?: string; path: string; beforeSha: string }
+  | { type: 'file.refused'; agentId: string; taskId?: string; path: string; reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid'; message: string }
+  // --- integration, validation, budget ---
+  | { type: 'integration.checked'; matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number }
+  | { type: 'validation.consent'; command: string; granted: boolean; reason: string }
+  | { type: 'validation.ran'; command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string }
+  | { type: 'validation.skipped'; reason: string }
+  | { type: 'budget.exhausted'; limitUsd: number; spentUsd: number; reservedUsd: number }
+  // --- review (user decisions after the session) ---
+  | { type: 'review.kept'; path: string }
+  | { type: 'review.reverted'; path: string; restoredSha: string | null }
+  | { type: 'report.written'; files: string[] };
+
+export type EventType = EventBody['type'];
+
+/** An event as stored: the body plus its envelope. */
+export type EnsembleEvent = EventBody & { v: number; seq: number; ts: number };
+
+export type EventOf<T extends EventType> = Extract<EnsembleEvent, { type: T }>;
+
+/** Where events go: the log, and through it anyone listening. */
+export interface EventSink {
+  emit(body: EventBody): EnsembleEvent;
+}

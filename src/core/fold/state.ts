@@ -1,0 +1,345 @@
+// Session state as a fold over events. `applyEvent` is the one reducer: the engine, the CLI, the
+// report and the side panel all use it, so nothing on screen is computed any other way. It updates
+// the state in place (O(1) per event) so that a panel can follow thousands of events live.
+
+import type { EnsembleEvent, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { Usage } from '../ports';
+
+export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED';
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
+
+export interface PhaseState {
+  name: Phase;
+  startedAt: number;
+  endedAt?: number;
+  outcome?: 'ok' | 'failed' | 'skipped';
+  note?: string;
+}
+
+export interface TaskState extends TaskSpec {
+  status: TaskStatus;
+  provider?: string;
+  model?: string;
+  agentId?: string;
+  attempts: number;
+  files: string[];
+  summary?: string;
+  error?: string;
+}
+
+export interface AgentState {
+  agentId: string;
+  role: string;
+  provider: string;
+  model: string;
+  taskId: string;
+  status: AgentStatus;
+}
+
+export interface ProviderFigures {
+  calls: number;
+  failures: number;
+  input: number;
+  output: number;
+  cachedInput: number;
+  /** Dollars of priced calls; `unpricedCalls` > 0 means the true total is unknown. */
+  costUsd: number;
+  unpricedCalls: number;
+  latencyMsTotal: number;
+  latencyCount: number;
+}
+
+export interface FileState {
+  path: string;
+  change: 'created' | 'modified' | 'deleted';
+  /** Content hash before the session first touched it (null: it did not exist). */
+  beforeSha: string | null;
+  /** Content hash the session last left (null: deleted). */
+  afterSha: string | null;
+  taskId?: string;
+  role?: string;
+  provider?: string;
+  model?: string;
+  review: 'pending' | 'kept' | 'reverted';
+}
+
+export interface Decision {
+  seq: number;
+  ts: number;
+  kind: string;
+  taskId?: string;
+  summary: string;
+  rationale: string;
+}
+
+export interface SessionState {
+  sessionId?: string;
+  goal?: string;
+  scripted: boolean;
+  config?: SessionConfigSnapshot;
+  status: SessionStatus | 'idle';
+  error?: string;
+  startedAt?: number;
+  endedAt?: number;
+  lastTs?: number;
+  phases: PhaseState[];
+  currentPhase?: Phase;
+  planRationale?: string;
+  planRejections: { attempt: number; errors: string[] }[];
+  tasks: Record<string, TaskState>;
+  taskOrder: string[];
+  agents: Record<string, AgentState>;
+  decisions: Decision[];
+  escalations: { seq: number; ts: number; taskId: string; reason: string }[];
+  switches: { seq: number; ts: number; taskId?: string; from: ModelRef; to: ModelRef; reason: string }[];
+  refusals: { seq: number; path: string; reason: string; message: string }[];
+  files: Record<string, FileState>;
+  fileOrder: string[];
+  /** Keyed by provider id. */
+  providers: Record<string, ProviderFigures>;
+  /** Keyed by role (the orchestrator is the role `orchestrator`). */
+  roles: Record<string, ProviderFigures>;
+  budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
+  integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
+  validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { skipped: string };
+  reportFiles: string[];
+  eventCount: number;
+  /** agentId → role, to attribute calls to roles. */
+  agentRoles: Record<string, string>;
+}
+
+export function initialState(): SessionState {
+  return {
+    scripted: false,
+    status: 'idle',
+    phases: [],
+    planRejections: [],
+    tasks: {},
+    taskOrder: [],
+    agents: {},
+    decisions: [],
+    escalations: [],
+    switches: [],
+    refusals: [],
+    files: {},
+    fileOrder: [],
+    providers: {},
+    roles: {},
+    budget: { exhausted: false },
+    reportFiles: [],
+    eventCount: 0,
+    agentRoles: {},
+  };
+}
+
+function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
+  return (map[key] ??= { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 });
+}
+
+function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usage | undefined, costUsd: number | null | undefined): void {
+  f.calls++;
+  if (!ok) f.failures++;
+  if (ok) {
+    f.latencyMsTotal += latencyMs;
+    f.latencyCount++;
+  }
+  if (usage) {
+    f.input += usage.input;
+    f.output += usage.output;
+    f.cachedInput += usage.cachedInput ?? 0;
+    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) > 0;
+    if (costUsd === null || (costUsd === undefined && billed)) f.unpricedCalls++;
+    else f.costUsd += costUsd ?? 0;
+  }
+}
+
+function touchFile(s: SessionState, path: string, init: () => FileState): FileState {
+  let f = s.files[path];
+  if (!f) {
+    f = s.files[path] = init();
+    s.fileOrder.push(path);
+  }
+  return f;
+}
+
+function setAgent(s: SessionState, agentId: string | undefined, status: AgentStatus): void {
+  const a = agentId ? s.agents[agentId] : undefined;
+  if (a) a.status = status;
+}
+
+/** Applies one event to the state, in place, and returns it. */
+export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
+  s.eventCount++;
+  s.lastTs = e.ts;
+  switch (e.type) {
+    case 'session.started':
+      s.sessionId = e.sessionId;
+      s.goal = e.goal;
+      s.config = e.config;
+      s.scripted = !!e.scripted;
+      s.status = 'running';
+      s.startedAt = e.ts;
+      s.budget.limitUsd = e.config.budgetUsd;
+      break;
+    case 'session.resumed':
+      s.status = 'running';
+      s.endedAt = undefined;
+      s.error = undefined;
+      break;
+    case 'session.ended':
+      s.status = e.status;
+      s.error = e.error;
+      s.endedAt = e.ts;
+      s.currentPhase = undefined;
+      break;
+    case 'phase.started':
+      s.phases.push({ name: e.phase, startedAt: e.ts });
+      s.currentPhase = e.phase;
+      break;
+    case 'phase.ended': {
+      const p = [...s.phases].reverse().find((x) => x.name === e.phase && x.endedAt === undefined);
+      if (p) Object.assign(p, { endedAt: e.ts, outcome: e.outcome, note: e.note });
+      if (s.currentPhase === e.phase) s.currentPhase = undefined;
+      break;
+    }
+    case 'plan.rejected':
+      s.planRejections.push({ attempt: e.attempt, errors: e.errors });
+      break;
+    case 'plan.accepted':
+      s.planRationale = e.rationale;
+      for (const t of e.tasks) addTask(s, t);
+      break;
+    case 'task.added':
+      addTask(s, e.task);
+      break;
+    case 'decision':
+      s.decisions.push({ seq: e.seq, ts: e.ts, kind: e.kind, taskId: e.taskId, summary: e.summary, rationale: e.rationale });
+      break;
+    case 'budget.estimated':
+      s.budget.estimateUsd = e.estimateUsd;
+      if (e.limitUsd !== undefined) s.budget.limitUsd = e.limitUsd;
+      break;
+    case 'budget.exhausted':
+      s.budget.exhausted = true;
+      break;
+    case 'agent.spawned':
+      s.agents[e.agentId] = { agentId: e.agentId, role: e.role, provider: e.provider, model: e.model, taskId: e.taskId, status: 'SPAWNING' };
+      s.agentRoles[e.agentId] = e.role;
+      break;
+    case 'task.started': {
+      const t = s.tasks[e.taskId];
+      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined });
+      setAgent(s, e.agentId, 'READY');
+      break;
+    }
+    case 'task.completed': {
+      const t = s.tasks[e.taskId];
+      if (t) Object.assign(t, { status: 'completed', summary: e.summary, error: undefined });
+      setAgent(s, e.agentId, 'COMPLETED');
+      break;
+    }
+    case 'task.failed': {
+      const t = s.tasks[e.taskId];
+      if (t) Object.assign(t, { status: 'failed', error: e.error });
+      setAgent(s, e.agentId ?? t?.agentId, 'FAILED');
+      break;
+    }
+    case 'task.skipped': {
+      const t = s.tasks[e.taskId];
+      if (t) Object.assign(t, { status: 'skipped', summary: e.reason });
+      break;
+    }
+    case 'task.escalated': {
+      const t = s.tasks[e.taskId];
+      if (t) t.status = 'escalated';
+      setAgent(s, t?.agentId, 'FAILED');
+      s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
+      break;
+    }
+    case 'task.reassigned': {
+      const t = s.tasks[e.taskId];
+      if (t) Object.assign(t, { role: e.role, status: 'pending' });
+      break;
+    }
+    case 'provider.switched': {
+      s.switches.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, from: e.from, to: e.to, reason: e.reason });
+      const a = s.agents[e.agentId];
+      if (a) Object.assign(a, { provider: e.to.provider, model: e.to.model });
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t && t.agentId === e.agentId) Object.assign(t, { provider: e.to.provider, model: e.to.model });
+      break;
+    }
+    case 'llm.request': {
+      setAgent(s, e.agentId, 'ACTIVE');
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t && t.agentId === e.agentId) t.attempts++;
+      break;
+    }
+    case 'llm.response': {
+      const role = s.agentRoles[e.agentId] ?? 'orchestrator';
+      addCall(figures(s.providers, e.provider), true, e.latencyMs, e.usage, e.costUsd);
+      addCall(figures(s.roles, role), true, e.latencyMs, e.usage, e.costUsd);
+      break;
+    }
+    case 'llm.error': {
+      const role = s.agentRoles[e.agentId] ?? 'orchestrator';
+      addCall(figures(s.providers, e.provider), false, e.latencyMs, e.usage, e.costUsd);
+      addCall(figures(s.roles, role), false, e.latencyMs, e.usage, e.costUsd);
+      break;
+    }
+    case 'file.written': {
+      const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending' }));
+      Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
+      f.change = f.beforeSha === null ? 'created' : 'modified';
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t && !t.files.includes(e.path)) t.files.push(e.path);
+      break;
+    }
+    case 'file.deleted': {
+      const f = touchFile(s, e.path, () => ({ path: e.path, change: 'deleted', beforeSha: e.beforeSha, afterSha: null, review: 'pending' }));
+      Object.assign(f, { afterSha: null, taskId: e.taskId, review: 'pending', change: f.beforeSha === null ? 'created' : 'deleted' });
+      break;
+    }
+    case 'file.refused':
+      s.refusals.push({ seq: e.seq, path: e.path, reason: e.reason, message: e.message });
+      break;
+    case 'integration.checked':
+      s.integration = { matched: e.matched, callsWithoutRoute: e.callsWithoutRoute, routesNeverCalled: e.routesNeverCalled, filesScanned: e.filesScanned };
+      break;
+    case 'validation.ran':
+      s.validation = { command: e.command, exitCode: e.exitCode, passed: e.passed, failed: e.failed, skipped: e.skipped, coverage: e.coverage, durationMs: e.durationMs, timedOut: e.timedOut, outputTail: e.outputTail };
+      break;
+    case 'validation.skipped':
+      s.validation = { skipped: e.reason };
+      break;
+    case 'review.kept': {
+      const f = s.files[e.path];
+      if (f) f.review = 'kept';
+      break;
+    }
+    case 'review.reverted': {
+      const f = s.files[e.path];
+      if (f) f.review = 'reverted';
+      break;
+    }
+    case 'report.written':
+      s.reportFiles = e.files;
+      break;
+    case 'validation.consent':
+    case 'agent.text':
+    case 'tool.called':
+    case 'tool.failed':
+      break;
+  }
+  return s;
+}
+
+function addTask(s: SessionState, t: TaskSpec): void {
+  if (!s.tasks[t.id]) s.taskOrder.push(t.id);
+  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [] };
+}
+
+export function foldEvents(events: Iterable<EnsembleEvent>, state: SessionState = initialState()): SessionState {
+  for (const e of events) applyEvent(state, e);
+  return state;
+}

@@ -1,0 +1,160 @@
+// The small interfaces at the engine's edge. Everything outside src/core (SDK adapters, the VS Code
+// binding, the CLI, the tests' fakes) meets the engine through these types and nothing else.
+
+/** A JSON Schema object describing a tool's arguments (the subset every provider accepts). */
+export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties?: boolean };
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: JsonSchema;
+}
+
+export interface ToolCall {
+  /** The provider's id for the call (synthesised by the adapter where the wire has none). */
+  id: string;
+  name: string;
+  /** Parsed arguments. Adapters throw a ProviderError('bad_response') when they are not JSON. */
+  arguments: Record<string, unknown>;
+}
+
+/** Our own neutral message type: no SDK's types leak into the engine. */
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+export interface ChatRequest {
+  model: string;
+  system: string;
+  messages: ChatMessage[];
+  tools: ToolSpec[];
+  maxOutputTokens: number;
+  temperature?: number;
+  /**
+   * An opaque correlation id (e.g. `task/backend#3`), sent as the `x-ensemble-trace` header. Local
+   * fakes and cassettes key their answers by it so that parallel conversations replay correctly.
+   */
+  trace?: string;
+}
+
+export interface Usage {
+  /** Prompt tokens billed at the full input price (cache reads excluded). */
+  input: number;
+  output: number;
+  /** Prompt tokens read from the provider's cache, where it reports them. */
+  cachedInput?: number;
+  /** Prompt tokens written to the provider's cache, where it reports them (Anthropic). */
+  cacheWrite?: number;
+}
+
+export type StopReason = 'end' | 'tool_calls' | 'max_tokens' | 'other';
+
+/** What a provider streams back. Text arrives in pieces; tool calls arrive whole. */
+export type ChatChunk =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; call: ToolCall }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'end'; stopReason: StopReason; latencyMs: number };
+
+export interface ChatProvider {
+  /** The provider id used in config, events and the report: `openai`, `gemini`, `anthropic`, or a compatible endpoint's name. */
+  readonly id: string;
+  /**
+   * Streams one model turn. Must honour `signal` (stop the request, yield nothing more) and throw only
+   * ProviderError. The stream ends with exactly one `end` chunk when the turn completed.
+   */
+  chat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
+}
+
+export type ProviderErrorCode =
+  | 'rate_limit'
+  | 'server'
+  | 'overloaded'
+  | 'auth'
+  | 'permission'
+  | 'bad_request'
+  | 'not_found'
+  | 'timeout'
+  | 'network'
+  | 'stream_cut'
+  | 'bad_response'
+  | 'aborted';
+
+export interface ProviderErrorInit {
+  provider: string;
+  code: ProviderErrorCode;
+  message: string;
+  status?: number;
+  retryable: boolean;
+  retryAfterMs?: number;
+  /** Usage seen before the failure (a stream cut mid-way still cost tokens). */
+  usage?: Usage;
+  cause?: unknown;
+}
+
+/** The one error type a ChatProvider throws. */
+export class ProviderError extends Error {
+  readonly provider: string;
+  readonly code: ProviderErrorCode;
+  readonly status?: number;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly usage?: Usage;
+
+  constructor(init: ProviderErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ProviderError';
+    this.provider = init.provider;
+    this.code = init.code;
+    this.status = init.status;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+    this.usage = init.usage;
+  }
+}
+
+export function isProviderError(e: unknown): e is ProviderError {
+  return e instanceof ProviderError;
+}
+
+export interface FileEntry {
+  path: string;
+  type: 'file' | 'dir';
+  size?: number;
+}
+
+/**
+ * The workspace as the engine may touch it. Paths are workspace-relative with `/` separators. Any
+ * path that escapes the root (`..`, absolute, through a symlink) is refused with a PathError.
+ */
+export interface FileStore {
+  read(path: string): Promise<Uint8Array | undefined>;
+  /** Atomic: the file is either wholly the old or wholly the new content. */
+  write(path: string, data: Uint8Array | string): Promise<void>;
+  remove(path: string): Promise<void>;
+  list(dir?: string): Promise<FileEntry[]>;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
