@@ -101,7 +101,7 @@ export interface SessionState {
   roles: Record<string, ProviderFigures>;
   budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
-  validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { skipped: string };
+  validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
   reportFiles: string[];
   eventCount: number;
   /** agentId → role, to attribute calls to roles. */
@@ -310,7 +310,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.validation = { command: e.command, exitCode: e.exitCode, passed: e.passed, failed: e.failed, skipped: e.skipped, coverage: e.coverage, durationMs: e.durationMs, timedOut: e.timedOut, outputTail: e.outputTail };
       break;
     case 'validation.skipped':
-      s.validation = { skipped: e.reason };
+      s.validation = { notRun: e.reason };
       break;
     case 'review.kept': {
       const f = s.files[e.path];

@@ -1,0 +1,62 @@
+// The `ensemble` command line: parses arguments and hands each command to src/cli/commands.ts.
+
+import { parseArgs } from 'node:util';
+import { ConfigError } from './core/config';
+import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, UsageError } from './cli/commands';
+import { EXIT } from './cli/runner';
+
+const HELP = `Usage:
+  ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
+  ensemble demo [DIR]                      an offline session with scripted answers (no keys)
+  ensemble replay FILE [--workspace DIR] [--yes] [--json]
+  ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json]
+  ensemble report SESSION_DIR [--json]     re-folds a session's log into its report
+
+Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (and *_BASE_URL).
+Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration, 130 cancelled.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      goal: { type: 'string' },
+      workspace: { type: 'string' },
+      config: { type: 'string' },
+      record: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, arg] = positionals;
+  if (v.help || !command) {
+    process.stdout.write(HELP + '\n');
+    return command || v.help ? EXIT.completed : EXIT.usage;
+  }
+  switch (command) {
+    case 'run':
+      return runCommand(v);
+    case 'demo':
+      return demoCommand(arg, v);
+    case 'replay':
+      return replayCommand(arg, v);
+    case 'resume':
+      return resumeCommand(arg, v);
+    case 'report':
+      return reportCommand(arg, v);
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const usage = e instanceof UsageError || e instanceof ConfigError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
+    process.stderr.write(`ensemble: ${(e as Error)?.message ?? e}\n`);
+    if (usage) process.stderr.write(`Run "ensemble --help" for usage.\n`);
+    process.exit(usage ? EXIT.usage : EXIT.failed);
+  },
+);

@@ -1,0 +1,133 @@
+// The `ensemble` commands. Each returns its exit code (README: 0 completed, 1 ran but something
+// failed, 2 bad usage or configuration, 130 cancelled).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline/promises';
+import { ConfigError, missingKeys, type EngineConfig } from '../core/config';
+import { sessionsDir, readEvents } from '../core/log';
+import { NodeFileStore } from '../core/node-files';
+import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
+import { foldEvents } from '../core/fold/state';
+import { buildReport, renderMarkdown } from '../core/fold/report';
+import { loadConfig } from '../node/config-file';
+import { buildResolver, envKeys } from '../node/providers';
+import { loadCassette, saveCassette } from '../cassette/format';
+import { CassetteRecorder } from '../cassette/recorder';
+import { demoCassettePath, startReplay } from '../cassette/replay';
+import { EXIT, follow, stdio, summary, type Output } from './runner';
+
+export class UsageError extends Error {}
+
+export interface RunFlags {
+  goal?: string;
+  workspace?: string;
+  config?: string;
+  yes?: boolean;
+  json?: boolean;
+  record?: string;
+}
+
+function consentFor(flags: { yes?: boolean }, io: Output): ((cmd: string) => Promise<boolean>) | undefined {
+  if (flags.yes) return async () => true;
+  if (!process.stdin.isTTY) return undefined;
+  return async (cmd) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const a = await rl.question(`Run the generated project's tests with \`${cmd}\` (in the workspace, without your API keys)? [y/N] `);
+      return /^y(es)?$/i.test(a.trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent']): EngineDeps {
+  return { workspace, store: new NodeFileStore(workspace), resolve, consent };
+}
+
+function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): EngineConfig {
+  return yes ? { ...cfg, validation: { ...cfg.validation, runTests: cfg.validation.runTests === 'never' ? 'never' : 'always' } } : cfg;
+}
+
+export async function runCommand(flags: RunFlags, io: Output = stdio): Promise<number> {
+  if (!flags.goal?.trim()) throw new UsageError('ensemble run needs --goal "what to build".');
+  const workspace = path.resolve(flags.workspace ?? process.cwd());
+  const { config } = loadConfig(workspace, flags.config);
+  const recorder = flags.record ? new CassetteRecorder() : undefined;
+  const resolver = buildResolver(config, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
+  const missing = missingKeys(config, resolver.hasKey);
+  if (missing.length) {
+    throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
+  }
+  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags, io)) });
+  io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
+  const code = await follow(handle, { json: flags.json, io });
+  if (recorder && flags.record) {
+    const { providers, ...rest } = config;
+    // Headers may carry credentials for compatible endpoints: a cassette keeps none of them.
+    const safeProviders = Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, { kind: p.kind }]));
+    saveCassette(flags.record, recorder.cassette(flags.goal.trim(), { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`));
+    io.err(`Cassette written to ${path.resolve(flags.record)}`);
+  }
+  return code;
+}
+
+export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean }, io: Output = stdio): Promise<number> {
+  if (!file) throw new UsageError('ensemble replay needs the cassette file: ensemble replay FILE [--workspace DIR].');
+  const cassette = loadCassette(file);
+  const workspace = path.resolve(flags.workspace ?? process.cwd());
+  const replay = await startReplay(cassette);
+  try {
+    io.err(flags.demo ? 'Ensemble demo: the model answers are SCRIPTED (a cassette), served by local servers that speak each provider\'s wire protocol to the real SDKs. No key is needed and nothing leaves this machine.' : `Replaying ${file}: scripted answers from local servers; no real model is called.`);
+    if (cassette.note) io.err(cassette.note);
+    io.err(`Workspace: ${workspace}`);
+    const config = withConsentSetting(replay.config, flags.yes);
+    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags, io)), scripted: true });
+    return await follow(handle, { json: flags.json, io });
+  } finally {
+    await replay.close();
+  }
+}
+
+export async function demoCommand(dir: string | undefined, flags: { json?: boolean }, io: Output = stdio): Promise<number> {
+  const workspace = path.resolve(dir ?? 'ensemble-demo');
+  fs.mkdirSync(workspace, { recursive: true });
+  // The demo's generated tests are part of the script: running them is what the demo shows.
+  return replayCommand(demoCassettePath(), { workspace, yes: true, json: flags.json, demo: true }, io);
+}
+
+export async function reportCommand(dir: string | undefined, flags: { json?: boolean }, io: Output = stdio): Promise<number> {
+  if (!dir) throw new UsageError('ensemble report needs a session folder: ensemble report .ensemble/sessions/<id> [--json].');
+  const file = path.join(dir, 'events.jsonl');
+  if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist: give the folder of a session (under .ensemble/sessions).`);
+  const { events, skipped } = readEvents(file);
+  if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
+  const state = foldEvents(events);
+  writeReportFiles(dir, state);
+  const report = buildReport(state);
+  io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
+  return EXIT.completed;
+}
+
+export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean }, io: Output = stdio): Promise<number> {
+  if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
+  const workspace = path.resolve(flags.workspace ?? process.cwd());
+  const dir = fs.existsSync(path.join(session, 'events.jsonl')) ? path.resolve(session) : path.join(sessionsDir(workspace), session);
+  if (!fs.existsSync(path.join(dir, 'events.jsonl'))) throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)}.`);
+  const ws = path.resolve(dir, '..', '..', '..');
+  const { config } = loadConfig(ws, flags.config);
+  const resolver = buildResolver(config, envKeys());
+  const missing = missingKeys(config, resolver.hasKey);
+  if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));
+  let handle: SessionHandle;
+  try {
+    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags, io)) });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  io.err(`Resuming session ${handle.sessionId}`);
+  return follow(handle, { json: flags.json, io });
+}
+
+export { summary };

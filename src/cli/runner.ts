@@ -1,0 +1,59 @@
+// Follows a running session in the terminal: progress on stderr, Ctrl-C to cancel (a second Ctrl-C
+// quits at once), the summary at the end, and the exit code the README documents.
+
+import * as path from 'node:path';
+import type { SessionHandle } from '../core/session';
+import { buildReport, type ReportJson } from '../core/fold/report';
+import { describeEvent } from './progress';
+
+export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+export interface Output {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const stdio: Output = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+export async function follow(handle: SessionHandle, opts: { json?: boolean; io?: Output } = {}): Promise<number> {
+  const io = opts.io ?? stdio;
+  const sub = handle.log.onDidAppend((e) => {
+    const line = describeEvent(e);
+    if (line) io.err(line);
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT.cancelled);
+    io.err('Cancelling… (Ctrl-C again to quit at once)');
+    handle.cancel('cancelled with Ctrl-C');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const state = await handle.done;
+    const report = buildReport(state);
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else io.out(summary(report, handle.dir));
+    return report.status === 'completed' ? EXIT.completed : report.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+    sub.dispose();
+  }
+}
+
+export function summary(r: ReportJson, dir: string): string {
+  const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
+  if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
+  const done = r.tasks.filter((t) => t.status === 'completed').length;
+  L.push(`Tasks: ${done}/${r.tasks.length} completed${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switches` : ''}`);
+  for (const [id, t] of Object.entries(r.metrics.tokens)) {
+    const c = r.metrics.costUsd[id];
+    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${c === null || c === undefined ? 'unknown cost' : `$${c.toFixed(4)}`}`);
+  }
+  const total = r.metrics.costUsd.total;
+  L.push(`Total cost: ${total === null ? 'unknown (a model has no price)' : `$${total.toFixed(4)}`} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
+  L.push(`Files: ${r.files.length} changed`);
+  if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
+  else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);
+  L.push(`Report: ${path.join(dir, 'report.md')}`);
+  return L.join('\n');
+}

@@ -1,0 +1,134 @@
+// The agent tool loop: ask the model, run the tools it calls, give it the results, until it calls
+// `finish` or runs out of turns. When its provider is exhausted the loop switches to the next route
+// (the role's fallback), carrying the conversation so far; when no route is left it gives up and the
+// engine escalates. Budget exhaustion and cancellation propagate to the engine.
+
+import type { EventSink, ModelRef } from './events';
+import type { ChatMessage, ToolCall } from './ports';
+import { RouteExhaustedError, type ModelCaller } from './caller';
+import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
+import type { SessionFiles } from './workspace';
+
+const MAX_READ_CHARS = 100_000;
+const MAX_LIST_ENTRIES = 400;
+
+/** Handles tools beyond the four agent tools (the escalation's reassign_task / skip_task). */
+export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<{ result: string; isError?: boolean; stop?: AgentOutcome }>;
+
+export interface AgentSpec {
+  agentId: string;
+  taskId?: string;
+  role: string;
+  routes: ModelRef[];
+  system: string;
+  messages: ChatMessage[];
+  tools: ToolName[];
+  maxTurns: number;
+  maxOutputTokens: number;
+  /** Conversation key for traces: `task/<id>`, `escalate/<id>`… */
+  trace: string;
+  extraTools?: ExtraToolHandler;
+}
+
+export type AgentOutcome = { kind: 'finished'; summary: string } | { kind: 'gave_up'; reason: string } | { kind: 'decided'; summary: string };
+
+export interface AgentDeps {
+  caller: ModelCaller;
+  files: SessionFiles;
+  sink: EventSink;
+}
+
+export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentOutcome> {
+  const { caller, sink } = deps;
+  const messages = [...spec.messages];
+  const tools = spec.tools.map(toolSpec);
+  let routeIndex = 0;
+  let idleTurns = 0;
+  for (let turn = 1; turn <= spec.maxTurns; ) {
+    const route = spec.routes[routeIndex];
+    if (!route) return { kind: 'gave_up', reason: 'no provider is available for this role' };
+    let result;
+    try {
+      result = await caller.call(route, { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens }, { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}` });
+    } catch (e) {
+      if (!(e instanceof RouteExhaustedError)) throw e;
+      const next = spec.routes[routeIndex + 1];
+      if (!next) return { kind: 'gave_up', reason: e.message };
+      sink.emit({ type: 'provider.switched', agentId: spec.agentId, taskId: spec.taskId, from: route, to: next, reason: e.message });
+      routeIndex++;
+      continue; // same turn, same conversation, next provider
+    }
+    turn++;
+    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined });
+    if (result.toolCalls.length === 0) {
+      if (++idleTurns >= 3) return { kind: 'gave_up', reason: 'the model stopped using its tools without calling finish' };
+      messages.push({ role: 'user', content: 'Continue by calling the tools. When your task is complete, call finish with a summary.' });
+      continue;
+    }
+    idleTurns = 0;
+    let outcome: AgentOutcome | undefined;
+    for (const call of result.toolCalls) {
+      const r = await runTool(call, spec, deps, route);
+      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: r.result, isError: r.isError });
+      outcome ??= r.stop;
+    }
+    if (outcome) return outcome;
+  }
+  return { kind: 'gave_up', reason: `turn limit (${spec.maxTurns}) reached without finish` };
+}
+
+async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<{ result: string; isError?: boolean; stop?: AgentOutcome }> {
+  const { files, sink } = deps;
+  const fail = (error: string) => {
+    sink.emit({ type: 'tool.failed', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, error });
+    return { result: error, isError: true };
+  };
+  if (!isToolName(call.name) || !spec.tools.includes(call.name)) return fail(`Unknown tool "${call.name}". Available: ${spec.tools.join(', ')}.`);
+  const name = call.name;
+  const role = spec.role;
+  switch (name) {
+    case 'list_files': {
+      const a = parseToolArgs(name, call.arguments);
+      if (!a.ok) return fail(a.error);
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.path ?? '.' });
+      try {
+        const entries = await files.list(a.value.path);
+        const lines = entries.slice(0, MAX_LIST_ENTRIES).map((e) => `${e.path} (${e.size ?? 0} bytes)`);
+        if (entries.length > MAX_LIST_ENTRIES) lines.push(`… and ${entries.length - MAX_LIST_ENTRIES} more`);
+        return { result: lines.length ? lines.join('\n') : '(no files)' };
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
+    case 'read_file': {
+      const a = parseToolArgs(name, call.arguments);
+      if (!a.ok) return fail(a.error);
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.path });
+      try {
+        const text = await files.read(a.value.path);
+        if (text === undefined) return fail(`${a.value.path} does not exist.`);
+        return { result: text.length > MAX_READ_CHARS ? `${text.slice(0, MAX_READ_CHARS)}\n… (truncated: the file has ${text.length} characters)` : text };
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
+    case 'write_file': {
+      const a = parseToolArgs(name, call.arguments);
+      if (!a.ok) return fail(a.error);
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: `${a.value.path} (${Buffer.byteLength(a.value.content)} bytes)` });
+      const w = await files.write(a.value.path, a.value.content, { agentId: spec.agentId, taskId: spec.taskId, role, provider: route.provider, model: route.model });
+      return w.ok ? { result: `Wrote ${a.value.path} (${w.change}, ${w.bytes} bytes).` } : { result: w.message, isError: true };
+    }
+    case 'finish': {
+      const a = parseToolArgs(name, call.arguments);
+      if (!a.ok) return fail(a.error);
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.summary.slice(0, 200) });
+      return { result: 'Finished.', stop: { kind: 'finished', summary: a.value.summary } };
+    }
+    default: {
+      if (!spec.extraTools) return fail(`Tool "${name}" is not available here.`);
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: JSON.stringify(call.arguments).slice(0, 200) });
+      return spec.extraTools(name, call.arguments);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+// One model call, with the failure policy's first step: retry on the same provider for retryable
+// errors, honouring retry-after with capped backoff. Every attempt is an event (llm.request, then
+// llm.response or llm.error), every attempt reserves its worst-case cost against the budget first,
+// and each provider has its own concurrency limit. What the caller cannot fix it throws:
+// RouteExhaustedError (switch provider), BudgetExhaustedError, or the abort reason (cancel).
+
+import type { EventSink, ModelRef } from './events';
+import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ToolCall, type Usage, type StopReason } from './ports';
+import { Budget, estimateTokens } from './budget';
+import { costOf, findPrice, type PriceTable } from './pricing';
+import { Semaphore } from './semaphore';
+
+export interface CallResult {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  stopReason: StopReason;
+  latencyMs: number;
+}
+
+export class RouteExhaustedError extends Error {
+  constructor(
+    readonly route: ModelRef,
+    readonly last: ProviderError,
+    readonly attempts: number,
+  ) {
+    super(`${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
+    this.name = 'RouteExhaustedError';
+  }
+}
+
+export interface CallerDeps {
+  sink: EventSink;
+  clock: Clock;
+  budget: Budget;
+  prices: PriceTable;
+  resolve: (providerId: string) => ChatProvider | undefined;
+  retry: { maxRetries: number; baseBackoffMs: number; maxBackoffMs: number };
+  providerLimit: (providerId: string) => number;
+  signal: AbortSignal;
+  /** Flush streamed text into one `agent.text` event at most this often. */
+  textFlushMs?: number;
+}
+
+export interface CallContext {
+  agentId: string;
+  taskId?: string;
+  trace: string;
+}
+
+let callCounter = 0;
+
+export class ModelCaller {
+  private readonly semaphores = new Map<string, Semaphore>();
+
+  constructor(private readonly deps: CallerDeps) {}
+
+  async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
+    const { retry, clock, signal } = this.deps;
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      try {
+        return await this.attempt(route, req, ctx, attempt);
+      } catch (e) {
+        if (!(e instanceof ProviderError) || signal.aborted) throw e;
+        if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
+        const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
+        await clock.sleep(backoff, signal);
+      }
+    }
+  }
+
+  private semaphore(provider: string): Semaphore {
+    let s = this.semaphores.get(provider);
+    if (!s) this.semaphores.set(provider, (s = new Semaphore(this.deps.providerLimit(provider))));
+    return s;
+  }
+
+  private async attempt(route: ModelRef, base: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, attempt: number): Promise<CallResult> {
+    const { sink, clock, budget, prices, signal } = this.deps;
+    const provider = this.deps.resolve(route.provider);
+    if (!provider) throw new ProviderError({ provider: route.provider, code: 'auth', retryable: false, message: `No API key for provider "${route.provider}".` });
+    const release = await this.semaphore(route.provider).acquire(signal);
+    const price = findPrice(prices, route.provider, route.model);
+    const request: ChatRequest = { ...base, model: route.model, trace: ctx.trace };
+    const worst = costOf({ input: estimateTokens(promptText(request)), output: request.maxOutputTokens }, price);
+    let reservation;
+    try {
+      reservation = budget.reserve(worst ?? 0);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const callId = `c${++callCounter}-${clock.now().toString(36)}`;
+    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined });
+    const started = clock.now();
+    const text = new TextCoalescer((t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
+    const toolCalls: ToolCall[] = [];
+    let usage: Usage | undefined;
+    let end: { stopReason: StopReason; latencyMs: number } | undefined;
+    try {
+      for await (const chunk of provider.chat(request, signal)) {
+        if (chunk.type === 'text') text.add(chunk.text);
+        else if (chunk.type === 'tool_call') toolCalls.push(chunk.call);
+        else if (chunk.type === 'usage') usage = chunk.usage;
+        else if (chunk.type === 'end') end = chunk;
+      }
+      if (!end) throw new ProviderError({ provider: route.provider, code: 'stream_cut', retryable: true, message: `${route.provider} ended the answer without finishing it.`, usage });
+    } catch (e) {
+      text.flush();
+      const err = e instanceof ProviderError ? e : new ProviderError({ provider: route.provider, code: signal.aborted ? 'aborted' : 'bad_response', retryable: false, message: String((e as Error)?.message ?? e), cause: e });
+      const cost = err.usage ? costOf(err.usage, price) : undefined;
+      // A failure before any answer costs nothing; one mid-answer without usage may have been billed,
+      // so the worst case stays spent (the cap must hold).
+      const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout';
+      reservation.settle(err.usage ? cost ?? null : midAnswer ? null : 0);
+      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
+      throw signal.aborted ? signal.reason ?? err : err;
+    } finally {
+      release();
+    }
+    text.flush();
+    const finalUsage = usage ?? { input: 0, output: 0 };
+    const cost = usage ? costOf(usage, price) : null;
+    reservation.settle(cost);
+    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
+    return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs };
+  }
+}
+
+function promptText(r: ChatRequest): string {
+  const msgs = r.messages.map((m: ChatMessage) => (m.role === 'assistant' ? m.content + JSON.stringify(m.toolCalls ?? []) : m.content));
+  return r.system + JSON.stringify(r.tools) + msgs.join('\n');
+}
+
+/** Gathers streamed text and emits it in a few larger pieces instead of one event per token. */
+class TextCoalescer {
+  all = '';
+  private pending = '';
+  private since = 0;
+
+  constructor(
+    private readonly emit: (text: string) => void,
+    private readonly clock: Clock,
+    private readonly everyMs: number,
+  ) {}
+
+  add(t: string): void {
+    if (!this.pending) this.since = this.clock.now();
+    this.pending += t;
+    this.all += t;
+    if (this.clock.now() - this.since >= this.everyMs) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.trim()) this.emit(this.pending);
+    this.pending = '';
+  }
+}

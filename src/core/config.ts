@@ -1,0 +1,180 @@
+// Session configuration: the same keys as the extension's `ensemble.*` settings and the CLI's
+// `.ensemble/config.json`. Defaults reproduce the seed: the orchestrator on Claude, the front end on
+// OpenAI, the back end on Gemini, QA on a cheap OpenAI model.
+
+import { z } from 'zod';
+import type { ModelRef } from './events';
+import type { PriceTable } from './pricing';
+
+const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1) });
+const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });
+
+export const configSchema = z.object({
+  orchestrator: modelRef.extend({ fallback: modelRef.optional() }).optional(),
+  roles: z.record(z.string(), modelRef.extend({ fallback: modelRef.optional(), description: z.string().optional() })).optional(),
+  providers: z
+    .record(
+      z.string(),
+      z.object({
+        kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']).optional(),
+        baseUrl: z.string().optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+        timeoutMs: z.number().int().positive().optional(),
+        apiKeyEnv: z.string().optional(),
+        maxConcurrency: z.number().int().positive().optional(),
+      }),
+    )
+    .optional(),
+  maxConcurrency: z.number().int().positive().max(64).optional(),
+  budgetUsd: z.number().positive().optional(),
+  pricing: z.record(z.string(), priceRow).optional(),
+  maxTurns: z.number().int().positive().max(200).optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  retry: z.object({ maxRetries: z.number().int().min(0).max(10).optional(), maxBackoffMs: z.number().int().positive().optional() }).optional(),
+  validation: z.object({ runTests: z.enum(['ask', 'always', 'never']).optional(), timeoutMs: z.number().int().positive().optional() }).optional(),
+});
+
+export type UserConfig = z.infer<typeof configSchema>;
+
+export interface RoleConfig extends ModelRef {
+  fallback?: ModelRef;
+  description?: string;
+}
+
+export interface ProviderSettings {
+  kind: 'openai' | 'anthropic' | 'gemini' | 'openai-compatible';
+  baseUrl?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  apiKeyEnv?: string;
+  maxConcurrency?: number;
+}
+
+export interface EngineConfig {
+  orchestrator: RoleConfig;
+  roles: Record<string, RoleConfig>;
+  providers: Record<string, ProviderSettings>;
+  maxConcurrency: number;
+  budgetUsd?: number;
+  pricing: PriceTable;
+  maxTurns: number;
+  maxOutputTokens: number;
+  retry: { maxRetries: number; baseBackoffMs: number; maxBackoffMs: number };
+  validation: { runTests: 'ask' | 'always' | 'never'; timeoutMs: number };
+}
+
+export const DEFAULT_ROLES: Record<string, RoleConfig> = {
+  frontend: { provider: 'openai', model: 'gpt-5', description: 'Front-end specialist: HTML, CSS, browser JavaScript, accessibility.' },
+  backend: { provider: 'gemini', model: 'gemini-2.5-pro', description: 'Back-end specialist: Node.js servers, HTTP APIs, data storage.' },
+  qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
+};
+
+export const BUILTIN_PROVIDERS: Record<string, ProviderSettings> = {
+  openai: { kind: 'openai' },
+  anthropic: { kind: 'anthropic' },
+  gemini: { kind: 'gemini' },
+};
+
+export function defaultConfig(): EngineConfig {
+  return {
+    orchestrator: { provider: 'anthropic', model: 'claude-opus-4-8' },
+    roles: structuredClone(DEFAULT_ROLES),
+    providers: structuredClone(BUILTIN_PROVIDERS),
+    maxConcurrency: 4,
+    pricing: {},
+    maxTurns: 24,
+    maxOutputTokens: 8192,
+    retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
+    validation: { runTests: 'ask', timeoutMs: 120_000 },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a user's config (from a file or settings) and lays it over the defaults. */
+export function resolveConfig(input: unknown, where = 'configuration'): EngineConfig {
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid ${where}: ${issues}`);
+  }
+  const u = parsed.data;
+  const base = defaultConfig();
+  const providers: Record<string, ProviderSettings> = { ...base.providers };
+  for (const [name, p] of Object.entries(u.providers ?? {})) {
+    const kind = p.kind ?? providers[name]?.kind;
+    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (openai, anthropic, gemini or openai-compatible).`);
+    providers[name] = { ...providers[name], ...p, kind };
+  }
+  const cfg: EngineConfig = {
+    orchestrator: u.orchestrator ?? base.orchestrator,
+    roles: u.roles ?? base.roles,
+    providers,
+    maxConcurrency: u.maxConcurrency ?? base.maxConcurrency,
+    budgetUsd: u.budgetUsd,
+    pricing: u.pricing ?? {},
+    maxTurns: u.maxTurns ?? base.maxTurns,
+    maxOutputTokens: u.maxOutputTokens ?? base.maxOutputTokens,
+    retry: { ...base.retry, ...u.retry },
+    validation: { ...base.validation, ...u.validation },
+  };
+  const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
+  for (const [where2, ref] of refs) {
+    if (ref && !cfg.providers[ref.provider]) {
+      throw new ConfigError(`Invalid ${where}: ${where2} uses provider "${ref.provider}", which is not defined. Known providers: ${Object.keys(cfg.providers).join(', ')}.`);
+    }
+  }
+  if (Object.keys(cfg.roles).length === 0) throw new ConfigError(`Invalid ${where}: at least one role is needed.`);
+  return cfg;
+}
+
+/** Every provider/model pair a session with this config may call (for pre-flight and pricing). */
+export function modelsInUse(cfg: EngineConfig): ModelRef[] {
+  const all = [cfg.orchestrator, cfg.orchestrator.fallback, ...Object.values(cfg.roles).flatMap((r) => [r, r.fallback])].filter((r): r is ModelRef => !!r);
+  const seen = new Set<string>();
+  return all.filter((r) => (seen.has(`${r.provider}/${r.model}`) ? false : (seen.add(`${r.provider}/${r.model}`), true))).map(({ provider, model }) => ({ provider, model }));
+}
+
+const DEFAULT_KEY_ENV: Record<string, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', gemini: 'GEMINI_API_KEY' };
+const DEFAULT_BASE_URL_ENV: Record<string, string> = { openai: 'OPENAI_BASE_URL', anthropic: 'ANTHROPIC_BASE_URL', gemini: 'GEMINI_BASE_URL' };
+
+/**
+ * The environment variable that holds a provider's key: `apiKeyEnv`, else the kind's standard one.
+ * An OpenAI-compatible endpoint without `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
+ */
+export function keyEnvVar(id: string, p: ProviderSettings): string | undefined {
+  if (p.apiKeyEnv !== undefined) return p.apiKeyEnv || undefined;
+  if (p.kind === 'openai-compatible') return undefined;
+  return DEFAULT_KEY_ENV[id] ?? DEFAULT_KEY_ENV[p.kind];
+}
+
+export function baseUrlEnvVar(id: string): string | undefined {
+  return DEFAULT_BASE_URL_ENV[id];
+}
+
+export interface MissingKey {
+  provider: string;
+  envVar: string;
+  usedBy: string[];
+}
+
+/** Which providers the configured roles need but have no key for (checked before any request). */
+export function missingKeys(cfg: EngineConfig, hasKey: (providerId: string) => boolean): MissingKey[] {
+  const needs = new Map<string, string[]>();
+  const need = (provider: string, who: string) => needs.set(provider, [...(needs.get(provider) ?? []), who]);
+  need(cfg.orchestrator.provider, 'orchestrator');
+  for (const [name, r] of Object.entries(cfg.roles)) need(r.provider, `roles.${name}`);
+  const out: MissingKey[] = [];
+  for (const [provider, usedBy] of needs) {
+    const settings = cfg.providers[provider];
+    const envVar = settings ? keyEnvVar(provider, settings) : undefined;
+    if (envVar && !hasKey(provider)) out.push({ provider, envVar, usedBy });
+  }
+  return out;
+}

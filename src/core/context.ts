@@ -1,0 +1,46 @@
+// What every phase of a running session shares: the log, the folded state, the caller, the files.
+
+import type { EventSink, ModelRef } from './events';
+import type { EngineConfig, RoleConfig } from './config';
+import type { ChatProvider, Clock, FileStore } from './ports';
+import type { ModelCaller } from './caller';
+import type { SessionFiles } from './workspace';
+import type { Budget } from './budget';
+import type { SessionState } from './fold/state';
+
+export interface SessionContext {
+  readonly sessionId: string;
+  readonly dir: string;
+  readonly workspace: string;
+  readonly goal: string;
+  readonly config: EngineConfig;
+  readonly sink: EventSink;
+  /** The fold of every event so far; kept current by the log's listener. */
+  readonly state: SessionState;
+  readonly caller: ModelCaller;
+  readonly files: SessionFiles;
+  readonly store: FileStore;
+  readonly budget: Budget;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly resolve: (providerId: string) => ChatProvider | undefined;
+  readonly consent?: (command: string) => Promise<boolean>;
+  readonly resumed: boolean;
+  nextAgentId(role: string): string;
+}
+
+/** The routes a role may use, in order: its model, its fallback, then any other provider with a key. */
+export function routesFor(ctx: Pick<SessionContext, 'config' | 'resolve'>, role: RoleConfig): ModelRef[] {
+  const out: ModelRef[] = [];
+  const add = (r: ModelRef | undefined) => {
+    if (r && ctx.resolve(r.provider) && !out.some((x) => x.provider === r.provider && x.model === r.model)) out.push({ provider: r.provider, model: r.model });
+  };
+  add(role);
+  if (role.fallback) add(role.fallback);
+  else {
+    // No fallback configured: the next provider that has a key, on the model the config already uses there.
+    const known = [ctx.config.orchestrator, ...Object.values(ctx.config.roles)];
+    for (const r of known) if (r.provider !== role.provider && !out.some((x) => x.provider === r.provider)) add(r);
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+// The development phase: tasks run as a DAG. Every task whose dependencies are done starts at once,
+// within the global concurrency limit (each provider also limits its own calls, in the caller). A
+// task whose agent gives up is escalated to the orchestrator, which may do it itself, reassign it or
+// skip it. A task whose dependency failed is skipped, and a skipped task's dependants are told.
+
+import type { TaskSpec } from './events';
+import { runAgent, type AgentOutcome, type ExtraToolHandler } from './agent';
+import { routesFor, type SessionContext } from './context';
+import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs } from './tools';
+import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
+import type { TaskState } from './fold/state';
+
+const MAX_REASSIGNS = 1;
+
+/** Runs every unfinished task (or only `only`), returning when none can make progress. */
+export async function runDevelopment(ctx: SessionContext, only?: string[]): Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  let fatal: unknown;
+  const unfinished = (t: TaskState) => t.status === 'pending' || t.status === 'running' || t.status === 'escalated';
+  const inScope = (id: string) => !only || only.includes(id);
+  for (;;) {
+    if (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted) {
+      for (const id of ctx.state.taskOrder) {
+        const t = ctx.state.tasks[id]!;
+        if (!inScope(id) || !unfinished(t) || running.has(id) || running.size >= ctx.config.maxConcurrency) continue;
+        const deps = t.dependsOn.map((d) => ctx.state.tasks[d]);
+        const blocker = deps.find((d) => d && d.status === 'failed');
+        if (blocker) {
+          ctx.sink.emit({ type: 'task.skipped', taskId: id, reason: `it depends on ${blocker.id}, which failed` });
+          continue;
+        }
+        if (deps.some((d) => d && unfinished(d))) continue;
+        const p = runTask(ctx, t).catch((e) => {
+          fatal ??= e;
+        });
+        running.set(id, p.finally(() => running.delete(id)));
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (fatal !== undefined) throw fatal;
+}
+
+function filesSoFar(ctx: SessionContext): string[] {
+  return ctx.state.fileOrder.filter((p) => ctx.state.files[p]?.afterSha);
+}
+
+async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
+  const role = ctx.config.roles[t.role];
+  if (!role) {
+    ctx.sink.emit({ type: 'task.failed', taskId: t.id, error: `role "${t.role}" is not configured` });
+    return;
+  }
+  const agentId = ctx.nextAgentId(t.role);
+  const routes = routesFor(ctx, role);
+  const first = routes[0] ?? role;
+  ctx.sink.emit({ type: 'agent.spawned', agentId, role: t.role, provider: first.provider, model: first.model, taskId: t.id });
+  ctx.sink.emit({ type: 'task.started', taskId: t.id, agentId, role: t.role, provider: first.provider, model: first.model });
+  const deps = t.dependsOn.map((d) => ctx.state.tasks[d]).filter((d): d is TaskState => !!d);
+  const prompt = taskRequest(ctx.goal, t, {
+    doneSummaries: deps.filter((d) => d.status === 'completed').map((d) => `- ${d.id} (${d.role}): ${d.summary ?? d.title}`),
+    skipped: deps.filter((d) => d.status === 'skipped').map((d) => `- ${d.id}: ${d.title} (skipped: ${d.summary ?? 'no reason given'})`),
+    filesSoFar: filesSoFar(ctx),
+    resumed: ctx.resumed && t.attempts > 0,
+  });
+  const outcome = await runAgent(
+    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role), messages: [{ role: 'user', content: prompt }], tools: AGENT_TOOLS, maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
+    { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
+  );
+  if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
+  else if (outcome.kind === 'gave_up') await escalate(ctx, t, outcome.reason);
+}
+
+async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promise<void> {
+  ctx.sink.emit({ type: 'task.escalated', taskId: t.id, reason });
+  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `${t.title} escalated to the orchestrator`, rationale: reason });
+  const agentId = ctx.nextAgentId('orchestrator');
+  const routes = routesFor(ctx, ctx.config.orchestrator);
+  const first = routes[0] ?? ctx.config.orchestrator;
+  ctx.sink.emit({ type: 'agent.spawned', agentId, role: 'orchestrator', provider: first.provider, model: first.model, taskId: t.id });
+  const roles = Object.keys(ctx.config.roles);
+  const reassigns = ctx.state.decisions.filter((d) => d.kind === 'reassign' && d.taskId === t.id).length;
+  const extraTools: ExtraToolHandler = async (name, args) => {
+    if (name === 'reassign_task') {
+      const a = parseToolArgs(name, args);
+      if (!a.ok) return { result: a.error, isError: true };
+      if (a.value.taskId !== t.id) return { result: `Only the escalated task "${t.id}" can be reassigned here.`, isError: true };
+      if (!roles.includes(a.value.role)) return { result: `Unknown role "${a.value.role}". Roles: ${roles.join(', ')}.`, isError: true };
+      if (reassigns >= MAX_REASSIGNS) return { result: 'This task was already reassigned once; do it yourself or skip it.', isError: true };
+      ctx.sink.emit({ type: 'task.reassigned', taskId: t.id, role: a.value.role, reason: a.value.reason });
+      ctx.sink.emit({ type: 'decision', kind: 'reassign', taskId: t.id, summary: `${t.title} → ${a.value.role}`, rationale: a.value.reason });
+      return { result: 'Reassigned.', stop: { kind: 'decided', summary: `reassigned to ${a.value.role}` } };
+    }
+    if (name === 'skip_task') {
+      const a = parseToolArgs(name, args);
+      if (!a.ok) return { result: a.error, isError: true };
+      if (a.value.taskId !== t.id) return { result: `Only the escalated task "${t.id}" can be skipped here.`, isError: true };
+      ctx.sink.emit({ type: 'task.skipped', taskId: t.id, reason: a.value.reason });
+      ctx.sink.emit({ type: 'decision', kind: 'skip', taskId: t.id, summary: `${t.title} skipped`, rationale: a.value.reason });
+      return { result: 'Skipped.', stop: { kind: 'decided', summary: 'skipped' } };
+    }
+    return { result: `Tool "${name}" is not available here.`, isError: true };
+  };
+  const outcome: AgentOutcome = await runAgent(
+    {
+      agentId,
+      taskId: t.id,
+      role: 'orchestrator',
+      routes,
+      system: escalationSystem(roles),
+      messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesSoFar(ctx)) }],
+      tools: ESCALATION_TOOLS,
+      maxTurns: ctx.config.maxTurns,
+      maxOutputTokens: ctx.config.maxOutputTokens,
+      trace: `escalate/${t.id}`,
+      extraTools,
+    },
+    { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
+  );
+  if (outcome.kind === 'finished') {
+    ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
+    ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `Orchestrator completed ${t.title} itself`, rationale: outcome.summary });
+  } else if (outcome.kind === 'gave_up') {
+    ctx.sink.emit({ type: 'task.failed', taskId: t.id, agentId, error: `${reason}; the orchestrator could not finish it either: ${outcome.reason}` });
+  }
+}

@@ -1,0 +1,131 @@
+// report.json and report.md: folds of the log and nothing else. A figure the log does not hold is
+// absent or null, never invented; a claim without a check behind it does not appear.
+
+import type { SessionState, ProviderFigures } from './state';
+import type { EnsembleEvent } from '../events';
+import { foldEvents } from './state';
+
+export interface ReportJson {
+  sessionId: string;
+  goal: string;
+  status: string;
+  scripted: boolean;
+  startedAt: string | null;
+  endedAt: string | null;
+  phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
+  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[] }[];
+  files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string }[];
+  decisions: { kind: string; taskId: string | null; summary: string; rationale: string }[];
+  escalationLog: { taskId: string; reason: string }[];
+  switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
+  metrics: {
+    tokens: Record<string, { input: number; output: number; cachedInput: number }>;
+    costUsd: Record<string, number | null> & { total: number | null };
+    byRole: Record<string, { calls: number; input: number; output: number; costUsd: number | null }>;
+    avgLatencyMs: number | null;
+    successRate: number | null;
+    calls: number;
+    failures: number;
+    providerSwitches: number;
+    escalations: number;
+  };
+  integration: { matched: { method: string; path: string }[]; callsWithoutRoute: unknown[]; routesNeverCalled: unknown[] } | null;
+  validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null } | null;
+  validationNote: string | null;
+  budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null };
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const cost = (f: ProviderFigures) => (f.unpricedCalls > 0 ? null : round(f.costUsd));
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+export function buildReport(s: SessionState): ReportJson {
+  const providers = Object.entries(s.providers);
+  const costs: Record<string, number | null> = {};
+  for (const [id, f] of providers) costs[id] = cost(f);
+  const priced = Object.values(costs);
+  const total = priced.some((c) => c === null) ? null : round(priced.reduce<number>((a, c) => a + (c ?? 0), 0));
+  const calls = providers.reduce((a, [, f]) => a + f.calls, 0);
+  const failures = providers.reduce((a, [, f]) => a + f.failures, 0);
+  const latN = providers.reduce((a, [, f]) => a + f.latencyCount, 0);
+  const latSum = providers.reduce((a, [, f]) => a + f.latencyMsTotal, 0);
+  const v = s.validation && 'command' in s.validation ? s.validation : undefined;
+  return {
+    sessionId: s.sessionId ?? '',
+    goal: s.goal ?? '',
+    status: s.status === 'running' || s.status === 'idle' ? 'interrupted' : s.status,
+    scripted: s.scripted,
+    startedAt: iso(s.startedAt),
+    endedAt: iso(s.endedAt),
+    phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
+    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files })),
+    files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review })),
+    decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
+    escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
+    switchLog: s.switches.map((w) => ({ taskId: w.taskId ?? null, from: `${w.from.provider}/${w.from.model}`, to: `${w.to.provider}/${w.to.model}`, reason: w.reason })),
+    metrics: {
+      tokens: Object.fromEntries(providers.map(([id, f]) => [id, { input: f.input, output: f.output, cachedInput: f.cachedInput }])),
+      costUsd: { ...costs, total },
+      byRole: Object.fromEntries(Object.entries(s.roles).map(([r, f]) => [r, { calls: f.calls, input: f.input, output: f.output, costUsd: cost(f) }])),
+      avgLatencyMs: latN ? Math.round(latSum / latN) : null,
+      successRate: calls ? round((calls - failures) / calls) : null,
+      calls,
+      failures,
+      providerSwitches: s.switches.length,
+      escalations: s.escalations.length,
+    },
+    integration: s.integration ? { matched: s.integration.matched, callsWithoutRoute: s.integration.callsWithoutRoute, routesNeverCalled: s.integration.routesNeverCalled } : null,
+    validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage } : null,
+    validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
+    budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total },
+  };
+}
+
+export function reportFromEvents(events: EnsembleEvent[]): ReportJson {
+  return buildReport(foldEvents(events));
+}
+
+const usd = (n: number | null | undefined) => (n === null || n === undefined ? 'unknown cost' : `$${n.toFixed(4)}`);
+
+export function renderMarkdown(r: ReportJson): string {
+  const L: string[] = [];
+  L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${r.startedAt ?? '—'} · **Ended:** ${r.endedAt ?? '—'}`);
+  if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
+  L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
+  for (const p of r.phases) L.push(`| ${p.name} | ${p.startedAt} | ${p.endedAt ?? '—'} | ${p.outcome ?? '—'} |`);
+  L.push('', '## Tasks', '', '| task | role | provider/model | status | attempts | files |', '|---|---|---|---|---|---|');
+  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.provider ?? '—'}/${t.model ?? '—'} | ${t.status} | ${t.attempts} | ${t.files.length} |`);
+  L.push('', '## Orchestration decisions', '');
+  for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
+  if (r.escalationLog.length || r.switchLog.length) {
+    L.push('', '## Escalations and provider switches', '');
+    for (const e of r.escalationLog) L.push(`- escalated ${e.taskId}: ${e.reason}`);
+    for (const w of r.switchLog) L.push(`- switched ${w.taskId ?? 'orchestrator'} from ${w.from} to ${w.to}: ${w.reason}`);
+  }
+  const m = r.metrics;
+  L.push('', '## Providers', '', '| provider | input tokens | output tokens | cost |', '|---|---|---|---|');
+  for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${t.input} | ${t.output} | ${usd(m.costUsd[id])} |`);
+  L.push(`| **total** | | | ${usd(m.costUsd.total)} |`);
+  L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations}`);
+  L.push('', '## Budget', '', `Limit: ${r.budget.limitUsd === null ? 'none' : usd(r.budget.limitUsd)} · estimate before development: ${usd(r.budget.estimateUsd)} · spent: ${usd(r.budget.spentUsd)}`);
+  L.push('', '## Integration (contract check)', '');
+  if (!r.integration) L.push('Not run.');
+  else {
+    L.push(`Matched: ${r.integration.matched.map((x) => `${x.method} ${x.path}`).join(', ') || 'none'}`);
+    const fmt = (x: unknown) => {
+      const f = x as { method: string; path: string; file: string; line: number };
+      return `${f.method} ${f.path} (${f.file}:${f.line})`;
+    };
+    L.push(`Calls without a route: ${r.integration.callsWithoutRoute.map(fmt).join(', ') || 'none'}`);
+    L.push(`Routes never called: ${r.integration.routesNeverCalled.map(fmt).join(', ') || 'none'}`);
+  }
+  L.push('', '## Validation (the generated tests, run)', '');
+  if (r.validation) {
+    const v = r.validation;
+    L.push(`\`${v.command}\` exited ${v.exitCode ?? '(killed)'}: ${v.passed ?? '?'} passed, ${v.failed ?? '?'} failed, ${v.skipped ?? '?'} skipped${v.coverage === null ? '; coverage not measured' : `; line coverage ${v.coverage}%`}.`);
+  } else L.push(`Not run${r.validationNote ? `: ${r.validationNote}` : ''}.`);
+  L.push('', '## Files', '', '| file | change | task | role | provider/model | review |', '|---|---|---|---|---|---|');
+  for (const f of r.files) L.push(`| ${f.path} | ${f.change} | ${f.task ?? '—'} | ${f.role ?? '—'} | ${f.provider ?? '—'}/${f.model ?? '—'} | ${f.review} |`);
+  L.push('');
+  return L.join('\n');
+}

@@ -1,0 +1,74 @@
+// Plan validation: a plan is accepted only if its ids are unique, every role is configured, every
+// dependency exists, there is no cycle and there is at least one task. The errors are written for
+// the model: the orchestrator gets them verbatim in its one repair round.
+
+import type { TaskSpec } from './events';
+import { parseToolArgs } from './tools';
+
+export type PlanCheck = { ok: true; rationale: string; tasks: TaskSpec[] } | { ok: false; errors: string[] };
+
+export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck {
+  const parsed = parseToolArgs('submit_plan', args);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const { rationale, tasks } = parsed.value;
+  const errors: string[] = [];
+  if (tasks.length === 0) errors.push('The plan has no tasks: give at least one.');
+  const ids = new Set<string>();
+  for (const t of tasks) {
+    if (ids.has(t.id)) errors.push(`Task id "${t.id}" is used more than once: ids must be unique.`);
+    ids.add(t.id);
+    if (!roles.includes(t.role)) errors.push(`Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`);
+  }
+  for (const t of tasks) {
+    for (const d of t.dependsOn) {
+      if (d === t.id) errors.push(`Task "${t.id}" depends on itself.`);
+      else if (!ids.has(d)) errors.push(`Task "${t.id}" depends on "${d}", which is not a task in the plan.`);
+    }
+  }
+  const cycle = findCycle(tasks);
+  if (cycle) errors.push(`The dependencies form a cycle: ${cycle.join(' → ')}. Remove one of these dependencies.`);
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, rationale, tasks: tasks.map((t) => ({ ...t, dependsOn: [...new Set(t.dependsOn)] })) };
+}
+
+/** A dependency cycle as a list of ids (first repeated at the end), or undefined. */
+export function findCycle(tasks: readonly Pick<TaskSpec, 'id' | 'dependsOn'>[]): string[] | undefined {
+  const deps = new Map(tasks.map((t) => [t.id, t.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done' || !deps.has(id)) return undefined;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const d of deps.get(id) ?? []) {
+      if (d === id) continue;
+      const c = visit(d);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const t of tasks) {
+    const c = visit(t.id);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** The length of the longest dependency chain, weighting each task by `weight` (critical path). */
+export function criticalPath(tasks: readonly Pick<TaskSpec, 'id' | 'dependsOn'>[], weight: (id: string) => number = () => 1): number {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const memo = new Map<string, number>();
+  const finish = (id: string): number => {
+    const cached = memo.get(id);
+    if (cached !== undefined) return cached;
+    const t = byId.get(id);
+    const start = Math.max(0, ...(t?.dependsOn ?? []).filter((d) => byId.has(d)).map(finish));
+    const v = start + weight(id);
+    memo.set(id, v);
+    return v;
+  };
+  return Math.max(0, ...tasks.map((t) => finish(t.id)));
+}

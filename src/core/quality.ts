@@ -1,0 +1,118 @@
+// The integration and validation phases: measured, then acted on.
+// Integration: the contract check (calls the front end makes vs routes the back end defines) is
+// computed from the files; a mismatch becomes a fix task for the owning role.
+// Validation: the project's own tests run, with consent, without the user's keys; failures go back to
+// the owning role for one fix round, then the tests run again. Only what ran is reported.
+
+import type { TaskSpec } from './events';
+import type { SessionContext } from './context';
+import { checkContracts } from './integration';
+import { detectTestCommand, runTests } from './validation';
+import { runDevelopment } from './development';
+
+const SOURCE = /\.(m?js|cjs|ts|jsx|tsx|html?)$/i;
+const MAX_SOURCE_BYTES = 512 * 1024;
+
+export async function runIntegration(ctx: SessionContext): Promise<'ok' | 'skipped'> {
+  const files = await readSources(ctx);
+  if (files.length === 0) return 'skipped';
+  const report = checkContracts(files);
+  ctx.sink.emit({ type: 'integration.checked', matched: report.matched, callsWithoutRoute: report.callsWithoutRoute, routesNeverCalled: report.routesNeverCalled, filesScanned: report.filesScanned });
+  if (report.callsWithoutRoute.length === 0) return 'ok';
+  // The front end calls routes the back end does not define: the back end's owner fixes it.
+  const owner = ownerOf(ctx, report.routes[0]?.file) ?? ownerOf(ctx, report.callsWithoutRoute[0]?.file);
+  if (!owner) return 'ok';
+  const list = report.callsWithoutRoute.map((c) => `- ${c.method} ${c.path} (called at ${c.file}:${c.line})`).join('\n');
+  const routes = report.routes.map((r) => `- ${r.method} ${r.path} (${r.file}:${r.line})`).join('\n') || '- (none found)';
+  await runFix(ctx, {
+    id: uniqueId(ctx, 'fix-integration'),
+    title: 'Make the front end and back end agree on the HTTP API',
+    description: `The contract check found calls with no matching route:\n${list}\n\nRoutes the back end defines:\n${routes}\n\nAdd the missing routes or correct the calls so that every call has a route.`,
+    role: owner,
+    dependsOn: [],
+  }, 'The contract check measured calls with no matching route.');
+  const again = checkContracts(await readSources(ctx));
+  ctx.sink.emit({ type: 'integration.checked', matched: again.matched, callsWithoutRoute: again.callsWithoutRoute, routesNeverCalled: again.routesNeverCalled, filesScanned: again.filesScanned });
+  return 'ok';
+}
+
+async function readSources(ctx: SessionContext): Promise<{ path: string; content: string }[]> {
+  const out = [];
+  for (const e of (await ctx.store.list()).filter((x) => SOURCE.test(x.path) && (x.size ?? 0) <= MAX_SOURCE_BYTES)) {
+    const data = await ctx.store.read(e.path);
+    if (data) out.push({ path: e.path, content: Buffer.from(data).toString('utf8') });
+  }
+  return out;
+}
+
+export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed' | 'skipped'> {
+  const read = async (p: string) => {
+    const d = await ctx.store.read(p).catch(() => undefined);
+    return d === undefined ? undefined : Buffer.from(d).toString('utf8');
+  };
+  const list = async () => (await ctx.store.list()).map((e) => e.path);
+  const cmd = await detectTestCommand(read, list);
+  if (!cmd) {
+    ctx.sink.emit({ type: 'validation.skipped', reason: 'the project declares no tests and has no test files' });
+    return 'skipped';
+  }
+  const setting = ctx.config.validation.runTests;
+  const granted = setting === 'always' ? true : setting === 'never' ? false : ((await ctx.consent?.(cmd.display)) ?? false);
+  const why = setting === 'ask' ? (ctx.consent ? 'asked the user' : 'no way to ask for consent') : `setting runTests = "${setting}"`;
+  ctx.sink.emit({ type: 'validation.consent', command: cmd.display, granted, reason: why });
+  if (!granted) {
+    ctx.sink.emit({ type: 'validation.skipped', reason: `running "${cmd.display}" was not allowed (${why})` });
+    return 'skipped';
+  }
+  let run = await runOnce(ctx, cmd);
+  if (passed(run)) return 'ok';
+  const owner = ownerOfTests(ctx);
+  if (!owner || ctx.signal.aborted) return 'failed';
+  await runFix(ctx, {
+    id: uniqueId(ctx, 'fix-tests'),
+    title: 'Make the project\'s tests pass',
+    description: `Running \`${cmd.display}\` failed (exit code ${run.exitCode}${run.timedOut ? ', timed out' : ''}; ${run.failed ?? '?'} failed, ${run.passed ?? '?'} passed). The end of its output:\n\n${run.outputTail}\n\nFix the code or the tests (whichever is wrong) so that the tests pass.`,
+    role: owner,
+    dependsOn: [],
+  }, 'The generated tests failed when run.');
+  if (ctx.signal.aborted || ctx.budget.isExhausted) return 'failed';
+  run = await runOnce(ctx, cmd);
+  return passed(run) ? 'ok' : 'failed';
+}
+
+type Cmd = NonNullable<Awaited<ReturnType<typeof detectTestCommand>>>;
+
+async function runOnce(ctx: SessionContext, cmd: Cmd) {
+  const run = await runTests({ cwd: ctx.workspace, command: cmd.command, args: cmd.args, timeoutMs: ctx.config.validation.timeoutMs, signal: ctx.signal });
+  ctx.sink.emit({ type: 'validation.ran', command: cmd.display, exitCode: run.exitCode, passed: run.passed, failed: run.failed, skipped: run.skipped, coverage: run.coverage, durationMs: run.durationMs, timedOut: run.timedOut, outputTail: run.outputTail });
+  return run;
+}
+
+function passed(run: { exitCode: number | null; timedOut: boolean }): boolean {
+  return run.exitCode === 0 && !run.timedOut;
+}
+
+async function runFix(ctx: SessionContext, task: TaskSpec, rationale: string): Promise<void> {
+  ctx.sink.emit({ type: 'task.added', task, reason: rationale });
+  ctx.sink.emit({ type: 'decision', kind: 'fix', taskId: task.id, summary: `${task.title} → ${task.role}`, rationale });
+  await runDevelopment(ctx, [task.id]);
+}
+
+function uniqueId(ctx: SessionContext, base: string): string {
+  let id = base;
+  for (let n = 2; ctx.state.tasks[id]; n++) id = `${base}-${n}`;
+  return id;
+}
+
+/** The role whose task wrote `file`, if the session wrote it. */
+function ownerOf(ctx: SessionContext, file: string | undefined): string | undefined {
+  const f = file ? ctx.state.files[file] : undefined;
+  const task = f?.taskId ? ctx.state.tasks[f.taskId] : undefined;
+  return task && ctx.config.roles[task.role] ? task.role : f?.role && ctx.config.roles[f.role] ? f.role : undefined;
+}
+
+/** Who fixes failing tests: the role that wrote the test files, else `qa`, else the first role. */
+function ownerOfTests(ctx: SessionContext): string | undefined {
+  const testFile = ctx.state.fileOrder.find((p) => /(^|\/)(tests?|__tests__)\/|\.test\.[mc]?[jt]s$/.test(p));
+  return ownerOf(ctx, testFile) ?? (ctx.config.roles.qa ? 'qa' : Object.keys(ctx.config.roles)[0]);
+}

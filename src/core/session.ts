@@ -1,0 +1,195 @@
+// A session, from goal to report: Setup → Planning → Development → Integration → Validation →
+// Report, each phase's start and end an event. `startSession` begins one; `resumeSession` folds an
+// existing log and continues what is unfinished (also after the process was killed).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { EventBody, Phase, SessionStatus } from './events';
+import type { ChatProvider, Clock, FileStore } from './ports';
+import { systemClock } from './ports';
+import type { EngineConfig } from './config';
+import { EventLog, sessionDir } from './log';
+import { applyEvent, foldEvents, initialState, type SessionState } from './fold/state';
+import { buildReport, renderMarkdown } from './fold/report';
+import { BlobStore } from './blobs';
+import { SessionFiles } from './workspace';
+import { Budget, BudgetExhaustedError } from './budget';
+import { ModelCaller } from './caller';
+import { findPrice, DEFAULT_PRICES, mergePrices } from './pricing';
+import type { SessionContext } from './context';
+import { runPlanning } from './planner';
+import { runDevelopment } from './development';
+import { runIntegration, runValidation } from './quality';
+import { estimateSessionCost } from './estimate';
+
+export interface EngineDeps {
+  workspace: string;
+  store: FileStore;
+  /** The provider for an id, or undefined when it has no key. */
+  resolve: (providerId: string) => ChatProvider | undefined;
+  clock?: Clock;
+  /** Asked before the generated tests run when `validation.runTests` is "ask". */
+  consent?: (command: string) => Promise<boolean>;
+}
+
+export interface SessionHandle {
+  readonly sessionId: string;
+  readonly dir: string;
+  readonly log: EventLog;
+  /** The live fold; also see `log.onDidAppend`. */
+  readonly state: SessionState;
+  /** Settles with the final state when the session has ended (it never rejects). */
+  readonly done: Promise<SessionState>;
+  cancel(reason?: string): void;
+}
+
+export function newSessionId(now = Date.now()): string {
+  const d = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${d}-${randomBytes(3).toString('hex')}`;
+}
+
+export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean }): SessionHandle {
+  const sessionId = opts.sessionId ?? newSessionId();
+  const clock = opts.deps.clock ?? systemClock;
+  const log = EventLog.open(sessionDir(opts.deps.workspace, sessionId), clock);
+  const cfg = opts.config;
+  const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
+  return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted });
+}
+
+/** Continues a session from its log (its folder under .ensemble/sessions). */
+export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
+  const clock = opts.deps.clock ?? systemClock;
+  if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
+  const log = EventLog.open(opts.dir, clock);
+  const before = foldEvents(log.existing);
+  if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
+  if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
+  const reason = before.status === 'running' ? 'the previous run was interrupted' : `the previous run ended ${before.status}`;
+  return run(log, before.sessionId, before.goal, opts.config, opts.deps, true, { type: 'session.resumed', reason });
+}
+
+function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody): SessionHandle {
+  const clock = deps.clock ?? systemClock;
+  const state = foldEvents(log.existing, initialState());
+  log.onDidAppend((e) => applyEvent(state, e));
+  log.emit(first);
+  const controller = new AbortController();
+  const prices = mergePrices(DEFAULT_PRICES, config.pricing);
+  const spent = Object.values(state.providers).reduce((a, f) => a + f.costUsd, 0);
+  const budget = new Budget(config.budgetUsd, spent);
+  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log);
+  files.restore(log.existing);
+  let agentCounter = Object.keys(state.agents).length;
+  const ctx: SessionContext = {
+    sessionId,
+    dir: path.dirname(log.file),
+    workspace: deps.workspace,
+    goal,
+    config,
+    sink: log,
+    state,
+    files,
+    store: deps.store,
+    budget,
+    clock,
+    signal: controller.signal,
+    resolve: deps.resolve,
+    consent: deps.consent,
+    resumed,
+    caller: new ModelCaller({ sink: log, clock, budget, prices, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
+    nextAgentId: (role) => `${role}-${++agentCounter}`,
+  };
+  const done = drive(ctx, log, prices).finally(() => log.close());
+  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
+}
+
+export class CancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+async function phase(ctx: SessionContext, name: Phase, body: () => Promise<'ok' | 'failed' | 'skipped' | void>): Promise<void> {
+  const done = ctx.state.phases.some((p) => p.name === name && p.outcome === 'ok');
+  if (done) return;
+  checkpoint(ctx);
+  ctx.sink.emit({ type: 'phase.started', phase: name });
+  try {
+    const outcome = (await body()) ?? 'ok';
+    checkpoint(ctx);
+    ctx.sink.emit({ type: 'phase.ended', phase: name, outcome });
+  } catch (e) {
+    ctx.sink.emit({ type: 'phase.ended', phase: name, outcome: 'failed', note: (e as Error)?.message ?? String(e) });
+    throw e;
+  }
+}
+
+/** Stops the session between steps when it was cancelled or its budget ran out. */
+function checkpoint(ctx: SessionContext): void {
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  if (ctx.budget.isExhausted) throw new BudgetExhaustedError(ctx.budget.limitUsd ?? 0, ctx.budget.spentUsd, ctx.budget.reservedUsd, 0);
+}
+
+async function drive(ctx: SessionContext, log: EventLog, prices: ReturnType<typeof mergePrices>): Promise<SessionState> {
+  const s = ctx.state;
+  let status: Exclude<SessionStatus, 'running'> = 'completed';
+  let error: string | undefined;
+  try {
+    await phase(ctx, 'setup', async () => {
+      const unknown = [ctx.config.orchestrator, ...Object.values(ctx.config.roles)].filter((r) => !findPrice(prices, r.provider, r.model)).map((r) => `${r.provider}/${r.model}`);
+      if (unknown.length) ctx.sink.emit({ type: 'budget.estimated', estimateUsd: null, limitUsd: ctx.config.budgetUsd, unknownModels: [...new Set(unknown)] });
+    });
+    if (s.taskOrder.length === 0) await phase(ctx, 'planning', async () => void (await runPlanning(ctx)));
+    if (!s.phases.some((p) => p.name === 'development' && p.outcome === 'ok')) {
+      const est = estimateSessionCost(s.taskOrder.map((id) => s.tasks[id]!), ctx.config, prices);
+      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels });
+    }
+    await phase(ctx, 'development', async () => {
+      await runDevelopment(ctx);
+      return Object.values(s.tasks).some((t) => t.status === 'failed') ? 'failed' : 'ok';
+    });
+    await phase(ctx, 'integration', () => runIntegration(ctx));
+    await phase(ctx, 'validation', () => runValidation(ctx));
+    const failedTask = Object.values(s.tasks).some((t) => t.status === 'failed' || t.status === 'pending' || t.status === 'running');
+    const v = s.validation;
+    const testsFailed = !!v && 'command' in v && (v.exitCode !== 0 || v.timedOut);
+    if (failedTask || testsFailed) status = 'failed';
+    if (failedTask) error = 'some tasks failed';
+    else if (testsFailed) error = 'the generated tests failed';
+  } catch (e) {
+    if (ctx.signal.aborted) {
+      status = 'cancelled';
+      error = (ctx.signal.reason as Error)?.message ?? 'cancelled';
+    } else if (e instanceof BudgetExhaustedError || ctx.budget.isExhausted) {
+      status = 'budget_exhausted';
+      error = e instanceof Error ? e.message : String(e);
+      ctx.sink.emit({ type: 'budget.exhausted', limitUsd: ctx.budget.limitUsd ?? 0, spentUsd: ctx.budget.spentUsd, reservedUsd: ctx.budget.reservedUsd });
+    } else {
+      status = 'failed';
+      error = e instanceof Error ? e.message : String(e);
+    }
+  }
+  writeReport(ctx, log, status, error);
+  return s;
+}
+
+function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<SessionStatus, 'running'>, error?: string): void {
+  // The report is a fold of the log, so it is written once the log holds the session's end.
+  ctx.sink.emit({ type: 'phase.started', phase: 'report' });
+  ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
+  ctx.sink.emit({ type: 'session.ended', status, error });
+  log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+}
+
+/** Writes report.json and report.md next to the log; returns their paths. */
+export function writeReportFiles(dir: string, state: SessionState): string[] {
+  const report = buildReport(state);
+  const json = path.join(dir, 'report.json');
+  const md = path.join(dir, 'report.md');
+  fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(md, renderMarkdown(report));
+  return [json, md];
+}

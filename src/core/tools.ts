@@ -1,0 +1,63 @@
+// The tools offered to models. Their names and argument shapes are the product's public contract
+// with any model, cassette or fake (see README "Tools offered to models"): change them only
+// compatibly. Each is one zod schema, from which both the JSON Schema sent to providers and the
+// validation of what a model answers are derived.
+
+import { z } from 'zod';
+import type { JsonSchema, ToolSpec } from './ports';
+
+const taskSchema = z.object({
+  id: z.string().min(1).describe('Short unique id, e.g. "backend-api"'),
+  title: z.string().min(1),
+  description: z.string().min(1).describe('Everything the specialist needs: files to create, interfaces to honour'),
+  role: z.string().min(1).describe('One of the configured roles'),
+  dependsOn: z.array(z.string()).describe('Ids of tasks that must finish first'),
+  rationale: z.string().optional().describe('Why this role gets this task'),
+});
+
+export const toolSchemas = {
+  submit_plan: z.object({
+    rationale: z.string().describe('Why the work is split this way'),
+    tasks: z.array(taskSchema),
+  }),
+  list_files: z.object({ path: z.string().optional().describe('Folder relative to the workspace root; default the root') }),
+  read_file: z.object({ path: z.string().describe('File path relative to the workspace root') }),
+  write_file: z.object({ path: z.string().describe('File path relative to the workspace root'), content: z.string().describe('The complete new content') }),
+  finish: z.object({ summary: z.string().describe('What was done, which files, anything the next task must know') }),
+  reassign_task: z.object({ taskId: z.string(), role: z.string(), reason: z.string() }),
+  skip_task: z.object({ taskId: z.string(), reason: z.string() }),
+} as const;
+
+export type ToolName = keyof typeof toolSchemas;
+export type ToolArgs<T extends ToolName> = z.infer<(typeof toolSchemas)[T]>;
+
+const descriptions: Record<ToolName, string> = {
+  submit_plan: 'Submit the plan: the tasks, the role that does each, and their dependencies.',
+  list_files: 'List the files in the workspace (or under a folder).',
+  read_file: 'Read a text file from the workspace.',
+  write_file: 'Create or replace a file in the workspace with the complete content given.',
+  finish: 'Call when your task is complete, with a summary of what you did.',
+  reassign_task: 'Give the failed task to another role (its agent starts it afresh).',
+  skip_task: 'Give up on the failed task; its dependants are told it was skipped.',
+};
+
+export function toolSpec(name: ToolName): ToolSpec {
+  const schema = z.toJSONSchema(toolSchemas[name]) as Record<string, unknown>;
+  delete schema.$schema;
+  return { name, description: descriptions[name], parameters: schema as JsonSchema };
+}
+
+export const AGENT_TOOLS: ToolName[] = ['list_files', 'read_file', 'write_file', 'finish'];
+export const ESCALATION_TOOLS: ToolName[] = [...AGENT_TOOLS, 'reassign_task', 'skip_task'];
+
+/** Validates a model's arguments; returns a message the model can act on when they are wrong. */
+export function parseToolArgs<T extends ToolName>(name: T, args: unknown): { ok: true; value: ToolArgs<T> } | { ok: false; error: string } {
+  const r = toolSchemas[name].safeParse(args);
+  if (r.success) return { ok: true, value: r.data as ToolArgs<T> };
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+  return { ok: false, error: `Invalid arguments for ${name}: ${issues}` };
+}
+
+export function isToolName(name: string): name is ToolName {
+  return Object.hasOwn(toolSchemas, name);
+}

@@ -1,0 +1,221 @@
+// Validation: run the generated project's own tests and measure what they say. Only what the project
+// declares is run (its `npm test`), or `node --test` when it has test files and no test script. The
+// child gets no secrets from our environment, runs in its own process group, and is killed whole on
+// timeout or abort. The runner's summary (pass/fail/skip, coverage) is parsed from its output.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface TestCommand {
+  command: string;
+  args: string[];
+  display: string;
+  reason: string;
+}
+
+export interface TestRun {
+  exitCode: number | null;
+  passed: number | null;
+  failed: number | null;
+  skipped: number | null;
+  coverage: number | null;
+  durationMs: number;
+  timedOut: boolean;
+  output: string;
+  outputTail: string;
+}
+
+export interface TestCounts {
+  passed: number | null;
+  failed: number | null;
+  skipped: number | null;
+  coverage: number | null;
+}
+
+const NPM_DEFAULT_TEST = /no test specified/i;
+const TEST_FILE = /(^|\/)[^/]+\.test\.[cm]?js$|(^|\/)test\/(.+\/)?[^/]+\.[cm]?js$/;
+const IGNORED_DIR = /(^|\/)(node_modules|\.ensemble|\.git)\//;
+const MAX_OUTPUT = 200 * 1024;
+const TAIL_LINES = 40;
+const EXIT_GRACE_MS = 1000;
+
+export async function detectTestCommand(
+  readFile: (path: string) => Promise<string | undefined>,
+  listFiles: () => Promise<string[]>,
+): Promise<TestCommand | undefined> {
+  const script = testScript(await readFile('package.json').catch(() => undefined));
+  if (script !== undefined) {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    return { command: npm, args: ['test'], display: 'npm test', reason: `package.json declares scripts.test: ${JSON.stringify(script)}` };
+  }
+  const tests = (await listFiles().catch(() => [] as string[])).map((p) => p.replace(/\\/g, '/')).filter((p) => TEST_FILE.test(p) && !IGNORED_DIR.test(p));
+  if (tests.length === 0) return undefined;
+  // No script to honour: node's own runner, with coverage measured.
+  const args = ['--test', '--experimental-test-coverage'];
+  const shown = tests.slice(0, 3).join(', ') + (tests.length > 3 ? `, … (${tests.length} in all)` : '');
+  return { command: 'node', args, display: `node ${args.join(' ')}`, reason: `no test script in package.json; test files found: ${shown}` };
+}
+
+function testScript(pkg: string | undefined): string | undefined {
+  if (!pkg) return undefined;
+  try {
+    const test: unknown = (JSON.parse(pkg) as { scripts?: Record<string, unknown> } | null)?.scripts?.test;
+    return typeof test === 'string' && test.trim() && !NPM_DEFAULT_TEST.test(test) ? test : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SECRET_NAME = /(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|ACCESS_?KEY|PRIVATE_?KEY)/i;
+const PROVIDER_PREFIX = /^(OPENAI|ANTHROPIC|GEMINI|GOOGLE|AZURE_OPENAI)_/i;
+// Host settings that would change how the child's runner behaves (a colour override, our own test
+// runner's context, preloads from our process) rather than being the project's.
+const HOST_ONLY = new Set(['FORCE_COLOR', 'NODE_OPTIONS', 'NODE_TEST_CONTEXT']);
+
+/** The environment for the project's tests: no variable that may hold a secret, non-interactive, no colour. */
+export function scrubEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (SECRET_NAME.test(name) || PROVIDER_PREFIX.test(name) || HOST_ONLY.has(name.toUpperCase())) continue;
+    out[name] = value;
+  }
+  out.CI = 'true';
+  out.NO_COLOR = '1';
+  return out;
+}
+
+export async function runTests(opts: { cwd: string; command: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<TestRun> {
+  const started = Date.now(), windows = process.platform === 'win32';
+  let output = '', timedOut = false, aborted = false;
+  const append = (text: string): void => {
+    output += text;
+    if (output.length > MAX_OUTPUT * 1.5) output = output.slice(-MAX_OUTPUT);
+  };
+  const exit = await new Promise<number | null>((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(opts.command, opts.args, {
+        cwd: opts.cwd,
+        env: scrubEnv(opts.env ?? process.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: !windows, // its own process group, so that the whole tree can be killed
+        windowsHide: true,
+        // Node refuses to spawn .cmd/.bat files without a shell (CVE-2024-27980); the arguments we pass
+        // are our own fixed words, never user text.
+        shell: windows && /\.(cmd|bat)$/i.test(opts.command),
+      });
+    } catch (err) {
+      append(`[ensemble] could not start ${opts.command}: ${(err as Error).message}\n`);
+      resolve(null);
+      return;
+    }
+    let settled = false, code: number | null = null;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve(code);
+    };
+    const onAbort = (): void => { aborted = true; killTree(child); };
+    const timer = setTimeout(() => { timedOut = true; killTree(child); }, Math.max(0, opts.timeoutMs));
+    child.stdout?.setEncoding('utf8').on('data', append);
+    child.stderr?.setEncoding('utf8').on('data', append);
+    child.on('error', (err) => { append(`[ensemble] could not run ${opts.command}: ${err.message}\n`); done(); });
+    child.on('exit', (c) => {
+      code = c;
+      killTree(child); // anything the tests left running in the group (a server, a watcher) goes too
+      setTimeout(done, EXIT_GRACE_MS).unref(); // do not wait forever for pipes held open by strays
+    });
+    child.on('close', done);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  if (timedOut) append(`\n[ensemble] timed out after ${opts.timeoutMs} ms; the test process tree was killed\n`);
+  if (aborted) append('\n[ensemble] cancelled; the test process tree was killed\n');
+  const clean = stripAnsi(output).slice(-MAX_OUTPUT);
+  return { exitCode: exit, ...parseTestOutput(clean), durationMs: Date.now() - started, timedOut, output: clean, outputTail: tail(clean, TAIL_LINES) };
+}
+
+function killTree(child: ChildProcess): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    if (process.platform === 'win32') spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
+    else process.kill(-pid, 'SIGKILL');
+  } catch {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+function tail(text: string, lines: number): string {
+  return text.replace(/\s+$/, '').split('\n').slice(-lines).join('\n');
+}
+
+function stripAnsi(text: string): string {
+  // CSI sequences (colours, cursor moves) and OSC sequences (titles, links); lone carriage returns.
+  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g, '').replace(/\r(?!\n)/g, '\n').replace(/\r\n/g, '\n');
+}
+
+type Runner = 'node' | 'mocha' | 'jest' | 'pytest';
+interface Summary { runner: Runner; line: number; passed: number; failed: number; skipped: number }
+
+/**
+ * The pass/fail/skip counts and line coverage a test runner printed. Counts come from the last summary
+ * in the output (several runners may have run); within a recognised summary a count the runner leaves
+ * out (mocha omits "0 failing", jest "0 skipped") is 0; with no summary at all each is null.
+ * Node's `todo` counts as skipped and its `cancelled` as failed; pytest's errors count as failed.
+ */
+export function parseTestOutput(output: string): TestCounts {
+  const lines = stripAnsi(String(output ?? '')).split('\n');
+  const summaries: Summary[] = [];
+  let coverage: number | null = null, linesColumn: number | null = null;
+  const add = (runner: Runner, line: number, counts: Partial<Record<'passed' | 'failed' | 'skipped', number>>): void => {
+    const last = summaries[summaries.length - 1];
+    const s = last && last.runner === runner && line - last.line <= 3 ? last : { runner, line, passed: 0, failed: 0, skipped: 0 };
+    if (s !== last) summaries.push(s);
+    s.line = line;
+    s.passed += counts.passed ?? 0;
+    s.failed += counts.failed ?? 0;
+    s.skipped += counts.skipped ?? 0;
+  };
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    let m: RegExpExecArray | null;
+    // node:test, spec reporter (`ℹ pass 3`) or TAP (`# pass 3`)
+    if ((m = /^(?:ℹ|#)\s*(pass|fail|skipped|todo|cancelled)\s+(\d+)$/.exec(line))) {
+      const n = Number(m[2]), k = m[1]!;
+      add('node', i, k === 'pass' ? { passed: n } : k === 'fail' || k === 'cancelled' ? { failed: n } : { skipped: n });
+    } else if ((m = /^(?:ℹ|#)\s*tests\s+\d+$/.exec(line))) add('node', i, {});
+    // node's coverage table: `ℹ all files | 84.21 | 50.00 | 100.00 |`, the first column is line %
+    else if ((m = /^(?:ℹ|#)\s*all files\s*\|\s*([\d.]+)/.exec(line))) coverage = Number(m[1]);
+    // mocha
+    else if ((m = /^(\d+) (passing|failing|pending)\b/.exec(line))) add('mocha', i, { [m[2] === 'passing' ? 'passed' : m[2] === 'failing' ? 'failed' : 'skipped']: Number(m[1]) });
+    // jest (`Tests:       1 failed, 2 skipped, 5 passed, 8 total`) and vitest (`Tests  2 failed | 5 passed (7)`)
+    else if ((m = /^Tests:?\s+(\d.*)$/.exec(line))) add('jest', i, counts(m[1]!));
+    // pytest (`===== 3 passed, 1 failed, 2 skipped in 0.12s =====`)
+    else if ((m = /^=*\s*(\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected)\b.*) in [\d.]+\s*s\b/.exec(line))) add('pytest', i, counts(m[1]!));
+    // istanbul/c8/jest table: we take `% Lines` when the header labels it (the same measure as node's
+    // line coverage); without a header, the first column (`% Stmts`).
+    else if (/^-*\s*File\s*\|/.test(line)) { const cols = line.split('|').map((c) => c.trim()); const k = cols.findIndex((c) => /lines/i.test(c)); linesColumn = k > 0 ? k : null; }
+    else if ((m = /^All files\s*\|(.*)$/.exec(line))) {
+      const cols = line.split('|').map((c) => c.trim()), v = Number(cols[linesColumn ?? 1]);
+      if (cols[linesColumn ?? 1] !== '' && Number.isFinite(v)) coverage = v;
+    } else if ((m = /^Lines\s*:\s*([\d.]+)%/.exec(line))) coverage = Number(m[1]); // istanbul text-summary
+    else if ((m = /^TOTAL\s+\d+\s+\d+(?:\s+\d+\s+\d+)?\s+([\d.]+)%$/.exec(line))) coverage = Number(m[1]); // pytest-cov
+  });
+  const last = summaries[summaries.length - 1];
+  return last ? { passed: last.passed, failed: last.failed, skipped: last.skipped, coverage } : { passed: null, failed: null, skipped: null, coverage };
+}
+
+function counts(text: string): Partial<Record<'passed' | 'failed' | 'skipped', number>> {
+  const out = { passed: 0, failed: 0, skipped: 0 };
+  for (const m of text.matchAll(/(\d+) (passed|failed|skipped|todo|pending|errors?)\b/g)) {
+    const n = Number(m[1]), k = m[2]!;
+    if (k === 'passed') out.passed += n;
+    else if (k === 'failed' || k.startsWith('error')) out.failed += n;
+    else out.skipped += n;
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+// Builds the engine's provider resolver from the configuration and a key source (the environment
+// for the CLI, SecretStorage then the environment for the extension). Keys stay here: they reach
+// the SDK adapters and nothing else (not the config, not the log, not the report).
+
+import type { ChatProvider } from '../core/ports';
+import { baseUrlEnvVar, keyEnvVar, type EngineConfig } from '../core/config';
+import { createProvider } from '../providers';
+
+export interface KeySource {
+  /** The key for a provider, or undefined. `envVar` is where the CLI would look for it. */
+  key(providerId: string, envVar: string | undefined): string | undefined;
+}
+
+export function envKeys(env: NodeJS.ProcessEnv = process.env): KeySource {
+  return { key: (_id, envVar) => (envVar ? env[envVar]?.trim() || undefined : undefined) };
+}
+
+export interface Resolver {
+  resolve(providerId: string): ChatProvider | undefined;
+  hasKey(providerId: string): boolean;
+}
+
+/** `wrap` lets the CLI record a cassette around each provider. */
+export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.ProcessEnv = process.env, wrap: (p: ChatProvider) => ChatProvider = (p) => p): Resolver {
+  const cache = new Map<string, ChatProvider | undefined>();
+  const keyOf = (id: string): string | undefined => {
+    const settings = cfg.providers[id];
+    if (!settings) return undefined;
+    const envVar = keyEnvVar(id, settings);
+    if (!envVar) return 'not-needed'; // a local OpenAI-compatible endpoint
+    return keys.key(id, envVar);
+  };
+  return {
+    hasKey: (id) => keyOf(id) !== undefined,
+    resolve(id) {
+      if (cache.has(id)) return cache.get(id);
+      const settings = cfg.providers[id];
+      const apiKey = keyOf(id);
+      let p: ChatProvider | undefined;
+      if (settings && apiKey) {
+        const urlVar = baseUrlEnvVar(id);
+        const baseUrl = (urlVar && env[urlVar]?.trim()) || settings.baseUrl;
+        p = wrap(createProvider({ id, kind: settings.kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
+      }
+      cache.set(id, p);
+      return p;
+    },
+  };
+}

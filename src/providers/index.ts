@@ -1,0 +1,28 @@
+// The one entry point to the SDK adapters: a ProviderConfig in, a ChatProvider out. Nothing in
+// src/providers knows about sessions, roles or the engine beyond the ports.
+
+import type { ChatProvider } from '../core/ports';
+import { createAnthropicProvider } from './anthropic';
+import type { ProviderConfig } from './config';
+import { createGeminiProvider } from './gemini';
+import { createOpenAIProvider } from './openai';
+
+export type { ProviderConfig, ProviderKind } from './config';
+export { DEFAULT_TIMEOUT_MS } from './config';
+export { classifyStatus, parseRetryAfter } from './errors';
+
+export function createProvider(config: ProviderConfig): ChatProvider {
+  switch (config.kind) {
+    case 'openai':
+    case 'openai-compatible':
+      return createOpenAIProvider(config);
+    case 'anthropic':
+      return createAnthropicProvider(config);
+    case 'gemini':
+      return createGeminiProvider(config);
+    default: {
+      const kind: never = config.kind;
+      throw new Error(`Unknown provider kind: ${String(kind)}`);
+    }
+  }
+}

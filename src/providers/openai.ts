@@ -1,0 +1,218 @@
+// The `openai` SDK as a ChatProvider: streamed chat completions with tools. Also serves the
+// OpenAI-compatible kind (Ollama, LM Studio, vLLM, OpenRouter, Azure OpenAI deployments).
+
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, Usage } from '../core/ports';
+import { Attempt } from './attempt';
+import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
+import {
+  abortedError, badResponse, httpError, networkError, parseArguments, parseRetryAfter,
+  streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+} from './errors';
+
+const OPENAI_URL = 'https://api.openai.com/v1';
+type Stream = AsyncIterable<ChatCompletionChunk>;
+
+export function createOpenAIProvider(config: ProviderConfig): ChatProvider {
+  return new OpenAIProvider(config);
+}
+
+class OpenAIProvider implements ChatProvider {
+  readonly id: string;
+  private readonly client: OpenAI;
+  private readonly ctx: ErrorContext;
+  private readonly timeoutMs: number;
+  private readonly compatible: boolean;
+  /** Cleared for a compatible server that rejected `stream_options` once. */
+  private streamOptions = true;
+
+  constructor(config: ProviderConfig) {
+    this.id = config.id;
+    this.ctx = config;
+    this.compatible = config.kind === 'openai-compatible';
+    this.timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const url = new URL(config.baseUrl ?? OPENAI_URL);
+    const defaultQuery = Object.fromEntries(url.searchParams);
+    url.search = '';
+    this.client = new OpenAI({
+      apiKey: config.apiKey || 'unused', // local servers (Ollama, LM Studio) need no key, the SDK insists on one
+      baseURL: url.toString().replace(/\/$/, ''),
+      defaultQuery: Object.keys(defaultQuery).length ? defaultQuery : undefined,
+      defaultHeaders: clientHeaders(config),
+      maxRetries: 0,
+      timeout: this.timeoutMs,
+    });
+  }
+
+  async *chat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+    const attempt = new Attempt(this.ctx, signal, this.timeoutMs);
+    const turn = new Turn(this.ctx);
+    let started = false;
+    try {
+      attempt.check(); // aborted before we began: no request at all
+      const stream = await attempt.race(this.open(request, attempt.signal));
+      started = true;
+      for await (const chunk of attempt.iterate(stream)) {
+        for (const out of turn.accept(chunk)) {
+          attempt.check();
+          yield out;
+        }
+      }
+      attempt.check(); // the SDK ends a stream silently when aborted
+      for (const out of turn.finish(attempt.latencyMs)) {
+        attempt.check();
+        yield out;
+      }
+    } catch (e) {
+      throw attempt.fail(e, (err) => toProviderError(this.ctx, this.timeoutMs, err, started, turn.usage), turn.usage);
+    } finally {
+      attempt.dispose();
+    }
+  }
+
+  private async open(request: ChatRequest, signal: AbortSignal): Promise<Stream> {
+    const options = { signal, headers: request.trace ? { 'x-ensemble-trace': request.trace } : undefined };
+    try {
+      return await this.client.chat.completions.create(this.body(request), options);
+    } catch (e) {
+      // Some compatible servers (older Azure api-versions, some proxies) reject `stream_options`: drop it for good.
+      if (!(this.compatible && this.streamOptions && e instanceof APIError && e.status === 400 && /stream_options/i.test(e.message))) throw e;
+      this.streamOptions = false;
+      return await this.client.chat.completions.create(this.body(request), options);
+    }
+  }
+
+  private body(request: ChatRequest): ChatCompletionCreateParamsStreaming {
+    return {
+      model: request.model,
+      messages: toOpenAIMessages(request),
+      stream: true,
+      ...(this.streamOptions ? { stream_options: { include_usage: true } } : {}),
+      ...(request.tools.length
+        ? { tools: request.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+        : {}),
+      // OpenAI's newer models refuse `max_tokens`; most compatible servers only know `max_tokens`.
+      ...(this.compatible ? { max_tokens: request.maxOutputTokens } : { max_completion_tokens: request.maxOutputTokens }),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    };
+  }
+}
+
+/** Config headers; an `api-key` header (Azure) left empty is filled with the key and replaces `Authorization`. */
+function clientHeaders(config: ProviderConfig): Record<string, string | null> | undefined {
+  if (!config.headers) return undefined;
+  const out: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(config.headers)) {
+    if (name.toLowerCase() === 'api-key') {
+      out[name] = value || config.apiKey;
+      out['Authorization'] = null;
+    } else out[name] = value;
+  }
+  return out;
+}
+
+export function toOpenAIMessages(request: ChatRequest): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = [];
+  if (request.system) out.push({ role: 'system', content: request.system });
+  for (const m of request.messages) {
+    if (m.role === 'user') out.push({ role: 'user', content: m.content });
+    else if (m.role === 'tool') {
+      out.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.isError ? `Error: ${m.content}` : m.content });
+    } else {
+      const calls = m.toolCalls ?? [];
+      out.push({
+        role: 'assistant',
+        content: m.content || (calls.length ? null : ''),
+        ...(calls.length
+          ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) }
+          : {}),
+      });
+    }
+  }
+  return out;
+}
+
+interface PartialCall {
+  id: string;
+  name: string;
+  args: string;
+}
+
+/** Assembles one streamed turn: text as it comes, tool-call fragments by `index`, usage, finish reason. */
+class Turn {
+  usage: Usage | undefined;
+  private finishReason: string | undefined;
+  private readonly calls = new Map<number, PartialCall>();
+
+  constructor(private readonly ctx: ErrorContext) {}
+
+  accept(chunk: ChatCompletionChunk): ChatChunk[] {
+    if (chunk.usage) this.usage = toUsage(chunk.usage);
+    const choice = chunk.choices?.[0];
+    if (!choice) return [];
+    const out: ChatChunk[] = [];
+    const delta = choice.delta ?? {};
+    if (delta.content) out.push({ type: 'text', text: delta.content });
+    (delta.tool_calls ?? []).forEach((tc, i) => {
+      const index = tc.index ?? i;
+      const call = this.calls.get(index) ?? { id: '', name: '', args: '' };
+      if (tc.id) call.id = tc.id;
+      if (tc.function?.name && !call.name) call.name = tc.function.name;
+      if (tc.function?.arguments) call.args += tc.function.arguments;
+      this.calls.set(index, call);
+    });
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    return out;
+  }
+
+  finish(latencyMs: number): ChatChunk[] {
+    if (!this.finishReason) throw streamCutError(this.ctx, this.usage);
+    const out: ChatChunk[] = [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, c]) => ({
+        type: 'tool_call' as const,
+        call: { id: c.id || `call_${index}`, name: c.name, arguments: parseArguments(this.ctx, c.name, c.args, this.usage) },
+      }));
+    if (this.usage) out.push({ type: 'usage', usage: this.usage });
+    out.push({ type: 'end', stopReason: this.calls.size ? 'tool_calls' : stopReason(this.finishReason), latencyMs });
+    return out;
+  }
+}
+
+function stopReason(finish: string): StopReason {
+  if (finish === 'stop') return 'end';
+  if (finish === 'length') return 'max_tokens';
+  if (finish === 'tool_calls' || finish === 'function_call') return 'tool_calls';
+  return 'other';
+}
+
+/** OpenAI's `prompt_tokens` includes the cached tokens: bill them apart. */
+function toUsage(u: CompletionUsage): Usage {
+  const cached = u.prompt_tokens_details?.cached_tokens;
+  const usage: Usage = { input: (u.prompt_tokens ?? 0) - (cached ?? 0), output: u.completion_tokens ?? 0 };
+  if (typeof cached === 'number') usage.cachedInput = cached;
+  return usage;
+}
+
+function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, started: boolean, usage: Usage | undefined): ProviderError {
+  if (e instanceof APIUserAbortError) return abortedError(ctx, usage);
+  if (e instanceof APIConnectionTimeoutError) return timeoutError(ctx, timeoutMs, usage, e);
+  if (e instanceof APIConnectionError) return networkError(ctx, e);
+  if (e instanceof APIError) {
+    const body = (e.error ?? {}) as { message?: unknown; type?: unknown; code?: unknown };
+    const detail = typeof body.message === 'string' ? body.message : undefined;
+    if (e.status === undefined) {
+      const type = typeof body.type === 'string' ? body.type : typeof body.code === 'string' ? body.code : undefined;
+      return streamErrorFrame(ctx, type, detail, usage);
+    }
+    return httpError(ctx, e.status, { detail, retryAfterMs: parseRetryAfter(e.headers), usage, cause: e });
+  }
+  if (e instanceof SyntaxError) return badResponse(ctx, `unparsable stream data (${e.message})`, e, usage);
+  return started ? streamCutError(ctx, usage, e) : networkError(ctx, e);
+}
