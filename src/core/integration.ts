@@ -76,7 +76,9 @@ function matchAll(calls: EndpointFinding[], routes: EndpointFinding[], filesScan
     if (!fits.length && !/\.[a-z0-9]{1,5}$/i.test(c.path)) callsWithoutRoute.push(c); // static assets are not API calls
     for (const r of fits) { called.add(r); matched.set(`${c.method} ${r.path}`, { method: c.method, path: r.path }); }
   }
-  return { matched: [...matched.values()], callsWithoutRoute, routesNeverCalled: routes.filter((r) => !called.has(r)), calls, routes, filesScanned };
+  // A prefix dispatcher (`/api/*`, from `url.startsWith('/api/')`) is used whenever a call falls under it.
+  const dispatches = (r: EndpointFinding) => r.path.endsWith('/*') && calls.some((c) => c.path.startsWith(r.path.slice(0, -1)));
+  return { matched: [...matched.values()], callsWithoutRoute, routesNeverCalled: routes.filter((r) => !called.has(r) && !dispatches(r)), calls, routes, filesScanned };
 }
 
 /** How well call segments fit route segments: -1 no match; higher is more specific (literal beats parameter). */

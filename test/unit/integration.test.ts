@@ -344,3 +344,23 @@ describe('integration: checkContracts', () => {
     assert.deepEqual(checkContracts([]), { matched: [], callsWithoutRoute: [], routesNeverCalled: [], calls: [], routes: [], filesScanned: 0 });
   });
 });
+
+describe('checkContracts: prefix dispatchers', () => {
+  it('does not report a node:http prefix dispatch as a route never called when calls fall under it', () => {
+    const server = [
+      "const http = require('node:http');",
+      'http.createServer((req, res) => {',
+      "  if (req.url.startsWith('/api/')) return api(req, res);",
+      '});',
+      'function api(req, res) {',
+      "  if (req.method === 'GET' && req.url === '/api/todos') return list(res);",
+      '}',
+    ].join('\n');
+    const front = "fetch('/api/todos');";
+    const r = checkContracts([{ path: 'server.js', content: server }, { path: 'public/app.js', content: front }]);
+    assert.deepEqual(r.matched, [{ method: 'GET', path: '/api/todos' }]);
+    assert.deepEqual(r.routesNeverCalled, []);
+    const lonely = checkContracts([{ path: 'server.js', content: server }, { path: 'public/app.js', content: "fetch('/other');" }]);
+    assert.ok(lonely.routesNeverCalled.some((x) => x.path === '/api/*'));
+  });
+});

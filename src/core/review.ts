@@ -1,0 +1,153 @@
+// The review of a session's changes, after (or between) runs: keep a change, or revert it to the
+// exact bytes the file held before the session first touched it. Each decision is an event appended
+// to the session's own log (`review.kept` / `review.reverted`), so the panel, the report and a later
+// resume all see it; the report files are rewritten after each decision.
+//
+// A revert never loses the user's work silently: when the file on disk is no longer what the session
+// left (the user edited it since), it is refused with a `conflict` outcome unless `force` is given.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnsembleEvent } from './events';
+import type { FileStore } from './ports';
+import { BlobStore, sha256 } from './blobs';
+import { EventLog, readEvents, sessionDir } from './log';
+import { NodeFileStore } from './node-files';
+import { foldEvents, type FileState, type SessionState } from './fold/state';
+import { writeReportFiles } from './session';
+
+export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session';
+
+export type ReviewOutcome =
+  | { ok: true; path: string; action: 'kept' | 'reverted'; event?: EnsembleEvent; unchanged?: boolean }
+  | { ok: false; path: string; reason: ReviewRefusal; message: string };
+
+export interface FileReviewStatus {
+  path: string;
+  change: FileState['change'];
+  review: FileState['review'];
+  beforeSha: string | null;
+  afterSha: string | null;
+  /** Hash of the file on disk now (null: absent). */
+  diskSha: string | null;
+  /** The file on disk is no longer what the session left: a revert would lose those edits. */
+  editedSince: boolean;
+}
+
+export interface SessionReview {
+  readonly sessionId: string;
+  readonly dir: string;
+  /** The session as its log holds it now (re-read on each call). */
+  state(): SessionState;
+  /** The changed files in the order the session first touched them. */
+  files(): FileState[];
+  status(path: string): Promise<FileReviewStatus | undefined>;
+  /** The bytes before the session touched the file (empty for a file it created); undefined when unknown. */
+  before(path: string): Uint8Array | undefined;
+  keep(path: string): Promise<ReviewOutcome>;
+  revert(path: string, opts?: { force?: boolean }): Promise<ReviewOutcome>;
+  /** Keeps every file still pending. */
+  keepAll(): Promise<ReviewOutcome[]>;
+  /** Reverts every pending or kept file; files edited since are refused (conflict) unless `force`. */
+  revertAll(opts?: { force?: boolean }): Promise<ReviewOutcome[]>;
+}
+
+export interface ReviewOptions {
+  /** Where the workspace's files are read and written (default: the plain filesystem). */
+  store?: FileStore;
+}
+
+/** Opens the review of session `sessionId` of `workspace` (its log under .ensemble/sessions). */
+export function reviewSession(workspace: string, sessionId: string, opts: ReviewOptions = {}): SessionReview {
+  const dir = sessionDir(workspace, sessionId);
+  const logFile = path.join(dir, 'events.jsonl');
+  if (!fs.existsSync(logFile)) throw new Error(`No session "${sessionId}" in ${workspace} (${logFile} is missing).`);
+  const store = opts.store ?? new NodeFileStore(workspace);
+  const blobs = new BlobStore(path.join(dir, 'blobs'));
+
+  const state = (): SessionState => foldEvents(readEvents(logFile).events);
+
+  const record = (body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null }): EnsembleEvent => {
+    const log = EventLog.open(dir);
+    try {
+      return log.emit(body);
+    } finally {
+      log.close();
+      writeReportFiles(dir, state());
+    }
+  };
+
+  const diskSha = async (p: string): Promise<string | null> => {
+    const data = await store.read(p);
+    return data === undefined ? null : sha256(data);
+  };
+
+  const status = async (p: string): Promise<FileReviewStatus | undefined> => {
+    const f = state().files[p];
+    if (!f) return undefined;
+    const disk = await diskSha(p);
+    const expected = f.review === 'reverted' ? f.beforeSha : f.afterSha;
+    return { path: p, change: f.change, review: f.review, beforeSha: f.beforeSha, afterSha: f.afterSha, diskSha: disk, editedSince: disk !== expected };
+  };
+
+  const unknown = (p: string): ReviewOutcome => ({ ok: false, path: p, reason: 'unknown_file', message: `${p} was not changed by session ${sessionId}.` });
+
+  const keep = async (p: string): Promise<ReviewOutcome> => {
+    const f = state().files[p];
+    if (!f) return unknown(p);
+    if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted to its content before the session; there is no change left to keep.` };
+    if (f.review === 'kept') return { ok: true, path: p, action: 'kept', unchanged: true };
+    return { ok: true, path: p, action: 'kept', event: record({ type: 'review.kept', path: p }) };
+  };
+
+  const revert = async (p: string, o: { force?: boolean } = {}): Promise<ReviewOutcome> => {
+    const f = state().files[p];
+    if (!f) return unknown(p);
+    if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted.` };
+    const disk = await diskSha(p);
+    if (disk !== f.afterSha && !o.force) {
+      const what = disk === null ? 'deleted' : f.afterSha === null ? 're-created' : 'edited';
+      return { ok: false, path: p, reason: 'conflict', message: `${p} was ${what} after Ensemble changed it. Reverting it would lose those changes.` };
+    }
+    if (f.beforeSha === null) {
+      await store.remove(p);
+    } else {
+      const bytes = blobs.get(f.beforeSha);
+      if (bytes === undefined) return { ok: false, path: p, reason: 'missing_blob', message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${path.join(dir, 'blobs')}; it cannot be restored.` };
+      await store.write(p, new Uint8Array(bytes));
+    }
+    return { ok: true, path: p, action: 'reverted', event: record({ type: 'review.reverted', path: p, restoredSha: f.beforeSha }) };
+  };
+
+  return {
+    sessionId,
+    dir,
+    state,
+    files: () => {
+      const s = state();
+      return s.fileOrder.map((p) => s.files[p]!);
+    },
+    status,
+    before(p) {
+      const f = state().files[p];
+      if (!f) return undefined;
+      if (f.beforeSha === null) return new Uint8Array(0);
+      const b = blobs.get(f.beforeSha);
+      return b === undefined ? undefined : new Uint8Array(b);
+    },
+    keep,
+    revert,
+    async keepAll() {
+      const out: ReviewOutcome[] = [];
+      const s = state();
+      for (const p of s.fileOrder) if (s.files[p]!.review === 'pending') out.push(await keep(p));
+      return out;
+    },
+    async revertAll(o = {}) {
+      const s = state();
+      const out: ReviewOutcome[] = [];
+      for (const p of s.fileOrder) if (s.files[p]!.review !== 'reverted') out.push(await revert(p, o));
+      return out;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// The layering the README promises, checked on the source: the engine imports neither the editor
+// nor any SDK; adapters know only the ports; the webview imports only the pure fold.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  const abs = path.join(root, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(dir, f));
+}
+
+function imports(file: string): string[] {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}
+
+const SDKS = ['vscode', 'openai', '@anthropic-ai/sdk', '@google/generative-ai', '@google/genai', '@vscode/webview-ui-toolkit'];
+
+describe('architecture', () => {
+  it('src/core imports no editor and no provider SDK', () => {
+    const files = sources('src/core');
+    assert.ok(files.length > 10);
+    for (const f of files) for (const i of imports(f)) assert.ok(!SDKS.some((s) => i === s || i.startsWith(`${s}/`)), `${f} imports ${i}`);
+  });
+
+  it('src/core imports nothing outside src/core', () => {
+    for (const f of sources('src/core')) for (const i of imports(f).filter((x) => x.startsWith('.'))) {
+      const target = path.resolve(path.dirname(path.join(root, f)), i);
+      assert.ok(target.startsWith(path.join(root, 'src', 'core')), `${f} imports ${i}`);
+    }
+  });
+
+  it('provider adapters depend on the engine only through its ports', () => {
+    for (const f of sources('src/providers')) for (const i of imports(f).filter((x) => x.includes('core/'))) assert.match(i, /core\/ports$/, `${f} imports ${i}`);
+  });
+
+  it('each SDK is imported by exactly one adapter file', () => {
+    const owners: Record<string, Set<string>> = {};
+    for (const f of sources('src')) for (const i of imports(f)) if (['openai', '@anthropic-ai/sdk', '@google/generative-ai'].includes(i)) (owners[i] ??= new Set()).add(f);
+    assert.deepEqual(Object.fromEntries(Object.entries(owners).map(([k, v]) => [k, [...v]])), {
+      openai: ['src/providers/openai.ts'],
+      '@anthropic-ai/sdk': ['src/providers/anthropic.ts'],
+      '@google/generative-ai': ['src/providers/gemini.ts'],
+    });
+  });
+});

@@ -1,0 +1,144 @@
+// The `ensemble` command line as a user runs it: a separate process, real arguments, real exit
+// codes; providers reached over 127.0.0.1 through the real SDKs.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { startFakeServer } from '../../src/fakes';
+import type { FakeServer } from '../../src/fakes/script';
+import { loadCassette } from '../../src/cassette/format';
+import { cassetteHandler } from '../../src/cassette/handler';
+import { demoCassettePath } from '../../src/cassette/replay';
+import { tempWorkspace } from '../helpers/tmp';
+
+const cli = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
+const KEYLESS_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_API_KEY$|_BASE_URL$/.test(k)));
+
+function ensemble(args: string[], env: NodeJS.ProcessEnv = {}, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...KEYLESS_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('cli', function () {
+  this.timeout(60_000);
+
+  it('exits 2 with usage when the command is missing or unknown, or an option is wrong', async () => {
+    assert.equal((await ensemble([])).code, 2);
+    const unknown = await ensemble(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown command "frobnicate"/);
+    const badOpt = await ensemble(['run', '--bogus']);
+    assert.equal(badOpt.code, 2);
+    const noGoal = await ensemble(['run']);
+    assert.equal(noGoal.code, 2);
+    assert.match(noGoal.stderr, /--goal/);
+  });
+
+  it('exits 2 before any request when keys are missing, naming each key and its variable', async () => {
+    const ws = tempWorkspace();
+    const r = await ensemble(['run', '--goal', 'x', '--workspace', ws]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /ANTHROPIC_API_KEY/);
+    assert.match(r.stderr, /GEMINI_API_KEY/);
+    assert.match(r.stderr, /OPENAI_API_KEY/);
+    assert.equal(fs.existsSync(path.join(ws, '.ensemble')), false);
+  });
+
+  it('exits 2 with the problem named when the config file is invalid', async () => {
+    const ws = tempWorkspace();
+    fs.mkdirSync(path.join(ws, '.ensemble'));
+    fs.writeFileSync(path.join(ws, '.ensemble', 'config.json'), JSON.stringify({ maxConcurrency: 'lots' }));
+    const r = await ensemble(['run', '--goal', 'x', '--workspace', ws]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /maxConcurrency/);
+  });
+
+  describe('against local provider servers', () => {
+    const servers: FakeServer[] = [];
+    let env: NodeJS.ProcessEnv;
+    let configFile: string;
+    const SECRET = 'sk-test-secret-should-never-be-recorded';
+
+    before(async () => {
+      const cassette = loadCassette(demoCassettePath(__dirname));
+      const kinds = { openai: 'openai', anthropic: 'anthropic', gemini: 'gemini' } as const;
+      env = {};
+      for (const [id, kind] of Object.entries(kinds)) {
+        const s = await startFakeServer(kind, cassetteHandler(cassette, id));
+        servers.push(s);
+        env[`${id.toUpperCase()}_BASE_URL`] = s.baseUrl;
+        env[`${id.toUpperCase()}_API_KEY`] = SECRET;
+      }
+      configFile = path.join(tempWorkspace(), 'config.json');
+      fs.writeFileSync(configFile, JSON.stringify(cassette.config));
+    });
+
+    after(async () => {
+      for (const s of servers) await s.close();
+    });
+
+    it('runs a session through the real SDKs, records a cassette with no key in it, and replays it to the same files', async () => {
+      const ws = tempWorkspace();
+      const tape = path.join(tempWorkspace(), 'session.cassette.json');
+      const r = await ensemble(['run', '--goal', 'Simple todo list web app', '--workspace', ws, '--config', configFile, '--yes', '--record', tape], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Session .*: completed/);
+      assert.match(r.stdout, /Report: .*report\.md/);
+      // Every SDK sent the key it was given, and the trace header the cassette is keyed by.
+      const auth = servers.flatMap((s) => s.requests.map((q) => JSON.stringify(q.headers)));
+      assert.ok(auth.every((h) => h.includes(SECRET)));
+      assert.ok(servers.every((s) => s.requests.every((q) => q.trace)));
+      const recorded = fs.readFileSync(tape, 'utf8');
+      assert.doesNotMatch(recorded, new RegExp(SECRET));
+      assert.doesNotMatch(recorded, /authorization|x-api-key|x-goog-api-key/i);
+      const ws2 = tempWorkspace();
+      const replay = await ensemble(['replay', tape, '--workspace', ws2, '--yes', '--json']);
+      assert.equal(replay.code, 0, replay.stderr);
+      const report = JSON.parse(replay.stdout);
+      assert.equal(report.scripted, true);
+      for (const f of ['server.js', 'public/app.js', 'test/server.test.js']) assert.equal(fs.readFileSync(path.join(ws2, f), 'utf8'), fs.readFileSync(path.join(ws, f), 'utf8'));
+      // `ensemble report` re-folds the log into the same report.
+      const dir = path.join(ws2, '.ensemble', 'sessions', report.sessionId);
+      const again = await ensemble(['report', dir, '--json']);
+      assert.equal(again.code, 0);
+      assert.deepEqual(JSON.parse(again.stdout), report);
+    });
+
+    it('exits 130 on Ctrl-C, aborting in-flight requests and still writing the report', async () => {
+      const hanging = await startFakeServer('openai', () => ({ kind: 'hang' }));
+      try {
+        const ws = tempWorkspace();
+        const cfg = path.join(ws, 'c.json');
+        fs.writeFileSync(cfg, JSON.stringify({ orchestrator: { provider: 'openai', model: 'gpt-5' }, roles: { dev: { provider: 'openai', model: 'gpt-5' } } }));
+        let interruptedAt = 0;
+        const r = await ensemble(['run', '--goal', 'x', '--workspace', ws, '--config', cfg], { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: hanging.baseUrl }, (text, child) => {
+          if (interruptedAt || !text.includes('Planning')) return;
+          interruptedAt = -1;
+          // Interrupt once the planning request is in flight at the server.
+          const poll = setInterval(() => {
+            if (hanging.requests.length === 0) return;
+            clearInterval(poll);
+            interruptedAt = Date.now();
+            child.kill('SIGINT');
+          }, 10);
+        });
+        assert.equal(r.code, 130, r.stderr);
+        assert.ok(Date.now() - interruptedAt < 1500, `took ${Date.now() - interruptedAt} ms to stop`);
+        const sessions = fs.readdirSync(path.join(ws, '.ensemble', 'sessions'));
+        assert.ok(fs.existsSync(path.join(ws, '.ensemble', 'sessions', sessions[0]!, 'report.md')));
+      } finally {
+        await hanging.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,78 @@
+// The offline demo, end to end: the hand-written cassette replayed through the real OpenAI,
+// Anthropic and Gemini SDKs against the local wire-exact servers, writing a working todo app whose
+// own tests really run.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { demoCommand } from '../../src/cli/commands';
+import type { ReportJson } from '../../src/core/fold/report';
+import { readEvents } from '../../src/core/log';
+import { tempWorkspace } from '../helpers/tmp';
+
+const root = path.resolve(__dirname, '..', '..');
+
+describe('demo', () => {
+  let report: ReportJson;
+  let workspace: string;
+  let progress: string[];
+
+  before(async function () {
+    this.timeout(120_000);
+    workspace = tempWorkspace('ensemble-demo-');
+    const out: string[] = [];
+    progress = [];
+    const code = await demoCommand(workspace, { json: true }, { out: (s) => out.push(s), err: (s) => progress.push(s) });
+    assert.equal(code, 0, progress.join('\n'));
+    report = JSON.parse(out.join('\n'));
+  });
+
+  it('completes every phase and says plainly that the answers were scripted', () => {
+    assert.equal(report.status, 'completed');
+    assert.equal(report.scripted, true);
+    assert.deepEqual(report.phases.map((p) => `${p.name}:${p.outcome}`), ['setup:ok', 'planning:ok', 'development:ok', 'integration:ok', 'validation:ok', 'report:ok']);
+    assert.match(progress[0]!, /SCRIPTED/);
+  });
+
+  it('goes through all three providers, with a retry, a provider switch and an escalation', () => {
+    assert.deepEqual(Object.keys(report.metrics.tokens).sort(), ['anthropic', 'gemini', 'openai']);
+    for (const id of ['anthropic', 'gemini', 'openai']) assert.ok((report.metrics.costUsd[id] ?? 0) > 0, id);
+    assert.equal(report.metrics.providerSwitches, 1);
+    assert.equal(report.switchLog[0]!.from, 'openai/gpt-5');
+    assert.equal(report.metrics.escalations, 1);
+    assert.equal(report.tasks.find((t) => t.id === 'qa-tests')!.status, 'completed');
+    assert.ok(report.metrics.failures >= 4); // one 429 and three 503s, each a real SDK error
+    assert.ok(report.decisions.some((d) => d.kind === 'escalate' && /completed/.test(d.summary)));
+  });
+
+  it('writes the todo app byte for byte, with provenance', () => {
+    const files = ['server.js', 'package.json', 'public/index.html', 'public/styles.css', 'public/app.js', 'test/server.test.js'];
+    assert.deepEqual(report.files.map((f) => f.path).sort(), [...files].sort());
+    for (const f of files) assert.equal(fs.readFileSync(path.join(workspace, f), 'utf8'), fs.readFileSync(path.join(root, 'demo', 'todo-app', f), 'utf8'), f);
+    assert.equal(report.files.find((f) => f.path === 'test/server.test.js')!.role, 'orchestrator');
+    assert.equal(report.files.find((f) => f.path === 'public/app.js')!.provider, 'gemini');
+  });
+
+  it('measures integration and runs the generated tests for real', () => {
+    assert.deepEqual(report.integration!.callsWithoutRoute, []);
+    assert.equal(report.integration!.matched.length, 4);
+    assert.equal(report.validation!.command, 'npm test');
+    assert.equal(report.validation!.exitCode, 0);
+    assert.equal(report.validation!.passed, 7);
+    assert.equal(report.validation!.failed, 0);
+    assert.ok(report.validation!.coverage! > 80);
+  });
+
+  it('leaves the log, report.md and report.json in the session folder, and the log holds no key', () => {
+    const dir = path.join(workspace, '.ensemble', 'sessions', report.sessionId);
+    for (const f of ['events.jsonl', 'report.md', 'report.json']) assert.ok(fs.existsSync(path.join(dir, f)), f);
+    const log = fs.readFileSync(path.join(dir, 'events.jsonl'), 'utf8');
+    assert.doesNotMatch(log, /scripted-no-key|authorization|x-goog-api-key|x-api-key/i);
+    assert.equal(readEvents(path.join(dir, 'events.jsonl')).skipped, 0);
+  });
+
+  it('ships a cassette that is current with demo/todo-app', () => {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build-demo-cassette.mjs'), '--check'], { stdio: 'pipe' });
+  });
+});
