@@ -6,7 +6,8 @@
 
 import type { TaskSpec } from './events';
 import type { SessionContext } from './context';
-import { checkContracts } from './integration';
+import { checkContracts, type ContractReport } from './integration';
+import { reviewIntegration } from './integration-review';
 import { detectTestCommand, runTests } from './validation';
 import { runDevelopment } from './development';
 
@@ -16,24 +17,33 @@ const MAX_SOURCE_BYTES = 512 * 1024;
 export async function runIntegration(ctx: SessionContext): Promise<'ok' | 'skipped'> {
   const files = await readSources(ctx);
   if (files.length === 0) return 'skipped';
+  const report = check(ctx, files);
+  if (report.callsWithoutRoute.length === 0) {
+    ctx.sink.emit({ type: 'decision', kind: 'review', summary: 'Integration: every call the front end makes has a route', rationale: `Measured by the contract check over ${report.filesScanned} files: ${report.matched.length} endpoints matched.` });
+    return 'ok';
+  }
+  const newId = () => uniqueId(ctx, 'fix-integration');
+  let fixes = await reviewIntegration(ctx, report, newId);
+  if (fixes === 'unavailable') {
+    // The orchestrator could not review: the measured mismatch goes straight to the back end's owner.
+    const owner = ownerOf(ctx, report.routes[0]?.file) ?? ownerOf(ctx, report.callsWithoutRoute[0]?.file);
+    if (!owner) return 'ok';
+    const list = report.callsWithoutRoute.map((c) => `- ${c.method} ${c.path} (called at ${c.file}:${c.line})`).join('\n');
+    const routes = report.routes.map((r) => `- ${r.method} ${r.path} (${r.file}:${r.line})`).join('\n') || '- (none found)';
+    const task: TaskSpec = { id: newId(), title: 'Make the front end and back end agree on the HTTP API', description: `The contract check found calls with no matching route:\n${list}\n\nRoutes the back end defines:\n${routes}\n\nAdd the missing routes or correct the calls so that every call has a route.`, role: owner, dependsOn: [] };
+    addFix(ctx, task, 'The contract check measured calls with no matching route, and the orchestrator could not review them.');
+    fixes = [task];
+  }
+  if (fixes.length === 0) return 'ok';
+  await runDevelopment(ctx, fixes.map((f) => f.id));
+  check(ctx, await readSources(ctx));
+  return 'ok';
+}
+
+function check(ctx: SessionContext, files: { path: string; content: string }[]): ContractReport {
   const report = checkContracts(files);
   ctx.sink.emit({ type: 'integration.checked', matched: report.matched, callsWithoutRoute: report.callsWithoutRoute, routesNeverCalled: report.routesNeverCalled, filesScanned: report.filesScanned });
-  if (report.callsWithoutRoute.length === 0) return 'ok';
-  // The front end calls routes the back end does not define: the back end's owner fixes it.
-  const owner = ownerOf(ctx, report.routes[0]?.file) ?? ownerOf(ctx, report.callsWithoutRoute[0]?.file);
-  if (!owner) return 'ok';
-  const list = report.callsWithoutRoute.map((c) => `- ${c.method} ${c.path} (called at ${c.file}:${c.line})`).join('\n');
-  const routes = report.routes.map((r) => `- ${r.method} ${r.path} (${r.file}:${r.line})`).join('\n') || '- (none found)';
-  await runFix(ctx, {
-    id: uniqueId(ctx, 'fix-integration'),
-    title: 'Make the front end and back end agree on the HTTP API',
-    description: `The contract check found calls with no matching route:\n${list}\n\nRoutes the back end defines:\n${routes}\n\nAdd the missing routes or correct the calls so that every call has a route.`,
-    role: owner,
-    dependsOn: [],
-  }, 'The contract check measured calls with no matching route.');
-  const again = checkContracts(await readSources(ctx));
-  ctx.sink.emit({ type: 'integration.checked', matched: again.matched, callsWithoutRoute: again.callsWithoutRoute, routesNeverCalled: again.routesNeverCalled, filesScanned: again.filesScanned });
-  return 'ok';
+  return report;
 }
 
 async function readSources(ctx: SessionContext): Promise<{ path: string; content: string }[]> {
@@ -68,13 +78,15 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
   if (passed(run)) return 'ok';
   const owner = ownerOfTests(ctx);
   if (!owner || ctx.signal.aborted) return 'failed';
-  await runFix(ctx, {
+  const fix: TaskSpec = {
     id: uniqueId(ctx, 'fix-tests'),
     title: 'Make the project\'s tests pass',
     description: `Running \`${cmd.display}\` failed (exit code ${run.exitCode}${run.timedOut ? ', timed out' : ''}; ${run.failed ?? '?'} failed, ${run.passed ?? '?'} passed). The end of its output:\n\n${run.outputTail}\n\nFix the code or the tests (whichever is wrong) so that the tests pass.`,
     role: owner,
     dependsOn: [],
-  }, 'The generated tests failed when run.');
+  };
+  addFix(ctx, fix, 'The generated tests failed when run.');
+  await runDevelopment(ctx, [fix.id]);
   if (ctx.signal.aborted || ctx.budget.isExhausted) return 'failed';
   run = await runOnce(ctx, cmd);
   return passed(run) ? 'ok' : 'failed';
@@ -92,10 +104,9 @@ function passed(run: { exitCode: number | null; timedOut: boolean }): boolean {
   return run.exitCode === 0 && !run.timedOut;
 }
 
-async function runFix(ctx: SessionContext, task: TaskSpec, rationale: string): Promise<void> {
+function addFix(ctx: SessionContext, task: TaskSpec, rationale: string): void {
   ctx.sink.emit({ type: 'task.added', task, reason: rationale });
   ctx.sink.emit({ type: 'decision', kind: 'fix', taskId: task.id, summary: `${task.title} → ${task.role}`, rationale });
-  await runDevelopment(ctx, [task.id]);
 }
 
 function uniqueId(ctx: SessionContext, base: string): string {

@@ -26,6 +26,12 @@ export const toolSchemas = {
   finish: z.object({ summary: z.string().describe('What was done, which files, anything the next task must know') }),
   reassign_task: z.object({ taskId: z.string(), role: z.string(), reason: z.string() }),
   skip_task: z.object({ taskId: z.string(), reason: z.string() }),
+  request_fix: z.object({
+    role: z.string().describe('The role that owns the code to fix'),
+    title: z.string().min(1),
+    description: z.string().min(1).describe('What is wrong (with file and line) and what to change'),
+    reason: z.string().describe('Why this mismatch is real and worth fixing'),
+  }),
 } as const;
 
 export type ToolName = keyof typeof toolSchemas;
@@ -39,6 +45,7 @@ const descriptions: Record<ToolName, string> = {
   finish: 'Call when your task is complete, with a summary of what you did.',
   reassign_task: 'Give the failed task to another role (its agent starts it afresh).',
   skip_task: 'Give up on the failed task; its dependants are told it was skipped.',
+  request_fix: 'Ask the role that owns the code to fix a mismatch the contract check found.',
 };
 
 export function toolSpec(name: ToolName): ToolSpec {
@@ -49,6 +56,7 @@ export function toolSpec(name: ToolName): ToolSpec {
 
 export const AGENT_TOOLS: ToolName[] = ['list_files', 'read_file', 'write_file', 'finish'];
 export const ESCALATION_TOOLS: ToolName[] = [...AGENT_TOOLS, 'reassign_task', 'skip_task'];
+export const REVIEW_TOOLS: ToolName[] = ['list_files', 'read_file', 'request_fix', 'finish'];
 
 /** Validates a model's arguments; returns a message the model can act on when they are wrong. */
 export function parseToolArgs<T extends ToolName>(name: T, args: unknown): { ok: true; value: ToolArgs<T> } | { ok: false; error: string } {

@@ -1,0 +1,94 @@
+// Integration and validation phases through the engine: a measured mismatch reviewed by the
+// orchestrator and fixed by the owning role; failing generated tests fixed in one round and re-run;
+// consent refused means nothing runs.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { conv, planStep, turn, writesThenFinishes, type Step } from '../helpers/scripted';
+import { ofType, run, testConfig } from '../helpers/session';
+import type { ChatRequest } from '../../src/core/ports';
+
+const server = (route: string) => `const http = require('node:http');\nhttp.createServer((req, res) => {\n  if (req.method === 'GET' && req.url === '${route}') return res.end('[]');\n}).listen(3000);\n`;
+const front = "fetch('/api/todos').then((r) => r.json());\n";
+
+describe('integration phase', () => {
+  it('has the orchestrator review a measured mismatch, and the owning role fix it', async () => {
+    const r = run('todo', {
+      orch: (req: ChatRequest): Step => {
+        if (conv(req) === 'plan') return planStep([{ id: 'api', role: 'a' }, { id: 'ui', role: 'b' }]);
+        if (conv(req) === 'review') {
+          assert.match(req.messages[0]!.content as string, /GET \/api\/todos \(public\/app\.js:1\)/);
+          return turn(req) === 1
+            ? { toolCalls: [{ name: 'request_fix', arguments: { role: 'a', title: 'Serve /api/todos', description: 'server.js defines /api/items; the page calls /api/todos', reason: 'the page cannot load its list' } }] }
+            : { toolCalls: [{ name: 'finish', arguments: { summary: 'one real mismatch' } }] };
+        }
+        return { error: { code: 'bad_request', retryable: false, message: `unexpected ${req.trace}` } };
+      },
+      p1: (req) => writesThenFinishes({ 'server.js': server(conv(req) === 'task/api' ? '/api/items' : '/api/todos') })(req),
+      p2: writesThenFinishes({ 'public/app.js': front }),
+    });
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed');
+    const checks = ofType(r.events(), 'integration.checked');
+    assert.equal(checks.length, 2);
+    assert.equal(checks[0]!.callsWithoutRoute.length, 1);
+    assert.deepEqual(checks[1]!.callsWithoutRoute, []);
+    assert.deepEqual(checks[1]!.matched, [{ method: 'GET', path: '/api/todos' }]);
+    assert.equal(state.tasks['fix-integration']!.status, 'completed');
+    assert.ok(state.decisions.some((d) => d.kind === 'fix' && d.rationale === 'the page cannot load its list'));
+    assert.ok(state.decisions.some((d) => d.kind === 'review' && /1 fix requested/.test(d.summary)));
+  });
+
+  it('pays for no review when every call has a route', async () => {
+    const r = run('todo', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'api', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: writesThenFinishes({ 'server.js': server('/api/todos'), 'public/app.js': front }),
+      p2: () => ({ hang: true }),
+    });
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed');
+    assert.equal(r.providers.orch!.requests.length, 1); // planning only
+    assert.ok(state.decisions.some((d) => d.kind === 'review' && /every call/.test(d.summary)));
+  });
+});
+
+describe('validation phase', () => {
+  const pkg = JSON.stringify({ name: 'x', private: true, scripts: { test: 'node --test' } });
+  const testFile = (ok: boolean) => `const test = require('node:test');\nconst assert = require('node:assert');\ntest('sum', () => assert.equal(1 + 1, ${ok ? 2 : 3}));\n`;
+
+  it('runs the generated tests, sends failures to their owner for one fix round, and runs them again', async function () {
+    this.timeout(60_000);
+    const r = run('tested', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'qa', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: (req) => {
+        if (conv(req) === 'task/fix-tests') {
+          assert.match(req.messages[0]!.content as string, /1 failed, 0 passed/);
+          return writesThenFinishes({ 'test/sum.test.js': testFile(true) })(req);
+        }
+        return writesThenFinishes({ 'package.json': pkg, 'test/sum.test.js': testFile(false) })(req);
+      },
+      p2: () => ({ hang: true }),
+    }, { config: testConfig({ validation: { runTests: 'always', timeoutMs: 30_000 } }) });
+    const state = await r.handle.done;
+    const runs = ofType(r.events(), 'validation.ran');
+    assert.deepEqual(runs.map((x) => [x.command, x.exitCode, x.passed, x.failed]), [['npm test', 1, 0, 1], ['npm test', 0, 1, 0]]);
+    assert.equal(state.status, 'completed');
+    const report = JSON.parse(fs.readFileSync(path.join(r.handle.dir, 'report.json'), 'utf8'));
+    assert.deepEqual([report.validation.passed, report.validation.failed], [1, 0]);
+  });
+
+  it('runs nothing without consent, and says so', async () => {
+    let asked = '';
+    const r = run('no consent', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'qa', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: writesThenFinishes({ 'package.json': pkg, 'test/sum.test.js': testFile(false) }),
+      p2: () => ({ hang: true }),
+    }, { config: testConfig({ validation: { runTests: 'ask' } }), consent: async (cmd) => ((asked = cmd), false) });
+    const state = await r.handle.done;
+    assert.equal(asked, 'npm test');
+    assert.equal(ofType(r.events(), 'validation.ran').length, 0);
+    assert.deepEqual(state.validation, { notRun: 'running "npm test" was not allowed (asked the user)' });
+    assert.equal(state.status, 'completed');
+  });
+});
