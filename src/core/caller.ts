@@ -115,7 +115,7 @@ export class ModelCaller {
       // so the worst case stays spent (the cap must hold).
       const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout';
       reservation.settle(err.usage ? cost ?? null : midAnswer ? null : 0);
-      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
+      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
       throw signal.aborted ? signal.reason ?? err : err;
     } finally {
       release();
@@ -124,7 +124,7 @@ export class ModelCaller {
     const finalUsage = usage ?? { input: 0, output: 0 };
     const cost = usage ? costOf(usage, price) : null;
     reservation.settle(cost);
-    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
+    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
     return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs };
   }
 }

@@ -64,8 +64,8 @@ export type EventBody =
   | { type: 'provider.switched'; taskId?: string; agentId: string; from: ModelRef; to: ModelRef; reason: string }
   // --- model calls (one request/response pair per attempt) ---
   | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number }
-  | { type: 'llm.response'; callId: string; agentId: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
-  | { type: 'llm.error'; callId: string; agentId: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
+  | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
+  | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
   | { type: 'agent.text'; agentId: string; text: string }
   // --- tools and files ---
   | { type: 'tool.called'; agentId: string; taskId?: string; tool: string; summary: string }

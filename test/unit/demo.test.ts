@@ -46,6 +46,17 @@ describe('demo', () => {
     assert.ok(report.decisions.some((d) => d.kind === 'escalate' && /completed/.test(d.summary)));
   });
 
+  it('folds cost per provider, per role and per task, and they add up to the session total', () => {
+    const total = report.metrics.costUsd.total!;
+    const byProvider = ['anthropic', 'gemini', 'openai'].reduce((a, id) => a + report.metrics.costUsd[id]!, 0);
+    const byRole = Object.values(report.metrics.byRole).reduce((a, r) => a + r.costUsd!, 0);
+    assert.ok(Math.abs(byProvider - total) < 1e-6 && Math.abs(byRole - total) < 1e-6);
+    assert.deepEqual(Object.keys(report.metrics.byRole).sort(), ['backend', 'frontend', 'orchestrator', 'qa']);
+    const byTask = report.tasks.reduce((a, t) => a + t.costUsd!, 0);
+    assert.ok(byTask > 0 && byTask < total); // planning is the orchestrator's, outside any task
+    assert.ok(report.tasks.every((t) => t.tokens.input > 0));
+  });
+
   it('writes the todo app byte for byte, with provenance', () => {
     const files = ['server.js', 'package.json', 'public/index.html', 'public/styles.css', 'public/app.js', 'test/server.test.js'];
     assert.deepEqual(report.files.map((f) => f.path).sort(), [...files].sort());

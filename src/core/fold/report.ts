@@ -13,7 +13,7 @@ export interface ReportJson {
   startedAt: string | null;
   endedAt: string | null;
   phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
-  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[] }[];
+  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null }[];
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string }[];
   decisions: { kind: string; taskId: string | null; summary: string; rationale: string }[];
   escalationLog: { taskId: string; reason: string }[];
@@ -58,7 +58,7 @@ export function buildReport(s: SessionState): ReportJson {
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
-    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files })),
+    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures) })),
     files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
     escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
@@ -93,8 +93,8 @@ export function renderMarkdown(r: ReportJson): string {
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
   for (const p of r.phases) L.push(`| ${p.name} | ${p.startedAt} | ${p.endedAt ?? '—'} | ${p.outcome ?? '—'} |`);
-  L.push('', '## Tasks', '', '| task | role | provider/model | status | attempts | files |', '|---|---|---|---|---|---|');
-  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.provider ?? '—'}/${t.model ?? '—'} | ${t.status} | ${t.attempts} | ${t.files.length} |`);
+  L.push('', '## Tasks', '', '| task | role | provider/model | status | attempts | files | cost |', '|---|---|---|---|---|---|---|');
+  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.provider ?? '—'}/${t.model ?? '—'} | ${t.status} | ${t.attempts} | ${t.files.length} | ${usd(t.costUsd)} |`);
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
   if (r.escalationLog.length || r.switchLog.length) {

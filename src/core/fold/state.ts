@@ -23,6 +23,8 @@ export interface TaskState extends TaskSpec {
   agentId?: string;
   attempts: number;
   files: string[];
+  /** The task's model calls: tokens, dollars (unpricedCalls > 0: unknown), latency. */
+  figures: ProviderFigures;
   summary?: string;
   error?: string;
 }
@@ -132,8 +134,12 @@ export function initialState(): SessionState {
   };
 }
 
+function emptyFigures(): ProviderFigures {
+  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+}
+
 function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
-  return (map[key] ??= { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 });
+  return (map[key] ??= emptyFigures());
 }
 
 function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usage | undefined, costUsd: number | null | undefined): void {
@@ -279,12 +285,16 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       const role = s.agentRoles[e.agentId] ?? 'orchestrator';
       addCall(figures(s.providers, e.provider), true, e.latencyMs, e.usage, e.costUsd);
       addCall(figures(s.roles, role), true, e.latencyMs, e.usage, e.costUsd);
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t) addCall(t.figures, true, e.latencyMs, e.usage, e.costUsd);
       break;
     }
     case 'llm.error': {
       const role = s.agentRoles[e.agentId] ?? 'orchestrator';
       addCall(figures(s.providers, e.provider), false, e.latencyMs, e.usage, e.costUsd);
       addCall(figures(s.roles, role), false, e.latencyMs, e.usage, e.costUsd);
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t) addCall(t.figures, false, e.latencyMs, e.usage, e.costUsd);
       break;
     }
     case 'file.written': {
@@ -336,7 +346,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
 
 function addTask(s: SessionState, t: TaskSpec): void {
   if (!s.tasks[t.id]) s.taskOrder.push(t.id);
-  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [] };
+  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [], figures: s.tasks[t.id]?.figures ?? emptyFigures() };
 }
 
 export function foldEvents(events: Iterable<EnsembleEvent>, state: SessionState = initialState()): SessionState {
