@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig, type EngineConfig } from '../core/config';
 import type { ChatProvider } from '../core/ports';
-import { createProvider } from '../providers';
-import { startFakeServer } from '../fakes';
+import { createProvider, isProviderKind } from '../providers';
+import { fakeKindFor, startFakeServer } from '../fakes';
 import type { FakeServer } from '../fakes/script';
 import type { Cassette } from './format';
 import { cassetteHandler } from './handler';
@@ -19,7 +19,6 @@ export interface Replay {
   close(): Promise<void>;
 }
 
-type FakeKind = 'openai' | 'anthropic' | 'gemini';
 
 export async function startReplay(cassette: Cassette, overrides: Partial<EngineConfig> = {}): Promise<Replay> {
   const config = { ...resolveConfig(cassette.config ?? {}, 'the cassette\'s config'), ...overrides };
@@ -29,7 +28,8 @@ export async function startReplay(cassette: Cassette, overrides: Partial<EngineC
     for (const id of new Set(cassette.entries.map((e) => e.provider))) {
       const settings = config.providers[id];
       if (!settings) throw new Error(`The cassette uses provider "${id}", which its config does not define.`);
-      const fakeKind: FakeKind = settings.kind === 'openai-compatible' ? 'openai' : settings.kind;
+      const fakeKind = fakeKindFor(settings.kind);
+      if (!fakeKind || !isProviderKind(settings.kind)) throw new Error(`The cassette's provider "${id}" has kind "${settings.kind}", which has no local server to replay it.`);
       const server = await startFakeServer(fakeKind, cassetteHandler(cassette, id));
       servers.push(server);
       // Scripted answers, local servers, no real key: only the base URL differs from a real session.

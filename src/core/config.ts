@@ -16,7 +16,8 @@ export const configSchema = z.object({
     .record(
       z.string(),
       z.object({
-        kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']).optional(),
+        /** An adapter kind registered in src/providers (the engine does not list them). */
+        kind: z.string().min(1).optional(),
         baseUrl: z.string().optional(),
         headers: z.record(z.string(), z.string()).optional(),
         timeoutMs: z.number().int().positive().optional(),
@@ -42,7 +43,8 @@ export interface RoleConfig extends ModelRef {
 }
 
 export interface ProviderSettings {
-  kind: 'openai' | 'anthropic' | 'gemini' | 'openai-compatible';
+  /** `openai`, `anthropic`, `gemini`, `openai-compatible`, or any kind registered in src/providers. */
+  kind: string;
   baseUrl?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
@@ -141,21 +143,25 @@ export function modelsInUse(cfg: EngineConfig): ModelRef[] {
   return all.filter((r) => (seen.has(`${r.provider}/${r.model}`) ? false : (seen.add(`${r.provider}/${r.model}`), true))).map(({ provider, model }) => ({ provider, model }));
 }
 
-const DEFAULT_KEY_ENV: Record<string, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', gemini: 'GEMINI_API_KEY' };
-const DEFAULT_BASE_URL_ENV: Record<string, string> = { openai: 'OPENAI_BASE_URL', anthropic: 'ANTHROPIC_BASE_URL', gemini: 'GEMINI_BASE_URL' };
+/** `openai` → `OPENAI`, `my-llm` → `MY_LLM`: the stem of a provider's environment variables. */
+function envStem(id: string): string {
+  return id.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
 
 /**
- * The environment variable that holds a provider's key: `apiKeyEnv`, else the kind's standard one.
- * An OpenAI-compatible endpoint without `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
+ * The environment variable that holds a provider's key: `apiKeyEnv`, else `<ID>_API_KEY`
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY). An OpenAI-compatible endpoint without
+ * `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
  */
 export function keyEnvVar(id: string, p: ProviderSettings): string | undefined {
   if (p.apiKeyEnv !== undefined) return p.apiKeyEnv || undefined;
   if (p.kind === 'openai-compatible') return undefined;
-  return DEFAULT_KEY_ENV[id] ?? DEFAULT_KEY_ENV[p.kind];
+  return `${envStem(id)}_API_KEY`;
 }
 
-export function baseUrlEnvVar(id: string): string | undefined {
-  return DEFAULT_BASE_URL_ENV[id];
+/** The environment variable that overrides a provider's base URL: `<ID>_BASE_URL`. */
+export function baseUrlEnvVar(id: string): string {
+  return `${envStem(id)}_BASE_URL`;
 }
 
 export interface MissingKey {

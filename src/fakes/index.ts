@@ -8,6 +8,12 @@ import type { FakeHandler, FakeServer } from './script';
 
 export type FakeKind = 'openai' | 'anthropic' | 'gemini';
 
+/** The fake that speaks a provider kind's wire protocol (an OpenAI-compatible endpoint speaks OpenAI's). */
+export function fakeKindFor(kind: string): FakeKind | undefined {
+  if (kind === 'openai-compatible') return 'openai';
+  return kind === 'openai' || kind === 'anthropic' || kind === 'gemini' ? kind : undefined;
+}
+
 export function startFakeServer(kind: FakeKind, handler: FakeHandler): Promise<FakeServer> {
   switch (kind) {
     case 'openai':

@@ -3,8 +3,8 @@
 // the SDK adapters and nothing else (not the config, not the log, not the report).
 
 import type { ChatProvider } from '../core/ports';
-import { baseUrlEnvVar, keyEnvVar, type EngineConfig } from '../core/config';
-import { createProvider } from '../providers';
+import { baseUrlEnvVar, ConfigError, keyEnvVar, type EngineConfig } from '../core/config';
+import { createProvider, isProviderKind, PROVIDER_KINDS } from '../providers';
 
 export interface KeySource {
   /** The key for a provider, or undefined. `envVar` is where the CLI would look for it. */
@@ -22,6 +22,9 @@ export interface Resolver {
 
 /** `wrap` lets the CLI record a cassette around each provider. */
 export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.ProcessEnv = process.env, wrap: (p: ChatProvider) => ChatProvider = (p) => p): Resolver {
+  for (const [id, p] of Object.entries(cfg.providers)) {
+    if (!isProviderKind(p.kind)) throw new ConfigError(`providers.${id} has kind "${p.kind}", which this version of Ensemble does not know. Kinds: ${PROVIDER_KINDS.join(', ')}.`);
+  }
   const cache = new Map<string, ChatProvider | undefined>();
   const keyOf = (id: string): string | undefined => {
     const settings = cfg.providers[id];
@@ -38,9 +41,10 @@ export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.Pr
       const apiKey = keyOf(id);
       let p: ChatProvider | undefined;
       if (settings && apiKey) {
-        const urlVar = baseUrlEnvVar(id);
-        const baseUrl = (urlVar && env[urlVar]?.trim()) || settings.baseUrl;
-        p = wrap(createProvider({ id, kind: settings.kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
+        const baseUrl = env[baseUrlEnvVar(id)]?.trim() || settings.baseUrl;
+        const kind = settings.kind;
+        if (!isProviderKind(kind)) return undefined;
+        p = wrap(createProvider({ id, kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
       }
       cache.set(id, p);
       return p;

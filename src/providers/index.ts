@@ -3,13 +3,20 @@
 
 import type { ChatProvider } from '../core/ports';
 import { createAnthropicProvider } from './anthropic';
-import type { ProviderConfig } from './config';
+import type { ProviderConfig, ProviderKind } from './config';
 import { createGeminiProvider } from './gemini';
 import { createOpenAIProvider } from './openai';
 
 export type { ProviderConfig, ProviderKind } from './config';
 export { DEFAULT_TIMEOUT_MS } from './config';
 export { classifyStatus, parseRetryAfter } from './errors';
+
+/** The adapter kinds this build knows; configuration names one per provider. */
+export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'anthropic', 'gemini', 'openai-compatible'];
+
+export function isProviderKind(kind: string): kind is ProviderKind {
+  return (PROVIDER_KINDS as readonly string[]).includes(kind);
+}
 
 export function createProvider(config: ProviderConfig): ChatProvider {
   switch (config.kind) {

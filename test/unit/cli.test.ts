@@ -61,6 +61,10 @@ describe('cli', function () {
     const r = await ensemble(['run', '--goal', 'x', '--workspace', ws]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /maxConcurrency/);
+    fs.writeFileSync(path.join(ws, '.ensemble', 'config.json'), JSON.stringify({ providers: { mistral: { kind: 'mistral' } }, roles: { dev: { provider: 'mistral', model: 'm' } } }));
+    const kind = await ensemble(['run', '--goal', 'x', '--workspace', ws], { ANTHROPIC_API_KEY: 'k', MISTRAL_API_KEY: 'k' });
+    assert.equal(kind.code, 2);
+    assert.match(kind.stderr, /providers\.mistral has kind "mistral"/);
   });
 
   describe('against local provider servers', () => {
