@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { ConfigError } from './core/config';
-import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, UsageError } from './cli/commands';
+import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, UsageError } from './cli/commands';
 import { EXIT } from './cli/runner';
 
 const HELP = `Usage:
@@ -11,6 +11,8 @@ const HELP = `Usage:
   ensemble replay FILE [--workspace DIR] [--yes] [--json]
   ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json]
   ensemble report SESSION_DIR [--json]     re-folds a session's log into its report
+  ensemble serve [FILE]                    serves a cassette (default: the demo's) on local provider
+                                           servers and prints the variables that point at them
 
 Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (and *_BASE_URL).
 Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration, 130 cancelled.`;
@@ -46,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return resumeCommand(arg, v);
     case 'report':
       return reportCommand(arg, v);
+    case 'serve':
+      return serveCommand(arg);
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }

@@ -15,7 +15,8 @@ import { cassetteHandler } from './handler';
 export interface Replay {
   config: EngineConfig;
   resolve(providerId: string): ChatProvider | undefined;
-  servers: FakeServer[];
+  /** Where each of the cassette's providers is served. */
+  endpoints: { provider: string; baseUrl: string }[];
   close(): Promise<void>;
 }
 
@@ -24,6 +25,7 @@ export async function startReplay(cassette: Cassette, overrides: Partial<EngineC
   const config = { ...resolveConfig(cassette.config ?? {}, 'the cassette\'s config'), ...overrides };
   const providers = new Map<string, ChatProvider>();
   const servers: FakeServer[] = [];
+  const endpoints: Replay['endpoints'] = [];
   try {
     for (const id of new Set(cassette.entries.map((e) => e.provider))) {
       const settings = config.providers[id];
@@ -32,6 +34,7 @@ export async function startReplay(cassette: Cassette, overrides: Partial<EngineC
       if (!fakeKind || !isProviderKind(settings.kind)) throw new Error(`The cassette's provider "${id}" has kind "${settings.kind}", which has no local server to replay it.`);
       const server = await startFakeServer(fakeKind, cassetteHandler(cassette, id));
       servers.push(server);
+      endpoints.push({ provider: id, baseUrl: server.baseUrl });
       // Scripted answers, local servers, no real key: only the base URL differs from a real session.
       providers.set(id, createProvider({ id, kind: settings.kind, apiKey: 'scripted-no-key', baseUrl: server.baseUrl, timeoutMs: 30_000 }));
     }
@@ -39,7 +42,7 @@ export async function startReplay(cassette: Cassette, overrides: Partial<EngineC
     await Promise.all(servers.map((s) => s.close()));
     throw e;
   }
-  return { config, resolve: (id) => providers.get(id), servers, close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
+  return { config, resolve: (id) => providers.get(id), endpoints, close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
 }
 
 /** The demo's cassette, shipped with the extension and the CLI (`demo/todo-app.cassette.json`). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { ConfigError, missingKeys, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, ConfigError, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir, readEvents } from '../core/log';
 import { NodeFileStore } from '../core/node-files';
 import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
@@ -128,6 +128,35 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   }
   io.err(`Resuming session ${handle.sessionId}`);
   return follow(handle, { json: flags.json, io });
+}
+
+/**
+ * Serves a cassette from local provider servers until interrupted, printing the environment that
+ * points Ensemble (the CLI or the extension) at them: a recorded session becomes a live fixture.
+ */
+export async function serveCommand(file: string | undefined, io: Output = stdio, until: Promise<unknown> = interrupted()): Promise<number> {
+  const cassette = loadCassette(file ?? demoCassettePath());
+  const replay = await startReplay(cassette);
+  try {
+    for (const e of replay.endpoints) {
+      const settings = replay.config.providers[e.provider]!;
+      io.out(`${baseUrlEnvVar(e.provider)}=${e.baseUrl}`);
+      const keyVar = keyEnvVar(e.provider, settings);
+      if (keyVar) io.out(`${keyVar}=scripted-no-key`);
+    }
+    io.err(`Serving ${file ?? 'the demo cassette'} (scripted answers) until Ctrl-C.`);
+    await until;
+    return EXIT.completed;
+  } finally {
+    await replay.close();
+  }
+}
+
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 export { summary };

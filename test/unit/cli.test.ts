@@ -10,6 +10,7 @@ import type { FakeServer } from '../../src/fakes/script';
 import { loadCassette } from '../../src/cassette/format';
 import { cassetteHandler } from '../../src/cassette/handler';
 import { demoCassettePath } from '../../src/cassette/replay';
+import { serveCommand } from '../../src/cli/commands';
 import { tempWorkspace } from '../helpers/tmp';
 
 const cli = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
@@ -144,5 +145,20 @@ describe('cli', function () {
         await hanging.close();
       }
     });
+  });
+
+  it('serves a cassette on local servers and prints the variables a real run needs', async () => {
+    const lines: string[] = [];
+    let stop!: () => void;
+    const served = serveCommand(undefined, { out: (l) => lines.push(l), err: () => {} }, new Promise<void>((r) => (stop = r)));
+    while (lines.length < 6) await new Promise((r) => setTimeout(r, 10));
+    const env = Object.fromEntries(lines.map((l) => l.split('=') as [string, string]));
+    assert.deepEqual(Object.keys(env).sort(), ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'GEMINI_API_KEY', 'GEMINI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']);
+    const cfg = path.join(tempWorkspace(), 'c.json');
+    fs.writeFileSync(cfg, JSON.stringify(loadCassette(demoCassettePath(__dirname)).config));
+    const r = await ensemble(['run', '--goal', 'Simple todo list web app', '--workspace', tempWorkspace(), '--config', cfg, '--yes'], env);
+    stop();
+    assert.equal(await served, 0);
+    assert.equal(r.code, 0, r.stderr);
   });
 });
