@@ -2,7 +2,7 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { EnsembleEvent, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import type { Usage } from '../ports';
 
 export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED';
@@ -159,6 +159,15 @@ function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usag
   }
 }
 
+/** Counts one model call for its provider, its role (the orchestrator when no role) and its task. */
+function recordCall(s: SessionState, e: EventOf<'llm.response'> | EventOf<'llm.error'>, ok: boolean): void {
+  const role = s.agentRoles[e.agentId] ?? 'orchestrator';
+  const task = e.taskId ? s.tasks[e.taskId] : undefined;
+  for (const f of [figures(s.providers, e.provider), figures(s.roles, role), task?.figures]) {
+    if (f) addCall(f, ok, e.latencyMs, e.usage, e.costUsd);
+  }
+}
+
 function touchFile(s: SessionState, path: string, init: () => FileState): FileState {
   let f = s.files[path];
   if (!f) {
@@ -281,22 +290,10 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       if (t && t.agentId === e.agentId) t.attempts++;
       break;
     }
-    case 'llm.response': {
-      const role = s.agentRoles[e.agentId] ?? 'orchestrator';
-      addCall(figures(s.providers, e.provider), true, e.latencyMs, e.usage, e.costUsd);
-      addCall(figures(s.roles, role), true, e.latencyMs, e.usage, e.costUsd);
-      const t = e.taskId ? s.tasks[e.taskId] : undefined;
-      if (t) addCall(t.figures, true, e.latencyMs, e.usage, e.costUsd);
+    case 'llm.response':
+    case 'llm.error':
+      recordCall(s, e, e.type === 'llm.response');
       break;
-    }
-    case 'llm.error': {
-      const role = s.agentRoles[e.agentId] ?? 'orchestrator';
-      addCall(figures(s.providers, e.provider), false, e.latencyMs, e.usage, e.costUsd);
-      addCall(figures(s.roles, role), false, e.latencyMs, e.usage, e.costUsd);
-      const t = e.taskId ? s.tasks[e.taskId] : undefined;
-      if (t) addCall(t.figures, false, e.latencyMs, e.usage, e.costUsd);
-      break;
-    }
     case 'file.written': {
       const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending' }));
       Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
