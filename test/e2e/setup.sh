@@ -2,11 +2,11 @@
 # Ensemble e2e tools: a real VS Code (the VS Code server bundled in the `code-server` npm package)
 # plus Debian's headless Chromium. Idempotent and cacheable: everything except apt packages lives
 # under $ENSEMBLE_E2E_TOOLS (default ~/.cache/ensemble-e2e). Cache that folder in CI (key: this
-# file's hash) to skip the native build. Cold ≈ 4–5 min on 2 cores, warm < 1 s.
+# file's hash) to skip the native build. Cold ≈ 80–90 s on 2 cores (apt in parallel), warm < 1 s.
 #
 #   test/e2e/setup.sh            # install what is missing
 #   test/e2e/setup.sh --check    # exit 0 if everything is in place, 1 otherwise (installs nothing)
-#   test/e2e/setup.sh --env      # print `export …` lines (PATH with Node 24, CODE_SERVER_DIR, …)
+#   test/e2e/setup.sh --env      # print `export …` lines (PATH with Node 24, ENSEMBLE_E2E_CODE_SERVER, …)
 #
 # Only the npm registry and Debian's apt are contacted.
 set -euo pipefail
@@ -43,8 +43,9 @@ if [ "$MODE" = --check ]; then
   exit 1
 fi
 
-T0=$(date +%s.%N)
-el() { printf '%5.1fs' "$(echo "$(date +%s.%N) - $T0" | bc)"; }
+ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+T0=$(ms)
+el() { local d=$(($(ms) - T0)); printf '%3d.%ds' $((d / 1000)) $((d % 1000 / 100)); }
 log() { echo "[e2e-setup $(el)] $*"; }
 mkdir -p "$TOOLS"
 
@@ -96,17 +97,20 @@ fi
 log "node $("$N24/bin/node" -v) at $N24"
 
 # ---------------------------------------------------------------- 3) code-server (native build)
-# Its postinstall runs `npm install --omit=dev` in lib/vscode and lib/vscode/extensions, compiling
-# native modules with node-gyp. Requirements:
-#  - Node 24 first on PATH (postinstall checks the major from npm's user agent);
+# Its postinstall runs `npm install --omit=dev` in lib/vscode and lib/vscode/extensions (no lockfile
+# there), compiling native modules with node-gyp (~75 s on 2 cores). Requirements:
+#  - Node 24 first on PATH (postinstall checks the major in npm's user agent);
 #  - node-gyp must use Node 24 headers: this machine's npmrc says nodedir=/usr (Node 20 headers) and
 #    node-gyp cannot download headers offline -> npm_config_nodedir (env beats npmrc, and the
-#    nested npm inherits it);
-#  - npm >= 11.19 blocks dependency install scripts unless allowed ("npm warn install-scripts …"
-#    at the end, exit code 0!). We allow exactly code-server via `allowScripts` in the tools
-#    package.json; lib/vscode's own package.json carries VS Code's allowScripts for its modules.
-#    Older npm ignores the field and runs scripts as before.
-#  - the install "succeeds" (exit 0) even when scripts were skipped, so we verify the result.
+#    nested npm and node-gyp inherit it);
+#  - install scripts must run. npm 11.19 has an `allowScripts` policy: its docs say unapproved
+#    dependency scripts are blocked, in practice 11.19.1 still runs them and only ends with
+#    "npm warn install-scripts … not yet covered by allowScripts" (exit code 0 either way; denied
+#    entries and --ignore-scripts are skipped silently). We approve code-server (pinned) and its
+#    argon2 in the tools package.json; lib/vscode's own package.json carries VS Code's allowScripts
+#    for its native modules. Older npm ignores the field. ignore-scripts is forced off.
+#  - because npm exits 0 even when scripts were skipped, the result is verified (verify_cs) before
+#    the marker file is written.
 verify_cs() {
   [ -f "$CS_PKG/lib/vscode/out/server-main.js" ] && [ -d "$CS_PKG/lib/vscode/node_modules" ] || return 1
   # the native modules the server loads at start-up must load under Node 24
@@ -115,9 +119,9 @@ verify_cs() {
       try { require(m); } catch (e) { console.error(`native module ${m}: ${e.message.split("\n")[0]}`); process.exit(1); }
     }') || return 1
 }
-if [ ! -f "$CS_OK" ]; then
+if [ ! -f "$CS_OK" ] || [ ! -f "$CS_PKG/lib/vscode/out/server-main.js" ]; then
   wait_build_deps
-  log "apt build deps ready; installing code-server@$CS_VER (native build, ~2.5 min)…"
+  log "apt build deps ready; installing code-server@$CS_VER (native build, ~75 s)…"
   CS_LOG=$TOOLS/code-server-install.log
   rm -rf "$TOOLS/cs" && mkdir -p "$TOOLS/cs"
   cat >"$TOOLS/cs/package.json" <<EOF
@@ -128,7 +132,8 @@ EOF
     export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_ignore_scripts=false
     export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
     export JOBS=${JOBS:-$(nproc)}   # node-gyp: parallel make within a module
-    npm install --no-audit --no-fund --foreground-scripts --nodedir="$N24" "code-server@$CS_VER"
+    # shellcheck disable=SC2086  # ENSEMBLE_E2E_NPM_FLAGS: extra flags, e.g. --prefer-offline
+    npm install --no-audit --no-fund --foreground-scripts --nodedir="$N24" ${ENSEMBLE_E2E_NPM_FLAGS:-} "code-server@$CS_VER"
   ) >"$CS_LOG" 2>&1 || { log "code-server install FAILED (log: $CS_LOG)"; tail -40 "$CS_LOG"; exit 1; }
   if grep -q 'warn install-scripts' "$CS_LOG"; then
     log "npm reports skipped install scripts:"; grep -A8 'warn install-scripts' "$CS_LOG" | head -20
