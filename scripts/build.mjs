@@ -3,10 +3,12 @@
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import fs from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const tests = process.argv.includes('--tests');
 
 const common = {
   bundle: true,
@@ -21,6 +23,18 @@ const targets = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2020' },
 ];
+
+// `--tests`: also the extension-host test suite (run by @vscode/test-cli, or by any runner through
+// extensionTestsPath = out/test/suite/index.js). `vscode` comes from the host; mocha from node_modules.
+if (tests) {
+  targets.push({ ...common, sourcemap: true, minify: false, entryPoints: ['test/vscode/suite/index.ts'], outfile: 'out/test/suite/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+}
+
+// A production build has no source maps: remove those a development build left, so that they are not
+// packaged into the .vsix (.vscodeignore allows all of dist/).
+if (production) {
+  for (const f of fs.existsSync(path.join(root, 'dist')) ? fs.readdirSync(path.join(root, 'dist')) : []) if (f.endsWith('.map')) fs.rmSync(path.join(root, 'dist', f));
+}
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

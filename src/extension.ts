@@ -1,11 +1,61 @@
 // Wiring only: creates the extension's services and registers them in context.subscriptions.
 import * as vscode from 'vscode';
+import type { EnsembleApi } from './vscode/api';
+import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
+import { askToRunTests } from './vscode/engine';
+import { PanelFeed } from './vscode/feed';
+import { SessionFocus } from './vscode/focus';
+import { registerKeyCommands } from './vscode/keyCommands';
+import { PANEL_VIEW_ID, PanelProvider } from './vscode/panel';
+import { registerReviewCommands } from './vscode/reviewCommands';
+import { ReviewService } from './vscode/reviewService';
+import { REVIEW_VIEW_ID, ReviewTree } from './vscode/reviewTree';
+import { ApiKeys } from './vscode/secrets';
+import { registerSessionCommands } from './vscode/sessionCommands';
+import { SessionController } from './vscode/sessionController';
+import { SessionNotifications } from './vscode/sessionUi';
+import { listSessions } from './vscode/sessions';
+import { SessionStatusBar } from './vscode/statusBar';
 
-export function activate(context: vscode.ExtensionContext): void {
+const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+
+export function activate(context: vscode.ExtensionContext): EnsembleApi {
+  const keys = new ApiKeys(context.secrets);
+  const focus = new SessionFocus();
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests });
+  const feed = new PanelFeed(focus, controller, workspacePaths);
+  const review = new ReviewService(focus, controller);
+  const tree = new ReviewTree(focus, review, controller);
+  const treeView = vscode.window.createTreeView(REVIEW_VIEW_ID, { treeDataProvider: tree });
+  tree.attach(treeView);
+  const panel = new PanelProvider(context.extensionUri, feed, focus);
+
   context.subscriptions.push(
-    vscode.commands.registerCommand('ensemble.start', () => vscode.window.showInformationMessage('Ensemble: the orchestration command arrives with the extension issue.')),
-    vscode.commands.registerCommand('ensemble.demo', () => vscode.window.showInformationMessage('Ensemble: run `npm run demo` for the offline demo.')),
+    keys,
+    focus,
+    controller,
+    feed,
+    review,
+    tree,
+    treeView,
+    panel,
+    vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
+    vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, new BeforeContentProvider()),
+    new SessionStatusBar(controller),
+    new SessionNotifications(controller),
+    // A session started in this window takes the focus: the panel and the review tree follow it.
+    controller.onDidStart((a) => focus.set(a.ref)),
+    review.onDidChange(() => feed.refresh()),
+    ...registerSessionCommands(controller, keys, focus),
+    ...registerKeyCommands(keys),
+    ...registerReviewCommands(focus, review),
   );
+
+  // Until a session starts here, the panel shows the workspace's newest one.
+  const newest = listSessions(workspacePaths())[0];
+  if (newest) focus.set({ workspace: newest.workspace, sessionId: newest.sessionId });
+
+  return { controller, keys, review, feed, focus };
 }
 
 export function deactivate(): void {}

@@ -1,2 +1,118 @@
-// The side panel (placeholder until the extension issue builds it).
-document.body.textContent = 'Ensemble';
+// The side panel. It holds no state the log does not: a snapshot's events are folded with the
+// engine's own reducer, then each batch of new events is folded on top, and only the sections a batch
+// touched are redrawn (once per animation frame, however many events arrived).
+import { applyEvent, foldEvents, initialState } from '../src/core/fold/state';
+import type { HostMessage, WebviewMessage } from '../src/protocol';
+import { registerComponents } from './components';
+import { h } from './dom';
+import { HeaderSection, statusText } from './header';
+import { metrics } from './metrics';
+import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, timeline } from './sections';
+import { touches, type Section, type SectionId, type View } from './view';
+
+declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
+
+registerComponents();
+const vscode = acquireVsCodeApi();
+
+const view: View = { state: initialState(), sessionId: null, sessions: [], live: false, post: (m) => vscode.postMessage(m) };
+let lastSeq = 0;
+
+function region(id: SectionId, title: string, open = true): HTMLElement {
+  const body = h('div', { class: 'body', id: `${id}-body` });
+  const details = h('details', { class: `section section-${id}`, open }, h('summary', null, h('h2', { id: `${id}-title` }, title)), body);
+  details.setAttribute('aria-labelledby', `${id}-title`);
+  app.append(details);
+  return body;
+}
+
+const app = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
+app.replaceChildren();
+const headerRoot = h('header', { class: 'section-header', 'aria-label': 'Session' });
+app.append(headerRoot);
+const announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+app.append(announcer);
+
+const header = new HeaderSection(headerRoot);
+const sections: Section[] = [
+  header,
+  new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
+  new Redrawn('agents', region('agents', 'Agents'), agents),
+  new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
+  new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),
+  new Redrawn('metrics', region('metrics', 'Providers and roles'), metrics),
+  new FilesSection(region('files', 'Files changed')),
+  new Redrawn('quality', region('quality', 'Contract check and validation'), quality),
+  new Redrawn('sessions', region('sessions', 'Sessions of this workspace', false), sessions),
+];
+
+const dirty = new Set<SectionId>();
+let frame: number | undefined;
+let announced = '';
+
+function markAll(): void {
+  for (const s of sections) dirty.add(s.id);
+}
+
+function schedule(): void {
+  frame ??= requestAnimationFrame(render);
+}
+
+/** Redraws the dirty sections, keeping keyboard focus on the same control when it is redrawn. */
+function render(): void {
+  frame = undefined;
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
+  for (const s of sections) if (dirty.has(s.id)) s.render(view);
+  dirty.clear();
+  if (focused && !(document.activeElement instanceof HTMLElement && document.activeElement.dataset.key === focused)) {
+    document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+  const status = `${statusText(view)}${view.state.currentPhase ? `, ${view.state.currentPhase}` : ''}`;
+  if (status !== announced) announcer.textContent = announced = status;
+}
+
+function updateLive(): void {
+  const live = !!view.sessionId && view.sessions.some((x) => x.sessionId === view.sessionId && x.live);
+  if (live !== view.live) {
+    view.live = live;
+    markAll();
+  }
+}
+
+function onMessage(m: HostMessage): void {
+  switch (m.type) {
+    case 'snapshot':
+      view.sessionId = m.sessionId;
+      view.sessions = m.sessions;
+      view.state = foldEvents(m.events, initialState());
+      lastSeq = m.events.reduce((x, e) => Math.max(x, e.seq), 0);
+      view.live = !!m.sessionId && m.sessions.some((x) => x.sessionId === m.sessionId && x.live);
+      for (const s of sections) s.reset();
+      markAll();
+      break;
+    case 'events':
+      if (m.sessionId !== view.sessionId) return;
+      for (const e of m.events) {
+        if (e.seq <= lastSeq) continue;
+        lastSeq = e.seq;
+        applyEvent(view.state, e);
+        const t = touches(e.type);
+        if (t === 'all') markAll();
+        else for (const id of t) dirty.add(id);
+      }
+      break;
+    case 'sessions':
+      view.sessions = m.sessions;
+      dirty.add('sessions');
+      dirty.add('header');
+      updateLive();
+      break;
+  }
+  schedule();
+}
+
+window.addEventListener('message', (e: MessageEvent<HostMessage>) => onMessage(e.data));
+setInterval(() => {
+  if (view.live) header.tick(view);
+}, 1000);
+vscode.postMessage({ type: 'ready' });

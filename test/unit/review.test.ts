@@ -14,16 +14,23 @@ import { run } from '../helpers/session';
 
 type Change = { path: string; before?: Uint8Array | string; after: Uint8Array | string | null };
 
+const made: string[] = [];
+const workspace = (): string => {
+  const dir = tempWorkspace('ensemble-review-');
+  made.push(dir);
+  return dir;
+};
+
 /** Lays out a finished session the way the engine leaves one: files on disk, blobs, and the log. */
 function fakeSession(changes: Change[]): { workspace: string; id: string; dir: string } {
-  const workspace = tempWorkspace('ensemble-review-');
+  const ws = workspace();
   const id = 'session-1';
-  const dir = sessionDir(workspace, id);
+  const dir = sessionDir(ws, id);
   const blobs = new BlobStore(path.join(dir, 'blobs'));
   const log = EventLog.open(dir);
   log.emit({ type: 'session.started', sessionId: id, goal: 'review test', config: { orchestrator: { provider: 'p', model: 'm' }, roles: {}, maxConcurrency: 1 } });
   for (const c of changes) {
-    const abs = path.join(workspace, c.path);
+    const abs = path.join(ws, c.path);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     const beforeSha = c.before === undefined ? null : blobs.put(c.before);
     if (c.before !== undefined) fs.writeFileSync(abs, c.before);
@@ -38,12 +45,16 @@ function fakeSession(changes: Change[]): { workspace: string; id: string; dir: s
   }
   log.emit({ type: 'session.ended', status: 'completed' });
   log.close();
-  return { workspace, id, dir };
+  return { workspace: ws, id, dir };
 }
 
 const binary = Uint8Array.from([0, 255, 1, 254, 0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 128, 127]);
 
 describe('review', () => {
+  after(() => {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('keeps a change: the file stays, review.kept is appended, the report is rewritten', async () => {
     const s = fakeSession([{ path: 'a.txt', before: 'old\n', after: 'new\n' }]);
     const review = reviewSession(s.workspace, s.id);
@@ -147,12 +158,12 @@ describe('review', () => {
   });
 
   it('reviews a session the engine ran: keep one, revert one, the report shows both', async () => {
-    const workspace = tempWorkspace('ensemble-review-');
-    fs.writeFileSync(path.join(workspace, 'two.txt'), 'two before');
+    const ws = workspace();
+    fs.writeFileSync(path.join(ws, 'two.txt'), 'two before');
     const r = run('two files', {
       orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 't1', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
       p1: writesThenFinishes({ 'one.txt': 'one', 'two.txt': 'two' }),
-    }, { workspace });
+    }, { workspace: ws });
     const state = await r.handle.done;
     assert.equal(state.status, 'completed');
     const review = reviewSession(r.workspace, r.handle.sessionId);

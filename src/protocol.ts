@@ -1,0 +1,82 @@
+// The messages between the extension and the side panel, imported by both sides (the webview bundle
+// and the extension). Discriminated unions only: every message has a `type`, and nothing is `any`.
+// The panel holds no state the log does not: it folds the events it is sent with the engine's own
+// reducer (src/core/fold/state.ts).
+
+import type { EnsembleEvent, SessionStatus } from './core/events';
+
+/** Every command the extension contributes (package.json `contributes.commands`). */
+export const COMMANDS = {
+  start: 'ensemble.start',
+  demo: 'ensemble.demo',
+  setApiKey: 'ensemble.setApiKey',
+  clearApiKey: 'ensemble.clearApiKey',
+  cancel: 'ensemble.cancel',
+  resume: 'ensemble.resume',
+  openReport: 'ensemble.openReport',
+  reviewChanges: 'ensemble.reviewChanges',
+  keepAll: 'ensemble.keepAll',
+  revertAll: 'ensemble.revertAll',
+  keepFile: 'ensemble.keepFile',
+  revertFile: 'ensemble.revertFile',
+  openDiff: 'ensemble.openDiff',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** The commands the panel's buttons may run (they take no arguments). */
+export const PANEL_COMMANDS = [COMMANDS.start, COMMANDS.demo, COMMANDS.cancel, COMMANDS.resume, COMMANDS.openReport, COMMANDS.reviewChanges, COMMANDS.keepAll, COMMANDS.revertAll, COMMANDS.setApiKey] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
+
+/** One session of the workspace, as listed in the panel (a fold of its log). */
+export interface SessionSummary {
+  sessionId: string;
+  goal: string;
+  status: SessionStatus | 'idle';
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Dollars spent; null when a call had no price (unknown, never $0.00). */
+  costUsd: number | null;
+  scripted: boolean;
+  files: number;
+  /** Running in this window now. */
+  live: boolean;
+}
+
+/** Extension → panel. */
+export type HostMessage =
+  /** Everything the panel shows: the focused session's whole log (or none yet) and the session list. */
+  | { type: 'snapshot'; sessionId: string | null; events: EnsembleEvent[]; sessions: SessionSummary[] }
+  /** New events of the focused session, in log order, batched. */
+  | { type: 'events'; sessionId: string; events: EnsembleEvent[] }
+  | { type: 'sessions'; sessions: SessionSummary[] };
+
+/** Panel → extension. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'run'; command: PanelCommand }
+  | { type: 'openDiff'; path: string }
+  | { type: 'review'; path: string; action: 'keep' | 'revert' }
+  | { type: 'openSession'; sessionId: string };
+
+const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
+
+/** Validates a message from the webview (its content is not trusted). */
+export function isWebviewMessage(x: unknown): x is WebviewMessage {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'run':
+      return (PANEL_COMMANDS as readonly unknown[]).includes(m.command);
+    case 'openDiff':
+      return isString(m.path);
+    case 'review':
+      return isString(m.path) && (m.action === 'keep' || m.action === 'revert');
+    case 'openSession':
+      return isString(m.sessionId);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,15 @@
+// What `activate()` returns: the extension's services, for the extension-host test suite (and any
+// extension that wants to drive Ensemble). The commands use these same objects.
+import type { SessionFocus } from './focus';
+import type { PanelFeed } from './feed';
+import type { ReviewService } from './reviewService';
+import type { ApiKeys } from './secrets';
+import type { SessionController } from './sessionController';
+
+export interface EnsembleApi {
+  readonly controller: SessionController;
+  readonly keys: ApiKeys;
+  readonly review: ReviewService;
+  readonly feed: PanelFeed;
+  readonly focus: SessionFocus;
+}

@@ -1,0 +1,24 @@
+// The engine's configuration and provider resolver for a real session: the settings, the keys from
+// SecretStorage (then the environment), and `*_BASE_URL` environment overrides (buildResolver).
+import * as vscode from 'vscode';
+import { buildResolver } from '../node/providers';
+import type { Engine } from './preflight';
+import type { ApiKeys } from './secrets';
+import { readSettings } from './settings';
+
+export async function loadEngine(keys: ApiKeys, scope?: vscode.ConfigurationScope): Promise<Engine> {
+  const config = readSettings(scope);
+  const source = await keys.keySource(Object.keys(config.providers));
+  return { config, resolver: buildResolver(config, source, process.env) };
+}
+
+/** Asked before the generated tests run when `ensemble.validation.runTests` is "ask". */
+export async function askToRunTests(command: string): Promise<boolean> {
+  const choice = await vscode.window.showWarningMessage(
+    `Run \`${command}\` to validate the generated project?`,
+    { modal: true, detail: `Ensemble runs the project's own tests in the workspace, without your API keys in their environment. Change this with the setting ensemble.validation.runTests.` },
+    'Run Tests',
+    "Don't Run",
+  );
+  return choice === 'Run Tests';
+}

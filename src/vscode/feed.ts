@@ -1,0 +1,134 @@
+// What the panel is sent: a snapshot of the focused session's log, then its new events in batches
+// (one message per `flushMs`, never one per event), and the session list when it changes. The events
+// come from the log alone: live from the running session's `onDidAppend`, otherwise re-read from the
+// file after a review decision appended to it.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EnsembleEvent } from '../core/events';
+import { readEvents, sessionDir } from '../core/log';
+import type { HostMessage, SessionSummary } from '../protocol';
+import type { SessionFocus, SessionRef } from './focus';
+import { listSessions } from './sessions';
+import type { SessionController } from './sessionController';
+
+export class PanelFeed implements vscode.Disposable {
+  private readonly _onDidMessage = new vscode.EventEmitter<HostMessage>();
+  /** Every message for the panel, in order (the panel posts them; tests fold them). */
+  readonly onDidMessage = this._onDidMessage.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private following: string | undefined;
+  private lastSeq = 0;
+  private pending: EnsembleEvent[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private live: { dispose(): void } | undefined;
+  private known = new Map<string, SessionRef>();
+
+  constructor(
+    private readonly focus: SessionFocus,
+    private readonly controller: SessionController,
+    private readonly workspaces: () => string[],
+    private readonly flushMs = 100,
+  ) {
+    this.disposables.push(
+      focus.onDidChange(() => this.follow()),
+      // A session resumed while it had the focus already: follow it live from now on.
+      controller.onDidStart((a) => {
+        if (this.focus.ref?.sessionId === a.ref.sessionId && !this.live) this.follow();
+      }),
+      controller.onDidEnd(() => {
+        this.flush();
+        this.refresh();
+      }),
+    );
+  }
+
+  /**
+   * The focused session's whole log now, and the session list (for a panel that just loaded). Batches
+   * already on their way may repeat some of its events: the panel skips what it has (by `seq`).
+   */
+  snapshot(): Extract<HostMessage, { type: 'snapshot' }> {
+    const ref = this.focus.ref;
+    return { type: 'snapshot', sessionId: ref?.sessionId ?? null, events: ref ? this.read(ref) : [], sessions: this.sessions() };
+  }
+
+  /** Starts following the focused session: a snapshot, then its new events in batches. */
+  private follow(): void {
+    this.stopFollowing();
+    const ref = this.focus.ref;
+    const active = this.controller.active;
+    if (ref && active?.ref.sessionId === ref.sessionId) this.live = active.handle.log.onDidAppend((e) => this.push(e));
+    const message = this.snapshot();
+    this.following = ref?.sessionId;
+    this.lastSeq = message.events.reduce((m, e) => Math.max(m, e.seq), 0);
+    this._onDidMessage.fire(message);
+  }
+
+  private read(ref: SessionRef): EnsembleEvent[] {
+    const active = this.controller.active;
+    if (active?.ref.sessionId === ref.sessionId) return active.handle.log.readAll();
+    try {
+      return readEvents(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl')).events;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Picks up events appended to the focused session's log by someone else (a review decision). */
+  refresh(): void {
+    const ref = this.focus.ref;
+    if (ref && ref.sessionId === this.following && !this.isLive(ref)) {
+      for (const e of this.read(ref)) this.push(e);
+      this.flush();
+    }
+    this._onDidMessage.fire({ type: 'sessions', sessions: this.sessions() });
+  }
+
+  /** Sessions of the workspace folders (and of the focused session's folder, e.g. the demo's). */
+  sessions(): SessionSummary[] {
+    const folders = [...this.workspaces()];
+    if (this.focus.ref) folders.push(this.focus.ref.workspace);
+    const listed = listSessions(folders, this.controller.active?.ref.sessionId);
+    this.known = new Map(listed.map((s) => [s.sessionId, { workspace: s.workspace, sessionId: s.sessionId }]));
+    return listed.map((s) => s.summary);
+  }
+
+  /** The session behind an id the panel sent (only ids it was listed). */
+  lookup(sessionId: string): SessionRef | undefined {
+    return this.known.get(sessionId);
+  }
+
+  /** Sends the events waiting in the current batch now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.pending.length || !this.following) return;
+    const events = this.pending;
+    this.pending = [];
+    this._onDidMessage.fire({ type: 'events', sessionId: this.following, events });
+  }
+
+  private isLive(ref: SessionRef): boolean {
+    return this.controller.active?.ref.sessionId === ref.sessionId;
+  }
+
+  private push(e: EnsembleEvent): void {
+    if (e.seq <= this.lastSeq) return;
+    this.lastSeq = e.seq;
+    this.pending.push(e);
+    this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+  }
+
+  private stopFollowing(): void {
+    this.live?.dispose();
+    this.live = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = [];
+  }
+
+  dispose(): void {
+    this.stopFollowing();
+    for (const d of this.disposables) d.dispose();
+    this._onDidMessage.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+// The pre-flight view before a session starts: which provider and model each role uses, which keys
+// are missing (each with a "Set <provider> key…" item that comes back here), what a typical session
+// costs, and the budget. Nothing is sent to any provider before the user picks Start.
+import * as vscode from 'vscode';
+import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
+import { ESTIMATE_ASSUMPTIONS, estimateSessionCost } from '../core/estimate';
+import { DEFAULT_PRICES, mergePrices } from '../core/pricing';
+import type { Resolver } from '../node/providers';
+
+export interface Engine {
+  config: EngineConfig;
+  resolver: Resolver;
+}
+
+/** The development cost of a typical session: one task per role (the estimate's model of a task). */
+export function typicalEstimate(cfg: EngineConfig): { estimateUsd: number | null; unknownModels: string[] } {
+  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [] }));
+  return estimateSessionCost(tasks, cfg, mergePrices(DEFAULT_PRICES, cfg.pricing));
+}
+
+type Action = { kind: 'start' } | { kind: 'setKey'; provider: string } | { kind: 'settings' } | { kind: 'info' };
+type Item = vscode.QuickPickItem & { action?: Action };
+
+const money = (n: number) => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
+
+export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string): Item[] {
+  const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
+  const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
+  const items: Item[] = [sep('Roles')];
+  const fallback = (r: { fallback?: { provider: string; model: string } }) => (r.fallback ? `falls back to ${ref(r.fallback)}` : undefined);
+  items.push(info({ label: '$(organization) orchestrator', description: ref(cfg.orchestrator), detail: fallback(cfg.orchestrator) }));
+  for (const [name, r] of Object.entries(cfg.roles)) {
+    items.push(info({ label: `$(person) ${name}`, description: ref(r), detail: [r.description, fallback(r)].filter(Boolean).join(' · ') || undefined }));
+  }
+  items.push(sep('API keys'));
+  if (!missing.length) items.push(info({ label: '$(pass) Every provider in use has a key' }));
+  for (const m of missing) {
+    items.push({ label: `$(key) Set ${m.provider} key…`, description: `missing: needed by ${m.usedBy.join(', ')}`, detail: `Stored in VS Code's secret storage (or set the environment variable ${m.envVar}).`, action: { kind: 'setKey', provider: m.provider } });
+  }
+  items.push(sep('Cost'));
+  const est = typicalEstimate(cfg);
+  const { TURNS, PROMPT_TOKENS, OUTPUT_TOKENS } = ESTIMATE_ASSUMPTIONS;
+  items.push(
+    info({
+      label: `$(graph) Typical session: ${est.estimateUsd === null ? 'unknown cost' : `about ${money(est.estimateUsd)}`}`,
+      description: est.estimateUsd === null ? `no price for ${est.unknownModels.join(', ')} (add it to ensemble.pricing)` : undefined,
+      detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it.`,
+    }),
+    info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : money(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
+  );
+  items.push(sep(''));
+  if (!missing.length) items.push({ label: '$(play) Start', description: `in ${workspace}`, action: { kind: 'start' } });
+  items.push({ label: '$(gear) Open Settings', description: 'ensemble.*', action: { kind: 'settings' } });
+  return items;
+}
+
+/**
+ * Shows the pre-flight view until the user starts (returns the engine to start with) or leaves
+ * (undefined). `load` re-reads settings and keys each time round, so a key just set is seen.
+ */
+export async function runPreflight(o: { goal: string; workspace: string; load: () => Promise<Engine>; setKey: (provider: string) => Promise<unknown> }): Promise<Engine | undefined> {
+  for (;;) {
+    const engine = await o.load();
+    const missing = missingKeys(engine.config, engine.resolver.hasKey);
+    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace), {
+      title: `Ensemble: ${o.goal}`,
+      placeHolder: missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then pick Start',
+      ignoreFocusOut: true,
+      matchOnDescription: true,
+    });
+    const action = pick?.action;
+    if (!action) return undefined;
+    if (action.kind === 'start') return engine;
+    if (action.kind === 'settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:ensemble-dev.ensemble');
+      return undefined;
+    }
+    if (action.kind === 'setKey') await o.setKey(action.provider);
+  }
+}

@@ -1,0 +1,56 @@
+// API keys: stored in SecretStorage (never in settings, the log or the report), read back through a
+// KeySource that falls back to the provider's environment variable so that CI, containers and
+// end-to-end runs work unattended.
+import * as vscode from 'vscode';
+import type { KeySource } from '../node/providers';
+
+const PREFIX = 'ensemble.apiKey.';
+
+export const secretKeyName = (providerId: string): string => `${PREFIX}${providerId}`;
+
+export class ApiKeys implements vscode.Disposable {
+  private readonly _onDidChange = new vscode.EventEmitter<string>();
+  /** Fires with the provider id whose stored key was set or cleared (also from another window). */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.subscription = secrets.onDidChange((e) => {
+      if (e.key.startsWith(PREFIX)) this._onDidChange.fire(e.key.slice(PREFIX.length));
+    });
+  }
+
+  async stored(providerId: string): Promise<string | undefined> {
+    return (await this.secrets.get(secretKeyName(providerId)))?.trim() || undefined;
+  }
+
+  async set(providerId: string, key: string): Promise<void> {
+    const value = key.trim();
+    if (!value) throw new Error('An API key cannot be empty.');
+    await this.secrets.store(secretKeyName(providerId), value);
+  }
+
+  async clear(providerId: string): Promise<void> {
+    await this.secrets.delete(secretKeyName(providerId));
+  }
+
+  /** A KeySource for these providers: SecretStorage first, then the environment variable. */
+  async keySource(providerIds: readonly string[]): Promise<KeySource> {
+    const loaded = new Map<string, string>();
+    for (const id of new Set(providerIds)) {
+      const k = await this.stored(id);
+      if (k) loaded.set(id, k);
+    }
+    return {
+      key: (id, envVar) => loaded.get(id) ?? (envVar ? this.env[envVar]?.trim() || undefined : undefined),
+    };
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this._onDidChange.dispose();
+  }
+}

@@ -1,0 +1,129 @@
+// Ensemble: Start Orchestration, Start Demo, Resume Session, Cancel Session, Open Report.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { missingKeys } from '../core/config';
+import { readEvents, sessionDir } from '../core/log';
+import { foldEvents } from '../core/fold/state';
+import { writeReportFiles } from '../core/session';
+import { COMMANDS } from '../protocol';
+import { loadEngine } from './engine';
+import type { SessionFocus } from './focus';
+import { registerGuarded } from './guard';
+import { promptForKey } from './keyCommands';
+import { runPreflight } from './preflight';
+import type { ApiKeys } from './secrets';
+import { listSessions } from './sessions';
+import { SessionBusyError, type SessionController } from './sessionController';
+import { readSettings } from './settings';
+
+/** The folder a session works in: the only workspace folder, or the one picked. */
+async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (!folders.length) {
+    const choice = await vscode.window.showWarningMessage(`Ensemble needs a folder to ${purpose}: open one first (or try Ensemble: Start Demo, which asks for one).`, 'Open Folder');
+    if (choice) await vscode.commands.executeCommand('workbench.action.files.openFolder');
+    return undefined;
+  }
+  const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: `Which folder should Ensemble ${purpose}?` });
+  if (folder && !fs.existsSync(folder.uri.fsPath)) throw new Error(`${folder.name} is not a folder on this machine's disk (${folder.uri.toString()}); Ensemble works on local folders.`);
+  return folder;
+}
+
+export function registerSessionCommands(controller: SessionController, keys: ApiKeys, focus: SessionFocus): vscode.Disposable[] {
+  const notBusy = () => {
+    if (controller.busy) throw new SessionBusyError(controller.active);
+  };
+
+  return [
+    registerGuarded(COMMANDS.start, 'start a session', async () => {
+      notBusy();
+      const goal = (
+        await vscode.window.showInputBox({
+          title: 'Ensemble: Start Orchestration',
+          prompt: 'What should the agents build in this workspace?',
+          placeHolder: 'e.g. A todo list web app: a Node.js API, a browser front end and tests',
+          ignoreFocusOut: true,
+          validateInput: (v) => (v.trim().length < 3 ? 'Describe the goal in a few words.' : undefined),
+        })
+      )?.trim();
+      if (!goal) return;
+      const folder = await pickWorkspaceFolder('build in');
+      if (!folder) return;
+      const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
+      if (!engine) return;
+      notBusy();
+      controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id) });
+    }),
+
+    registerGuarded(COMMANDS.demo, 'start the demo', async () => {
+      notBusy();
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Run the Demo Here',
+        title: 'Ensemble: Choose a Folder for the Demo (a todo app is generated there)',
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      const folder = picked?.[0]?.fsPath;
+      if (!folder) return;
+      const entries = fs.existsSync(folder) ? fs.readdirSync(folder).filter((n) => n !== '.ensemble' && n !== '.git') : [];
+      if (entries.length) {
+        const go = await vscode.window.showWarningMessage(`${folder} is not empty. The demo creates and may overwrite files there (each change can be reverted from Review Changes). Continue?`, { modal: true }, 'Run Demo');
+        if (go !== 'Run Demo') return;
+      }
+      let runTests: 'ask' | 'always' | 'never' = 'ask';
+      try {
+        runTests = readSettings().validation.runTests;
+      } catch {
+        // a broken setting does not stop the demo; the tests are still asked about
+      }
+      notBusy();
+      await controller.startDemo(folder, { runTests });
+    }),
+
+    registerGuarded(COMMANDS.resume, 'resume a session', async () => {
+      notBusy();
+      const folder = await pickWorkspaceFolder('resume a session in');
+      if (!folder) return;
+      const unfinished = listSessions([folder.uri.fsPath]).filter((s) => s.summary.status !== 'completed' && !s.summary.scripted);
+      if (!unfinished.length) return void vscode.window.showInformationMessage('Ensemble: this workspace has no unfinished session to resume (scripted demo sessions cannot be resumed).');
+      const pick = await vscode.window.showQuickPick(
+        unfinished.map((s) => ({
+          label: s.summary.goal || s.sessionId,
+          description: `${s.summary.status === 'running' ? 'interrupted' : s.summary.status.replace('_', ' ')} · ${s.summary.startedAt ? new Date(s.summary.startedAt).toLocaleString() : ''}`,
+          detail: `${s.sessionId} · ${s.summary.files} file${s.summary.files === 1 ? '' : 's'} changed`,
+          session: s,
+        })),
+        { title: 'Ensemble: Resume Session', placeHolder: 'Which session should continue?' },
+      );
+      if (!pick) return;
+      const engine = await loadEngine(keys, folder.uri);
+      const missing = missingKeys(engine.config, engine.resolver.hasKey);
+      if (missing.length) {
+        const m = missing[0]!;
+        const set = await vscode.window.showErrorMessage(`Ensemble: no API key for "${m.provider}" (used by ${m.usedBy.join(', ')}).`, `Set ${m.provider} Key`);
+        if (set) await promptForKey(keys, m.provider);
+        return;
+      }
+      notBusy();
+      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id) });
+    }),
+
+    registerGuarded(COMMANDS.cancel, 'cancel a session', () => {
+      if (!controller.cancel('cancelled by the user')) void vscode.window.showInformationMessage('Ensemble: no session is running.');
+    }),
+
+    registerGuarded(COMMANDS.openReport, 'open a report', async () => {
+      const ref = controller.active?.ref ?? focus.ref;
+      if (!ref) return void vscode.window.showInformationMessage('Ensemble: there is no session yet, so no report.');
+      const dir = sessionDir(ref.workspace, ref.sessionId);
+      const md = path.join(dir, 'report.md');
+      if (controller.active?.ref.sessionId === ref.sessionId) return void vscode.window.showInformationMessage('Ensemble: the report is written when the session ends; the panel shows it live meanwhile.');
+      // An interrupted session has no report yet: it is a fold of the log, so write it now.
+      if (!fs.existsSync(md)) writeReportFiles(dir, foldEvents(readEvents(path.join(dir, 'events.jsonl')).events));
+      await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(md));
+    }),
+  ];
+}

@@ -1,0 +1,136 @@
+// The one session of this window: starts (a run, the demo replay, or a resume), follows and cancels
+// it. The commands and the test suite drive sessions through this class alone; the progress
+// notification, the status bar and the panel listen to its events.
+import * as vscode from 'vscode';
+import type { EngineConfig } from '../core/config';
+import { NodeFileStore } from '../core/node-files';
+import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session';
+import type { SessionState } from '../core/fold/state';
+import { loadCassette } from '../cassette/format';
+import { demoCassettePath, startReplay } from '../cassette/replay';
+import type { SessionRef } from './focus';
+
+export type SessionKind = 'run' | 'demo' | 'resume';
+
+export interface ActiveSession {
+  readonly handle: SessionHandle;
+  readonly ref: SessionRef;
+  readonly kind: SessionKind;
+}
+
+export interface EndedSession extends ActiveSession {
+  readonly state: SessionState;
+}
+
+export class SessionBusyError extends Error {
+  constructor(readonly active: ActiveSession | undefined) {
+    super('An Ensemble session is already running in this window.');
+    this.name = 'SessionBusyError';
+  }
+}
+
+type Consent = (command: string) => Promise<boolean>;
+
+export interface RunRequest {
+  goal: string;
+  workspace: string;
+  config: EngineConfig;
+  resolve: EngineDeps['resolve'];
+  /** Overrides the modal consent (tests). */
+  consent?: Consent;
+}
+
+export class SessionController implements vscode.Disposable {
+  private current: ActiveSession | undefined;
+  private starting = false;
+  private readonly _onDidStart = new vscode.EventEmitter<ActiveSession>();
+  readonly onDidStart = this._onDidStart.event;
+  private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
+  readonly onDidEnd = this._onDidEnd.event;
+
+  constructor(private readonly opts: { extensionPath: string; consent: Consent }) {}
+
+  get active(): ActiveSession | undefined {
+    return this.current;
+  }
+
+  get busy(): boolean {
+    return this.starting || !!this.current;
+  }
+
+  start(req: RunRequest): ActiveSession {
+    this.claim();
+    try {
+      const handle = startSession({ goal: req.goal, config: req.config, deps: this.deps(req.workspace, req.resolve, req.consent) });
+      return this.track(handle, req.workspace, 'run');
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
+  resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
+    this.claim();
+    try {
+      const handle = resumeSession({ dir: req.dir, config: req.config, deps: this.deps(req.workspace, req.resolve, req.consent) });
+      return this.track(handle, req.workspace, 'resume');
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Replays the demo cassette (scripted answers, local servers, no key) into `folder`. */
+  async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent } = {}): Promise<ActiveSession> {
+    this.claim();
+    try {
+      const cassette = loadCassette(demoCassettePath(this.opts.extensionPath));
+      const replay = await startReplay(cassette);
+      try {
+        const config: EngineConfig = { ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } };
+        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent), scripted: true });
+        void handle.done.finally(() => replay.close());
+        return this.track(handle, folder, 'demo');
+      } catch (e) {
+        await replay.close();
+        throw e;
+      }
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Cancels the running session; false when none runs. */
+  cancel(reason = 'cancelled by the user'): boolean {
+    if (!this.current) return false;
+    this.current.handle.cancel(reason);
+    return true;
+  }
+
+  private claim(): void {
+    if (this.busy) throw new SessionBusyError(this.current);
+    this.starting = true;
+  }
+
+  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined): EngineDeps {
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent };
+  }
+
+  private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {
+    const active: ActiveSession = { handle, ref: { workspace, sessionId: handle.sessionId }, kind };
+    this.current = active;
+    void vscode.commands.executeCommand('setContext', 'ensemble.running', true);
+    void handle.done.then((state) => {
+      if (this.current === active) this.current = undefined;
+      void vscode.commands.executeCommand('setContext', 'ensemble.running', false);
+      this._onDidEnd.fire({ ...active, state });
+    });
+    this._onDidStart.fire(active);
+    return active;
+  }
+
+  dispose(): void {
+    this.cancel('the VS Code window closed');
+    this._onDidStart.dispose();
+    this._onDidEnd.dispose();
+  }
+}

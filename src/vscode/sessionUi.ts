@@ -1,0 +1,67 @@
+// While a session runs: a progress notification with Cancel. When it ends: what happened, with the
+// next steps (review the changes, open the report).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Phase } from '../core/events';
+import { COMMANDS } from '../protocol';
+import type { ActiveSession, EndedSession, SessionController } from './sessionController';
+import { spentText } from './spend';
+
+const PHASE_TEXT: Record<Phase, string> = {
+  setup: 'Setting up',
+  planning: 'Planning',
+  development: 'Developing',
+  integration: 'Checking the API contract',
+  validation: 'Running the tests',
+  report: 'Writing the report',
+};
+
+export class SessionNotifications implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(controller: SessionController) {
+    this.disposables.push(
+      controller.onDidStart((a) => void this.progress(a)),
+      controller.onDidEnd((e) => void this.ended(e)),
+    );
+  }
+
+  private progress(a: ActiveSession): Thenable<unknown> {
+    const title = a.kind === 'demo' ? 'Ensemble demo (scripted answers, no key)' : a.kind === 'resume' ? 'Ensemble (resumed)' : 'Ensemble';
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      const cancel = token.onCancellationRequested(() => a.handle.cancel('cancelled by the user'));
+      const s = a.handle.state;
+      const message = () => {
+        const tasks = s.taskOrder.length;
+        const done = s.taskOrder.filter((id) => ['completed', 'failed', 'skipped'].includes(s.tasks[id]!.status)).length;
+        const phase = s.currentPhase ? PHASE_TEXT[s.currentPhase] : 'Starting';
+        return `${phase}${s.currentPhase === 'development' && tasks ? ` (${done}/${tasks} tasks)` : ''} · ${spentText(s)}`;
+      };
+      progress.report({ message: message() });
+      const sub = a.handle.log.onDidAppend((e) => {
+        if (e.type === 'phase.started' || e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.skipped') progress.report({ message: message() });
+      });
+      return a.handle.done.finally(() => {
+        sub.dispose();
+        cancel.dispose();
+      });
+    });
+  }
+
+  private async ended(e: EndedSession): Promise<void> {
+    const s = e.state;
+    const files = s.fileOrder.length;
+    const summary = `Ensemble session ${s.status.replace('_', ' ')}${s.error ? ` (${s.error})` : ''}: ${files} file${files === 1 ? '' : 's'} changed · ${spentText(s)}.`;
+    const actions = files ? ['Review Changes', 'Open Report'] : ['Open Report'];
+    const outside = !vscode.workspace.workspaceFolders?.some((f) => path.resolve(f.uri.fsPath) === path.resolve(e.ref.workspace));
+    if (outside) actions.push('Open Folder');
+    const choice = s.status === 'completed' ? await vscode.window.showInformationMessage(summary, ...actions) : await vscode.window.showWarningMessage(summary, ...actions);
+    if (choice === 'Review Changes') await vscode.commands.executeCommand(COMMANDS.reviewChanges);
+    if (choice === 'Open Report') await vscode.commands.executeCommand(COMMANDS.openReport);
+    if (choice === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(e.ref.workspace), { forceNewWindow: true });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+// The header: goal, status, current phase, elapsed time, dollars spent against the budget, and the
+// actions (start, demo, cancel, report, review).
+import type { PanelCommand } from '../src/protocol';
+import type { SessionState } from '../src/core/fold/state';
+import { TAG } from './components';
+import { fill, h, s } from './dom';
+import { duration, usd } from './format';
+import type { Section, View } from './view';
+
+export function spentUsd(st: SessionState): { usd: number; unknown: boolean } {
+  const all = Object.values(st.providers);
+  return { usd: all.reduce((a, f) => a + f.costUsd, 0), unknown: all.some((f) => f.unpricedCalls > 0) };
+}
+
+export function statusText(v: View): string {
+  const st = v.state;
+  if (!v.sessionId) return 'no session yet';
+  if (st.status === 'running' && !v.live) return 'interrupted';
+  return st.status.replace('_', ' ');
+}
+
+function button(label: string, command: PanelCommand, v: View, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
+  return h(TAG.button, { appearance, 'data-key': command, onClick: () => v.post({ type: 'run', command }) }, label);
+}
+
+export class HeaderSection implements Section {
+  readonly id = 'header' as const;
+  private elapsed: HTMLElement | undefined;
+  private readonly info = h('div', { class: 'info' });
+  private readonly actions = h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Session actions' });
+  private actionsKey = '';
+
+  constructor(root: HTMLElement) {
+    root.append(this.info, this.actions);
+  }
+
+  reset(): void {
+    this.actionsKey = '';
+  }
+
+  render(v: View): void {
+    const st = v.state;
+    const spent = spentUsd(st);
+    const status = statusText(v);
+    const limit = st.budget.limitUsd;
+    const spentText = spent.unknown ? (spent.usd > 0 ? `${usd(spent.usd)} + unknown cost` : 'unknown cost') : usd(spent.usd);
+    this.elapsed = h('span', { class: 'elapsed' });
+    const tasks = st.taskOrder.length;
+    const done = st.taskOrder.filter((id) => st.tasks[id]!.status === 'completed').length;
+    fill(
+      this.info,
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', { class: 'goal', title: st.goal ?? '' }, st.goal ?? 'Ensemble'),
+        st.scripted ? h('span', { class: 'pill scripted', title: 'The model answers were scripted (a cassette replayed through the real SDKs); no real model was called.' }, 'scripted') : null,
+      ),
+      h(
+        'p',
+        { class: 'status-line' },
+        v.live ? h(TAG.progress, { class: 'ring', 'aria-label': 'Session running' }) : null,
+        h('span', { class: `status status-${status.replace(' ', '-')}` }, status),
+        st.currentPhase ? h('span', null, ` · ${st.currentPhase}`) : null,
+        tasks ? h('span', null, ` · ${done}/${tasks} tasks`) : null,
+        st.startedAt ? h('span', null, ' · ', this.elapsed) : null,
+      ),
+      st.error ? h('p', { class: 'error' }, st.error) : null,
+      v.sessionId
+        ? h(
+            'div',
+            { class: 'spend' },
+            h('span', null, `Spent ${spentText}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
+            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${usd(st.budget.estimateUsd)}`) : null,
+            limit !== undefined ? budgetMeter(spent.usd, limit, st.budget.exhausted) : null,
+          )
+        : h('p', { class: 'muted' }, 'Start an orchestration on this workspace, or try the demo (scripted answers, no key needed).'),
+    );
+    this.tick(v);
+    this.renderActions(v);
+  }
+
+  /** The buttons are rebuilt only when they change, so keyboard focus stays put while events stream. */
+  private renderActions(v: View): void {
+    const resumable = v.sessions.some((x) => x.status !== 'completed' && !x.scripted && !x.live);
+    const key = [v.live, !!v.sessionId, v.state.fileOrder.length > 0, resumable].join();
+    if (key === this.actionsKey) return;
+    this.actionsKey = key;
+    fill(
+      this.actions,
+      v.live ? button('Cancel', 'ensemble.cancel', v, 'primary') : button('Start', 'ensemble.start', v, 'primary'),
+      v.live ? null : button('Demo', 'ensemble.demo', v),
+      v.sessionId && !v.live ? button('Report', 'ensemble.openReport', v) : null,
+      v.state.fileOrder.length && !v.live ? button('Review', 'ensemble.reviewChanges', v) : null,
+      !v.live && resumable ? button('Resume…', 'ensemble.resume', v) : null,
+    );
+  }
+
+  /** Updates only the elapsed time (called every second while running). */
+  tick(v: View): void {
+    const st = v.state;
+    if (!this.elapsed || st.startedAt === undefined) return;
+    const end = st.endedAt ?? (v.live ? Date.now() : st.lastTs ?? st.startedAt);
+    this.elapsed.textContent = `${duration(end - st.startedAt)}${st.endedAt || !v.live ? '' : ' elapsed'}`;
+  }
+}
+
+function budgetMeter(spent: number, limit: number, exhausted: boolean): SVGElement {
+  const ratio = limit > 0 ? Math.min(1, spent / limit) : 1;
+  const svg = s('svg', { class: 'meter', viewBox: '0 0 100 4', preserveAspectRatio: 'none', role: 'meter', 'aria-label': 'Budget used', 'aria-valuemin': 0, 'aria-valuemax': limit, 'aria-valuenow': Number(spent.toFixed(4)) });
+  svg.append(s('rect', { x: 0, y: 0, width: 100, height: 4, class: 'meter-track' }), s('rect', { x: 0, y: 0, width: Math.max(0.5, ratio * 100), height: 4, class: exhausted || ratio >= 1 ? 'meter-over' : ratio > 0.8 ? 'meter-warn' : 'meter-fill' }));
+  return svg;
+}

@@ -1,0 +1,48 @@
+// Figures per provider and per role: tokens, dollars ("unknown cost" when a call had no price, never
+// $0.00), average response time, success rate, failures; and a bar chart of $ per provider (tokens
+// when a cost is unknown).
+import type { ProviderFigures } from '../src/core/fold/state';
+import { barChart } from './chart';
+import { h } from './dom';
+import { duration, percent, tokens, usd } from './format';
+import type { View } from './view';
+
+const cost = (f: ProviderFigures): number | null => (f.unpricedCalls > 0 ? null : f.costUsd);
+
+function table(caption: string, head: string, rows: [string, ProviderFigures][]): HTMLElement {
+  return h('div', { class: 'scroll-x', tabindex: 0, role: 'region', 'aria-label': caption }, h(
+    'table',
+    { class: 'grid metrics' },
+    h('caption', null, caption),
+    h('thead', null, h('tr', null, ...[head, 'Cost', 'Tokens in / out', 'Calls', 'Failed', 'Success', 'Avg response'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      null,
+      ...rows.map(([name, f]) =>
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row' }, name),
+          h('td', { class: `num ${cost(f) === null ? 'unknown' : ''}` }, usd(cost(f))),
+          h('td', { class: 'num' }, `${tokens(f.input + f.cachedInput)} / ${tokens(f.output)}`),
+          h('td', { class: 'num' }, f.calls),
+          h('td', { class: `num ${f.failures ? 'warn' : ''}` }, f.failures),
+          h('td', { class: 'num' }, percent(f.calls ? (f.calls - f.failures) / f.calls : null)),
+          h('td', { class: 'num' }, f.latencyCount ? duration(f.latencyMsTotal / f.latencyCount) : '—'),
+        ),
+      ),
+    ),
+  ));
+}
+
+export function metrics(v: View): (Node | null)[] {
+  const providers = Object.entries(v.state.providers);
+  if (!providers.length) return [h('p', { class: 'muted' }, 'No model call has been answered yet.')];
+  const anyUnknown = providers.some(([, f]) => cost(f) === null);
+  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.output, text: `${tokens(f.input + f.cachedInput + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) }));
+  return [
+    h('figure', { class: 'chart-figure' }, barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'), h('figcaption', { class: 'muted' }, anyUnknown ? 'Tokens per provider (a cost is unknown: a model has no price)' : 'Dollars per provider')),
+    table('Per provider', 'Provider', providers),
+    table('Per role', 'Role', Object.entries(v.state.roles)),
+  ];
+}

@@ -1,0 +1,239 @@
+// The panel's sections below the header. Each renders only its own part of the page; the lists that
+// only grow (decisions, escalations and switches) append what is new instead of redrawing.
+import type { FileState } from '../src/core/fold/state';
+import { TAG } from './components';
+import { fill, h } from './dom';
+import { clock, duration, usd } from './format';
+import type { Section, SectionId, View } from './view';
+
+const empty = (text: string) => h('p', { class: 'muted' }, text);
+
+/** A section whose content is redrawn from the state each time it is touched. */
+export class Redrawn implements Section {
+  constructor(
+    readonly id: SectionId,
+    private readonly root: HTMLElement,
+    private readonly draw: (v: View) => (Node | null)[],
+  ) {}
+  reset(): void {}
+  render(v: View): void {
+    fill(this.root, ...this.draw(v));
+  }
+}
+
+export function timeline(v: View): (Node | null)[] {
+  const st = v.state;
+  if (!st.phases.length) return [empty('No phase has started yet.')];
+  return [
+    h(
+      'ol',
+      { class: 'timeline' },
+      ...st.phases.map((p) => {
+        const running = p.endedAt === undefined;
+        const outcome = running ? (v.live && st.currentPhase === p.name ? 'running' : 'interrupted') : p.outcome ?? 'ok';
+        return h(
+          'li',
+          { class: `phase phase-${outcome}` },
+          h('span', { class: 'phase-name' }, p.name),
+          h('span', { class: 'muted' }, ` ${clock(p.startedAt)}`, running ? '' : ` · ${duration(p.endedAt! - p.startedAt)}`),
+          ' ',
+          h('span', { class: `pill outcome outcome-${outcome}` }, outcome),
+          p.note ? h('div', { class: 'note' }, p.note) : null,
+        );
+      }),
+    ),
+  ];
+}
+
+export function agents(v: View): (Node | null)[] {
+  const st = v.state;
+  const list = Object.values(st.agents);
+  if (!list.length) return [empty('No agent has been spawned yet.')];
+  return [
+    h(
+      'table',
+      { class: 'grid' },
+      h('caption', { class: 'sr-only' }, 'Agents'),
+      h('thead', null, h('tr', null, ...['Role', 'Provider / model', 'Status', 'Task'].map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'tbody',
+        null,
+        ...list.map((a) => {
+          const t = st.tasks[a.taskId];
+          return h(
+            'tr',
+            null,
+            h('td', null, a.role),
+            h('td', null, `${a.provider} / ${a.model}`),
+            h('td', null, h('span', { class: `agent agent-${a.status.toLowerCase()}` }, a.status)),
+            h('td', { title: t?.description ?? '' }, t ? `${t.title}${t.attempts > 1 ? ` (${t.attempts} turns)` : ''}` : a.taskId),
+          );
+        }),
+      ),
+    ),
+  ];
+}
+
+/** An append-only list: only items not rendered yet are added. */
+export class AppendList<T> implements Section {
+  private count = 0;
+  private readonly list = h('ol', { class: 'log-list' });
+  private readonly placeholder: HTMLElement;
+
+  constructor(
+    readonly id: SectionId,
+    root: HTMLElement,
+    private readonly items: (v: View) => readonly T[],
+    private readonly item: (x: T, v: View) => Node,
+    emptyText: string,
+  ) {
+    this.placeholder = empty(emptyText);
+    root.append(this.placeholder, this.list);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.list.replaceChildren();
+  }
+
+  render(v: View): void {
+    const all = this.items(v);
+    if (all.length < this.count) this.reset();
+    for (let i = this.count; i < all.length; i++) this.list.append(this.item(all[i]!, v));
+    this.count = all.length;
+    this.placeholder.hidden = all.length > 0;
+  }
+}
+
+export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused'; text: string; why: string };
+
+export function incidents(v: View): Incident[] {
+  const st = v.state;
+  const out: Incident[] = [
+    ...st.escalations.map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
+    ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
+    ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
+  ];
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+export function incidentItem(x: Incident): Node {
+  return h('li', { class: `incident incident-${x.kind}` }, h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''), h('strong', null, x.text), h('div', { class: 'why' }, x.why));
+}
+
+export function decisionItem(d: View['state']['decisions'][number]): Node {
+  return h('li', { class: 'decision' }, h('span', { class: 'muted' }, `${clock(d.ts)} `), h('span', { class: 'pill' }, d.kind), ' ', h('strong', null, d.summary), d.taskId ? h('span', { class: 'muted' }, ` (${d.taskId})`) : null, h('div', { class: 'why' }, d.rationale));
+}
+
+function fileRow(f: FileState, v: View): HTMLElement {
+  const who = [f.role, f.provider && `${f.provider}${f.model ? `/${f.model}` : ''}`].filter(Boolean).join(' · ');
+  const canDecide = !v.live && f.review !== 'reverted';
+  return h(
+    'li',
+    { class: `file file-${f.change} review-${f.review}` },
+    h(
+      'div',
+      { class: 'file-main' },
+      h('button', { class: 'linklike', 'data-key': `diff:${f.path}`, title: `Open the diff of ${f.path}`, 'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }, f.path),
+      h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`),
+    ),
+    canDecide
+      ? h(
+          'div',
+          { class: 'file-actions' },
+          f.review === 'pending' ? h(TAG.button, { appearance: 'icon', 'data-key': `keep:${f.path}`, 'aria-label': `Keep ${f.path}`, title: 'Keep', onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }, '✓') : null,
+          h(TAG.button, { appearance: 'icon', 'data-key': `revert:${f.path}`, 'aria-label': `Revert ${f.path}`, title: 'Revert', onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }, '↺'),
+        )
+      : null,
+  );
+}
+
+/** The changed files: one keyed row per file, rebuilt only when that file's row would change. */
+export class FilesSection implements Section {
+  readonly id = 'files' as const;
+  private readonly list = h('ul', { class: 'files' });
+  private readonly placeholder = empty('No file has been changed yet.');
+  private rows = new Map<string, { sig: string; el: HTMLElement }>();
+
+  constructor(root: HTMLElement) {
+    root.append(this.placeholder, this.list);
+  }
+
+  reset(): void {
+    this.rows.clear();
+    this.list.replaceChildren();
+  }
+
+  render(v: View): void {
+    const st = v.state;
+    let prev: HTMLElement | undefined;
+    for (const p of st.fileOrder) {
+      const f = st.files[p]!;
+      const sig = [f.change, f.review, f.role, f.provider, f.model, v.live].join('|');
+      let row = this.rows.get(p);
+      if (!row || row.sig !== sig) {
+        const el = fileRow(f, v);
+        if (row) row.el.replaceWith(el);
+        row = { sig, el };
+        this.rows.set(p, row);
+      }
+      if (row.el.parentNode !== this.list) (prev ? prev.after(row.el) : this.list.prepend(row.el));
+      prev = row.el;
+    }
+    this.placeholder.hidden = st.fileOrder.length > 0;
+  }
+}
+
+export function quality(v: View): (Node | null)[] {
+  const st = v.state;
+  const out: (Node | null)[] = [h('h3', null, 'Contract check')];
+  const i = st.integration;
+  if (!i) out.push(empty('Not run yet.'));
+  else {
+    const ok = !i.callsWithoutRoute.length;
+    out.push(
+      h('p', { class: ok ? 'ok' : 'warn' }, `${i.matched.length} call${i.matched.length === 1 ? '' : 's'} matched a route; ${i.callsWithoutRoute.length} without a route; ${i.routesNeverCalled.length} route${i.routesNeverCalled.length === 1 ? '' : 's'} never called (${i.filesScanned} files scanned).`),
+      i.callsWithoutRoute.length ? h('ul', { class: 'findings' }, ...i.callsWithoutRoute.map((f) => h('li', { class: 'warn' }, `${f.method} ${f.path} — ${f.file}:${f.line}`))) : null,
+      i.routesNeverCalled.length ? h('ul', { class: 'findings' }, ...i.routesNeverCalled.map((f) => h('li', { class: 'muted' }, `never called: ${f.method} ${f.path} — ${f.file}:${f.line}`))) : null,
+    );
+  }
+  out.push(h('h3', null, 'Validation'));
+  const val = st.validation;
+  if (!val) out.push(empty('Not run yet.'));
+  else if ('notRun' in val) out.push(empty(`Not run: ${val.notRun}.`));
+  else {
+    const passed = val.exitCode === 0 && !val.timedOut;
+    out.push(
+      h(
+        'p',
+        { class: passed ? 'ok' : 'warn' },
+        h('code', null, val.command),
+        ` ${val.timedOut ? 'timed out' : `exited ${val.exitCode ?? '(killed)'}`}: ${val.passed ?? '?'} passed, ${val.failed ?? '?'} failed, ${val.skipped ?? '?'} skipped`,
+        val.coverage === null ? '; coverage not measured' : `; line coverage ${val.coverage}%`,
+        ` (${duration(val.durationMs)}).`,
+      ),
+    );
+  }
+  return out;
+}
+
+export function sessions(v: View): (Node | null)[] {
+  if (!v.sessions.length) return [empty('No session in this workspace yet.')];
+  return [
+    h(
+      'ul',
+      { class: 'sessions' },
+      ...v.sessions.map((x) => {
+        const current = x.sessionId === v.sessionId;
+        const status = x.live ? 'running' : x.status === 'running' ? 'interrupted' : x.status.replace('_', ' ');
+        return h(
+          'li',
+          { class: current ? 'current' : '' },
+          h('button', { class: 'linklike', 'data-key': `session:${x.sessionId}`, 'aria-current': current ? 'true' : undefined, 'aria-label': `${x.goal || x.sessionId}, ${status}${current ? ', shown' : ''}. Show this session`, onClick: () => v.post({ type: 'openSession', sessionId: x.sessionId }) }, x.goal || x.sessionId),
+          x.scripted ? h('span', { class: 'pill' }, 'scripted') : null,
+          h('div', { class: 'muted' }, `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${usd(x.costUsd)}`),
+        );
+      }),
+    ),
+  ];
+}

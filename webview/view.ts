@@ -1,0 +1,73 @@
+// What every section renders from: the fold of the focused session's log, the session list, and a
+// way to post to the extension. Nothing else.
+import type { SessionState } from '../src/core/fold/state';
+import type { SessionSummary, WebviewMessage } from '../src/protocol';
+
+export interface View {
+  state: SessionState;
+  sessionId: string | null;
+  sessions: SessionSummary[];
+  /** The focused session is running in this window now. */
+  live: boolean;
+  post(m: WebviewMessage): void;
+}
+
+export type SectionId = 'header' | 'timeline' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+
+export interface Section {
+  readonly id: SectionId;
+  /** Renders the section from the view (append-only sections add only what is new). */
+  render(v: View): void;
+  /** Forgets what was rendered (a different session was loaded). */
+  reset(): void;
+}
+
+/** Sections an event changes; `all` for the events that change the session as a whole. */
+export function touches(type: string): SectionId[] | 'all' {
+  switch (type) {
+    case 'session.started':
+    case 'session.resumed':
+    case 'session.ended':
+      return 'all';
+    case 'phase.started':
+    case 'phase.ended':
+      return ['header', 'timeline'];
+    case 'plan.accepted':
+    case 'task.added':
+    case 'task.reassigned':
+      return ['header', 'agents'];
+    case 'decision':
+      return ['decisions'];
+    case 'budget.estimated':
+    case 'budget.exhausted':
+    case 'report.written':
+      return ['header'];
+    case 'agent.spawned':
+    case 'task.started':
+    case 'task.completed':
+    case 'task.failed':
+    case 'task.skipped':
+    case 'llm.request':
+      return ['header', 'agents'];
+    case 'task.escalated':
+    case 'provider.switched':
+      return ['agents', 'incidents'];
+    case 'llm.response':
+    case 'llm.error':
+      return ['header', 'metrics'];
+    case 'file.written':
+    case 'file.deleted':
+    case 'review.kept':
+    case 'review.reverted':
+      return ['files'];
+    case 'file.refused':
+      return ['incidents'];
+    case 'integration.checked':
+    case 'validation.ran':
+    case 'validation.skipped':
+    case 'validation.consent':
+      return ['quality'];
+    default:
+      return [];
+  }
+}
