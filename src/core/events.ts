@@ -81,7 +81,8 @@ export type EventBody =
   | { type: 'budget.exhausted'; limitUsd: number; spentUsd: number; reservedUsd: number }
   // --- review (user decisions after the session) ---
   | { type: 'review.kept'; path: string }
-  | { type: 'review.reverted'; path: string; restoredSha: string | null }
+  /** `overwrittenSha`: the user's own version, kept in the blobs when a revert was forced over it. */
+  | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string }
   | { type: 'report.written'; files: string[] };
 
 export type EventType = EventBody['type'];

@@ -67,7 +67,7 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
 
   const state = (): SessionState => foldEvents(readEvents(logFile).events);
 
-  const record = (body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null }): EnsembleEvent => {
+  const record = (body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string }): EnsembleEvent => {
     const log = EventLog.open(dir);
     try {
       return log.emit(body);
@@ -109,6 +109,12 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
       const what = disk === null ? 'deleted' : f.afterSha === null ? 're-created' : 'edited';
       return { ok: false, path: p, reason: 'conflict', message: `${p} was ${what} after Ensemble changed it. Reverting it would lose those changes.` };
     }
+    // Forced over the user's edits: their version is kept in the blobs, so even that is not lost.
+    let overwrittenSha: string | undefined;
+    if (disk !== null && disk !== f.afterSha) {
+      const current = await store.read(p);
+      if (current !== undefined) overwrittenSha = blobs.put(current);
+    }
     if (f.beforeSha === null) {
       await store.remove(p);
     } else {
@@ -116,7 +122,7 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
       if (bytes === undefined) return { ok: false, path: p, reason: 'missing_blob', message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${path.join(dir, 'blobs')}; it cannot be restored.` };
       await store.write(p, new Uint8Array(bytes));
     }
-    return { ok: true, path: p, action: 'reverted', event: record({ type: 'review.reverted', path: p, restoredSha: f.beforeSha }) };
+    return { ok: true, path: p, action: 'reverted', event: record({ type: 'review.reverted', path: p, restoredSha: f.beforeSha, overwrittenSha }) };
   };
 
   return {

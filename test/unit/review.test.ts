@@ -140,6 +140,11 @@ describe('review', () => {
     const forced = await review.revert('app.js', { force: true });
     assert.ok(forced.ok);
     assert.equal(fs.readFileSync(abs, 'utf8'), 'v1');
+    // Even the forced revert keeps the user's version, in the session's blobs.
+    const reverted = readEvents(path.join(s.dir, 'events.jsonl')).events.filter((e) => e.type === 'review.reverted' && e.path === 'app.js');
+    const kept = reverted[0]?.type === 'review.reverted' ? reverted[0].overwrittenSha : undefined;
+    assert.equal(kept, sha256('v2 + my edits'));
+    assert.equal(fs.readFileSync(path.join(s.dir, 'blobs', kept!), 'utf8'), 'v2 + my edits');
     const state = review.state();
     assert.equal(state.files['app.js']!.review, 'reverted');
     assert.equal(state.files['created.js']!.review, 'reverted');
