@@ -1,5 +1,6 @@
 // Serves a cassette from a fake provider server: for each request, the entries recorded for its
-// provider and its trace key, in order (faults first, as many times as recorded, then the answer).
+// provider and its trace key, in order (faults first, as many times as recorded, then the answer,
+// as often as asked). A key with only faults keeps failing: an outage lasts.
 
 import type { FakeHandler, FakeReply } from '../fakes/script';
 import type { Cassette, CassetteEntry } from './format';
@@ -28,6 +29,8 @@ export function cassetteHandler(cassette: Cassette, provider: string): FakeHandl
         return { kind: 'reply', ...e.reply };
       }
     }
-    return { kind: 'error', status: 400, message: `The cassette's answers for "${key}" on ${provider} are used up.` };
+    // Only faults were recorded for this key: the provider stays down for as long as it is asked.
+    const last = list.at(-1)!;
+    return 'fault' in last ? { kind: 'error', ...last.fault } : { kind: 'error', status: 400, message: `No answer for "${key}" on ${provider}.` };
   };
 }
