@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import { configSchema, resolveConfig, type EngineConfig } from '../core/config';
 
-/** The settings read, by their name under `ensemble.`, and where each goes in the engine's config. */
-export const SETTINGS = ['orchestrator', 'roles', 'providers', 'maxConcurrency', 'budgetUsd', 'pricing', 'validation.runTests'] as const;
+/** The settings read, by their name under `ensemble.`: a dotted name is a field of the config key before the dot. */
+export const SETTINGS = ['orchestrator', 'roles', 'providers', 'maxConcurrency', 'budgetUsd', 'pricing', 'retry', 'maxTurns', 'maxOutputTokens', 'validation.runTests', 'validation.timeoutMs'] as const;
 export type SettingName = (typeof SETTINGS)[number];
 
 export class SettingsError extends Error {
@@ -19,20 +19,25 @@ export class SettingsError extends Error {
   }
 }
 
+type ConfigKey = keyof typeof configSchema.shape;
+
 /** Builds the engine config from setting values (undefined: not set). Pure: testable without VS Code. */
 export function configFromSettings(values: Partial<Record<SettingName, unknown>>): EngineConfig {
   const user: Record<string, unknown> = {};
   for (const name of SETTINGS) {
     const value = values[name];
     if (value === undefined || value === null) continue;
-    const key = name === 'validation.runTests' ? 'validation' : name;
-    const candidate = name === 'validation.runTests' ? { runTests: value } : value;
-    const check = configSchema.shape[key as keyof typeof configSchema.shape].safeParse(candidate);
-    if (!check.success) {
-      const issues = check.error.issues.map((i) => `${[...(name === 'validation.runTests' ? [] : i.path)].join('.') || 'value'}: ${i.message}`).join('; ');
-      throw new SettingsError(`The setting ensemble.${name} is invalid (${issues}).`, `ensemble.${name}`);
-    }
-    user[key] = candidate;
+    const [key, field] = name.split('.') as [ConfigKey, string | undefined];
+    user[key] = field ? { ...(user[key] as object | undefined), [field]: value } : value;
+  }
+  for (const [key, candidate] of Object.entries(user)) {
+    const check = configSchema.shape[key as ConfigKey].safeParse(candidate);
+    if (check.success) continue;
+    const first = check.error.issues[0]!;
+    const nested = SETTINGS.includes(`${key}.${String(first.path[0])}` as SettingName);
+    const setting = nested ? `${key}.${String(first.path[0])}` : key;
+    const issues = check.error.issues.map((i) => `${(nested ? i.path.slice(1) : i.path).join('.') || 'value'}: ${i.message}`).join('; ');
+    throw new SettingsError(`The setting ensemble.${setting} is invalid (${issues}).`, `ensemble.${setting}`);
   }
   try {
     return resolveConfig(user, 'Ensemble settings');

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { cassetteHandler } from '../../src/cassette/handler';
 import { parseCassette } from '../../src/cassette/format';
-import type { FakeRequest } from '../../src/fakes/script';
+import type { FakeReply, FakeRequest } from '../../src/fakes/script';
 
 const req = (trace: string): FakeRequest => ({ provider: 'openai', model: 'm', trace, stream: true, headers: {}, body: {}, toolNames: [] });
 
@@ -20,14 +20,14 @@ describe('cassette handler', () => {
   });
 
   it('serves the recorded faults first, then the answer, as often as asked', () => {
-    const h = cassetteHandler(cassette, 'openai');
+    const h = cassetteHandler(cassette, 'openai') as (r: FakeRequest) => FakeReply;
     const kinds = [1, 2, 3, 4].map(() => h(req('task/a#1')));
     assert.deepEqual(kinds.map((r) => ('status' in r ? r.status : r.kind)), [429, 429, 'reply', 'reply']);
     assert.equal((kinds[2] as { text?: string }).text, 'hello');
   });
 
   it('keeps failing a key that only has faults, and names a key it does not know', () => {
-    const h = cassetteHandler(cassette, 'openai');
+    const h = cassetteHandler(cassette, 'openai') as (r: FakeRequest) => FakeReply;
     assert.deepEqual([1, 2, 3].map(() => (h(req('task/down#1')) as { status: number }).status), [503, 503, 503]);
     const missing = h(req('task/zzz#1'));
     assert.equal(missing.kind, 'error');

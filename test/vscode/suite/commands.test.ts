@@ -43,6 +43,9 @@ export function registerCommandTests(): void {
       assert.equal(custom.validation.runTests, 'never');
       assert.equal(custom.budgetUsd, 2);
       assert.throws(() => configFromSettings({ maxConcurrency: 0 }), (e: unknown) => e instanceof SettingsError && e.setting === 'ensemble.maxConcurrency');
+      const tuned = configFromSettings({ retry: { maxRetries: 1 }, 'validation.runTests': 'always', 'validation.timeoutMs': 5000, maxTurns: 7 });
+      assert.deepEqual([tuned.retry.maxRetries, tuned.validation.runTests, tuned.validation.timeoutMs, tuned.maxTurns], [1, 'always', 5000, 7]);
+      assert.throws(() => configFromSettings({ 'validation.timeoutMs': -1 }), (e: unknown) => e instanceof SettingsError && e.setting === 'ensemble.validation.timeoutMs');
       assert.throws(() => configFromSettings({ 'validation.runTests': 'sometimes' }), (e: unknown) => e instanceof SettingsError && e.setting === 'ensemble.validation.runTests');
       assert.throws(() => configFromSettings({ roles: { x: { provider: 'nowhere', model: 'm' } } }), (e: unknown) => e instanceof SettingsError && /ensemble\.roles\.x uses provider "nowhere"/.test(e.message));
     });

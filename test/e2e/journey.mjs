@@ -1,0 +1,462 @@
+#!/usr/bin/env node
+// The whole user journey, in a real VS Code, with the extension installed as a user installs it.
+//
+//   A user installs Ensemble (the packaged .vsix) into VS Code (code-server's VS Code 1.139), opens
+//   an empty folder and, with their provider keys in the environment, asks for a "Simple todo list
+//   web app". They check the pre-flight view and start. They watch the Ensemble panel: the phase
+//   moves on, the agents show their providers and statuses, tokens and dollars rise, a provider is
+//   switched and a task is escalated. The files appear in the folder, the session completes, they
+//   open the report, review the changes in a diff, revert the stylesheet and keep the rest.
+//
+// The "providers" are `ensemble serve`: the demo cassette replayed by local servers on 127.0.0.1
+// that speak each provider's wire protocol; the extension reaches them through the documented
+// OPENAI_/ANTHROPIC_/GEMINI_ BASE_URL and API_KEY variables (no SecretStorage). Each answer is given
+// a latency (--latency, default 500 ms: the cassette format's `delayMs`) so that the session lasts
+// a few seconds and can be watched while it runs, as a real one would be; and the OpenAI outage
+// lasts as many attempts as the extension makes (see fixtureCassette).
+//
+//   node test/e2e/journey.mjs [--vsix <file>] [--latency <ms>] [--update-screenshot]
+//     --vsix                skip `npm run package` and install this .vsix
+//     --latency             per-answer latency of the fake providers (ms)
+//     --update-screenshot   also write the panel's screenshot to media/panel.png
+//
+// Screenshots: test-results/journey-<n>-<step>.png; on failure test-results/journey-FAILED-<step>.png,
+// the last panel reading, the code-server and extension-host log tails and the serve output are
+// printed, and the exit code is 1 (2: the watchdog expired). Everything started is stopped either way.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  ROOT, RESULTS_DIR, log, waitFor, startCodeServer, launchBrowser, openWorkbench, runCommand,
+  screenshot, stop,
+} from './server.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    vsix: { type: 'string' },
+    latency: { type: 'string', default: '500' },
+    'update-screenshot': { type: 'boolean', default: false },
+  },
+});
+
+const GOAL = 'Simple todo list web app';
+const EXT_ID = 'ensemble-dev.ensemble';
+const PANEL_FRAME = `iframe.webview.ready[src*="extensionId=${EXT_ID}"]`;
+const PREVIEW_FRAME = 'iframe.webview.ready[src*="extensionId=vscode.markdown-language-features"]';
+const ACTIVITY = '.part.activitybar .action-item a[aria-label^="Ensemble"]';
+const QUICK = '.quick-input-widget';
+const SIDEBAR_WIDTH = 560;                 // px: the panel's screenshot must be readable
+const WATCHDOG_MS = 6 * 60 * 1000;         // the whole journey, whatever happens
+const EXPECTED_FILES = ['package.json', 'server.js', 'public/index.html', 'public/app.js', 'public/styles.css', 'test/server.test.js'];
+
+// The settings of a user whose roles match the demo cassette's config (demo/todo-app.cassette.json).
+const SETTINGS = {
+  'ensemble.orchestrator': { provider: 'anthropic', model: 'claude-opus-4-8' },
+  'ensemble.roles': {
+    frontend: { provider: 'openai', model: 'gpt-5', fallback: { provider: 'gemini', model: 'gemini-2.5-flash' }, description: 'Front-end specialist: HTML, CSS, browser JavaScript, accessibility.' },
+    backend: { provider: 'gemini', model: 'gemini-2.5-pro', fallback: { provider: 'openai', model: 'gpt-5' }, description: 'Back-end specialist: Node.js servers, HTTP APIs, data storage.' },
+    qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
+  },
+  'ensemble.validation.runTests': 'always',
+  'workbench.colorTheme': 'Default Dark Modern',
+};
+
+// What the panel may show for each role's agent: its model, or its fallback after a switch.
+const ROLE_MODELS = {
+  orchestrator: ['anthropic / claude-opus-4-8'],
+  ...Object.fromEntries(Object.entries(SETTINGS['ensemble.roles']).map(([role, r]) => [role, [r, r.fallback].filter(Boolean).map((m) => `${m.provider} / ${m.model}`)])),
+};
+
+// ------------------------------------------------------------------------------ the fake providers
+
+let serveProc = null;
+let serveLog = '';
+
+/** `node dist/cli.js serve <cassette>`: resolves to the environment it prints (…_BASE_URL, …_API_KEY). */
+async function startProviders(cassette) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', cassette], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  serveProc = child;
+  const env = {};
+  let out = '';
+  let exited = null;
+  child.stdout.on('data', (d) => { out += d; serveLog += d; });
+  child.stderr.on('data', (d) => { serveLog += d; });
+  child.once('exit', (code, signal) => { exited = { code, signal }; });
+  await waitFor(() => {
+    if (exited) throw Object.assign(new Error(`ensemble serve exited early (${JSON.stringify(exited)}):\n${serveLog}`), { fatal: true });
+    for (const line of out.split('\n')) {
+      const m = /^([A-Z0-9_]+_(?:BASE_URL|API_KEY))=(.+)$/.exec(line.trim());
+      if (m) env[m[1]] = m[2];
+    }
+    return /until Ctrl-C/.test(serveLog) && ['OPENAI', 'ANTHROPIC', 'GEMINI'].every((p) => env[`${p}_BASE_URL`] && env[`${p}_API_KEY`]);
+  }, { timeout: 20000, what: 'ensemble serve to print the provider environment' });
+  for (const [k, v] of Object.entries(env)) if (k.endsWith('_BASE_URL') && !/^http:\/\/127\.0\.0\.1:\d+/.test(v)) throw new Error(`${k}=${v} is not on 127.0.0.1`);
+  return env;
+}
+
+async function stopProviders() {
+  const child = serveProc;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+process.once('exit', () => { if (serveProc && serveProc.exitCode === null) try { serveProc.kill('SIGKILL'); } catch { /* gone */ } });
+
+/**
+ * The demo cassette, with two changes for this test:
+ *  - every answer is given `latencyMs` (the cassette format's delayMs), so the session can be watched;
+ *  - the OpenAI outage of the frontend task is recorded for as many attempts as the extension
+ *    makes. The cassette was recorded with retry.maxRetries 2 (3 attempts), but the extension has
+ *    no `ensemble.retry` setting, so it uses the engine's default of 3 retries (4 attempts). With 3
+ *    recorded faults, the 4th attempt's answer depends on what the fake does after the recorded
+ *    faults (src/cassette/handler.ts used to answer "the cassette's answers … are used up", a 400,
+ *    and the switch was then reported with that reason); recorded 4 times, it is the 503 either way.
+ */
+const EXTENSION_ATTEMPTS = 4;
+function fixtureCassette(dir, latencyMs) {
+  const cassette = JSON.parse(fs.readFileSync(path.join(ROOT, 'demo/todo-app.cassette.json'), 'utf8'));
+  for (const e of cassette.entries) {
+    if (e.reply && latencyMs > 0) e.reply.delayMs = latencyMs;
+    if (e.fault && e.key === 'task/frontend-ui#1' && e.provider === 'openai' && e.fault.status === 503) e.times = EXTENSION_ATTEMPTS;
+  }
+  const file = path.join(dir, 'journey.cassette.json');
+  fs.writeFileSync(file, JSON.stringify(cassette));
+  return file;
+}
+
+// ------------------------------------------------------------------------------------ the panel
+
+const panelFrame = (page) => page.frameLocator(PANEL_FRAME).first().frameLocator('#active-frame');
+
+/** What the Ensemble panel shows now, read from its DOM (one round trip). */
+async function readPanel(page) {
+  return panelFrame(page).locator('#app').evaluate((app) => {
+    const text = (el) => (el ? el.textContent.replace(/\s+/g, ' ').trim() : '');
+    const statusLine = text(app.querySelector('.status-line'));
+    const parts = statusLine.split(' · ');
+    const phases = ['setup', 'planning', 'development', 'integration', 'validation', 'report'];
+    const spend = text(app.querySelector('.spend span'));
+    const usd = /Spent \$([0-9.]+)/.exec(spend);
+    const rows = (sel) => [...app.querySelectorAll(sel)].map((tr) => [...tr.children].map(text));
+    const tok = (s) => { const m = /^([0-9.]+)([kM]?)$/.exec(s.trim()); return m ? Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1) : 0; };
+    const perProvider = app.querySelector('.section-metrics table');   // the first table: per provider
+    const providers = perProvider ? [...perProvider.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map(text)) : [];
+    return {
+      status: text(app.querySelector('.status-line .status')),
+      phase: phases.find((p) => parts.includes(p)) ?? null,
+      statusLine,
+      spend,
+      usd: usd ? Number(usd[1]) : null,
+      tokens: providers.reduce((a, r) => a + r[2].split('/').reduce((b, x) => b + tok(x), 0), 0),
+      providers,
+      agents: rows('.section-agents tbody tr').map(([role, providerModel, status, task]) => ({ role, providerModel, status, task })),
+      incidents: [...app.querySelectorAll('.section-incidents li.incident')].map((li) => ({ kind: li.className.replace(/.*incident-/, ''), text: text(li.querySelector('strong')), why: text(li.querySelector('.why')) })),
+      files: [...app.querySelectorAll('.section-files li.file')].map((li) => ({ path: text(li.querySelector('.file-main button')), pills: [...li.querySelectorAll('.pill')].map(text), who: text(li.querySelector('.file-main .muted')?.lastChild), actions: [...li.querySelectorAll('.file-actions [aria-label]')].map((b) => b.getAttribute('aria-label')) })),
+      quality: text(app.querySelector('.section-quality .body')),
+      timeline: [...app.querySelectorAll('.section-timeline li.phase')].map((li) => text(li)),
+    };
+  }, null, { timeout: 10000 });
+}
+
+/** Waits until the panel shows what `cond` accepts; every reading is kept in `history`. */
+const history = [];
+async function panelUntil(page, what, cond, timeout = 60000) {
+  return waitFor(async () => {
+    const s = await readPanel(page);
+    s.at = Date.now();
+    const prev = history[history.length - 1];
+    if (!prev || JSON.stringify({ ...prev, at: 0 }) !== JSON.stringify({ ...s, at: 0 })) history.push(s);
+    return cond(s) ? s : null;
+  }, { timeout, interval: 100, what: `the panel to show ${what}` });
+}
+
+// --------------------------------------------------------------------------------- the workbench
+
+async function quickInputTitled(page, title, timeout = 20000) {
+  await page.locator(`${QUICK} .quick-input-title`, { hasText: title }).first().waitFor({ state: 'visible', timeout });
+}
+
+async function quickRows(page) {
+  return page.locator(`${QUICK} .monaco-list-row`).evaluateAll((rows) => rows.map((r) => (r.getAttribute('aria-label') || r.textContent || '').replace(/\s+/g, ' ').trim()));
+}
+
+/** A notification (toast, or the notification center's list) whose message contains `text`. */
+function notification(page, text) {
+  return page.locator('.notification-toast .notification-list-item, .notifications-center .notification-list-item', { hasText: text }).first();
+}
+
+/** Drags the sash at the side bar's right edge (as a user would) until the side bar is `width` px wide. */
+async function widenSideBar(page, width) {
+  const bar = await page.locator('.part.sidebar').boundingBox();
+  const sash = await page.locator('.monaco-sash.primary-sidebar-sash').boundingBox();
+  if (!bar || !sash) throw new Error('no side bar or side-bar sash');
+  const x = sash.x + sash.width / 2;
+  const y = sash.y + sash.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + (width - bar.width) / 2, y, { steps: 5 });
+  await page.mouse.move(x + (width - bar.width), y, { steps: 5 });
+  await page.mouse.up();
+  await waitFor(async () => Math.abs((await page.locator('.part.sidebar').boundingBox()).width - width) < 30, { timeout: 5000, what: `the side bar to be ${width}px wide` });
+}
+
+function treeRow(page, file) {
+  return page.locator(`.part.sidebar .monaco-list-row[aria-label^="${file}, "]`).first();
+}
+
+const exists = (ws, rel) => fs.existsSync(path.join(ws, rel));
+
+// ------------------------------------------------------------------------------------- the story
+
+let stepNo = 0;
+let page = null;
+let server = null;
+
+async function step(name, fn) {
+  stepNo += 1;
+  const t = Date.now();
+  log(`-- step ${stepNo}: ${name}`);
+  try {
+    await fn();
+  } catch (e) {
+    e.step = e.step ?? name;
+    throw e;
+  }
+  if (page) await screenshot(page, `journey-${stepNo}-${name}`);
+  log(`   ok (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+}
+
+async function journey(tmp) {
+  let vsix = opts.vsix ? path.resolve(opts.vsix) : null;
+  let env;
+  let ws;
+
+  await step('install', async () => {
+    if (!vsix) {
+      // `npm run package`: a production build, then vsce; the .vsix goes to the temporary folder
+      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+      vsix = path.join(tmp, `${manifest.name}-${manifest.version}.vsix`);
+      try {
+        execFileSync('npm', ['run', '-s', 'package', '--', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 180000 });
+      } catch (e) {
+        throw new Error(`npm run package failed:\n${e.stdout || ''}${e.stderr || ''}`);
+      }
+    }
+    if (!fs.existsSync(vsix)) throw new Error(`${vsix} was not produced`);
+    log(`package: ${path.relative(ROOT, vsix)} (${(fs.statSync(vsix).size / 1e3).toFixed(0)} kB)`);
+    env = await startProviders(fixtureCassette(tmp, Number(opts.latency)));
+    log(`providers: ${Object.entries(env).filter(([k]) => k.endsWith('_BASE_URL')).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    server = await startCodeServer({ vsix, env, settings: SETTINGS });
+    ws = server.workspace;
+    ({ page } = await launchBrowser({ dir: path.join(server.dir, 'tmp'), viewport: { width: 1500, height: 1000 } }));
+    await openWorkbench(page, { server, folder: ws });
+    await page.locator(ACTIVITY).first().waitFor({ timeout: 60000 });
+  });
+
+  await step('open-panel', async () => {
+    await page.locator(ACTIVITY).first().click();
+    const p = await panelUntil(page, 'that there is no session yet', (s) => s.status === 'no session yet', 30000);
+    log(`panel: "${p.statusLine}"`);
+    await widenSideBar(page, SIDEBAR_WIDTH);
+  });
+
+  await step('start', async () => {
+    await runCommand(page, 'Ensemble: Start Orchestration', { waitHidden: false });
+    await quickInputTitled(page, 'Ensemble: Start Orchestration');
+    await page.locator(`${QUICK} .quick-input-box input`).fill(GOAL);
+    await page.keyboard.press('Enter');
+    // With several workspace folders Ensemble asks which one; then comes the pre-flight view.
+    const next = await waitFor(async () => {
+      if (await page.locator(`${QUICK} .quick-input-title`, { hasText: `Ensemble: ${GOAL}` }).isVisible()) return 'preflight';
+      if (await page.locator(`${QUICK} .quick-input-box input[placeholder^="Which folder should Ensemble"]`).isVisible()) return 'folder';
+      return null;
+    }, { timeout: 20000, what: 'the workspace-folder picker or the pre-flight view' });
+    if (next === 'folder') {
+      await page.locator(`${QUICK} .monaco-list-row`, { hasText: path.basename(ws) }).first().click();
+      await quickInputTitled(page, `Ensemble: ${GOAL}`);
+    }
+    const rows = await waitFor(async () => {
+      const r = await quickRows(page);
+      return r.some((x) => /Every provider in use has a key/.test(x)) && r;
+    }, { timeout: 10000, what: 'the pre-flight view to list the keys' });
+    log(`pre-flight: ${rows.join(' | ')}`);
+    for (const want of [/orchestrator.*anthropic \/ claude-opus-4-8/, /frontend.*openai \/ gpt-5.*falls back to gemini \/ gemini-2\.5-flash/, /backend.*gemini \/ gemini-2\.5-pro/, /qa.*openai \/ gpt-5-mini/, /Every provider in use has a key/]) {
+      if (!rows.some((x) => want.test(x))) throw new Error(`the pre-flight view does not show ${want}`);
+    }
+    await screenshot(page, `journey-${stepNo}-preflight`);
+    const start = page.locator(`${QUICK} .monaco-list-row`, { has: page.locator('.label-name', { hasText: /^\s*Start\s*$/ }) }).first();
+    await start.waitFor({ state: 'visible', timeout: 10000 });
+    await start.click();
+    await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
+  });
+
+  let live;
+  await step('watch', async () => {
+    const first = await panelUntil(page, 'the session running in a phase', (s) => s.status === 'running' && s.phase, 30000);
+    log(`panel: "${first.statusLine}" · ${first.spend}`);
+    const second = await panelUntil(page, `a phase after ${first.phase}`, (s) => s.phase && s.phase !== first.phase && s.status === 'running', 60000);
+    log(`panel: "${second.statusLine}"`);
+    live = await panelUntil(page, 'agents with providers and spending', (s) => s.status === 'running' && s.agents.length >= 2 && s.usd > 0 && s.tokens > 0, 60000);
+    log(`panel: ${live.spend}, ${live.tokens} tokens; agents: ${live.agents.map((a) => `${a.role} ${a.providerModel} ${a.status}`).join('; ')}`);
+    for (const a of live.agents) {
+      if (!(ROLE_MODELS[a.role] || []).includes(a.providerModel)) throw new Error(`agent ${a.role} shows "${a.providerModel}", not one of its configured models`);
+      if (!/^(SPAWNING|READY|ACTIVE|COMPLETED|FAILED)$/.test(a.status)) throw new Error(`agent ${a.role} shows status "${a.status}"`);
+    }
+    const more = await panelUntil(page, `spending above ${live.usd}`, (s) => s.usd > live.usd && s.tokens > live.tokens, 60000);
+    log(`panel: ${more.spend}, ${more.tokens} tokens (was $${live.usd}, ${live.tokens})`);
+    const inc = await panelUntil(page, 'a provider switch and an escalation', (s) => s.incidents.some((i) => i.kind === 'switched') && s.incidents.some((i) => i.kind === 'escalated'), 60000);
+    for (const i of inc.incidents) log(`incident: [${i.kind}] ${i.text} — ${i.why}`);
+    const sw = inc.incidents.find((i) => i.kind === 'switched');
+    if (!/frontend-ui: openai\/gpt-5 → gemini\/gemini-2\.5-flash/.test(sw.text) || !/503/.test(sw.why)) throw new Error(`unexpected switch: ${sw.text} — ${sw.why}`);
+    const esc = inc.incidents.find((i) => i.kind === 'escalated');
+    if (!/qa-tests escalated to the orchestrator/.test(esc.text)) throw new Error(`unexpected escalation: ${esc.text}`);
+  });
+
+  await step('completed', async () => {
+    await waitFor(() => EXPECTED_FILES.every((f) => exists(ws, f)), { timeout: 60000, what: `${EXPECTED_FILES.join(', ')} on disk` });
+    const end = await panelUntil(page, 'the session completed', (s) => s.status === 'completed', 90000);
+    log(`panel: "${end.statusLine}" · ${end.spend}`);
+    log(`panel quality: ${end.quality}`);
+    if (!/7 passed, 0 failed/.test(end.quality)) throw new Error(`validation not shown as passed: ${end.quality}`);
+    const fe = end.agents.find((a) => a.role === 'frontend');
+    if (!fe || fe.providerModel !== 'gemini / gemini-2.5-flash' || fe.status !== 'COMPLETED') throw new Error(`frontend agent: ${JSON.stringify(fe)}`);
+    const phasesSeen = [...new Set(history.filter((s) => s.status === 'running').map((s) => s.phase).filter(Boolean))];
+    log(`phases seen while running: ${phasesSeen.join(' → ')}; $ seen: ${[...new Set(history.map((s) => s.usd).filter((x) => x !== null))].join(' → ')}`);
+    const statuses = [...new Set(history.flatMap((s) => s.agents.map((a) => a.status)))];
+    log(`agent statuses seen: ${statuses.join(', ')}`);
+    if (!statuses.some((x) => x === 'ACTIVE' || x === 'READY')) throw new Error('no agent was seen at work');
+    if (end.files.length !== EXPECTED_FILES.length) throw new Error(`panel lists ${end.files.length} files: ${end.files.map((f) => f.path).join(', ')}`);
+  });
+
+  await step('report', async () => {
+    // The end-of-session notification offers Review Changes and Open Report (a sticky toast).
+    const toast = notification(page, 'Ensemble session completed');
+    await toast.waitFor({ state: 'visible', timeout: 20000 });
+    log(`notification: "${(await toast.innerText()).replace(/\s+/g, ' ').trim()}"`);
+    await toast.locator('.monaco-button', { hasText: 'Open Report' }).click();
+    const preview = page.frameLocator(PREVIEW_FRAME).first().frameLocator('#active-frame');
+    await preview.locator('h1', { hasText: 'Ensemble session report' }).waitFor({ timeout: 30000 });
+    const text = await preview.locator('body').innerText({ timeout: 10000 });
+    if (!/Goal:\s*Simple todo list web app/.test(text) || !/Status:\s*completed/.test(text)) throw new Error(`report preview: ${text.slice(0, 400)}`);
+    log('report preview: "Ensemble session report", goal and status completed');
+  });
+
+  await step('review', async () => {
+    await runCommand(page, 'Ensemble: Review Changes');
+    const diff = page.locator('.monaco-diff-editor').first();
+    await diff.waitFor({ state: 'visible', timeout: 30000 });
+    await page.locator('.monaco-diff-editor .editor.modified .line-insert, .monaco-diff-editor .editor.modified .char-insert').first().waitFor({ timeout: 15000 });
+    const tab = (await page.locator('.tabs-container .tab.active').first().innerText()).replace(/\s+/g, ' ').trim();
+    const inserted = await page.locator('.monaco-diff-editor .editor.modified .line-insert').count();
+    log(`diff editor: tab "${tab}", ${inserted} inserted line decorations`);
+    await treeRow(page, 'public/styles.css').waitFor({ timeout: 15000 });
+  });
+
+  await step('revert-styles', async () => {
+    const row = treeRow(page, 'public/styles.css');
+    log(`tree: "${await row.getAttribute('aria-label')}"`);
+    await row.hover();
+    await row.locator('.actions a.action-label[aria-label="Revert Change"]').click();
+    await waitFor(() => !exists(ws, 'public/styles.css'), { timeout: 15000, what: 'public/styles.css to be deleted' });
+    await waitFor(async () => /, reverted$/.test(await treeRow(page, 'public/styles.css').getAttribute('aria-label')), { timeout: 15000, what: 'the tree to show styles.css reverted' });
+    const p = await panelUntil(page, 'styles.css reverted', (s) => s.files.some((f) => f.path === 'public/styles.css' && f.pills.includes('reverted')), 15000);
+    log(`panel: public/styles.css ${JSON.stringify(p.files.find((f) => f.path === 'public/styles.css'))}`);
+  });
+
+  await step('keep-all', async () => {
+    await runCommand(page, 'Ensemble: Keep All Changes');
+    const note = notification(page, 'Ensemble: kept 5 of 5 changes.');
+    await note.waitFor({ state: 'visible', timeout: 15000 });
+    log(`notification: "${(await note.locator('.notification-list-item-message').innerText()).trim()}"`);
+    await waitFor(async () => {
+      const labels = await page.locator('.part.sidebar .monaco-list-row[aria-label*=", created"]').evaluateAll((r) => r.map((x) => x.getAttribute('aria-label')));
+      return labels.length === EXPECTED_FILES.length && labels.filter((l) => l.endsWith(', kept')).length === EXPECTED_FILES.length - 1 && labels;
+    }, { timeout: 15000, what: 'the tree to show 5 kept and 1 reverted' });
+    const p = await panelUntil(page, '5 files kept', (s) => s.files.filter((f) => f.pills.includes('kept')).length === EXPECTED_FILES.length - 1, 15000);
+    for (const f of p.files) log(`panel file: ${f.path} [${f.pills.join(', ')}]${f.who}`);
+    for (const f of EXPECTED_FILES.filter((x) => x !== 'public/styles.css')) if (!exists(ws, f)) throw new Error(`${f} is gone after Keep All`);
+    if (exists(ws, 'public/styles.css')) throw new Error('public/styles.css came back');
+  });
+
+  await step('panel', async () => {
+    await panelShot('journey-panel');
+  });
+}
+
+/**
+ * The side bar with the Ensemble panel, cropped, at a readable size: the Changes view is collapsed
+ * (its header stays) and the window is made tall enough for the whole panel to show without
+ * scrolling; then the window gets its size back.
+ */
+async function panelShot(name) {
+  const changes = page.locator('.part.sidebar .pane-header', { hasText: 'Changes' }).first();
+  if ((await changes.getAttribute('aria-expanded')) === 'true') await changes.click();
+  await waitFor(async () => (await changes.getAttribute('aria-expanded')) === 'false', { timeout: 5000, what: 'the Changes view to collapse' });
+  const size = page.viewportSize();
+  // the panel's content height (its body has a 16px bottom padding) against the webview's height
+  const content = () => panelFrame(page).locator('#app').evaluate((app) => Math.ceil(app.getBoundingClientRect().bottom + 16));
+  const frameHeight = async () => (await page.locator(PANEL_FRAME).first().boundingBox()).height;
+  let height = size.height;
+  await waitFor(async () => {
+    const gap = (await content()) - (await frameHeight());
+    if (Math.abs(gap) <= 2) return true;
+    height = Math.min(3000, height + gap);
+    await page.setViewportSize({ width: size.width, height });
+    return false;
+  }, { timeout: 15000, interval: 250, what: 'the side bar to fit the whole panel' });
+  const box = await page.locator('.part.sidebar').boundingBox();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file, clip: box, timeout: 15000 });
+  log(`panel screenshot ${path.relative(ROOT, file)} (${Math.round(box.width)}x${Math.round(box.height)})`);
+  if (opts['update-screenshot']) {
+    fs.copyFileSync(file, path.join(ROOT, 'media/panel.png'));
+    log('media/panel.png updated');
+  }
+  await page.setViewportSize(size);
+}
+
+/** The extension host's log (where an activation error or the extension's console output goes). */
+function exthostLogTail(n = 30) {
+  const found = [];
+  const walk = (d) => {
+    for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p); else if (/exthost\.log$/.test(e.name)) found.push(p);
+    }
+  };
+  if (server) walk(path.join(server.dir, 'ud', 'logs'));
+  return found.map((f) => fs.readFileSync(f, 'utf8').split('\n').slice(-n).join('\n')).join('\n');
+}
+
+async function main() {
+  const t0 = Date.now();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const f of fs.readdirSync(RESULTS_DIR)) if (/^journey-.*\.png$/.test(f)) fs.rmSync(path.join(RESULTS_DIR, f));
+  const tmp = fs.mkdtempSync('/tmp/ens-journey-');
+  const watchdog = setTimeout(() => { console.error(`JOURNEY: watchdog (${WATCHDOG_MS / 1000}s) expired`); process.exit(2); }, WATCHDOG_MS);
+  try {
+    await journey(tmp);
+    log(`JOURNEY PASS (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    return 0;
+  } catch (e) {
+    const name = (e.step || 'setup').replace(/[^a-z0-9-]+/gi, '-');
+    console.error(`\nJOURNEY FAILED at step "${e.step || '?'}": ${e && e.stack || e}`);
+    if (page) log(`screenshot ${path.relative(ROOT, await screenshot(page, `journey-FAILED-${name}`))}`);
+    if (history.length) console.error(`--- last panel reading ---\n${JSON.stringify(history[history.length - 1])}`);
+    if (server) console.error(`--- ${server.kind} log tail ---\n${server.logTail(40)}\n--- extension host log tail ---\n${exthostLogTail()}`);
+    console.error(`--- ensemble serve log ---\n${serveLog.split('\n').slice(-20).join('\n')}`);
+    return 1;
+  } finally {
+    clearTimeout(watchdog);
+    await stop();
+    await stopProviders();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+process.exit(await main());
