@@ -129,6 +129,10 @@ if [ ! -f "$CS_OK" ] || [ ! -f "$CS_PKG/lib/vscode/out/server-main.js" ]; then
 EOF
   (
     cd "$TOOLS/cs"
+    # Under `npm run`, the outer npm's settings arrive as npm_* variables, and npm reads
+    # npm_config_* as its own config: npm_config_user_agent would say "node/v20" to
+    # code-server's postinstall. Start from a clean npm environment.
+    for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done
     export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_ignore_scripts=false
     export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
     export JOBS=${JOBS:-$(nproc)}   # node-gyp: parallel make within a module
