@@ -29,7 +29,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ROOT, RESULTS_DIR, log, waitFor, startCodeServer, launchBrowser, openWorkbench, runCommand,
-  screenshot, stop,
+  screenshot, runScenario,
 } from './server.mjs';
 
 const { values: opts } = parseArgs({
@@ -212,23 +212,13 @@ const exists = (ws, rel) => fs.existsSync(path.join(ws, rel));
 
 // ------------------------------------------------------------------------------------- the story
 
-let stepNo = 0;
 let page = null;
 let server = null;
 
-async function step(name, fn) {
-  stepNo += 1;
-  const t = Date.now();
-  log(`-- step ${stepNo}: ${name}`);
-  try {
-    await fn();
-  } catch (e) {
-    e.step = e.step ?? name;
-    throw e;
-  }
-  if (page) await screenshot(page, `journey-${stepNo}-${name}`);
-  log(`   ok (${((Date.now() - t) / 1000).toFixed(1)}s)`);
-}
+/** One step of the story (set by runScenario: numbered, logged, screenshot after). */
+let step;
+/** Shared with runScenario, so that a failure is photographed. */
+let ctx;
 
 async function journey(tmp) {
   let vsix = opts.vsix ? path.resolve(opts.vsix) : null;
@@ -253,6 +243,7 @@ async function journey(tmp) {
     server = await startCodeServer({ vsix, env, settings: SETTINGS });
     ws = server.workspace;
     ({ page } = await launchBrowser({ dir: path.join(server.dir, 'tmp'), viewport: { width: 1500, height: 1000 } }));
+    ctx.page = page;
     await openWorkbench(page, { server, folder: ws });
     await page.locator(ACTIVITY).first().waitFor({ timeout: 60000 });
   });
@@ -287,7 +278,7 @@ async function journey(tmp) {
     for (const want of [/orchestrator.*anthropic \/ claude-opus-4-8/, /frontend.*openai \/ gpt-5.*falls back to gemini \/ gemini-2\.5-flash/, /backend.*gemini \/ gemini-2\.5-pro/, /qa.*openai \/ gpt-5-mini/, /Every provider in use has a key/]) {
       if (!rows.some((x) => want.test(x))) throw new Error(`the pre-flight view does not show ${want}`);
     }
-    await screenshot(page, `journey-${stepNo}-preflight`);
+    await screenshot(page, `journey-${ctx.stepNo}-preflight`);
     const start = page.locator(`${QUICK} .monaco-list-row`, { has: page.locator('.label-name', { hasText: /^\s*Start\s*$/ }) }).first();
     await start.waitFor({ state: 'visible', timeout: 10000 });
     await start.click();
@@ -433,30 +424,17 @@ function exthostLogTail(n = 30) {
   return found.map((f) => fs.readFileSync(f, 'utf8').split('\n').slice(-n).join('\n')).join('\n');
 }
 
-async function main() {
-  const t0 = Date.now();
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  for (const f of fs.readdirSync(RESULTS_DIR)) if (/^journey-.*\.png$/.test(f)) fs.rmSync(path.join(RESULTS_DIR, f));
-  const tmp = fs.mkdtempSync('/tmp/ens-journey-');
-  const watchdog = setTimeout(() => { console.error(`JOURNEY: watchdog (${WATCHDOG_MS / 1000}s) expired`); process.exit(2); }, WATCHDOG_MS);
-  try {
-    await journey(tmp);
-    log(`JOURNEY PASS (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-    return 0;
-  } catch (e) {
-    const name = (e.step || 'setup').replace(/[^a-z0-9-]+/gi, '-');
-    console.error(`\nJOURNEY FAILED at step "${e.step || '?'}": ${e && e.stack || e}`);
-    if (page) log(`screenshot ${path.relative(ROOT, await screenshot(page, `journey-FAILED-${name}`))}`);
-    if (history.length) console.error(`--- last panel reading ---\n${JSON.stringify(history[history.length - 1])}`);
-    if (server) console.error(`--- ${server.kind} log tail ---\n${server.logTail(40)}\n--- extension host log tail ---\n${exthostLogTail()}`);
-    console.error(`--- ensemble serve log ---\n${serveLog.split('\n').slice(-20).join('\n')}`);
-    return 1;
-  } finally {
-    clearTimeout(watchdog);
-    await stop();
-    await stopProviders();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-process.exit(await main());
+process.exit(await runScenario({
+  name: 'journey',
+  watchdogMs: WATCHDOG_MS,
+  body: async (s, c) => {
+    [step, ctx] = [s, c];
+    await journey(c.tmp);
+  },
+  diagnostics: () => [
+    history.length ? `--- last panel reading ---\n${JSON.stringify(history[history.length - 1])}` : '',
+    server ? `--- ${server.kind} log tail ---\n${server.logTail(40)}\n--- extension host log tail ---\n${exthostLogTail()}` : '',
+    `--- ensemble serve log ---\n${serveLog.split('\n').slice(-20).join('\n')}`,
+  ].filter(Boolean).join('\n'),
+  cleanup: stopProviders,
+}));

@@ -383,3 +383,50 @@ export async function stop() {
   for (const b of [...browsers]) await b.close();
   for (const s of [...servers]) await stopServer(s);
 }
+
+// -------------------------------------------------------------------------------------- scenarios
+
+/**
+ * A user-story scenario: numbered steps, each followed by a screenshot `<name>-<n>-<step>.png`; on
+ * failure a `<name>-FAILED-<step>.png`, the diagnostics, and exit code 1; a watchdog exits 2.
+ * `body(step, ctx)` runs the steps; set `ctx.page` once a page exists. Resolves to the exit code.
+ */
+export async function runScenario({ name, watchdogMs, body, diagnostics = () => '', cleanup = async () => {} }) {
+  const t0 = Date.now();
+  const label = name.toUpperCase();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const f of fs.readdirSync(RESULTS_DIR)) if (f.startsWith(`${name}-`) && f.endsWith('.png')) fs.rmSync(path.join(RESULTS_DIR, f));
+  const tmp = fs.mkdtempSync(`/tmp/ens-${name}-`);
+  const ctx = { page: null, tmp, stepNo: 0 };
+  const step = async (stepName, fn) => {
+    ctx.stepNo += 1;
+    const t = Date.now();
+    log(`-- step ${ctx.stepNo}: ${stepName}`);
+    try {
+      await fn();
+    } catch (e) {
+      e.step = e.step ?? stepName;
+      throw e;
+    }
+    if (ctx.page) await screenshot(ctx.page, `${name}-${ctx.stepNo}-${stepName}`);
+    log(`   ok (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+  };
+  const watchdog = setTimeout(() => { console.error(`${label}: watchdog (${watchdogMs / 1000}s) expired`); process.exit(2); }, watchdogMs);
+  try {
+    await body(step, ctx);
+    log(`${label} PASS (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    return 0;
+  } catch (e) {
+    const stepName = (e.step || 'setup').replace(/[^a-z0-9-]+/gi, '-');
+    console.error(`\n${label} FAILED at step "${e.step || '?'}": ${(e && e.stack) || e}`);
+    if (ctx.page) log(`screenshot ${path.relative(ROOT, await screenshot(ctx.page, `${name}-FAILED-${stepName}`))}`);
+    const more = diagnostics();
+    if (more) console.error(more);
+    return 1;
+  } finally {
+    clearTimeout(watchdog);
+    await stop();
+    await cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

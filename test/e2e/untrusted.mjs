@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, RESULTS_DIR, log, waitFor, startCodeServer, launchBrowser, openWorkbench, paletteHas, screenshot, stop } from './server.mjs';
+import { ROOT, log, waitFor, startCodeServer, launchBrowser, openWorkbench, paletteHas, runScenario } from './server.mjs';
 
 const { values: opts } = parseArgs({ options: { vsix: { type: 'string' } } });
 
@@ -37,21 +37,10 @@ const WATCHDOG_MS = 3 * 60 * 1000;
 
 let page = null;
 let server = null;
-let stepNo = 0;
-
-async function step(name, fn) {
-  stepNo += 1;
-  const t = Date.now();
-  log(`-- step ${stepNo}: ${name}`);
-  try {
-    await fn();
-  } catch (e) {
-    e.step = e.step ?? name;
-    throw e;
-  }
-  if (page) await screenshot(page, `untrusted-${stepNo}-${name}`);
-  log(`   ok (${((Date.now() - t) / 1000).toFixed(1)}s)`);
-}
+/** One step of the story (set by runScenario: numbered, logged, screenshot after). */
+let step;
+/** Shared with runScenario, so that a failure is photographed. */
+let ctx;
 
 /** Opens the Workspace Trust editor from the status bar, as a user would. */
 async function openTrustEditor() {
@@ -96,6 +85,7 @@ async function scenario(tmp) {
     if (!fs.existsSync(vsix)) throw new Error(`${vsix} not found`);
     server = await startCodeServer({ vsix, trust: true });   // workspace trust on: the folder is untrusted
     ({ page } = await launchBrowser({ dir: path.join(server.dir, 'tmp'), viewport: { width: 1500, height: 1000 } }));
+    ctx.page = page;
     await openWorkbench(page, { server, folder: server.workspace });
   });
 
@@ -144,27 +134,12 @@ async function scenario(tmp) {
   });
 }
 
-async function main() {
-  const t0 = Date.now();
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  for (const f of fs.readdirSync(RESULTS_DIR)) if (/^untrusted-.*\.png$/.test(f)) fs.rmSync(path.join(RESULTS_DIR, f));
-  const tmp = fs.mkdtempSync('/tmp/ens-untrusted-');
-  const watchdog = setTimeout(() => { console.error(`UNTRUSTED: watchdog (${WATCHDOG_MS / 1000}s) expired`); process.exit(2); }, WATCHDOG_MS);
-  try {
-    await scenario(tmp);
-    log(`UNTRUSTED PASS (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-    return 0;
-  } catch (e) {
-    const name = (e.step || 'setup').replace(/[^a-z0-9-]+/gi, '-');
-    console.error(`\nUNTRUSTED FAILED at step "${e.step || '?'}": ${e && e.stack || e}`);
-    if (page) log(`screenshot ${path.relative(ROOT, await screenshot(page, `untrusted-FAILED-${name}`))}`);
-    if (server) console.error(`--- ${server.kind} log tail ---\n${server.logTail(40)}`);
-    return 1;
-  } finally {
-    clearTimeout(watchdog);
-    await stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-process.exit(await main());
+process.exit(await runScenario({
+  name: 'untrusted',
+  watchdogMs: WATCHDOG_MS,
+  body: async (s, c) => {
+    [step, ctx] = [s, c];
+    await scenario(c.tmp);
+  },
+  diagnostics: () => (server ? `--- ${server.kind} log tail ---\n${server.logTail(40)}` : ''),
+}));
