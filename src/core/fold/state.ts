@@ -332,11 +332,8 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'report.written':
       s.reportFiles = e.files;
       break;
-    case 'validation.consent':
-    case 'agent.text':
-    case 'tool.called':
-    case 'tool.failed':
-      break;
+    default:
+      break; // events that change nothing on screen (agent text, tool calls, consent)
   }
   return s;
 }
