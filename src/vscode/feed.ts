@@ -37,6 +37,10 @@ export class PanelFeed implements vscode.Disposable {
       }),
       controller.onDidEnd(() => {
         this.flush();
+        // The ended session's log is closed: drop its subscription, so that resuming the focused
+        // session in this window follows it live again (the check in onDidStart above).
+        this.live?.dispose();
+        this.live = undefined;
         this.refresh();
       }),
     );

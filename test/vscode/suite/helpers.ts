@@ -25,3 +25,25 @@ export function nextEvent<T>(event: vscode.Event<T>): Promise<T> {
     });
   });
 }
+
+/** `p`, or a rejection naming `what` after `ms` (every wait in the suite is bounded). */
+export function withTimeout<T>(p: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([Promise.resolve(p), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The first value `event` fires that satisfies `accept`, within `ms`. */
+export function waitForEvent<T>(event: vscode.Event<T>, accept: (x: T) => boolean, ms: number, what: string): Promise<T> {
+  let d: vscode.Disposable | undefined;
+  const hit = new Promise<T>((resolve) => {
+    d = event((x) => {
+      if (!accept(x)) return;
+      d?.dispose();
+      resolve(x);
+    });
+  });
+  return withTimeout(hit, ms, what).finally(() => d?.dispose());
+}

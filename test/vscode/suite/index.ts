@@ -7,6 +7,7 @@
 import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerKeyTests } from './keys.test';
+import { registerResumeTests } from './resume.test';
 import { registerSessionTests } from './session.test';
 
 let registered = false;
@@ -17,6 +18,7 @@ function registerAll(): void {
   registerCommandTests();
   registerKeyTests();
   registerSessionTests();
+  registerResumeTests();
 }
 
 export function run(): Promise<void> {
