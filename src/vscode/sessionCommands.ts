@@ -13,7 +13,7 @@ import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
 import { runPreflight } from './preflight';
 import type { ApiKeys } from './secrets';
-import { listSessions } from './sessions';
+import { resumableSessions } from './sessions';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { readSettings } from './settings';
 
@@ -83,21 +83,28 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       await controller.startDemo(folder, { runTests });
     }),
 
-    registerGuarded(COMMANDS.resume, 'resume a session', async () => {
+    // An optional session id (the panel's session list, scripts, tests) skips the picker.
+    registerGuarded(COMMANDS.resume, 'resume a session', async (sessionId?: unknown) => {
       notBusy();
       const folder = await pickWorkspaceFolder('resume a session in');
       if (!folder) return;
-      const unfinished = listSessions([folder.uri.fsPath]).filter((s) => s.summary.status !== 'completed' && !s.summary.scripted);
+      const unfinished = resumableSessions(folder.uri.fsPath);
+      if (typeof sessionId === 'string' && !unfinished.some((s) => s.sessionId === sessionId)) {
+        return void vscode.window.showInformationMessage(`Ensemble: session ${sessionId} cannot be resumed here (it is completed, scripted, or not in this workspace).`);
+      }
       if (!unfinished.length) return void vscode.window.showInformationMessage('Ensemble: this workspace has no unfinished session to resume (scripted demo sessions cannot be resumed).');
-      const pick = await vscode.window.showQuickPick(
-        unfinished.map((s) => ({
-          label: s.summary.goal || s.sessionId,
-          description: `${s.summary.status === 'running' ? 'interrupted' : s.summary.status.replace('_', ' ')} · ${s.summary.startedAt ? new Date(s.summary.startedAt).toLocaleString() : ''}`,
-          detail: `${s.sessionId} · ${s.summary.files} file${s.summary.files === 1 ? '' : 's'} changed`,
-          session: s,
-        })),
-        { title: 'Ensemble: Resume Session', placeHolder: 'Which session should continue?' },
-      );
+      const pick =
+        typeof sessionId === 'string'
+          ? { session: unfinished.find((s) => s.sessionId === sessionId)! }
+          : await vscode.window.showQuickPick(
+              unfinished.map((s) => ({
+                label: s.summary.goal || s.sessionId,
+                description: `${s.summary.status === 'running' ? 'interrupted' : s.summary.status.replace('_', ' ')} · ${s.summary.startedAt ? new Date(s.summary.startedAt).toLocaleString() : ''}`,
+                detail: `${s.sessionId} · ${s.summary.files} file${s.summary.files === 1 ? '' : 's'} changed`,
+                session: s,
+              })),
+              { title: 'Ensemble: Resume Session', placeHolder: 'Which session should continue?' },
+            );
       if (!pick) return;
       const engine = await loadEngine(keys, folder.uri);
       const missing = missingKeys(engine.config, engine.resolver.hasKey);

@@ -62,3 +62,8 @@ export function listSessions(workspaces: readonly string[], liveId?: string, lim
   out.sort((a, b) => (b.summary.startedAt ?? 0) - (a.summary.startedAt ?? 0) || b.sessionId.localeCompare(a.sessionId));
   return out.slice(0, limit);
 }
+
+/** The sessions of `workspace` that Resume Session can continue: not completed, not scripted replays. */
+export function resumableSessions(workspace: string): ListedSession[] {
+  return listSessions([workspace]).filter((s) => s.summary.status !== 'completed' && !s.summary.scripted);
+}

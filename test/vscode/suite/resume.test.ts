@@ -5,7 +5,7 @@
 // resolver come from the same wiring the commands use (engine.ts: settings + keys → config → resolver).
 //
 // The story: the orchestrator plans A then B (B depends on A); A completes; B's provider hangs;
-// Ensemble: Cancel Session stops it; the session is resumed the way Ensemble: Resume Session does it,
+// Ensemble: Cancel Session stops it; Ensemble: Resume Session (given the session id) continues it,
 // and completes without re-running A or planning again.
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
-import { listSessions } from '../../../src/vscode/sessions';
+import { resumableSessions } from '../../../src/vscode/sessions';
 import { getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';
@@ -242,10 +242,9 @@ export function registerResumeTests(): void {
       phase = 'resumed';
       requestsAtResume = Object.fromEntries(PROVIDERS.map((p) => [p, servers[p]!.requests.length]));
 
-      // What Resume Session does (sessionCommands.ts; its listing is inline there, so it is repeated
-      // here): the folder's sessions that are neither completed nor scripted, the one picked, then
-      // loadEngine(keys, folder.uri), the missing-keys check and controller.resume.
-      const unfinished = listSessions([folder.uri.fsPath]).filter((s) => s.summary.status !== 'completed' && !s.summary.scripted);
+      // The session is offered by Resume Session, and the command itself resumes it (given its id,
+      // as the panel's session list does; without one it asks with a QuickPick).
+      const unfinished = resumableSessions(folder.uri.fsPath);
       const pick = unfinished.find((s) => s.sessionId === sessionId);
       assert.ok(pick, `the cancelled session is offered (offered: ${unfinished.map((s) => s.sessionId).join(', ') || 'none'})`);
       assert.equal(pick.summary.status, 'cancelled');
@@ -253,7 +252,9 @@ export function registerResumeTests(): void {
       const engine = await loadEngine(api.keys, folder.uri);
       assert.deepEqual(missingKeys(engine.config, engine.resolver.hasKey), []);
       const ended = nextEvent(api.controller.onDidEnd);
-      resumed = api.controller.resume({ dir: pick.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id) });
+      const started = nextEvent(api.controller.onDidStart);
+      await vscode.commands.executeCommand('ensemble.resume', sessionId);
+      resumed = await withTimeout(started, 10_000, 'Resume Session to start the session');
       assert.equal(resumed.kind, 'resume');
       assert.equal(resumed.handle.sessionId, sessionId);
       resumedSeq = resumed.handle.log.readAll().find((e) => e.type === 'session.resumed')?.seq ?? 0;
@@ -317,14 +318,14 @@ export function registerResumeTests(): void {
       }
     });
 
-    it('Ensemble: Resume Session, run for real, finds nothing left to resume once the session completed', async function () {
-      // The command asks which session in a QuickPick, which an extension-host test cannot answer
-      // without driving the UI; with no unfinished session it only says so, and starts nothing.
-      const unfinished = listSessions([folder.uri.fsPath]).filter((s) => s.summary.status !== 'completed' && !s.summary.scripted);
-      if (!inWorkspace || unfinished.length) this.skip();
+    it('Ensemble: Resume Session finds nothing left to resume once the session completed', async function () {
+      // Given the completed session's id it refuses; with no id and nothing unfinished it only says
+      // so. Either way it starts nothing.
+      if (!inWorkspace || resumableSessions(folder.uri.fsPath).length) this.skip();
       let started: ActiveSession | undefined;
       const sub = api.controller.onDidStart((a) => (started = a));
       try {
+        await withTimeout(vscode.commands.executeCommand(COMMANDS.resume, sessionId), 10_000, 'Resume Session (completed id) to return');
         await withTimeout(vscode.commands.executeCommand(COMMANDS.resume), 10_000, 'Resume Session to return');
       } finally {
         sub.dispose();
