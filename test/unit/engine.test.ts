@@ -215,4 +215,26 @@ describe('engine', () => {
     assert.ok(spent > 0.005, `spent only ${spent}: the cap should have allowed several calls`);
     assert.equal(ofType(r.events(), 'budget.exhausted').length, 1);
   });
+
+  it('coalesces streamed text: one log event for many tokens, the text intact', async () => {
+    const tokens = Array.from({ length: 500 }, (_, i) => `t${i} `);
+    const r = run('chatty', {
+      orch: orchestrator([{ id: 'talk', role: 'a' }]),
+      p1: (req) => (turn(req) === 1 ? { text: '', toolCalls: [{ name: 'list_files', arguments: {} }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }),
+      p2: () => ({ hang: true }),
+    });
+    // Swap p1 for a provider that streams its first answer token by token.
+    const inner = r.providers.p1!;
+    const chat = inner.chat.bind(inner);
+    inner.chat = async function* (req, signal) {
+      if (turn(req) === 1) for (const t of tokens) yield { type: 'text' as const, text: t };
+      yield* chat(req, signal);
+    };
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed');
+    const texts = ofType(r.events(), 'agent.text');
+    assert.ok(texts.length >= 1 && texts.length <= 2, `${texts.length} text events for 500 tokens`);
+    assert.equal(texts.map((e) => e.text).join(''), tokens.join(''));
+  });
 });
+
