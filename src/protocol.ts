@@ -57,7 +57,8 @@ export type WebviewMessage =
   | { type: 'run'; command: PanelCommand }
   | { type: 'openDiff'; path: string }
   | { type: 'review'; path: string; action: 'keep' | 'revert' }
-  | { type: 'openSession'; sessionId: string };
+  | { type: 'openSession'; sessionId: string }
+  | { type: 'resumeSession'; sessionId: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -75,6 +76,7 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'review':
       return isString(m.path) && (m.action === 'keep' || m.action === 'revert');
     case 'openSession':
+    case 'resumeSession':
       return isString(m.sessionId);
     default:
       return false;

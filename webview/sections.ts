@@ -231,6 +231,10 @@ export function sessions(v: View): (Node | null)[] {
           { class: current ? 'current' : '' },
           h('button', { class: 'linklike', 'data-key': `session:${x.sessionId}`, 'aria-current': current ? 'true' : undefined, 'aria-label': `${x.goal || x.sessionId}, ${status}${current ? ', shown' : ''}. Show this session`, onClick: () => v.post({ type: 'openSession', sessionId: x.sessionId }) }, x.goal || x.sessionId),
           x.scripted ? h('span', { class: 'pill' }, 'scripted') : null,
+          // An interrupted, cancelled or failed session can continue (a scripted replay cannot).
+          !x.live && !x.scripted && x.status !== 'completed' && x.status !== 'idle'
+            ? h('button', { class: 'linklike', 'aria-label': `Resume ${x.goal || x.sessionId}`, onClick: () => v.post({ type: 'resumeSession', sessionId: x.sessionId }) }, 'Resume')
+            : null,
           h('div', { class: 'muted' }, `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${usd(x.costUsd)}`),
         );
       }),

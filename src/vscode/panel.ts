@@ -66,6 +66,9 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       case 'review':
         await vscode.commands.executeCommand(m.action === 'keep' ? COMMANDS.keepFile : COMMANDS.revertFile, m.path);
         return;
+      case 'resumeSession':
+        await vscode.commands.executeCommand(COMMANDS.resume, m.sessionId);
+        return;
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

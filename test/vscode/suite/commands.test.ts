@@ -66,6 +66,8 @@ export function registerCommandTests(): void {
       assert.ok(isWebviewMessage({ type: 'run', command: 'ensemble.start' }));
       assert.ok(!isWebviewMessage({ type: 'run', command: 'workbench.action.terminal.new' }));
       assert.ok(!isWebviewMessage({ type: 'openDiff' }));
+      assert.ok(isWebviewMessage({ type: 'resumeSession', sessionId: '20261124-000000-abcdef' }));
+      assert.ok(!isWebviewMessage({ type: 'resumeSession', sessionId: '' }));
       assert.ok(!isWebviewMessage('ready'));
     });
 
