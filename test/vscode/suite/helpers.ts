@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnsembleApi } from '../../../src/vscode/api';
+import { applyEvent, foldEvents, initialState, type SessionState } from '../../../src/core/fold/state';
+import type { HostMessage } from '../../../src/protocol';
 
 export const EXTENSION_ID = 'ensemble-dev.ensemble';
 
@@ -46,4 +48,21 @@ export function waitForEvent<T>(event: vscode.Event<T>, accept: (x: T) => boolea
     });
   });
   return withTimeout(hit, ms, what).finally(() => d?.dispose());
+}
+
+/** Folds what the panel was sent for `sessionId`: its last snapshot, then the batches after it. */
+export function foldPanel(messages: HostMessage[], sessionId: string): { state: SessionState; seqs: number[] } {
+  const start = messages.map((m, i) => (m.type === 'snapshot' && m.sessionId === sessionId ? i : -1)).filter((i) => i >= 0).pop();
+  assert.ok(start !== undefined, 'the panel was never sent a snapshot of the session');
+  const snap = messages[start] as Extract<HostMessage, { type: 'snapshot' }>;
+  const state = foldEvents(snap.events, initialState());
+  const seqs = snap.events.map((e) => e.seq);
+  for (const m of messages.slice(start + 1)) {
+    if (m.type !== 'events' || m.sessionId !== sessionId) continue;
+    for (const e of m.events) {
+      applyEvent(state, e);
+      seqs.push(e.seq);
+    }
+  }
+  return { state, seqs };
 }

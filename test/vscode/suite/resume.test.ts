@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { missingKeys } from '../../../src/core/config';
 import type { EnsembleEvent } from '../../../src/core/events';
-import { applyEvent, foldEvents, initialState, type SessionState } from '../../../src/core/fold/state';
+import { foldEvents, type SessionState } from '../../../src/core/fold/state';
 import { readEvents } from '../../../src/core/log';
 import { startFakeServer, type FakeReply, type FakeRequest, type FakeServer } from '../../../src/fakes';
 import { COMMANDS, type HostMessage } from '../../../src/protocol';
@@ -22,7 +22,7 @@ import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
 import { resumableSessions } from '../../../src/vscode/sessions';
-import { getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
+import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';
 const FILE_B = 'ensemble-resume-b.txt';
@@ -61,23 +61,6 @@ const PLAN = reply([
 ]);
 
 const count = (server: FakeServer, trace: string) => server.requests.filter((r) => r.trace === trace).length;
-
-/** Folds what the panel was sent for `sessionId`: its last snapshot, then the batches after it. */
-function foldPanel(messages: HostMessage[], sessionId: string): { state: SessionState; seqs: number[] } {
-  const start = messages.map((m, i) => (m.type === 'snapshot' && m.sessionId === sessionId ? i : -1)).filter((i) => i >= 0).pop();
-  assert.ok(start !== undefined, 'the panel was never sent a snapshot of the session');
-  const snap = messages[start] as Extract<HostMessage, { type: 'snapshot' }>;
-  const state = foldEvents(snap.events, initialState());
-  const seqs = snap.events.map((e) => e.seq);
-  for (const m of messages.slice(start + 1)) {
-    if (m.type !== 'events' || m.sessionId !== sessionId) continue;
-    for (const e of m.events) {
-      applyEvent(state, e);
-      seqs.push(e.seq);
-    }
-  }
-  return { state, seqs };
-}
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {

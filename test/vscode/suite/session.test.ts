@@ -5,34 +5,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnsembleEvent } from '../../../src/core/events';
-import { applyEvent, foldEvents, initialState, type SessionState } from '../../../src/core/fold/state';
+import { foldEvents, type SessionState } from '../../../src/core/fold/state';
 import { readEvents } from '../../../src/core/log';
 import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { beforeUri } from '../../../src/vscode/beforeContent';
 import type { SessionRef } from '../../../src/vscode/focus';
-import { getApi, nextEvent, tempFolder } from './helpers';
-
-/** Folds what the panel was sent for `sessionId`: its last snapshot, then the batches after it. */
-function foldMessages(messages: HostMessage[], sessionId: string): { state: SessionState; seqs: number[] } {
-  const start = messages.map((m, i) => (m.type === 'snapshot' && m.sessionId === sessionId ? i : -1)).filter((i) => i >= 0).pop();
-  assert.ok(start !== undefined, 'the panel was never sent a snapshot of the session');
-  const snap = messages[start] as Extract<HostMessage, { type: 'snapshot' }>;
-  const state = foldEvents(snap.events, initialState());
-  const seqs = snap.events.map((e) => e.seq);
-  for (const m of messages.slice(start + 1)) {
-    if (m.type !== 'events' || m.sessionId !== sessionId) continue;
-    for (const e of m.events) {
-      applyEvent(state, e);
-      seqs.push(e.seq);
-    }
-  }
-  return { state, seqs };
-}
+import { foldPanel, getApi, nextEvent, tempFolder } from './helpers';
 
 function assertPanelMatchesLog(messages: HostMessage[], ref: SessionRef, dir: string): EnsembleEvent[] {
   const log = readEvents(path.join(dir, 'events.jsonl')).events;
-  const { state, seqs } = foldMessages(messages, ref.sessionId);
+  const { state, seqs } = foldPanel(messages, ref.sessionId);
   assert.deepEqual(seqs, log.map((e) => e.seq), 'the panel got every event once, in order');
   assert.deepEqual(state, foldEvents(log));
   return log;
