@@ -23,13 +23,13 @@
 // Screenshots: test-results/journey-<n>-<step>.png; on failure test-results/journey-FAILED-<step>.png,
 // the last panel reading, the code-server and extension-host log tails and the serve output are
 // printed, and the exit code is 1 (2: the watchdog expired). Everything started is stopped either way.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ROOT, RESULTS_DIR, log, waitFor, startCodeServer, launchBrowser, openWorkbench, runCommand,
-  screenshot, runScenario,
+  screenshot, runScenario, packageExtension,
 } from './server.mjs';
 
 const { values: opts } = parseArgs({
@@ -226,17 +226,8 @@ async function journey(tmp) {
   let ws;
 
   await step('install', async () => {
-    if (!vsix) {
-      // `npm run package`: a production build, then vsce; the .vsix goes to the temporary folder
-      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-      vsix = path.join(tmp, `${manifest.name}-${manifest.version}.vsix`);
-      try {
-        execFileSync('npm', ['run', '-s', 'package', '--', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 180000 });
-      } catch (e) {
-        throw new Error(`npm run package failed:\n${e.stdout || ''}${e.stderr || ''}`);
-      }
-    }
-    if (!fs.existsSync(vsix)) throw new Error(`${vsix} was not produced`);
+    vsix ??= packageExtension(tmp);
+    if (!fs.existsSync(vsix)) throw new Error(`${vsix} not found`);
     log(`package: ${path.relative(ROOT, vsix)} (${(fs.statSync(vsix).size / 1e3).toFixed(0)} kB)`);
     env = await startProviders(fixtureCassette(tmp, Number(opts.latency)));
     log(`providers: ${Object.entries(env).filter(([k]) => k.endsWith('_BASE_URL')).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -18,9 +18,16 @@ run_step() {   # run_step <name> <command…>: runs it, records its exit code an
 }
 
 run_step "extension-host suite" node test/e2e/run-extension-tests.mjs
-run_step "packaged smoke" node test/e2e/smoke-packaged.mjs
-run_step "user journey" node test/e2e/journey.mjs
-run_step "untrusted workspace" node test/e2e/untrusted.mjs
+
+# One .vsix, as a user installs it (a production build), for the three packaged scenarios.
+VSIX_DIR=$(mktemp -d /tmp/ens-vsix-XXXXXX)
+trap 'rm -rf "$VSIX_DIR"' EXIT
+VSIX="$VSIX_DIR/ensemble.vsix"
+npm run -s package -- --out "$VSIX" >/dev/null || exit 2
+run_step "packaged smoke" node test/e2e/smoke-packaged.mjs --vsix "$VSIX"
+run_step "user journey" node test/e2e/journey.mjs --vsix "$VSIX"
+run_step "untrusted workspace" node test/e2e/untrusted.mjs --vsix "$VSIX"
+npm run -s build >/dev/null   # back to the development build (with source maps) the package replaced
 
 failed=0
 echo "== e2e summary ($((SECONDS - T0))s)"

@@ -430,3 +430,19 @@ export async function runScenario({ name, watchdogMs, body, diagnostics = () => 
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+/**
+ * `npm run package` (a production build, then vsce) with the .vsix written into `outDir`: what a
+ * user installs. Returns the .vsix path.
+ */
+export function packageExtension(outDir) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const vsix = path.join(outDir, `${manifest.name}-${manifest.version}.vsix`);
+  try {
+    execFileSync('npm', ['run', '-s', 'package', '--', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 180000 });
+  } catch (e) {
+    throw new Error(`npm run package failed:\n${e.stdout || ''}${e.stderr || ''}`);
+  }
+  if (!fs.existsSync(vsix)) throw new Error(`npm run package did not produce ${vsix}`);
+  return vsix;
+}

@@ -19,11 +19,10 @@
 //
 // Screenshots: test-results/untrusted-<n>-<step>.png; on failure untrusted-FAILED-<step>.png and the
 // server log tail; exit code 1 (0 = passed).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, log, waitFor, startCodeServer, launchBrowser, openWorkbench, paletteHas, runScenario } from './server.mjs';
+import { ROOT, log, waitFor, startCodeServer, launchBrowser, openWorkbench, paletteHas, runScenario, packageExtension } from './server.mjs';
 
 const { values: opts } = parseArgs({ options: { vsix: { type: 'string' } } });
 
@@ -72,16 +71,7 @@ async function paletteLacksEnsemble(text) {
 
 async function scenario(tmp) {
   await step('install', async () => {
-    let vsix = opts.vsix ? path.resolve(opts.vsix) : null;
-    if (!vsix) {
-      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-      vsix = path.join(tmp, `${manifest.name}-${manifest.version}.vsix`);
-      try {
-        execFileSync('npm', ['run', '-s', 'package', '--', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 180000 });
-      } catch (e) {
-        throw new Error(`npm run package failed:\n${e.stdout || ''}${e.stderr || ''}`);
-      }
-    }
+    const vsix = opts.vsix ? path.resolve(opts.vsix) : packageExtension(tmp);
     if (!fs.existsSync(vsix)) throw new Error(`${vsix} not found`);
     server = await startCodeServer({ vsix, trust: true });   // workspace trust on: the folder is untrusted
     ({ page } = await launchBrowser({ dir: path.join(server.dir, 'tmp'), viewport: { width: 1500, height: 1000 } }));
