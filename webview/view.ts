@@ -43,6 +43,7 @@ export function touches(type: string): SectionId[] | 'all' {
     case 'report.written':
       return ['header'];
     case 'agent.spawned':
+    case 'agent.ended':
     case 'task.started':
     case 'task.completed':
     case 'task.failed':

@@ -123,5 +123,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
     ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `Orchestrator completed ${t.title} itself`, rationale: outcome.summary });
   } else if (outcome.kind === 'gave_up') {
     ctx.sink.emit({ type: 'task.failed', taskId: t.id, agentId, error: `${reason}; the orchestrator could not finish it either: ${outcome.reason}` });
+  } else {
+    ctx.sink.emit({ type: 'agent.ended', agentId, status: 'COMPLETED', summary: outcome.summary });
   }
 }

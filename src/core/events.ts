@@ -54,6 +54,8 @@ export type EventBody =
   | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[] }
   // --- agents and tasks ---
   | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }
+  /** An agent whose work ends without a task event of its own (an integration review, an escalation that reassigned or skipped). */
+  | { type: 'agent.ended'; agentId: string; status: 'COMPLETED' | 'FAILED'; summary: string }
   | { type: 'task.started'; taskId: string; agentId: string; role: string; provider: string; model: string }
   | { type: 'task.completed'; taskId: string; agentId: string; summary: string }
   | { type: 'task.failed'; taskId: string; agentId?: string; error: string }

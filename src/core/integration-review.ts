@@ -52,6 +52,7 @@ export async function reviewIntegration(ctx: SessionContext, report: ContractRep
     },
     { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
   );
+  ctx.sink.emit({ type: 'agent.ended', agentId, status: outcome.kind === 'finished' ? 'COMPLETED' : 'FAILED', summary: outcome.kind === 'gave_up' ? outcome.reason : outcome.summary });
   if (outcome.kind !== 'finished') return fixes.length ? fixes : 'unavailable';
   ctx.sink.emit({ type: 'decision', kind: 'review', summary: `Integration reviewed: ${fixes.length} fix${fixes.length === 1 ? '' : 'es'} requested`, rationale: outcome.summary });
   return fixes;

@@ -103,6 +103,8 @@ describe('engine', () => {
     });
     const state = await r.handle.done;
     assert.equal(state.tasks.x!.status, 'skipped');
+    const decider = Object.values(state.agents).find((a) => a.role === 'orchestrator' && a.taskId === 'x');
+    assert.equal(decider?.status, 'COMPLETED'); // its decision made, it is not left ACTIVE
     assert.equal(state.tasks.y!.status, 'completed');
     assert.match(r.providers.p2!.requests[0]!.messages[0]!.content as string, /Skipped tasks[\s\S]*x: Task x \(skipped: not needed\)/);
   });

@@ -38,6 +38,10 @@ describe('integration phase', () => {
     assert.equal(state.tasks['fix-integration']!.status, 'completed');
     assert.ok(state.decisions.some((d) => d.kind === 'fix' && d.rationale === 'the page cannot load its list'));
     assert.ok(state.decisions.some((d) => d.kind === 'review' && /1 fix requested/.test(d.summary)));
+    // The reviewing agent's work has an end of its own: it does not stay ACTIVE after the session.
+    const reviewer = Object.values(state.agents).find((a) => a.taskId === 'integration-review');
+    assert.equal(reviewer?.status, 'COMPLETED');
+    assert.ok(Object.values(state.agents).every((a) => a.status === 'COMPLETED'));
   });
 
   it('pays for no review when every call has a route', async () => {

@@ -241,6 +241,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.agents[e.agentId] = { agentId: e.agentId, role: e.role, provider: e.provider, model: e.model, taskId: e.taskId, status: 'SPAWNING' };
       s.agentRoles[e.agentId] = e.role;
       break;
+    case 'agent.ended':
+      setAgent(s, e.agentId, e.status);
+      break;
     case 'task.started': {
       const t = s.tasks[e.taskId];
       if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined });
