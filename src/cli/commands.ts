@@ -8,6 +8,7 @@ import { baseUrlEnvVar, ConfigError, keyEnvVar, missingKeys, type EngineConfig }
 import { sessionsDir, readEvents } from '../core/log';
 import { NodeFileStore } from '../core/node-files';
 import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
+import { typicalSessionCost } from '../core/estimate';
 import { foldEvents } from '../core/fold/state';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
@@ -60,6 +61,7 @@ export async function runCommand(flags: RunFlags, io: Output = stdio): Promise<n
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
+  preflight(config, io);
   const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags, io)) });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
@@ -71,6 +73,16 @@ export async function runCommand(flags: RunFlags, io: Output = stdio): Promise<n
     io.err(`Cassette written to ${path.resolve(flags.record)}`);
   }
   return code;
+}
+
+/** What is about to run: each role's provider and model, a typical session's cost, the budget. */
+function preflight(cfg: EngineConfig, io: Output): void {
+  const ref = (r: { provider: string; model: string; fallback?: { provider: string; model: string } }) => `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}`;
+  io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
+  for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
+  const est = typicalSessionCost(cfg);
+  const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
+  io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
 }
 
 export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean }, io: Output = stdio): Promise<number> {

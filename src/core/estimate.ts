@@ -5,7 +5,7 @@
 
 import type { TaskSpec } from './events';
 import type { EngineConfig } from './config';
-import { costOf, findPrice, type PriceTable } from './pricing';
+import { costOf, DEFAULT_PRICES, findPrice, mergePrices, type PriceTable } from './pricing';
 
 export const ESTIMATE_ASSUMPTIONS = { TURNS: 6, PROMPT_TOKENS: 6000, OUTPUT_TOKENS: 1500 } as const;
 
@@ -20,4 +20,10 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
     else total += c;
   }
   return { estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4, unknownModels: [...unknown] };
+}
+
+/** Before any plan exists: the development cost of a typical session, one task per role. */
+export function typicalSessionCost(cfg: EngineConfig): { estimateUsd: number | null; unknownModels: string[] } {
+  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [] }));
+  return estimateSessionCost(tasks, cfg, mergePrices(DEFAULT_PRICES, cfg.pricing));
 }

@@ -3,19 +3,12 @@
 // costs, and the budget. Nothing is sent to any provider before the user picks Start.
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
-import { ESTIMATE_ASSUMPTIONS, estimateSessionCost } from '../core/estimate';
-import { DEFAULT_PRICES, mergePrices } from '../core/pricing';
+import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/estimate';
 import type { Resolver } from '../node/providers';
 
 export interface Engine {
   config: EngineConfig;
   resolver: Resolver;
-}
-
-/** The development cost of a typical session: one task per role (the estimate's model of a task). */
-export function typicalEstimate(cfg: EngineConfig): { estimateUsd: number | null; unknownModels: string[] } {
-  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [] }));
-  return estimateSessionCost(tasks, cfg, mergePrices(DEFAULT_PRICES, cfg.pricing));
 }
 
 type Action = { kind: 'start' } | { kind: 'setKey'; provider: string } | { kind: 'settings' } | { kind: 'info' };
@@ -39,7 +32,7 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
     items.push({ label: `$(key) Set ${m.provider} key…`, description: `missing: needed by ${m.usedBy.join(', ')}`, detail: `Stored in VS Code's secret storage (or set the environment variable ${m.envVar}).`, action: { kind: 'setKey', provider: m.provider } });
   }
   items.push(sep('Cost'));
-  const est = typicalEstimate(cfg);
+  const est = typicalSessionCost(cfg);
   const { TURNS, PROMPT_TOKENS, OUTPUT_TOKENS } = ESTIMATE_ASSUMPTIONS;
   items.push(
     info({

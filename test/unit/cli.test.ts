@@ -99,6 +99,10 @@ describe('cli', function () {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Session .*: completed/);
       assert.match(r.stdout, /Report: .*report\.md/);
+      // Before anything runs, the pre-flight: who runs where, and what it may cost.
+      assert.match(r.stderr, /orchestrator +anthropic\/claude-opus-4-8/);
+      assert.match(r.stderr, /frontend +openai\/gpt-5 \(fallback gemini\/gemini-2\.5-flash\)/);
+      assert.match(r.stderr, /cost +about \$\d+\.\d\d for a typical session; budget none/);
       // Every SDK sent the key it was given, and the trace header the cassette is keyed by.
       const auth = servers.flatMap((s) => s.requests.map((q) => JSON.stringify(q.headers)));
       assert.ok(auth.every((h) => h.includes(SECRET)));
