@@ -2,7 +2,7 @@
 // with submit_plan. An invalid plan gets one repair round that shows the model the exact errors.
 // Every assignment becomes a decision event with its rationale.
 
-import type { ChatMessage } from './ports';
+import type { ChatMessage, ToolSpec } from './ports';
 import type { TaskSpec } from './events';
 import { RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
@@ -19,6 +19,14 @@ export class PlanningError extends Error {
 
 const MAX_ATTEMPTS = 2; // the first plan and one repair
 
+/** submit_plan with its `role` field narrowed to the configured roles (the schema guides the model). */
+function planTool(roles: string[]): ToolSpec {
+  const spec = toolSpec('submit_plan');
+  const task = (spec.parameters.properties.tasks as { items: { properties: Record<string, Record<string, unknown>> } }).items;
+  task.properties.role = { ...task.properties.role, enum: roles };
+  return spec;
+}
+
 export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
   const roles = Object.keys(ctx.config.roles);
   const agentId = 'orchestrator';
@@ -31,7 +39,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
     if (!route) throw new PlanningError('No provider is available for the orchestrator.');
     let result;
     try {
-      result = await ctx.caller.call(route, { system, messages, tools: [toolSpec('submit_plan')], maxOutputTokens: ctx.config.maxOutputTokens }, { agentId, trace: `plan#${attempt}` });
+      result = await ctx.caller.call(route, { system, messages, tools: [planTool(roles)], maxOutputTokens: ctx.config.maxOutputTokens }, { agentId, trace: `plan#${attempt}` });
     } catch (e) {
       if (!(e instanceof RouteExhaustedError) || !routes[routeIndex + 1]) throw e instanceof RouteExhaustedError ? new PlanningError(`Planning failed: ${e.message}`) : e;
       ctx.sink.emit({ type: 'provider.switched', agentId, from: route, to: routes[routeIndex + 1]!, reason: e.message });

@@ -173,6 +173,10 @@ describe('engine', () => {
     const errors = rejected[0]!.errors.join('\n');
     assert.match(errors, /role "designer", which is not configured/);
     assert.match(errors, /cycle: (b1 → c1 → b1|c1 → b1 → c1)/);
+    // The tool itself tells the model which roles exist.
+    const plan = r.providers.orch!.requests[0]!.tools.find((t) => t.name === 'submit_plan')!;
+    const roleSchema = (plan.parameters.properties.tasks as { items: { properties: { role: { enum?: string[] } } } }).items.properties.role;
+    assert.deepEqual(roleSchema.enum, ['a', 'b']);
     const repairPrompt = r.providers.orch!.requests[1]!.messages.at(-1)!;
     assert.equal(repairPrompt.role, 'tool');
     assert.match(repairPrompt.content, /designer/);
