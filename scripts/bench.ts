@@ -1,6 +1,7 @@
-// Benchmark: how close the scheduler's wall time comes to the plan's critical path when every
-// provider answers in a fixed time. Runs the real engine and the real OpenAI SDK against the local
-// fake server (fixed latency per answer). Prints figures; asserts nothing.
+// Benchmarks, printing figures and asserting nothing:
+// - how close the scheduler's wall time comes to the plan's critical path when every provider
+//   answers in a fixed time (the real engine and OpenAI SDK against the local fake server);
+// - how fast the shared reducer folds a long log.
 //   npm run bench [-- --latency 150 --concurrency 8]
 
 import * as fs from 'node:fs';
@@ -11,7 +12,8 @@ import { resolveConfig } from '../src/core/config';
 import { NodeFileStore } from '../src/core/node-files';
 import { startSession } from '../src/core/session';
 import { criticalPath } from '../src/core/plan';
-import type { TaskSpec } from '../src/core/events';
+import type { EnsembleEvent, TaskSpec } from '../src/core/events';
+import { foldEvents } from '../src/core/fold/state';
 import { startFakeServer } from '../src/fakes';
 import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
@@ -68,6 +70,25 @@ async function measure(shape: Shape, concurrency: number): Promise<{ wallMs: num
   }
 }
 
+/** The reducer every view shares: how fast it folds a long log (the panel folds each batch with it). */
+function foldThroughput(): void {
+  const events: EnsembleEvent[] = [];
+  let seq = 0;
+  const add = (body: Record<string, unknown>) => events.push({ ...body, v: 1, seq: ++seq, ts: seq } as unknown as EnsembleEvent);
+  add({ type: 'session.started', sessionId: 's', goal: 'g', config: { orchestrator: { provider: 'p', model: 'm' }, roles: {}, maxConcurrency: 4 } });
+  add({ type: 'plan.accepted', rationale: 'r', tasks: Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, title: 't', description: 'd', role: 'dev', dependsOn: [] })) });
+  for (let i = 0; events.length < 100_000; i++) {
+    const taskId = `t${i % 50}`;
+    add({ type: 'llm.request', callId: `c${i}`, agentId: `a${i % 50}`, taskId, provider: 'p', model: 'm', trace: 'x', attempt: 1 });
+    add({ type: 'llm.response', callId: `c${i}`, agentId: `a${i % 50}`, taskId, provider: 'p', model: 'm', latencyMs: 100, usage: { input: 1000, output: 200 }, costUsd: 0.001, stopReason: 'tool_calls', toolCalls: ['write_file'] });
+    add({ type: 'file.written', agentId: `a${i % 50}`, taskId, path: `src/f${i % 500}.js`, change: 'modified', beforeSha: 'a', afterSha: 'b', bytes: 100 });
+  }
+  const t0 = performance.now();
+  const state = foldEvents(events);
+  const ms = performance.now() - t0;
+  console.log(`\nFold: ${events.length} events in ${ms.toFixed(0)} ms (${Math.round(events.length / ms)} events/ms; ${state.fileOrder.length} files, ${Object.keys(state.tasks).length} tasks)`);
+}
+
 async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   console.log(`Scheduler benchmark: fixed latency ${LATENCY} ms per answer, ${TURNS} turns per task, concurrency ${concurrency}`);
@@ -77,6 +98,7 @@ async function main(): Promise<void> {
     const over = ((r.wallMs / r.criticalMs - 1) * 100).toFixed(1);
     console.log(shape.name.padEnd(20), String(shape.tasks.length).padStart(5), `${r.criticalMs} ms`.padStart(14), `${r.wallMs} ms`.padStart(10), `${over}%`.padStart(9));
   }
+  foldThroughput();
 }
 
 void main();
