@@ -322,14 +322,10 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'validation.skipped':
       s.validation = { notRun: e.reason };
       break;
-    case 'review.kept': {
-      const f = s.files[e.path];
-      if (f) f.review = 'kept';
-      break;
-    }
+    case 'review.kept':
     case 'review.reverted': {
       const f = s.files[e.path];
-      if (f) f.review = 'reverted';
+      if (f) f.review = e.type === 'review.kept' ? 'kept' : 'reverted';
       break;
     }
     case 'report.written':
