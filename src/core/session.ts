@@ -10,7 +10,7 @@ import type { ChatProvider, Clock, FileStore } from './ports';
 import { systemClock } from './ports';
 import type { EngineConfig } from './config';
 import { EventLog, sessionDir } from './log';
-import { applyEvent, foldEvents, initialState, type SessionState } from './fold/state';
+import { applyEvent, foldEvents, initialState, spending, type SessionState } from './fold/state';
 import { buildReport, renderMarkdown } from './fold/report';
 import { BlobStore } from './blobs';
 import { SessionFiles } from './workspace';
@@ -77,8 +77,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   log.emit(first);
   const controller = new AbortController();
   const prices = mergePrices(DEFAULT_PRICES, config.pricing);
-  const spent = Object.values(state.providers).reduce((a, f) => a + f.costUsd, 0);
-  const budget = new Budget(config.budgetUsd, spent);
+  const budget = new Budget(config.budgetUsd, spending(state).usd);
   const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log);
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;

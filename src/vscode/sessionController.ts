@@ -59,21 +59,18 @@ export class SessionController implements vscode.Disposable {
   }
 
   start(req: RunRequest): ActiveSession {
-    this.claim();
-    try {
-      const handle = startSession({ goal: req.goal, config: req.config, deps: this.deps(req.workspace, req.resolve, req.consent) });
-      return this.track(handle, req.workspace, 'run');
-    } finally {
-      this.starting = false;
-    }
+    return this.launch(req.workspace, 'run', (deps) => startSession({ goal: req.goal, config: req.config, deps }), req);
   }
 
   /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
   resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
+    return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: req.config, deps }), req);
+  }
+
+  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent'>): ActiveSession {
     this.claim();
     try {
-      const handle = resumeSession({ dir: req.dir, config: req.config, deps: this.deps(req.workspace, req.resolve, req.consent) });
-      return this.track(handle, req.workspace, 'resume');
+      return this.track(open(this.deps(workspace, req.resolve, req.consent)), workspace, kind);
     } finally {
       this.starting = false;
     }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readEvents, sessionsDir } from '../core/log';
-import { foldEvents } from '../core/fold/state';
+import { foldEvents, spending } from '../core/fold/state';
 import type { SessionSummary } from '../protocol';
 import type { SessionRef } from './focus';
 
@@ -27,14 +27,14 @@ export function summarise(dir: string): Omit<SessionSummary, 'live'> | undefined
   if (hit?.key === key) return hit.summary;
   const s = foldEvents(readEvents(file).events);
   if (!s.sessionId) return undefined;
-  const figures = Object.values(s.providers);
+  const spent = spending(s);
   const summary = {
     sessionId: s.sessionId,
     goal: s.goal ?? '',
     status: s.status,
     startedAt: s.startedAt ?? null,
     endedAt: s.endedAt ?? null,
-    costUsd: figures.some((f) => f.unpricedCalls > 0) ? null : figures.reduce((a, f) => a + f.costUsd, 0),
+    costUsd: spent.unpricedCalls > 0 ? null : spent.usd,
     scripted: s.scripted,
     files: s.fileOrder.length,
   };
