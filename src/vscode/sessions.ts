@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readEvents, sessionsDir } from '../core/log';
-import { foldEvents, spending } from '../core/fold/state';
+import { foldEvents } from '../core/fold/state';
+import { spending } from '../core/fold/spending';
 import type { SessionSummary } from '../protocol';
 import type { SessionRef } from './focus';
 

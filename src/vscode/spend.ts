@@ -1,5 +1,6 @@
 // Dollars spent so far, from the fold: unknown (never $0.00) when a call had no price.
-import { spending, type SessionState } from '../core/fold/state';
+import type { SessionState } from '../core/fold/state';
+import { spending } from '../core/fold/spending';
 
 export function spentText(s: SessionState): string {
   const { usd, unpricedCalls } = spending(s);

@@ -342,17 +342,6 @@ function addTask(s: SessionState, t: TaskSpec): void {
   s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [], figures: s.tasks[t.id]?.figures ?? emptyFigures() };
 }
 
-/** Dollars the session's priced calls cost, and how many calls had no price (then the total is unknown). */
-export function spending(s: SessionState): { usd: number; unpricedCalls: number } {
-  let usd = 0;
-  let unpricedCalls = 0;
-  for (const f of Object.values(s.providers)) {
-    usd += f.costUsd;
-    unpricedCalls += f.unpricedCalls;
-  }
-  return { usd, unpricedCalls };
-}
-
 export function foldEvents(events: Iterable<EnsembleEvent>, state: SessionState = initialState()): SessionState {
   for (const e of events) applyEvent(state, e);
   return state;
