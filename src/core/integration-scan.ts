@@ -1,16 +1,28 @@
 // The lexical layer of the integration contract check: a small tokenizer for JS/TS (and the scripts
-// of HTML pages), and an evaluator that turns URL expressions (strings, templates, constants, wrapper
-// parameters) into normalised paths with parameter markers. No parser, and no notion of routes or calls.
+// of HTML pages); an evaluator that turns URL expressions (strings, templates, constants, wrapper
+// parameters) into normalised paths with parameter markers; and the helpers that read an HTTP verb or a
+// `fetch`-style options object at a given token (`verbAt`, `methodAt`, `optsMethod`). No parser: which
+// token sequences are calls and which are routes is decided in integration.ts.
 
-export interface Tok { k: 'id' | 'str' | 'tpl' | 're' | 'num' | 'p'; v: string; line: number; end: number }
-export interface Ctx { toks: Tok[]; consts: Map<string, number[]>; params: string[]; depth: number }
+/** One token. `k` is its kind: identifier, string, template, regex, number or punctuation; `v` its text. */
+export interface Token {
+  k: 'id' | 'str' | 'tpl' | 're' | 'num' | 'p';
+  v: string;
+  line: number;
+  /** For an opening bracket, the index of its closer; -1 otherwise. */
+  end: number;
+}
+/** What evaluating an expression needs: the file's tokens, its constants (name → value indexes), the enclosing function's parameters, the recursion depth. */
+export interface ScanContext { toks: Token[]; consts: Map<string, number[]>; params: string[]; depth: number }
+/** A call's HTTP method: a literal verb, or taken from the enclosing function's parameter `arg` (a verb) or `opts` (an options object). */
 export type MethodSpec = { lit: string } | { arg: number } | { opts: number };
+/** A function definition: its parameters and the token range of its body (`def` is where its name stands). */
 interface Fn { name: string; params: string[]; from: number; to: number; def: number }
 
 export const VERBS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const P = '\u0000'; // a path parameter inside an evaluated URL: P + name + P
-const H = '\u0001'; // an enclosing function's parameter (a wrapper's hole): H + index + H
-export const mark = (name: string): string => P + name + P;
+const PARAM = '\u0000'; // a path parameter inside an evaluated URL: PARAM + name + PARAM
+const HOLE = '\u0001'; // an enclosing function's parameter (a wrapper's hole): HOLE + index + HOLE
+export const paramMarker = (name: string): string => PARAM + name + PARAM;
 export const GET: MethodSpec = { lit: 'GET' };
 const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'catch', 'function', 'return', 'with', 'typeof', 'new', 'await', 'async', 'else', 'case', 'const', 'let', 'var', 'in', 'of']);
 const REGEX_AFTER = new Set(['(', ',', '=', ':', '[', '!', '&', '|', '?', '{', '}', ';', '+', '-', '*', '%', '<', '>', '~', '^', '&&', '||', '??', '===', '!==', '==', '!=', '=>', 'return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await']);
@@ -28,10 +40,10 @@ export function htmlScripts(html: string): string {
   return out;
 }
 
-export function tokenize(src: string): Tok[] {
-  const toks: Tok[] = [], n = src.length;
+export function tokenize(src: string): Token[] {
+  const toks: Token[] = [], n = src.length;
   let i = 0, line = 1;
-  const push = (k: Tok['k'], v: string, l: number): void => { toks.push({ k, v, line: l, end: -1 }); };
+  const push = (k: Token['k'], v: string, l: number): void => { toks.push({ k, v, line: l, end: -1 }); };
   while (i < n) {
     const c = src[i]!, d = src[i + 1], start = line;
     if (c === '\n') { line++; i++; continue; }
@@ -79,7 +91,7 @@ export function tokenize(src: string): Tok[] {
 }
 
 /** Index where each top-level argument of the call whose `(` is at `open` starts. */
-export function argStarts(toks: Tok[], open: number): number[] {
+export function argStarts(toks: Token[], open: number): number[] {
   const close = toks[open]?.end ?? -1, out: number[] = [];
   if (close < open) return out;
   if (close > open + 1) out.push(open + 1);
@@ -92,7 +104,7 @@ export function argStarts(toks: Tok[], open: number): number[] {
 }
 
 /** After TS type arguments (`f<T>(`, `<T>(p) =>`) starting at `i`, or `i` when there are none. */
-export function skipTypeArgs(toks: Tok[], i: number): number {
+export function skipTypeArgs(toks: Token[], i: number): number {
   if (toks[i]?.v !== '<') return i;
   for (let j = i + 1, depth = 1; j < toks.length && j < i + 40; j++) {
     const v = toks[j]!.v;
@@ -104,7 +116,7 @@ export function skipTypeArgs(toks: Tok[], i: number): number {
 }
 
 /** End of the statement starting at `i` (exclusive of the closer of an enclosing block). */
-export function stmtEnd(toks: Tok[], i: number): number {
+export function stmtEnd(toks: Token[], i: number): number {
   for (let j = i; j < toks.length; j++) {
     const t = toks[j]!;
     if (t.end > j && t.k === 'p') j = t.end;
@@ -114,7 +126,7 @@ export function stmtEnd(toks: Tok[], i: number): number {
 }
 
 /** Evaluates `a + b + …` (string, template, constant, call) into a URL with parameter markers. */
-export function evalExpr(ctx: Ctx, i: number): string | undefined {
+export function evalExpr(ctx: ScanContext, i: number): string | undefined {
   let out = '', found = false;
   for (;;) {
     const r = operand(ctx, i);
@@ -128,7 +140,7 @@ export function evalExpr(ctx: Ctx, i: number): string | undefined {
   return found ? out : undefined;
 }
 
-function operand(ctx: Ctx, i: number): { v: string; next: number } | undefined {
+function operand(ctx: ScanContext, i: number): { v: string; next: number } | undefined {
   const { toks } = ctx, t = toks[i];
   if (!t) return undefined;
   if (t.k === 'str' || t.k === 'num') return { v: t.v, next: i + 1 };
@@ -143,24 +155,24 @@ function operand(ctx: Ctx, i: number): { v: string; next: number } | undefined {
   const after = toks[++j];
   if ((after?.v === '(' || after?.v === '[') && after.end > j) {
     const inner = toks.slice(j + 1, after.end).filter((x) => x.k === 'id').pop();
-    return { v: mark(inner?.v ?? names[names.length - 1]!), next: after.end + 1 };
+    return { v: paramMarker(inner?.v ?? names[names.length - 1]!), next: after.end + 1 };
   }
   return { v: resolveName(ctx, names, i), next: j };
 }
 
-function resolveName(ctx: Ctx, names: string[], at: number): string {
+function resolveName(ctx: ScanContext, names: string[], at: number): string {
   const full = names.join('.'), decls = ctx.consts.get(full);
-  if (names.length === 1 && ctx.params.includes(full)) return H + ctx.params.indexOf(full) + H;
+  if (names.length === 1 && ctx.params.includes(full)) return HOLE + ctx.params.indexOf(full) + HOLE;
   if (decls && ctx.depth < 5) {
     const before = decls.filter((d) => d < at), decl = before.length ? before[before.length - 1]! : decls[0]!;
     const v = evalExpr({ ...ctx, depth: ctx.depth + 1 }, decl);
     if (v !== undefined) return v;
   }
   if (/(^|\.)location\.(origin|href)$/.test(full)) return '';
-  return mark(names[names.length - 1]!);
+  return paramMarker(names[names.length - 1]!);
 }
 
-function expandTemplate(ctx: Ctx, raw: string, at: number): string {
+function expandTemplate(ctx: ScanContext, raw: string, at: number): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === '\\') { out += raw[++i] ?? ''; continue; }
@@ -171,7 +183,7 @@ function expandTemplate(ctx: Ctx, raw: string, at: number): string {
     // A name (`${API}`, `${todo.id}`) is resolved from the template's position; anything else on its own.
     out += inner.length && inner.every((x) => x.k === 'id' || x.v === '.' || x.v === '?.')
       ? resolveName(ctx, inner.filter((x) => x.k === 'id').map((x) => x.v), at)
-      : evalExpr({ ...ctx, toks: inner, consts: new Map() }, 0) ?? mark('param');
+      : evalExpr({ ...ctx, toks: inner, consts: new Map() }, 0) ?? paramMarker('param');
     i = j - 1;
   }
   return out;
@@ -188,15 +200,15 @@ export function normalize(raw: string): string | undefined {
   if (origin) {
     if (origin[1] && !/^(https?|wss?)$/i.test(origin[1])) return undefined;
     const host = (origin[2] ?? '').replace(/:[^:\]]*$/, '').toLowerCase();
-    if (!/^(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])$/.test(host) && !host.includes(P)) return undefined; // another service
+    if (!/^(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])$/.test(host) && !host.includes(PARAM)) return undefined; // another service
     s = s.slice(origin[0].length);
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(s)) return undefined;
   s = s.split(/[?#]/)[0] ?? '';
-  if (!s || s.includes(H)) return undefined;
+  if (!s || s.includes(HOLE)) return undefined;
   if (!s.startsWith('/')) s = '/' + s.replace(/^\.\//, '');
   const segs = s.split('/').filter(Boolean).map((seg, i, all) => {
-    if (i === all.length - 1 && /^[^\u0000]+\u0000[^\u0000]*\u0000$/.test(seg)) seg = seg.slice(0, seg.indexOf(P)); // `API + qs`: a suffix
-    if (seg.includes(P)) { const name = /^\u0000([^\u0000]*)\u0000$/.exec(seg)?.[1]; return ':' + (name && /^[\w$]+$/.test(name) ? name : 'param'); }
+    if (i === all.length - 1 && /^[^\u0000]+\u0000[^\u0000]*\u0000$/.test(seg)) seg = seg.slice(0, seg.indexOf(PARAM)); // `API + qs`: a suffix
+    if (seg.includes(PARAM)) { const name = /^\u0000([^\u0000]*)\u0000$/.exec(seg)?.[1]; return ':' + (name && /^[\w$]+$/.test(name) ? name : 'param'); }
     if (seg.includes('*')) return '*';
     return seg.startsWith(':') ? seg.replace(/[?+*]$/, '').replace(/\(.*$/, '') : seg;
   });
@@ -214,11 +226,11 @@ export function regexToPath(re: string): string | undefined {
   let out = '';
   for (let i = 0; i < body.length;) {
     const c = body[i]!;
-    if (c === '\\') { const x = body[i + 1] ?? ''; out += /[dwDW]/.test(x) ? mark('param') : x; i += 2; }
+    if (c === '\\') { const x = body[i + 1] ?? ''; out += /[dwDW]/.test(x) ? paramMarker('param') : x; i += 2; }
     else if (c === '(' || c === '[') {
       let depth = 0, j = i;
       for (; j < body.length; j++) { if (body[j] === '\\') j++; else if (body[j] === c) depth++; else if (body[j] === (c === '(' ? ')' : ']') && --depth === 0) break; }
-      out += mark(/^\(\?<(\w+)>/.exec(body.slice(i))?.[1] ?? 'param'); i = j + 1;
+      out += paramMarker(/^\(\?<(\w+)>/.exec(body.slice(i))?.[1] ?? 'param'); i = j + 1;
     } else if (c === '.' && /[+*]/.test(body[i + 1] ?? '')) { out += '*'; i += 2; continue; }
     else if (/[|?+*^$.{}]/.test(c)) return undefined;
     else { out += c; i++; continue; }
@@ -227,7 +239,7 @@ export function regexToPath(re: string): string | undefined {
   return out.startsWith('/') ? normalize(out) : undefined;
 }
 
-export function collectConsts(toks: Tok[]): Map<string, number[]> {
+export function collectConsts(toks: Token[]): Map<string, number[]> {
   const consts = new Map<string, number[]>();
   const add = (k: string, at: number): void => { consts.set(k, [...(consts.get(k) ?? []), at]); };
   toks.forEach((t, i) => {
@@ -247,7 +259,7 @@ export function collectConsts(toks: Tok[]): Map<string, number[]> {
 }
 
 /** Index where the value of a key (or shorthand) of the object literal at `open` starts. */
-export function objProp(toks: Tok[], open: number, keys: string[]): number | undefined {
+export function objProp(toks: Token[], open: number, keys: string[]): number | undefined {
   const o = toks[open];
   if (o?.v !== '{' || o.end < open) return undefined;
   for (let j = open + 1; j < o.end; j++) {
@@ -260,12 +272,12 @@ export function objProp(toks: Tok[], open: number, keys: string[]): number | und
   return undefined;
 }
 
-export function verbAt(ctx: Ctx, i: number | undefined): string | undefined {
+export function verbAt(ctx: ScanContext, i: number | undefined): string | undefined {
   const v = i === undefined ? undefined : evalExpr(ctx, i)?.toUpperCase();
   return v && VERBS.has(v) ? v : undefined;
 }
 
-export function methodAt(ctx: Ctx, i: number | undefined): MethodSpec {
+export function methodAt(ctx: ScanContext, i: number | undefined): MethodSpec {
   const t = i === undefined ? undefined : ctx.toks[i];
   if (t?.k === 'id' && ctx.params.includes(t.v)) return ctx.toks[i! + 1]?.v === '.' ? { opts: ctx.params.indexOf(t.v) } : { arg: ctx.params.indexOf(t.v) };
   const v = verbAt(ctx, i);
@@ -273,7 +285,7 @@ export function methodAt(ctx: Ctx, i: number | undefined): MethodSpec {
 }
 
 /** The method of a `fetch`-style options argument: `{ method: 'POST' }`, `{ ...options }`, or a parameter. */
-export function optsMethod(ctx: Ctx, i: number | undefined, keys = ['method']): MethodSpec {
+export function optsMethod(ctx: ScanContext, i: number | undefined, keys = ['method']): MethodSpec {
   const t = i === undefined ? undefined : ctx.toks[i];
   if (!t || i === undefined) return GET;
   if (t.k === 'id' && ctx.params.includes(t.v)) return { opts: ctx.params.indexOf(t.v) };
@@ -285,7 +297,7 @@ export function optsMethod(ctx: Ctx, i: number | undefined, keys = ['method']): 
   return GET;
 }
 
-export function collectFunctions(toks: Tok[]): Fn[] {
+export function collectFunctions(toks: Token[]): Fn[] {
   const fns: Fn[] = [];
   const params = (open: number): string[] => argStarts(toks, open).map((s) => { const t = toks[toks[s]?.v === '...' ? s + 1 : s]; return t?.k === 'id' ? t.v : ''; });
   toks.forEach((t, i) => {
@@ -313,6 +325,7 @@ export function collectFunctions(toks: Tok[]): Fn[] {
   return fns;
 }
 
-export function at(ctx: Ctx, i: number | undefined): string | undefined {
+/** The URL expression starting at token `i`, evaluated (undefined when there is none or it is not a URL). */
+export function urlAt(ctx: ScanContext, i: number | undefined): string | undefined {
   return i === undefined ? undefined : evalExpr(ctx, i);
 }

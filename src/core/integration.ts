@@ -5,8 +5,8 @@
 import * as posix from 'node:path/posix';
 import type { EndpointFinding } from './events';
 import {
-  type Ctx, type MethodSpec, type Tok, VERBS, GET, mark, htmlScripts, tokenize, argStarts, skipTypeArgs, stmtEnd,
-  evalExpr, at, normalize, joinPath, regexToPath, collectConsts, objProp, verbAt, methodAt, optsMethod, collectFunctions,
+  type ScanContext, type MethodSpec, type Token, VERBS, GET, paramMarker, htmlScripts, tokenize, argStarts, skipTypeArgs, stmtEnd,
+  evalExpr, urlAt, normalize, joinPath, regexToPath, collectConsts, objProp, verbAt, methodAt, optsMethod, collectFunctions,
 } from './integration-scan';
 
 export interface ContractReport {
@@ -87,7 +87,7 @@ function score(c: string[], r: string[]): number {
   return c.length === r.length ? s : -1;
 }
 
-function scanFrontend(toks: Tok[], file: string, out: EndpointFinding[]): void {
+function scanFrontend(toks: Token[], file: string, out: EndpointFinding[]): void {
   const consts = collectConsts(toks), fns = collectFunctions(toks), clients = new Map<string, number | null>([['axios', null], ['$', null], ['http', null], ['httpClient', null]]);
   const xhr = toks.some((t) => t.v === 'XMLHttpRequest'), sitesOf = new Map<string, { k: number; open: number }[]>();
   const callSites = (name: string): { k: number; open: number }[] => {
@@ -108,27 +108,27 @@ function scanFrontend(toks: Tok[], file: string, out: EndpointFinding[]): void {
     const prev = toks[i - 1], next = skipTypeArgs(toks, i + 1), open = toks[next]?.v === '(' ? next : -1, recv = prev?.v === '.' ? toks[i - 2] : undefined;
     if (open < 0 || prev?.v === 'function' || !(t.v === 'fetch' || t.v === 'open' || t.v === 'axios' || (recv && clients.has(recv.v)))) return;
     const fn = fns.filter((f) => f.from <= i && i <= f.to).sort((a, b) => b.from - a.from)[0];
-    const ctx: Ctx = { toks, consts, params: fn?.params ?? [], depth: 0 }, args = argStarts(toks, open);
+    const ctx: ScanContext = { toks, consts, params: fn?.params ?? [], depth: 0 }, args = argStarts(toks, open);
     let url: string | undefined, spec: MethodSpec = GET;
-    if (t.v === 'fetch' && (!recv || /^(window|globalThis|self)$/.test(recv.v))) { url = at(ctx, args[0]); spec = optsMethod(ctx, args[1]); }
-    else if (xhr && t.v === 'open' && recv && args.length >= 2) { url = at(ctx, args[1]); spec = methodAt(ctx, args[0]); }
+    if (t.v === 'fetch' && (!recv || /^(window|globalThis|self)$/.test(recv.v))) { url = urlAt(ctx, args[0]); spec = optsMethod(ctx, args[1]); }
+    else if (xhr && t.v === 'open' && recv && args.length >= 2) { url = urlAt(ctx, args[1]); spec = methodAt(ctx, args[0]); }
     else if (recv && clients.has(recv.v) && (toks[i - 3]?.v !== '.' || toks[i - 4]?.v === 'this')) { // axios.get, this.http.get (Angular)
       const base = clients.get(recv.v), baseUrl = base === null || base === undefined ? '' : evalExpr(ctx, base) ?? '';
       const verb = t.v.replace(/^getJSON$/, 'get').toUpperCase();
-      if (VERBS.has(verb)) { const u = at(ctx, args[0]); url = u === undefined ? undefined : baseUrl + u; spec = { lit: verb }; }
-      else if ((t.v === 'request' || t.v === 'ajax') && args[0] !== undefined) { url = at(ctx, objProp(toks, args[0], ['url'])); spec = optsMethod(ctx, args[0], ['method', 'type']); }
+      if (VERBS.has(verb)) { const u = urlAt(ctx, args[0]); url = u === undefined ? undefined : baseUrl + u; spec = { lit: verb }; }
+      else if ((t.v === 'request' || t.v === 'ajax') && args[0] !== undefined) { url = urlAt(ctx, objProp(toks, args[0], ['url'])); spec = optsMethod(ctx, args[0], ['method', 'type']); }
     } else if (t.v === 'axios' && !recv && args[0] !== undefined) {
       const obj = toks[args[0]]?.v === '{';
-      url = at(ctx, obj ? objProp(toks, args[0], ['url']) : args[0]); spec = optsMethod(ctx, obj ? args[0] : args[1]);
+      url = urlAt(ctx, obj ? objProp(toks, args[0], ['url']) : args[0]); spec = optsMethod(ctx, obj ? args[0] : args[1]);
     } else return;
     if (url === undefined) return;
     const holes = [...url.matchAll(/\u0001(\d+)\u0001/g)], structural = holes.some((h) => url![(h.index ?? 0) - 1] !== '/');
     if (!fn || (!holes.length && 'lit' in spec)) { emit(spec, url, t.line); return; }
     const sites = structural || !('lit' in spec) ? callSites(fn.name).filter((s) => s.k !== fn.def) : [];
-    if (!sites.length) { if (!structural) emit(spec, url.replace(/\u0001(\d+)\u0001/g, (_, k: string) => mark(fn.params[Number(k)] || 'param')), t.line); return; }
+    if (!sites.length) { if (!structural) emit(spec, url.replace(/\u0001(\d+)\u0001/g, (_, k: string) => paramMarker(fn.params[Number(k)] || 'param')), t.line); return; }
     for (const { k, open: o } of sites) { // a wrapper (`api('/todos', { method: 'POST' })`): one call per call site
-      const site: Ctx = { toks, consts, params: [], depth: 0 }, a = argStarts(toks, o);
-      const u = url.replace(/\u0001(\d+)\u0001/g, (_, n: string) => at(site, a[Number(n)]) ?? mark(fn.params[Number(n)] || 'param'));
+      const site: ScanContext = { toks, consts, params: [], depth: 0 }, a = argStarts(toks, o);
+      const u = url.replace(/\u0001(\d+)\u0001/g, (_, n: string) => urlAt(site, a[Number(n)]) ?? paramMarker(fn.params[Number(n)] || 'param'));
       emit('lit' in spec ? spec : 'arg' in spec ? methodAt(site, a[spec.arg]) : optsMethod(site, a[spec.opts]), u, toks[k]!.line);
     }
   });
@@ -136,13 +136,13 @@ function scanFrontend(toks: Tok[], file: string, out: EndpointFinding[]): void {
 
 interface Guard { url: boolean; value: string; pos: number; line: number; cond: number; from: number; to: number }
 
-function scanBackend(toks: Tok[], file: string, routes: Route[], mounts: Mount[]): void {
-  const ctx: Ctx = { toks, consts: collectConsts(toks), params: [], depth: 0 };
+function scanBackend(toks: Token[], file: string, routes: Route[], mounts: Mount[]): void {
+  const ctx: ScanContext = { toks, consts: collectConsts(toks), params: [], depth: 0 };
   const apps = new Set(['app', 'server']), imports = new Map<string, string>(), regexNames = new Map<string, string>(), guards: Guard[] = [];
   const pathAt = (i: number | undefined): string | undefined => {
     const t = i === undefined ? undefined : toks[i];
     if (t?.k === 're') return regexToPath(t.v);
-    const v = at(ctx, i);
+    const v = urlAt(ctx, i);
     return v !== undefined && /^[/*]/.test(v) ? normalize(v) : undefined;
   };
   const route = (method: string, path: string | undefined, line: number, recv?: string): void => {
