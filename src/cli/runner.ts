@@ -33,6 +33,7 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
     const report = buildReport(state);
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else io.out(summary(report, handle.dir));
+    if (state.reportError) io.err(`The report files could not be written (${state.reportError}); \`ensemble report ${handle.dir}\` rebuilds them from the log.`);
     return report.status === 'completed' ? EXIT.completed : report.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   } finally {
     process.off('SIGINT', onSigint);

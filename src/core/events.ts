@@ -85,7 +85,9 @@ export type EventBody =
   | { type: 'review.kept'; path: string }
   /** `overwrittenSha`: the user's own version, kept in the blobs when a revert was forced over it. */
   | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string }
-  | { type: 'report.written'; files: string[] };
+  | { type: 'report.written'; files: string[] }
+  /** The report files could not be written (the session folder gone, a full disk); `ensemble report` can rebuild them. */
+  | { type: 'report.failed'; error: string };
 
 export type EventType = EventBody['type'];
 

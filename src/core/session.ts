@@ -101,7 +101,9 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     caller: new ModelCaller({ sink: log, clock, budget, prices, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
-  const done = drive(ctx, log, prices).finally(() => log.close());
+  const done = drive(ctx, log, prices)
+    .catch((e: unknown) => settleAfterCrash(log, state, e))
+    .finally(() => log.close());
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
 }
 
@@ -181,7 +183,27 @@ function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<Session
   ctx.sink.emit({ type: 'phase.started', phase: 'report' });
   ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
   ctx.sink.emit({ type: 'session.ended', status, error });
-  log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+  try {
+    log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+  } catch (e) {
+    // The session's folder may be gone or its disk full: the session has ended all the same.
+    log.emit({ type: 'report.failed', error: (e as Error)?.message ?? String(e) });
+  }
+}
+
+/**
+ * `done` never rejects: whatever escaped the session (the log itself failing to write, a bug), it ends
+ * `failed` — as an event when the log still takes one, else only in the in-memory fold.
+ */
+function settleAfterCrash(log: EventLog, state: SessionState, e: unknown): SessionState {
+  const error = `internal error: ${e instanceof Error ? e.message : String(e)}`;
+  if (state.status !== 'running') return state;
+  try {
+    log.emit({ type: 'session.ended', status: 'failed', error });
+  } catch {
+    Object.assign(state, { status: 'failed', error, currentPhase: undefined });
+  }
+  return state;
 }
 
 /** Writes report.json and report.md next to the log; returns their paths. */

@@ -105,6 +105,8 @@ export interface SessionState {
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
   validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
   reportFiles: string[];
+  /** Why the report files could not be written, when they could not. */
+  reportError?: string;
   eventCount: number;
   /** agentId → role, to attribute calls to roles. */
   agentRoles: Record<string, string>;
@@ -330,6 +332,10 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     }
     case 'report.written':
       s.reportFiles = e.files;
+      s.reportError = undefined;
+      break;
+    case 'report.failed':
+      s.reportError = e.error;
       break;
     default:
       break; // events that change nothing on screen (agent text, tool calls, consent)
