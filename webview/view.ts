@@ -1,5 +1,6 @@
 // What every section renders from: the fold of the focused session's log, the session list, and a
 // way to post to the extension. Nothing else.
+import type { EventType } from '../src/core/events';
 import type { SessionState } from '../src/core/fold/state';
 import type { SessionSummary, WebviewMessage } from '../src/protocol';
 
@@ -23,7 +24,7 @@ export interface Section {
 }
 
 /** Sections an event changes; `all` for the events that change the session as a whole. */
-export function touches(type: string): SectionId[] | 'all' {
+export function touches(type: EventType): SectionId[] | 'all' {
   switch (type) {
     case 'session.started':
     case 'session.resumed':
@@ -41,6 +42,7 @@ export function touches(type: string): SectionId[] | 'all' {
     case 'budget.estimated':
     case 'budget.exhausted':
     case 'report.written':
+    case 'report.failed':
       return ['header'];
     case 'agent.spawned':
     case 'agent.ended':
@@ -68,7 +70,14 @@ export function touches(type: string): SectionId[] | 'all' {
     case 'validation.skipped':
     case 'validation.consent':
       return ['quality'];
-    default:
+    case 'plan.rejected':
+    case 'agent.text':
+    case 'tool.called':
+    case 'tool.failed':
       return [];
+    default: {
+      const unhandled: never = type;
+      return unhandled;
+    }
   }
 }

@@ -33,6 +33,8 @@ export interface SessionConfigSnapshot {
   budgetUsd?: number;
 }
 
+export type DecisionKind = 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review';
+
 export interface EndpointFinding {
   method: string;
   path: string;
@@ -50,7 +52,7 @@ export type EventBody =
   // --- planning and decisions ---
   | { type: 'plan.rejected'; attempt: number; errors: string[] }
   | { type: 'plan.accepted'; rationale: string; tasks: TaskSpec[] }
-  | { type: 'decision'; kind: 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review'; taskId?: string; summary: string; rationale: string }
+  | { type: 'decision'; kind: DecisionKind; taskId?: string; summary: string; rationale: string }
   | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[] }
   // --- agents and tasks ---
   | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }

@@ -2,7 +2,7 @@
 // absent or null, never invented; a claim without a check behind it does not appear.
 
 import type { SessionState, ProviderFigures } from './state';
-import type { EnsembleEvent } from '../events';
+import type { DecisionKind, EnsembleEvent } from '../events';
 import { foldEvents } from './state';
 
 export interface ReportJson {
@@ -15,7 +15,7 @@ export interface ReportJson {
   phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
   tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null }[];
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string }[];
-  decisions: { kind: string; taskId: string | null; summary: string; rationale: string }[];
+  decisions: { kind: DecisionKind; taskId: string | null; summary: string; rationale: string }[];
   escalationLog: { taskId: string; reason: string }[];
   switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
   metrics: {

@@ -2,7 +2,7 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { DecisionKind, EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import type { Usage } from '../ports';
 
 export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED';
@@ -68,7 +68,7 @@ export interface FileState {
 export interface Decision {
   seq: number;
   ts: number;
-  kind: string;
+  kind: DecisionKind;
   taskId?: string;
   summary: string;
   rationale: string;
@@ -337,8 +337,15 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'report.failed':
       s.reportError = e.error;
       break;
-    default:
-      break; // events that change nothing on screen (agent text, tool calls, consent)
+    case 'agent.text':
+    case 'tool.called':
+    case 'tool.failed':
+    case 'validation.consent':
+      break; // read by the transcript and the report's log, not by the session's state
+    default: {
+      const unhandled: never = e;
+      return unhandled;
+    }
   }
   return s;
 }
