@@ -6,10 +6,12 @@ import { askToRunTests } from './vscode/engine';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
+import { createOutput, output } from './vscode/output';
 import { PANEL_VIEW_ID, PanelProvider } from './vscode/panel';
 import { registerReviewCommands } from './vscode/reviewCommands';
 import { ReviewService } from './vscode/reviewService';
 import { REVIEW_VIEW_ID, ReviewTree } from './vscode/reviewTree';
+import { COMMANDS } from './protocol';
 import { ApiKeys } from './vscode/secrets';
 import { registerSessionCommands } from './vscode/sessionCommands';
 import { SessionController } from './vscode/sessionController';
@@ -31,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const panel = new PanelProvider(context.extensionUri, feed, focus);
 
   context.subscriptions.push(
+    createOutput(controller),
+    vscode.commands.registerCommand(COMMANDS.showLog, () => output.show()),
     keys,
     focus,
     controller,

@@ -20,12 +20,13 @@ export const COMMANDS = {
   keepFile: 'ensemble.keepFile',
   revertFile: 'ensemble.revertFile',
   openDiff: 'ensemble.openDiff',
+  showLog: 'ensemble.showLog',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
 /** The commands the panel's buttons may run (they take no arguments). */
-export const PANEL_COMMANDS = [COMMANDS.start, COMMANDS.demo, COMMANDS.cancel, COMMANDS.resume, COMMANDS.openReport, COMMANDS.reviewChanges, COMMANDS.keepAll, COMMANDS.revertAll, COMMANDS.setApiKey] as const;
+export const PANEL_COMMANDS = [COMMANDS.start, COMMANDS.demo, COMMANDS.cancel, COMMANDS.resume, COMMANDS.openReport, COMMANDS.reviewChanges, COMMANDS.keepAll, COMMANDS.revertAll, COMMANDS.setApiKey, COMMANDS.showLog] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** One session of the workspace, as listed in the panel (a fold of its log). */

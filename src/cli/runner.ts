@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { SessionHandle } from '../core/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
-import { describeEvent } from './progress';
+import { describeEvent } from '../core/fold/narrate';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 

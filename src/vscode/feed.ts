@@ -4,6 +4,7 @@
 // file after a review decision appended to it.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { output } from './output';
 import type { EnsembleEvent } from '../core/events';
 import { readEvents, sessionDir } from '../core/log';
 import type { HostMessage, SessionSummary } from '../protocol';
@@ -72,7 +73,8 @@ export class PanelFeed implements vscode.Disposable {
     if (active?.ref.sessionId === ref.sessionId) return active.handle.log.readAll();
     try {
       return readEvents(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl')).events;
-    } catch {
+    } catch (e) {
+      output.warn(`Could not read the log of session ${ref.sessionId}`, e);
       return [];
     }
   }

@@ -1,5 +1,6 @@
 // Ensemble: Set API Key / Clear API Key. Keys go to SecretStorage only.
 import * as vscode from 'vscode';
+import { output } from './output';
 import { defaultConfig, keyEnvVar, type EngineConfig } from '../core/config';
 import { COMMANDS } from '../protocol';
 import { registerGuarded } from './guard';
@@ -9,7 +10,8 @@ import { readSettings } from './settings';
 function configOrDefault(): EngineConfig {
   try {
     return readSettings();
-  } catch {
+  } catch (e) {
+    output.warn('The Ensemble settings are invalid; listing the default providers', e);
     return defaultConfig();
   }
 }

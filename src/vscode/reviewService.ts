@@ -2,6 +2,7 @@
 // plus the one question only the user can answer — whether to lose their own edits when a file they
 // changed after Ensemble is reverted.
 import * as vscode from 'vscode';
+import { output } from './output';
 import type { FileState } from '../core/fold/state';
 import { reviewSession, type ReviewOutcome, type SessionReview } from '../core/review';
 import type { SessionFocus, SessionRef } from './focus';
@@ -47,7 +48,8 @@ export class ReviewService implements vscode.Disposable {
     if (active?.ref.sessionId === ref.sessionId) return active.handle.state.fileOrder.map((p) => active.handle.state.files[p]!);
     try {
       return this.open(ref)?.files() ?? [];
-    } catch {
+    } catch (e) {
+      output.warn(`Could not read the changes of session ${ref.sessionId}`, e);
       return [];
     }
   }

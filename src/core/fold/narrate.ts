@@ -1,9 +1,40 @@
-// Prints a session's progress as it happens: one line per meaningful event (phases, tasks, switches,
-// escalations, files), never one per token. Everything shown is read from the event.
+// A session's progress in words: one line per meaningful event (phases, tasks, switches, escalations,
+// files), never one per token, with a level. The CLI's progress on stderr and the extension's Output
+// channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
-import type { EnsembleEvent } from '../core/events';
+import type { EnsembleEvent } from '../events';
+
+export type NarrationLevel = 'info' | 'warn' | 'error';
 
 const PHASE_NAMES: Record<string, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
+
+/** The line an event adds to the progress, with its level; undefined for events too small to mention. */
+export function narrate(e: EnsembleEvent): { level: NarrationLevel; text: string } | undefined {
+  const text = describeEvent(e);
+  if (text === undefined) return undefined;
+  return { level: levelOf(e), text };
+}
+
+function levelOf(e: EnsembleEvent): NarrationLevel {
+  switch (e.type) {
+    case 'task.failed':
+    case 'report.failed':
+      return 'error';
+    case 'session.ended':
+      return e.status === 'completed' || e.status === 'cancelled' ? 'info' : 'error';
+    case 'phase.ended':
+      return e.outcome === 'failed' ? 'warn' : 'info';
+    case 'llm.error':
+    case 'provider.switched':
+    case 'task.escalated':
+    case 'file.refused':
+    case 'plan.rejected':
+    case 'budget.exhausted':
+      return 'warn';
+    default:
+      return 'info';
+  }
+}
 
 export function describeEvent(e: EnsembleEvent): string | undefined {
   switch (e.type) {
@@ -45,6 +76,8 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  budget of $${e.limitUsd.toFixed(2)} reached ($${e.spentUsd.toFixed(4)} spent)`;
     case 'session.ended':
       return `■ session ${e.status}${e.error ? `: ${e.error}` : ''}`;
+    case 'report.failed':
+      return `  the report could not be written: ${e.error}`;
     default:
       return undefined;
   }

@@ -1,0 +1,55 @@
+// The "Ensemble" Output channel (a LogOutputChannel): session milestones at info, retries, switches
+// and escalations at warn, failures at error with their cause — the same words as the CLI's progress
+// (core/fold/narrate.ts). Errors the extension recovers from are logged here rather than swallowed.
+import * as vscode from 'vscode';
+import { setUnexpectedErrorHandler } from '../core/emitter';
+import { narrate } from '../core/fold/narrate';
+import type { SessionController } from './sessionController';
+
+type Sink = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error' | 'show'>;
+
+const consoleSink: Sink = {
+  info: (m: string) => console.log(m),
+  warn: (m: string) => console.warn(m),
+  error: (m: string | Error) => console.error(m),
+  show: () => undefined,
+};
+
+let sink: Sink = consoleSink;
+
+/** The extension's log: usable from any module; before activation it writes to the console. */
+export const output = {
+  info: (message: string): void => sink.info(message),
+  warn: (message: string, cause?: unknown): void => sink.warn(cause === undefined ? message : `${message}: ${describeCause(cause)}`),
+  error: (message: string, cause?: unknown): void => sink.error(cause === undefined ? message : `${message}: ${describeCause(cause)}`),
+  show: (): void => sink.show(true),
+};
+
+function describeCause(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Creates the channel, routes the engine's listener errors to it, and narrates every session of this window. */
+export function createOutput(controller: SessionController): vscode.Disposable {
+  const channel = vscode.window.createOutputChannel('Ensemble', { log: true });
+  sink = channel;
+  setUnexpectedErrorHandler((e) => output.error('An Ensemble listener failed', e));
+  let follow: vscode.Disposable | undefined;
+  const started = controller.onDidStart((a) => {
+    follow?.dispose();
+    output.info(`Session ${a.ref.sessionId} (${a.kind}) in ${a.ref.workspace}`);
+    const sub = a.handle.log.onDidAppend((e) => {
+      const line = narrate(e);
+      if (line) output[line.level](line.text.trim());
+    });
+    follow = { dispose: () => sub.dispose() };
+  });
+  return {
+    dispose: () => {
+      follow?.dispose();
+      started.dispose();
+      channel.dispose();
+      sink = consoleSink;
+    },
+  };
+}
