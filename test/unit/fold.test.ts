@@ -1,0 +1,49 @@
+// The shared reducer's figures, from literal events: what a provider served is what the fold counts.
+
+import * as assert from 'node:assert/strict';
+import type { EnsembleEvent, EventBody } from '../../src/core/events';
+import { foldEvents } from '../../src/core/fold/state';
+import { buildReport } from '../../src/core/fold/report';
+
+function log(bodies: EventBody[]): EnsembleEvent[] {
+  return bodies.map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
+}
+
+const config = { orchestrator: { provider: 'anthropic', model: 'claude' }, roles: { backend: { provider: 'gemini', model: 'g' } }, maxConcurrency: 2 };
+const call = (callId: string, agentId: string, provider: string, usage: { input: number; output: number; cachedInput?: number; cacheWrite?: number }, costUsd: number | null, taskId?: string): EventBody[] => [
+  { type: 'llm.request', callId, agentId, taskId, provider, model: 'm', trace: `${callId}#1`, attempt: 1 },
+  { type: 'llm.response', callId, agentId, taskId, provider, model: 'm', latencyMs: 100, usage, costUsd, stopReason: 'end', toolCalls: [] },
+];
+
+describe('fold: tokens and dollars', () => {
+  const events = log([
+    { type: 'session.started', sessionId: 's', goal: 'g', config },
+    { type: 'plan.accepted', rationale: 'r', tasks: [{ id: 't1', title: 'T1', description: 'd', role: 'backend', dependsOn: [] }] },
+    { type: 'agent.spawned', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g', taskId: 't1' },
+    { type: 'task.started', taskId: 't1', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g' },
+    ...call('c1', 'orchestrator-0', 'anthropic', { input: 1000, output: 200, cachedInput: 5000, cacheWrite: 700 }, 0.5),
+    ...call('c2', 'backend-1', 'gemini', { input: 300, output: 40, cachedInput: 1200 }, 0.25, 't1'),
+    ...call('c3', 'backend-1', 'gemini', { input: 10, output: 5 }, null, 't1'),
+  ]);
+  const s = foldEvents(events);
+
+  it('counts cached input tokens per provider, per role and per task', () => {
+    assert.equal(s.providers.anthropic!.cachedInput, 5000);
+    assert.equal(s.providers.gemini!.cachedInput, 1200);
+    assert.equal(s.roles.orchestrator!.cachedInput, 5000);
+    assert.equal(s.roles.backend!.cachedInput, 1200);
+    assert.equal(s.tasks.t1!.figures.cachedInput, 1200);
+    assert.equal(s.providers.gemini!.input, 310);
+    assert.equal(s.providers.gemini!.output, 45);
+  });
+
+  it('adds priced calls and marks a provider with an unpriced call as unknown in the report', () => {
+    const r = buildReport(s);
+    assert.deepEqual(r.metrics.tokens.anthropic, { input: 1000, output: 200, cachedInput: 5000 });
+    assert.deepEqual(r.metrics.tokens.gemini, { input: 310, output: 45, cachedInput: 1200 });
+    assert.equal(r.metrics.costUsd.anthropic, 0.5);
+    assert.equal(r.metrics.costUsd.gemini, null);
+    assert.equal(r.metrics.costUsd.total, null);
+    assert.equal(r.metrics.calls, 3);
+  });
+});
