@@ -177,7 +177,10 @@ export class FilesSection implements Section {
         row = { sig, el };
         this.rows.set(p, row);
       }
-      if (row.el.parentNode !== this.list) (prev ? prev.after(row.el) : this.list.prepend(row.el));
+      if (row.el.parentNode !== this.list) {
+        if (prev) prev.after(row.el);
+        else this.list.prepend(row.el);
+      }
       prev = row.el;
     }
     this.placeholder.hidden = st.fileOrder.length > 0;

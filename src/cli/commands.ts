@@ -29,7 +29,7 @@ export interface RunFlags {
   record?: string;
 }
 
-function consentFor(flags: { yes?: boolean }, io: Output): ((cmd: string) => Promise<boolean>) | undefined {
+function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean>) | undefined {
   if (flags.yes) return async () => true;
   if (!process.stdin.isTTY) return undefined;
   return async (cmd) => {
@@ -62,7 +62,7 @@ export async function runCommand(flags: RunFlags, io: Output = stdio): Promise<n
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
   preflight(config, io);
-  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags, io)) });
+  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags)) });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
@@ -95,7 +95,7 @@ export async function replayCommand(file: string | undefined, flags: { workspace
     if (cassette.note) io.err(cassette.note);
     io.err(`Workspace: ${workspace}`);
     const config = withConsentSetting(replay.config, flags.yes);
-    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags, io)), scripted: true });
+    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags)), scripted: true });
     return await follow(handle, { json: flags.json, io });
   } finally {
     await replay.close();
@@ -134,7 +134,7 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags, io)) });
+    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags)) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

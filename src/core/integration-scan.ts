@@ -253,7 +253,7 @@ export function collectConsts(toks: Token[]): Map<string, number[]> {
         else if ((tj.k === 'id' || tj.k === 'str') && toks[j + 1]?.v === ':' && (toks[j - 1]?.v === '{' || toks[j - 1]?.v === ',')) add(`${next.v}.${tj.v}`, j + 2);
       }
     } else if (t.v === 'this' && next?.v === '.' && eq?.k === 'id' && toks[i + 3]?.v === '=') add(`this.${eq.v}`, i + 4);
-    else if (t.k === 'id' && next?.v === '=' && (STMT_START.has(toks[i - 1]?.v ?? ';') || (toks[i - 1]?.line ?? 0) < t.line)) add(t.v, i + 2), add(`this.${t.v}`, i + 2); // `url = …`, class fields
+    else if (t.k === 'id' && next?.v === '=' && (STMT_START.has(toks[i - 1]?.v ?? ';') || (toks[i - 1]?.line ?? 0) < t.line)) { add(t.v, i + 2); add(`this.${t.v}`, i + 2); } // `url = …`, class fields
   });
   return consts;
 }

@@ -198,7 +198,10 @@ describe('engine', () => {
     });
     await new Promise<void>((resolve) => {
       const sub = r.handle.log.onDidAppend(() => {
-        if (ofType(r.handle.log.readAll(), 'llm.request').length === 3) (sub.dispose(), resolve());
+        if (ofType(r.handle.log.readAll(), 'llm.request').length === 3) {
+          sub.dispose();
+          resolve();
+        }
       });
     });
     const t0 = Date.now();

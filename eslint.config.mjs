@@ -1,0 +1,41 @@
+// Lint: typescript-eslint's recommended rules, promises that are never dropped, and the layering
+// (src/core is the engine: no editor, no SDK, no Node adapter; the webview imports only pure folds).
+import tseslint from 'typescript-eslint';
+
+const SDKS = ['openai', 'openai/*', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', '@google/generative-ai', '@google/generative-ai/*'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'demo/**', 'test/e2e/**', 'test/vscode/**', '**/*.mjs', '**/*.js', '.vscode-test/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'src/core is the engine: it never imports the editor.' }],
+        patterns: [
+          { group: SDKS, message: 'src/core never imports an SDK: providers meet the engine through the ChatProvider port.' },
+          { group: ['**/providers/**', '**/vscode/**', '**/node/**', '**/cli/**', '**/fakes/**', '**/cassette/**'], message: 'src/core does not import the layers above it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./src/(?!protocol$|core/fold/|core/events$|core/ports$)', message: 'The webview imports only the protocol and the pure folds (and their types).' }],
+      }],
+    },
+  },
+);
