@@ -22,7 +22,7 @@ export interface AgentRow {
 }
 
 /** An agent that gave up is shown handing its task on, not as a failure: the task may still be done. */
-export function agentStatusText(a: AgentState): string {
+function agentStatusText(a: AgentState): string {
   return a.status === 'ESCALATED' ? 'ESCALATED → orchestrator' : a.status;
 }
 
