@@ -7,7 +7,7 @@ import { registerComponents } from './components';
 import { h } from './dom';
 import { HeaderSection, statusText } from './header';
 import { metrics } from './metrics';
-import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, timeline } from './sections';
+import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline } from './sections';
 import { touches, type Section, type SectionId, type View } from './view';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
@@ -37,6 +37,7 @@ const header = new HeaderSection(headerRoot);
 const sections: Section[] = [
   header,
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
+  new Redrawn('tasks', region('tasks', 'Tasks'), tasks),
   new Redrawn('agents', region('agents', 'Agents'), agents),
   new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
   new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),

@@ -1,13 +1,12 @@
 // Figures per provider and per role: tokens, dollars ("unknown cost" when a call had no price, never
 // $0.00), average response time, success rate, failures; and a bar chart of $ per provider (tokens
 // when a cost is unknown).
+import { knownCost as cost } from '../src/core/fold/figures';
 import type { ProviderFigures } from '../src/core/fold/state';
 import { barChart } from './chart';
 import { h } from './dom';
 import { duration, percent, tokens, usd } from './format';
 import type { View } from './view';
-
-const cost = (f: ProviderFigures): number | null => (f.unpricedCalls > 0 ? null : f.costUsd);
 
 function table(caption: string, head: string, rows: [string, ProviderFigures][]): HTMLElement {
   return h('div', { class: 'scroll-x', tabindex: 0, role: 'region', 'aria-label': caption }, h(

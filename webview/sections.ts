@@ -4,6 +4,7 @@ import type { FileState } from '../src/core/fold/state';
 import { TAG } from './components';
 import { fill, h } from './dom';
 import { clock, duration, usd } from './format';
+import { agentRows, phaseOutcome, taskRows } from './rows';
 import type { Section, SectionId, View } from './view';
 
 const empty = (text: string) => h('p', { class: 'muted' }, text);
@@ -30,7 +31,7 @@ export function timeline(v: View): (Node | null)[] {
       { class: 'timeline' },
       ...st.phases.map((p) => {
         const running = p.endedAt === undefined;
-        const outcome = running ? (v.live && st.currentPhase === p.name ? 'running' : 'interrupted') : p.outcome ?? 'ok';
+        const outcome = phaseOutcome(p, st, v.live);
         return h(
           'li',
           { class: `phase phase-${outcome}` },
@@ -46,29 +47,42 @@ export function timeline(v: View): (Node | null)[] {
 }
 
 export function agents(v: View): (Node | null)[] {
-  const st = v.state;
-  const list = Object.values(st.agents);
-  if (!list.length) return [empty('No agent has been spawned yet.')];
+  const rows = agentRows(v.state);
+  if (!rows.length) return [empty('No agent has been spawned yet.')];
   return [
     h(
       'table',
       { class: 'grid' },
       h('caption', { class: 'sr-only' }, 'Agents'),
       h('thead', null, h('tr', null, ...['Role', 'Provider / model', 'Status', 'Task'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, ...rows.map((a) => h('tr', null, h('td', null, a.role), h('td', null, a.route), h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status)), h('td', { title: a.taskTitle }, a.task)))),
+    ),
+  ];
+}
+
+/** Each task: its status, who finished it, and what it cost split by who spent it. */
+export function tasks(v: View): (Node | null)[] {
+  const rows = taskRows(v.state);
+  if (!rows.length) return [empty('No task has been planned yet.')];
+  return [
+    h(
+      'table',
+      { class: 'grid' },
+      h('caption', { class: 'sr-only' }, 'Tasks'),
+      h('thead', null, h('tr', null, ...['Task', 'Status', 'Finished by', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
       h(
         'tbody',
         null,
-        ...list.map((a) => {
-          const t = st.tasks[a.taskId];
-          return h(
+        ...rows.map((t) =>
+          h(
             'tr',
             null,
-            h('td', null, a.role),
-            h('td', null, `${a.provider} / ${a.model}`),
-            h('td', null, h('span', { class: `agent agent-${a.status.toLowerCase()}` }, a.status)),
-            h('td', { title: t?.description ?? '' }, t ? `${t.title}${t.attempts > 1 ? ` (${t.attempts} turns)` : ''}` : a.taskId),
-          );
-        }),
+            h('td', { title: t.id }, t.title),
+            h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
+            h('td', null, t.finishedBy),
+            h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
+          ),
+        ),
       ),
     ),
   ];

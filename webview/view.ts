@@ -13,7 +13,7 @@ export interface View {
   post(m: WebviewMessage): void;
 }
 
-export type SectionId = 'header' | 'timeline' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId = 'header' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -36,7 +36,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'plan.accepted':
     case 'task.added':
     case 'task.reassigned':
-      return ['header', 'agents'];
+      return ['header', 'tasks', 'agents'];
     case 'decision':
       return ['decisions'];
     case 'budget.estimated':
@@ -50,14 +50,15 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'task.completed':
     case 'task.failed':
     case 'task.skipped':
+      return ['header', 'tasks', 'agents'];
     case 'llm.request':
       return ['header', 'agents'];
     case 'task.escalated':
     case 'provider.switched':
-      return ['agents', 'incidents'];
+      return ['tasks', 'agents', 'incidents'];
     case 'llm.response':
     case 'llm.error':
-      return ['header', 'metrics'];
+      return ['header', 'tasks', 'metrics'];
     case 'file.written':
     case 'file.deleted':
     case 'review.kept':

@@ -41,7 +41,13 @@ describe('demo', () => {
     assert.equal(report.metrics.providerSwitches, 1);
     assert.equal(report.switchLog[0]!.from, 'openai/gpt-5');
     assert.equal(report.metrics.escalations, 1);
-    assert.equal(report.tasks.find((t) => t.id === 'qa-tests')!.status, 'completed');
+    const qa = report.tasks.find((t) => t.id === 'qa-tests')!;
+    assert.equal(qa.status, 'completed');
+    // The orchestrator finished it after escalation: said so, with each one's share of the cost.
+    assert.deepEqual(qa.finishedBy, { by: 'orchestrator', role: 'orchestrator', provider: 'anthropic', model: 'claude-opus-4-8' });
+    assert.deepEqual(qa.spentBy.map((x) => `${x.role} ${x.provider}/${x.model}`), ['qa openai/gpt-5-mini', 'orchestrator anthropic/claude-opus-4-8']);
+    assert.ok(Math.abs(qa.spentBy.reduce((a, x) => a + x.costUsd!, 0) - qa.costUsd!) < 1e-6);
+    assert.deepEqual(report.tasks.find((t) => t.id === 'frontend-ui')!.finishedBy, { by: 'role', role: 'frontend', provider: 'gemini', model: 'gemini-2.5-flash' });
     assert.ok(report.metrics.failures >= 4); // one 429 and three 503s, each a real SDK error
     assert.ok(report.decisions.some((d) => d.kind === 'escalate' && /completed/.test(d.summary)));
   });

@@ -1,7 +1,7 @@
 // report.json and report.md: folds of the log and nothing else. A figure the log does not hold is
 // absent or null, never invented; a claim without a check behind it does not appear.
 
-import type { SessionState, ProviderFigures } from './state';
+import type { Finisher, SessionState, ProviderFigures } from './state';
 import type { DecisionKind, EnsembleEvent } from '../events';
 import { foldEvents } from './state';
 
@@ -13,7 +13,8 @@ export interface ReportJson {
   startedAt: string | null;
   endedAt: string | null;
   phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
-  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null }[];
+  /** provider/model: the route that finished the task (see finishedBy), else the one its role agent last ran on. */
+  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; finishedBy: Finisher | null; spentBy: SpentBy[] }[];
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string }[];
   decisions: { kind: DecisionKind; taskId: string | null; summary: string; rationale: string }[];
   escalationLog: { taskId: string; reason: string }[];
@@ -33,6 +34,17 @@ export interface ReportJson {
   validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null } | null;
   validationNote: string | null;
   budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null };
+}
+
+/** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
+export interface SpentBy {
+  role: string;
+  provider: string;
+  model: string;
+  calls: number;
+  /** input excludes cache reads (cachedInput), as in metrics.tokens. */
+  tokens: { input: number; output: number; cachedInput: number };
+  costUsd: number | null;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -58,7 +70,7 @@ export function buildReport(s: SessionState): ReportJson {
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
-    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures) })),
+    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures) })) })),
     files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
     escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
@@ -87,14 +99,26 @@ export function reportFromEvents(events: EnsembleEvent[]): ReportJson {
 
 const usd = (n: number | null | undefined) => (n === null || n === undefined ? 'unknown cost' : `$${n.toFixed(4)}`);
 
+/** Who finished a task, in words (the report and the panel say it the same way). */
+export function finisherText(f: Finisher): string {
+  const who = f.by === 'orchestrator' ? 'orchestrator after escalation' : f.by === 'reassigned' ? `${f.role} (reassigned)` : f.role;
+  return `${who} on ${f.provider}/${f.model}`;
+}
+
+/** A task's cost, split by who spent it when more than one did. */
+function taskCost(t: ReportJson['tasks'][number]): string {
+  if (t.spentBy.length < 2) return usd(t.costUsd);
+  return `${usd(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usd(x.costUsd)}`).join(' + ')}`;
+}
+
 export function renderMarkdown(r: ReportJson): string {
   const L: string[] = [];
   L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${r.startedAt ?? '—'} · **Ended:** ${r.endedAt ?? '—'}`);
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
   for (const p of r.phases) L.push(`| ${p.name} | ${p.startedAt} | ${p.endedAt ?? '—'} | ${p.outcome ?? '—'} |`);
-  L.push('', '## Tasks', '', '| task | role | provider/model | status | attempts | files | cost |', '|---|---|---|---|---|---|---|');
-  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.provider ?? '—'}/${t.model ?? '—'} | ${t.status} | ${t.attempts} | ${t.files.length} | ${usd(t.costUsd)} |`);
+  L.push('', '## Tasks', '', '| task | role | status | finished by | attempts | files | cost |', '|---|---|---|---|---|---|---|');
+  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
   if (r.escalationLog.length || r.switchLog.length) {

@@ -2,29 +2,50 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { DecisionKind, EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
-import type { Usage } from '../ports';
+import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
 
-export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED';
+export type { ProviderFigures, Spender } from './figures';
+
+/** ESCALATED: the agent gave up and its task went to the orchestrator (who may still finish it). */
+export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED' | 'ESCALATED';
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
 
 export interface PhaseState {
   name: Phase;
   startedAt: number;
   endedAt?: number;
-  outcome?: 'ok' | 'failed' | 'skipped';
+  /** `cancelled`: the phase a user's cancel interrupted (its event says failed: see `markCancelled`). */
+  outcome?: 'ok' | 'failed' | 'skipped' | 'cancelled';
   note?: string;
+}
+
+/** Who finished a task: its own role, the role the orchestrator reassigned it to, or the orchestrator itself after escalation. */
+export interface Finisher {
+  by: 'role' | 'reassigned' | 'orchestrator';
+  role: string;
+  /** The route the finishing agent was on when it finished (after any provider switch). */
+  provider: string;
+  model: string;
 }
 
 export interface TaskState extends TaskSpec {
   status: TaskStatus;
+  /** The route that finished the task (see `finishedBy`); until then the route its role agent is on. */
   provider?: string;
   model?: string;
+  /** The task's role agent (the last one started for it). */
   agentId?: string;
   attempts: number;
   files: string[];
   /** The task's model calls: tokens, dollars (unpricedCalls > 0: unknown), latency. */
   figures: ProviderFigures;
+  /** `figures` split by who spent them: one entry per role + provider + model, in order of first call. */
+  spentBy: Spender[];
+  /** Set when the task completes. */
+  finishedBy?: Finisher;
+  /** The role the plan gave the task, once the orchestrator reassigned it. */
+  reassignedFrom?: string;
   summary?: string;
   error?: string;
 }
@@ -36,19 +57,6 @@ export interface AgentState {
   model: string;
   taskId: string;
   status: AgentStatus;
-}
-
-export interface ProviderFigures {
-  calls: number;
-  failures: number;
-  input: number;
-  output: number;
-  cachedInput: number;
-  /** Dollars of priced calls; `unpricedCalls` > 0 means the true total is unknown. */
-  costUsd: number;
-  unpricedCalls: number;
-  latencyMsTotal: number;
-  latencyCount: number;
 }
 
 export interface FileState {
@@ -110,6 +118,8 @@ export interface SessionState {
   eventCount: number;
   /** agentId → role, to attribute calls to roles. */
   agentRoles: Record<string, string>;
+  /** Index in `phases` of the first phase of the current run (a resumed session starts a new run). */
+  runPhasesFrom: number;
 }
 
 export function initialState(): SessionState {
@@ -133,41 +143,26 @@ export function initialState(): SessionState {
     reportFiles: [],
     eventCount: 0,
     agentRoles: {},
+    runPhasesFrom: 0,
   };
 }
 
-function emptyFigures(): ProviderFigures {
-  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+/** Agent `a` finished the task, on the route it is on now. */
+function finish(t: TaskState, a: AgentState | undefined): void {
+  if (!a) return;
+  const by = a.role === 'orchestrator' ? 'orchestrator' : t.reassignedFrom ? 'reassigned' : 'role';
+  t.finishedBy = { by, role: a.role, provider: a.provider, model: a.model };
+  Object.assign(t, { provider: a.provider, model: a.model });
 }
 
-function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
-  return (map[key] ??= emptyFigures());
-}
-
-function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usage | undefined, costUsd: number | null | undefined): void {
-  f.calls++;
-  if (!ok) f.failures++;
-  if (ok) {
-    f.latencyMsTotal += latencyMs;
-    f.latencyCount++;
-  }
-  if (usage) {
-    f.input += usage.input;
-    f.output += usage.output;
-    f.cachedInput += usage.cachedInput ?? 0;
-    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) > 0;
-    if (costUsd === null || (costUsd === undefined && billed)) f.unpricedCalls++;
-    else f.costUsd += costUsd ?? 0;
-  }
-}
-
-/** Counts one model call for its provider, its role (the orchestrator when no role) and its task. */
-function recordCall(s: SessionState, e: EventOf<'llm.response'> | EventOf<'llm.error'>, ok: boolean): void {
-  const role = s.agentRoles[e.agentId] ?? 'orchestrator';
-  const task = e.taskId ? s.tasks[e.taskId] : undefined;
-  for (const f of [figures(s.providers, e.provider), figures(s.roles, role), task?.figures]) {
-    if (f) addCall(f, ok, e.latencyMs, e.usage, e.costUsd);
-  }
+/**
+ * A cancel throws out of the phase it interrupts, which then ends `failed` with the error as its note
+ * (an outcome the phase returned has no note). When the session then ends cancelled, that phase — the
+ * last of this run before the report — was cancelled, not failed.
+ */
+function markCancelled(s: SessionState): void {
+  const p = s.phases.slice(s.runPhasesFrom).filter((x) => x.name !== 'report').at(-1);
+  if (p?.outcome === 'failed' && p.note !== undefined) p.outcome = 'cancelled';
 }
 
 function touchFile(s: SessionState, path: string, init: () => FileState): FileState {
@@ -196,10 +191,12 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.scripted = !!e.scripted;
       s.status = 'running';
       s.startedAt = e.ts;
+      s.runPhasesFrom = s.phases.length;
       s.budget.limitUsd = e.config.budgetUsd;
       break;
     case 'session.resumed':
       s.status = 'running';
+      s.runPhasesFrom = s.phases.length;
       s.endedAt = undefined;
       s.error = undefined;
       break;
@@ -208,6 +205,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.error = e.error;
       s.endedAt = e.ts;
       s.currentPhase = undefined;
+      if (e.status === 'cancelled') markCancelled(s);
       break;
     case 'phase.started':
       s.phases.push({ name: e.phase, startedAt: e.ts });
@@ -248,13 +246,16 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'task.started': {
       const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined });
+      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined, finishedBy: undefined });
       setAgent(s, e.agentId, 'READY');
       break;
     }
     case 'task.completed': {
       const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'completed', summary: e.summary, error: undefined });
+      if (t) {
+        Object.assign(t, { status: 'completed', summary: e.summary, error: undefined });
+        finish(t, s.agents[e.agentId]);
+      }
       setAgent(s, e.agentId, 'COMPLETED');
       break;
     }
@@ -272,13 +273,13 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'task.escalated': {
       const t = s.tasks[e.taskId];
       if (t) t.status = 'escalated';
-      setAgent(s, t?.agentId, 'FAILED');
+      setAgent(s, t?.agentId, 'ESCALATED');
       s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
       break;
     }
     case 'task.reassigned': {
       const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { role: e.role, status: 'pending' });
+      if (t) Object.assign(t, { reassignedFrom: t.reassignedFrom ?? t.role, role: e.role, status: 'pending' });
       break;
     }
     case 'provider.switched': {
@@ -352,7 +353,8 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
 
 function addTask(s: SessionState, t: TaskSpec): void {
   if (!s.tasks[t.id]) s.taskOrder.push(t.id);
-  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [], figures: s.tasks[t.id]?.figures ?? emptyFigures() };
+  const old = s.tasks[t.id];
+  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [], figures: old?.figures ?? emptyFigures(), spentBy: old?.spentBy ?? [] };
 }
 
 export function foldEvents(events: Iterable<EnsembleEvent>, state: SessionState = initialState()): SessionState {

@@ -1,0 +1,66 @@
+// What the agents and tasks tables say, as plain data: pure functions of the fold (no DOM), so the
+// words and figures on screen are tested in Node and read the same fold as the report.
+import { knownCost } from '../src/core/fold/figures';
+import { finisherText } from '../src/core/fold/report';
+import type { AgentState, PhaseState, SessionState } from '../src/core/fold/state';
+import { plural, tokens, usd } from './format';
+
+/** A phase's outcome as the timeline says it (`cancelled` when a user's cancel stopped it: a fold rule). */
+export function phaseOutcome(p: PhaseState, st: SessionState, live: boolean): string {
+  if (p.endedAt !== undefined) return p.outcome ?? 'ok';
+  return live && st.currentPhase === p.name ? 'running' : 'interrupted';
+}
+
+export interface AgentRow {
+  role: string;
+  route: string;
+  status: string;
+  /** CSS class of the status (agent-escalated is a warning, not an error). */
+  statusClass: string;
+  task: string;
+  taskTitle: string;
+}
+
+/** An agent that gave up is shown handing its task on, not as a failure: the task may still be done. */
+function agentStatusText(a: AgentState): string {
+  return a.status === 'ESCALATED' ? 'ESCALATED → orchestrator' : a.status;
+}
+
+export function agentRows(st: SessionState): AgentRow[] {
+  return Object.values(st.agents).map((a) => {
+    const t = st.tasks[a.taskId];
+    return {
+      role: a.role,
+      route: `${a.provider} / ${a.model}`,
+      status: agentStatusText(a),
+      statusClass: `agent-${a.status.toLowerCase()}`,
+      task: t ? `${t.title}${t.attempts > 1 ? ` (${t.attempts} turns)` : ''}` : a.taskId,
+      taskTitle: t?.description ?? '',
+    };
+  });
+}
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  status: string;
+  /** Who finished it (role, reassigned role, or the orchestrator after escalation) and on which route; '—' until done. */
+  finishedBy: string;
+  cost: string;
+  /** The cost split by who spent it: one line per role + route that made calls for the task. */
+  spentBy: string[];
+}
+
+export function taskRows(st: SessionState): TaskRow[] {
+  return st.taskOrder.map((id) => {
+    const t = st.tasks[id]!;
+    return {
+      id,
+      title: t.title,
+      status: t.status,
+      finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
+      cost: usd(knownCost(t.figures)),
+      spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${usd(knownCost(x.figures))} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
+    };
+  });
+}
