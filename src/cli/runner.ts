@@ -2,7 +2,7 @@
 // quits at once), the summary at the end, and the exit code the README documents.
 
 import * as path from 'node:path';
-import type { SessionHandle } from '../core/session';
+import type { SessionHandle } from '../core/session/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
 import { describeEvent } from '../core/fold/narrate';
 

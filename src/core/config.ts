@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import type { ModelRef } from './events';
-import type { PriceTable } from './pricing';
+import type { PriceTable } from './money/pricing';
 
 const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1) });
 const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, resolveConfig, type EngineConfig } from '../core/config';
-import { ENSEMBLE_DIR } from '../core/log';
+import { ENSEMBLE_DIR } from '../core/store/log';
 
 export function loadConfig(workspace: string, file?: string): { config: EngineConfig; source: string } {
   const candidate = file ? path.resolve(file) : path.join(workspace, ENSEMBLE_DIR, 'config.json');

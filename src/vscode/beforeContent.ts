@@ -2,7 +2,7 @@
 // from the session's blob store under the `ensemble-before` scheme (empty for a file it created).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { reviewSession } from '../core/review';
+import { reviewSession } from '../core/store/review';
 import type { SessionRef } from './focus';
 
 export const BEFORE_SCHEME = 'ensemble-before';

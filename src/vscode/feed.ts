@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { output } from './output';
 import type { EnsembleEvent } from '../core/events';
-import { readEvents, sessionDir } from '../core/log';
+import { readEvents, sessionDir } from '../core/store/log';
 import type { HostMessage, SessionSummary } from '../protocol';
 import type { SessionFocus, SessionRef } from './focus';
 import { listSessions } from './sessions';

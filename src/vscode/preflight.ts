@@ -3,7 +3,7 @@
 // costs, and the budget. Nothing is sent to any provider before the user picks Start.
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
-import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/estimate';
+import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
 import type { Resolver } from '../node/providers';
 
 export interface Engine {

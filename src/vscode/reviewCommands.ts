@@ -3,7 +3,7 @@
 // context key that shows Keep/Revert in the title bar of a review diff.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ReviewOutcome } from '../core/review';
+import type { ReviewOutcome } from '../core/store/review';
 import { COMMANDS } from '../protocol';
 import { BEFORE_SCHEME, openDiff, parseBeforeUri } from './beforeContent';
 import type { SessionFocus, SessionRef } from './focus';

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { output } from './output';
 import type { FileState } from '../core/fold/state';
-import { reviewSession, type ReviewOutcome, type SessionReview } from '../core/review';
+import { reviewSession, type ReviewOutcome, type SessionReview } from '../core/store/review';
 import type { SessionFocus, SessionRef } from './focus';
 import type { SessionController } from './sessionController';
 

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import { NodeFileStore } from '../core/node-files';
-import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session';
+import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session/session';
 import type { SessionState } from '../core/fold/state';
 import { loadCassette } from '../cassette/format';
 import { demoCassettePath, startReplay } from '../cassette/replay';

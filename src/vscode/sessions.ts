@@ -2,7 +2,7 @@
 // cached by the log's size and modification time, so listing stays cheap as sessions accumulate.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readEvents, sessionsDir } from '../core/log';
+import { readEvents, sessionsDir } from '../core/store/log';
 import { foldEvents } from '../core/fold/state';
 import { spending } from '../core/fold/spending';
 import type { SessionSummary } from '../protocol';

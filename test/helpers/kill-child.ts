@@ -1,7 +1,7 @@
 // Run as a child process by the resume test: starts a session whose second task hangs, so that the
 // parent can kill this process with SIGKILL mid-session.
 import { NodeFileStore } from '../../src/core/node-files';
-import { startSession } from '../../src/core/session';
+import { startSession } from '../../src/core/session/session';
 import { ScriptedProvider, conv, planStep, writesThenFinishes } from './scripted';
 import { testConfig } from './session';
 

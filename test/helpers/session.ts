@@ -3,7 +3,7 @@
 import { tempWorkspace } from './tmp';
 import { resolveConfig, type EngineConfig } from '../../src/core/config';
 import { NodeFileStore } from '../../src/core/node-files';
-import { startSession, type SessionHandle } from '../../src/core/session';
+import { startSession, type SessionHandle } from '../../src/core/session/session';
 import type { EnsembleEvent } from '../../src/core/events';
 import type { ChatProvider } from '../../src/core/ports';
 import { ScriptedProvider, type Script } from './scripted';

@@ -15,7 +15,7 @@ function sources(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]!);
 }
 
 const SDKS = ['vscode', 'openai', '@anthropic-ai/sdk', '@google/generative-ai', '@google/genai', '@vscode/webview-ui-toolkit'];
@@ -46,5 +46,26 @@ describe('architecture', () => {
       '@anthropic-ai/sdk': ['src/providers/anthropic.ts'],
       '@google/generative-ai': ['src/providers/gemini.ts'],
     });
+  });
+
+  it('src/core is organised by concern: only the shared contracts stand at its top', () => {
+    const top = fs.readdirSync(path.join(root, 'src', 'core'), { withFileTypes: true });
+    const folders = top.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    assert.deepEqual(folders, ['fold', 'money', 'quality', 'session', 'store']);
+    const files = top.filter((d) => d.isFile()).map((d) => d.name);
+    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'paths.ts', 'node-files.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+  });
+
+  it('the folds are pure: no I/O, only events, ports and other folds', () => {
+    for (const f of sources('src/core/fold')) for (const i of imports(f)) assert.ok(i.startsWith('./') || i === '../events' || i === '../ports', `${f} imports ${i}`);
+  });
+
+  it('the webview imports only the protocol, the pure folds and the types they use; the toolkit only through components.ts', () => {
+    const files = sources('webview');
+    assert.ok(files.length > 3);
+    for (const f of files) for (const i of imports(f)) {
+      if (i.startsWith('../src/')) assert.match(i, /^\.\.\/src\/(protocol|core\/fold\/[\w-]+|core\/events|core\/ports)$/, `${f} imports ${i}`);
+      else if (!i.startsWith('./')) assert.ok(f === path.join('webview', 'components.ts') || !i.startsWith('@vscode/webview-ui-toolkit'), `${f} imports ${i}`);
+    }
   });
 });

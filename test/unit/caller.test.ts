@@ -2,8 +2,8 @@
 // waits are exactly what retry-after said, else exponential backoff, always capped.
 
 import * as assert from 'node:assert/strict';
-import { ModelCaller } from '../../src/core/caller';
-import { Budget } from '../../src/core/budget';
+import { ModelCaller } from '../../src/core/session/caller';
+import { Budget } from '../../src/core/money/budget';
 import type { EventBody, EnsembleEvent } from '../../src/core/events';
 import type { Clock } from '../../src/core/ports';
 import { ScriptedProvider, type Step } from '../helpers/scripted';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { demoCommand } from '../../src/cli/commands';
 import type { ReportJson } from '../../src/core/fold/report';
-import { readEvents } from '../../src/core/log';
+import { readEvents } from '../../src/core/store/log';
 import { tempWorkspace } from '../helpers/tmp';
 
 const root = path.resolve(__dirname, '..', '..');

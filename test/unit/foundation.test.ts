@@ -3,14 +3,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EventLog, parseEvents } from '../../src/core/log';
+import { EventLog, parseEvents } from '../../src/core/store/log';
 import { NodeFileStore, PathError } from '../../src/core/node-files';
-import { costOf, DEFAULT_PRICES, findPrice } from '../../src/core/pricing';
-import { Budget, BudgetExhaustedError } from '../../src/core/budget';
-import { criticalPath, validatePlan } from '../../src/core/plan';
+import { costOf, DEFAULT_PRICES, findPrice } from '../../src/core/money/pricing';
+import { Budget, BudgetExhaustedError } from '../../src/core/money/budget';
+import { criticalPath, validatePlan } from '../../src/core/session/plan';
 import { foldEvents } from '../../src/core/fold/state';
 import { buildReport } from '../../src/core/fold/report';
-import { Semaphore } from '../../src/core/semaphore';
+import { Semaphore } from '../../src/core/session/semaphore';
 import { missingKeys, resolveConfig, ConfigError } from '../../src/core/config';
 import { tempWorkspace } from '../helpers/tmp';
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { checkContracts, type ContractReport } from '../../src/core/integration';
+import { checkContracts, type ContractReport } from '../../src/core/quality/integration';
 
 /** Source from lines, so that line numbers in the assertions can be read off the array (index + 1). */
 const src = (...lines: string[]): string => lines.join('\n');

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { NodeFileStore } from '../../src/core/node-files';
-import { resumeSession } from '../../src/core/session';
-import { readEvents } from '../../src/core/log';
+import { resumeSession } from '../../src/core/session/session';
+import { readEvents } from '../../src/core/store/log';
 import { ScriptedProvider, planStep, writesThenFinishes } from '../helpers/scripted';
 import { ofType, run, tempWorkspace, testConfig } from '../helpers/session';
 

@@ -4,10 +4,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BlobStore, sha256 } from '../../src/core/blobs';
-import { EventLog, readEvents, sessionDir } from '../../src/core/log';
+import { BlobStore, sha256 } from '../../src/core/store/blobs';
+import { EventLog, readEvents, sessionDir } from '../../src/core/store/log';
 import { foldEvents } from '../../src/core/fold/state';
-import { reviewSession } from '../../src/core/review';
+import { reviewSession } from '../../src/core/store/review';
 import { tempWorkspace } from '../helpers/tmp';
 import { planStep, writesThenFinishes, conv } from '../helpers/scripted';
 import { run } from '../helpers/session';

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectTestCommand, parseTestOutput, runTests, scrubEnv } from '../../src/core/validation';
+import { detectTestCommand, parseTestOutput, runTests, scrubEnv } from '../../src/core/quality/validation';
 
 const ROOT = path.resolve(__dirname, '../..');
 const NODE = process.execPath;

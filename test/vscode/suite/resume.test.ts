@@ -15,7 +15,7 @@ import * as vscode from 'vscode';
 import { missingKeys } from '../../../src/core/config';
 import type { EnsembleEvent } from '../../../src/core/events';
 import { foldEvents, type SessionState } from '../../../src/core/fold/state';
-import { readEvents } from '../../../src/core/log';
+import { readEvents } from '../../../src/core/store/log';
 import { startFakeServer, type FakeReply, type FakeRequest, type FakeServer } from '../../../src/fakes';
 import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnsembleEvent } from '../../../src/core/events';
 import { foldEvents, type SessionState } from '../../../src/core/fold/state';
-import { readEvents } from '../../../src/core/log';
+import { readEvents } from '../../../src/core/store/log';
 import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { beforeUri } from '../../../src/vscode/beforeContent';

@@ -8,13 +8,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EnsembleEvent } from './events';
-import type { FileStore } from './ports';
+import type { EnsembleEvent } from '../events';
+import type { FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { EventLog, readEvents, sessionDir } from './log';
-import { NodeFileStore } from './node-files';
-import { foldEvents, type FileState, type SessionState } from './fold/state';
-import { writeReportFiles } from './session';
+import { NodeFileStore } from '../node-files';
+import { foldEvents, type FileState, type SessionState } from '../fold/state';
+import { writeReportFiles } from '../session/session';
 
 export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session';
 

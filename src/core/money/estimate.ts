@@ -3,8 +3,8 @@
 // whose answers average OUTPUT_TOKENS tokens, at its role's price. Models with no price make the
 // estimate unknown (null) rather than low.
 
-import type { TaskSpec } from './events';
-import type { EngineConfig } from './config';
+import type { TaskSpec } from '../events';
+import type { EngineConfig } from '../config';
 import { costOf, DEFAULT_PRICES, findPrice, mergePrices, type PriceTable } from './pricing';
 
 export const ESTIMATE_ASSUMPTIONS = { TURNS: 6, PROMPT_TOKENS: 6000, OUTPUT_TOKENS: 1500 } as const;

@@ -4,12 +4,12 @@
 // Validation: the project's own tests run, with consent, without the user's keys; failures go back to
 // the owning role for one fix round, then the tests run again. Only what ran is reported.
 
-import type { TaskSpec } from './events';
-import type { SessionContext } from './context';
+import type { TaskSpec } from '../events';
+import type { SessionContext } from '../session/context';
 import { checkContracts, type ContractReport } from './integration';
 import { reviewIntegration } from './integration-review';
 import { detectTestCommand, runTests } from './validation';
-import { runDevelopment } from './development';
+import { runDevelopment } from '../session/development';
 
 const SOURCE = /\.(m?js|cjs|ts|jsx|tsx|html?)$/i;
 const MAX_SOURCE_BYTES = 512 * 1024;

@@ -5,24 +5,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EventBody, Phase, SessionStatus } from './events';
-import type { ChatProvider, Clock, FileStore } from './ports';
-import { systemClock } from './ports';
-import type { EngineConfig } from './config';
-import { EventLog, sessionDir } from './log';
-import { applyEvent, foldEvents, initialState, type SessionState } from './fold/state';
-import { spending } from './fold/spending';
-import { buildReport, renderMarkdown } from './fold/report';
-import { BlobStore } from './blobs';
-import { SessionFiles } from './workspace';
-import { Budget, BudgetExhaustedError } from './budget';
+import type { EventBody, Phase, SessionStatus } from '../events';
+import type { ChatProvider, Clock, FileStore } from '../ports';
+import { systemClock } from '../ports';
+import type { EngineConfig } from '../config';
+import { EventLog, sessionDir } from '../store/log';
+import { applyEvent, foldEvents, initialState, type SessionState } from '../fold/state';
+import { spending } from '../fold/spending';
+import { buildReport, renderMarkdown } from '../fold/report';
+import { BlobStore } from '../store/blobs';
+import { SessionFiles } from '../store/workspace';
+import { Budget, BudgetExhaustedError } from '../money/budget';
 import { ModelCaller } from './caller';
-import { findPrice, DEFAULT_PRICES, mergePrices } from './pricing';
+import { findPrice, DEFAULT_PRICES, mergePrices } from '../money/pricing';
 import type { SessionContext } from './context';
 import { runPlanning } from './planner';
 import { runDevelopment } from './development';
-import { runIntegration, runValidation } from './quality';
-import { estimateSessionCost } from './estimate';
+import { runIntegration, runValidation } from '../quality/phases';
+import { estimateSessionCost } from '../money/estimate';
 
 export interface EngineDeps {
   workspace: string;

@@ -3,12 +3,12 @@
 // task whose agent gives up is escalated to the orchestrator, which may do it itself, reassign it or
 // skip it. A task whose dependency failed is skipped, and a skipped task's dependants are told.
 
-import type { TaskSpec } from './events';
+import type { TaskSpec } from '../events';
 import { runAgent, type AgentOutcome, type ExtraToolHandler } from './agent';
 import { routesFor, type SessionContext } from './context';
 import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs } from './tools';
 import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
-import type { TaskState } from './fold/state';
+import type { TaskState } from '../fold/state';
 
 const MAX_REASSIGNS = 1;
 

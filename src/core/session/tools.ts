@@ -4,7 +4,7 @@
 // validation of what a model answers are derived.
 
 import { z } from 'zod';
-import type { JsonSchema, ToolSpec } from './ports';
+import type { JsonSchema, ToolSpec } from '../ports';
 
 const taskSchema = z.object({
   id: z.string().min(1).describe('Short unique id, e.g. "backend-api"'),

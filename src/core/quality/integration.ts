@@ -3,7 +3,7 @@
 // tokenizer and pattern matching (no parser), and matches them segment by segment.
 
 import * as posix from 'node:path/posix';
-import type { EndpointFinding } from './events';
+import type { EndpointFinding } from '../events';
 import {
   type ScanContext, type MethodSpec, type Token, VERBS, GET, paramMarker, htmlScripts, tokenize, argStarts, skipTypeArgs, stmtEnd,
   evalExpr, urlAt, normalize, joinPath, regexToPath, collectConsts, objProp, verbAt, methodAt, optsMethod, collectFunctions,

@@ -1,12 +1,12 @@
 // What every phase of a running session shares: the log, the folded state, the caller, the files.
 
-import type { EventSink, ModelRef } from './events';
-import type { EngineConfig, RoleConfig } from './config';
-import type { ChatProvider, Clock, FileStore } from './ports';
+import type { EventSink, ModelRef } from '../events';
+import type { EngineConfig, RoleConfig } from '../config';
+import type { ChatProvider, Clock, FileStore } from '../ports';
 import type { ModelCaller } from './caller';
-import type { SessionFiles } from './workspace';
-import type { Budget } from './budget';
-import type { SessionState } from './fold/state';
+import type { SessionFiles } from '../store/workspace';
+import type { Budget } from '../money/budget';
+import type { SessionState } from '../fold/state';
 
 export interface SessionContext {
   readonly sessionId: string;

@@ -3,11 +3,11 @@
 // (the role's fallback), carrying the conversation so far; when no route is left it gives up and the
 // engine escalates. Budget exhaustion and cancellation propagate to the engine.
 
-import type { EventSink, ModelRef } from './events';
-import type { ChatMessage, ToolCall } from './ports';
+import type { EventSink, ModelRef } from '../events';
+import type { ChatMessage, ToolCall } from '../ports';
 import { RouteExhaustedError, type ModelCaller } from './caller';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
-import type { SessionFiles } from './workspace';
+import type { SessionFiles } from '../store/workspace';
 
 const MAX_READ_CHARS = 100_000;
 const MAX_LIST_ENTRIES = 400;

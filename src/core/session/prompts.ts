@@ -1,9 +1,9 @@
 // The words the engine says to models. Kept together so that their contract (which tools, which
 // shapes) is easy to review against src/core/tools.ts.
 
-import type { TaskSpec } from './events';
-import type { RoleConfig } from './config';
-import type { FileStore } from './ports';
+import type { TaskSpec } from '../events';
+import type { RoleConfig } from '../config';
+import type { FileStore } from '../ports';
 
 export function planningSystem(roles: Record<string, RoleConfig>): string {
   const roleLines = Object.entries(roles).map(([name, r]) => `- ${name}: ${r.description ?? 'specialist'} (runs on ${r.provider}/${r.model})`);

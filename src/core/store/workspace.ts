@@ -4,10 +4,10 @@
 //   it), the write is refused as a `file.refused` conflict and the user's version stays;
 // - paths that escape the workspace or touch .ensemble/.git are refused and recorded.
 
-import type { EnsembleEvent, EventSink } from './events';
-import type { FileEntry, FileStore } from './ports';
+import type { EnsembleEvent, EventSink } from '../events';
+import type { FileEntry, FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
-import { PathError } from './node-files';
+import { PathError } from '../node-files';
 
 export interface WriteContext {
   agentId: string;

@@ -1,7 +1,7 @@
 // Prices in USD per 1M tokens, and the cost of a call's usage. A model with no price has an
 // unknown cost (null), never $0.00. Users override or add rows with the `pricing` setting.
 
-import type { Usage } from './ports';
+import type { Usage } from '../ports';
 
 export interface Price {
   input: number;

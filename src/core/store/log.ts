@@ -4,9 +4,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EVENT_VERSION, type EnsembleEvent, type EventBody, type EventSink } from './events';
-import { Emitter } from './emitter';
-import { systemClock, type Clock } from './ports';
+import { EVENT_VERSION, type EnsembleEvent, type EventBody, type EventSink } from '../events';
+import { Emitter } from '../emitter';
+import { systemClock, type Clock } from '../ports';
 
 export const ENSEMBLE_DIR = '.ensemble';
 

@@ -4,10 +4,10 @@
 // and each provider has its own concurrency limit. What the caller cannot fix it throws:
 // RouteExhaustedError (switch provider), BudgetExhaustedError, or the abort reason (cancel).
 
-import type { EventSink, ModelRef } from './events';
-import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ToolCall, type Usage, type StopReason } from './ports';
-import { Budget, estimateTokens } from './budget';
-import { costOf, findPrice, type PriceTable } from './pricing';
+import type { EventSink, ModelRef } from '../events';
+import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ToolCall, type Usage, type StopReason } from '../ports';
+import { Budget, estimateTokens } from '../money/budget';
+import { costOf, findPrice, type PriceTable } from '../money/pricing';
 import { Semaphore } from './semaphore';
 
 export interface CallResult {

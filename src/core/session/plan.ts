@@ -2,7 +2,7 @@
 // dependency exists, there is no cycle and there is at least one task. The errors are written for
 // the model: the orchestrator gets them verbatim in its one repair round.
 
-import type { TaskSpec } from './events';
+import type { TaskSpec } from '../events';
 import { parseToolArgs } from './tools';
 
 export type PlanCheck = { ok: true; rationale: string; tasks: TaskSpec[] } | { ok: false; errors: string[] };

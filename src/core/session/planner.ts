@@ -2,8 +2,8 @@
 // with submit_plan. An invalid plan gets one repair round that shows the model the exact errors.
 // Every assignment becomes a decision event with its rationale.
 
-import type { ChatMessage, ToolSpec } from './ports';
-import type { TaskSpec } from './events';
+import type { ChatMessage, ToolSpec } from '../ports';
+import type { TaskSpec } from '../events';
 import { RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
 import { toolSpec } from './tools';

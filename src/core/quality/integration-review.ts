@@ -3,11 +3,11 @@
 // owning role for a fix with request_fix. It reviews only when the check found a call with no route;
 // otherwise the measurement speaks for itself and no model is paid to restate it.
 
-import type { TaskSpec } from './events';
+import type { TaskSpec } from '../events';
 import type { ContractReport } from './integration';
-import { runAgent, type ExtraToolHandler } from './agent';
-import { routesFor, type SessionContext } from './context';
-import { parseToolArgs, REVIEW_TOOLS } from './tools';
+import { runAgent, type ExtraToolHandler } from '../session/agent';
+import { routesFor, type SessionContext } from '../session/context';
+import { parseToolArgs, REVIEW_TOOLS } from '../session/tools';
 
 function findings(report: ContractReport): string {
   const fmt = (xs: ContractReport['calls']) => xs.map((x) => `- ${x.method} ${x.path} (${x.file}:${x.line})`).join('\n') || '- none';
