@@ -2,6 +2,7 @@
 // escalations, files), never one per token. Everything shown is read from the event.
 
 import type { EnsembleEvent } from '../core/events';
+import { describePriceSource } from '../core/pricing';
 
 const PHASE_NAMES: Record<string, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
 
@@ -15,8 +16,10 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'decision':
       return `  decision [${e.kind}] ${e.summary}`;
-    case 'budget.estimated':
-      return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}`;
+    case 'budget.estimated': {
+      const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
+      return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})${prices}` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}${prices}`;
+    }
     case 'task.started':
       return `  ⋯ ${e.taskId} started on ${e.provider}/${e.model}`;
     case 'task.completed':

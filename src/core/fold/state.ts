@@ -2,7 +2,7 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { EnsembleEvent, EventOf, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import type { Usage } from '../ports';
 
 export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED';
@@ -44,6 +44,7 @@ export interface ProviderFigures {
   input: number;
   output: number;
   cachedInput: number;
+  cacheWrite: number;
   /** Dollars of priced calls; `unpricedCalls` > 0 means the true total is unknown. */
   costUsd: number;
   unpricedCalls: number;
@@ -102,6 +103,8 @@ export interface SessionState {
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
   roles: Record<string, ProviderFigures>;
   budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
+  /** How the latest run priced its calls (absent in logs from before prices were recorded). */
+  pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
   validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
   reportFiles: string[];
@@ -135,7 +138,7 @@ export function initialState(): SessionState {
 }
 
 function emptyFigures(): ProviderFigures {
-  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
 }
 
 function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
@@ -153,7 +156,8 @@ function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usag
     f.input += usage.input;
     f.output += usage.output;
     f.cachedInput += usage.cachedInput ?? 0;
-    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) > 0;
+    f.cacheWrite += usage.cacheWrite ?? 0;
+    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) + (usage.cacheWrite ?? 0) > 0;
     if (costUsd === null || (costUsd === undefined && billed)) f.unpricedCalls++;
     else f.costUsd += costUsd ?? 0;
   }
@@ -236,6 +240,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'budget.exhausted':
       s.budget.exhausted = true;
+      break;
+    case 'pricing.loaded':
+      s.pricing = { source: e.source, version: e.version, publishedAt: e.publishedAt, overrides: e.overrides, models: e.models };
       break;
     case 'agent.spawned':
       s.agents[e.agentId] = { agentId: e.agentId, role: e.role, provider: e.provider, model: e.model, taskId: e.taskId, status: 'SPAWNING' };
