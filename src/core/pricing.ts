@@ -42,7 +42,6 @@ type PriceLibrary = typeof import('@pydantic/genai-prices');
 let library: PriceLibrary | undefined;
 
 function priceLibrary(): PriceLibrary {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see the header
   return (library ??= require('@pydantic/genai-prices') as PriceLibrary);
 }
 

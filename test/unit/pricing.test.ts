@@ -33,6 +33,11 @@ describe('pricing: the price library', () => {
     assert.equal(PRICE_DATA.version, installed.version, 'bump PRICE_DATA (version and publishedAt: `npm view @pydantic/genai-prices time`) with the package');
     assert.equal(PRICE_DATA.source, '@pydantic/genai-prices');
     assert.match(PRICE_DATA.publishedAt, /^\d{4}-\d{2}-\d{2}$/);
+    // The README and the setting's description say which prices ship: they follow the bump too.
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    assert.ok(readme.includes(`version **${PRICE_DATA.version}**, data published ${PRICE_DATA.publishedAt}`), 'README Configuration: Prices');
+    const manifest = fs.readFileSync(path.join(root, 'package.json'), 'utf8');
+    assert.ok(manifest.includes(`\`@pydantic/genai-prices\` ${PRICE_DATA.version}, data of ${PRICE_DATA.publishedAt}`), 'package.json ensemble.pricing');
   });
 
   it('is loaded when a price is first needed, not when the engine is imported', () => {
