@@ -1,5 +1,6 @@
-// Bundles the three targets with esbuild: the extension (node, cjs, `vscode` external), the CLI
-// (node) and the side panel (browser). Type-checking is separate: `npm run typecheck`.
+// Bundles the targets with esbuild: the extension (node, cjs, `vscode` external), the CLI (node),
+// the price data (dist/prices.js) and the side panel (browser). Type-checking is separate:
+// `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -18,9 +19,21 @@ const common = {
   absWorkingDir: root,
 };
 
+// The price library's data is ~480 KB: it gets a file of its own, dist/prices.js, which the engine
+// requires on first use (src/core/pricing.ts), so activating the extension does not parse it.
+const PRICES = '@pydantic/genai-prices';
+const pricesApart = {
+  name: 'prices-apart',
+  setup(build) {
+    build.onResolve({ filter: /^@pydantic\/genai-prices$/ }, () => ({ path: './prices.js', external: true }));
+  },
+};
+
 const targets = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [pricesApart] },
+  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', plugins: [pricesApart] },
+  // Through `require`, so that the package's CommonJS build is the one bundled.
+  { ...common, stdin: { contents: `module.exports = require('${PRICES}');`, resolveDir: root, sourcefile: 'prices.cjs' }, outfile: 'dist/prices.js', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2020' },
 ];
 

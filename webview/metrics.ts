@@ -23,7 +23,7 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][])
           null,
           h('th', { scope: 'row' }, name),
           h('td', { class: `num ${cost(f) === null ? 'unknown' : ''}` }, usd(cost(f))),
-          h('td', { class: 'num' }, `${tokens(f.input + f.cachedInput)} / ${tokens(f.output)}`),
+          h('td', { class: 'num' }, `${tokens(f.input + f.cachedInput + f.cacheWrite)} / ${tokens(f.output)}`),
           h('td', { class: 'num' }, f.calls),
           h('td', { class: `num ${f.failures ? 'warn' : ''}` }, f.failures),
           h('td', { class: 'num' }, percent(f.calls ? (f.calls - f.failures) / f.calls : null)),
@@ -38,7 +38,7 @@ export function metrics(v: View): (Node | null)[] {
   const providers = Object.entries(v.state.providers);
   if (!providers.length) return [h('p', { class: 'muted' }, 'No model call has been answered yet.')];
   const anyUnknown = providers.some(([, f]) => cost(f) === null);
-  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.output, text: `${tokens(f.input + f.cachedInput + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) }));
+  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) }));
   return [
     h('figure', { class: 'chart-figure' }, barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'), h('figcaption', { class: 'muted' }, anyUnknown ? 'Tokens per provider (a cost is unknown: a model has no price)' : 'Dollars per provider')),
     table('Per provider', 'Provider', providers),

@@ -43,6 +43,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'budget.exhausted':
     case 'report.written':
     case 'report.failed':
+    case 'pricing.loaded':
       return ['header'];
     case 'agent.spawned':
     case 'agent.ended':

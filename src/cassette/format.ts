@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { configSchema } from '../core/config';
 
 const toolCall = z.object({ id: z.string().optional(), name: z.string(), arguments: z.record(z.string(), z.unknown()) });
-const usage = z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cachedInput: z.number().int().nonnegative().optional() });
+const usage = z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cachedInput: z.number().int().nonnegative().optional(), cacheWrite: z.number().int().nonnegative().optional() });
 
 const entrySchema = z.union([
   z.object({

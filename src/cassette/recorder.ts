@@ -26,7 +26,7 @@ export class CassetteRecorder {
               entries.push({
                 key,
                 provider: inner.id,
-                reply: { text: text || undefined, toolCalls: toolCalls.length ? toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) : undefined, usage: usage && { input: usage.input, output: usage.output, cachedInput: usage.cachedInput } },
+                reply: { text: text || undefined, toolCalls: toolCalls.length ? toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) : undefined, usage: usage && { input: usage.input, output: usage.output, cachedInput: usage.cachedInput, cacheWrite: usage.cacheWrite } },
               });
             }
             yield chunk;

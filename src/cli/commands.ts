@@ -9,6 +9,7 @@ import { sessionsDir, readEvents } from '../core/store/log';
 import { NodeFileStore } from '../core/node-files';
 import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { typicalSessionCost } from '../core/money/estimate';
+import { describePriceSource } from '../core/fold/narrate';
 import { foldEvents } from '../core/fold/state';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
@@ -83,6 +84,7 @@ function preflight(cfg: EngineConfig, io: Output): void {
   const est = typicalSessionCost(cfg);
   const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
   io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
+  io.err(`  prices        ${describePriceSource(est.prices)}`);
 }
 
 export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean }, io: Output = stdio): Promise<number> {

@@ -35,6 +35,20 @@ export interface SessionConfigSnapshot {
 
 export type DecisionKind = 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review';
 
+/** Where one model's price comes from: the price library (its `provider/model`), a user override (its key), or nowhere. */
+export interface PricingModel {
+  model: string;
+  origin: 'library' | 'override' | 'unknown';
+  priceKey?: string;
+}
+
+/** The price data a run uses: the library and the version shipped with Ensemble (never fetched), and the day it was published. */
+export interface PriceSourceInfo {
+  source: string;
+  version: string;
+  publishedAt: string;
+}
+
 export interface EndpointFinding {
   method: string;
   path: string;
@@ -53,7 +67,10 @@ export type EventBody =
   | { type: 'plan.rejected'; attempt: number; errors: string[] }
   | { type: 'plan.accepted'; rationale: string; tasks: TaskSpec[] }
   | { type: 'decision'; kind: DecisionKind; taskId?: string; summary: string; rationale: string }
-  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[] }
+  /** `prices`: the price data the estimate used (absent in logs written before it was recorded). */
+  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; prices?: PriceSourceInfo & { overrides: string[] } }
+  /** At the start of a run (and again on resume, which may run a newer version): how calls are priced. */
+  | ({ type: 'pricing.loaded'; overrides: string[]; models: PricingModel[] } & PriceSourceInfo)
   // --- agents and tasks ---
   | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }
   /** An agent whose work ends without a task event of its own (an integration review, an escalation that reassigned or skipped). */

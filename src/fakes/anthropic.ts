@@ -17,7 +17,7 @@ interface Block {
 }
 
 function usageOf(p: Prepared) {
-  return { input_tokens: p.usage.input, cache_creation_input_tokens: 0, cache_read_input_tokens: p.usage.cachedInput ?? 0 };
+  return { input_tokens: p.usage.input, cache_creation_input_tokens: p.usage.cacheWrite ?? 0, cache_read_input_tokens: p.usage.cachedInput ?? 0 };
 }
 
 function message(route: Route, content: unknown[], p: Prepared, stopReason: string | null, outputTokens: number) {

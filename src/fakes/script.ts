@@ -9,9 +9,13 @@ export interface FakeToolCall {
 }
 
 export interface FakeUsage {
+  /** Prompt tokens billed at full price (cache reads and writes apart). */
   input: number;
   output: number;
+  /** Cache reads. */
   cachedInput?: number;
+  /** Cache writes: Anthropic reports them (`cache_creation_input_tokens`); other fakes ignore them. */
+  cacheWrite?: number;
 }
 
 export interface FakeAnswer {

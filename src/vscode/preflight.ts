@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
+import { describePriceSource } from '../core/fold/narrate';
 import type { Resolver } from '../node/providers';
 
 export interface Engine {
@@ -38,7 +39,7 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
     info({
       label: `$(graph) Typical session: ${est.estimateUsd === null ? 'unknown cost' : `about ${money(est.estimateUsd)}`}`,
       description: est.estimateUsd === null ? `no price for ${est.unknownModels.join(', ')} (add it to ensemble.pricing)` : undefined,
-      detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it.`,
+      detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it. Prices: ${describePriceSource(est.prices)}.`,
     }),
     info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : money(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
   );

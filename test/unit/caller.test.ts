@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { ModelCaller } from '../../src/core/session/caller';
 import { Budget } from '../../src/core/money/budget';
+import { pricingFor } from '../../src/core/money/pricing';
 import type { EventBody, EnsembleEvent } from '../../src/core/events';
 import type { Clock } from '../../src/core/ports';
 import { ScriptedProvider, type Step } from '../helpers/scripted';
@@ -21,7 +22,7 @@ function harness(steps: Step[], retry = { maxRetries: 3, baseBackoffMs: 100, max
   const events: EventBody[] = [];
   const sink = { emit: (b: EventBody) => (events.push(b), { ...b, v: 1, seq: events.length, ts: now }) as EnsembleEvent };
   const provider = new ScriptedProvider('p', (_req, n) => steps[Math.min(n, steps.length - 1)]!);
-  const caller = new ModelCaller({ sink, clock, budget: new Budget(undefined), prices: {}, resolve: () => provider, retry, providerLimit: () => 4, signal: new AbortController().signal });
+  const caller = new ModelCaller({ sink, clock, budget: new Budget(undefined), pricing: pricingFor({ pricing: {}, providers: {} }), resolve: () => provider, retry, providerLimit: () => 4, signal: new AbortController().signal });
   const call = () => caller.call({ provider: 'p', model: 'm' }, { system: '', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 10 }, { agentId: 'a', trace: 't#1' });
   return { waits: waits as readonly number[], events, call };
 }

@@ -103,6 +103,8 @@ describe('cli', function () {
       assert.match(r.stderr, /orchestrator +anthropic\/claude-opus-4-8/);
       assert.match(r.stderr, /frontend +openai\/gpt-5 \(fallback gemini\/gemini-2\.5-flash\)/);
       assert.match(r.stderr, /cost +about \$\d+\.\d\d for a typical session; budget none/);
+      assert.match(r.stderr, /prices +@pydantic\/genai-prices \d+\.\d+\.\d+ \(data of \d{4}-\d\d-\d\d\)/);
+      assert.match(r.stderr, /cost estimate: \$\d+\.\d\d; prices: @pydantic\/genai-prices/);
       // Every SDK sent the key it was given, and the trace header the cassette is keyed by.
       const auth = servers.flatMap((s) => s.requests.map((q) => JSON.stringify(q.headers)));
       assert.ok(auth.every((h) => h.includes(SECRET)));

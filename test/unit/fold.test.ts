@@ -39,8 +39,8 @@ describe('fold: tokens and dollars', () => {
 
   it('adds priced calls and marks a provider with an unpriced call as unknown in the report', () => {
     const r = buildReport(s);
-    assert.deepEqual(r.metrics.tokens.anthropic, { input: 1000, output: 200, cachedInput: 5000 });
-    assert.deepEqual(r.metrics.tokens.gemini, { input: 310, output: 45, cachedInput: 1200 });
+    assert.deepEqual(r.metrics.tokens.anthropic, { input: 1000, output: 200, cachedInput: 5000, cacheWrite: 700 });
+    assert.deepEqual(r.metrics.tokens.gemini, { input: 310, output: 45, cachedInput: 1200, cacheWrite: 0 });
     assert.equal(r.metrics.costUsd.anthropic, 0.5);
     assert.equal(r.metrics.costUsd.gemini, null);
     assert.equal(r.metrics.costUsd.total, null);

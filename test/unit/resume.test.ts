@@ -52,6 +52,9 @@ describe('resume', () => {
     const events = readEvents(log);
     assert.equal(events.skipped, 0); // the partial line was cut off before appending
     assert.equal(ofType(events.events, 'session.resumed').length, 1);
+    // The resumed run says again how it prices its calls (a newer Ensemble may ship newer prices).
+    const resumedAt = events.events.findIndex((e) => e.type === 'session.resumed');
+    assert.deepEqual(events.events.map((e, i) => (e.type === 'pricing.loaded' ? i > resumedAt : undefined)).filter((x) => x !== undefined), [false, true]);
     assert.equal(ofType(events.events, 'task.started').filter((e) => e.taskId === 't1').length, 1);
   });
 

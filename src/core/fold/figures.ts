@@ -12,6 +12,7 @@ export interface ProviderFigures {
   input: number;
   output: number;
   cachedInput: number;
+  cacheWrite: number;
   /** Dollars of priced calls; `unpricedCalls` > 0 means the true total is unknown. */
   costUsd: number;
   unpricedCalls: number;
@@ -28,7 +29,7 @@ export interface Spender {
 }
 
 export function emptyFigures(): ProviderFigures {
-  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, costUsd: 0, unpricedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
 }
 
 function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
@@ -46,7 +47,8 @@ function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usag
     f.input += usage.input;
     f.output += usage.output;
     f.cachedInput += usage.cachedInput ?? 0;
-    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) > 0;
+    f.cacheWrite += usage.cacheWrite ?? 0;
+    const billed = usage.input + usage.output + (usage.cachedInput ?? 0) + (usage.cacheWrite ?? 0) > 0;
     if (costUsd === null || (costUsd === undefined && billed)) f.unpricedCalls++;
     else f.costUsd += costUsd ?? 0;
   }

@@ -2,11 +2,17 @@
 // files), never one per token, with a level. The CLI's progress on stderr and the extension's Output
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
-import type { EnsembleEvent } from '../events';
+import type { EnsembleEvent, PriceSourceInfo } from '../events';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
 const PHASE_NAMES: Record<string, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
+
+/** "@pydantic/genai-prices 0.1.8 (data of 2026-09-23), your pricing for ollama/qwen": for the pre-flight and the estimate. */
+export function describePriceSource(p: PriceSourceInfo & { overrides?: readonly string[] }): string {
+  const base = `${p.source} ${p.version} (data of ${p.publishedAt})`;
+  return p.overrides?.length ? `${base}, your pricing for ${p.overrides.join(', ')}` : base;
+}
 
 /** The line an event adds to the progress, with its level; undefined for events too small to mention. */
 export function narrate(e: EnsembleEvent): { level: NarrationLevel; text: string } | undefined {
@@ -46,8 +52,10 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'decision':
       return `  decision [${e.kind}] ${e.summary}`;
-    case 'budget.estimated':
-      return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}`;
+    case 'budget.estimated': {
+      const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
+      return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})${prices}` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}${prices}`;
+    }
     case 'task.started':
       return `  ⋯ ${e.taskId} started on ${e.provider}/${e.model}`;
     case 'task.completed':

@@ -20,7 +20,7 @@ export interface ReportJson {
   escalationLog: { taskId: string; reason: string }[];
   switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
   metrics: {
-    tokens: Record<string, { input: number; output: number; cachedInput: number }>;
+    tokens: Record<string, { input: number; output: number; cachedInput: number; cacheWrite: number }>;
     costUsd: Record<string, number | null> & { total: number | null };
     byRole: Record<string, { calls: number; input: number; output: number; costUsd: number | null }>;
     avgLatencyMs: number | null;
@@ -34,6 +34,8 @@ export interface ReportJson {
   validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null } | null;
   validationNote: string | null;
   budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null };
+  /** The price data that priced the calls (the version shipped with Ensemble; nothing is fetched) and each model's price origin. */
+  pricing: { source: string; version: string; publishedAt: string; overrides: string[]; models: { model: string; origin: string; priceKey: string | null }[] } | null;
 }
 
 /** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
@@ -76,7 +78,7 @@ export function buildReport(s: SessionState): ReportJson {
     escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
     switchLog: s.switches.map((w) => ({ taskId: w.taskId ?? null, from: `${w.from.provider}/${w.from.model}`, to: `${w.to.provider}/${w.to.model}`, reason: w.reason })),
     metrics: {
-      tokens: Object.fromEntries(providers.map(([id, f]) => [id, { input: f.input, output: f.output, cachedInput: f.cachedInput }])),
+      tokens: Object.fromEntries(providers.map(([id, f]) => [id, { input: f.input, output: f.output, cachedInput: f.cachedInput, cacheWrite: f.cacheWrite }])),
       costUsd: { ...costs, total },
       byRole: Object.fromEntries(Object.entries(s.roles).map(([r, f]) => [r, { calls: f.calls, input: f.input, output: f.output, costUsd: cost(f) }])),
       avgLatencyMs: latN ? Math.round(latSum / latN) : null,
@@ -90,6 +92,7 @@ export function buildReport(s: SessionState): ReportJson {
     validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage } : null,
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
     budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total },
+    pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
   };
 }
 
@@ -132,6 +135,11 @@ export function renderMarkdown(r: ReportJson): string {
   L.push(`| **total** | | | ${usd(m.costUsd.total)} |`);
   L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations}`);
   L.push('', '## Budget', '', `Limit: ${r.budget.limitUsd === null ? 'none' : usd(r.budget.limitUsd)} · estimate before development: ${usd(r.budget.estimateUsd)} · spent: ${usd(r.budget.spentUsd)}`);
+  if (r.pricing) {
+    const p = r.pricing;
+    const origin = (m: { model: string; origin: string; priceKey: string | null }) => `${m.model} (${m.origin === 'unknown' ? 'no price: unknown cost' : m.origin === 'override' ? `your pricing row ${m.priceKey}` : m.priceKey})`;
+    L.push('', `Prices: ${p.source} ${p.version} (data published ${p.publishedAt}, shipped with Ensemble; nothing fetched)${p.overrides.length ? `; overridden by your pricing for ${p.overrides.join(', ')}` : ''}. Models: ${p.models.map(origin).join(', ') || 'none'}.`);
+  }
   L.push('', '## Integration (contract check)', '');
   if (!r.integration) L.push('Not run.');
   else {

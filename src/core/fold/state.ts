@@ -2,7 +2,7 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
 
 export type { ProviderFigures, Spender } from './figures';
@@ -110,6 +110,8 @@ export interface SessionState {
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
   roles: Record<string, ProviderFigures>;
   budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
+  /** How the latest run priced its calls (absent in logs from before prices were recorded). */
+  pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
   validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
   reportFiles: string[];
@@ -237,6 +239,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'budget.exhausted':
       s.budget.exhausted = true;
       break;
+    case 'pricing.loaded':
+      s.pricing = { source: e.source, version: e.version, publishedAt: e.publishedAt, overrides: e.overrides, models: e.models };
+      break;
     case 'agent.spawned':
       s.agents[e.agentId] = { agentId: e.agentId, role: e.role, provider: e.provider, model: e.model, taskId: e.taskId, status: 'SPAWNING' };
       s.agentRoles[e.agentId] = e.role;
@@ -337,6 +342,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'report.failed':
       s.reportError = e.error;
+      break;
+    case 'pricing.loaded':
+      s.pricing = { source: e.source, version: e.version, publishedAt: e.publishedAt, overrides: e.overrides, models: e.models };
       break;
     case 'agent.text':
     case 'tool.called':

@@ -1,76 +1,153 @@
-// Prices in USD per 1M tokens, and the cost of a call's usage. A model with no price has an
-// unknown cost (null), never $0.00. Users override or add rows with the `pricing` setting.
+// What a model call costs, in USD. Prices come from @pydantic/genai-prices, a maintained price
+// library (every model of every provider it knows, with price tiers and time-dependent prices), at
+// the version installed with Ensemble: its data is never fetched from the network (no updatePrices).
+// The user's `pricing` rows (`provider/model`, USD per 1M tokens) override it. A model priced by
+// neither has an unknown cost (null), never $0.00.
+//
+// The library is plain data and code (no I/O, not an SDK), so the engine uses it directly, but only
+// on first use: its ~480 KB of data is not parsed when the extension activates. The bundles map the
+// require below to dist/prices.js (scripts/build.mjs); under tsx it is the installed package.
 
 import type { Usage } from '../ports';
+import type { EventBody, ModelRef, PricingModel } from '../events';
+import type { ProviderSettings } from '../config';
 
+/** A user's price row, USD per 1M tokens. */
 export interface Price {
   input: number;
   output: number;
-  /** Cache reads; when absent, cached tokens are billed at the input price (never understated). */
+  /** Cache reads; when absent, billed at the input price (never understated). */
   cachedInput?: number;
   /** Cache writes (Anthropic); when absent, billed at the input price. */
   cacheWrite?: number;
-  /** When the row was last checked, and where it came from. */
   date?: string;
   source?: string;
 }
 
 export type PriceTable = Record<string, Price>;
 
-const GP = 'pydantic/genai-prices 47df840a, citing the vendor pricing page';
-const OPENAI = `${GP} (openai.com/api/pricing)`;
-const GOOGLE = `${GP} (ai.google.dev/gemini-api/docs/pricing)`;
-const ANTHROPIC = `${GP} (anthropic.com/pricing)`;
-const D = '2026-08-21';
-const GP8 = 'npm @pydantic/genai-prices 0.1.8 data, checked 2026-11-24';
-
 /**
- * The default table, keyed `provider/model`. A row also prices dated snapshots of its model
- * (`gpt-4o-2024-08-06`, `claude-opus-4-5-20251101` use `gpt-4o`, `claude-opus-4-5`); any other name
- * needs its own row.
+ * The price data Ensemble ships. The package carries no date, so the day this version was published
+ * on npm is kept here; a unit test fails when the installed version differs, so a bump cannot forget it.
  */
-export const DEFAULT_PRICES: PriceTable = {
-  'openai/gpt-5': { input: 1.25, output: 10, cachedInput: 0.125, date: D, source: OPENAI },
-  'openai/gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025, date: D, source: OPENAI },
-  'openai/gpt-4.1': { input: 2, output: 8, cachedInput: 0.5, date: D, source: OPENAI },
-  'openai/gpt-4.1-mini': { input: 0.4, output: 1.6, cachedInput: 0.1, date: D, source: OPENAI },
-  'openai/gpt-4o': { input: 2.5, output: 10, cachedInput: 1.25, date: D, source: OPENAI },
-  'openai/gpt-4o-mini': { input: 0.15, output: 0.6, cachedInput: 0.075, date: D, source: OPENAI },
-  'openai/gpt-4': { input: 30, output: 60, date: D, source: `${OPENAI}; legacy, the seed's frontend model` },
-  'openai/gpt-3.5-turbo': { input: 0.5, output: 1.5, date: D, source: `${OPENAI}; legacy, the seed's QA model` },
-  'gemini/gemini-2.5-pro': { input: 1.25, output: 10, cachedInput: 0.125, date: D, source: `${GOOGLE}; prompts over 200k tokens cost 2.50/15.00` },
-  'gemini/gemini-2.5-flash': { input: 0.3, output: 2.5, cachedInput: 0.03, date: D, source: GOOGLE },
-  'gemini/gemini-2.0-flash': { input: 0.1, output: 0.4, date: D, source: GOOGLE },
-  'gemini/gemini-1.5-pro': { input: 1.25, output: 5, date: D, source: `${GOOGLE}; retired, last list price` },
-  'gemini/gemini-pro': { input: 0.5, output: 1.5, date: D, source: `${GOOGLE}; retired, last list price (the seed's backend model)` },
-  'anthropic/claude-opus-4-8': { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25, date: '2026-11-24', source: GP8 },
-  'anthropic/claude-opus-4-6': { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25, date: '2026-11-24', source: `${GP8}; prompts over 200k tokens cost more` },
-  'anthropic/claude-sonnet-4-6': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75, date: '2026-11-24', source: `${GP8}; prompts over 200k tokens cost more` },
-  'anthropic/claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25, date: D, source: ANTHROPIC },
-  'anthropic/claude-opus-4-1': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75, date: D, source: ANTHROPIC },
-  'anthropic/claude-opus-4': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75, date: D, source: `${ANTHROPIC} (the seed's Claude Opus)` },
-  'anthropic/claude-opus': { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75, date: D, source: `${ANTHROPIC}; Claude 3 Opus, the seed's orchestrator` },
-  'anthropic/claude-sonnet-4-5': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75, date: D, source: ANTHROPIC },
-  'anthropic/claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75, date: D, source: ANTHROPIC },
-  'anthropic/claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25, date: D, source: ANTHROPIC },
-};
+export const PRICE_DATA = { source: '@pydantic/genai-prices', version: '0.1.8', publishedAt: '2026-09-23' } as const;
+
+type PriceLibrary = typeof import('@pydantic/genai-prices');
+let library: PriceLibrary | undefined;
+
+function priceLibrary(): PriceLibrary {
+  // A plain require on first use, so that importing the engine does not parse ~480 KB of price data.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (library ??= require('@pydantic/genai-prices') as PriceLibrary);
+}
+
+/** The library's provider for each of our built-in kinds (our `gemini` is its `google`). */
+const LIBRARY_PROVIDER = new Map([['openai', 'openai'], ['anthropic', 'anthropic'], ['gemini', 'google']]);
 
 const SNAPSHOT_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
 
-/** Finds the price for a provider's model: the exact row, else the row of the undated model. */
-export function findPrice(table: PriceTable, provider: string, model: string): Price | undefined {
-  return table[`${provider}/${model}`] ?? table[`${provider}/${model.replace(SNAPSHOT_SUFFIX, '')}`];
+type Match = { origin: 'override'; key: string; price: Price } | { origin: 'library'; provider: string; model: string };
+
+/** Prices the calls of one configuration: overrides first, then the library, else unknown. */
+export class Pricing {
+  private readonly providerIds = new Map<string, string | undefined>();
+  private readonly matches = new Map<string, Match | undefined>();
+
+  constructor(
+    private readonly overrides: PriceTable,
+    private readonly providers: Record<string, ProviderSettings>,
+  ) {}
+
+  /** Dollars for one call's usage (at the time it was billed); null when the model has no price. */
+  cost(ref: ModelRef, usage: Usage, at: Date = new Date()): number | null {
+    const m = this.match(ref);
+    if (!m) return null;
+    if (m.origin === 'override') return overrideCost(m.price, usage);
+    try {
+      return priceLibrary().calcPrice(libraryUsage(usage), ref.model, { providerId: m.provider, timestamp: at })?.total_price ?? null;
+    } catch {
+      return null; // usage the library rejects: unknown, never a guess
+    }
+  }
+
+  /**
+   * The most a request can cost before it is sent: every prompt token at the dearest input rate (a
+   * full price or a cache write) of the tier its prompt size reaches, and every output token it may
+   * produce. Cache reads only cost less.
+   */
+  worstCase(ref: ModelRef, promptTokens: number, maxOutputTokens: number, at: Date = new Date()): number | null {
+    const plain = this.cost(ref, { input: promptTokens, output: maxOutputTokens }, at);
+    const written = this.cost(ref, { input: 0, cacheWrite: promptTokens, output: maxOutputTokens }, at);
+    return plain === null || written === null ? null : Math.max(plain, written);
+  }
+
+  /** The `pricing.loaded` event: which price data this run uses, and where each model's price comes from. */
+  loaded(refs: readonly ModelRef[]): Extract<EventBody, { type: 'pricing.loaded' }> {
+    return { type: 'pricing.loaded', ...PRICE_DATA, overrides: Object.keys(this.overrides), models: refs.map((r) => this.describe(r)) };
+  }
+
+  /** Where a model's price comes from. */
+  describe(ref: ModelRef): PricingModel {
+    const m = this.match(ref);
+    const model = `${ref.provider}/${ref.model}`;
+    if (!m) return { model, origin: 'unknown' };
+    if (m.origin === 'override') return { model, origin: 'override', priceKey: m.key };
+    return { model, origin: 'library', priceKey: `${m.provider}/${m.model}` };
+  }
+
+  private match(ref: ModelRef): Match | undefined {
+    const key = `${ref.provider}/${ref.model}`;
+    if (!this.matches.has(key)) this.matches.set(key, this.findMatch(ref));
+    return this.matches.get(key);
+  }
+
+  private findMatch(ref: ModelRef): Match | undefined {
+    for (const k of [`${ref.provider}/${ref.model}`, `${ref.provider}/${ref.model.replace(SNAPSHOT_SUFFIX, '')}`]) {
+      const price = this.overrides[k];
+      if (price) return { origin: 'override', key: k, price };
+    }
+    const provider = this.libraryProvider(ref.provider);
+    if (!provider) return undefined;
+    try {
+      const r = priceLibrary().calcPrice({ input_tokens: 0, output_tokens: 0 }, ref.model, { providerId: provider });
+      return r ? { origin: 'library', provider: r.provider.id, model: r.model.id } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The library's provider for one of ours. Its base URL says where the bill comes from (Groq,
+   * DeepSeek, OpenRouter…); else a built-in kind names its vendor; else an OpenAI-compatible
+   * provider is known by its name (`groq`, `deepseek`, `openrouter`…).
+   */
+  private libraryProvider(id: string): string | undefined {
+    if (!this.providerIds.has(id)) {
+      const settings = this.providers[id];
+      const lib = priceLibrary();
+      const byUrl = settings?.baseUrl ? lib.findProvider({ providerApiUrl: settings.baseUrl }) : undefined;
+      this.providerIds.set(id, byUrl?.id ?? LIBRARY_PROVIDER.get(settings?.kind ?? id) ?? lib.findProvider({ providerId: id })?.id);
+    }
+    return this.providerIds.get(id);
+  }
 }
 
-/** Dollars for one call's usage; null when the model has no price. */
-export function costOf(usage: Usage, price: Price | undefined): number | null {
-  if (!price) return null;
-  const cached = usage.cachedInput ?? 0;
-  const written = usage.cacheWrite ?? 0;
-  return (usage.input * price.input + usage.output * price.output + cached * (price.cachedInput ?? price.input) + written * (price.cacheWrite ?? price.input)) / 1e6;
+/** The pricing of a configuration: its `pricing` overrides, its providers' kinds, names and base URLs. */
+export function pricingFor(cfg: { pricing: PriceTable; providers: Record<string, ProviderSettings> }): Pricing {
+  return new Pricing(cfg.pricing, cfg.providers);
 }
 
-/** Merges user overrides (same keys) over the defaults. */
-export function mergePrices(base: PriceTable, overrides: PriceTable | undefined): PriceTable {
-  return { ...base, ...(overrides ?? {}) };
+/**
+ * Our Usage to the library's keys. Ours bills `input` at full price with cache reads and writes
+ * apart; the library's `input_tokens` is the whole prompt (cache reads and writes included, as its
+ * Anthropic extractor sums them) and it is that total which selects a price tier.
+ */
+function libraryUsage(u: Usage): Record<string, number> {
+  const read = u.cachedInput ?? 0;
+  const written = u.cacheWrite ?? 0;
+  return { input_tokens: u.input + read + written, output_tokens: u.output, ...(read ? { cache_read_tokens: read } : {}), ...(written ? { cache_write_tokens: written } : {}) };
+}
+
+function overrideCost(p: Price, u: Usage): number {
+  return (u.input * p.input + u.output * p.output + (u.cachedInput ?? 0) * (p.cachedInput ?? p.input) + (u.cacheWrite ?? 0) * (p.cacheWrite ?? p.input)) / 1e6;
 }

@@ -7,7 +7,7 @@
 import type { EventSink, ModelRef } from '../events';
 import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ToolCall, type Usage, type StopReason } from '../ports';
 import { Budget, estimateTokens } from '../money/budget';
-import { costOf, findPrice, type PriceTable } from '../money/pricing';
+import type { Pricing } from '../money/pricing';
 import { Semaphore } from './semaphore';
 
 export interface CallResult {
@@ -33,7 +33,7 @@ export interface CallerDeps {
   sink: EventSink;
   clock: Clock;
   budget: Budget;
-  prices: PriceTable;
+  pricing: Pricing;
   resolve: (providerId: string) => ChatProvider | undefined;
   retry: { maxRetries: number; baseBackoffMs: number; maxBackoffMs: number };
   providerLimit: (providerId: string) => number;
@@ -78,13 +78,15 @@ export class ModelCaller {
   }
 
   private async attempt(route: ModelRef, base: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, attempt: number): Promise<CallResult> {
-    const { sink, clock, budget, prices, signal } = this.deps;
+    const { sink, clock, budget, pricing, signal } = this.deps;
     const provider = this.deps.resolve(route.provider);
     if (!provider) throw new ProviderError({ provider: route.provider, code: 'auth', retryable: false, message: `No API key for provider "${route.provider}".` });
     const release = await this.semaphore(route.provider).acquire(signal);
-    const price = findPrice(prices, route.provider, route.model);
     const request: ChatRequest = { ...base, model: route.model, trace: ctx.trace };
-    const worst = costOf({ input: estimateTokens(promptText(request)), output: request.maxOutputTokens }, price);
+    // Prices may depend on the time (off-peak rates): the call is priced at the moment it is sent.
+    // Its prompt's size is known before sending, so the worst case is priced at the tier it reaches.
+    const at = new Date(clock.now());
+    const worst = pricing.worstCase(route, estimateTokens(promptText(request)), request.maxOutputTokens, at);
     let reservation;
     try {
       reservation = budget.reserve(worst ?? 0);
@@ -110,7 +112,7 @@ export class ModelCaller {
     } catch (e) {
       text.flush();
       const err = e instanceof ProviderError ? e : new ProviderError({ provider: route.provider, code: signal.aborted ? 'aborted' : 'bad_response', retryable: false, message: String((e as Error)?.message ?? e), cause: e });
-      const cost = err.usage ? costOf(err.usage, price) : undefined;
+      const cost = err.usage ? pricing.cost(route, err.usage, at) : undefined;
       // A failure before any answer costs nothing; one mid-answer without usage may have been billed,
       // so the worst case stays spent (the cap must hold).
       const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout';
@@ -122,7 +124,8 @@ export class ModelCaller {
     }
     text.flush();
     const finalUsage = usage ?? { input: 0, output: 0 };
-    const cost = usage ? costOf(usage, price) : null;
+    // Settled at the tier the provider billed: the one its reported usage reaches.
+    const cost = usage ? pricing.cost(route, usage, at) : null;
     reservation.settle(cost);
     sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
     return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs };

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventBody, Phase, SessionStatus } from '../events';
 import type { ChatProvider, Clock, FileStore } from '../ports';
 import { systemClock } from '../ports';
-import type { EngineConfig } from '../config';
+import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
 import { applyEvent, foldEvents, initialState, type SessionState } from '../fold/state';
 import { spending } from '../fold/spending';
@@ -17,7 +17,7 @@ import { BlobStore } from '../store/blobs';
 import { SessionFiles } from '../store/workspace';
 import { Budget, BudgetExhaustedError } from '../money/budget';
 import { ModelCaller } from './caller';
-import { findPrice, DEFAULT_PRICES, mergePrices } from '../money/pricing';
+import { pricingFor, type Pricing } from '../money/pricing';
 import type { SessionContext } from './context';
 import { runPlanning } from './planner';
 import { runDevelopment } from './development';
@@ -77,7 +77,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   log.onDidAppend((e) => applyEvent(state, e));
   log.emit(first);
   const controller = new AbortController();
-  const prices = mergePrices(DEFAULT_PRICES, config.pricing);
+  const pricing = pricingFor(config);
   const budget = new Budget(config.budgetUsd, spending(state).usd);
   const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log);
   files.restore(log.existing);
@@ -98,10 +98,10 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     resolve: deps.resolve,
     consent: deps.consent,
     resumed,
-    caller: new ModelCaller({ sink: log, clock, budget, prices, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
+    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
-  const done = drive(ctx, log, prices)
+  const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
     .finally(() => log.close());
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
@@ -135,19 +135,27 @@ function checkpoint(ctx: SessionContext): void {
   if (ctx.budget.isExhausted) throw new BudgetExhaustedError(ctx.budget.limitUsd ?? 0, ctx.budget.spentUsd, ctx.budget.reservedUsd, 0);
 }
 
-async function drive(ctx: SessionContext, log: EventLog, prices: ReturnType<typeof mergePrices>): Promise<SessionState> {
+async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing): Promise<SessionState> {
   const s = ctx.state;
   let status: Exclude<SessionStatus, 'running'> = 'completed';
   let error: string | undefined;
+  // How this run prices its calls; a resumed run says it again (it may run a newer price version).
+  const announcePricing = () => {
+    const body = pricing.loaded(modelsInUse(ctx.config));
+    ctx.sink.emit(body);
+    return body;
+  };
   try {
+    if (s.phases.some((p) => p.name === 'setup' && p.outcome === 'ok')) announcePricing();
     await phase(ctx, 'setup', async () => {
-      const unknown = [ctx.config.orchestrator, ...Object.values(ctx.config.roles)].filter((r) => !findPrice(prices, r.provider, r.model)).map((r) => `${r.provider}/${r.model}`);
-      if (unknown.length) ctx.sink.emit({ type: 'budget.estimated', estimateUsd: null, limitUsd: ctx.config.budgetUsd, unknownModels: [...new Set(unknown)] });
+      const p = announcePricing();
+      const unknown = p.models.filter((m) => m.origin === 'unknown').map((m) => m.model);
+      if (unknown.length) ctx.sink.emit({ type: 'budget.estimated', estimateUsd: null, limitUsd: ctx.config.budgetUsd, unknownModels: unknown, prices: { source: p.source, version: p.version, publishedAt: p.publishedAt, overrides: p.overrides } });
     });
     if (s.taskOrder.length === 0) await phase(ctx, 'planning', async () => void (await runPlanning(ctx)));
     if (!s.phases.some((p) => p.name === 'development' && p.outcome === 'ok')) {
-      const est = estimateSessionCost(s.taskOrder.map((id) => s.tasks[id]!), ctx.config, prices);
-      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels });
+      const est = estimateSessionCost(s.taskOrder.map((id) => s.tasks[id]!), ctx.config, pricing);
+      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels, prices: est.prices });
     }
     await phase(ctx, 'development', async () => {
       await runDevelopment(ctx);
