@@ -235,6 +235,14 @@ describe('reliability: secrets', function () {
     assertNoCanary('report.json', fs.readFileSync(path.join(dir, 'report.json'), 'utf8'), c);
   });
 
+  it('redacts whatever the CLI prints, even an error message that quotes a key', async () => {
+    const c = canaries();
+    const r = await ensemble(['run', '--goal', 'x', '--config', path.join(tempWorkspace(), c.OPENAI_API_KEY, c.GEMINI_API_KEY)], { OPENAI_API_KEY: c.OPENAI_API_KEY });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Config file .*\[redacted\].* does not exist/);
+    assertNoCanary('the CLI stderr', r.stderr, c);
+  });
+
   it('gives a child process only the allow-listed environment', () => {
     const c = canaries();
     const env = childEnv({ ...process.env, ...c, PATH: '/usr/bin', HOME: '/home/u', LC_ALL: 'C' });
