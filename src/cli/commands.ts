@@ -125,7 +125,7 @@ export async function reportCommand(dir: string | undefined, flags: { json?: boo
   if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
   const state = foldEvents(events);
   writeReportFiles(dir, state, redactor);
-  const report = redactor.value(buildReport(state));
+  const report = buildReport(state);
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
   return EXIT.completed;
 }
