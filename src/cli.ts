@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './core/config';
 import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, UsageError } from './cli/commands';
-import { EXIT } from './cli/runner';
+import { EXIT, stdio } from './cli/runner';
 
 const HELP = `Usage:
   ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
@@ -59,8 +59,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const usage = e instanceof UsageError || e instanceof ConfigError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
-    process.stderr.write(`ensemble: ${(e as Error)?.message ?? e}\n`);
-    if (usage) process.stderr.write(`Run "ensemble --help" for usage.\n`);
+    stdio.err(`ensemble: ${(e as Error)?.message ?? e}`); // redacted, like all the CLI prints
+    if (usage) stdio.err(`Run "ensemble --help" for usage.`);
     process.exit(usage ? EXIT.usage : EXIT.failed);
   },
 );

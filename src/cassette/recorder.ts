@@ -1,8 +1,10 @@
 // Records a real session's model answers into a cassette by wrapping each ChatProvider. Only
-// answers (text, tool calls, usage) and HTTP faults are kept: never a request header or a key.
+// answers (text, tool calls, usage) and HTTP faults are kept: never a request header or a key. A
+// fault's message may quote the key (providers echo it in 400/401/403 bodies): the cassette is redacted.
 
 import type { ChatChunk, ChatProvider, ChatRequest, ToolCall, Usage } from '../core/ports';
 import { ProviderError } from '../core/ports';
+import { Redactor } from '../core/redact';
 import type { Cassette, CassetteEntry } from './format';
 
 export class CassetteRecorder {
@@ -44,7 +46,7 @@ export class CassetteRecorder {
     };
   }
 
-  cassette(goal: string, config: Cassette['config'], note: string): Cassette {
-    return { version: 1, goal, note, config, entries: [...this.entries] };
+  cassette(goal: string, config: Cassette['config'], note: string, redactor: Redactor = new Redactor()): Cassette {
+    return redactor.value({ version: 1, goal, note, config, entries: [...this.entries] });
   }
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { baseUrlEnvVar, ConfigError, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, ConfigError, defaultConfig, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir, readEvents } from '../core/store/log';
 import { NodeFileStore } from '../core/node-files';
 import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session/session';
@@ -17,7 +17,8 @@ import { buildResolver, envKeys } from '../node/providers';
 import { loadCassette, saveCassette } from '../cassette/format';
 import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
-import { EXIT, follow, stdio, summary, type Output } from './runner';
+import { Redactor } from '../core/redact';
+import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
 
 export class UsageError extends Error {}
 
@@ -44,33 +45,36 @@ function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean
   };
 }
 
-function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent']): EngineDeps {
-  return { workspace, store: new NodeFileStore(workspace), resolve, consent };
+function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[]): EngineDeps {
+  return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets };
 }
 
 function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): EngineConfig {
   return yes ? { ...cfg, validation: { ...cfg.validation, runTests: cfg.validation.runTests === 'never' ? 'never' : 'always' } } : cfg;
 }
 
-export async function runCommand(flags: RunFlags, io: Output = stdio): Promise<number> {
+export async function runCommand(flags: RunFlags, terminal: Output = stdio): Promise<number> {
   if (!flags.goal?.trim()) throw new UsageError('ensemble run needs --goal "what to build".');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const { config } = loadConfig(workspace, flags.config);
   const recorder = flags.record ? new CassetteRecorder() : undefined;
   const resolver = buildResolver(config, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
+  const secrets = resolver.secrets();
+  const redactor = new Redactor(secrets);
+  const io = redacting(terminal, redactor);
   const missing = missingKeys(config, resolver.hasKey);
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
   preflight(config, io);
-  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags)) });
+  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets) });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
     const { providers, ...rest } = config;
     // Headers may carry credentials for compatible endpoints: a cassette keeps none of them.
     const safeProviders = Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, { kind: p.kind }]));
-    saveCassette(flags.record, recorder.cassette(flags.goal.trim(), { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`));
+    saveCassette(flags.record, recorder.cassette(flags.goal.trim(), { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`, redactor));
     io.err(`Cassette written to ${path.resolve(flags.record)}`);
   }
   return code;
@@ -111,20 +115,32 @@ export async function demoCommand(dir: string | undefined, flags: { json?: boole
   return replayCommand(demoCassettePath(), { workspace, yes: true, json: flags.json, demo: true }, io);
 }
 
-export async function reportCommand(dir: string | undefined, flags: { json?: boolean }, io: Output = stdio): Promise<number> {
+export async function reportCommand(dir: string | undefined, flags: { json?: boolean }, terminal: Output = stdio): Promise<number> {
   if (!dir) throw new UsageError('ensemble report needs a session folder: ensemble report .ensemble/sessions/<id> [--json].');
   const file = path.join(dir, 'events.jsonl');
   if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist: give the folder of a session (under .ensemble/sessions).`);
+  // A log written by an older version may hold a key: the report is redacted of the keys this
+  // environment and the workspace's configuration name (when it loads), and of key shapes.
+  const redactor = new Redactor(reportSecrets(path.resolve(dir, '..', '..', '..')));
+  const io = redacting(terminal, redactor);
   const { events, skipped } = readEvents(file);
   if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
   const state = foldEvents(events);
-  writeReportFiles(dir, state);
+  writeReportFiles(dir, state, redactor);
   const report = buildReport(state);
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
   return EXIT.completed;
 }
 
-export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean }, io: Output = stdio): Promise<number> {
+function reportSecrets(workspace: string): string[] {
+  try {
+    return buildResolver(loadConfig(workspace).config, envKeys()).secrets();
+  } catch {
+    return buildResolver(defaultConfig(), envKeys()).secrets(); // an invalid config still leaves the environment's keys
+  }
+}
+
+export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean }, terminal: Output = stdio): Promise<number> {
   if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const dir = fs.existsSync(path.join(session, 'events.jsonl')) ? path.resolve(session) : path.join(sessionsDir(workspace), session);
@@ -134,9 +150,11 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   const resolver = buildResolver(config, envKeys());
   const missing = missingKeys(config, resolver.hasKey);
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));
+  const secrets = resolver.secrets();
+  const io = redacting(terminal, new Redactor(secrets));
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags)) });
+    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import type { SessionHandle } from '../core/session/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
+import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
@@ -13,7 +14,16 @@ export interface Output {
   err: (s: string) => void;
 }
 
-export const stdio: Output = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+/** `io` with every line redacted by `redactor` first. */
+export function redacting(io: Output, redactor: Redactor): Output {
+  return { out: (s) => io.out(redactor.text(s)), err: (s) => io.err(redactor.text(s)) };
+}
+
+/**
+ * The terminal. Everything printed is redacted of the environment's secrets and key shapes; the
+ * commands add their configuration's secrets (an `apiKeyEnv` of any name, `headers` values).
+ */
+export const stdio: Output = redacting({ out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, new Redactor(secretsInEnv(process.env)));
 
 export async function follow(handle: SessionHandle, opts: { json?: boolean; io?: Output } = {}): Promise<number> {
   const io = opts.io ?? stdio;

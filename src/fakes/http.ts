@@ -88,6 +88,12 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
+/** The key the SDK sent: a bearer token, `x-api-key`, `x-goog-api-key`, Azure's `api-key`, or `?key=`. */
+function sentKey(req: IncomingMessage, url: URL): string {
+  const h = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+  return /^Bearer (.+)$/.exec(h('authorization') ?? '')?.[1] ?? h('x-api-key') ?? h('x-goog-api-key') ?? h('api-key') ?? url.searchParams.get('key') ?? '';
+}
+
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -128,7 +134,7 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
     else res.socket?.destroy();
   };
 
-  const answer = async (res: ServerResponse, reply: FakeReply, route: Route, body: unknown, promptChars: number) => {
+  const answer = async (res: ServerResponse, reply: FakeReply, route: Route, body: unknown, promptChars: number, key: string) => {
     switch (reply.kind) {
       case 'hang':
         return; // close() destroys the socket
@@ -137,7 +143,8 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
         if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
         if (reply.retryAfterMs !== undefined) headers['retry-after-ms'] = String(reply.retryAfterMs);
         const wait = reply.retryAfterMs ?? (reply.retryAfterS === undefined ? undefined : reply.retryAfterS * 1000);
-        return sendError(res, reply.status, reply.message ?? STATUS_CODES[reply.status] ?? 'Error', headers, wait);
+        const message = reply.message ?? (reply.echoKey ? 'Incorrect API key provided' : STATUS_CODES[reply.status] ?? 'Error');
+        return sendError(res, reply.status, reply.echoKey ? `${message}: ${key}` : message, headers, wait);
       }
       case 'malformed_args': {
         const out = wire.malformed(reply.name, route, body);
@@ -188,7 +195,7 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
     } catch (e) {
       return sendError(res, 500, `The fake's handler failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    await answer(res, reply, route, body, raw.length);
+    await answer(res, reply, route, body, raw.length, sentKey(req, url));
   };
 
   const server = createServer((req, res) => {

@@ -32,8 +32,12 @@ export interface FakeAnswer {
 
 export type FakeReply =
   | ({ kind: 'reply' } & FakeAnswer)
-  /** An HTTP error with the provider's error body. `retryAfterS`/`retryAfterMs` set the headers. */
-  | { kind: 'error'; status: number; message?: string; retryAfterS?: number; retryAfterMs?: number }
+  /**
+   * An HTTP error with the provider's error body. `retryAfterS`/`retryAfterMs` set the headers.
+   * `echoKey` appends the key the SDK sent to the message, as real providers do in some 400, 401 and
+   * 403 bodies ("Incorrect API key provided: sk-…").
+   */
+  | { kind: 'error'; status: number; message?: string; retryAfterS?: number; retryAfterMs?: number; echoKey?: boolean }
   /** Streams the answer's first `afterChunks` frames, then destroys the socket. */
   | ({ kind: 'cut'; afterChunks: number } & FakeAnswer)
   /** Streams one tool call whose argument JSON is broken. */

@@ -4,6 +4,7 @@
 
 import type { ChatProvider } from '../core/ports';
 import { baseUrlEnvVar, ConfigError, keyEnvVar, type EngineConfig } from '../core/config';
+import { secretsInEnv } from '../core/redact';
 import { createProvider, isProviderKind, PROVIDER_KINDS } from '../providers';
 
 export interface KeySource {
@@ -15,9 +16,16 @@ export function envKeys(env: NodeJS.ProcessEnv = process.env): KeySource {
   return { key: (_id, envVar) => (envVar ? env[envVar]?.trim() || undefined : undefined) };
 }
 
+const NO_KEY = 'not-needed';
+
 export interface Resolver {
   resolve(providerId: string): ChatProvider | undefined;
   hasKey(providerId: string): boolean;
+  /**
+   * What must never be written or printed: every configured provider's key, its `headers` values
+   * (they may carry credentials), and the environment's variables whose names say secret.
+   */
+  secrets(): string[];
 }
 
 /** `wrap` lets the CLI record a cassette around each provider. */
@@ -30,11 +38,16 @@ export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.Pr
     const settings = cfg.providers[id];
     if (!settings) return undefined;
     const envVar = keyEnvVar(id, settings);
-    if (!envVar) return 'not-needed'; // a local OpenAI-compatible endpoint
+    if (!envVar) return NO_KEY; // a local OpenAI-compatible endpoint
     return keys.key(id, envVar);
   };
   return {
     hasKey: (id) => keyOf(id) !== undefined,
+    secrets: () => [
+      ...Object.keys(cfg.providers).map(keyOf),
+      ...Object.values(cfg.providers).flatMap((p) => Object.values(p.headers ?? {})),
+      ...secretsInEnv(env),
+    ].filter((s): s is string => !!s && s !== NO_KEY),
     resolve(id) {
       if (cache.has(id)) return cache.get(id);
       const settings = cfg.providers[id];

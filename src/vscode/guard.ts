@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { PANEL_VIEW_ID } from './panel';
 import { ReviewBusyError } from './reviewService';
+import { windowRedactor } from './secrets';
 import { SessionBusyError } from './sessionController';
 import { SettingsError, showSettingsError } from './settings';
 import { ensureTrusted } from './trust';
@@ -19,7 +20,7 @@ export async function showFailure(e: unknown): Promise<void> {
     void vscode.window.showInformationMessage(e.message);
     return;
   }
-  void vscode.window.showErrorMessage(`Ensemble: ${e instanceof Error ? e.message : String(e)}`);
+  void vscode.window.showErrorMessage(windowRedactor().text(`Ensemble: ${e instanceof Error ? e.message : String(e)}`));
 }
 
 /** `action` completes "Ensemble cannot … in Restricted Mode". */

@@ -2,9 +2,21 @@
 // KeySource that falls back to the provider's environment variable so that CI, containers and
 // end-to-end runs work unattended.
 import * as vscode from 'vscode';
+import { Redactor, secretsInEnv } from '../core/redact';
 import type { KeySource } from '../node/providers';
 
 const PREFIX = 'ensemble.apiKey.';
+
+// Every key this extension host has stored or read from SecretStorage (a cleared key stays: it may
+// still be quoted by an error of the session that used it). Sessions get their keys through
+// Resolver.secrets(); this set redacts what the editor itself shows or writes (error messages, a
+// report folded on demand).
+const handled = new Set<string>();
+
+/** Redacts every key this window handled, the environment's secrets and key shapes: for what the editor shows or writes itself. */
+export function windowRedactor(env: NodeJS.ProcessEnv = process.env): Redactor {
+  return new Redactor([...handled, ...secretsInEnv(env)]);
+}
 
 export const secretKeyName = (providerId: string): string => `${PREFIX}${providerId}`;
 
@@ -24,12 +36,15 @@ export class ApiKeys implements vscode.Disposable {
   }
 
   async stored(providerId: string): Promise<string | undefined> {
-    return (await this.secrets.get(secretKeyName(providerId)))?.trim() || undefined;
+    const key = (await this.secrets.get(secretKeyName(providerId)))?.trim() || undefined;
+    if (key) handled.add(key);
+    return key;
   }
 
   async set(providerId: string, key: string): Promise<void> {
     const value = key.trim();
     if (!value) throw new Error('An API key cannot be empty.');
+    handled.add(value);
     await this.secrets.store(secretKeyName(providerId), value);
   }
 

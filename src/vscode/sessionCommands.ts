@@ -12,7 +12,7 @@ import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
 import { runPreflight } from './preflight';
-import type { ApiKeys } from './secrets';
+import { windowRedactor, type ApiKeys } from './secrets';
 import { resumableSessions } from './sessions';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { readSettings } from './settings';
@@ -53,7 +53,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
       if (!engine) return;
       notBusy();
-      controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id) });
+      controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
     }),
 
     registerGuarded(COMMANDS.demo, 'start the demo', async () => {
@@ -115,7 +115,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         return;
       }
       notBusy();
-      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id) });
+      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
     }),
 
     registerGuarded(COMMANDS.cancel, 'cancel a session', () => {
@@ -129,7 +129,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const md = path.join(dir, 'report.md');
       if (controller.active?.ref.sessionId === ref.sessionId) return void vscode.window.showInformationMessage('Ensemble: the report is written when the session ends; the panel shows it live meanwhile.');
       // An interrupted session has no report yet: it is a fold of the log, so write it now.
-      if (!fs.existsSync(md)) writeReportFiles(dir, foldEvents(readEvents(path.join(dir, 'events.jsonl')).events));
+      if (!fs.existsSync(md)) writeReportFiles(dir, foldEvents(readEvents(path.join(dir, 'events.jsonl')).events), windowRedactor());
       await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(md));
     }),
   ];

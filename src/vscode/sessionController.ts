@@ -36,6 +36,8 @@ export interface RunRequest {
   workspace: string;
   config: EngineConfig;
   resolve: EngineDeps['resolve'];
+  /** The keys and credential headers the session uses, redacted from its log and report. */
+  secrets?: readonly string[];
   /** Overrides the modal consent (tests). */
   consent?: Consent;
 }
@@ -67,10 +69,10 @@ export class SessionController implements vscode.Disposable {
     return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: req.config, deps }), req);
   }
 
-  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent'>): ActiveSession {
+  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets'>): ActiveSession {
     this.claim();
     try {
-      return this.track(open(this.deps(workspace, req.resolve, req.consent)), workspace, kind);
+      return this.track(open(this.deps(workspace, req.resolve, req.consent, req.secrets)), workspace, kind);
     } finally {
       this.starting = false;
     }
@@ -108,8 +110,8 @@ export class SessionController implements vscode.Disposable {
     this.starting = true;
   }
 
-  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent };
+  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[]): EngineDeps {
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

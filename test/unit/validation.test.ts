@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectTestCommand, parseTestOutput, runTests, scrubEnv } from '../../src/core/quality/validation';
+import { childEnv, detectTestCommand, parseTestOutput, runTests } from '../../src/core/quality/validation';
 
 const ROOT = path.resolve(__dirname, '../..');
 const NODE = process.execPath;
@@ -97,17 +97,18 @@ describe('validation: detectTestCommand', () => {
   });
 });
 
-describe('validation: scrubEnv', () => {
-  it('removes every variable that may hold a secret and keeps the rest', () => {
+describe('validation: childEnv', () => {
+  it('passes only the allow-listed variables, whatever the others are named', () => {
     const env = {
       PATH: '/usr/bin', HOME: '/home/u', LANG: 'C.UTF-8', NODE_ENV: 'test', npm_config_cache: '/tmp/npm',
       OPENAI_API_KEY: 'sk-1', OPENAI_BASE_URL: 'x', ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'm', GEMINI_API_KEY: 'g',
       GOOGLE_APPLICATION_CREDENTIALS: '/k.json', GOOGLE_CLOUD_PROJECT: 'p', AZURE_OPENAI_ENDPOINT: 'e', GITHUB_TOKEN: 't', NPM_TOKEN: 'n',
       MY_SECRET: 's', DB_PASSWORD: 'p', MYSQL_PASSWD: 'p', AWS_SECRET_ACCESS_KEY: 'k', AWS_ACCESS_KEY_ID: 'i', BASIC_AUTH: 'u:p', apikey: 'lower',
-      FORCE_COLOR: '3', NODE_OPTIONS: '--require x', NODE_TEST_CONTEXT: 'child',
+      FORCE_COLOR: '3', NODE_OPTIONS: '--require x', NODE_TEST_CONTEXT: 'child', OPENROUTER_KEY: 'or', MYROUTER: 'r',
+      LC_ALL: 'C', TERM: 'xterm', Path: 'C:\\bin', SystemRoot: 'C:\\Windows',
     };
-    const out = scrubEnv(env);
-    assert.deepEqual(out, { PATH: '/usr/bin', HOME: '/home/u', LANG: 'C.UTF-8', NODE_ENV: 'test', npm_config_cache: '/tmp/npm', CI: 'true', NO_COLOR: '1' });
+    const out = childEnv(env);
+    assert.deepEqual(out, { PATH: '/usr/bin', HOME: '/home/u', LANG: 'C.UTF-8', LC_ALL: 'C', TERM: 'xterm', Path: 'C:\\bin', SystemRoot: 'C:\\Windows', CI: 'true', NO_COLOR: '1' });
     assert.equal(env.OPENAI_API_KEY, 'sk-1', 'the input is not modified');
   });
 });

@@ -1,7 +1,8 @@
 // Validation: run the generated project's own tests and measure what they say. Only what the project
 // declares is run (its `npm test`), or `node --test` when it has test files and no test script. The
-// child gets no secrets from our environment, runs in its own process group, and is killed whole on
-// timeout or abort. The runner's summary (pass/fail/skip, coverage) is parsed from its output.
+// child gets only an allow-listed environment (no key, whatever its variable's name), runs in its own
+// process group, and is killed whole on timeout or abort. The runner's summary (pass/fail/skip,
+// coverage) is parsed from its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -65,18 +66,26 @@ function testScript(pkg: string | undefined): string | undefined {
   }
 }
 
-const SECRET_NAME = /(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|ACCESS_?KEY|PRIVATE_?KEY)/i;
-const PROVIDER_PREFIX = /^(OPENAI|ANTHROPIC|GEMINI|GOOGLE|AZURE_OPENAI)_/i;
-// Host settings that would change how the child's runner behaves (a colour override, our own test
-// runner's context, preloads from our process) rather than being the project's.
-const HOST_ONLY = new Set(['FORCE_COLOR', 'NODE_OPTIONS', 'NODE_TEST_CONTEXT']);
+// What a child process may inherit: what a shell, npm and a test runner need to start, and nothing
+// else. An allow-list, because a key can sit in a variable of any name (an `apiKeyEnv` such as
+// OPENROUTER_KEY, a CI token); the names on Windows are compared in upper case, as Windows does.
+// NODE_ENV is not passed: our own mode is not the project's.
+const CHILD_ENV = new Set([
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'TERM', 'TMPDIR', 'TMP', 'TEMP', 'TZ', 'CI',
+  // Windows: node and npm fail to start without these
+  'SYSTEMROOT', 'SYSTEMDRIVE', 'COMSPEC', 'PATHEXT', 'WINDIR', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA',
+]);
+const CHILD_ENV_PREFIX = /^LC_/;
 
-/** The environment for the project's tests: no variable that may hold a secret, non-interactive, no colour. */
-export function scrubEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The environment of a child process we start (the generated project's tests; later a command tool):
+ * the allow-listed variables of `parent`, non-interactive (CI) and without colour.
+ */
+export function childEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (SECRET_NAME.test(name) || PROVIDER_PREFIX.test(name) || HOST_ONLY.has(name.toUpperCase())) continue;
-    out[name] = value;
+  for (const [name, value] of Object.entries(parent)) {
+    const upper = name.toUpperCase();
+    if (value !== undefined && (CHILD_ENV.has(upper) || CHILD_ENV_PREFIX.test(upper))) out[name] = value;
   }
   out.CI = 'true';
   out.NO_COLOR = '1';
@@ -95,7 +104,7 @@ export async function runTests(opts: { cwd: string; command: string; args: strin
     try {
       child = spawn(opts.command, opts.args, {
         cwd: opts.cwd,
-        env: scrubEnv(opts.env ?? process.env),
+        env: childEnv(opts.env ?? process.env),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: !windows, // its own process group, so that the whole tree can be killed
         windowsHide: true,

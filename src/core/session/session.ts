@@ -23,6 +23,7 @@ import { runPlanning } from './planner';
 import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
+import { Redactor } from '../redact';
 
 export interface EngineDeps {
   workspace: string;
@@ -32,6 +33,11 @@ export interface EngineDeps {
   clock?: Clock;
   /** Asked before the generated tests run when `validation.runTests` is "ask". */
   consent?: (command: string) => Promise<boolean>;
+  /**
+   * Every secret value of this session (keys, credential headers): redacted from the log and the
+   * report wherever it appears, e.g. in a provider's error body that echoes the key it was sent.
+   */
+  secrets?: readonly string[];
 }
 
 export interface SessionHandle {
@@ -53,7 +59,7 @@ export function newSessionId(now = Date.now()): string {
 export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const clock = opts.deps.clock ?? systemClock;
-  const log = EventLog.open(sessionDir(opts.deps.workspace, sessionId), clock);
+  const log = EventLog.open(sessionDir(opts.deps.workspace, sessionId), clock, new Redactor(opts.deps.secrets));
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
   return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted });
@@ -63,7 +69,7 @@ export function startSession(opts: { goal: string; config: EngineConfig; deps: E
 export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
   const clock = opts.deps.clock ?? systemClock;
   if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
-  const log = EventLog.open(opts.dir, clock);
+  const log = EventLog.open(opts.dir, clock, new Redactor(opts.deps.secrets));
   const before = foldEvents(log.existing);
   if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
   if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
@@ -192,7 +198,7 @@ function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<Session
   ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
   ctx.sink.emit({ type: 'session.ended', status, error });
   try {
-    log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+    log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state, log.redactor) });
   } catch (e) {
     // The session's folder may be gone or its disk full: the session has ended all the same.
     log.emit({ type: 'report.failed', error: (e as Error)?.message ?? String(e) });
@@ -214,12 +220,15 @@ function settleAfterCrash(log: EventLog, state: SessionState, e: unknown): Sessi
   return state;
 }
 
-/** Writes report.json and report.md next to the log; returns their paths. */
-export function writeReportFiles(dir: string, state: SessionState): string[] {
-  const report = buildReport(state);
+/**
+ * Writes report.json and report.md next to the log; returns their paths. Redacted again here: the
+ * log of a session run by an older version (re-folded by `ensemble report`) may hold a key.
+ */
+export function writeReportFiles(dir: string, state: SessionState, redactor: Redactor = new Redactor()): string[] {
+  const report = redactor.value(buildReport(state));
   const json = path.join(dir, 'report.json');
   const md = path.join(dir, 'report.md');
   fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(md, renderMarkdown(report));
+  fs.writeFileSync(md, redactor.text(renderMarkdown(report)));
   return [json, md];
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { EVENT_VERSION, type EnsembleEvent, type EventBody, type EventSink } from '../events';
 import { Emitter } from '../emitter';
 import { systemClock, type Clock } from '../ports';
+import { Redactor } from '../redact';
 
 export const ENSEMBLE_DIR = '.ensemble';
 
@@ -55,12 +56,17 @@ export class EventLog implements EventSink {
     readonly file: string,
     readonly existing: EnsembleEvent[],
     private readonly clock: Clock,
+    /** What every event is redacted with (the report files use the same). */
+    readonly redactor: Redactor,
   ) {
     this.seq = existing.reduce((m, e) => Math.max(m, e.seq), 0);
   }
 
-  /** Opens (creating if needed) the log in `dir`, cutting off a partial last line left by a crash. */
-  static open(dir: string, clock: Clock = systemClock): EventLog {
+  /**
+   * Opens (creating if needed) the log in `dir`, cutting off a partial last line left by a crash.
+   * Every event is redacted by `redactor` (the session's secrets, and key shapes) before it is stored.
+   */
+  static open(dir: string, clock: Clock = systemClock, redactor: Redactor = new Redactor()): EventLog {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'events.jsonl');
     let existing: EnsembleEvent[] = [];
@@ -70,14 +76,15 @@ export class EventLog implements EventSink {
       const lastNewline = text.lastIndexOf('\n');
       if (lastNewline !== text.length - 1) fs.truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
     }
-    const log = new EventLog(file, existing, clock);
+    const log = new EventLog(file, existing, clock, redactor);
     log.fd = fs.openSync(file, 'a');
     return log;
   }
 
   emit(body: EventBody): EnsembleEvent {
     if (this.fd === undefined) throw new Error(`event log ${this.file} is closed`);
-    const event = { ...body, v: EVENT_VERSION, seq: ++this.seq, ts: this.clock.now() } as EnsembleEvent;
+    // Redacted before it is written AND before listeners see it: the panel and the CLI fold from them.
+    const event = this.redactor.value({ ...body, v: EVENT_VERSION, seq: ++this.seq, ts: this.clock.now() } as EnsembleEvent);
     fs.writeSync(this.fd, JSON.stringify(event) + '\n');
     this._onDidAppend.fire(event);
     return event;

@@ -8,6 +8,7 @@ import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerKeyTests } from './keys.test';
 import { registerResumeTests } from './resume.test';
+import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
 
 let registered = false;
@@ -19,6 +20,7 @@ function registerAll(): void {
   registerKeyTests();
   registerSessionTests();
   registerResumeTests();
+  registerSecretTests();
 }
 
 export function run(): Promise<void> {
