@@ -54,8 +54,9 @@ export function touches(type: string): SectionId[] | 'all' {
     case 'provider.switched':
       return ['agents', 'incidents'];
     case 'llm.response':
-    case 'llm.error':
       return ['header', 'metrics'];
+    case 'llm.error':
+      return ['header', 'metrics', 'incidents'];
     case 'file.written':
     case 'file.deleted':
     case 'review.kept':

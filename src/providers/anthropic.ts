@@ -273,7 +273,7 @@ function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, start
 const SPEND_LIMITS = new Set(['enforced_spend_limit_reached', 'contract_spend_limit_reached', 'linked_organization_spend_limit_reached', 'linked_organization_billing_unavailable']);
 
 /**
- * Why an Anthropic error means "no money left", or undefined. The docs: 402 `billing_error`; a monthly
+ * Why an Anthropic error means "no money left", or undefined (a bare 402 is quota by its status). The docs: 402 `billing_error`; a monthly
  * tier cap is a 429 `rate_limit_error` with `details.error_code: enforced_spend_limit_reached` and no
  * retry-after; a spend limit the user set, or an empty credit balance, is a 400 `invalid_request_error`
  * told apart only by its message.
@@ -281,7 +281,6 @@ const SPEND_LIMITS = new Set(['enforced_spend_limit_reached', 'contract_spend_li
 function quotaReason(status: number, type: string | null, errorCode: string | null, detail: string | undefined): string | undefined {
   if (type && QUOTA_TYPES.has(type)) return type;
   if (errorCode && SPEND_LIMITS.has(errorCode)) return errorCode;
-  if (status === 402) return '402 Payment Required';
   if (status === 400 && detail && /credit balance is too low|reached your specified (workspace )?API usage limits/i.test(detail)) return 'spend limit or credit balance';
   return undefined;
 }

@@ -11,6 +11,7 @@ import { createProvider, type ProviderKind } from '../../src/providers/index';
 import { conv, planStep, turn, writesThenFinishes, type Step } from '../helpers/scripted';
 import { ofType, testConfig } from '../helpers/session';
 import { runWithFakes } from '../helpers/fake-session';
+import { foldEvents } from '../../src/core/fold/state';
 
 const KINDS: { kind: ProviderKind; fake: FakeKind }[] = [
   { kind: 'openai', fake: 'openai' },
@@ -179,6 +180,10 @@ describe('reliability faults in a session', () => {
       assert.match(sw[0]!.reason, /no quota left .*Check billing/);
       assert.ok(sw[0]!.reason.includes(kind === 'openai-compatible' ? 'Provider "p1"' : { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Gemini' }[kind]), sw[0]!.reason);
       assert.equal(state.tasks.t1!.provider, 'p2');
+      // The panel's incidents list it as "p1/m-1 needs billing attention" (webview/sections.ts).
+      const alerts = foldEvents(ev).providerAlerts;
+      assert.deepEqual(alerts.map((a) => [a.code, a.provider, a.taskId]), [['quota', 'p1', 't1']]);
+      assert.equal(alerts[0]!.message, errors[0]!.message);
     });
 
     it(`${kind}: refusal → no retry, a switch whose reason carries the model's words, and the words in the log`, async () => {
@@ -196,6 +201,7 @@ describe('reliability faults in a session', () => {
       assert.ok(err!.message.includes(words), err!.message);
       assert.ok(err!.costUsd! > 0, 'the refused answer was billed and counts');
       assert.ok(ofType(ev, 'provider.switched')[0]?.reason.includes(words));
+      assert.ok(foldEvents(ev).providerAlerts.some((a) => a.code === 'refusal' && a.message.includes(words)), 'the panel shows the words');
     });
   }
 
