@@ -26,7 +26,9 @@ export class RouteExhaustedError extends Error {
     readonly last: ProviderError,
     readonly attempts: number,
   ) {
-    super(`${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
+    super(attempts === 0
+      ? `${route.provider}/${route.model} skipped (it answered earlier): ${last.message}`
+      : `${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
     this.name = 'RouteExhaustedError';
   }
 }
@@ -54,11 +56,15 @@ let callCounter = 0;
 
 export class ModelCaller {
   private readonly semaphores = new Map<string, Semaphore>();
+  /** Providers that answered 'quota': out of money until the user acts, so not asked again this session. */
+  private readonly outOfQuota = new Map<string, ProviderError>();
 
   constructor(private readonly deps: CallerDeps) {}
 
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
     const { retry, clock, signal } = this.deps;
+    const known = this.outOfQuota.get(route.provider);
+    if (known) throw new RouteExhaustedError(route, known, 0);
     let attempt = 0;
     for (;;) {
       attempt++;
@@ -66,6 +72,7 @@ export class ModelCaller {
         return await this.attempt(route, req, ctx, attempt);
       } catch (e) {
         if (!(e instanceof ProviderError) || signal.aborted) throw e;
+        if (e.code === 'quota') this.outOfQuota.set(route.provider, e);
         if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
         const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
         await clock.sleep(backoff, signal);

@@ -225,6 +225,21 @@ describe('reliability faults in a session', () => {
     assert.equal(ofType(ev, 'task.skipped').length, 1);
   });
 
+  it('a provider out of quota is not asked again in the session: later tasks switch without a request', async () => {
+    const fake = fakes.get('gemini')!;
+    fake.setHandler(() => ({ kind: 'quota' }));
+    const before = fake.requests.length;
+    const two = (req: ChatRequest): Step => (conv(req) === 'plan' ? planStep([{ id: 't1', role: 'a' }, { id: 't2', role: 'a', dependsOn: ['t1'] }]) : { error: { code: 'bad_request', retryable: false } });
+    const p2 = (req: ChatRequest) => writesThenFinishes({ [`${conv(req).slice(5)}.txt`]: 'p2' })(req);
+    const r = runWithFakes('quota-twice', { orch: two, p2 }, { p1: { kind: 'gemini', fake } }, withFallback);
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed');
+    assert.equal(fake.requests.length - before, 1, 'one request for the whole session');
+    const sw = ofType(r.events(), 'provider.switched');
+    assert.deepEqual(sw.map((w) => w.taskId), ['t1', 't2']);
+    assert.ok(sw.every((w) => /Gemini: the account has no quota left/.test(w.reason)), sw.map((w) => w.reason).join('\n'));
+  });
+
   it('a 429 with reset headers is retried on the same provider (no switch), unlike quota', async () => {
     const fake = fakes.get('openai')!;
     let n = 0;
