@@ -207,16 +207,17 @@ export function streamErrorFrame(ctx: ErrorContext, frame: ErrorFrame, usage?: U
   const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v : undefined);
   const type = text(frame.type) ?? text(frame.code);
   const detail = text(frame.message) ?? type;
-  const numeric = typeof frame.code === 'number' ? frame.code : Number.parseInt(text(frame.code) ?? '', 10);
+  const raw = typeof frame.code === 'number' ? frame.code : Number.parseInt(text(frame.code) ?? '', 10);
+  const numeric = raw >= 400 && raw <= 599 ? raw : undefined;
   const t = (type ?? '').toLowerCase();
   if (QUOTA_TYPES.has(t)) return quotaError(ctx, t, { detail: text(frame.message), usage });
-  const status = numeric >= 400 && numeric <= 599 ? numeric
-    : t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500;
+  const status = numeric
+    ?? (t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500);
   const cls = classifyStatus(status);
   if (cls.code === 'quota') return quotaError(ctx, `${status}`, { status, detail, usage });
   return new ProviderError({
-    provider: ctx.id, code: cls.code, retryable: cls.retryable, status: Number.isNaN(numeric) ? undefined : status, usage,
-    message: `${vendorName(ctx)} reported an error mid-stream${detail ? `: ${detail}` : ''}${Number.isNaN(numeric) ? '' : ` (${numeric})`}`,
+    provider: ctx.id, code: cls.code, retryable: cls.retryable, status: numeric, usage,
+    message: `${vendorName(ctx)} reported an error mid-stream${detail ? `: ${detail}` : ''}${numeric ? ` (${numeric})` : ''}`,
   });
 }
 
