@@ -119,7 +119,7 @@ export class AppendList<T> implements Section {
   }
 }
 
-export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused'; text: string; why: string };
+export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused' | 'billing' | 'declined'; text: string; why: string };
 
 export function incidents(v: View): Incident[] {
   const st = v.state;
@@ -127,6 +127,11 @@ export function incidents(v: View): Incident[] {
     ...st.escalations.map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
     ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
     ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
+    // A provider out of quota needs the user (billing); a model's refusal is shown with its words.
+    ...st.providerAlerts.map((a) => ({
+      seq: a.seq, ts: a.ts, kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const), why: a.message,
+      text: `${a.taskId ? `Task ${a.taskId}: ` : ''}${a.provider}/${a.model} ${a.code === 'quota' ? 'needs billing attention' : 'refused the request'}`,
+    })),
   ];
   return out.sort((a, b) => a.seq - b.seq);
 }

@@ -58,8 +58,9 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'provider.switched':
       return ['tasks', 'agents', 'incidents'];
     case 'llm.response':
-    case 'llm.error':
       return ['header', 'tasks', 'metrics'];
+    case 'llm.error':
+      return ['header', 'tasks', 'metrics', 'incidents'];
     case 'file.written':
     case 'file.deleted':
     case 'review.kept':

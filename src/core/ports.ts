@@ -18,10 +18,22 @@ export interface ToolCall {
   arguments: Record<string, unknown>;
 }
 
+/**
+ * What a provider requires back verbatim in the next turn of the same conversation (Anthropic thinking
+ * blocks with their signatures, Gemini parts carrying a `thoughtSignature`). Opaque to the engine: only
+ * the adapter of the same provider and model sends it back; any other ignores it (after a switch).
+ */
+export interface ProviderData {
+  provider: string;
+  model: string;
+  /** The assistant turn's content blocks (Anthropic) or parts (Gemini), as the wire sent them. */
+  parts: unknown[];
+}
+
 /** Our own neutral message type: no SDK's types leak into the engine. */
 export type ChatMessage =
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[]; providerData?: ProviderData }
   | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
 
 export interface ChatRequest {
@@ -55,6 +67,8 @@ export type ChatChunk =
   | { type: 'text'; text: string }
   | { type: 'tool_call'; call: ToolCall }
   | { type: 'usage'; usage: Usage }
+  /** At most one per turn, before `end`, when the turn carried something the provider wants back. */
+  | { type: 'provider_data'; data: ProviderData }
   | { type: 'end'; stopReason: StopReason; latencyMs: number };
 
 export interface ChatProvider {
@@ -75,6 +89,10 @@ export type ProviderErrorCode =
   | 'permission'
   | 'bad_request'
   | 'not_found'
+  /** No quota, credit or spend allowance left: permanent until the user fixes billing. Never retried. */
+  | 'quota'
+  /** The model declined to answer; the message carries its words. Never retried on the same route. */
+  | 'refusal'
   | 'timeout'
   | 'network'
   | 'stream_cut'

@@ -1,57 +1,86 @@
 // A fake Anthropic Messages server: `POST /v1/messages`, streamed as `event:` + `data:` frames in the
 // documented order (message_start, ping, content blocks, message_delta, message_stop).
 
-import type { FakeHandler, FakeServer } from './script';
+import { pieces, type FakeHandler, type FakeServer } from './script';
 import { isObject, randomId, sse, startWireServer, type Prepared, type Route, type WireFormat } from './http';
 
 const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error',
   413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
 };
 
 interface Block {
-  kind: 'text' | 'tool_use';
+  kind: 'text' | 'tool_use' | 'thinking' | 'redacted_thinking';
   id?: string;
   name?: string;
   pieces: string[];
+  /** thinking: the signature_delta; redacted_thinking: the data. */
+  opaque?: string;
 }
 
 function usageOf(p: Prepared) {
   return { input_tokens: p.usage.input, cache_creation_input_tokens: p.usage.cacheWrite ?? 0, cache_read_input_tokens: p.usage.cachedInput ?? 0 };
 }
 
+/** Thinking tokens are billed inside `output_tokens`. */
+const outputOf = (p: Prepared) => p.usage.output + (p.usage.reasoning ?? 0);
+
+function stopOf(p: Prepared): string {
+  return p.refusal !== undefined ? 'refusal' : p.calls.length ? 'tool_use' : 'end_turn';
+}
+
+/** A refusal says why in `stop_details`; any other stop has none. */
+function stopDetails(p: Prepared) {
+  return p.refusal !== undefined ? { type: 'refusal', category: null, explanation: null } : null;
+}
+
 function message(route: Route, content: unknown[], p: Prepared, stopReason: string | null, outputTokens: number) {
   return {
     id: randomId('msg_'), type: 'message', role: 'assistant', model: route.model, content,
-    stop_reason: stopReason, stop_sequence: null, usage: { ...usageOf(p), output_tokens: outputTokens },
+    stop_reason: stopReason, stop_details: stopReason ? stopDetails(p) : null, stop_sequence: null, usage: { ...usageOf(p), output_tokens: outputTokens },
   };
 }
 
+const STARTS = {
+  text: () => ({ type: 'text', text: '' }),
+  tool_use: (b: Block) => ({ type: 'tool_use', id: b.id, name: b.name, input: {} }),
+  thinking: () => ({ type: 'thinking', thinking: '', signature: '' }),
+  redacted_thinking: (b: Block) => ({ type: 'redacted_thinking', data: b.opaque }),
+};
+const DELTAS = {
+  text: (piece: string) => ({ type: 'text_delta', text: piece }),
+  tool_use: (piece: string) => ({ type: 'input_json_delta', partial_json: piece }),
+  thinking: (piece: string) => ({ type: 'thinking_delta', thinking: piece }),
+  redacted_thinking: (piece: string) => ({ type: 'text_delta', text: piece }), // never sent: a redacted block has no deltas
+};
+
 function blockFrames(index: number, b: Block): string[] {
-  const start = b.kind === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: b.id, name: b.name, input: {} };
-  const frames = [sse({ type: 'content_block_start', index, content_block: start }, 'content_block_start')];
-  for (const piece of b.pieces) {
-    const delta = b.kind === 'text' ? { type: 'text_delta', text: piece } : { type: 'input_json_delta', partial_json: piece };
-    frames.push(sse({ type: 'content_block_delta', index, delta }, 'content_block_delta'));
-  }
+  const frames = [sse({ type: 'content_block_start', index, content_block: STARTS[b.kind](b) }, 'content_block_start')];
+  for (const piece of b.pieces) frames.push(sse({ type: 'content_block_delta', index, delta: DELTAS[b.kind](piece) }, 'content_block_delta'));
+  // The signature arrives in one signature_delta just before the thinking block stops.
+  if (b.kind === 'thinking') frames.push(sse({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: b.opaque } }, 'content_block_delta'));
   frames.push(sse({ type: 'content_block_stop', index }, 'content_block_stop'));
   return frames;
 }
 
 function turnFrames(route: Route, p: Prepared, blocks: Block[]): string[] {
-  const stop = blocks.some((b) => b.kind === 'tool_use') ? 'tool_use' : 'end_turn';
   const start = message(route, [], p, null, 1);
   return [
     sse({ type: 'message_start', message: start }, 'message_start'),
     sse({ type: 'ping' }, 'ping'),
     ...blocks.flatMap((b, i) => blockFrames(i, b)),
-    sse({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: p.usage.output } }, 'message_delta'),
+    sse({ type: 'message_delta', delta: { stop_reason: stopOf(p), stop_details: stopDetails(p), stop_sequence: null }, usage: { output_tokens: outputOf(p) } }, 'message_delta'),
     sse({ type: 'message_stop' }, 'message_stop'),
   ];
 }
 
+/** Thinking first (as the API sends it), then the text (or the refusal's words), then the tool calls. */
 function blocksOf(p: Prepared): Block[] {
-  const blocks: Block[] = p.text ? [{ kind: 'text', pieces: p.textPieces }] : [];
+  const blocks: Block[] = [];
+  if (p.thinking) blocks.push({ kind: 'thinking', pieces: pieces(p.thinking.text ?? '', 24), opaque: p.thinking.signature });
+  if (p.thinking?.redacted) blocks.push({ kind: 'redacted_thinking', pieces: [], opaque: p.thinking.redacted });
+  const words = p.refusal ?? p.text;
+  if (words) blocks.push({ kind: 'text', pieces: p.refusal === undefined ? p.textPieces : pieces(words, 24) });
   for (const c of p.calls) blocks.push({ kind: 'tool_use', id: c.id, name: c.name, pieces: ['', ...c.argPieces] });
   return blocks;
 }
@@ -74,9 +103,13 @@ export const anthropicWire: WireFormat = {
   },
   frames: (p, route) => turnFrames(route, p, blocksOf(p)),
   json(p, route) {
-    const content: unknown[] = p.text ? [{ type: 'text', text: p.text }] : [];
+    const content: unknown[] = [];
+    if (p.thinking) content.push({ type: 'thinking', thinking: p.thinking.text ?? '', signature: p.thinking.signature });
+    if (p.thinking?.redacted) content.push({ type: 'redacted_thinking', data: p.thinking.redacted });
+    const words = p.refusal ?? p.text;
+    if (words) content.push({ type: 'text', text: words });
     for (const c of p.calls) content.push({ type: 'tool_use', id: c.id, name: c.name, input: JSON.parse(c.args) as unknown });
-    return JSON.stringify(message(route, content, p, p.calls.length ? 'tool_use' : 'end_turn', p.usage.output));
+    return JSON.stringify(message(route, content, p, stopOf(p), outputOf(p)));
   },
   malformed(name, route) {
     const p: Prepared = { text: '', textPieces: [], calls: [], usage: { input: 10, output: 5 } };
@@ -92,6 +125,24 @@ export const anthropicWire: WireFormat = {
     return { type: 'error', error: { type, message }, request_id: randomId('req_') };
   },
   headers: () => ({ 'request-id': randomId('req_') }),
+  // RFC 3339 times; the request window is the one used up, the token window resets sooner with room left.
+  resetHeaders: (ms) => ({
+    'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0',
+    'anthropic-ratelimit-requests-reset': new Date(Date.now() + ms).toISOString(),
+    'anthropic-ratelimit-tokens-limit': '40000', 'anthropic-ratelimit-tokens-remaining': '39000',
+    'anthropic-ratelimit-tokens-reset': new Date(Date.now() + 20).toISOString(),
+  }),
+  quota(variant = 'billing') {
+    const body = (type: string, message: string, details?: object) => ({ type: 'error', error: { type, message, ...(details ? { details } : {}) }, request_id: randomId('req_') });
+    if (variant === 'spend_limit') {
+      return { status: 429, body: body('rate_limit_error', 'Your organization has reached its monthly usage limit for its API tier.', { error_code: 'enforced_spend_limit_reached' }) };
+    }
+    if (variant === 'credit_balance') {
+      return { status: 400, body: body('invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.') };
+    }
+    return { status: 402, body: body('billing_error', 'There is an issue with your billing or payment information.') };
+  },
+  errorFrame: (status, message) => sse({ type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } }, 'error'),
 };
 
 export function startAnthropicFake(handler: FakeHandler): Promise<FakeServer> {

@@ -1,7 +1,7 @@
 // A fake Gemini API server: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse` (each event is
 // exactly `data: <one-line JSON>\n\n`, no `event:` lines, no [DONE]) and `:generateContent`.
 
-import type { FakeHandler, FakeServer } from './script';
+import { pieces, type FakeHandler, type FakeServer } from './script';
 import { isObject, sse, startWireServer, type Prepared, type Route, type WireFormat } from './http';
 
 const STATUSES: Record<number, string> = {
@@ -10,33 +10,54 @@ const STATUSES: Record<number, string> = {
 };
 const PATH = /^\/v1beta\/models\/([^/:]+):(streamGenerateContent|generateContent)$/;
 
+/** Thinking tokens come apart in `thoughtsTokenCount`; the total adds them. */
 function usageMetadata(p: Prepared, final: boolean) {
   const cached = p.usage.cachedInput;
   const prompt = p.usage.input + (cached ?? 0); // the prompt count includes the cached tokens
   const out = final ? p.usage.output : 0;
+  const thoughts = final ? p.usage.reasoning ?? 0 : 0;
   return {
     promptTokenCount: prompt,
     ...(final ? { candidatesTokenCount: out } : {}),
-    totalTokenCount: prompt + out,
+    totalTokenCount: prompt + out + thoughts,
     ...(cached ? { cachedContentTokenCount: cached } : {}),
+    ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
   };
 }
 
+const SAFETY_RATINGS = [
+  { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true },
+  { category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' },
+];
+
 function response(route: Route, parts: unknown[], p: Prepared, final: boolean) {
+  // A refusal is a safety block: finishReason SAFETY with the ratings that blocked it.
+  const finish = p.refusal !== undefined ? { finishReason: 'SAFETY', safetyRatings: SAFETY_RATINGS } : { finishReason: 'STOP' };
   return {
-    candidates: [{ content: { role: 'model', parts }, ...(final ? { finishReason: 'STOP' } : {}), index: 0 }],
+    candidates: [{ content: { role: 'model', parts }, ...(final ? finish : {}), index: 0 }],
     usageMetadata: usageMetadata(p, final),
     modelVersion: route.model,
     responseId: 'fake-response',
   };
 }
 
+/** The model's parts, in order: text pieces (or the refusal's words), then the function calls; the thought signature on the last text part and the first call. */
+function partsOf(p: Prepared): { text?: string; functionCall?: unknown; thoughtSignature?: string }[] {
+  const texts = p.refusal === undefined ? p.textPieces : pieces(p.refusal, 24);
+  const parts: { text?: string; functionCall?: unknown; thoughtSignature?: string }[] = texts.map((text) => ({ text }));
+  const signature = p.thinking?.signature;
+  if (signature && parts.length) parts[parts.length - 1]!.thoughtSignature = signature;
+  p.calls.forEach((c, i) => parts.push({ functionCall: { name: c.name, args: JSON.parse(c.args) as unknown }, ...(i === 0 && signature ? { thoughtSignature: signature } : {}) }));
+  return parts;
+}
+
 /** Text pieces one per event; all function calls together in the last event (as Gemini sends them). */
 function events(route: Route, p: Prepared): unknown[] {
-  const calls = p.calls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.args) as unknown } }));
-  const texts = p.textPieces.map((text) => [{ text }]);
+  const parts = partsOf(p);
+  const calls = parts.filter((x) => x.functionCall);
+  const texts = parts.filter((x) => !x.functionCall).map((x) => [x]);
   const groups = calls.length ? [...texts, calls] : texts.length ? texts : [[{ text: '' }]];
-  return groups.map((parts, i) => response(route, parts, p, i === groups.length - 1));
+  return groups.map((g, i) => response(route, g, p, i === groups.length - 1));
 }
 
 export const geminiWire: WireFormat = {
@@ -58,8 +79,8 @@ export const geminiWire: WireFormat = {
   authorized: (req, url) => !!req.headers['x-goog-api-key'] || !!url.searchParams.get('key'),
   frames: (p, route) => events(route, p).map((e) => sse(e)),
   json(p, route) {
-    const parts: unknown[] = p.text ? [{ text: p.text }] : [];
-    for (const c of p.calls) parts.push({ functionCall: { name: c.name, args: JSON.parse(c.args) as unknown } });
+    const parts = partsOf({ ...p, textPieces: p.text ? [p.text] : [], refusal: undefined });
+    if (p.refusal !== undefined) parts.unshift({ text: p.refusal });
     return JSON.stringify(response(route, parts.length ? parts : [{ text: '' }], p, true));
   },
   malformed(name, route) {
@@ -68,11 +89,41 @@ export const geminiWire: WireFormat = {
     return route.stream ? [`data: ${broken}\n\n`] : broken;
   },
   errorBody(status, message, retryAfterMs) {
-    const details = retryAfterMs === undefined ? [] : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterMs / 1000}s` }];
+    // A plain 429 is a per-minute quota: Gemini names it in a QuotaFailure and says when to retry in a RetryInfo.
+    const details: unknown[] = status === 429 ? [HELP, quotaFailure('GenerateRequestsPerMinutePerProjectPerModel', '15')] : [];
+    if (retryAfterMs !== undefined) details.push(retryInfo(retryAfterMs));
     return { error: { code: status, message, status: STATUSES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'), ...(details.length ? { details } : {}) } };
   },
   headers: () => ({}),
+  // Gemini sends no rate-limit headers: the wait is the RetryInfo in the body (see errorBody).
+  resetHeaders: () => ({}),
+  // A daily quota is used up: waiting until midnight Pacific, or billing, is the cure, whatever RetryInfo says.
+  quota: () => ({
+    status: 429,
+    body: {
+      error: {
+        code: 429,
+        message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [quotaFailure('GenerateRequestsPerDayPerProjectPerModel-FreeTier', '250'), HELP, retryInfo(22_000)],
+      },
+    },
+  }),
+  errorFrame: (status, message) => sse({ error: { code: status, message, status: STATUSES[status] ?? 'INTERNAL' } }),
 };
+
+const HELP = { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] };
+
+function quotaFailure(quotaId: string, quotaValue: string) {
+  return {
+    '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+    violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId, quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' }, quotaValue }],
+  };
+}
+
+function retryInfo(ms: number) {
+  return { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${ms / 1000}s` };
+}
 
 export function startGeminiFake(handler: FakeHandler): Promise<FakeServer> {
   return startWireServer(geminiWire, handler);

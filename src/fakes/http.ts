@@ -4,7 +4,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { pieces, type FakeAnswer, type FakeHandler, type FakeReply, type FakeRequest, type FakeServer, type FakeUsage } from './script';
+import { pieces, type FakeAnswer, type FakeHandler, type FakeReply, type FakeRequest, type FakeServer, type FakeThinking, type FakeUsage, type QuotaVariant } from './script';
 
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -29,9 +29,16 @@ export interface WireFormat {
   json(answer: Prepared, route: Route): string;
   /** One tool call whose argument JSON is broken, streamed or not. */
   malformed(name: string, route: Route, body: unknown): string[] | string;
+  /** `retryAfterMs`: the delay the body itself carries, where the wire has one (Gemini's RetryInfo). */
   errorBody(status: number, message: string, retryAfterMs?: number): unknown;
   /** Extra response headers, e.g. a request id. */
   headers(): Record<string, string>;
+  /** The provider's rate-limit reset headers for a window that is used up in `ms`. */
+  resetHeaders(ms: number): Record<string, string>;
+  /** The provider's out-of-money answer. */
+  quota(variant?: QuotaVariant): { status: number; body: unknown };
+  /** One SSE error frame inside a 200 stream. */
+  errorFrame(status: number, message: string, numeric: boolean): string;
 }
 
 export interface PreparedCall {
@@ -48,6 +55,8 @@ export interface Prepared {
   textPieces: string[];
   calls: PreparedCall[];
   usage: FakeUsage;
+  refusal?: string;
+  thinking?: FakeThinking;
 }
 
 export function randomId(prefix: string): string {
@@ -72,7 +81,7 @@ export function prepare(answer: FakeAnswer, callPrefix: string, promptChars: num
   // Without scripted usage, estimate ~4 characters per token so demos still show plausible figures.
   const outChars = text.length + calls.reduce((n, c) => n + c.name.length + c.args.length, 0);
   const usage = answer.usage ?? { input: Math.max(1, Math.ceil(promptChars / 4)), output: Math.max(1, Math.ceil(outChars / 4)) };
-  return { text, textPieces: text ? pieces(text, size) : [], calls, usage };
+  return { text, textPieces: text ? pieces(text, size) : [], calls, usage, refusal: answer.refusal, thinking: answer.thinking };
 }
 
 function sleep(ms: number, res: ServerResponse): Promise<void> {
@@ -112,15 +121,18 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
   const requests: FakeRequest[] = [];
   let current = handler;
 
-  const sendError = (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}, retryAfterMs?: number) => {
-    const body = JSON.stringify(wire.errorBody(status, message, retryAfterMs));
+  const sendError = (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}, retryAfterMs?: number) =>
+    sendBody(res, status, wire.errorBody(status, message, retryAfterMs), extra);
+
+  const sendBody = (res: ServerResponse, status: number, json: unknown, extra: Record<string, string> = {}) => {
+    const body = JSON.stringify(json);
     res.writeHead(status, STATUS_CODES[status] ?? (status === 529 ? 'Overloaded' : 'Error'), {
       'content-type': 'application/json', ...wire.headers(), ...extra,
     });
     res.end(body);
   };
 
-  const stream = async (res: ServerResponse, frames: string[], delayMs = 0, chunkDelayMs = 0, cutAfter?: number) => {
+  const stream = async (res: ServerResponse, frames: string[], delayMs = 0, chunkDelayMs = 0, cutAfter?: number, cut = true) => {
     await sleep(delayMs, res);
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...wire.headers() });
@@ -130,7 +142,7 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
       if (i > 0) await sleep(chunkDelayMs, res);
       if (!res.destroyed) await new Promise<void>((resolve) => res.write(frames[i], () => resolve()));
     }
-    if (cutAfter === undefined) res.end();
+    if (cutAfter === undefined || !cut) res.end();
     else res.socket?.destroy();
   };
 
@@ -142,9 +154,20 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
         const headers: Record<string, string> = {};
         if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
         if (reply.retryAfterMs !== undefined) headers['retry-after-ms'] = String(reply.retryAfterMs);
-        const wait = reply.retryAfterMs ?? (reply.retryAfterS === undefined ? undefined : reply.retryAfterS * 1000);
+        if (reply.resetAfterMs !== undefined) Object.assign(headers, wire.resetHeaders(reply.resetAfterMs));
+        const wait = reply.retryAfterMs ?? (reply.retryAfterS === undefined ? reply.resetAfterMs : reply.retryAfterS * 1000);
         const message = reply.message ?? (reply.echoKey ? 'Incorrect API key provided' : STATUS_CODES[reply.status] ?? 'Error');
         return sendError(res, reply.status, reply.echoKey ? `${message}: ${key}` : message, headers, wait);
+      }
+      case 'quota': {
+        const q = wire.quota(reply.variant);
+        return sendBody(res, q.status, q.body);
+      }
+      case 'stream_error': {
+        const prepared = prepare(reply, wire.provider === 'anthropic' ? 'toolu_' : 'call_', promptChars);
+        const frames = wire.frames(prepared, route, body).slice(0, reply.afterChunks);
+        frames.push(wire.errorFrame(reply.status, reply.message ?? STATUS_CODES[reply.status] ?? 'Error', reply.numeric ?? false));
+        return stream(res, frames, reply.delayMs, reply.chunkDelayMs, frames.length, false);
       }
       case 'malformed_args': {
         const out = wire.malformed(reply.name, route, body);

@@ -1,7 +1,7 @@
 // A fake OpenAI Chat Completions server: `POST /v1/chat/completions`, streamed as `data:` lines
 // ending in `data: [DONE]`, exactly as the real API (and thus the `openai` SDK) expects.
 
-import type { FakeHandler, FakeServer } from './script';
+import { pieces, type FakeHandler, type FakeServer } from './script';
 import { isObject, randomId, sse, startWireServer, type Prepared, type Route, type WireFormat } from './http';
 
 const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
@@ -16,20 +16,35 @@ function wantsUsage(body: unknown): boolean {
   return isObject(body) && isObject(body.stream_options) && body.stream_options.include_usage === true;
 }
 
+/**
+ * OpenAI counts reasoning tokens inside `completion_tokens`; some compatible servers report them apart
+ * (`reasoningOutsideCompletion`), the total then adding them on top.
+ */
 function wireUsage(p: Prepared) {
   const cached = p.usage.cachedInput ?? 0;
+  const reasoning = p.usage.reasoning ?? 0;
+  const completion = p.usage.output + (p.usage.reasoningOutsideCompletion ? 0 : reasoning);
   return {
     prompt_tokens: p.usage.input + cached, // OpenAI's prompt count includes the cached tokens
-    completion_tokens: p.usage.output,
-    total_tokens: p.usage.input + cached + p.usage.output,
+    completion_tokens: completion,
+    total_tokens: p.usage.input + cached + completion + (p.usage.reasoningOutsideCompletion ? reasoning : 0),
     prompt_tokens_details: { cached_tokens: cached },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoning },
   };
+}
+
+/** A duration as OpenAI's reset headers write it (Go's format): `20ms`, `1s`, `6m0s`, `1h2m3.5s`. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
 }
 
 /** Frames for a turn: role delta, content pieces, tool-call header + argument fragments, finish, usage, [DONE]. */
 function turnFrames(
-  route: Route, body: unknown, text: string[], calls: { id: string; name: string; argPieces: string[] }[], usage: ReturnType<typeof wireUsage>,
+  route: Route, body: unknown, text: string[], calls: { id: string; name: string; argPieces: string[] }[], usage: ReturnType<typeof wireUsage>, refusal?: string[],
 ): string[] {
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
@@ -40,7 +55,9 @@ function turnFrames(
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(withUsage ? { usage: null } : {}),
     });
-  const frames = [chunk({ role: 'assistant', content: '', refusal: null })];
+  // A refusal streams in `delta.refusal`, with `content: null`, and still ends with finish_reason "stop".
+  const frames = [chunk(refusal ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '', refusal: null })];
+  for (const piece of refusal ?? []) frames.push(chunk({ refusal: piece }));
   for (const piece of text) frames.push(chunk({ content: piece }));
   calls.forEach((c, index) => {
     frames.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }));
@@ -52,13 +69,13 @@ function turnFrames(
   return frames;
 }
 
-function completion(route: Route, content: string | null, calls: { id: string; name: string; args: string }[], usage: ReturnType<typeof wireUsage>): string {
+function completion(route: Route, content: string | null, calls: { id: string; name: string; args: string }[], usage: ReturnType<typeof wireUsage>, refusal: string | null = null): string {
   return JSON.stringify({
     id: randomId('chatcmpl-'), object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: route.model,
     choices: [{
       index: 0,
       message: {
-        role: 'assistant', content, refusal: null,
+        role: 'assistant', content: refusal === null ? content : null, refusal,
         ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })) } : {}),
       },
       logprobs: null,
@@ -86,8 +103,8 @@ export const openaiWire: WireFormat = {
     const auth = req.headers.authorization;
     return (typeof auth === 'string' && /^Bearer \S+/.test(auth)) || !!req.headers['api-key'];
   },
-  frames: (p, route, body) => turnFrames(route, body, p.textPieces, p.calls, wireUsage(p)),
-  json: (p, route) => completion(route, p.calls.length && !p.text ? null : p.text, p.calls, wireUsage(p)),
+  frames: (p, route, body) => turnFrames(route, body, p.textPieces, p.calls, wireUsage(p), p.refusal === undefined ? undefined : pieces(p.refusal, 24)),
+  json: (p, route) => completion(route, p.calls.length && !p.text ? null : p.text, p.calls, wireUsage(p), p.refusal ?? null),
   malformed(name, route, body) {
     const usage = wireUsage({ text: '', textPieces: [], calls: [], usage: { input: 10, output: 5 } });
     const call = { id: randomId('call_'), name, args: BROKEN_ARGS.join(''), argPieces: BROKEN_ARGS };
@@ -98,6 +115,25 @@ export const openaiWire: WireFormat = {
     return { error: { message, type, param: null, code } };
   },
   headers: () => ({ 'x-request-id': randomId('req_') }),
+  // The request window is the one used up; the token window has room and resets sooner.
+  resetHeaders: (ms) => ({
+    'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': goDuration(ms),
+    'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '29000', 'x-ratelimit-reset-tokens': '20ms',
+  }),
+  quota: () => ({
+    status: 429,
+    body: {
+      error: {
+        message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        type: 'insufficient_quota', param: null, code: 'insufficient_quota',
+      },
+    },
+  }),
+  // OpenAI's own frame names a type; compatible servers (vLLM, OpenRouter) send the status as a numeric code.
+  errorFrame(status, message, numeric) {
+    const [type, code] = ERROR_TYPES[status] ?? (status >= 500 ? ['server_error', null] : ['invalid_request_error', null]);
+    return sse({ error: numeric ? { code: status, message } : { message, type, param: null, code } });
+  },
 };
 
 export function startOpenAIFake(handler: FakeHandler): Promise<FakeServer> {

@@ -11,11 +11,29 @@ export interface FakeToolCall {
 export interface FakeUsage {
   /** Prompt tokens billed at full price (cache reads and writes apart). */
   input: number;
+  /** Visible output tokens (reasoning tokens apart). */
   output: number;
   /** Cache reads. */
   cachedInput?: number;
   /** Cache writes: Anthropic reports them (`cache_creation_input_tokens`); other fakes ignore them. */
   cacheWrite?: number;
+  /** Reasoning/thinking tokens, billed as output by every provider. */
+  reasoning?: number;
+  /**
+   * OpenAI wire only: report `completion_tokens` WITHOUT the reasoning tokens (total = prompt +
+   * completion + reasoning), as some compatible servers do. OpenAI itself counts them inside.
+   */
+  reasoningOutsideCompletion?: boolean;
+}
+
+/** Opaque reasoning the provider wants back in the next turn. */
+export interface FakeThinking {
+  /** Anthropic: the thinking block's text (streamed as thinking_delta). */
+  text?: string;
+  /** Anthropic: the thinking block's signature (a signature_delta); Gemini: the `thoughtSignature` on the last text part and the first function call. */
+  signature: string;
+  /** Anthropic: also a redacted_thinking block with this `data`. */
+  redacted?: string;
 }
 
 export interface FakeAnswer {
@@ -28,16 +46,37 @@ export interface FakeAnswer {
   delayMs?: number;
   /** Wait this long between streamed chunks. */
   chunkDelayMs?: number;
+  /**
+   * The model declines with these words: OpenAI streams them in `delta.refusal`; Anthropic as text and
+   * `stop_reason: "refusal"`; Gemini as text and `finishReason: "SAFETY"`.
+   */
+  refusal?: string;
+  thinking?: FakeThinking;
 }
+
+/** Which out-of-money answer a `quota` reply gives (Anthropic has three; the others one each). */
+export type QuotaVariant = 'billing' | 'spend_limit' | 'credit_balance';
 
 export type FakeReply =
   | ({ kind: 'reply' } & FakeAnswer)
   /**
-   * An HTTP error with the provider's error body. `retryAfterS`/`retryAfterMs` set the headers.
-   * `echoKey` appends the key the SDK sent to the message, as real providers do in some 400, 401 and
-   * 403 bodies ("Incorrect API key provided: sk-…").
+   * An HTTP error with the provider's error body. `retryAfterS`/`retryAfterMs` set the headers;
+   * `resetAfterMs` sends the provider's own rate-limit reset (OpenAI `x-ratelimit-reset-*`, Anthropic
+   * `anthropic-ratelimit-*-reset`, Gemini a RetryInfo) instead. `echoKey` appends the key the SDK sent
+   * to the message, as real providers do in some 400, 401 and 403 bodies ("Incorrect API key provided: sk-…").
    */
-  | { kind: 'error'; status: number; message?: string; retryAfterS?: number; retryAfterMs?: number; echoKey?: boolean }
+  | { kind: 'error'; status: number; message?: string; retryAfterS?: number; retryAfterMs?: number; resetAfterMs?: number; echoKey?: boolean }
+  /**
+   * The account is out of money: OpenAI 429 `insufficient_quota`; Anthropic 402 `billing_error`
+   * (variant 'spend_limit': 429 `enforced_spend_limit_reached`, 'credit_balance': 400 "credit balance is
+   * too low"); Gemini 429 RESOURCE_EXHAUSTED with a daily `QuotaFailure`.
+   */
+  | { kind: 'quota'; variant?: QuotaVariant }
+  /**
+   * Streams the answer's first `afterChunks` frames, then an error frame and the end of the stream.
+   * `numeric`: OpenAI wire only, the compatible servers' `{"error":{"code":<status>,…}}` shape.
+   */
+  | ({ kind: 'stream_error'; afterChunks: number; status: number; message?: string; numeric?: boolean } & FakeAnswer)
   /** Streams the answer's first `afterChunks` frames, then destroys the socket. */
   | ({ kind: 'cut'; afterChunks: number } & FakeAnswer)
   /** Streams one tool call whose argument JSON is broken. */

@@ -15,7 +15,7 @@ export interface HeaderSource {
 const VENDOR = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Gemini' } as const;
 const KEY_VAR = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', gemini: 'GEMINI_API_KEY' } as const;
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
+  400: 'Bad Request', 402: 'Payment Required', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
   409: 'Conflict', 413: 'Payload Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 529: 'Overloaded',
 };
@@ -35,6 +35,8 @@ export function keySetting(ctx: ErrorContext): string {
 /** Which code an HTTP status maps to, and whether trying again may help. */
 export function classifyStatus(status: number): { code: ProviderErrorCode; retryable: boolean } {
   if (status === 429) return { code: 'rate_limit', retryable: true };
+  // 402 Payment Required: Anthropic's billing_error, OpenRouter's "insufficient credits".
+  if (status === 402) return { code: 'quota', retryable: false };
   if (status === 529) return { code: 'overloaded', retryable: true };
   if (status === 408) return { code: 'timeout', retryable: true };
   if (status === 409 || status >= 500) return { code: 'server', retryable: true };
@@ -54,6 +56,48 @@ export function parseRetryAfter(headers: HeaderSource | undefined, now = Date.no
   if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number.parseFloat(raw) * 1000);
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * When a 429 carries no retry-after: the rate-limit reset headers. OpenAI sends durations
+ * (`x-ratelimit-reset-requests: 6m0s`), Anthropic RFC 3339 times (`anthropic-ratelimit-tokens-reset`).
+ * The window that is used up (`remaining: 0`) decides; when none says so, the longest wait.
+ */
+const RESET_HEADERS = [
+  'x-ratelimit-%-requests', 'x-ratelimit-%-tokens',
+  'anthropic-ratelimit-requests-%', 'anthropic-ratelimit-tokens-%',
+  'anthropic-ratelimit-input-tokens-%', 'anthropic-ratelimit-output-tokens-%',
+];
+
+export function parseRateLimitReset(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const all: { ms: number; exhausted: boolean }[] = [];
+  for (const pattern of RESET_HEADERS) {
+    const raw = headers.get(pattern.replace('%', 'reset'))?.trim();
+    if (!raw) continue;
+    const ms = parseGoDuration(raw) ?? (Number.isNaN(Date.parse(raw)) ? undefined : Math.max(0, Date.parse(raw) - now));
+    if (ms !== undefined) all.push({ ms, exhausted: headers.get(pattern.replace('%', 'remaining'))?.trim() === '0' });
+  }
+  const decisive = all.some((r) => r.exhausted) ? all.filter((r) => r.exhausted) : all;
+  return decisive.length ? Math.max(...decisive.map((r) => r.ms)) : undefined;
+}
+
+/** The wait a failed answer asks for: retry-after first, then (on a 429) the rate-limit reset headers. */
+export function retryDelay(headers: HeaderSource | undefined, status: number | undefined, now = Date.now()): number | undefined {
+  return parseRetryAfter(headers, now) ?? (status === 429 ? parseRateLimitReset(headers, now) : undefined);
+}
+
+/** A Go-style duration as OpenAI sends it (`20ms`, `1s`, `6m0s`, `1h2m3.5s`) in ms. */
+export function parseGoDuration(value: string): number | undefined {
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gy;
+  let total = 0;
+  let end = 0;
+  for (let m = re.exec(value); m; m = re.exec(value)) {
+    total += Number.parseFloat(m[1]!) * unit[m[2]!]!;
+    end = re.lastIndex;
+  }
+  return end > 0 && end === value.length ? Math.round(total) : undefined;
 }
 
 /** A protobuf duration such as `"1.5s"` (Gemini's RetryInfo) in ms. */
@@ -88,6 +132,7 @@ export function httpError(ctx: ErrorContext, status: number, opts: HttpErrorOpti
   const vendor = vendorName(ctx);
   const statusText = `${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`;
   const detail = opts.detail?.trim() ? `: ${opts.detail.trim()}` : '';
+  if (code === 'quota') return quotaError(ctx, statusText, { status, detail: opts.detail, usage: opts.usage, cause: opts.cause });
   const key = keySetting(ctx);
   let message: string;
   if (code === 'auth') {
@@ -129,16 +174,55 @@ export function badResponse(ctx: ErrorContext, detail: string, cause?: unknown, 
   return simple(ctx, 'bad_response', true, `${vendorName(ctx)} sent a malformed response: ${detail}`, cause, usage);
 }
 
-/** An error frame inside a 200 stream (OpenAI `data: {"error":…}`, Anthropic `event: error`), classified by its type. */
-export function streamErrorFrame(ctx: ErrorContext, type: string | undefined, detail: string | undefined, usage?: Usage): ProviderError {
-  const t = (type ?? '').toLowerCase();
-  const status = t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500;
-  const err = httpError(ctx, status, { detail: detail ?? type, usage });
+/** The words of a refusal, shortened for a log line and a panel. */
+const MAX_WORDS = 600;
+
+/** The model declined: its words (or the provider's reason) become the message; the route has failed. */
+export function refusalError(ctx: ErrorContext, words: string, reason: string, usage?: Usage): ProviderError {
+  const said = words.trim().replace(/\s+/g, ' ');
+  const quoted = said.length > MAX_WORDS ? `${said.slice(0, MAX_WORDS)}…` : said;
+  const message = quoted ? `${vendorName(ctx)} refused the request (${reason}): "${quoted}"` : `${vendorName(ctx)} refused the request (${reason})`;
+  return new ProviderError({ provider: ctx.id, code: 'refusal', retryable: false, message, usage });
+}
+
+/** No quota, credit or spend allowance left: only the user can fix it, so it is never retried. */
+export function quotaError(ctx: ErrorContext, reason: string, opts: { status?: number; detail?: string; usage?: Usage; cause?: unknown } = {}): ProviderError {
+  const detail = opts.detail?.trim() ? `: ${opts.detail.trim()}` : '';
   return new ProviderError({
-    provider: ctx.id, code: err.code, retryable: err.retryable, usage,
-    message: `${vendorName(ctx)} reported an error mid-stream${detail || type ? `: ${detail ?? type}` : ''}`,
+    provider: ctx.id, code: 'quota', retryable: false, status: opts.status, usage: opts.usage, cause: opts.cause,
+    message: `${vendorName(ctx)}: the account has no quota left (${reason}${detail}). Check billing and the plan of the key in ${keySetting(ctx)}; Ensemble does not retry it until you do.`,
   });
 }
+
+/** The fields of an error frame inside a 200 stream (OpenAI `data: {"error":…}`, Anthropic `event: error`, Gemini `data: {"error":…}`). */
+export interface ErrorFrame {
+  /** OpenAI-compatible servers (vLLM, OpenRouter) and Gemini send the HTTP status as a number. */
+  code?: unknown;
+  type?: unknown;
+  message?: unknown;
+}
+
+/** An error frame inside a 200 stream: classified by its numeric code when it has one, else by its type text. */
+export function streamErrorFrame(ctx: ErrorContext, frame: ErrorFrame, usage?: Usage): ProviderError {
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v : undefined);
+  const type = text(frame.type) ?? text(frame.code);
+  const detail = text(frame.message) ?? type;
+  const raw = typeof frame.code === 'number' ? frame.code : Number.parseInt(text(frame.code) ?? '', 10);
+  const numeric = raw >= 400 && raw <= 599 ? raw : undefined;
+  const t = (type ?? '').toLowerCase();
+  if (QUOTA_TYPES.has(t)) return quotaError(ctx, t, { detail: text(frame.message), usage });
+  const status = numeric
+    ?? (t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500);
+  const cls = classifyStatus(status);
+  if (cls.code === 'quota') return quotaError(ctx, `${status}`, { status, detail, usage });
+  return new ProviderError({
+    provider: ctx.id, code: cls.code, retryable: cls.retryable, status: numeric, usage,
+    message: `${vendorName(ctx)} reported an error mid-stream${detail ? `: ${detail}` : ''}${numeric ? ` (${numeric})` : ''}`,
+  });
+}
+
+/** Error types and codes that mean the account is out of money, whatever the HTTP status. */
+export const QUOTA_TYPES: ReadonlySet<string> = new Set(['insufficient_quota', 'billing_error', 'billing_hard_limit_reached', 'billing_not_active']);
 
 /** Parses a tool call's argument JSON; anything but a JSON object is a 'bad_response'. */
 export function parseArguments(ctx: ErrorContext, name: string, json: string, usage?: Usage): Record<string, unknown> {

@@ -21,13 +21,16 @@ import { randomUUID } from 'node:crypto';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type StopReason, type ToolCall, type Usage } from '../core/ports';
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
-import { abortedError, badResponse, httpError, networkError, parseDuration, streamCutError, type ErrorContext } from './errors';
+import {
+  abortedError, badResponse, httpError, networkError, parseDuration, quotaError, refusalError, streamCutError, streamErrorFrame, type ErrorContext,
+} from './errors';
 import { hasNoArguments, toGeminiSchema } from './gemini-schema';
 
 const GEMINI_URL = 'https://generativelanguage.googleapis.com';
 const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
-/** Thought signatures kept per call id, to hand back with the call in the next turn (Gemini 3 insists). */
-const MAX_SIGNATURES = 1000;
+const QUOTA_FAILURE = 'type.googleapis.com/google.rpc.QuotaFailure';
+/** Finish reasons by which Gemini declines to answer (a safety or policy block), rather than ends. */
+const REFUSALS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
 
 export function createGeminiProvider(config: ProviderConfig): ChatProvider {
   return new GeminiProvider(config);
@@ -38,7 +41,6 @@ class GeminiProvider implements ChatProvider {
   private readonly sdk: GoogleGenerativeAI;
   private readonly ctx: ErrorContext;
   private readonly timeoutMs: number;
-  private readonly signatures = new Map<string, string>();
 
   constructor(private readonly config: ProviderConfig) {
     this.id = config.id;
@@ -49,7 +51,7 @@ class GeminiProvider implements ChatProvider {
 
   async *chat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
     const attempt = new Attempt(this.ctx, signal, this.timeoutMs);
-    const turn = new Turn(this.ctx, this.signatures);
+    const turn = new Turn(this.ctx, request.model);
     let started = false;
     try {
       attempt.check(); // aborted before we began: no request at all
@@ -87,13 +89,12 @@ class GeminiProvider implements ChatProvider {
       throw attempt.fail(e, (err) => toProviderError(this.ctx, err, started, turn.usage), turn.usage);
     } finally {
       attempt.dispose();
-      while (this.signatures.size > MAX_SIGNATURES) this.signatures.delete(this.signatures.keys().next().value as string);
     }
   }
 
   private toRequest(request: ChatRequest): GenerateContentRequest {
     return {
-      contents: toGeminiContents(request, this.signatures),
+      contents: toGeminiContents(request, this.id),
       generationConfig: {
         maxOutputTokens: request.maxOutputTokens,
         ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
@@ -111,31 +112,35 @@ function toDeclaration(tool: ChatRequest['tools'][number]): FunctionDeclaration 
   };
 }
 
-/** Assistant tool calls → `functionCall` parts (role 'model'); tool results → `functionResponse` parts (role 'function'). */
-export function toGeminiContents(request: ChatRequest, signatures: ReadonlyMap<string, string> = new Map()): Content[] {
+/**
+ * Assistant turns → role 'model'; tool results → `functionResponse` parts with role 'user'. The current
+ * API reference (ai.google.dev `Content`, and Vertex AI's `Content`) says a role "must be either 'user'
+ * or 'model'", and the function-calling and thought-signatures guides send function responses back as
+ * `role: "user"`; the legacy 'function' role is no longer documented, so we do not send it.
+ * An assistant turn this provider and model produced with thought signatures goes back as the very parts
+ * it sent: "pass it back exactly as received" (ai.google.dev/gemini-api/docs/thought-signatures), on
+ * text parts as on function calls. Any other assistant turn is rebuilt from its text and tool calls.
+ */
+export function toGeminiContents(request: ChatRequest, providerId: string): Content[] {
   const out: Content[] = [];
-  let results: Part[] | undefined; // consecutive tool results answer one turn together
+  const add = (role: 'user' | 'model', parts: Part[]) => {
+    const last = out.at(-1);
+    // Consecutive user contents (tool results, then a nudge) go together as one turn.
+    if (last?.role === role && role === 'user') last.parts.push(...parts);
+    else out.push({ role, parts });
+  };
   for (const m of request.messages) {
     if (m.role === 'tool') {
-      const part: Part = { functionResponse: { name: m.name, response: m.isError ? { error: m.content } : { content: m.content } } };
-      if (results) results.push(part);
-      else {
-        results = [part];
-        out.push({ role: 'function', parts: results });
-      }
-      continue;
+      add('user', [{ functionResponse: { name: m.name, response: m.isError ? { error: m.content } : { content: m.content } } }]);
+    } else if (m.role === 'user') {
+      add('user', [{ text: m.content }]);
+    } else if (m.providerData?.provider === providerId && m.providerData.model === request.model) {
+      add('model', m.providerData.parts as Part[]);
+    } else {
+      const parts: Part[] = m.content ? [{ text: m.content }] : [];
+      for (const c of m.toolCalls ?? []) parts.push({ functionCall: { name: c.name, args: c.arguments } });
+      if (parts.length) add('model', parts);
     }
-    results = undefined;
-    if (m.role === 'user') {
-      out.push({ role: 'user', parts: [{ text: m.content }] });
-      continue;
-    }
-    const parts: Part[] = m.content ? [{ text: m.content }] : [];
-    for (const c of m.toolCalls ?? []) {
-      const signature = signatures.get(c.id);
-      parts.push({ functionCall: { name: c.name, args: c.arguments }, ...(signature ? { thoughtSignature: signature } : {}) } as Part);
-    }
-    if (parts.length) out.push({ role: 'model', parts });
   }
   return out;
 }
@@ -145,6 +150,10 @@ interface WirePart {
   thought?: boolean;
   thoughtSignature?: string;
   functionCall?: { id?: string; name: string; args?: Record<string, unknown> };
+}
+interface WireChunk {
+  error?: { code?: unknown; status?: unknown; message?: unknown };
+  promptFeedback?: { blockReason?: string; blockReasonMessage?: string };
 }
 interface WireUsage {
   promptTokenCount?: number;
@@ -157,40 +166,67 @@ interface WireUsage {
 class Turn {
   usage: Usage | undefined;
   private finishReason: string | undefined;
+  private finishMessage = '';
+  private text = '';
   private readonly calls: ToolCall[] = [];
+  /** Every part as received (plain text pieces joined), to send back when a signature came with them. */
+  private readonly parts: WirePart[] = [];
 
-  constructor(private readonly ctx: ErrorContext, private readonly signatures: Map<string, string>) {}
+  constructor(private readonly ctx: ErrorContext, private readonly model: string) {}
 
   accept(chunk: GenerateContentResponse): ChatChunk[] {
+    const wire = chunk as GenerateContentResponse & WireChunk;
+    // An error frame mid-stream: the SDK yields it as a chunk; its `code` is the HTTP status.
+    if (wire.error) throw streamErrorFrame(this.ctx, { code: wire.error.code, type: wire.error.status, message: wire.error.message }, this.usage);
     if (chunk.usageMetadata) this.usage = toUsage(chunk.usageMetadata as WireUsage);
+    if (wire.promptFeedback?.blockReason) {
+      throw refusalError(this.ctx, wire.promptFeedback.blockReasonMessage ?? '', `prompt blocked: ${wire.promptFeedback.blockReason}`, this.usage);
+    }
     const candidate = chunk.candidates?.[0];
     if (!candidate) return [];
     const out: ChatChunk[] = [];
     for (const part of (candidate.content?.parts ?? []) as WirePart[]) {
+      this.keep(part);
       if (part.functionCall) {
         const id = part.functionCall.id ?? `call_${randomUUID().slice(0, 8)}`;
-        if (part.thoughtSignature) this.signatures.set(id, part.thoughtSignature);
         const args = part.functionCall.args ?? {};
         if (typeof args !== 'object' || args === null || Array.isArray(args)) {
           throw badResponse(this.ctx, `the arguments of tool call "${part.functionCall.name}" are not an object`, undefined, this.usage);
         }
         this.calls.push({ id, name: part.functionCall.name, arguments: args });
       } else if (part.text && !part.thought) {
+        this.text += part.text;
         out.push({ type: 'text', text: part.text });
       }
     }
     if (candidate.finishReason) this.finishReason = candidate.finishReason;
+    if (candidate.finishMessage) this.finishMessage = candidate.finishMessage;
     return out;
   }
 
   finish(latencyMs: number): ChatChunk[] {
     // A cut at an event boundary ends the SDK's stream as if all went well.
     if (!this.finishReason) throw streamCutError(this.ctx, this.usage);
+    if (REFUSALS.has(this.finishReason)) {
+      throw refusalError(this.ctx, [this.text, this.finishMessage].filter((x) => x.trim()).join(' — '), `finishReason ${this.finishReason}`, this.usage);
+    }
     const out: ChatChunk[] = this.calls.map((call) => ({ type: 'tool_call' as const, call }));
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
+    if (this.parts.some((p) => p.thoughtSignature)) out.push({ type: 'provider_data', data: { provider: this.ctx.id, model: this.model, parts: this.parts } });
     out.push({ type: 'end', stopReason: this.calls.length ? 'tool_calls' : stopReason(this.finishReason), latencyMs });
     return out;
   }
+
+  /** Keeps a part unchanged; a plain text piece (no signature, no thought) joins the plain piece before it. */
+  private keep(part: WirePart): void {
+    const last = this.parts.at(-1);
+    if (isPlainText(part) && last && isPlainText(last)) last.text = (last.text ?? '') + (part.text ?? '');
+    else this.parts.push(isPlainText(part) ? { text: part.text } : structuredClone(part));
+  }
+}
+
+function isPlainText(p: WirePart): boolean {
+  return Object.keys(p).every((k) => k === 'text') && typeof p.text === 'string';
 }
 
 function stopReason(reason: string): StopReason {
@@ -218,6 +254,8 @@ function toProviderError(ctx: ErrorContext, e: unknown, started: boolean, usage:
     // The SDK's message is "Error fetching from <url>: [429 Too Many Requests] <message> <details JSON>".
     let detail = /\] (.*)$/s.exec(e.message)?.[1] ?? '';
     if (e.errorDetails) detail = detail.replace(` ${JSON.stringify(e.errorDetails)}`, '');
+    const quota = e.status === 429 ? exhaustedQuota(details) : undefined;
+    if (quota) return quotaError(ctx, quota, { status: e.status, usage, cause: e });
     return httpError(ctx, e.status, {
       detail, usage, cause: e,
       retryAfterMs: parseDuration(retry?.retryDelay),
@@ -233,4 +271,25 @@ function toProviderError(ctx: ErrorContext, e: unknown, started: boolean, usage:
   }
   if (e instanceof GoogleGenerativeAIError && e.message.includes('Error fetching from')) return networkError(ctx, e);
   return started ? streamCutError(ctx, usage, e) : networkError(ctx, e);
+}
+
+interface QuotaViolation {
+  quotaId?: string;
+  quotaMetric?: string;
+  quotaValue?: string;
+  quotaDimensions?: { model?: string };
+}
+
+/**
+ * A 429 RESOURCE_EXHAUSTED that waiting will not cure: a `google.rpc.QuotaFailure` naming a daily quota
+ * (`…PerDay…`, reset at midnight Pacific) or a quota of 0 (this tier has none for the model: billing
+ * must be enabled). A per-minute violation is a rate limit: its RetryInfo says when to try again.
+ */
+function exhaustedQuota(details: ErrorDetails[]): string | undefined {
+  const violations = details.filter((d) => d['@type'] === QUOTA_FAILURE).flatMap((d) => (Array.isArray(d.violations) ? (d.violations as QuotaViolation[]) : []));
+  const hit = violations.find((v) => /PerDay/i.test(v.quotaId ?? '') || v.quotaValue === '0');
+  if (!hit) return undefined;
+  const limit = hit.quotaValue === undefined ? '' : `, limit ${hit.quotaValue}`;
+  const model = hit.quotaDimensions?.model ? `, model ${hit.quotaDimensions.model}` : '';
+  return `RESOURCE_EXHAUSTED: quota ${hit.quotaId ?? hit.quotaMetric ?? 'unnamed'}${limit}${model}`;
 }

@@ -12,8 +12,8 @@ import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, U
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, httpError, networkError, parseArguments, parseRetryAfter,
-  streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+  abortedError, badResponse, httpError, networkError, parseArguments, QUOTA_TYPES, quotaError, refusalError,
+  retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
 } from './errors';
 
 const OPENAI_URL = 'https://api.openai.com/v1';
@@ -148,6 +148,8 @@ interface PartialCall {
 class Turn {
   usage: Usage | undefined;
   private finishReason: string | undefined;
+  /** The model's refusal, streamed in `delta.refusal` instead of `delta.content`. */
+  private refusal = '';
   private readonly calls = new Map<number, PartialCall>();
 
   constructor(private readonly ctx: ErrorContext) {}
@@ -159,6 +161,7 @@ class Turn {
     const out: ChatChunk[] = [];
     const delta = choice.delta ?? {};
     if (delta.content) out.push({ type: 'text', text: delta.content });
+    if (delta.refusal) this.refusal += delta.refusal;
     (delta.tool_calls ?? []).forEach((tc, i) => {
       const index = tc.index ?? i;
       const call = this.calls.get(index) ?? { id: '', name: '', args: '' };
@@ -173,6 +176,9 @@ class Turn {
 
   finish(latencyMs: number): ChatChunk[] {
     if (!this.finishReason) throw streamCutError(this.ctx, this.usage);
+    if (this.refusal || this.finishReason === 'content_filter') {
+      throw refusalError(this.ctx, this.refusal, this.refusal ? 'refusal' : 'content_filter', this.usage);
+    }
     const out: ChatChunk[] = [...this.calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, c]) => ({
@@ -192,10 +198,18 @@ function stopReason(finish: string): StopReason {
   return 'other';
 }
 
-/** OpenAI's `prompt_tokens` includes the cached tokens: bill them apart. */
-function toUsage(u: CompletionUsage): Usage {
+/**
+ * OpenAI's `prompt_tokens` includes the cached tokens: bill them apart. OpenAI counts reasoning tokens
+ * inside `completion_tokens` (total = prompt + completion); some compatible servers leave them out and
+ * bill them on top (total = prompt + completion + reasoning). The total tells which: count what is billed.
+ */
+export function toUsage(u: CompletionUsage): Usage {
   const cached = u.prompt_tokens_details?.cached_tokens;
-  const usage: Usage = { input: (u.prompt_tokens ?? 0) - (cached ?? 0), output: u.completion_tokens ?? 0 };
+  const reasoning = u.completion_tokens_details?.reasoning_tokens ?? 0;
+  const prompt = u.prompt_tokens ?? 0;
+  const completion = u.completion_tokens ?? 0;
+  const separate = reasoning > 0 && u.total_tokens === prompt + completion + reasoning;
+  const usage: Usage = { input: prompt - (cached ?? 0), output: completion + (separate ? reasoning : 0) };
   if (typeof cached === 'number') usage.cachedInput = cached;
   return usage;
 }
@@ -207,11 +221,11 @@ function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, start
   if (e instanceof APIError) {
     const body = (e.error ?? {}) as { message?: unknown; type?: unknown; code?: unknown };
     const detail = typeof body.message === 'string' ? body.message : undefined;
-    if (e.status === undefined) {
-      const type = typeof body.type === 'string' ? body.type : typeof body.code === 'string' ? body.code : undefined;
-      return streamErrorFrame(ctx, type, detail, usage);
-    }
-    return httpError(ctx, e.status, { detail, retryAfterMs: parseRetryAfter(e.headers), usage, cause: e });
+    if (e.status === undefined) return streamErrorFrame(ctx, body, usage);
+    // A 429 `insufficient_quota` is no rate limit: the account is out of credit until someone pays.
+    const quota = [body.code, body.type].find((v): v is string => typeof v === 'string' && QUOTA_TYPES.has(v));
+    if (quota) return quotaError(ctx, quota, { status: e.status, usage, cause: e });
+    return httpError(ctx, e.status, { detail, retryAfterMs: retryDelay(e.headers, e.status), usage, cause: e });
   }
   if (e instanceof SyntaxError) return badResponse(ctx, `unparsable stream data (${e.message})`, e, usage);
   return started ? streamCutError(ctx, usage, e) : networkError(ctx, e);

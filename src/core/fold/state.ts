@@ -103,6 +103,8 @@ export interface SessionState {
   escalations: { seq: number; ts: number; taskId: string; reason: string }[];
   switches: { seq: number; ts: number; taskId?: string; from: ModelRef; to: ModelRef; reason: string }[];
   refusals: { seq: number; path: string; reason: string; message: string }[];
+  /** Model calls the user should see even when the engine coped: a model's refusal, a provider out of quota. */
+  providerAlerts: { seq: number; ts: number; taskId?: string; provider: string; model: string; code: 'quota' | 'refusal'; message: string }[];
   files: Record<string, FileState>;
   fileOrder: string[];
   /** Keyed by provider id. */
@@ -137,6 +139,7 @@ export function initialState(): SessionState {
     escalations: [],
     switches: [],
     refusals: [],
+    providerAlerts: [],
     files: {},
     fileOrder: [],
     providers: {},
@@ -302,8 +305,11 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     }
     case 'llm.response':
+      recordCall(s, e, true);
+      break;
     case 'llm.error':
-      recordCall(s, e, e.type === 'llm.response');
+      recordCall(s, e, false);
+      if (e.code === 'quota' || e.code === 'refusal') s.providerAlerts.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, provider: e.provider, model: e.model, code: e.code, message: e.message });
       break;
     case 'file.written': {
       const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending' }));

@@ -59,7 +59,7 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
       continue; // same turn, same conversation, next provider
     }
     turn++;
-    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined });
+    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined, ...(result.providerData ? { providerData: result.providerData } : {}) });
     if (result.toolCalls.length === 0) {
       if (++idleTurns >= 3) return { kind: 'gave_up', reason: 'the model stopped using its tools without calling finish' };
       messages.push({ role: 'user', content: 'Continue by calling the tools. When your task is complete, call finish with a summary.' });

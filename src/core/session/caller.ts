@@ -5,7 +5,7 @@
 // RouteExhaustedError (switch provider), BudgetExhaustedError, or the abort reason (cancel).
 
 import type { EventSink, ModelRef } from '../events';
-import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ToolCall, type Usage, type StopReason } from '../ports';
+import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type Usage, type StopReason } from '../ports';
 import { Budget, estimateTokens } from '../money/budget';
 import type { Pricing } from '../money/pricing';
 import { Semaphore } from './semaphore';
@@ -16,6 +16,8 @@ export interface CallResult {
   usage: Usage;
   stopReason: StopReason;
   latencyMs: number;
+  /** What the provider wants back verbatim with this turn (push it with the assistant message). */
+  providerData?: ProviderData;
 }
 
 export class RouteExhaustedError extends Error {
@@ -24,7 +26,9 @@ export class RouteExhaustedError extends Error {
     readonly last: ProviderError,
     readonly attempts: number,
   ) {
-    super(`${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
+    super(attempts === 0
+      ? `${route.provider}/${route.model} skipped (it answered earlier): ${last.message}`
+      : `${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
     this.name = 'RouteExhaustedError';
   }
 }
@@ -52,11 +56,15 @@ let callCounter = 0;
 
 export class ModelCaller {
   private readonly semaphores = new Map<string, Semaphore>();
+  /** Providers that answered 'quota': out of money until the user acts, so not asked again this session. */
+  private readonly outOfQuota = new Map<string, ProviderError>();
 
   constructor(private readonly deps: CallerDeps) {}
 
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
     const { retry, clock, signal } = this.deps;
+    const known = this.outOfQuota.get(route.provider);
+    if (known) throw new RouteExhaustedError(route, known, 0);
     let attempt = 0;
     for (;;) {
       attempt++;
@@ -64,6 +72,7 @@ export class ModelCaller {
         return await this.attempt(route, req, ctx, attempt);
       } catch (e) {
         if (!(e instanceof ProviderError) || signal.aborted) throw e;
+        if (e.code === 'quota') this.outOfQuota.set(route.provider, e);
         if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
         const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
         await clock.sleep(backoff, signal);
@@ -100,12 +109,14 @@ export class ModelCaller {
     const text = new TextCoalescer((t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
     const toolCalls: ToolCall[] = [];
     let usage: Usage | undefined;
+    let providerData: ProviderData | undefined;
     let end: { stopReason: StopReason; latencyMs: number } | undefined;
     try {
       for await (const chunk of provider.chat(request, signal)) {
         if (chunk.type === 'text') text.add(chunk.text);
         else if (chunk.type === 'tool_call') toolCalls.push(chunk.call);
         else if (chunk.type === 'usage') usage = chunk.usage;
+        else if (chunk.type === 'provider_data') providerData = chunk.data;
         else if (chunk.type === 'end') end = chunk;
       }
       if (!end) throw new ProviderError({ provider: route.provider, code: 'stream_cut', retryable: true, message: `${route.provider} ended the answer without finishing it.`, usage });
@@ -115,7 +126,7 @@ export class ModelCaller {
       const cost = err.usage ? pricing.cost(route, err.usage, at) : undefined;
       // A failure before any answer costs nothing; one mid-answer without usage may have been billed,
       // so the worst case stays spent (the cap must hold).
-      const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout';
+      const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout' || err.code === 'refusal';
       reservation.settle(err.usage ? cost ?? null : midAnswer ? null : 0);
       sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
       throw signal.aborted ? signal.reason ?? err : err;
@@ -128,12 +139,12 @@ export class ModelCaller {
     const cost = usage ? pricing.cost(route, usage, at) : null;
     reservation.settle(cost);
     sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
-    return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs };
+    return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs, ...(providerData ? { providerData } : {}) };
   }
 }
 
 function promptText(r: ChatRequest): string {
-  const msgs = r.messages.map((m: ChatMessage) => (m.role === 'assistant' ? m.content + JSON.stringify(m.toolCalls ?? []) : m.content));
+  const msgs = r.messages.map((m: ChatMessage) => (m.role === 'assistant' ? m.content + JSON.stringify(m.toolCalls ?? []) + JSON.stringify(m.providerData?.parts ?? []) : m.content));
   return r.system + JSON.stringify(r.tools) + msgs.join('\n');
 }
 

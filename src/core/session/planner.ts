@@ -59,7 +59,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
     }
     ctx.sink.emit({ type: 'plan.rejected', attempt, errors: check.errors });
     if (attempt === MAX_ATTEMPTS) throw new PlanningError(`The orchestrator's plan was invalid twice: ${check.errors.join(' ')}`);
-    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined });
+    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined, ...(result.providerData ? { providerData: result.providerData } : {}) });
     // The errors go in the tool result where there is one (no back-to-back user turns for any provider).
     if (result.toolCalls.length === 0) messages.push({ role: 'user', content: planRepair(check.errors) });
     for (const c of result.toolCalls) messages.push({ role: 'tool', toolCallId: c.id, name: c.name, content: c === call ? planRepair(check.errors) : 'Not run: only submit_plan is available.', isError: true });

@@ -318,7 +318,7 @@ const WIRE_SHAPES: Record<FakeKind, (body: unknown) => void> = {
       { role: 'user', parts: [{ text: 'Look at a.ts and b.ts' }] },
       { role: 'model', parts: [{ text: 'Reading.' }, { functionCall: { name: 'read_file', args: { path: 'a.ts' } } }, { functionCall: { name: 'read_file', args: { path: 'b.ts' } } }] },
       {
-        role: 'function',
+        role: 'user', // the current API knows only 'user' and 'model' (see toGeminiContents)
         parts: [
           { functionResponse: { name: 'read_file', response: { content: 'A' } } },
           { functionResponse: { name: 'read_file', response: { error: 'no such file' } } },
