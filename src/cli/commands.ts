@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { baseUrlEnvVar, ConfigError, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir, readEvents } from '../core/log';
-import { NodeFileStore } from '../core/node-files';
+import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
 import { typicalSessionCost } from '../core/estimate';
 import { foldEvents } from '../core/fold/state';

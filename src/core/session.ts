@@ -14,7 +14,7 @@ import { applyEvent, foldEvents, initialState, type SessionState } from './fold/
 import { spending } from './fold/spending';
 import { buildReport, renderMarkdown } from './fold/report';
 import { BlobStore } from './blobs';
-import { SessionFiles } from './workspace';
+import { SessionFiles, type DirtyCheck } from './workspace';
 import { Budget, BudgetExhaustedError } from './budget';
 import { ModelCaller } from './caller';
 import { findPrice, DEFAULT_PRICES, mergePrices } from './pricing';
@@ -32,6 +32,35 @@ export interface EngineDeps {
   clock?: Clock;
   /** Asked before the generated tests run when `validation.runTests` is "ask". */
   consent?: (command: string) => Promise<boolean>;
+  /** Whether an editor holds unsaved changes to a file: an agent never writes under them (VS Code). */
+  isDirty?: DirtyCheck;
+}
+
+/** The workspace cannot hold the session's log (read-only, or not ours to write). */
+export class WorkspaceNotWritableError extends Error {
+  constructor(
+    readonly workspace: string,
+    readonly code: string,
+  ) {
+    super(
+      code === 'ENOENT'
+        ? `The workspace ${workspace} does not exist (or a folder on the way to .ensemble/sessions is missing).`
+        : `The workspace ${workspace} is read-only (${code}): Ensemble could not create .ensemble/sessions there. It keeps its log in the workspace and its agents write files there; open a folder you can write to.`,
+    );
+    this.name = 'WorkspaceNotWritableError';
+  }
+}
+
+const NOT_WRITABLE = ['EROFS', 'EACCES', 'EPERM', 'ENOENT'];
+
+function openLog(workspace: string, dir: string, clock: Clock): EventLog {
+  try {
+    return EventLog.open(dir, clock);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code ?? '';
+    if (NOT_WRITABLE.includes(code)) throw new WorkspaceNotWritableError(workspace, code);
+    throw e;
+  }
 }
 
 export interface SessionHandle {
@@ -53,7 +82,7 @@ export function newSessionId(now = Date.now()): string {
 export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const clock = opts.deps.clock ?? systemClock;
-  const log = EventLog.open(sessionDir(opts.deps.workspace, sessionId), clock);
+  const log = openLog(opts.deps.workspace, sessionDir(opts.deps.workspace, sessionId), clock);
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
   return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted });
@@ -63,7 +92,7 @@ export function startSession(opts: { goal: string; config: EngineConfig; deps: E
 export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
   const clock = opts.deps.clock ?? systemClock;
   if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
-  const log = EventLog.open(opts.dir, clock);
+  const log = openLog(opts.deps.workspace, opts.dir, clock);
   const before = foldEvents(log.existing);
   if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
   if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
@@ -79,7 +108,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const controller = new AbortController();
   const prices = mergePrices(DEFAULT_PRICES, config.pricing);
   const budget = new Budget(config.budgetUsd, spending(state).usd);
-  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log);
+  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log, deps.isDirty);
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {
@@ -138,6 +167,9 @@ async function drive(ctx: SessionContext, log: EventLog, prices: ReturnType<type
   let status: Exclude<SessionStatus, 'running'> = 'completed';
   let error: string | undefined;
   try {
+    // Before any agent runs: temp files of a killed run go, and the workspace as it is now is the baseline.
+    await ctx.store.recover?.();
+    await ctx.files.begin();
     await phase(ctx, 'setup', async () => {
       const unknown = [ctx.config.orchestrator, ...Object.values(ctx.config.roles)].filter((r) => !findPrice(prices, r.provider, r.model)).map((r) => `${r.provider}/${r.model}`);
       if (unknown.length) ctx.sink.emit({ type: 'budget.estimated', estimateUsd: null, limitUsd: ctx.config.budgetUsd, unknownModels: [...new Set(unknown)] });
@@ -181,7 +213,11 @@ function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<Session
   ctx.sink.emit({ type: 'phase.started', phase: 'report' });
   ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
   ctx.sink.emit({ type: 'session.ended', status, error });
-  log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+  try {
+    log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state) });
+  } catch {
+    // A full or read-only disk: the log holds the whole session, and `ensemble report` re-folds it later.
+  }
 }
 
 /** Writes report.json and report.md next to the log; returns their paths. */

@@ -2,7 +2,7 @@
 
 import { tempWorkspace } from './tmp';
 import { resolveConfig, type EngineConfig } from '../../src/core/config';
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import { startSession, type SessionHandle } from '../../src/core/session';
 import type { EnsembleEvent } from '../../src/core/events';
 import type { ChatProvider } from '../../src/core/ports';
