@@ -15,6 +15,11 @@ export class PathError extends Error {
   }
 }
 
+/** A path as messages show it: JSON-quoted, shortened when it is very long. */
+export function quote(p: string): string {
+  return JSON.stringify(p.length > 120 ? `${p.slice(0, 60)}…${p.slice(-40)}` : p);
+}
+
 /** Folder names the engine never lets a model read, write, remove or list, at any depth. */
 export const PROTECTED_NAMES = ['.git', '.ensemble'] as const;
 
@@ -34,26 +39,28 @@ export function isProtectedPath(rel: string): boolean {
   return rel.split('/').some((part) => (PROTECTED_NAMES as readonly string[]).includes(canonicalName(part)));
 }
 
-export function protectedError(rel: string, viaLink = false): PathError {
-  const git = rel.split('/').some((p) => canonicalName(p) === '.git');
-  return new PathError(rel, 'protected', `Refused ${JSON.stringify(rel)}: ${viaLink ? 'it leads through a symbolic link into ' : 'it is inside '}${git ? 'a .git folder (it belongs to git)' : '.ensemble (it belongs to Ensemble)'}; agents never read or write there.`);
+/** The refusal of `rel`; `resolved` is the real path it leads to when a symbolic link took it there. */
+export function protectedError(rel: string, resolved?: string): PathError {
+  const git = (resolved ?? rel).split('/').some((p) => canonicalName(p) === '.git');
+  const where = git ? 'a .git folder (it belongs to git)' : '.ensemble (it belongs to Ensemble)';
+  return new PathError(rel, 'protected', `Refused ${quote(rel)}: ${resolved === undefined ? 'it is inside' : 'it leads through a symbolic link into'} ${where}; agents never read or write there.`);
 }
 
 /** Normalises a workspace-relative path (`.` for the root), or throws a PathError. Pure: no I/O. */
 export function normaliseRelative(p: string): string {
-  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw new PathError(String(p), 'invalid', `Invalid path ${JSON.stringify(p)}.`);
+  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw new PathError(String(p), 'invalid', `Invalid path ${quote(p)}.`);
   const slashed = p.replace(/\\/g, '/').trim();
   if (slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed) || slashed.startsWith('~')) {
-    throw new PathError(p, 'outside_workspace', `Refused ${JSON.stringify(p)}: paths must be relative to the workspace.`);
+    throw new PathError(p, 'outside_workspace', `Refused ${quote(p)}: paths must be relative to the workspace.`);
   }
   const parts: string[] = [];
   for (const part of slashed.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      if (!parts.length) throw new PathError(p, 'outside_workspace', `Refused ${JSON.stringify(p)}: it escapes the workspace.`);
+      if (!parts.length) throw new PathError(p, 'outside_workspace', `Refused ${quote(p)}: it escapes the workspace.`);
       parts.pop();
     } else {
-      if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw new PathError(p, 'invalid', `Refused ${JSON.stringify(p.length > 80 ? `${p.slice(0, 80)}…` : p)}: a name in it is longer than ${MAX_NAME_BYTES} bytes, which filesystems do not accept.`);
+      if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw new PathError(p, 'invalid', `Refused ${quote(p)}: a name in it is longer than ${MAX_NAME_BYTES} bytes, which filesystems do not accept.`);
       parts.push(part);
     }
   }
@@ -63,7 +70,7 @@ export function normaliseRelative(p: string): string {
 /** Normalises the path of a FILE to read or write: not the workspace itself, not a folder (`x/`). */
 export function normaliseFilePath(p: string): string {
   const norm = normaliseRelative(p);
-  if (norm === '.') throw new PathError(p, 'invalid', `Refused ${JSON.stringify(p)}: that is the workspace folder itself; give a file path such as "src/index.js".`);
-  if (/[\\/]\s*$/.test(p)) throw new PathError(p, 'invalid', `Refused ${JSON.stringify(p)}: it ends with "/", so it names a folder; give a file path.`);
+  if (norm === '.') throw new PathError(p, 'invalid', `Refused ${quote(p)}: that is the workspace folder itself; give a file path such as "src/index.js".`);
+  if (/[\\/]\s*$/.test(p)) throw new PathError(p, 'invalid', `Refused ${quote(p)}: it ends with "/", so it names a folder; give a file path.`);
   return norm;
 }

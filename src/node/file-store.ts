@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import ignore, { type Ignore } from 'ignore';
 import type { FileEntry, FileStat, FileStore } from '../core/ports';
-import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError } from '../core/paths';
+import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError, quote } from '../core/paths';
 
 /** Never listed: too big or not the project's own (.git/.ensemble are also refused at any depth). */
 const ALWAYS_IGNORED = ['node_modules/', '.git/', '.ensemble/'];
@@ -23,7 +23,7 @@ type Op = 'read' | 'write' | 'remove' | 'list';
 function explain(rel: string, op: Op, e: unknown): Error {
   if (e instanceof PathError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  const q = JSON.stringify(rel);
+  const q = quote(rel);
   switch (code) {
     case 'EISDIR':
       return new PathError(rel, 'invalid', `Refused ${q}: it is a folder, not a file.`);
@@ -93,15 +93,16 @@ export class NodeFileStore implements FileStore {
       real = fs.realpathSync(probe);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: it goes through a symbolic link whose target does not exist.`);
+      if (code === 'ENOENT') throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it goes through a symbolic link whose target does not exist.`);
       throw explain(rel, 'read', e);
     }
     if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) {
-      throw new PathError(rel, 'outside_workspace', `Refused ${JSON.stringify(rel)}: it leads outside the workspace through a symbolic link.`);
+      throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: it leads outside the workspace through a symbolic link.`);
     }
-    if (isProtectedPath(path.relative(this.realRoot, real).split(path.sep).join('/'))) throw protectedError(rel, true);
+    const realRel = path.relative(this.realRoot, real).split(path.sep).join('/');
+    if (isProtectedPath(realRel)) throw protectedError(rel, realRel);
     if (rest.length && !fs.statSync(real).isDirectory()) {
-      throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: ${JSON.stringify(path.relative(this.realRoot, real).split(path.sep).join('/'))} is a file, not a folder.`);
+      throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: ${quote(path.relative(this.realRoot, real).split(path.sep).join('/'))} is a file, not a folder.`);
     }
     return path.join(real, ...rest);
   }
@@ -115,8 +116,8 @@ export class NodeFileStore implements FileStore {
     const abs = this.real(rel, normaliseFilePath(rel));
     try {
       const st = await fs.promises.stat(abs);
-      if (st.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: it is a folder, not a file; use list_files to see what it holds.`);
-      if (!st.isFile()) throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: it is not a regular file.`);
+      if (st.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file; use list_files to see what it holds.`);
+      if (!st.isFile()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is not a regular file.`);
       return await fs.promises.readFile(abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -141,10 +142,10 @@ export class NodeFileStore implements FileStore {
     try {
       const abs = this.real(rel, norm);
       const existing = await fs.promises.stat(abs).catch(() => undefined);
-      if (existing?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: it is a folder, not a file.`);
+      if (existing?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
       await fs.promises.mkdir(path.dirname(abs), { recursive: true });
       // Re-check after creating folders: a folder on the way may have been replaced by a link meanwhile.
-      if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${JSON.stringify(rel)}: the folders on its way changed while it was being written.`);
+      if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
       const tmpDir = path.join(this.realRoot, TMP_DIR);
       await fs.promises.mkdir(tmpDir, { recursive: true });
       tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -167,7 +168,7 @@ export class NodeFileStore implements FileStore {
   async remove(rel: string): Promise<void> {
     const abs = this.real(rel, normaliseFilePath(rel));
     try {
-      if ((await fs.promises.lstat(abs).catch(() => undefined))?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${JSON.stringify(rel)}: it is a folder, not a file.`);
+      if ((await fs.promises.lstat(abs).catch(() => undefined))?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
       await fs.promises.rm(abs, { force: true });
     } catch (e) {
       throw explain(rel, 'remove', e);
@@ -195,10 +196,10 @@ export class NodeFileStore implements FileStore {
     const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
     const start = this.resolve(dir);
     const st = await fs.promises.stat(start).catch((e: unknown) => {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PathError(dir, 'invalid', `${JSON.stringify(dir)} does not exist.`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PathError(dir, 'invalid', `${quote(dir)} does not exist.`);
       throw explain(dir, 'list', e);
     });
-    if (!st.isDirectory()) throw new PathError(dir, 'invalid', `${JSON.stringify(dir)} is a file, not a folder; use read_file to read it.`);
+    if (!st.isDirectory()) throw new PathError(dir, 'invalid', `${quote(dir)} is a file, not a folder; use read_file to read it.`);
     const ig = await this.ignoreRules();
     const out: FileEntry[] = [];
     const walk = async (absDir: string): Promise<void> => {
