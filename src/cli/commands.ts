@@ -116,9 +116,17 @@ export async function reportCommand(dir: string | undefined, flags: { json?: boo
   const { events, skipped } = readEvents(file);
   if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
   const state = foldEvents(events);
-  writeReportFiles(dir, state);
   const report = buildReport(state);
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
+  try {
+    writeReportFiles(dir, state);
+  } catch (e) {
+    // A full disk or a read-only folder: the report was printed all the same.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the folder is on a read-only filesystem' : (e as Error).message;
+    io.err(`The report could not be written to ${dir} (${why}); it is printed above.`);
+    return EXIT.failed;
+  }
   return EXIT.completed;
 }
 

@@ -45,7 +45,7 @@ export class WorkspaceNotWritableError extends Error {
     super(
       code === 'ENOENT'
         ? `The workspace ${workspace} does not exist (or a folder on the way to .ensemble/sessions is missing).`
-        : `The workspace ${workspace} is read-only (${code}): Ensemble could not create .ensemble/sessions there. It keeps its log in the workspace and its agents write files there; open a folder you can write to.`,
+        : `The workspace ${workspace} is read-only${code === 'EROFS' ? '' : ' for you'} (${code}): Ensemble could not create .ensemble/sessions there. It keeps its log in the workspace and its agents write files there; open a folder you can write to.`,
     );
     this.name = 'WorkspaceNotWritableError';
   }
