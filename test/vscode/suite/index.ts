@@ -6,6 +6,7 @@
 //   globals already defined, so the suites register at load.
 import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
+import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
 import { registerResumeTests } from './resume.test';
 import { registerSessionTests } from './session.test';
@@ -19,6 +20,7 @@ function registerAll(): void {
   registerKeyTests();
   registerSessionTests();
   registerResumeTests();
+  registerDirtyTests();
 }
 
 export function run(): Promise<void> {
