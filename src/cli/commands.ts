@@ -7,7 +7,7 @@ import * as readline from 'node:readline/promises';
 import { baseUrlEnvVar, ConfigError, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir, readEvents } from '../core/log';
 import { NodeFileStore } from '../node/file-store';
-import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
+import { resumeSession, startSession, workspaceError, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session';
 import { typicalSessionCost } from '../core/estimate';
 import { foldEvents } from '../core/fold/state';
 import { buildReport, renderMarkdown } from '../core/fold/report';
@@ -44,7 +44,11 @@ function consentFor(flags: { yes?: boolean }, io: Output): ((cmd: string) => Pro
 }
 
 function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent']): EngineDeps {
-  return { workspace, store: new NodeFileStore(workspace), resolve, consent };
+  try {
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent };
+  } catch (e) {
+    throw workspaceError(workspace, e); // the folder could not be created
+  }
 }
 
 function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): EngineConfig {
@@ -104,7 +108,11 @@ export async function replayCommand(file: string | undefined, flags: { workspace
 
 export async function demoCommand(dir: string | undefined, flags: { json?: boolean }, io: Output = stdio): Promise<number> {
   const workspace = path.resolve(dir ?? 'ensemble-demo');
-  fs.mkdirSync(workspace, { recursive: true });
+  try {
+    fs.mkdirSync(workspace, { recursive: true });
+  } catch (e) {
+    throw workspaceError(workspace, e);
+  }
   // The demo's generated tests are part of the script: running them is what the demo shows.
   return replayCommand(demoCassettePath(), { workspace, yes: true, json: flags.json, demo: true }, io);
 }

@@ -53,13 +53,17 @@ export class WorkspaceNotWritableError extends Error {
 
 const NOT_WRITABLE = ['EROFS', 'EACCES', 'EPERM', 'ENOENT'];
 
+/** `e`, as a WorkspaceNotWritableError when it says the workspace cannot be written. */
+export function workspaceError(workspace: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code ?? '';
+  return NOT_WRITABLE.includes(code) ? new WorkspaceNotWritableError(workspace, code) : e;
+}
+
 function openLog(workspace: string, dir: string, clock: Clock): EventLog {
   try {
     return EventLog.open(dir, clock);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException)?.code ?? '';
-    if (NOT_WRITABLE.includes(code)) throw new WorkspaceNotWritableError(workspace, code);
-    throw e;
+    throw workspaceError(workspace, e);
   }
 }
 
