@@ -55,7 +55,15 @@ const NOT_WRITABLE = ['EROFS', 'EACCES', 'EPERM', 'ENOENT'];
 
 /** `e`, as a WorkspaceNotWritableError when it says the workspace cannot be written. */
 export function workspaceError(workspace: string, e: unknown): unknown {
-  const code = (e as NodeJS.ErrnoException)?.code ?? '';
+  let code = (e as NodeJS.ErrnoException)?.code ?? '';
+  if (code === 'ENOENT' && fs.existsSync(workspace)) {
+    // A recursive mkdir on a read-only filesystem can report ENOENT (the missing parent) rather than EROFS.
+    try {
+      fs.accessSync(workspace, fs.constants.W_OK);
+    } catch (a) {
+      code = (a as NodeJS.ErrnoException).code ?? code;
+    }
+  }
   return NOT_WRITABLE.includes(code) ? new WorkspaceNotWritableError(workspace, code) : e;
 }
 

@@ -12,9 +12,10 @@ import * as path from 'node:path';
 import { BlobStore } from '../../src/core/blobs';
 import { EventLog, sessionDir } from '../../src/core/log';
 import { reviewSession } from '../../src/core/review';
+import { startSession } from '../../src/core/session';
 import { NodeFileStore } from '../../src/node/file-store';
-import { conv, planStep, turn } from '../helpers/scripted';
-import { ofType, run, tempWorkspace } from '../helpers/session';
+import { conv, planStep, ScriptedProvider, turn } from '../helpers/scripted';
+import { ofType, run, tempWorkspace, testConfig } from '../helpers/session';
 import { snapshot } from '../helpers/tree';
 
 type Case = { tool: 'write_file' | 'read_file' | 'list_files'; path: string; expect: 'error' | 'ok' };
@@ -130,6 +131,28 @@ describe('reliability: paths through the agent tools', function () {
     if (process.env.SHOW_PATHS) cases.forEach((c, i) => console.log(`${c.tool}(${JSON.stringify(c.path).slice(0, 40)}) → ${results[i]!.content.slice(0, 150)}`));
     const tried = cases.filter((c) => c.expect === 'error').length;
     console.log(`      paths: ${cases.length} cases (${tried} odd: ${cases.filter((c) => c.tool === 'write_file').length} writes, ${cases.filter((c) => c.tool === 'read_file').length} reads, ${cases.filter((c) => c.tool === 'list_files').length} listings), ${refused} refused, ${written.length} written (controls)`);
+  });
+
+  it('a write the disk refuses (full, read-only) is a tool failure the model sees, not the end of the session', async () => {
+    const ws = tempWorkspace('ensemble-paths-');
+    made.push(ws);
+    /** The plain store, on a disk that is full for one file (ENOSPC cannot be made to happen for real here). */
+    class FullDisk extends NodeFileStore {
+      override async write(p: string, data: Uint8Array | string): Promise<void> {
+        if (p === 'big.txt') throw Object.assign(new Error('Could not write "big.txt": the disk is full.'), { code: 'ENOSPC' });
+        return super.write(p, data);
+      }
+    }
+    const agent = new ScriptedProvider('p1', (req) => (turn(req) === 1 ? { toolCalls: [{ name: 'write_file', arguments: { path: 'big.txt', content: 'x' } }, { name: 'write_file', arguments: { path: 'small.txt', content: 'y' } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }));
+    const orch = new ScriptedProvider('orch', () => planStep([{ id: 't1', role: 'a' }]));
+    const handle = startSession({ goal: 'full disk', config: testConfig(), deps: { workspace: ws, store: new FullDisk(ws), resolve: (id) => ({ orch, p1: agent })[id] } });
+    const state = await handle.done;
+    assert.equal(state.status, 'completed', state.error);
+    const results = agent.requests[1]!.messages.filter((m) => m.role === 'tool');
+    assert.deepEqual(results.map((m) => [m.content, !!(m as { isError?: boolean }).isError]), [['Could not write "big.txt": the disk is full.', true], ['Wrote small.txt (created, 1 bytes).', false]]);
+    const failed = ofType(handle.log.readAll(), 'tool.failed');
+    assert.deepEqual(failed.map((e) => [e.tool, e.error]), [['write_file', 'Could not write "big.txt": the disk is full.']]);
+    assert.ok(!fs.existsSync(path.join(ws, 'big.txt')));
   });
 
   it('reverts nothing through a path that became odd since the session wrote it, and says why', async () => {
