@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/core/config';
-import { NodeFileStore } from '../src/core/node-files';
+import { NodeFileStore } from '../src/node/file-store';
 import { startSession } from '../src/core/session/session';
 import { criticalPath } from '../src/core/session/plan';
 import type { EnsembleEvent, TaskSpec } from '../src/core/events';

@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { ConfigError } from './core/config';
+import { WorkspaceNotWritableError } from './core/session/session';
 import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, UsageError } from './cli/commands';
 import { EXIT, stdio } from './cli/runner';
 
@@ -58,9 +59,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const usage = e instanceof UsageError || e instanceof ConfigError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
+    const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof WorkspaceNotWritableError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
     stdio.err(`ensemble: ${(e as Error)?.message ?? e}`); // redacted, like all the CLI prints
-    if (usage) stdio.err(`Run "ensemble --help" for usage.`);
+    if (usage && !(e instanceof WorkspaceNotWritableError)) stdio.err(`Run "ensemble --help" for usage.`);
     process.exit(usage ? EXIT.usage : EXIT.failed);
   },
 );

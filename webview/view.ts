@@ -74,6 +74,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'validation.consent':
       return ['quality'];
     case 'plan.rejected':
+    case 'file.writing':
     case 'agent.text':
     case 'tool.called':
     case 'tool.failed':

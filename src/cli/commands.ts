@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { baseUrlEnvVar, ConfigError, defaultConfig, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir, readEvents } from '../core/store/log';
-import { NodeFileStore } from '../core/node-files';
-import { resumeSession, startSession, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session/session';
+import { NodeFileStore } from '../node/file-store';
+import { resumeSession, startSession, workspaceError, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { typicalSessionCost } from '../core/money/estimate';
 import { describePriceSource } from '../core/fold/narrate';
 import { foldEvents } from '../core/fold/state';
@@ -46,7 +46,11 @@ function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean
 }
 
 function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[]): EngineDeps {
-  return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets };
+  try {
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets };
+  } catch (e) {
+    throw workspaceError(workspace, e); // the folder could not be created
+  }
 }
 
 function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): EngineConfig {
@@ -110,7 +114,11 @@ export async function replayCommand(file: string | undefined, flags: { workspace
 
 export async function demoCommand(dir: string | undefined, flags: { json?: boolean }, io: Output = stdio): Promise<number> {
   const workspace = path.resolve(dir ?? 'ensemble-demo');
-  fs.mkdirSync(workspace, { recursive: true });
+  try {
+    fs.mkdirSync(workspace, { recursive: true });
+  } catch (e) {
+    throw workspaceError(workspace, e);
+  }
   // The demo's generated tests are part of the script: running them is what the demo shows.
   return replayCommand(demoCassettePath(), { workspace, yes: true, json: flags.json, demo: true }, io);
 }
@@ -126,9 +134,17 @@ export async function reportCommand(dir: string | undefined, flags: { json?: boo
   const { events, skipped } = readEvents(file);
   if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
   const state = foldEvents(events);
-  writeReportFiles(dir, state, redactor);
   const report = buildReport(state);
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
+  try {
+    writeReportFiles(dir, state, redactor);
+  } catch (e) {
+    // A full disk or a read-only folder: the report was printed all the same.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the folder is on a read-only filesystem' : (e as Error).message;
+    io.err(`The report could not be written to ${dir} (${why}); it is printed above.`);
+    return EXIT.failed;
+  }
   return EXIT.completed;
 }
 

@@ -91,6 +91,8 @@ export type EventBody =
   // --- tools and files ---
   | { type: 'tool.called'; agentId: string; taskId?: string; tool: string; summary: string }
   | { type: 'tool.failed'; agentId: string; taskId?: string; tool: string; error: string }
+  /** Logged just before a write lands (its `file.written` follows): a run killed in between is settled on resume from the file on disk. */
+  | { type: 'file.writing'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
   | { type: 'file.written'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
   | { type: 'file.deleted'; agentId: string; taskId?: string; path: string; beforeSha: string }
   | { type: 'file.refused'; agentId: string; taskId?: string; path: string; reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid'; message: string }

@@ -140,18 +140,37 @@ export interface FileEntry {
   path: string;
   type: 'file' | 'dir';
   size?: number;
+  /** Last modification time (ms since the epoch), where the store knows it. */
+  mtimeMs?: number;
+}
+
+/** What `stat` knows of a path: enough to notice that a file changed without reading it. */
+export interface FileStat {
+  type: 'file' | 'dir' | 'other';
+  size: number;
+  mtimeMs: number;
 }
 
 /**
- * The workspace as the engine may touch it. Paths are workspace-relative with `/` separators. Any
- * path that escapes the root (`..`, absolute, through a symlink) is refused with a PathError.
+ * The workspace as the engine may touch it. Paths are workspace-relative with `/` separators. The
+ * rules of src/core/paths.ts hold for every operation: a path that escapes the root (`..`, absolute,
+ * through a symlink) or that is, or resolves to, anything inside a `.git` or `.ensemble` folder (at any
+ * depth) is refused with a PathError; a path that cannot name a file there (`.`, a folder, a file used
+ * as a folder, a name too long) is refused with a PathError `invalid`. Other failures (permissions, a
+ * full disk) throw an Error whose message says what happened, in words a model can act on.
  */
 export interface FileStore {
+  /** The file's bytes; undefined when it does not exist. */
   read(path: string): Promise<Uint8Array | undefined>;
-  /** Atomic: the file is either wholly the old or wholly the new content. */
+  /** Atomic: the file is either wholly the old or wholly the new content. Never leaves a temporary file in the user's folders. */
   write(path: string, data: Uint8Array | string): Promise<void>;
   remove(path: string): Promise<void>;
-  list(dir?: string): Promise<FileEntry[]>;
+  /** Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the store's default when absent). */
+  list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]>;
+  /** undefined when nothing is there. */
+  stat(path: string): Promise<FileStat | undefined>;
+  /** Clears what an interrupted earlier run may have left behind (temporary files); called when a session starts or resumes. */
+  recover?(): Promise<void>;
 }
 
 export interface Clock {

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { reviewSession } from '../core/store/review';
+import { NodeFileStore } from '../node/file-store';
 import type { SessionRef } from './focus';
 
 export const BEFORE_SCHEME = 'ensemble-before';
@@ -34,7 +35,7 @@ export class BeforeContentProvider implements vscode.TextDocumentContentProvider
     const parsed = parseBeforeUri(uri);
     if (!parsed) return '';
     if (parsed.empty) return '';
-    const bytes = reviewSession(parsed.ref.workspace, parsed.ref.sessionId).before(parsed.path);
+    const bytes = reviewSession(parsed.ref.workspace, parsed.ref.sessionId, new NodeFileStore(parsed.ref.workspace)).before(parsed.path);
     if (bytes === undefined) return `(The content of ${parsed.path} before session ${parsed.ref.sessionId} is not available.)`;
     return new TextDecoder('utf-8').decode(bytes);
   }

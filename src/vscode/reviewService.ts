@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { output } from './output';
 import type { FileState } from '../core/fold/state';
 import { reviewSession, type ReviewOutcome, type SessionReview } from '../core/store/review';
+import { NodeFileStore } from '../node/file-store';
 import type { SessionFocus, SessionRef } from './focus';
 import type { SessionController } from './sessionController';
 
@@ -38,7 +39,7 @@ export class ReviewService implements vscode.Disposable {
 
   /** The review of a session (default: the focused one); undefined when there is none. */
   open(ref: SessionRef | undefined = this.focus.ref): SessionReview | undefined {
-    return ref ? reviewSession(ref.workspace, ref.sessionId) : undefined;
+    return ref ? reviewSession(ref.workspace, ref.sessionId, new NodeFileStore(ref.workspace)) : undefined;
   }
 
   /** The focused session's changed files (the live fold while it runs). */

@@ -3,11 +3,12 @@
 // notification, the status bar and the panel listen to its events.
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
-import { NodeFileStore } from '../core/node-files';
+import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session/session';
 import type { SessionState } from '../core/fold/state';
 import { loadCassette } from '../cassette/format';
 import { demoCassettePath, startReplay } from '../cassette/replay';
+import { dirtyEditors } from './dirty';
 import type { SessionRef } from './focus';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
@@ -111,7 +112,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[]): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets };
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace) };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

@@ -2,7 +2,7 @@
 // orchestrator stays scripted): what a provider's real behaviour does to the session, end to end.
 
 import { startSession } from '../../src/core/session/session';
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import type { EngineConfig } from '../../src/core/config';
 import type { ChatProvider } from '../../src/core/ports';
 import type { FakeServer } from '../../src/fakes/script';

@@ -1,6 +1,6 @@
 // Run as a child process by the resume test: starts a session whose second task hangs, so that the
 // parent can kill this process with SIGKILL mid-session.
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import { startSession } from '../../src/core/session/session';
 import { ScriptedProvider, conv, planStep, writesThenFinishes } from './scripted';
 import { testConfig } from './session';

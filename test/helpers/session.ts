@@ -2,8 +2,8 @@
 
 import { tempWorkspace } from './tmp';
 import { resolveConfig, type EngineConfig } from '../../src/core/config';
-import { NodeFileStore } from '../../src/core/node-files';
-import { startSession, type SessionHandle } from '../../src/core/session/session';
+import { NodeFileStore } from '../../src/node/file-store';
+import { startSession, type EngineDeps, type SessionHandle } from '../../src/core/session/session';
 import type { EnsembleEvent } from '../../src/core/events';
 import type { ChatProvider } from '../../src/core/ports';
 import { ScriptedProvider, type Script } from './scripted';
@@ -30,13 +30,13 @@ export interface Run {
   events(): EnsembleEvent[];
 }
 
-export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean> } = {}): Run {
+export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean>; isDirty?: EngineDeps['isDirty'] } = {}): Run {
   const workspace = opts.workspace ?? tempWorkspace();
   const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const handle = startSession({
     goal,
     config: opts.config ?? testConfig(),
-    deps: { workspace, store: new NodeFileStore(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent },
+    deps: { workspace, store: new NodeFileStore(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty },
   });
   return { handle, workspace, providers, events: () => handle.log.readAll() };
 }

@@ -53,7 +53,12 @@ describe('architecture', () => {
     const folders = top.filter((d) => d.isDirectory()).map((d) => d.name).sort();
     assert.deepEqual(folders, ['fold', 'money', 'quality', 'session', 'store']);
     const files = top.filter((d) => d.isFile()).map((d) => d.name);
-    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'paths.ts', 'node-files.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'paths.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+  });
+
+  it('src/core holds no Node adapter: the file store implementation lives in src/node', () => {
+    for (const f of sources('src/core')) assert.doesNotMatch(fs.readFileSync(path.join(root, f), 'utf8'), /implements\s+FileStore\b/, `${f} implements the FileStore port`);
+    assert.match(fs.readFileSync(path.join(root, 'src', 'node', 'file-store.ts'), 'utf8'), /class NodeFileStore implements FileStore/);
   });
 
   it('the folds are pure: no I/O, only events, ports and other folds', () => {

@@ -13,7 +13,7 @@ import { ModelCaller } from '../../src/core/session/caller';
 import { Budget, BudgetExhaustedError } from '../../src/core/money/budget';
 import { systemClock } from '../../src/core/ports';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import { startSession } from '../../src/core/session/session';
 import type { ReportJson } from '../../src/core/fold/report';
 import { startFakeServer } from '../../src/fakes';

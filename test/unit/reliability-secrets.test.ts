@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { startFakeServer } from '../../src/fakes';
 import type { FakeHandler, FakeReply, FakeRequest, FakeServer } from '../../src/fakes/script';
 import { resolveConfig } from '../../src/core/config';
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import { startSession } from '../../src/core/session/session';
 import { REDACTED, Redactor } from '../../src/core/redact';
 import { childEnv } from '../../src/core/quality/validation';

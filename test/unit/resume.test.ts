@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { NodeFileStore } from '../../src/core/node-files';
+import { NodeFileStore } from '../../src/node/file-store';
 import { resumeSession } from '../../src/core/session/session';
 import { readEvents } from '../../src/core/store/log';
 import { ScriptedProvider, planStep, writesThenFinishes } from '../helpers/scripted';

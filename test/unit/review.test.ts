@@ -8,6 +8,7 @@ import { BlobStore, sha256 } from '../../src/core/store/blobs';
 import { EventLog, readEvents, sessionDir } from '../../src/core/store/log';
 import { foldEvents } from '../../src/core/fold/state';
 import { reviewSession } from '../../src/core/store/review';
+import { NodeFileStore } from '../../src/node/file-store';
 import { tempWorkspace } from '../helpers/tmp';
 import { planStep, writesThenFinishes, conv } from '../helpers/scripted';
 import { run } from '../helpers/session';
@@ -57,7 +58,7 @@ describe('review', () => {
 
   it('keeps a change: the file stays, review.kept is appended, the report is rewritten', async () => {
     const s = fakeSession([{ path: 'a.txt', before: 'old\n', after: 'new\n' }]);
-    const review = reviewSession(s.workspace, s.id);
+    const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     const out = await review.keep('a.txt');
     assert.equal(out.ok, true);
     assert.equal(fs.readFileSync(path.join(s.workspace, 'a.txt'), 'utf8'), 'new\n');
@@ -79,7 +80,7 @@ describe('review', () => {
       { path: 'src/text.js', before: text, after: 'rewritten' },
       { path: 'img/logo.png', before: binary, after: Uint8Array.from([1, 2, 3]) },
     ]);
-    const review = reviewSession(s.workspace, s.id);
+    const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     for (const p of ['src/text.js', 'img/logo.png']) {
       const out = await review.revert(p);
       assert.ok(out.ok, JSON.stringify(out));
@@ -107,7 +108,7 @@ describe('review', () => {
       { path: 'new/file.txt', after: 'made by the session' },
       { path: 'gone.bin', before: binary, after: null },
     ]);
-    const review = reviewSession(s.workspace, s.id);
+    const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     assert.equal(review.files().map((f) => `${f.path}:${f.change}`).join(','), 'new/file.txt:created,gone.bin:deleted');
     assert.deepEqual(review.before('new/file.txt'), new Uint8Array(0));
     assert.deepEqual(review.before('gone.bin'), binary);
@@ -123,7 +124,7 @@ describe('review', () => {
     const s = fakeSession([{ path: 'app.js', before: 'v1', after: 'v2' }, { path: 'created.js', after: 'c' }]);
     const abs = path.join(s.workspace, 'app.js');
     fs.writeFileSync(abs, 'v2 + my edits');
-    const review = reviewSession(s.workspace, s.id);
+    const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     const st = await review.status('app.js');
     assert.equal(st?.editedSince, true);
     const refused = await review.revert('app.js');
@@ -152,14 +153,14 @@ describe('review', () => {
 
   it('refuses a file the session did not change, and a before-blob that is missing', async () => {
     const s = fakeSession([{ path: 'a.txt', before: 'old', after: 'new' }]);
-    const review = reviewSession(s.workspace, s.id);
+    const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     const unknown = await review.keep('other.txt');
     assert.equal(!unknown.ok && unknown.reason, 'unknown_file');
     fs.rmSync(path.join(s.dir, 'blobs', sha256('old')));
     const missing = await review.revert('a.txt');
     assert.equal(!missing.ok && missing.reason, 'missing_blob');
     assert.equal(fs.readFileSync(path.join(s.workspace, 'a.txt'), 'utf8'), 'new');
-    assert.throws(() => reviewSession(s.workspace, 'nope'), /No session "nope"/);
+    assert.throws(() => reviewSession(s.workspace, 'nope', new NodeFileStore(s.workspace)), /No session "nope"/);
   });
 
   it('reviews a session the engine ran: keep one, revert one, the report shows both', async () => {
@@ -171,7 +172,7 @@ describe('review', () => {
     }, { workspace: ws });
     const state = await r.handle.done;
     assert.equal(state.status, 'completed');
-    const review = reviewSession(r.workspace, r.handle.sessionId);
+    const review = reviewSession(r.workspace, r.handle.sessionId, new NodeFileStore(r.workspace));
     assert.ok((await review.keep('one.txt')).ok);
     const two = await review.revert('two.txt');
     assert.ok(two.ok, JSON.stringify(two));

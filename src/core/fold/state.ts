@@ -352,6 +352,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'pricing.loaded':
       s.pricing = { source: e.source, version: e.version, publishedAt: e.publishedAt, overrides: e.overrides, models: e.models };
       break;
+    case 'file.writing': // the write's intent, for a resume after a kill; the state follows file.written
     case 'agent.text':
     case 'tool.called':
     case 'tool.failed':

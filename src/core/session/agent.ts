@@ -117,7 +117,9 @@ async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: 
       if (!a.ok) return fail(a.error);
       sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: `${a.value.path} (${Buffer.byteLength(a.value.content)} bytes)` });
       const w = await files.write(a.value.path, a.value.content, { agentId: spec.agentId, taskId: spec.taskId, role, provider: route.provider, model: route.model });
-      return w.ok ? { result: `Wrote ${a.value.path} (${w.change}, ${w.bytes} bytes).` } : { result: w.message, isError: true };
+      if (w.ok) return { result: `Wrote ${a.value.path} (${w.change}, ${w.bytes} bytes).` };
+      // A refusal is already recorded as file.refused; any other failure is a tool failure.
+      return w.reason === 'failed' ? fail(w.message) : { result: w.message, isError: true };
     }
     case 'finish': {
       const a = parseToolArgs(name, call.arguments);

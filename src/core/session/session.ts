@@ -14,7 +14,7 @@ import { applyEvent, foldEvents, initialState, type SessionState } from '../fold
 import { spending } from '../fold/spending';
 import { buildReport, renderMarkdown } from '../fold/report';
 import { BlobStore } from '../store/blobs';
-import { SessionFiles } from '../store/workspace';
+import { SessionFiles, type DirtyCheck } from '../store/workspace';
 import { Budget, BudgetExhaustedError } from '../money/budget';
 import { ModelCaller } from './caller';
 import { pricingFor, type Pricing } from '../money/pricing';
@@ -38,6 +38,47 @@ export interface EngineDeps {
    * report wherever it appears, e.g. in a provider's error body that echoes the key it was sent.
    */
   secrets?: readonly string[];
+  /** Whether an editor holds unsaved changes to a file: an agent never writes under them (VS Code). */
+  isDirty?: DirtyCheck;
+}
+
+/** The workspace cannot hold the session's log (read-only, or not ours to write). */
+export class WorkspaceNotWritableError extends Error {
+  constructor(
+    readonly workspace: string,
+    readonly code: string,
+  ) {
+    super(
+      code === 'ENOENT'
+        ? `The workspace ${workspace} does not exist (or a folder on the way to .ensemble/sessions is missing).`
+        : `The workspace ${workspace} is read-only${code === 'EROFS' ? '' : ' for you'} (${code}): Ensemble could not create .ensemble/sessions there. It keeps its log in the workspace and its agents write files there; open a folder you can write to.`,
+    );
+    this.name = 'WorkspaceNotWritableError';
+  }
+}
+
+const NOT_WRITABLE = ['EROFS', 'EACCES', 'EPERM', 'ENOENT'];
+
+/** `e`, as a WorkspaceNotWritableError when it says the workspace cannot be written. */
+export function workspaceError(workspace: string, e: unknown): unknown {
+  let code = (e as NodeJS.ErrnoException)?.code ?? '';
+  if (code === 'ENOENT' && fs.existsSync(workspace)) {
+    // A recursive mkdir on a read-only filesystem can report ENOENT (the missing parent) rather than EROFS.
+    try {
+      fs.accessSync(workspace, fs.constants.W_OK);
+    } catch (a) {
+      code = (a as NodeJS.ErrnoException).code ?? code;
+    }
+  }
+  return NOT_WRITABLE.includes(code) ? new WorkspaceNotWritableError(workspace, code) : e;
+}
+
+function openLog(workspace: string, dir: string, clock: Clock, redactor: Redactor): EventLog {
+  try {
+    return EventLog.open(dir, clock, redactor);
+  } catch (e) {
+    throw workspaceError(workspace, e);
+  }
 }
 
 export interface SessionHandle {
@@ -59,7 +100,7 @@ export function newSessionId(now = Date.now()): string {
 export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const clock = opts.deps.clock ?? systemClock;
-  const log = EventLog.open(sessionDir(opts.deps.workspace, sessionId), clock, new Redactor(opts.deps.secrets));
+  const log = openLog(opts.deps.workspace, sessionDir(opts.deps.workspace, sessionId), clock, new Redactor(opts.deps.secrets));
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
   return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted });
@@ -69,7 +110,7 @@ export function startSession(opts: { goal: string; config: EngineConfig; deps: E
 export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
   const clock = opts.deps.clock ?? systemClock;
   if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
-  const log = EventLog.open(opts.dir, clock, new Redactor(opts.deps.secrets));
+  const log = openLog(opts.deps.workspace, opts.dir, clock, new Redactor(opts.deps.secrets));
   const before = foldEvents(log.existing);
   if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
   if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
@@ -85,7 +126,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const controller = new AbortController();
   const pricing = pricingFor(config);
   const budget = new Budget(config.budgetUsd, spending(state).usd);
-  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log);
+  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log, deps.isDirty);
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {
@@ -152,6 +193,9 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing): Prom
     return body;
   };
   try {
+    // Before any agent runs: temp files of a killed run go, and the workspace as it is now is the baseline.
+    await ctx.store.recover?.();
+    await ctx.files.begin();
     if (s.phases.some((p) => p.name === 'setup' && p.outcome === 'ok')) announcePricing();
     await phase(ctx, 'setup', async () => {
       const p = announcePricing();

@@ -12,11 +12,11 @@ import type { EnsembleEvent } from '../events';
 import type { FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { EventLog, readEvents, sessionDir } from './log';
-import { NodeFileStore } from '../node-files';
 import { foldEvents, type FileState, type SessionState } from '../fold/state';
 import { writeReportFiles } from '../session/session';
 
-export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session';
+/** `failed`: the file could not be read or written (a path refused by the store, permissions, a full disk). */
+export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session' | 'failed';
 
 export type ReviewOutcome =
   | { ok: true; path: string; action: 'kept' | 'reverted'; event?: EnsembleEvent; unchanged?: boolean }
@@ -52,17 +52,11 @@ export interface SessionReview {
   revertAll(opts?: { force?: boolean }): Promise<ReviewOutcome[]>;
 }
 
-export interface ReviewOptions {
-  /** Where the workspace's files are read and written (default: the plain filesystem). */
-  store?: FileStore;
-}
-
-/** Opens the review of session `sessionId` of `workspace` (its log under .ensemble/sessions). */
-export function reviewSession(workspace: string, sessionId: string, opts: ReviewOptions = {}): SessionReview {
+/** Opens the review of session `sessionId` of `workspace` (its log under .ensemble/sessions); its files are read and written through `store`. */
+export function reviewSession(workspace: string, sessionId: string, store: FileStore): SessionReview {
   const dir = sessionDir(workspace, sessionId);
   const logFile = path.join(dir, 'events.jsonl');
   if (!fs.existsSync(logFile)) throw new Error(`No session "${sessionId}" in ${workspace} (${logFile} is missing).`);
-  const store = opts.store ?? new NodeFileStore(workspace);
   const blobs = new BlobStore(path.join(dir, 'blobs'));
 
   const state = (): SessionState => foldEvents(readEvents(logFile).events);
@@ -73,7 +67,11 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
       return log.emit(body);
     } finally {
       log.close();
-      writeReportFiles(dir, state());
+      try {
+        writeReportFiles(dir, state());
+      } catch {
+        // A full disk: the decision is in the log, and `ensemble report` re-folds the report later.
+      }
     }
   };
 
@@ -101,6 +99,15 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
   };
 
   const revert = async (p: string, o: { force?: boolean } = {}): Promise<ReviewOutcome> => {
+    try {
+      return await revertNow(p, o);
+    } catch (e) {
+      // The path is refused now (e.g. a folder became a link into .git) or the disk failed: the file is left as it is.
+      return { ok: false, path: p, reason: 'failed', message: `${p} was not reverted: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  };
+
+  const revertNow = async (p: string, o: { force?: boolean }): Promise<ReviewOutcome> => {
     const f = state().files[p];
     if (!f) return unknown(p);
     if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted.` };

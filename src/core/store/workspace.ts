@@ -1,13 +1,16 @@
 // The session's guarded view of the workspace. Every agent read and write goes through here:
 // - a write keeps the file's previous bytes (blob) so the review can diff and revert it exactly;
-// - no silent overwrite: if the file changed on disk since the session last saw it (the user edited
-//   it), the write is refused as a `file.refused` conflict and the user's version stays;
-// - paths that escape the workspace or touch .ensemble/.git are refused and recorded.
+// - no silent overwrite: a write is refused as a `file.refused` conflict, and the user's version
+//   stays, when the file on disk is not what the session last saw (read or wrote) or, for a file it
+//   never saw, not what was there when the session started or resumed (the baseline); when a file
+//   appeared since then; or when the editor holds unsaved changes to it (`isDirty`);
+// - paths the FileStore refuses (src/core/paths.ts) and any other failure are a tool error the model
+//   can act on, never a session failure.
 
-import type { EnsembleEvent, EventSink } from '../events';
-import type { FileEntry, FileStore } from '../ports';
+import type { EnsembleEvent, EventOf, EventSink } from '../events';
+import type { FileEntry, FileStat, FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
-import { PathError } from '../node-files';
+import { normaliseFilePath, PathError, type PathRefusal } from '../paths';
 
 export interface WriteContext {
   agentId: string;
@@ -17,11 +20,21 @@ export interface WriteContext {
   model?: string;
 }
 
-export type WriteOutcome = { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid'; message: string };
+/** `failed`: not a refusal of the path but an I/O failure (permissions, a full disk); nothing was changed. */
+export type WriteOutcome = { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: PathRefusal | 'conflict' | 'failed'; message: string };
+
+/** Whether an editor holds unsaved changes to a workspace-relative path (the VS Code binding answers). */
+export type DirtyCheck = (path: string) => boolean | Promise<boolean>;
+
+type Baseline = Map<string, { size: number; mtimeMs?: number }>;
 
 export class SessionFiles {
   /** path → sha the session last saw on disk (null: known absent). */
   private readonly seen = new Map<string, string | null>();
+  /** What each file looked like when the session started or resumed; undefined until `begin`. */
+  private baseline: Baseline | undefined;
+  /** Writes logged as begun (`file.writing`) in an earlier run, whose end was never logged. */
+  private pending: EventOf<'file.writing'>[] = [];
   /** Serialises writes to one path (parallel agents may race on a file). */
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -29,15 +42,40 @@ export class SessionFiles {
     private readonly store: FileStore,
     private readonly blobs: BlobStore,
     private readonly sink: EventSink,
+    private readonly isDirty?: DirtyCheck,
   ) {}
 
-  /** Rebuilds what the session has seen from an earlier run's events (resume). */
+  /** Rebuilds what the session has seen from an earlier run's events (resume): its own writes count as its own. */
   restore(events: readonly EnsembleEvent[]): void {
+    const open = new Map<string, EventOf<'file.writing'>>();
     for (const e of events) {
-      if (e.type === 'file.written') this.seen.set(e.path, e.afterSha);
+      if (e.type === 'file.writing') open.set(e.path, e);
+      else if (e.type === 'file.written') {
+        this.seen.set(e.path, e.afterSha);
+        open.delete(e.path);
+      }
       else if (e.type === 'file.deleted') this.seen.set(e.path, null);
       else if (e.type === 'review.reverted') this.seen.delete(e.path);
     }
+    this.pending = [...open.values()];
+  }
+
+  /**
+   * Called when the session starts or resumes, before any agent runs: records the baseline (size and
+   * modification time of every listed file: cheap, no hashing), and settles writes an earlier run was
+   * killed in the middle of (the file on disk says whether the write landed; if it did, it is logged).
+   */
+  async begin(): Promise<void> {
+    for (const w of this.pending) {
+      const disk = await this.store.read(w.path).catch(() => undefined);
+      if (disk === undefined || sha256(disk) !== w.afterSha) continue; // it never landed: the file is as before
+      const { type: _intent, v: _v, seq: _seq, ts: _ts, ...body } = w;
+      this.sink.emit({ ...body, type: 'file.written' });
+      this.seen.set(w.path, w.afterSha);
+    }
+    this.pending = [];
+    const entries = await this.store.list('.', { limit: Number.POSITIVE_INFINITY });
+    this.baseline = new Map(entries.map((e) => [e.path, { size: e.size ?? -1, mtimeMs: e.mtimeMs }]));
   }
 
   async list(dir?: string): Promise<FileEntry[]> {
@@ -46,53 +84,75 @@ export class SessionFiles {
 
   /** Reads a file as text and remembers its hash; undefined when it does not exist. */
   async read(path: string): Promise<string | undefined> {
-    const data = await this.store.read(path);
-    if (!this.seen.has(path)) this.seen.set(path, data === undefined ? null : sha256(data));
+    const p = normaliseFilePath(path);
+    const data = await this.store.read(p);
+    if (!this.seen.has(p)) this.seen.set(p, data === undefined ? null : sha256(data));
     return data === undefined ? undefined : Buffer.from(data).toString('utf8');
   }
 
   write(path: string, content: string, ctx: WriteContext): Promise<WriteOutcome> {
-    const prev = this.locks.get(path) ?? Promise.resolve();
+    let p: string;
+    try {
+      p = normaliseFilePath(path);
+    } catch (e) {
+      return Promise.resolve(this.refuse(path, e, ctx));
+    }
+    const prev = this.locks.get(p) ?? Promise.resolve();
     const next = prev.then(
-      () => this.writeNow(path, content, ctx),
-      () => this.writeNow(path, content, ctx),
+      () => this.writeNow(p, content, ctx),
+      () => this.writeNow(p, content, ctx),
     );
-    this.locks.set(path, next);
+    this.locks.set(p, next);
     return next;
   }
 
   private async writeNow(path: string, content: string, ctx: WriteContext): Promise<WriteOutcome> {
-    let before: Uint8Array | undefined;
     try {
-      before = await this.store.read(path);
-    } catch (e) {
-      return this.refuse(path, e, ctx);
-    }
-    const beforeSha = before === undefined ? null : sha256(before);
-    const known = this.seen.get(path);
-    if (known !== undefined && known !== beforeSha) {
-      const message = `Refused to write ${path}: it changed on disk since this session last saw it (someone edited it). The version on disk was kept; read it again before changing it.`;
-      this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
-      this.seen.delete(path); // the agent may read the new version and try again
-      return { ok: false, reason: 'conflict', message };
-    }
-    if (before !== undefined) this.blobs.put(before);
-    const afterSha = this.blobs.put(content);
-    try {
+      const before = await this.store.read(path);
+      const beforeSha = before === undefined ? null : sha256(before);
+      const conflict = await this.conflict(path, beforeSha);
+      if (conflict) {
+        const message = `Refused to write ${path}: ${conflict}`;
+        this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
+        this.seen.delete(path); // the agent may read the new version and try again
+        return { ok: false, reason: 'conflict', message };
+      }
+      if (before !== undefined) this.blobs.put(before);
+      const afterSha = this.blobs.put(content);
+      const change = beforeSha === null ? 'created' : 'modified';
+      const bytes = Buffer.byteLength(content);
+      const body = { agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes, role: ctx.role, provider: ctx.provider, model: ctx.model } as const;
+      // Logged first, so that a run killed between the write and its record is settled on resume.
+      this.sink.emit({ type: 'file.writing', ...body });
       await this.store.write(path, content);
+      this.seen.set(path, afterSha);
+      this.sink.emit({ type: 'file.written', ...body });
+      return { ok: true, change, bytes };
     } catch (e) {
       return this.refuse(path, e, ctx);
     }
-    this.seen.set(path, afterSha);
-    const change = beforeSha === null ? 'created' : 'modified';
-    const bytes = Buffer.byteLength(content);
-    this.sink.emit({ type: 'file.written', agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes, role: ctx.role, provider: ctx.provider, model: ctx.model });
-    return { ok: true, change, bytes };
   }
 
+  /** Why writing over the file now would lose someone's work (and what to do); undefined when it would not. */
+  private async conflict(path: string, diskSha: string | null): Promise<string | undefined> {
+    const reread = 'The version on disk was kept; read it again before changing it.';
+    if (await this.isDirty?.(path)) return 'it is open in the editor with unsaved changes, which were kept. Leave this file alone and mention the change you wanted in your summary.';
+    const known = this.seen.get(path);
+    if (known !== undefined) return known === diskSha ? undefined : `it changed on disk since this session last saw it (someone edited it). ${reread}`;
+    if (diskSha === null || !this.baseline) return undefined; // absent, or no baseline was taken (a bare SessionFiles)
+    const base = this.baseline.get(path);
+    if (!base) return `it was not in the workspace when this session started (someone created it since, or .gitignore hides it) and this session has not read it. ${reread}`;
+    const now: FileStat | undefined = await this.store.stat(path);
+    if (!now || now.size !== base.size || now.mtimeMs !== base.mtimeMs) return `it changed on disk since this session started (someone edited it) and this session has not read it. ${reread}`;
+    return undefined;
+  }
+
+  /** A failed write as the model sees it: a PathError is a recorded refusal, anything else a failure. */
   private refuse(path: string, e: unknown, ctx: WriteContext): WriteOutcome {
-    if (!(e instanceof PathError)) throw e;
-    this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: e.reason, message: e.message });
-    return { ok: false, reason: e.reason, message: e.message };
+    if (e instanceof PathError) {
+      this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: e.reason, message: e.message });
+      return { ok: false, reason: e.reason, message: e.message };
+    }
+    return { ok: false, reason: 'failed', message: e instanceof Error ? e.message : String(e) };
   }
 }

@@ -6,6 +6,7 @@
 //   globals already defined, so the suites register at load.
 import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
+import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
 import { registerResumeTests } from './resume.test';
 import { registerSecretTests } from './secrets.test';
@@ -21,6 +22,7 @@ function registerAll(): void {
   registerSessionTests();
   registerResumeTests();
   registerSecretTests();
+  registerDirtyTests();
 }
 
 export function run(): Promise<void> {

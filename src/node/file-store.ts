@@ -1,0 +1,241 @@
+// The plain-filesystem FileStore, rooted at the workspace. Used by the CLI, the extension (whose
+// host runs where the workspace is) and the tests. Every path is checked before any I/O, on the path
+// as given and on the real path it resolves to (src/core/paths.ts): escapes, symbolic links that
+// leave the root or lead into a .git/.ensemble folder, and names no filesystem accepts are refused
+// with a PathError. Writes go through a temporary file under .ensemble/tmp (same filesystem, so the
+// rename is atomic), never next to the user's file, and leftovers of a killed run are swept.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import ignore, { type Ignore } from 'ignore';
+import type { FileEntry, FileStat, FileStore } from '../core/ports';
+import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError, quote } from '../core/paths';
+
+/** Never listed: too big or not the project's own (.git/.ensemble are also refused at any depth). */
+const ALWAYS_IGNORED = ['node_modules/', '.git/', '.ensemble/'];
+const DEFAULT_LIST_LIMIT = 2000;
+const TMP_DIR = path.join('.ensemble', 'tmp');
+
+type Op = 'read' | 'write' | 'remove' | 'list';
+
+/** A filesystem error in words a model (or a person) can act on; path-shaped ones become PathErrors. */
+function explain(rel: string, op: Op, e: unknown): Error {
+  if (e instanceof PathError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const q = quote(rel);
+  switch (code) {
+    case 'EISDIR':
+      return new PathError(rel, 'invalid', `Refused ${q}: it is a folder, not a file.`);
+    case 'ENOTDIR':
+      return new PathError(rel, 'invalid', `Refused ${q}: a part of it is a file, not a folder.`);
+    case 'ENAMETOOLONG':
+      return new PathError(rel, 'invalid', `Refused ${q}: the path is longer than the filesystem accepts.`);
+    case 'ELOOP':
+      return new PathError(rel, 'invalid', `Refused ${q}: it goes through a loop of symbolic links.`);
+    case 'EACCES':
+    case 'EPERM':
+      return new Error(`Could not ${op} ${q}: permission denied.`, { cause: e });
+    case 'EROFS':
+      return new Error(`Could not ${op} ${q}: the workspace is on a read-only filesystem.`, { cause: e });
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new Error(`Could not ${op} ${q}: the disk is full.`, { cause: e });
+    default:
+      return new Error(`Could not ${op} ${q}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+}
+
+function lexists(abs: string): boolean {
+  try {
+    fs.lstatSync(abs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class NodeFileStore implements FileStore {
+  readonly root: string;
+  private readonly realRoot: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    fs.mkdirSync(this.root, { recursive: true });
+    this.realRoot = fs.realpathSync(this.root);
+  }
+
+  /**
+   * The real absolute path `rel` leads to (following symbolic links), inside the root and outside
+   * any .git/.ensemble folder; throws PathError. `norm` must be normalised already.
+   */
+  private real(rel: string, norm: string): string {
+    if (isProtectedPath(norm)) throw protectedError(rel);
+    if (norm === '.') return this.realRoot;
+    // The deepest part of the path that exists (a dangling link counts) decides where it really leads.
+    let probe = path.join(this.realRoot, norm);
+    const rest: string[] = [];
+    while (probe !== this.realRoot && !lexists(probe)) {
+      rest.unshift(path.basename(probe));
+      probe = path.dirname(probe);
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(probe);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it goes through a symbolic link whose target does not exist.`);
+      throw explain(rel, 'read', e);
+    }
+    if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) {
+      throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: it leads outside the workspace through a symbolic link.`);
+    }
+    const realRel = path.relative(this.realRoot, real).split(path.sep).join('/');
+    if (isProtectedPath(realRel)) throw protectedError(rel, realRel);
+    if (rest.length && !fs.statSync(real).isDirectory()) {
+      throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: ${quote(path.relative(this.realRoot, real).split(path.sep).join('/'))} is a file, not a folder.`);
+    }
+    return path.join(real, ...rest);
+  }
+
+  /** Resolves a workspace-relative path to the real absolute one it leads to; throws PathError. */
+  resolve(rel: string): string {
+    return this.real(rel, normaliseRelative(rel));
+  }
+
+  async read(rel: string): Promise<Uint8Array | undefined> {
+    const abs = this.real(rel, normaliseFilePath(rel));
+    try {
+      const st = await fs.promises.stat(abs);
+      if (st.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file; use list_files to see what it holds.`);
+      if (!st.isFile()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is not a regular file.`);
+      return await fs.promises.readFile(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw explain(rel, 'read', e);
+    }
+  }
+
+  async stat(rel: string): Promise<FileStat | undefined> {
+    const abs = this.real(rel, normaliseRelative(rel));
+    try {
+      const st = await fs.promises.stat(abs);
+      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw explain(rel, 'read', e);
+    }
+  }
+
+  async write(rel: string, data: Uint8Array | string): Promise<void> {
+    const norm = normaliseFilePath(rel);
+    let tmp: string | undefined;
+    try {
+      const abs = this.real(rel, norm);
+      const existing = await fs.promises.stat(abs).catch(() => undefined);
+      if (existing?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
+      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+      // Re-check after creating folders: a folder on the way may have been replaced by a link meanwhile.
+      if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
+      const tmpDir = path.join(this.realRoot, TMP_DIR);
+      await fs.promises.mkdir(tmpDir, { recursive: true });
+      tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+      await fs.promises.writeFile(tmp, data);
+      if (existing?.isFile()) await fs.promises.chmod(tmp, existing.mode & 0o7777); // an executable script stays executable
+      try {
+        await fs.promises.rename(tmp, abs);
+      } catch (e) {
+        // A folder on another filesystem (a mount inside the workspace): no atomic rename is possible there.
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        await fs.promises.copyFile(tmp, abs);
+      }
+    } catch (e) {
+      throw explain(rel, 'write', e);
+    } finally {
+      if (tmp) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async remove(rel: string): Promise<void> {
+    const abs = this.real(rel, normaliseFilePath(rel));
+    try {
+      if ((await fs.promises.lstat(abs).catch(() => undefined))?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
+      await fs.promises.rm(abs, { force: true });
+    } catch (e) {
+      throw explain(rel, 'remove', e);
+    }
+  }
+
+  /** Removes the temporary files of writes whose process is gone (killed mid-write). */
+  async recover(): Promise<void> {
+    const dir = path.join(this.realRoot, TMP_DIR);
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(dir);
+    } catch {
+      return; // nothing was ever written, or the folder cannot be read: nothing to sweep
+    }
+    for (const name of names) {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (pid === process.pid || (pid && processAlive(pid))) continue; // a write in flight
+      await fs.promises.rm(path.join(dir, name), { force: true, recursive: true }).catch(() => undefined);
+    }
+  }
+
+  /** Files under `dir` (recursive, .gitignore-aware, never inside node_modules/.git/.ensemble), sorted. */
+  async list(dir = '.', opts: { limit?: number } = {}): Promise<FileEntry[]> {
+    const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+    const start = this.resolve(dir);
+    const st = await fs.promises.stat(start).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PathError(dir, 'invalid', `${quote(dir)} does not exist.`);
+      throw explain(dir, 'list', e);
+    });
+    if (!st.isDirectory()) throw new PathError(dir, 'invalid', `${quote(dir)} is a file, not a folder; use read_file to read it.`);
+    const ig = await this.ignoreRules();
+    const out: FileEntry[] = [];
+    const walk = async (absDir: string): Promise<void> => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(absDir, { withFileTypes: true });
+      } catch {
+        return; // an unreadable folder is left out rather than failing the whole listing
+      }
+      entries.sort((a, b) => a.name.localeCompare(b.name));
+      for (const ent of entries) {
+        if (out.length >= limit) return;
+        const abs = path.join(absDir, ent.name);
+        const rel = path.relative(this.realRoot, abs).split(path.sep).join('/');
+        if (isProtectedPath(rel)) continue;
+        if (ent.isDirectory()) {
+          if (ig.ignores(rel + '/')) continue;
+          await walk(abs);
+        } else if (ent.isFile()) {
+          if (ig.ignores(rel)) continue;
+          const fst = await fs.promises.stat(abs).catch(() => undefined);
+          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs });
+        }
+      }
+    };
+    await walk(start);
+    return out;
+  }
+
+  private async ignoreRules(): Promise<Ignore> {
+    const ig = ignore().add(ALWAYS_IGNORED);
+    try {
+      ig.add(await fs.promises.readFile(path.join(this.realRoot, '.gitignore'), 'utf8'));
+    } catch {
+      // no .gitignore: only the defaults apply
+    }
+    return ig;
+  }
+}
