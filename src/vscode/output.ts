@@ -1,9 +1,11 @@
 // The "Ensemble" Output channel (a LogOutputChannel): session milestones at info, retries, switches
 // and escalations at warn, failures at error with their cause — the same words as the CLI's progress
 // (core/fold/narrate.ts). Errors the extension recovers from are logged here rather than swallowed.
+// Never a key: each line goes through the window's redactor.
 import * as vscode from 'vscode';
 import { setUnexpectedErrorHandler } from '../core/emitter';
 import { narrate } from '../core/fold/narrate';
+import { windowRedactor } from './secrets';
 import type { SessionController } from './sessionController';
 
 type Sink = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error' | 'show'>;
@@ -17,11 +19,14 @@ const consoleSink: Sink = {
 
 let sink: Sink = consoleSink;
 
+/** Every line is redacted of the keys this window knows (stored, from the environment) and of key shapes. */
+const clean = (message: string, cause?: unknown): string => windowRedactor().text(cause === undefined ? message : `${message}: ${describeCause(cause)}`);
+
 /** The extension's log: usable from any module; before activation it writes to the console. */
 export const output = {
-  info: (message: string): void => sink.info(message),
-  warn: (message: string, cause?: unknown): void => sink.warn(cause === undefined ? message : `${message}: ${describeCause(cause)}`),
-  error: (message: string, cause?: unknown): void => sink.error(cause === undefined ? message : `${message}: ${describeCause(cause)}`),
+  info: (message: string): void => sink.info(clean(message)),
+  warn: (message: string, cause?: unknown): void => sink.warn(clean(message, cause)),
+  error: (message: string, cause?: unknown): void => sink.error(clean(message, cause)),
   show: (): void => sink.show(true),
 };
 
