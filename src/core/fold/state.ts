@@ -349,9 +349,6 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'report.failed':
       s.reportError = e.error;
       break;
-    case 'pricing.loaded':
-      s.pricing = { source: e.source, version: e.version, publishedAt: e.publishedAt, overrides: e.overrides, models: e.models };
-      break;
     case 'file.writing': // the write's intent, for a resume after a kill; the state follows file.written
     case 'agent.text':
     case 'tool.called':
