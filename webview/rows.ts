@@ -26,8 +26,14 @@ function agentStatusText(a: AgentState): string {
   return a.status === 'ESCALATED' ? 'ESCALATED → orchestrator' : a.status;
 }
 
+/** Grouped by task, in the plan's order (agents without a task of the plan last, as they came). */
 export function agentRows(st: SessionState): AgentRow[] {
-  return Object.values(st.agents).map((a) => {
+  const order = new Map(st.taskOrder.map((id, i) => [id, i]));
+  const agents = Object.values(st.agents)
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => (order.get(x.a.taskId) ?? order.size) - (order.get(y.a.taskId) ?? order.size) || x.i - y.i)
+    .map((x) => x.a);
+  return agents.map((a) => {
     const t = st.tasks[a.taskId];
     return {
       role: a.role,

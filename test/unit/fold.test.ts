@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { foldEvents } from '../../src/core/fold/state';
 import { buildReport } from '../../src/core/fold/report';
+import { agentRows } from '../../webview/rows';
 
 function log(bodies: EventBody[]): EnsembleEvent[] {
   return bodies.map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
@@ -45,5 +46,36 @@ describe('fold: tokens and dollars', () => {
     assert.equal(r.metrics.costUsd.gemini, null);
     assert.equal(r.metrics.costUsd.total, null);
     assert.equal(r.metrics.calls, 3);
+  });
+});
+
+describe('fold: agents are settled when their run ends', () => {
+  const start: EventBody[] = [
+    { type: 'session.started', sessionId: 's', goal: 'g', config },
+    { type: 'plan.accepted', rationale: 'r', tasks: [{ id: 't1', title: 'T1', description: 'd', role: 'backend', dependsOn: [] }, { id: 't2', title: 'T2', description: 'd', role: 'backend', dependsOn: [] }] },
+    { type: 'agent.spawned', agentId: 'backend-2', role: 'backend', provider: 'gemini', model: 'g', taskId: 't2' },
+    { type: 'agent.spawned', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g', taskId: 't1' },
+    { type: 'task.started', taskId: 't1', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g' },
+    { type: 'llm.request', callId: 'c1', agentId: 'backend-1', taskId: 't1', provider: 'gemini', model: 'g', trace: 'task/t1#1', attempt: 1 },
+    { type: 'task.started', taskId: 't2', agentId: 'backend-2', role: 'backend', provider: 'gemini', model: 'g' },
+    { type: 'task.completed', taskId: 't2', agentId: 'backend-2', summary: 'done' },
+  ];
+
+  it('a cancel leaves no agent ACTIVE: the working ones read CANCELLED, the finished keep their status', () => {
+    const s = foldEvents(log([...start, { type: 'session.ended', status: 'cancelled', error: 'cancelled by the user' }]));
+    assert.equal(s.agents['backend-1']!.status, 'CANCELLED');
+    assert.equal(s.agents['backend-2']!.status, 'COMPLETED');
+  });
+
+  it('a resume after a kill marks the earlier run’s working agents INTERRUPTED; another end marks them STOPPED', () => {
+    const resumed = foldEvents(log([...start, { type: 'session.resumed', reason: 'the previous run was interrupted' }]));
+    assert.equal(resumed.agents['backend-1']!.status, 'INTERRUPTED');
+    const failed = foldEvents(log([...start, { type: 'session.ended', status: 'budget_exhausted' }]));
+    assert.equal(failed.agents['backend-1']!.status, 'STOPPED');
+  });
+
+  it('the panel lists agents grouped by task, in the plan’s order', () => {
+    const s = foldEvents(log(start));
+    assert.deepEqual(agentRows(s).map((r) => r.task.split(' ')[0]), ['T1', 'T2']);
   });
 });

@@ -8,7 +8,19 @@ import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './
 export type { ProviderFigures, Spender } from './figures';
 
 /** ESCALATED: the agent gave up and its task went to the orchestrator (who may still finish it). */
-export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED' | 'ESCALATED';
+/**
+ * CANCELLED: the user cancelled the session while the agent worked; STOPPED: the session ended for
+ * another reason (budget, a failure) while it worked; INTERRUPTED: its run ended without a word (a kill)
+ * and the session was resumed. The session's end settles every agent: none stays ACTIVE after it.
+ */
+export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED' | 'ESCALATED' | 'CANCELLED' | 'STOPPED' | 'INTERRUPTED';
+
+const WORKING: ReadonlySet<AgentStatus> = new Set(['SPAWNING', 'READY', 'ACTIVE']);
+
+/** Agents still working when their run ended get `status`. */
+function settleAgents(s: SessionState, status: AgentStatus): void {
+  for (const a of Object.values(s.agents)) if (WORKING.has(a.status)) a.status = status;
+}
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
 
 export interface PhaseState {
@@ -200,6 +212,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.budget.limitUsd = e.config.budgetUsd;
       break;
     case 'session.resumed':
+      settleAgents(s, 'INTERRUPTED');
       s.status = 'running';
       s.runPhasesFrom = s.phases.length;
       s.endedAt = undefined;
@@ -210,6 +223,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.error = e.error;
       s.endedAt = e.ts;
       s.currentPhase = undefined;
+      settleAgents(s, e.status === 'cancelled' ? 'CANCELLED' : 'STOPPED');
       if (e.status === 'cancelled') markCancelled(s);
       break;
     case 'phase.started':
