@@ -14,11 +14,14 @@ export async function loadEngine(keys: ApiKeys, scope?: vscode.ConfigurationScop
 
 /** Asked before the generated tests run when `ensemble.validation.runTests` is "ask". */
 export async function askToRunTests(command: string): Promise<boolean> {
+  // One pair of choices: "Don't Run" is also what closing the dialog means (no extra Cancel button).
+  const run: vscode.MessageItem = { title: 'Run Tests' };
+  const dontRun: vscode.MessageItem = { title: "Don't Run", isCloseAffordance: true };
   const choice = await vscode.window.showWarningMessage(
-    `Run \`${command}\` to validate the generated project?`,
-    { modal: true, detail: `Ensemble runs the project's own tests in the workspace, without your API keys in their environment. Change this with the setting ensemble.validation.runTests.` },
-    'Run Tests',
-    "Don't Run",
+    `Run the generated project's tests with "${command}"?`,
+    { modal: true, detail: `Ensemble runs the project's own tests in the workspace, without your API keys in their environment. The setting "Ensemble › Validation: Run Tests" changes whether it asks.` },
+    run,
+    dontRun,
   );
-  return choice === 'Run Tests';
+  return choice === run;
 }

@@ -6,6 +6,8 @@ import { missingKeys, type EngineConfig, type MissingKey } from '../core/config'
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
 import { describePriceSource } from '../core/fold/narrate';
 import type { Resolver } from '../node/providers';
+import { isProviderKind } from '../providers';
+import { vendorName } from '../providers/errors';
 
 export interface Engine {
   config: EngineConfig;
@@ -14,6 +16,20 @@ export interface Engine {
 
 type Action = { kind: 'start' } | { kind: 'setKey'; provider: string } | { kind: 'settings' } | { kind: 'info' };
 type Item = vscode.QuickPickItem & { action?: Action };
+
+/** "OpenAI", "Anthropic", "Gemini", or the name of a configured endpoint. */
+function providerName(cfg: EngineConfig, id: string): string {
+  const kind = cfg.providers[id]?.kind ?? '';
+  return isProviderKind(kind) && kind !== 'openai-compatible' ? vendorName({ id, kind }) : id;
+}
+
+/** A missing key in words: "frontend and qa need an OpenAI key" (not config paths). */
+export function missingKeyText(cfg: EngineConfig, m: MissingKey): string {
+  const who = m.usedBy.map((u) => u.replace(/^roles\./, ''));
+  const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who.at(-1)}` : (who[0] ?? 'this session');
+  const name = providerName(cfg, m.provider);
+  return `${list} ${who.length > 1 ? 'need' : 'needs'} ${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} key`;
+}
 
 const money = (n: number) => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
@@ -30,7 +46,7 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   items.push(sep('API keys'));
   if (!missing.length) items.push(info({ label: '$(pass) Every provider in use has a key' }));
   for (const m of missing) {
-    items.push({ label: `$(key) Set ${m.provider} key…`, description: `missing: needed by ${m.usedBy.join(', ')}`, detail: `Stored in VS Code's secret storage (or set the environment variable ${m.envVar}).`, action: { kind: 'setKey', provider: m.provider } });
+    items.push({ label: `$(key) Set ${providerName(cfg, m.provider)} key…`, description: missingKeyText(cfg, m), detail: `Stored in VS Code's secret storage (or set the environment variable ${m.envVar}).`, action: { kind: 'setKey', provider: m.provider } });
   }
   items.push(sep('Cost'));
   const est = typicalSessionCost(cfg);
@@ -57,12 +73,7 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
   for (;;) {
     const engine = await o.load();
     const missing = missingKeys(engine.config, engine.resolver.hasKey);
-    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace), {
-      title: `Ensemble: ${o.goal}`,
-      placeHolder: missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then pick Start',
-      ignoreFocusOut: true,
-      matchOnDescription: true,
-    });
+    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace), `Ensemble: ${o.goal}`, missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then press Enter to start');
     const action = pick?.action;
     if (!action) return undefined;
     if (action.kind === 'start') return engine;
@@ -72,4 +83,27 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
     }
     if (action.kind === 'setKey') await o.setKey(action.provider);
   }
+}
+
+/**
+ * A quick pick whose active item is the first actionable one — Start when every key is there (so goal →
+ * Enter → Enter starts a session), else the first missing key — never an information row.
+ */
+function pickAction(items: Item[], title: string, placeholder: string): Promise<Item | undefined> {
+  return new Promise((resolve) => {
+    const qp = vscode.window.createQuickPick<Item>();
+    Object.assign(qp, { title, placeholder, ignoreFocusOut: true, matchOnDescription: true, items });
+    const first = items.find((i) => i.action?.kind === 'start') ?? items.find((i) => i.action?.kind === 'setKey');
+    if (first) qp.activeItems = [first];
+    let picked: Item | undefined;
+    qp.onDidAccept(() => {
+      picked = qp.selectedItems[0] ?? qp.activeItems[0];
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      qp.dispose();
+      resolve(picked);
+    });
+    qp.show();
+  });
 }

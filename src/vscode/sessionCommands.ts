@@ -11,7 +11,7 @@ import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
-import { runPreflight } from './preflight';
+import { missingKeyText, runPreflight } from './preflight';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { resumableSessions } from './sessions';
 import { SessionBusyError, type SessionController } from './sessionController';
@@ -110,7 +110,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const missing = missingKeys(engine.config, engine.resolver.hasKey);
       if (missing.length) {
         const m = missing[0]!;
-        const set = await vscode.window.showErrorMessage(`Ensemble: no API key for "${m.provider}" (used by ${m.usedBy.join(', ')}).`, `Set ${m.provider} Key`);
+        const set = await vscode.window.showErrorMessage(`Ensemble: ${missingKeyText(engine.config, m)}.`, `Set ${m.provider} Key`);
         if (set) await promptForKey(keys, m.provider);
         return;
       }

@@ -270,9 +270,10 @@ async function journey(tmp) {
       if (!rows.some((x) => want.test(x))) throw new Error(`the pre-flight view does not show ${want}`);
     }
     await screenshot(page, `journey-${ctx.stepNo}-preflight`);
-    const start = page.locator(`${QUICK} .monaco-list-row`, { has: page.locator('.label-name', { hasText: /^\s*Start\s*$/ }) }).first();
+    // Start is the active row when every key is there: the keyboard alone starts the session.
+    const start = page.locator(`${QUICK} .monaco-list-row.focused`, { has: page.locator('.label-name', { hasText: /^\s*Start\s*$/ }) }).first();
     await start.waitFor({ state: 'visible', timeout: 10000 });
-    await start.click();
+    await page.keyboard.press('Enter');
     await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
   });
 
