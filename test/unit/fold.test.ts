@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { foldEvents } from '../../src/core/fold/state';
-import { buildReport } from '../../src/core/fold/report';
+import { buildReport, localTime } from '../../src/core/fold/report';
 import { agentRows } from '../../webview/rows';
 
 function log(bodies: EventBody[]): EnsembleEvent[] {
@@ -77,5 +77,15 @@ describe('fold: agents are settled when their run ends', () => {
   it('the panel lists agents grouped by task, in the plan’s order', () => {
     const s = foldEvents(log(start));
     assert.deepEqual(agentRows(s).map((r) => r.task.split(' ')[0]), ['T1', 'T2']);
+  });
+});
+
+describe('report.md: local times', () => {
+  it('shows a time in the given zone with the zone named; report.json keeps ISO', () => {
+    assert.equal(localTime('2026-11-27T13:05:09.000Z', 'Europe/Paris'), '2026-11-27 14:05:09 GMT+1');
+    assert.equal(localTime('2026-07-01T23:30:00.000Z', 'America/New_York'), '2026-07-01 19:30:00 EDT');
+    assert.equal(localTime(null), '—');
+    const r = buildReport(foldEvents(log([{ type: 'session.started', sessionId: 's', goal: 'g', config }])));
+    assert.match(r.startedAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });

@@ -49,6 +49,22 @@ export interface SpentBy {
   costUsd: number | null;
 }
 
+/**
+ * An ISO time as the reader's local time with its zone ("2026-11-27 14:05:09 GMT+1"): report.md is read by
+ * people; report.json keeps ISO. The zone is the process's (TZ), so a CI run and a user each see theirs.
+ */
+export function localTime(isoTime: string | null, timeZone?: string): string {
+  if (!isoTime) return '—';
+  const d = new Date(isoTime);
+  if (Number.isNaN(d.getTime())) return isoTime;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+}
+
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 const cost = (f: ProviderFigures) => (f.unpricedCalls > 0 ? null : round(f.costUsd));
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -116,10 +132,10 @@ function taskCost(t: ReportJson['tasks'][number]): string {
 
 export function renderMarkdown(r: ReportJson): string {
   const L: string[] = [];
-  L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${r.startedAt ?? '—'} · **Ended:** ${r.endedAt ?? '—'}`);
+  L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${localTime(r.startedAt)} · **Ended:** ${localTime(r.endedAt)}`);
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
-  for (const p of r.phases) L.push(`| ${p.name} | ${p.startedAt} | ${p.endedAt ?? '—'} | ${p.outcome ?? '—'} |`);
+  for (const p of r.phases) L.push(`| ${p.name} | ${localTime(p.startedAt)} | ${localTime(p.endedAt)} | ${p.outcome ?? '—'} |`);
   L.push('', '## Tasks', '', '| task | role | status | finished by | attempts | files | cost |', '|---|---|---|---|---|---|---|');
   for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   L.push('', '## Orchestration decisions', '');
