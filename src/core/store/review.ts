@@ -14,7 +14,7 @@ import { BlobStore, sha256 } from './blobs';
 import { EventLog, readEvents, sessionDir } from './log';
 import { NodeFileStore } from '../node-files';
 import { foldEvents, type FileState, type SessionState } from '../fold/state';
-import { writeReportFiles } from '../session/session';
+import { rebuildReport } from './sessions';
 
 export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session';
 
@@ -73,7 +73,7 @@ export function reviewSession(workspace: string, sessionId: string, opts: Review
       return log.emit(body);
     } finally {
       log.close();
-      writeReportFiles(dir, state());
+      rebuildReport(dir); // the report files and the session's summary follow the decision
     }
   };
 
