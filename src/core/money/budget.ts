@@ -3,7 +3,7 @@
 // cannot overshoot the cap together. When a reservation does not fit, no new request starts. The
 // reservations and the settlements are events; the money fold (fold/money.ts) counts them.
 
-import type { MoneyState } from '../fold/money';
+import { usdText, type MoneyState } from '../fold/money';
 
 export class BudgetExhaustedError extends Error {
   constructor(
@@ -12,7 +12,7 @@ export class BudgetExhaustedError extends Error {
     readonly reservedUsd: number,
     readonly requestedUsd: number,
   ) {
-    super(`Budget of $${limitUsd.toFixed(2)} reached: $${spentUsd.toFixed(4)} spent, $${reservedUsd.toFixed(4)} reserved by calls in flight, the next call could cost up to $${requestedUsd.toFixed(4)}.`);
+    super(`Budget of ${usdText(limitUsd)} reached: ${usdText(spentUsd)} spent (calls of unknown cost counted at their worst case), ${usdText(reservedUsd)} reserved by calls in flight, the next call could cost up to ${usdText(requestedUsd)}.`);
     this.name = 'BudgetExhaustedError';
   }
 }
