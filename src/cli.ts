@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './core/config';
 import { WorkspaceNotWritableError } from './core/session/session';
-import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, UsageError } from './cli/commands';
+import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, sessionsCommand, UsageError } from './cli/commands';
 import { EXIT, stdio } from './cli/runner';
 
 const HELP = `Usage:
@@ -11,6 +11,7 @@ const HELP = `Usage:
   ensemble demo [DIR]                      an offline session with scripted answers (no keys)
   ensemble replay FILE [--workspace DIR] [--yes] [--json]
   ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json]
+  ensemble sessions [--workspace DIR] [--json]  the workspace's sessions, newest first
   ensemble report SESSION_DIR [--json]     re-folds a session's log into its report
   ensemble serve [FILE]                    serves a cassette (default: the demo's) on local provider
                                            servers and prints the variables that point at them
@@ -49,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return resumeCommand(arg, v);
     case 'report':
       return reportCommand(arg, v);
+    case 'sessions':
+      return sessionsCommand(v);
     case 'serve':
       return serveCommand(arg);
     default:

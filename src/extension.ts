@@ -16,14 +16,18 @@ import { ApiKeys } from './vscode/secrets';
 import { registerSessionCommands } from './vscode/sessionCommands';
 import { SessionController } from './vscode/sessionController';
 import { SessionNotifications } from './vscode/sessionUi';
-import { listSessions } from './vscode/sessions';
+import { listSessions } from './core/store/sessions';
 import { SessionStatusBar } from './vscode/statusBar';
 
 const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const keys = new ApiKeys(context.secrets);
-  const focus = new SessionFocus();
+  // Until a session starts here, the panel shows the workspace's newest one, looked up when first shown.
+  const focus = new SessionFocus(() => {
+    const newest = listSessions(workspacePaths(), 1)[0];
+    return newest && { workspace: newest.workspace, sessionId: newest.sessionId };
+  });
   const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
@@ -54,10 +58,6 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     ...registerKeyCommands(keys),
     ...registerReviewCommands(focus, review),
   );
-
-  // Until a session starts here, the panel shows the workspace's newest one.
-  const newest = listSessions(workspacePaths())[0];
-  if (newest) focus.set({ workspace: newest.workspace, sessionId: newest.sessionId });
 
   return { controller, keys, review, feed, focus };
 }

@@ -3,7 +3,8 @@
 // The panel holds no state the log does not: it folds the events it is sent with the engine's own
 // reducer (src/core/fold/state.ts).
 
-import type { EnsembleEvent, SessionStatus } from './core/events';
+import type { EnsembleEvent } from './core/events';
+import type { SessionSummary as FoldedSummary } from './core/fold/summary';
 
 /** Every command the extension contributes (package.json `contributes.commands`). */
 export const COMMANDS = {
@@ -29,17 +30,8 @@ export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 export const PANEL_COMMANDS = [COMMANDS.start, COMMANDS.demo, COMMANDS.cancel, COMMANDS.resume, COMMANDS.openReport, COMMANDS.reviewChanges, COMMANDS.keepAll, COMMANDS.revertAll, COMMANDS.setApiKey, COMMANDS.showLog] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
-/** One session of the workspace, as listed in the panel (a fold of its log). */
-export interface SessionSummary {
-  sessionId: string;
-  goal: string;
-  status: SessionStatus | 'idle';
-  startedAt: number | null;
-  endedAt: number | null;
-  /** Dollars spent; null when a call had no price (unknown, never $0.00). */
-  costUsd: number | null;
-  scripted: boolean;
-  files: number;
+/** One session of the workspace, as listed in the panel (its summary.json, or a fold of its log). */
+export interface SessionSummary extends FoldedSummary {
   /** Running in this window now. */
   live: boolean;
 }

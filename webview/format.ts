@@ -1,9 +1,7 @@
-// Formatting for the panel. Unknown cost is always said, never shown as $0.00.
+// Formatting for the panel. Dollars are written as everywhere else (the fold's usdText and
+// moneyText): unknown cost is always said, never shown as $0.00.
 
-export function usd(n: number | null | undefined): string {
-  if (n === null || n === undefined) return 'unknown cost';
-  return `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
-}
+export { usdText as usd, moneyText } from '../src/core/fold/money';
 
 export function tokens(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;

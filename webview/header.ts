@@ -1,22 +1,14 @@
 // The header: goal, status, current phase, elapsed time, dollars spent against the budget, and the
 // actions (start, demo, cancel, report, review).
 import type { PanelCommand } from '../src/protocol';
-import type { SessionState } from '../src/core/fold/state';
 import { TAG } from './components';
 import { fill, h, s } from './dom';
-import { duration, usd } from './format';
+import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
+import { duration, moneyText, usd } from './format';
 import type { Section, View } from './view';
 
-export function spentUsd(st: SessionState): { usd: number; unknown: boolean } {
-  const all = Object.values(st.providers);
-  return { usd: all.reduce((a, f) => a + f.costUsd, 0), unknown: all.some((f) => f.unpricedCalls > 0) };
-}
-
 export function statusText(v: View): string {
-  const st = v.state;
-  if (!v.sessionId) return 'no session yet';
-  if (st.status === 'running' && !v.live) return 'interrupted';
-  return st.status.replace('_', ' ');
+  return v.sessionId ? sessionStatusText(v.state.status, v.live) : 'no session yet';
 }
 
 function button(label: string, command: PanelCommand, v: View, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
@@ -40,10 +32,11 @@ export class HeaderSection implements Section {
 
   render(v: View): void {
     const st = v.state;
-    const spent = spentUsd(st);
+    const m = st.money;
     const status = statusText(v);
     const limit = st.budget.limitUsd;
-    const spentText = spent.unknown ? (spent.usd > 0 ? `${usd(spent.usd)} + unknown cost` : 'unknown cost') : usd(spent.usd);
+    // What the cap counts: known dollars, worst cases kept for calls of unknown cost, calls in flight.
+    const counted = m.chargedUsd + m.reservedUsd;
     this.elapsed = h('span', { class: 'elapsed' });
     const tasks = st.taskOrder.length;
     const done = st.taskOrder.filter((id) => st.tasks[id]!.status === 'completed').length;
@@ -69,9 +62,10 @@ export class HeaderSection implements Section {
         ? h(
             'div',
             { class: 'spend' },
-            h('span', null, `Spent ${spentText}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
+            h('span', null, `Spent ${moneyText(m)}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
+            counted > m.spentUsd ? h('span', { class: 'muted' }, ` · ${usd(counted)} counted against it (calls in flight, or of unknown cost, at their worst case)`) : null,
             st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${usd(st.budget.estimateUsd)}`) : null,
-            limit !== undefined ? budgetMeter(spent.usd, limit, st.budget.exhausted) : null,
+            limit !== undefined ? budgetMeter(counted, limit, st.budget.exhausted) : null,
           )
         : h('p', { class: 'muted' }, 'Start an orchestration on this workspace, or try the demo (scripted answers, no key needed).'),
     );
@@ -81,7 +75,7 @@ export class HeaderSection implements Section {
 
   /** The buttons are rebuilt only when they change, so keyboard focus stays put while events stream. */
   private renderActions(v: View): void {
-    const resumable = v.sessions.some((x) => x.status !== 'completed' && !x.scripted && !x.live);
+    const resumable = v.sessions.some((x) => isResumable(x) && !x.live);
     const key = [v.live, !!v.sessionId, v.state.fileOrder.length > 0, resumable].join();
     if (key === this.actionsKey) return;
     this.actionsKey = key;

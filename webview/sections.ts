@@ -3,7 +3,8 @@
 import type { FileState } from '../src/core/fold/state';
 import { TAG } from './components';
 import { fill, h } from './dom';
-import { clock, duration, usd } from './format';
+import { isResumable, statusText } from '../src/core/fold/summary';
+import { clock, duration } from './format';
 import { agentRows, phaseOutcome, taskRows } from './rows';
 import type { Section, SectionId, View } from './view';
 
@@ -247,17 +248,17 @@ export function sessions(v: View): (Node | null)[] {
       { class: 'sessions' },
       ...v.sessions.map((x) => {
         const current = x.sessionId === v.sessionId;
-        const status = x.live ? 'running' : x.status === 'running' ? 'interrupted' : x.status.replace('_', ' ');
+        const status = statusText(x.status, x.live);
         return h(
           'li',
           { class: current ? 'current' : '' },
           h('button', { class: 'linklike', 'data-key': `session:${x.sessionId}`, 'aria-current': current ? 'true' : undefined, 'aria-label': `${x.goal || x.sessionId}, ${status}${current ? ', shown' : ''}. Show this session`, onClick: () => v.post({ type: 'openSession', sessionId: x.sessionId }) }, x.goal || x.sessionId),
           x.scripted ? h('span', { class: 'pill' }, 'scripted') : null,
           // An interrupted, cancelled or failed session can continue (a scripted replay cannot).
-          !x.live && !x.scripted && x.status !== 'completed' && x.status !== 'idle'
+          !x.live && isResumable(x)
             ? h('button', { class: 'linklike', 'aria-label': `Resume ${x.goal || x.sessionId}`, onClick: () => v.post({ type: 'resumeSession', sessionId: x.sessionId }) }, 'Resume')
             : null,
-          h('div', { class: 'muted' }, `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${usd(x.costUsd)}`),
+          h('div', { class: 'muted' }, `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${x.costText}`),
         );
       }),
     ),

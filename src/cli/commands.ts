@@ -5,12 +5,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { baseUrlEnvVar, ConfigError, defaultConfig, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
-import { sessionsDir, readEvents } from '../core/store/log';
+import { sessionsDir } from '../core/store/log';
 import { NodeFileStore } from '../node/file-store';
-import { resumeSession, startSession, workspaceError, writeReportFiles, type EngineDeps, type SessionHandle } from '../core/session/session';
+import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
+import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
 import { describePriceSource } from '../core/fold/narrate';
-import { foldEvents } from '../core/fold/state';
+import { reportedStatus, statusText } from '../core/fold/summary';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
 import { buildResolver, envKeys } from '../node/providers';
@@ -129,15 +130,16 @@ export async function reportCommand(dir: string | undefined, flags: { json?: boo
   if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist: give the folder of a session (under .ensemble/sessions).`);
   // A log written by an older version may hold a key: the report is redacted of the keys this
   // environment and the workspace's configuration name (when it loads), and of key shapes.
-  const redactor = new Redactor(reportSecrets(path.resolve(dir, '..', '..', '..')));
+  const redactor = new Redactor(reportSecrets(workspaceOf(dir)));
   const io = redacting(terminal, redactor);
-  const { events, skipped } = readEvents(file);
+  const { state, skipped, logBytes } = foldSession(dir);
   if (skipped) io.err(`(${skipped} damaged line${skipped === 1 ? '' : 's'} in the log were skipped)`);
-  const state = foldEvents(events);
   const report = buildReport(state);
+  // Printed first: a full disk or a read-only folder must not cost the user the report.
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderMarkdown(report));
   try {
     writeReportFiles(dir, state, redactor);
+    writeSummary(dir, state, logBytes);
   } catch (e) {
     // A full disk or a read-only folder: the report was printed all the same.
     const code = (e as NodeJS.ErrnoException).code;
@@ -148,8 +150,9 @@ export async function reportCommand(dir: string | undefined, flags: { json?: boo
   return EXIT.completed;
 }
 
-function reportSecrets(workspace: string): string[] {
+function reportSecrets(workspace: string | undefined): string[] {
   try {
+    if (workspace === undefined) throw new Error('a session folder outside a workspace');
     return buildResolver(loadConfig(workspace).config, envKeys()).secrets();
   } catch {
     return buildResolver(defaultConfig(), envKeys()).secrets(); // an invalid config still leaves the environment's keys
@@ -159,9 +162,12 @@ function reportSecrets(workspace: string): string[] {
 export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean }, terminal: Output = stdio): Promise<number> {
   if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
-  const dir = fs.existsSync(path.join(session, 'events.jsonl')) ? path.resolve(session) : path.join(sessionsDir(workspace), session);
-  if (!fs.existsSync(path.join(dir, 'events.jsonl'))) throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)}.`);
-  const ws = path.resolve(dir, '..', '..', '..');
+  const found = findSession(workspace, session);
+  if (!found) {
+    const ids = resumableSessions(workspace).map((s) => s.sessionId);
+    throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)} (give its id, or its folder .ensemble/sessions/<id>).${ids.length ? ` Sessions that can be resumed there: ${ids.join(', ')}.` : ''}`);
+  }
+  const { dir, workspace: ws } = found;
   const { config } = loadConfig(ws, flags.config);
   const resolver = buildResolver(config, envKeys());
   const missing = missingKeys(config, resolver.hasKey);
@@ -176,6 +182,16 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   }
   io.err(`Resuming session ${handle.sessionId}`);
   return follow(handle, { json: flags.json, io });
+}
+
+/** The sessions of the workspace, newest first: id, status ("interrupted" for one whose log never ended), cost, goal. */
+export function sessionsCommand(flags: { workspace?: string; json?: boolean }, io: Output = stdio): number {
+  const workspace = path.resolve(flags.workspace ?? process.cwd());
+  const listed = listSessions(workspace);
+  if (flags.json) io.out(JSON.stringify(listed.map((s) => ({ ...s.summary, status: reportedStatus(s.summary.status), dir: s.dir })), null, 2));
+  else if (!listed.length) io.err(`No session in ${sessionsDir(workspace)}.`);
+  else for (const s of listed) io.out(`${s.sessionId}  ${statusText(s.summary.status).padEnd(16)} ${s.summary.costText.padEnd(18)} ${s.summary.goal}`);
+  return EXIT.completed;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { SessionHandle } from '../core/session/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
 import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
+import { moneyText, usdText } from '../core/fold/money';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
@@ -58,10 +59,10 @@ export function summary(r: ReportJson, dir: string): string {
   L.push(`Tasks: ${done}/${r.tasks.length} completed${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switches` : ''}`);
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id];
-    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${c === null || c === undefined ? 'unknown cost' : `$${c.toFixed(4)}`}`);
+    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${usdText(c)}`);
   }
-  const total = r.metrics.costUsd.total;
-  L.push(`Total cost: ${total === null ? 'unknown (a model has no price)' : `$${total.toFixed(4)}`} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
+  const b = r.budget;
+  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls })}${b.unknownCalls ? ` (${b.unknownCalls} call${b.unknownCalls === 1 ? '' : 's'} of unknown cost: a model without a price, or an answer cut off)` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
   L.push(`Files: ${r.files.length} changed`);
   if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
   else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);

@@ -9,7 +9,7 @@ import type { EnsembleEvent } from '../core/events';
 import { readEvents, sessionDir } from '../core/store/log';
 import type { HostMessage, SessionSummary } from '../protocol';
 import type { SessionFocus, SessionRef } from './focus';
-import { listSessions } from './sessions';
+import { listSessions } from '../core/store/sessions';
 import type { SessionController } from './sessionController';
 
 export class PanelFeed implements vscode.Disposable {
@@ -93,9 +93,10 @@ export class PanelFeed implements vscode.Disposable {
   sessions(): SessionSummary[] {
     const folders = [...this.workspaces()];
     if (this.focus.ref) folders.push(this.focus.ref.workspace);
-    const listed = listSessions(folders, this.controller.active?.ref.sessionId);
+    const liveId = this.controller.active?.ref.sessionId;
+    const listed = listSessions(folders);
     this.known = new Map(listed.map((s) => [s.sessionId, { workspace: s.workspace, sessionId: s.sessionId }]));
-    return listed.map((s) => s.summary);
+    return listed.map((s) => ({ ...s.summary, live: s.sessionId === liveId }));
   }
 
   /** The session behind an id the panel sent (only ids it was listed). */

@@ -1,6 +1,7 @@
 // The pre-flight view before a session starts: which provider and model each role uses, which keys
 // are missing (each with a "Set <provider> key…" item that comes back here), what a typical session
 // costs, and the budget. Nothing is sent to any provider before the user picks Start.
+import { usdText } from '../core/fold/money';
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
@@ -31,7 +32,6 @@ export function missingKeyText(cfg: EngineConfig, m: MissingKey): string {
   return `${list} ${who.length > 1 ? 'need' : 'needs'} ${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} key`;
 }
 
-const money = (n: number) => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
 
 export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string): Item[] {
@@ -53,11 +53,11 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   const { TURNS, PROMPT_TOKENS, OUTPUT_TOKENS } = ESTIMATE_ASSUMPTIONS;
   items.push(
     info({
-      label: `$(graph) Typical session: ${est.estimateUsd === null ? 'unknown cost' : `about ${money(est.estimateUsd)}`}`,
+      label: `$(graph) Typical session: ${est.estimateUsd === null ? 'unknown cost' : `about ${usdText(est.estimateUsd)}`}`,
       description: est.estimateUsd === null ? `no price for ${est.unknownModels.join(', ')} (add it to ensemble.pricing)` : undefined,
       detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it. Prices: ${describePriceSource(est.prices)}.`,
     }),
-    info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : money(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
+    info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : usdText(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
   );
   items.push(sep(''));
   if (!missing.length) items.push({ label: '$(play) Start', description: `in ${workspace}`, action: { kind: 'start' } });

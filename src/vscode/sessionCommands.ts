@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { missingKeys } from '../core/config';
-import { readEvents, sessionDir } from '../core/store/log';
-import { foldEvents } from '../core/fold/state';
-import { writeReportFiles } from '../core/session/session';
+import { sessionDir } from '../core/store/log';
+import { rebuildReport, resumableSessions } from '../core/store/sessions';
+import { statusText } from '../core/fold/summary';
 import { COMMANDS } from '../protocol';
 import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
@@ -13,7 +13,6 @@ import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
 import { missingKeyText, runPreflight } from './preflight';
 import { windowRedactor, type ApiKeys } from './secrets';
-import { resumableSessions } from './sessions';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { readSettings } from './settings';
 
@@ -99,7 +98,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
           : await vscode.window.showQuickPick(
               unfinished.map((s) => ({
                 label: s.summary.goal || s.sessionId,
-                description: `${s.summary.status === 'running' ? 'interrupted' : s.summary.status.replace('_', ' ')} · ${s.summary.startedAt ? new Date(s.summary.startedAt).toLocaleString() : ''}`,
+                description: `${statusText(s.summary.status)} · ${s.summary.startedAt ? new Date(s.summary.startedAt).toLocaleString() : ''} · ${s.summary.costText}`,
                 detail: `${s.sessionId} · ${s.summary.files} file${s.summary.files === 1 ? '' : 's'} changed`,
                 session: s,
               })),
@@ -129,7 +128,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const md = path.join(dir, 'report.md');
       if (controller.active?.ref.sessionId === ref.sessionId) return void vscode.window.showInformationMessage('Ensemble: the report is written when the session ends; the panel shows it live meanwhile.');
       // An interrupted session has no report yet: it is a fold of the log, so write it now.
-      if (!fs.existsSync(md)) writeReportFiles(dir, foldEvents(readEvents(path.join(dir, 'events.jsonl')).events), windowRedactor());
+      if (!fs.existsSync(md)) rebuildReport(dir, windowRedactor());
       await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(md));
     }),
   ];

@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { Phase } from '../core/events';
 import { COMMANDS } from '../protocol';
 import type { ActiveSession, EndedSession, SessionController } from './sessionController';
-import { spentText } from './spend';
+import { moneyText } from '../core/fold/money';
+import { statusText } from '../core/fold/summary';
 
 const PHASE_TEXT: Record<Phase, string> = {
   setup: 'Setting up',
@@ -35,7 +36,7 @@ export class SessionNotifications implements vscode.Disposable {
         const tasks = s.taskOrder.length;
         const done = s.taskOrder.filter((id) => ['completed', 'failed', 'skipped'].includes(s.tasks[id]!.status)).length;
         const phase = s.currentPhase ? PHASE_TEXT[s.currentPhase] : 'Starting';
-        return `${phase}${s.currentPhase === 'development' && tasks ? ` (${done}/${tasks} tasks)` : ''} · ${spentText(s)}`;
+        return `${phase}${s.currentPhase === 'development' && tasks ? ` (${done}/${tasks} tasks)` : ''} · ${moneyText(s.money)}`;
       };
       progress.report({ message: message() });
       const sub = a.handle.log.onDidAppend((e) => {
@@ -51,7 +52,7 @@ export class SessionNotifications implements vscode.Disposable {
   private async ended(e: EndedSession): Promise<void> {
     const s = e.state;
     const files = s.fileOrder.length;
-    const summary = `Ensemble session ${s.status.replace('_', ' ')}${s.error ? ` (${s.error})` : ''}: ${files} file${files === 1 ? '' : 's'} changed · ${spentText(s)}.`;
+    const summary = `Ensemble session ${statusText(s.status)}${s.error ? ` (${s.error})` : ''}: ${files} file${files === 1 ? '' : 's'} changed · ${moneyText(s.money)}.`;
     const actions = files ? ['Review Changes', 'Open Report'] : ['Open Report'];
     const outside = !vscode.workspace.workspaceFolders?.some((f) => path.resolve(f.uri.fsPath) === path.resolve(e.ref.workspace));
     if (outside) actions.push('Open Folder');

@@ -3,11 +3,10 @@
 
 import * as assert from 'node:assert/strict';
 import { ModelCaller } from '../../src/core/session/caller';
-import { Budget } from '../../src/core/money/budget';
 import { pricingFor } from '../../src/core/money/pricing';
-import type { EventBody, EnsembleEvent } from '../../src/core/events';
 import type { Clock } from '../../src/core/ports';
 import { ScriptedProvider, type Step } from '../helpers/scripted';
+import { ledger } from '../helpers/ledger';
 
 function harness(steps: Step[], retry = { maxRetries: 3, baseBackoffMs: 100, maxBackoffMs: 60_000 }) {
   const waits: number[] = [];
@@ -19,10 +18,9 @@ function harness(steps: Step[], retry = { maxRetries: 3, baseBackoffMs: 100, max
       now += ms;
     },
   };
-  const events: EventBody[] = [];
-  const sink = { emit: (b: EventBody) => (events.push(b), { ...b, v: 1, seq: events.length, ts: now }) as EnsembleEvent };
+  const { sink, events, budget } = ledger(undefined, () => now);
   const provider = new ScriptedProvider('p', (_req, n) => steps[Math.min(n, steps.length - 1)]!);
-  const caller = new ModelCaller({ sink, clock, budget: new Budget(undefined), pricing: pricingFor({ pricing: {}, providers: {} }), resolve: () => provider, retry, providerLimit: () => 4, signal: new AbortController().signal });
+  const caller = new ModelCaller({ sink, clock, budget, pricing: pricingFor({ pricing: {}, providers: {} }), resolve: () => provider, retry, providerLimit: () => 4, signal: new AbortController().signal });
   const call = () => caller.call({ provider: 'p', model: 'm' }, { system: '', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 10 }, { agentId: 'a', trace: 't#1' });
   return { waits: waits as readonly number[], events, call };
 }

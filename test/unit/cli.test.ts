@@ -153,6 +153,20 @@ describe('cli', function () {
     });
   });
 
+  it('lists the workspace\'s sessions and names the resumable ones when resume is given an unknown id', async () => {
+    const ws = tempWorkspace();
+    const dir = path.join(ws, '.ensemble', 'sessions', 's-crashed');
+    fs.mkdirSync(dir, { recursive: true });
+    const config = { orchestrator: { provider: 'openai', model: 'gpt-5' }, roles: {}, maxConcurrency: 1 };
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), JSON.stringify({ type: 'session.started', sessionId: 's-crashed', goal: 'left by a crash', config, v: 1, seq: 1, ts: 1 }) + '\n');
+    const list = await ensemble(['sessions', '--workspace', ws]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^s-crashed +interrupted +\$0\.00 +left by a crash$/m);
+    const resume = await ensemble(['resume', 'nope', '--workspace', ws]);
+    assert.equal(resume.code, 2);
+    assert.match(resume.stderr, /No session "nope".*Sessions that can be resumed there: s-crashed\./);
+  });
+
   it('serves a cassette on local servers and prints the variables a real run needs', async () => {
     const lines: string[] = [];
     let stop!: () => void;

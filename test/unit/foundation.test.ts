@@ -7,13 +7,14 @@ import { EventLog, parseEvents } from '../../src/core/store/log';
 import { NodeFileStore } from '../../src/node/file-store';
 import { PathError } from '../../src/core/paths';
 import { pricingFor } from '../../src/core/money/pricing';
-import { Budget, BudgetExhaustedError } from '../../src/core/money/budget';
+import { BudgetExhaustedError } from '../../src/core/money/budget';
 import { criticalPath, validatePlan } from '../../src/core/session/plan';
 import { foldEvents } from '../../src/core/fold/state';
 import { buildReport } from '../../src/core/fold/report';
 import { Semaphore } from '../../src/core/session/semaphore';
 import { missingKeys, resolveConfig, ConfigError } from '../../src/core/config';
 import { tempWorkspace } from '../helpers/tmp';
+import { ledger } from '../helpers/ledger';
 
 describe('event log', () => {
   it('appends one JSON line per event and reads them back in order', () => {
@@ -73,15 +74,34 @@ describe('file store', () => {
 });
 
 describe('budget', () => {
+  const request = (callId: string, reservedUsd: number) => ({ type: 'llm.request' as const, callId, agentId: 'a', provider: 'p', model: 'm', trace: 't#1', attempt: 1, reservedUsd });
+  const response = (callId: string, costUsd: number | null) => ({ type: 'llm.response' as const, callId, agentId: 'a', provider: 'p', model: 'm', latencyMs: 1, usage: { input: 1, output: 1 }, costUsd, stopReason: 'end', toolCalls: [] });
+
   it('reserves worst cases so parallel calls cannot overshoot together, then settles to real cost', () => {
-    const b = new Budget(1.0);
-    const r1 = b.reserve(0.4);
-    const r2 = b.reserve(0.4);
+    const { budget: b, sink } = ledger(1.0);
+    b.reserve(0.4);
+    sink.emit(request('c1', 0.4));
+    b.reserve(0.4);
+    sink.emit(request('c2', 0.4));
     assert.throws(() => b.reserve(0.4), BudgetExhaustedError);
-    r1.settle(0.1);
-    r2.settle(0.1);
+    sink.emit(response('c1', 0.1));
+    sink.emit(response('c2', 0.1));
     assert.ok(Math.abs(b.spentUsd - 0.2) < 1e-9);
+    assert.equal(b.reservedUsd, 0);
     assert.equal(b.isExhausted, true); // once refused, no new request starts
+  });
+
+  it('keeps the worst case of a call whose cost is unknown counted against the cap', () => {
+    const { budget: b, sink, money } = ledger(1.0);
+    sink.emit(request('c1', 0.5));
+    sink.emit(response('c1', null)); // a model without a price
+    sink.emit(request('c2', 0.3));
+    sink.emit({ type: 'llm.error', callId: 'c2', agentId: 'a', provider: 'p', model: 'm', latencyMs: 1, code: 'stream_cut', retryable: true, message: 'cut' }); // mid-answer, no usage
+    sink.emit(request('c3', 0.3));
+    sink.emit({ type: 'llm.error', callId: 'c3', agentId: 'a', provider: 'p', model: 'm', latencyMs: 1, code: 'rate_limit', retryable: true, message: '429' }); // before any answer: free
+    assert.deepEqual([money.spentUsd, money.unknownCalls, money.reservedUsd], [0, 2, 0]);
+    assert.ok(Math.abs(b.spentUsd - 0.8) < 1e-9, `charged ${b.spentUsd}`);
+    assert.throws(() => b.reserve(0.3), BudgetExhaustedError);
   });
 });
 

@@ -10,9 +10,9 @@ import { resolveConfig, type EngineConfig } from '../../src/core/config';
 import { PRICE_DATA, pricingFor } from '../../src/core/money/pricing';
 import { estimateSessionCost } from '../../src/core/money/estimate';
 import { ModelCaller } from '../../src/core/session/caller';
-import { Budget, BudgetExhaustedError } from '../../src/core/money/budget';
+import { BudgetExhaustedError } from '../../src/core/money/budget';
 import { systemClock } from '../../src/core/ports';
-import type { EnsembleEvent, EventBody } from '../../src/core/events';
+import type { EnsembleEvent } from '../../src/core/events';
 import { NodeFileStore } from '../../src/node/file-store';
 import { startSession } from '../../src/core/session/session';
 import type { ReportJson } from '../../src/core/fold/report';
@@ -20,6 +20,7 @@ import { startFakeServer } from '../../src/fakes';
 import type { FakeReply, FakeRequest, FakeServer } from '../../src/fakes/script';
 import { buildResolver, envKeys } from '../../src/node/providers';
 import { tempWorkspace } from '../helpers/tmp';
+import { ledger, type Ledger } from '../helpers/ledger';
 
 const root = path.resolve(__dirname, '..', '..');
 const M = 1e6;
@@ -132,19 +133,18 @@ describe('pricing: reservations and settlement through ModelCaller and the real 
   after(() => gemini.close());
 
   const route = { provider: 'gemini', model: 'gemini-2.5-pro' };
-  const caller = (budget: Budget, events: EventBody[]) => {
+  const caller = ({ sink, budget }: Ledger) => {
     const cfg = config();
     const resolver = buildResolver(cfg, envKeys({ GEMINI_API_KEY: 'k' }), { GEMINI_BASE_URL: gemini.baseUrl });
-    const sink = { emit: (b: EventBody) => (events.push(b), { ...b, v: 1, seq: events.length, ts: Date.now() } as EnsembleEvent) };
     return new ModelCaller({ sink, clock: systemClock, budget, pricing: pricingFor(cfg), resolve: (id) => resolver.resolve(id), retry: { maxRetries: 0, baseBackoffMs: 1, maxBackoffMs: 1 }, providerLimit: () => 2, signal: new AbortController().signal });
   };
   /** A prompt of about `tokens` tokens by the engine's estimate (3 characters a token). */
   const ask = (tokens: number) => ({ system: '', messages: [{ role: 'user' as const, content: 'x'.repeat(tokens * 3) }], tools: [], maxOutputTokens: 1_000 });
 
   it('reserves a prompt estimated past 200k tokens at the higher tier, and settles at the tier billed', async () => {
-    const events: EventBody[] = [];
-    const budget = new Budget(undefined);
-    await caller(budget, events).call(route, ask(250_000), { agentId: 'a', trace: 't#1' });
+    const l = ledger();
+    const { events, budget } = l;
+    await caller(l).call(route, ask(250_000), { agentId: 'a', trace: 't#1' });
     const reserved = events.find((e) => e.type === 'llm.request')!;
     const high = (250_000 * 2.5 + 1_000 * 15) / M;
     assert.ok(reserved.type === 'llm.request' && reserved.reservedUsd! >= high && reserved.reservedUsd! < high + 0.0001, `reserved ${JSON.stringify(reserved)}`);
@@ -155,14 +155,14 @@ describe('pricing: reservations and settlement through ModelCaller and the real 
   });
 
   it('holds the cap on the higher tier: a request that fits at 1.25/10 but not at 2.50/15 is never sent', async () => {
-    const events: EventBody[] = [];
     const before = gemini.requests.length;
     // Worst case: 0.3225 at the lower tier, 0.64 at the higher one.
-    await assert.rejects(caller(new Budget(0.6), events).call(route, ask(250_000), { agentId: 'a', trace: 't#1' }), BudgetExhaustedError);
+    await assert.rejects(caller(ledger(0.6)).call(route, ask(250_000), { agentId: 'a', trace: 't#1' }), BudgetExhaustedError);
     assert.equal(gemini.requests.length, before, 'nothing was sent');
     // A prompt below 200k is reserved at the lower tier, and fits.
-    await caller(new Budget(0.6), events).call(route, ask(150_000), { agentId: 'a', trace: 't#1' });
-    const r = events.find((e) => e.type === 'llm.request');
+    const fits = ledger(0.6);
+    await caller(fits).call(route, ask(150_000), { agentId: 'a', trace: 't#1' });
+    const r = fits.events.find((e) => e.type === 'llm.request');
     close(r?.type === 'llm.request' ? Math.round(r.reservedUsd! * 1e4) / 1e4 : null, Math.round(((150_000 * 1.25 + 1_000 * 10) / M) * 1e4) / 1e4, 'lower tier');
   });
 });

@@ -3,6 +3,7 @@
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
 import type { EnsembleEvent, PriceSourceInfo } from '../events';
+import { usdText } from './money';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
@@ -81,7 +82,7 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'validation.skipped':
       return `  tests not run: ${e.reason}`;
     case 'budget.exhausted':
-      return `  budget of $${e.limitUsd.toFixed(2)} reached ($${e.spentUsd.toFixed(4)} spent)`;
+      return `  budget of ${usdText(e.limitUsd)} reached (${usdText(e.spentUsd)} counted against it)`;
     case 'session.ended':
       return `■ session ${e.status}${e.error ? `: ${e.error}` : ''}`;
     case 'report.failed':

@@ -4,11 +4,13 @@
 import type { Finisher, SessionState, ProviderFigures } from './state';
 import type { DecisionKind, EnsembleEvent } from '../events';
 import { foldEvents } from './state';
+import { moneyText, usdText } from './money';
+import { reportedStatus, type ReportedStatus } from './summary';
 
 export interface ReportJson {
   sessionId: string;
   goal: string;
-  status: string;
+  status: ReportedStatus;
   scripted: boolean;
   startedAt: string | null;
   endedAt: string | null;
@@ -33,7 +35,11 @@ export interface ReportJson {
   integration: { matched: { method: string; path: string }[]; callsWithoutRoute: unknown[]; routesNeverCalled: unknown[] } | null;
   validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null } | null;
   validationNote: string | null;
-  budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null };
+  /**
+   * spentUsd: the total, null when a call's cost is unknown; knownUsd: the dollars known so far;
+   * chargedUsd: what the cap counted (known + the worst case of each call of unknown cost).
+   */
+  budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null; knownUsd: number; chargedUsd: number; unknownCalls: number };
   /** The price data that priced the calls (the version shipped with Ensemble; nothing is fetched) and each model's price origin. */
   pricing: { source: string; version: string; publishedAt: string; overrides: string[]; models: { model: string; origin: string; priceKey: string | null }[] } | null;
 }
@@ -66,15 +72,15 @@ export function localTime(isoTime: string | null, timeZone?: string): string {
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const cost = (f: ProviderFigures) => (f.unpricedCalls > 0 ? null : round(f.costUsd));
+const cost = (f: ProviderFigures) => (f.unknownCalls > 0 ? null : round(f.costUsd));
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 export function buildReport(s: SessionState): ReportJson {
   const providers = Object.entries(s.providers);
   const costs: Record<string, number | null> = {};
   for (const [id, f] of providers) costs[id] = cost(f);
-  const priced = Object.values(costs);
-  const total = priced.some((c) => c === null) ? null : round(priced.reduce<number>((a, c) => a + (c ?? 0), 0));
+  const m = s.money;
+  const total = m.unknownCalls > 0 ? null : round(m.spentUsd);
   const calls = providers.reduce((a, [, f]) => a + f.calls, 0);
   const failures = providers.reduce((a, [, f]) => a + f.failures, 0);
   const latN = providers.reduce((a, [, f]) => a + f.latencyCount, 0);
@@ -83,7 +89,7 @@ export function buildReport(s: SessionState): ReportJson {
   return {
     sessionId: s.sessionId ?? '',
     goal: s.goal ?? '',
-    status: s.status === 'running' || s.status === 'idle' ? 'interrupted' : s.status,
+    status: reportedStatus(s.status),
     scripted: s.scripted,
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
@@ -107,7 +113,7 @@ export function buildReport(s: SessionState): ReportJson {
     integration: s.integration ? { matched: s.integration.matched, callsWithoutRoute: s.integration.callsWithoutRoute, routesNeverCalled: s.integration.routesNeverCalled } : null,
     validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage } : null,
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
-    budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total },
+    budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls },
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
   };
 }
@@ -115,8 +121,6 @@ export function buildReport(s: SessionState): ReportJson {
 export function reportFromEvents(events: EnsembleEvent[]): ReportJson {
   return buildReport(foldEvents(events));
 }
-
-const usd = (n: number | null | undefined) => (n === null || n === undefined ? 'unknown cost' : `$${n.toFixed(4)}`);
 
 /** Who finished a task, in words (the report and the panel say it the same way). */
 export function finisherText(f: Finisher): string {
@@ -126,8 +130,8 @@ export function finisherText(f: Finisher): string {
 
 /** A task's cost, split by who spent it when more than one did. */
 function taskCost(t: ReportJson['tasks'][number]): string {
-  if (t.spentBy.length < 2) return usd(t.costUsd);
-  return `${usd(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usd(x.costUsd)}`).join(' + ')}`;
+  if (t.spentBy.length < 2) return usdText(t.costUsd);
+  return `${usdText(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usdText(x.costUsd)}`).join(' + ')}`;
 }
 
 export function renderMarkdown(r: ReportJson): string {
@@ -147,10 +151,12 @@ export function renderMarkdown(r: ReportJson): string {
   }
   const m = r.metrics;
   L.push('', '## Providers', '', '| provider | input tokens | output tokens | cost |', '|---|---|---|---|');
-  for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${t.input} | ${t.output} | ${usd(m.costUsd[id])} |`);
-  L.push(`| **total** | | | ${usd(m.costUsd.total)} |`);
+  for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${t.input} | ${t.output} | ${usdText(m.costUsd[id])} |`);
+  L.push(`| **total** | | | ${usdText(m.costUsd.total)} |`);
   L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations}`);
-  L.push('', '## Budget', '', `Limit: ${r.budget.limitUsd === null ? 'none' : usd(r.budget.limitUsd)} · estimate before development: ${usd(r.budget.estimateUsd)} · spent: ${usd(r.budget.spentUsd)}`);
+  const b = r.budget;
+  const held = b.chargedUsd > b.knownUsd ? ` (the cap counted ${usdText(b.chargedUsd)}: the worst case of each call of unknown cost)` : '';
+  L.push('', '## Budget', '', `Limit: ${b.limitUsd === null ? 'none' : usdText(b.limitUsd)} · estimate before development: ${usdText(b.estimateUsd)} · spent: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls })}${held}`);
   if (r.pricing) {
     const p = r.pricing;
     const origin = (m: { model: string; origin: string; priceKey: string | null }) => `${m.model} (${m.origin === 'unknown' ? 'no price: unknown cost' : m.origin === 'override' ? `your pricing row ${m.priceKey}` : m.priceKey})`;

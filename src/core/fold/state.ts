@@ -4,6 +4,7 @@
 
 import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
+import { applyMoney, initialMoney, type MoneyState } from './money';
 
 export type { ProviderFigures, Spender } from './figures';
 
@@ -123,6 +124,8 @@ export interface SessionState {
   providers: Record<string, ProviderFigures>;
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
   roles: Record<string, ProviderFigures>;
+  /** Dollars spent, charged against the cap, reserved in flight: what the budget and every view read. */
+  money: MoneyState;
   budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
   /** How the latest run priced its calls (absent in logs from before prices were recorded). */
   pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
@@ -156,6 +159,7 @@ export function initialState(): SessionState {
     fileOrder: [],
     providers: {},
     roles: {},
+    money: initialMoney(),
     budget: { exhausted: false },
     reportFiles: [],
     eventCount: 0,
@@ -200,6 +204,7 @@ function setAgent(s: SessionState, agentId: string | undefined, status: AgentSta
 export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
   s.eventCount++;
   s.lastTs = e.ts;
+  applyMoney(s.money, e);
   switch (e.type) {
     case 'session.started':
       s.sessionId = e.sessionId;

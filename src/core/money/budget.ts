@@ -1,6 +1,9 @@
 // The hard dollar cap. Each request reserves its worst case (prompt + max output tokens at the
 // model's price) before it is sent and settles to its real cost after, so agents running in parallel
-// cannot overshoot the cap together. When a reservation does not fit, no new request starts.
+// cannot overshoot the cap together. When a reservation does not fit, no new request starts. The
+// reservations and the settlements are events; the money fold (fold/money.ts) counts them.
+
+import { usdText, type MoneyState } from '../fold/money';
 
 export class BudgetExhaustedError extends Error {
   constructor(
@@ -9,56 +12,49 @@ export class BudgetExhaustedError extends Error {
     readonly reservedUsd: number,
     readonly requestedUsd: number,
   ) {
-    super(`Budget of $${limitUsd.toFixed(2)} reached: $${spentUsd.toFixed(4)} spent, $${reservedUsd.toFixed(4)} reserved by calls in flight, the next call could cost up to $${requestedUsd.toFixed(4)}.`);
+    super(`Budget of ${usdText(limitUsd)} reached: ${usdText(spentUsd)} spent (calls of unknown cost counted at their worst case), ${usdText(reservedUsd)} reserved by calls in flight, the next call could cost up to ${usdText(requestedUsd)}.`);
     this.name = 'BudgetExhaustedError';
   }
 }
 
-export interface Reservation {
-  readonly amountUsd: number;
-  /** Replaces the reservation with what the call really cost (null: unknown, keep the reservation). */
-  settle(actualUsd: number | null): void;
-}
-
 export class Budget {
-  private spent = 0;
-  private reserved = 0;
   private exhausted = false;
 
-  /** `limitUsd` undefined means no cap (spending is still counted). */
-  constructor(readonly limitUsd: number | undefined, alreadySpentUsd = 0) {
-    this.spent = alreadySpentUsd;
-  }
+  /**
+   * `limitUsd` undefined means no cap. `money` is the session's money fold (its state's `money`, kept
+   * current by the log): what the cap counts comes from there, so a resumed session starts from the
+   * figure the last run ended on, worst cases of calls of unknown cost included.
+   */
+  constructor(
+    readonly limitUsd: number | undefined,
+    private readonly money: MoneyState,
+  ) {}
 
+  /** What the cap counts: known dollars plus the worst cases kept for calls of unknown cost. */
   get spentUsd(): number {
-    return this.spent;
+    return this.money.chargedUsd;
   }
 
   get reservedUsd(): number {
-    return this.reserved;
+    return this.money.reservedUsd;
   }
 
   get isExhausted(): boolean {
     return this.exhausted;
   }
 
-  /** Reserves `worstCaseUsd` or throws BudgetExhaustedError; synchronous, so checks cannot interleave. */
-  reserve(worstCaseUsd: number): Reservation {
-    if (this.limitUsd !== undefined && (this.exhausted || this.spent + this.reserved + worstCaseUsd > this.limitUsd)) {
+  /**
+   * Admits a call that may cost up to `worstCaseUsd`, or throws BudgetExhaustedError. The caller
+   * records the reservation by emitting the call's `llm.request` (with `reservedUsd`) before it awaits
+   * anything: the fold counts it from then on, until the call's answer or error settles it. Nothing
+   * interleaves in between, so parallel calls cannot pass the cap together.
+   */
+  reserve(worstCaseUsd: number): void {
+    if (this.limitUsd === undefined) return;
+    if (this.exhausted || this.money.chargedUsd + this.money.reservedUsd + worstCaseUsd > this.limitUsd) {
       this.exhausted = true;
-      throw new BudgetExhaustedError(this.limitUsd, this.spent, this.reserved, worstCaseUsd);
+      throw new BudgetExhaustedError(this.limitUsd, this.money.chargedUsd, this.money.reservedUsd, worstCaseUsd);
     }
-    this.reserved += worstCaseUsd;
-    let settled = false;
-    return {
-      amountUsd: worstCaseUsd,
-      settle: (actualUsd) => {
-        if (settled) return;
-        settled = true;
-        this.reserved -= worstCaseUsd;
-        this.spent += actualUsd ?? worstCaseUsd;
-      },
-    };
   }
 }
 

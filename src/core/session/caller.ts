@@ -96,13 +96,13 @@ export class ModelCaller {
     // Its prompt's size is known before sending, so the worst case is priced at the tier it reaches.
     const at = new Date(clock.now());
     const worst = pricing.worstCase(route, estimateTokens(promptText(request)), request.maxOutputTokens, at);
-    let reservation;
     try {
-      reservation = budget.reserve(worst ?? 0);
+      budget.reserve(worst ?? 0);
     } catch (e) {
       release();
       throw e;
     }
+    // Emitted at once (nothing awaited since the budget admitted it): the money fold counts the reservation from here.
     const callId = `c${++callCounter}-${clock.now().toString(36)}`;
     sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined });
     const started = clock.now();
@@ -123,11 +123,9 @@ export class ModelCaller {
     } catch (e) {
       text.flush();
       const err = e instanceof ProviderError ? e : new ProviderError({ provider: route.provider, code: signal.aborted ? 'aborted' : 'bad_response', retryable: false, message: String((e as Error)?.message ?? e), cause: e });
+      // The error settles the reservation in the money fold: at its cost when the provider reported
+      // usage; else free before any answer, or unknown mid-answer (its worst case stays charged).
       const cost = err.usage ? pricing.cost(route, err.usage, at) : undefined;
-      // A failure before any answer costs nothing; one mid-answer without usage may have been billed,
-      // so the worst case stays spent (the cap must hold).
-      const midAnswer = err.code === 'stream_cut' || err.code === 'bad_response' || err.code === 'timeout' || err.code === 'refusal';
-      reservation.settle(err.usage ? cost ?? null : midAnswer ? null : 0);
       sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
       throw signal.aborted ? signal.reason ?? err : err;
     } finally {
@@ -137,7 +135,6 @@ export class ModelCaller {
     const finalUsage = usage ?? { input: 0, output: 0 };
     // Settled at the tier the provider billed: the one its reported usage reaches.
     const cost = usage ? pricing.cost(route, usage, at) : null;
-    reservation.settle(cost);
     sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
     return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs, ...(providerData ? { providerData } : {}) };
   }

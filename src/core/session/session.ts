@@ -5,14 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EventBody, Phase, SessionStatus } from '../events';
+import type { EventBody, EventType, Phase, SessionStatus } from '../events';
 import type { ChatProvider, Clock, FileStore } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
 import { applyEvent, foldEvents, initialState, type SessionState } from '../fold/state';
-import { spending } from '../fold/spending';
-import { buildReport, renderMarkdown } from '../fold/report';
+import { writeReportFiles, writeSummary } from '../store/sessions';
 import { BlobStore } from '../store/blobs';
 import { SessionFiles, type DirtyCheck } from '../store/workspace';
 import { Budget, BudgetExhaustedError } from '../money/budget';
@@ -121,17 +120,22 @@ export function resumeSession(opts: { dir: string; config: EngineConfig; deps: E
 function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody): SessionHandle {
   const clock = deps.clock ?? systemClock;
   const state = foldEvents(log.existing, initialState());
-  log.onDidAppend((e) => applyEvent(state, e));
+  const dir = path.dirname(log.file);
+  log.onDidAppend((e) => {
+    applyEvent(state, e);
+    if (SUMMARY_AFTER.has(e.type)) writeSummary(dir, state);
+  });
   log.emit(first);
   const controller = new AbortController();
   const pricing = pricingFor(config);
-  const budget = new Budget(config.budgetUsd, spending(state).usd);
+  // The cap counts what the log says was charged: a resumed run starts where the last one stopped.
+  const budget = new Budget(config.budgetUsd, state.money);
   const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log, deps.isDirty);
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {
     sessionId,
-    dir: path.dirname(log.file),
+    dir,
     workspace: deps.workspace,
     goal,
     config,
@@ -153,6 +157,9 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     .finally(() => log.close());
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
 }
+
+/** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
+const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
 
 export class CancelledError extends Error {
   constructor(message: string) {
@@ -262,17 +269,4 @@ function settleAfterCrash(log: EventLog, state: SessionState, e: unknown): Sessi
     Object.assign(state, { status: 'failed', error, currentPhase: undefined });
   }
   return state;
-}
-
-/**
- * Writes report.json and report.md next to the log; returns their paths. Redacted again here: the
- * log of a session run by an older version (re-folded by `ensemble report`) may hold a key.
- */
-export function writeReportFiles(dir: string, state: SessionState, redactor: Redactor = new Redactor()): string[] {
-  const report = redactor.value(buildReport(state));
-  const json = path.join(dir, 'report.json');
-  const md = path.join(dir, 'report.md');
-  fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(md, redactor.text(renderMarkdown(report)));
-  return [json, md];
 }

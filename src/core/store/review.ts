@@ -13,7 +13,7 @@ import type { FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { EventLog, readEvents, sessionDir } from './log';
 import { foldEvents, type FileState, type SessionState } from '../fold/state';
-import { writeReportFiles } from '../session/session';
+import { rebuildReport } from './sessions';
 
 /** `failed`: the file could not be read or written (a path refused by the store, permissions, a full disk). */
 export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session' | 'failed';
@@ -68,7 +68,7 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     } finally {
       log.close();
       try {
-        writeReportFiles(dir, state());
+        rebuildReport(dir); // the report files and the session's summary follow the decision
       } catch {
         // A full disk: the decision is in the log, and `ensemble report` re-folds the report later.
       }

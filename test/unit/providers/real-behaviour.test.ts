@@ -10,7 +10,6 @@ import type { FakeReply, FakeServer } from '../../../src/fakes/script';
 import { parseGoDuration, parseRateLimitReset } from '../../../src/providers/errors';
 import { createProvider, type ProviderKind } from '../../../src/providers/index';
 import { foldEvents } from '../../../src/core/fold/state';
-import { spending } from '../../../src/core/fold/spending';
 import { reportFromEvents } from '../../../src/core/fold/report';
 import { conv, planStep, type Step } from '../../helpers/scripted';
 import { ofType, testConfig } from '../../helpers/session';
@@ -285,7 +284,7 @@ describe('real provider behaviour through the engine', () => {
       : { kind: 'reply', toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }], ...extra(n) };
   };
 
-  it('the budget (llm.response costs), the spending fold and the report all count reasoning tokens as the provider bills them', async () => {
+  it('the budget (llm.response costs), the money fold and the report all count reasoning tokens as the provider bills them', async () => {
     const fake = await fakeFor('openai');
     // A compatible server that reports completion_tokens WITHOUT the 500 reasoning tokens, and bills them.
     fake.setHandler(agentTurns(() => ({ usage: { input: 1000, output: 200, reasoning: 500, reasoningOutsideCompletion: true } })));
@@ -301,7 +300,7 @@ describe('real provider behaviour through the engine', () => {
     const report = reportFromEvents(ev);
     assert.equal(report.metrics.tokens.p1?.output, 1400);
     assert.ok(Math.abs((report.metrics.costUsd.p1 ?? 0) - bill) < 1e-9, `report: ${report.metrics.costUsd.p1}`);
-    assert.ok(Math.abs(spending(foldEvents(ev)).usd - (report.metrics.costUsd.total ?? -1)) < 1e-9, 'the spending fold agrees with the report');
+    assert.ok(Math.abs(foldEvents(ev).money.spentUsd - (report.metrics.costUsd.total ?? -1)) < 1e-9, 'the money fold agrees with the report');
   });
 
   for (const [kind, fk] of [['anthropic', 'anthropic'], ['gemini', 'gemini']] as const) {

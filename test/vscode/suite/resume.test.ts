@@ -21,7 +21,7 @@ import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
-import { resumableSessions } from '../../../src/vscode/sessions';
+import { resumableSessions } from '../../../src/core/store/sessions';
 import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';

@@ -1,0 +1,98 @@
+// Money, as one fold over the call events: what the calls cost, what the cap counts, what calls in
+// flight have reserved. The budget reads it (so a resumed session starts from the figure the last run
+// ended on), and so do the status bar, the panel, the session list, the CLI and the report; `moneyText`
+// is the one way any of them says it.
+
+import type { EnsembleEvent, EventOf } from '../events';
+import type { ProviderErrorCode, Usage } from '../ports';
+
+export interface MoneyState {
+  /** Dollars of the calls whose cost is known. */
+  spentUsd: number;
+  /** What the cap counts: `spentUsd`, plus the worst case each call of unknown cost had reserved. */
+  chargedUsd: number;
+  /** Worst cases reserved by the calls in flight (sent, not yet answered). */
+  reservedUsd: number;
+  /** Calls whose cost is unknown: a model without a price, a failure mid-answer that reported no usage, a call a crash cut off. */
+  unknownCalls: number;
+  /** callId → the worst case it reserved, while it is in flight. */
+  inFlight: Record<string, number>;
+  inFlightCalls: number;
+}
+
+export function initialMoney(): MoneyState {
+  return { spentUsd: 0, chargedUsd: 0, reservedUsd: 0, unknownCalls: 0, inFlight: {}, inFlightCalls: 0 };
+}
+
+/**
+ * A failure after the answer began: the provider may have billed what it generated. A failure before
+ * any answer (refused, rate-limited, unreachable, cancelled) costs nothing.
+ */
+export function failedMidAnswer(code: ProviderErrorCode): boolean {
+  return code === 'stream_cut' || code === 'bad_response' || code === 'timeout' || code === 'refusal';
+}
+
+const billed = (u: Usage) => u.input + u.output + (u.cachedInput ?? 0) + (u.cacheWrite ?? 0) > 0;
+
+/** What a finished call cost: known dollars, or null when it is unknown. The one rule for every figure of dollars. */
+export function callCost(e: EventOf<'llm.response'> | EventOf<'llm.error'>): number | null {
+  if (e.type === 'llm.response') return e.costUsd;
+  if (typeof e.costUsd === 'number') return e.costUsd;
+  if (e.usage) return e.costUsd === null || billed(e.usage) ? null : 0;
+  return failedMidAnswer(e.code) ? null : 0;
+}
+
+/** Applies one event to the money, in place (O(1)); the other events leave it as it is. */
+export function applyMoney(m: MoneyState, e: EnsembleEvent): void {
+  switch (e.type) {
+    case 'llm.request': {
+      const r = e.reservedUsd ?? 0;
+      if (!(e.callId in m.inFlight)) m.inFlightCalls++;
+      m.inFlight[e.callId] = r;
+      m.reservedUsd += r;
+      break;
+    }
+    case 'llm.response':
+    case 'llm.error': {
+      const reserved = release(m, e.callId);
+      const cost = callCost(e);
+      if (cost === null) charge(m, reserved);
+      else {
+        m.spentUsd += cost;
+        m.chargedUsd += cost;
+      }
+      break;
+    }
+    case 'session.resumed':
+      // Calls still in flight when the last run stopped (a crash, a kill) were never answered: they
+      // may have been billed, so their worst cases stay charged and their cost is unknown.
+      for (const callId of Object.keys(m.inFlight)) charge(m, release(m, callId));
+      break;
+  }
+}
+
+function release(m: MoneyState, callId: string): number {
+  const r = m.inFlight[callId];
+  if (r === undefined) return 0; // a log from before reservations were recorded
+  delete m.inFlight[callId];
+  // Counted down to zero exactly, so rounding never leaves a phantom reservation behind.
+  m.reservedUsd = --m.inFlightCalls === 0 ? 0 : m.reservedUsd - r;
+  return r;
+}
+
+function charge(m: MoneyState, worstCaseUsd: number): void {
+  m.unknownCalls++;
+  m.chargedUsd += worstCaseUsd;
+}
+
+/** Dollars as every view writes them: "$0.1234", "$12.50"; "unknown cost" for null (never $0.00). */
+export function usdText(n: number | null | undefined): string {
+  if (n === null || n === undefined) return 'unknown cost';
+  return `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
+}
+
+/** Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown". */
+export function moneyText(m: { spentUsd: number; unknownCalls: number }): string {
+  if (!m.unknownCalls) return usdText(m.spentUsd);
+  return m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : 'unknown cost';
+}
