@@ -44,3 +44,17 @@ export function run(goal: string, scripts: Record<string, Script>, opts: { confi
 export function ofType<T extends EnsembleEvent['type']>(events: EnsembleEvent[], type: T): Extract<EnsembleEvent, { type: T }>[] {
   return events.filter((e): e is Extract<EnsembleEvent, { type: T }> => e.type === type);
 }
+
+/** Resolves once the session has sent `n` model requests in all (counted from the log, live). */
+export function untilRequests(r: Run, n: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let seen = ofType(r.handle.log.readAll(), 'llm.request').length;
+    if (seen >= n) return resolve();
+    const sub = r.handle.log.onDidAppend((e) => {
+      if (e.type === 'llm.request' && ++seen >= n) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+}

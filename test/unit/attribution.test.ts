@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conv, planStep, turn, writesThenFinishes, type Step } from '../helpers/scripted';
-import { ofType, run, testConfig } from '../helpers/session';
+import { ofType, run, testConfig, untilRequests } from '../helpers/session';
 import { buildReport, type ReportJson } from '../../src/core/fold/report';
 import { foldEvents, type SessionState } from '../../src/core/fold/state';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
@@ -132,14 +132,7 @@ describe('a cancel reads as a cancel', () => {
       p1: () => ({ hang: true }),
       p2: () => ({ hang: true }),
     });
-    await new Promise<void>((resolve) => {
-      const sub = r.handle.log.onDidAppend(() => {
-        if (ofType(r.handle.log.readAll(), 'llm.request').length === 2) {
-          sub.dispose();
-          resolve();
-        }
-      });
-    });
+    await untilRequests(r, 2);
     r.handle.cancel();
     const state = await r.handle.done;
     assert.equal(state.status, 'cancelled');

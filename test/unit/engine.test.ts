@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conv, planStep, turn, writesThenFinishes, type Step } from '../helpers/scripted';
-import { ofType, run, testConfig } from '../helpers/session';
+import { ofType, run, testConfig, untilRequests } from '../helpers/session';
 import type { ChatRequest } from '../../src/core/ports';
 
 const orchestrator = (tasks: Parameters<typeof planStep>[0], escalation?: (req: ChatRequest) => Step) => (req: ChatRequest): Step =>
@@ -196,14 +196,7 @@ describe('engine', () => {
       p1: () => ({ hang: true }),
       p2: () => ({ hang: true }),
     });
-    await new Promise<void>((resolve) => {
-      const sub = r.handle.log.onDidAppend(() => {
-        if (ofType(r.handle.log.readAll(), 'llm.request').length === 3) {
-          sub.dispose();
-          resolve();
-        }
-      });
-    });
+    await untilRequests(r, 3);
     const t0 = Date.now();
     r.handle.cancel();
     const state = await r.handle.done;
