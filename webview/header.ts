@@ -3,6 +3,7 @@
 import type { PanelCommand } from '../src/protocol';
 import { TAG } from './components';
 import { fill, h, s } from './dom';
+import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
 import { duration, moneyText, usd } from './format';
 import type { Section, View } from './view';
@@ -53,7 +54,7 @@ export class HeaderSection implements Section {
         { class: 'status-line' },
         v.live ? h(TAG.progress, { class: 'ring', 'aria-label': 'Session running' }) : null,
         h('span', { class: `status status-${status.replace(' ', '-')}` }, status),
-        st.currentPhase ? h('span', null, ` · ${st.currentPhase}`) : null,
+        st.currentPhase ? h('span', null, ` · ${phaseName(st.currentPhase)}`) : null,
         tasks ? h('span', null, ` · ${done}/${tasks} tasks`) : null,
         st.startedAt ? h('span', null, ' · ', this.elapsed) : null,
       ),

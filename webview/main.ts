@@ -5,6 +5,7 @@ import { applyEvent, foldEvents, initialState } from '../src/core/fold/state';
 import type { HostMessage, WebviewMessage } from '../src/protocol';
 import { registerComponents } from './components';
 import { h } from './dom';
+import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { metrics } from './metrics';
 import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline } from './sections';
@@ -68,7 +69,7 @@ function render(): void {
   if (focused && !(document.activeElement instanceof HTMLElement && document.activeElement.dataset.key === focused)) {
     document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
   }
-  const status = `${statusText(view)}${view.state.currentPhase ? `, ${view.state.currentPhase}` : ''}`;
+  const status = `${statusText(view)}${view.state.currentPhase ? `, ${phaseName(view.state.currentPhase)}` : ''}`;
   if (status !== announced) announcer.textContent = announced = status;
 }
 

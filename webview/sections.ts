@@ -3,6 +3,7 @@
 import type { FileState } from '../src/core/fold/state';
 import { TAG } from './components';
 import { fill, h } from './dom';
+import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
 import { agentRows, phaseOutcome, taskRows } from './rows';
@@ -36,7 +37,7 @@ export function timeline(v: View): (Node | null)[] {
         return h(
           'li',
           { class: `phase phase-${outcome}` },
-          h('span', { class: 'phase-name' }, p.name),
+          h('span', { class: 'phase-name' }, phaseName(p.name)),
           h('span', { class: 'muted' }, ` ${clock(p.startedAt)}`, running ? '' : ` · ${duration(p.endedAt! - p.startedAt)}`),
           ' ',
           h('span', { class: `pill outcome outcome-${outcome}` }, outcome),

@@ -2,20 +2,12 @@
 // next steps (review the changes, open the report).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Phase } from '../core/events';
+import { phaseName } from '../core/fold/narrate';
 import { COMMANDS } from '../protocol';
 import type { ActiveSession, EndedSession, SessionController } from './sessionController';
 import { moneyText } from '../core/fold/money';
 import { statusText } from '../core/fold/summary';
 
-const PHASE_TEXT: Record<Phase, string> = {
-  setup: 'Setting up',
-  planning: 'Planning',
-  development: 'Developing',
-  integration: 'Checking the API contract',
-  validation: 'Running the tests',
-  report: 'Writing the report',
-};
 
 export class SessionNotifications implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -35,7 +27,7 @@ export class SessionNotifications implements vscode.Disposable {
       const message = () => {
         const tasks = s.taskOrder.length;
         const done = s.taskOrder.filter((id) => ['completed', 'failed', 'skipped'].includes(s.tasks[id]!.status)).length;
-        const phase = s.currentPhase ? PHASE_TEXT[s.currentPhase] : 'Starting';
+        const phase = phaseName(s.currentPhase);
         return `${phase}${s.currentPhase === 'development' && tasks ? ` (${done}/${tasks} tasks)` : ''} · ${moneyText(s.money)}`;
       };
       progress.report({ message: message() });

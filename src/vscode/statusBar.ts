@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { PANEL_VIEW_ID } from './panel';
 import type { ActiveSession, SessionController } from './sessionController';
 import { moneyText, usdText } from '../core/fold/money';
+import { phaseName } from '../core/fold/narrate';
 
 export class SessionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ensemble.session', vscode.StatusBarAlignment.Left, 50);
@@ -25,9 +26,9 @@ export class SessionStatusBar implements vscode.Disposable {
     const update = () => {
       this.timer = undefined;
       const s = a.handle.state;
-      this.item.text = `$(sync~spin) Ensemble: ${s.currentPhase ?? 'starting'} · ${moneyText(s.money)}`;
+      this.item.text = `$(sync~spin) Ensemble: ${phaseName(s.currentPhase)} · ${moneyText(s.money)}`;
       this.item.tooltip = `${a.kind === 'demo' ? '(scripted demo) ' : ''}${s.goal ?? ''}\nBudget: ${s.budget.limitUsd === undefined ? 'none' : `${usdText(s.budget.limitUsd)} (${usdText(s.money.chargedUsd + s.money.reservedUsd)} counted, in-flight calls included)`}\nClick to show the session.`;
-      this.item.accessibilityInformation = { label: `Ensemble session, ${s.currentPhase ?? 'starting'}, spent ${moneyText(s.money)}` };
+      this.item.accessibilityInformation = { label: `Ensemble session, ${phaseName(s.currentPhase)}, spent ${moneyText(s.money)}` };
     };
     update();
     this.item.show();

@@ -147,7 +147,7 @@ async function readPanel(page) {
     const providers = perProvider ? [...perProvider.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map(text)) : [];
     return {
       status: text(app.querySelector('.status-line .status')),
-      phase: phases.find((p) => parts.includes(p)) ?? null,
+      phase: phases.find((p) => parts.some((x) => x.toLowerCase() === p)) ?? null,
       statusLine,
       spend,
       usd: usd ? Number(usd[1]) : null,

@@ -2,12 +2,17 @@
 // files), never one per token, with a level. The CLI's progress on stderr and the extension's Output
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
-import type { EnsembleEvent, PriceSourceInfo } from '../events';
+import type { EnsembleEvent, Phase, PriceSourceInfo } from '../events';
 import { usdText } from './money';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
-const PHASE_NAMES: Record<string, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
+const PHASE_NAMES: Record<Phase, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
+
+/** The one name of a phase, in every view (CLI, status bar, notification, panel): "Planning". */
+export function phaseName(phase: Phase | undefined): string {
+  return phase ? PHASE_NAMES[phase] : 'Starting';
+}
 
 /** "@pydantic/genai-prices 0.1.8 (data of 2026-09-23), your pricing for ollama/qwen": for the pre-flight and the estimate. */
 export function describePriceSource(p: PriceSourceInfo & { overrides?: readonly string[] }): string {
@@ -46,9 +51,9 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
 export function describeEvent(e: EnsembleEvent): string | undefined {
   switch (e.type) {
     case 'phase.started':
-      return `▶ ${PHASE_NAMES[e.phase] ?? e.phase}`;
+      return `▶ ${phaseName(e.phase)}`;
     case 'phase.ended':
-      return e.outcome === 'ok' ? undefined : `  ${PHASE_NAMES[e.phase] ?? e.phase} ${e.outcome}${e.note ? `: ${e.note}` : ''}`;
+      return e.outcome === 'ok' ? undefined : `  ${phaseName(e.phase)} ${e.outcome}${e.note ? `: ${e.note}` : ''}`;
     case 'plan.rejected':
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'decision':
