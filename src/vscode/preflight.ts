@@ -4,7 +4,10 @@
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
-import { describePriceSource } from '../core/fold/narrate';
+import { describePriceSource, describeRules } from '../core/fold/narrate';
+import { loadRules } from '../core/session/rules';
+import { NodeFileStore } from '../node/file-store';
+import type { RulesFile } from '../core/events';
 import type { Resolver } from '../node/providers';
 
 export interface Engine {
@@ -18,7 +21,7 @@ type Item = vscode.QuickPickItem & { action?: Action };
 const money = (n: number) => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
 
-export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string): Item[] {
+export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = []): Item[] {
   const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
   const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
   const items: Item[] = [sep('Roles')];
@@ -43,6 +46,12 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
     }),
     info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : money(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
   );
+  items.push(sep('Project'));
+  items.push(
+    rules.length
+      ? info({ label: `$(book) Project rules: ${describeRules(rules)}`, detail: 'Given to the orchestrator and to every agent with its instructions.' })
+      : info({ label: '$(book) No project rules', detail: 'An AGENTS.md at the workspace root (or .ensemble/rules.md) gives the orchestrator and every agent your conventions.' }),
+  );
   items.push(sep(''));
   if (!missing.length) items.push({ label: '$(play) Start', description: `in ${workspace}`, action: { kind: 'start' } });
   items.push({ label: '$(gear) Open Settings', description: 'ensemble.*', action: { kind: 'settings' } });
@@ -57,7 +66,8 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
   for (;;) {
     const engine = await o.load();
     const missing = missingKeys(engine.config, engine.resolver.hasKey);
-    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace), {
+    const rules = await loadRules(o.workspace, new NodeFileStore(o.workspace)).catch(() => undefined);
+    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace, rules?.files), {
       title: `Ensemble: ${o.goal}`,
       placeHolder: missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then pick Start',
       ignoreFocusOut: true,
