@@ -12,7 +12,7 @@ import { sha256 } from '../../src/core/store/blobs';
 import { NodeFileStore } from '../../src/node/file-store';
 import { reportFromEvents, renderMarkdown } from '../../src/core/fold/report';
 import { applyEdits } from '../../src/core/session/handlers/edit-file';
-import { SEARCH_LIMITS } from '../../src/core/session/handlers/search-files';
+import { SEARCH_LIMITS, searchFiles, type SearchSource } from '../../src/core/session/handlers/search-files';
 import { startFakeServer } from '../../src/fakes/index';
 import type { FakeReply, FakeServer } from '../../src/fakes/script';
 import { conv, planStep, turn, type Step } from '../helpers/scripted';
@@ -221,6 +221,17 @@ describe('agent tools on an existing project', function () {
     assert.equal(ofType(ev, 'file.written').length, 0);
     assert.deepEqual(ofType(ev, 'file.refused').map((e) => [e.path, e.reason]), [['mine.txt', 'conflict']]);
     assert.deepEqual(ofType(ev, 'tool.failed').map((e) => e.tool), ['edit_file', 'edit_file', 'edit_file', 'edit_file', 'edit_file'], 'each rejected edit is a tool failure (the conflict is a refusal)');
+  });
+
+  it('search_files skips .git and .ensemble at any depth even when a store lists them (it works over any FileStore)', async () => {
+    const files: Record<string, string> = { 'a.js': 'needle\n', '.git/config': 'needle\n', 'vendor/lib/.GIT/HEAD': 'needle\n', 'pkg/.ensemble/x.md': 'needle\n', 'b/.git./y': 'needle\n' };
+    const store: SearchSource = {
+      list: async () => Object.entries(files).map(([p, t]) => ({ path: p, type: 'file' as const, size: t.length })),
+      read: async (p) => (files[p] === undefined ? undefined : Buffer.from(files[p]!)),
+      stat: async () => ({ type: 'dir', size: 0, mtimeMs: 0 }),
+    };
+    const r = await searchFiles(store, { pattern: 'needle' });
+    assert.equal(r.result, 'a.js:1: needle');
   });
 
   it('edit_file keeps a CRLF file CRLF and a missing final newline missing; applies several edits in one call', () => {
