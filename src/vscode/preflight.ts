@@ -58,6 +58,15 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   return items;
 }
 
+/** The rules files a session here would use; none when the folder cannot be read (the session will say why). */
+async function projectRules(workspace: string): Promise<RulesFile[]> {
+  try {
+    return (await loadRules(workspace, new NodeFileStore(workspace))).files;
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Shows the pre-flight view until the user starts (returns the engine to start with) or leaves
  * (undefined). `load` re-reads settings and keys each time round, so a key just set is seen.
@@ -66,8 +75,7 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
   for (;;) {
     const engine = await o.load();
     const missing = missingKeys(engine.config, engine.resolver.hasKey);
-    const rules = await loadRules(o.workspace, new NodeFileStore(o.workspace)).catch(() => undefined);
-    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace, rules?.files), {
+    const pick = await vscode.window.showQuickPick(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace)), {
       title: `Ensemble: ${o.goal}`,
       placeHolder: missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then pick Start',
       ignoreFocusOut: true,
