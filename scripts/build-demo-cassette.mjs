@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const app = (p) => fs.readFileSync(path.join(root, 'demo', 'todo-app', p), 'utf8');
-const write = (p) => ({ name: 'write_file', arguments: { path: p, content: app(p) } });
+const write = (p, content = app(p)) => ({ name: 'write_file', arguments: { path: p, content } });
+const search = (args) => ({ name: 'search_files', arguments: args });
+const edit = (p, oldText, newText) => ({ name: 'edit_file', arguments: { path: p, edits: [{ oldText, newText }] } });
+// The front end first writes its page loading a script it then names app.js, and fixes that one line
+// with edit_file (the page it ends with is demo/todo-app/public/index.html, byte for byte).
+const SCRIPT_TAG = '<script src="app.js"></script>';
+const firstPage = app('public/index.html').replace(SCRIPT_TAG, '<script src="main.js"></script>');
+if (firstPage === app('public/index.html')) throw new Error(`demo/todo-app/public/index.html no longer holds ${SCRIPT_TAG}`);
 const reply = (provider, key, usage, text, ...toolCalls) => ({ key, provider, reply: { ...(text ? { text } : {}), ...(toolCalls.length ? { toolCalls } : {}), usage } });
 const finish = (summary) => ({ name: 'finish', arguments: { summary } });
 const u = (input, output, cachedInput) => ({ input, output, ...(cachedInput ? { cachedInput } : {}) });
@@ -25,6 +32,7 @@ const plan = {
       dependsOn: [],
       rationale: 'Server-side Node.js and the API contract are the back-end specialist\'s work.',
       description: `Create server.js with no dependencies (node:http): export createApp({publicDir}) returning an http.Server; keep todos in memory; implement ${API}; serve ./public for every other path. Create package.json with scripts start ("node server.js") and test ("node --test --experimental-test-coverage").`,
+      check: 'npm test, once the qa-tests task has written the tests',
     },
     {
       id: 'frontend-ui',
@@ -41,6 +49,7 @@ const plan = {
       dependsOn: ['backend-api'],
       rationale: 'Tests are the QA specialist\'s; they need server.js to exist.',
       description: 'Write test/server.test.js with node:test and node:assert that starts createApp() on a free port for each test and covers: empty list, create and list, a missing title is rejected with 400, PATCH done/title, DELETE, 404 for a missing id, and that / serves the page.',
+      check: 'npm test: all tests pass',
     },
   ],
 };
@@ -50,12 +59,16 @@ const entries = [
   // The back end on Gemini: rate-limited once (429, retry after 1 s), then it answers.
   { key: 'task/backend-api#1', provider: 'gemini', fault: { status: 429, message: 'Resource has been exhausted (e.g. check quota).', retryAfterS: 1 }, times: 1 },
   reply('gemini', 'task/backend-api#1', u(1620, 1890), 'Writing the server and the package manifest.', write('server.js'), write('package.json')),
-  reply('gemini', 'task/backend-api#2', u(3610, 95), '', finish('server.js implements the todo API (GET/POST /api/todos, PATCH/DELETE /api/todos/:id) with in-memory storage and serves ./public; package.json has start and test scripts.')),
+  // It checks its route list against the contract with a search rather than re-reading the file.
+  reply('gemini', 'task/backend-api#2', u(3610, 40), 'Checking the route list against the API contract.', search({ pattern: "req.method === '", path: 'server.js' })),
+  reply('gemini', 'task/backend-api#3', u(3780, 95), '', finish('server.js implements the todo API (GET/POST /api/todos, PATCH/DELETE /api/todos/:id) with in-memory storage and serves ./public; package.json has start and test scripts.')),
   // The front end on OpenAI: the service is down (503 three times), so it switches to its fallback.
   { key: 'task/frontend-ui#1', provider: 'openai', fault: { status: 503, message: 'The server is overloaded or not ready yet.' }, times: 3 },
-  reply('gemini', 'task/frontend-ui#1', u(1710, 640), 'Creating the page and its styles.', write('public/index.html'), write('public/styles.css')),
+  reply('gemini', 'task/frontend-ui#1', u(1710, 640), 'Creating the page and its styles.', write('public/index.html', firstPage), write('public/styles.css')),
   reply('gemini', 'task/frontend-ui#2', u(2480, 1020), '', write('public/app.js')),
-  reply('gemini', 'task/frontend-ui#3', u(3590, 80), '', finish('public/index.html, public/styles.css and public/app.js: add, toggle, delete todos through the API, with an items-left count.')),
+  // One line to fix in an existing file: an edit, not a rewrite of the page.
+  reply('gemini', 'task/frontend-ui#3', u(3590, 45), 'The page loads main.js, but the script is app.js: fixing that one line.', edit('public/index.html', '<script src="main.js"></script>', SCRIPT_TAG)),
+  reply('gemini', 'task/frontend-ui#4', u(3680, 80), '', finish('public/index.html, public/styles.css and public/app.js: add, toggle, delete todos through the API, with an items-left count.')),
   // QA on a cheap OpenAI model: it looks around, then talks instead of writing the tests.
   reply('openai', 'task/qa-tests#1', u(1310, 40, 1024), '', { name: 'list_files', arguments: {} }),
   reply('openai', 'task/qa-tests#2', u(1420, 35, 1280), '', { name: 'read_file', arguments: { path: 'server.js' } }),
@@ -71,13 +84,13 @@ const entries = [
 const cassette = {
   version: 1,
   goal: 'Simple todo list web app',
-  note: 'Demo cassette, written by hand: every answer below is scripted. It replays through the real OpenAI, Anthropic and Gemini SDKs against local servers that speak their wire protocols, and exercises a rate limit (retry), an outage (provider switch) and an agent that gives up (escalation).',
+  note: 'Demo cassette, written by hand: every answer below is scripted. It replays through the real OpenAI, Anthropic and Gemini SDKs against local servers that speak their wire protocols, and exercises a rate limit (retry), an outage (provider switch), a search and a one-line edit, and an agent that gives up (escalation).',
   config: {
     orchestrator: { provider: 'anthropic', model: 'claude-opus-4-8' },
     roles: {
       frontend: { provider: 'openai', model: 'gpt-5', fallback: { provider: 'gemini', model: 'gemini-2.5-flash' }, description: 'Front-end specialist: HTML, CSS, browser JavaScript, accessibility.' },
       backend: { provider: 'gemini', model: 'gemini-2.5-pro', fallback: { provider: 'openai', model: 'gpt-5' }, description: 'Back-end specialist: Node.js servers, HTTP APIs, data storage.' },
-      qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
+      qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases; runs the tests it writes whenever it has a tool to run commands.' },
     },
     maxConcurrency: 4,
     retry: { maxRetries: 2, maxBackoffMs: 2000 },

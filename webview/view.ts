@@ -74,6 +74,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'validation.consent':
       return ['quality'];
     case 'plan.rejected':
+    case 'rules.loaded':
     case 'file.writing':
     case 'agent.text':
     case 'tool.called':

@@ -10,8 +10,10 @@ import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
-import { describePriceSource } from '../core/fold/narrate';
+import { describePriceSource, describeRules } from '../core/fold/narrate';
 import { reportedStatus, statusText } from '../core/fold/summary';
+import { loadRules } from '../core/session/rules';
+import type { RulesFile } from '../core/events';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
 import { buildResolver, envKeys } from '../node/providers';
@@ -71,8 +73,9 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
-  preflight(config, io);
-  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets) });
+  const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets);
+  preflight(config, (await loadRules(workspace, engineDeps.store)).files, io);
+  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: engineDeps });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
@@ -85,8 +88,8 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   return code;
 }
 
-/** What is about to run: each role's provider and model, a typical session's cost, the budget. */
-function preflight(cfg: EngineConfig, io: Output): void {
+/** What is about to run: each role's provider and model, a typical session's cost, the budget, the project rules. */
+function preflight(cfg: EngineConfig, rules: readonly RulesFile[], io: Output): void {
   const ref = (r: { provider: string; model: string; fallback?: { provider: string; model: string } }) => `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}`;
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
@@ -94,6 +97,7 @@ function preflight(cfg: EngineConfig, io: Output): void {
   const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
   io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
   io.err(`  prices        ${describePriceSource(est.prices)}`);
+  io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
 }
 
 export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean }, io: Output = stdio): Promise<number> {

@@ -68,7 +68,7 @@ export interface EngineConfig {
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
   frontend: { provider: 'openai', model: 'gpt-5', description: 'Front-end specialist: HTML, CSS, browser JavaScript, accessibility.' },
   backend: { provider: 'gemini', model: 'gemini-2.5-pro', description: 'Back-end specialist: Node.js servers, HTTP APIs, data storage.' },
-  qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
+  qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases; runs the tests it writes whenever it has a tool to run commands.' },
 };
 
 export const BUILTIN_PROVIDERS: Record<string, ProviderSettings> = {

@@ -22,6 +22,16 @@ export interface TaskSpec {
   role: string;
   dependsOn: string[];
   rationale?: string;
+  /** How to verify the task (e.g. `npm test`), when the plan says. */
+  check?: string;
+}
+
+/** A project rules file given to the orchestrator and every agent; `bytes` is its whole size. */
+export interface RulesFile {
+  path: string;
+  bytes: number;
+  /** It was cut to fit the rules' size cap. */
+  truncated: boolean;
 }
 
 export type SessionStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'budget_exhausted';
@@ -71,6 +81,8 @@ export type EventBody =
   | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; prices?: PriceSourceInfo & { overrides: string[] } }
   /** At the start of a run (and again on resume, which may run a newer version): how calls are priced. */
   | ({ type: 'pricing.loaded'; overrides: string[]; models: PricingModel[] } & PriceSourceInfo)
+  /** At the start of every run: the project rules files (AGENTS.md, .ensemble/rules.md) the prompts carry; none is `files: []`. */
+  | { type: 'rules.loaded'; files: RulesFile[] }
   // --- agents and tasks ---
   | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }
   /** An agent whose work ends without a task event of its own (an integration review, an escalation that reassigned or skipped). */

@@ -5,7 +5,10 @@ import { usdText } from '../core/fold/money';
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
-import { describePriceSource } from '../core/fold/narrate';
+import { describePriceSource, describeRules } from '../core/fold/narrate';
+import { loadRules } from '../core/session/rules';
+import { NodeFileStore } from '../node/file-store';
+import type { RulesFile } from '../core/events';
 import type { Resolver } from '../node/providers';
 import { isProviderKind } from '../providers';
 import { vendorName } from '../providers/errors';
@@ -34,7 +37,7 @@ export function missingKeyText(cfg: EngineConfig, m: MissingKey): string {
 
 const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
 
-export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string): Item[] {
+export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = []): Item[] {
   const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
   const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
   const items: Item[] = [sep('Roles')];
@@ -59,10 +62,25 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
     }),
     info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : usdText(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
   );
+  items.push(sep('Project'));
+  items.push(
+    rules.length
+      ? info({ label: `$(book) Project rules: ${describeRules(rules)}`, detail: 'Given to the orchestrator and to every agent with its instructions.' })
+      : info({ label: '$(book) No project rules', detail: 'An AGENTS.md at the workspace root (or .ensemble/rules.md) gives the orchestrator and every agent your conventions.' }),
+  );
   items.push(sep(''));
   if (!missing.length) items.push({ label: '$(play) Start', description: `in ${workspace}`, action: { kind: 'start' } });
   items.push({ label: '$(gear) Open Settings', description: 'ensemble.*', action: { kind: 'settings' } });
   return items;
+}
+
+/** The rules files a session here would use; none when the folder cannot be read (the session will say why). */
+async function projectRules(workspace: string): Promise<RulesFile[]> {
+  try {
+    return (await loadRules(workspace, new NodeFileStore(workspace))).files;
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -73,7 +91,7 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
   for (;;) {
     const engine = await o.load();
     const missing = missingKeys(engine.config, engine.resolver.hasKey);
-    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace), `Ensemble: ${o.goal}`, missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then press Enter to start');
+    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace)), `Ensemble: ${o.goal}`, missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then press Enter to start');
     const action = pick?.action;
     if (!action) return undefined;
     if (action.kind === 'start') return engine;

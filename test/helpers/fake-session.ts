@@ -15,8 +15,8 @@ export interface RealProvider {
   fake: FakeServer;
 }
 
-export function runWithFakes(goal: string, scripts: Record<string, Script>, real: Record<string, RealProvider>, config: EngineConfig): Run {
-  const workspace = tempWorkspace();
+/** `workspace`: an existing project to run in (default a new empty folder). */
+export function runWithFakes(goal: string, scripts: Record<string, Script>, real: Record<string, RealProvider>, config: EngineConfig, workspace = tempWorkspace()): Run {
   const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const adapters = new Map<string, ChatProvider>();
   const resolve = (id: string): ChatProvider | undefined => {

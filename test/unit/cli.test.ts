@@ -94,6 +94,7 @@ describe('cli', function () {
 
     it('runs a session through the real SDKs, records a cassette with no key in it, and replays it to the same files', async () => {
       const ws = tempWorkspace();
+      fs.writeFileSync(path.join(ws, 'AGENTS.md'), `# House rules\n${'- keep it small\n'.repeat(140)}`);
       const tape = path.join(tempWorkspace(), 'session.cassette.json');
       const r = await ensemble(['run', '--goal', 'Simple todo list web app', '--workspace', ws, '--config', configFile, '--yes', '--record', tape], env);
       assert.equal(r.code, 0, r.stderr);
@@ -104,6 +105,8 @@ describe('cli', function () {
       assert.match(r.stderr, /frontend +openai\/gpt-5 \(fallback gemini\/gemini-2\.5-flash\)/);
       assert.match(r.stderr, /cost +about \$\d+\.\d\d for a typical session; budget none/);
       assert.match(r.stderr, /prices +@pydantic\/genai-prices \d+\.\d+\.\d+ \(data of \d{4}-\d\d-\d\d\)/);
+      assert.match(r.stderr, /\n  project rules AGENTS\.md \(2\.2 KB\)\n/, 'the pre-flight names the rules file');
+      assert.match(r.stderr, /\n  project rules: AGENTS\.md \(2\.2 KB\)\n/, 'and so does the progress');
       assert.match(r.stderr, /cost estimate: \$\d+\.\d\d; prices: @pydantic\/genai-prices/);
       // Every SDK sent the key it was given, and the trace header the cassette is keyed by.
       const auth = servers.flatMap((s) => s.requests.map((q) => JSON.stringify(q.headers)));

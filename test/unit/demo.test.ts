@@ -10,6 +10,9 @@ import { demoCommand } from '../../src/cli/commands';
 import type { ReportJson } from '../../src/core/fold/report';
 import { readEvents } from '../../src/core/store/log';
 import { tempWorkspace } from '../helpers/tmp';
+import { searchFiles } from '../../src/core/session/handlers/search-files';
+import type { ToolArgs } from '../../src/core/session/tools';
+import { NodeFileStore } from '../../src/node/file-store';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -69,6 +72,25 @@ describe('demo', () => {
     for (const f of files) assert.equal(fs.readFileSync(path.join(workspace, f), 'utf8'), fs.readFileSync(path.join(root, 'demo', 'todo-app', f), 'utf8'), f);
     assert.equal(report.files.find((f) => f.path === 'test/server.test.js')!.role, 'orchestrator');
     assert.equal(report.files.find((f) => f.path === 'public/app.js')!.provider, 'gemini');
+  });
+
+  it('searches the route list and edits one line of the page instead of rewriting it', () => {
+    const events = readEvents(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'events.jsonl')).events;
+    const called = (tool: string) => events.filter((e) => e.type === 'tool.called' && e.tool === tool).map((e) => e.type === 'tool.called' && `${e.taskId}: ${e.summary}`);
+    assert.deepEqual(called('search_files'), ['backend-api: "req.method === \'" in server.js']);
+    assert.deepEqual(called('edit_file'), ['frontend-ui: public/index.html (1 edit)']);
+    const page = events.filter((e) => e.type === 'file.written' && e.path === 'public/index.html');
+    assert.deepEqual(page.map((e) => e.type === 'file.written' && e.change), ['created', 'modified']);
+    assert.equal(events.filter((e) => e.type === 'tool.failed').length, 0);
+    assert.equal(report.files.find((f) => f.path === 'public/index.html')!.change, 'created', 'created by the session, whatever it did to it after');
+  });
+
+  it('the cassette\'s search finds the four routes in the server the demo writes', async () => {
+    const cassette = JSON.parse(fs.readFileSync(path.join(root, 'demo', 'todo-app.cassette.json'), 'utf8')) as { entries: { reply?: { toolCalls?: { name: string; arguments: ToolArgs<'search_files'> }[] } }[] };
+    const args = cassette.entries.flatMap((e) => e.reply?.toolCalls ?? []).find((c) => c.name === 'search_files')!.arguments;
+    const found = (await searchFiles(new NodeFileStore(workspace), args)).result.split('\n');
+    assert.deepEqual(found.map((l) => /=== '(\w+)'/.exec(l)?.[1]), ['GET', 'POST', 'PATCH', 'DELETE']);
+    assert.ok(found.every((l) => /^server\.js:\d+: /.test(l)));
   });
 
   it('measures integration and runs the generated tests for real', () => {

@@ -2,7 +2,7 @@
 // files), never one per token, with a level. The CLI's progress on stderr and the extension's Output
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
-import type { EnsembleEvent, Phase, PriceSourceInfo } from '../events';
+import type { EnsembleEvent, Phase, PriceSourceInfo, RulesFile } from '../events';
 import { usdText } from './money';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
@@ -18,6 +18,16 @@ export function phaseName(phase: Phase | undefined): string {
 export function describePriceSource(p: PriceSourceInfo & { overrides?: readonly string[] }): string {
   const base = `${p.source} ${p.version} (data of ${p.publishedAt})`;
   return p.overrides?.length ? `${base}, your pricing for ${p.overrides.join(', ')}` : base;
+}
+
+/** 2.1 KB, 512 B. */
+export function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KB`;
+}
+
+/** "AGENTS.md (2.1 KB), .ensemble/rules.md (300 B)": the pre-flight, the progress and the report name the project rules so. */
+export function describeRules(files: readonly RulesFile[]): string {
+  return files.length ? files.map((f) => `${f.path} (${formatBytes(f.bytes)}${f.truncated ? ', cut to fit' : ''})`).join(', ') : 'none';
 }
 
 /** The line an event adds to the progress, with its level; undefined for events too small to mention. */
@@ -58,6 +68,8 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'decision':
       return `  decision [${e.kind}] ${e.summary}`;
+    case 'rules.loaded':
+      return e.files.length ? `  project rules: ${describeRules(e.files)}` : undefined;
     case 'budget.estimated': {
       const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
       return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})${prices}` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}${prices}`;

@@ -2,7 +2,8 @@
 // absent or null, never invented; a claim without a check behind it does not appear.
 
 import type { Finisher, SessionState, ProviderFigures } from './state';
-import type { DecisionKind, EnsembleEvent } from '../events';
+import type { DecisionKind, EnsembleEvent, RulesFile } from '../events';
+import { describeRules } from './narrate';
 import { foldEvents } from './state';
 import { moneyText, usdText } from './money';
 import { reportedStatus, type ReportedStatus } from './summary';
@@ -42,6 +43,8 @@ export interface ReportJson {
   budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null; knownUsd: number; chargedUsd: number; unknownCalls: number };
   /** The price data that priced the calls (the version shipped with Ensemble; nothing is fetched) and each model's price origin. */
   pricing: { source: string; version: string; publishedAt: string; overrides: string[]; models: { model: string; origin: string; priceKey: string | null }[] } | null;
+  /** The project rules files (AGENTS.md, .ensemble/rules.md) the models were given; empty when none (or the log predates them). */
+  rules: RulesFile[];
 }
 
 /** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
@@ -115,6 +118,7 @@ export function buildReport(s: SessionState): ReportJson {
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
     budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls },
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
+    rules: (s.rules ?? []).map((f) => ({ ...f })),
   };
 }
 
@@ -137,6 +141,7 @@ function taskCost(t: ReportJson['tasks'][number]): string {
 export function renderMarkdown(r: ReportJson): string {
   const L: string[] = [];
   L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${localTime(r.startedAt)} · **Ended:** ${localTime(r.endedAt)}`);
+  if (r.rules.length) L.push('', `**Project rules:** ${describeRules(r.rules)}`);
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
   for (const p of r.phases) L.push(`| ${p.name} | ${localTime(p.startedAt)} | ${localTime(p.endedAt)} | ${p.outcome ?? '—'} |`);

@@ -2,7 +2,7 @@
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
 // the state in place (O(1) per event) so that a panel can follow thousands of events live.
 
-import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
+import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
 import { applyMoney, initialMoney, type MoneyState } from './money';
 
@@ -129,6 +129,8 @@ export interface SessionState {
   budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
   /** How the latest run priced its calls (absent in logs from before prices were recorded). */
   pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
+  /** The project rules files the latest run gave the models (absent in logs from before rules were recorded). */
+  rules?: RulesFile[];
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
   validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
   reportFiles: string[];
@@ -361,6 +363,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       if (f) f.review = e.type === 'review.kept' ? 'kept' : 'reverted';
       break;
     }
+    case 'rules.loaded':
+      s.rules = e.files;
+      break;
     case 'report.written':
       s.reportFiles = e.files;
       s.reportError = undefined;

@@ -42,7 +42,7 @@ export async function reviewIntegration(ctx: SessionContext, report: ContractRep
       agentId,
       role: 'orchestrator',
       routes,
-      system: 'You are the orchestrator reviewing how the parts your specialists built fit together. The contract check below was computed from the code, not guessed. For each mismatch that is real, call request_fix for the role that owns the code to change (read the files first if needed). Then call finish with your assessment.',
+      system: 'You are the orchestrator reviewing how the parts your specialists built fit together. The contract check below was computed from the code, not guessed. For each mismatch that is real, call request_fix for the role that owns the code to change (search and read the files first if needed). Then call finish with your assessment.',
       messages: [{ role: 'user', content: `Goal: ${ctx.goal}\n\n${findings(report)}` }],
       tools: REVIEW_TOOLS,
       maxTurns: 8,

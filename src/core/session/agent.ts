@@ -8,12 +8,11 @@ import type { ChatMessage, ToolCall } from '../ports';
 import { RouteExhaustedError, type ModelCaller } from './caller';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
 import type { SessionFiles } from '../store/workspace';
+import { TOOL_HANDLERS } from './handlers';
+import { toolError, type ToolHandler, type ToolResult } from './handlers/handler';
 
-const MAX_READ_CHARS = 100_000;
-const MAX_LIST_ENTRIES = 400;
-
-/** Handles tools beyond the four agent tools (the escalation's reassign_task / skip_task). */
-export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<{ result: string; isError?: boolean; stop?: AgentOutcome }>;
+/** Handles the tools a phase decides itself (the escalation's reassign_task / skip_task, the review's request_fix). */
+export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<ToolResult>;
 
 export interface AgentSpec {
   agentId: string;
@@ -77,60 +76,24 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
   return { kind: 'gave_up', reason: `turn limit (${spec.maxTurns}) reached without finish` };
 }
 
-async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<{ result: string; isError?: boolean; stop?: AgentOutcome }> {
-  const { files, sink } = deps;
-  const fail = (error: string) => {
+async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<ToolResult> {
+  const { sink } = deps;
+  const fail = (error: string): ToolResult => {
     sink.emit({ type: 'tool.failed', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, error });
-    return { result: error, isError: true };
+    return toolError(error);
   };
   if (!isToolName(call.name) || !spec.tools.includes(call.name)) return fail(`Unknown tool "${call.name}". Available: ${spec.tools.join(', ')}.`);
   const name = call.name;
-  const role = spec.role;
-  switch (name) {
-    case 'list_files': {
-      const a = parseToolArgs(name, call.arguments);
-      if (!a.ok) return fail(a.error);
-      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.path ?? '.' });
-      try {
-        const entries = await files.list(a.value.path);
-        const lines = entries.slice(0, MAX_LIST_ENTRIES).map((e) => `${e.path} (${e.size ?? 0} bytes)`);
-        if (entries.length > MAX_LIST_ENTRIES) lines.push(`… and ${entries.length - MAX_LIST_ENTRIES} more`);
-        return { result: lines.length ? lines.join('\n') : '(no files)' };
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
-    case 'read_file': {
-      const a = parseToolArgs(name, call.arguments);
-      if (!a.ok) return fail(a.error);
-      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.path });
-      try {
-        const text = await files.read(a.value.path);
-        if (text === undefined) return fail(`${a.value.path} does not exist.`);
-        return { result: text.length > MAX_READ_CHARS ? `${text.slice(0, MAX_READ_CHARS)}\n… (truncated: the file has ${text.length} characters)` : text };
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
-    case 'write_file': {
-      const a = parseToolArgs(name, call.arguments);
-      if (!a.ok) return fail(a.error);
-      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: `${a.value.path} (${Buffer.byteLength(a.value.content)} bytes)` });
-      const w = await files.write(a.value.path, a.value.content, { agentId: spec.agentId, taskId: spec.taskId, role, provider: route.provider, model: route.model });
-      if (w.ok) return { result: `Wrote ${a.value.path} (${w.change}, ${w.bytes} bytes).` };
-      // A refusal is already recorded as file.refused; any other failure is a tool failure.
-      return w.reason === 'failed' ? fail(w.message) : { result: w.message, isError: true };
-    }
-    case 'finish': {
-      const a = parseToolArgs(name, call.arguments);
-      if (!a.ok) return fail(a.error);
-      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: a.value.summary.slice(0, 200) });
-      return { result: 'Finished.', stop: { kind: 'finished', summary: a.value.summary } };
-    }
-    default: {
-      if (!spec.extraTools) return fail(`Tool "${name}" is not available here.`);
-      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: JSON.stringify(call.arguments).slice(0, 200) });
-      return spec.extraTools(name, call.arguments);
-    }
+  const handler = TOOL_HANDLERS[name] as ToolHandler | undefined;
+  if (!handler) {
+    if (!spec.extraTools) return fail(`Tool "${name}" is not available here.`);
+    sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: JSON.stringify(call.arguments).slice(0, 200) });
+    return spec.extraTools(name, call.arguments);
   }
+  const a = parseToolArgs(name, call.arguments);
+  if (!a.ok) return fail(a.error);
+  sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: handler.summary(a.value) });
+  const r = await handler.run(a.value, { spec, deps, route });
+  if (r.isError && !r.recorded) sink.emit({ type: 'tool.failed', agentId: spec.agentId, taskId: spec.taskId, tool: name, error: r.result });
+  return r;
 }

@@ -26,6 +26,8 @@ export interface SessionContext {
   readonly resolve: (providerId: string) => ChatProvider | undefined;
   readonly consent?: (command: string) => Promise<boolean>;
   readonly resumed: boolean;
+  /** The project rules text for the prompts (AGENTS.md, .ensemble/rules.md), read when the run starts; '' when none. */
+  rules: string;
   nextAgentId(role: string): string;
 }
 

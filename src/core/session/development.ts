@@ -65,7 +65,7 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     resumed: ctx.resumed && t.attempts > 0,
   });
   const outcome = await runAgent(
-    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role), messages: [{ role: 'user', content: prompt }], tools: AGENT_TOOLS, maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
+    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules), messages: [{ role: 'user', content: prompt }], tools: AGENT_TOOLS, maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
     { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
   );
   if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
@@ -108,7 +108,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       taskId: t.id,
       role: 'orchestrator',
       routes,
-      system: escalationSystem(roles),
+      system: escalationSystem(roles, ctx.rules),
       messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesSoFar(ctx)) }],
       tools: ESCALATION_TOOLS,
       maxTurns: ctx.config.maxTurns,

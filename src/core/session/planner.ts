@@ -30,7 +30,7 @@ function planTool(roles: string[]): ToolSpec {
 export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
   const roles = Object.keys(ctx.config.roles);
   const agentId = 'orchestrator';
-  const system = planningSystem(ctx.config.roles);
+  const system = planningSystem(ctx.config.roles, ctx.rules);
   const messages: ChatMessage[] = [{ role: 'user', content: planningRequest(ctx.goal, await workspacePicture(ctx.store)) }];
   const routes = routesFor(ctx, ctx.config.orchestrator);
   let routeIndex = 0;

@@ -4,17 +4,23 @@
 import type { TaskSpec } from '../events';
 import type { RoleConfig } from '../config';
 import type { FileStore } from '../ports';
+import { rulesSection } from './rules';
 
-export function planningSystem(roles: Record<string, RoleConfig>): string {
+/** The prompt's parts, without the empty ones (no project rules: no section). */
+const sections = (...parts: string[]) => parts.filter(Boolean).join('\n\n');
+
+/** `rules`: the project rules text (AGENTS.md, .ensemble/rules.md), '' when there are none. */
+export function planningSystem(roles: Record<string, RoleConfig>, rules = ''): string {
   const roleLines = Object.entries(roles).map(([name, r]) => `- ${name}: ${r.description ?? 'specialist'} (runs on ${r.provider}/${r.model})`);
-  return [
+  return sections(
     'You are the orchestrator of a team of AI specialists that build software directly in the user\'s workspace.',
     'Plan the work for the goal you are given, then call the submit_plan tool exactly once.',
     'Split the work into a few cohesive tasks, each owned by one role. Tasks with no dependency between them run in parallel, so only add a dependency when a task truly needs another task\'s files.',
-    'Each task description must be self-contained: the files to create (workspace-relative paths), the interfaces to honour (HTTP routes with methods and JSON shapes, function names), and how it will be tested.',
+    'Each task description must be self-contained: the files to create or change (workspace-relative paths), the interfaces to honour (HTTP routes with methods and JSON shapes, function names), and how it will be tested. When the workspace already holds a project, build on its code and conventions rather than starting over. Give a task a `check` when there is a way to verify it (e.g. "npm test").',
     'Prefer plain Node.js (node:http, node:test) and browser JavaScript with no build step and no dependencies unless the goal needs them.',
     `Roles available:\n${roleLines.join('\n')}`,
-  ].join('\n\n');
+    rulesSection(rules),
+  );
 }
 
 export async function workspacePicture(files: FileStore): Promise<string> {
@@ -42,17 +48,25 @@ export function planRepair(errors: string[]): string {
   return `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\n\nCall submit_plan again with a corrected plan.`;
 }
 
-export function agentSystem(role: string, cfg: RoleConfig): string {
-  return [
+/** How every agent works with the files (the role agents' and the orchestrator's when it does a task itself). */
+const FILE_TOOLS_GUIDE = [
+  'Look before you change: list_files to see the project, search_files to find where a name is defined or used, read_file to read (give startLine/endLine for a large file: the lines come back numbered).',
+  'Change an existing file with edit_file: replace exact text (copied from the file without the line-number prefixes, with enough surrounding lines to occur once); several edits in one call apply together. Create a new file with write_file (the complete content); rewrite a whole existing file only when most of it changes.',
+].join(' ');
+
+export function agentSystem(role: string, cfg: RoleConfig, rules = ''): string {
+  return sections(
     `You are the ${role} specialist in a team of AI agents building software in the user's workspace. ${cfg.description ?? ''}`.trim(),
-    'Work only through the tools: list_files and read_file to look, write_file to create or replace a file (always the complete content), finish when your task is done.',
-    'Paths are relative to the workspace root. Never write outside it. If a write is refused because the user changed the file, read it again and respect their version.',
-    'Stay within your task: other specialists own the other tasks. When done, call finish with a summary naming the files you wrote and anything the next task must know.',
-  ].join('\n\n');
+    `Work only through the tools. ${FILE_TOOLS_GUIDE} Call finish when your task is done.`,
+    'Paths are relative to the workspace root. Never write outside it. If a change is refused because the user changed the file, read it again and respect their version.',
+    'Stay within your task: other specialists own the other tasks. When done, call finish with a summary naming the files you wrote or changed and anything the next task must know.',
+    rulesSection(rules),
+  );
 }
 
 export function taskRequest(goal: string, task: TaskSpec, context: { doneSummaries: string[]; skipped: string[]; filesSoFar: string[]; resumed: boolean }): string {
   const parts = [`Overall goal: ${goal}`, `Your task (${task.id}): ${task.title}\n\n${task.description}`];
+  if (task.check) parts.push(`How this task is checked: ${task.check}`);
   if (context.doneSummaries.length) parts.push(`Tasks already done:\n${context.doneSummaries.join('\n')}`);
   if (context.skipped.length) parts.push(`Skipped tasks (their work does not exist; adapt or work around it):\n${context.skipped.join('\n')}`);
   if (context.filesSoFar.length) parts.push(`Files written in this session so far:\n${context.filesSoFar.map((f) => `- ${f}`).join('\n')}`);
@@ -61,18 +75,20 @@ export function taskRequest(goal: string, task: TaskSpec, context: { doneSummari
   return parts.join('\n\n');
 }
 
-export function escalationSystem(roles: string[]): string {
-  return [
+export function escalationSystem(roles: string[], rules = ''): string {
+  return sections(
     'You are the orchestrator. A specialist could not complete its task and it has been escalated to you.',
-    'Decide: do the task yourself (use list_files, read_file, write_file, then finish), give it to another role with reassign_task, or give it up with skip_task.',
+    'Decide: do the task yourself with the file tools, then call finish; give it to another role with reassign_task; or give it up with skip_task.',
+    FILE_TOOLS_GUIDE,
     `Roles: ${roles.join(', ')}.`,
-  ].join('\n\n');
+    rulesSection(rules),
+  );
 }
 
 export function escalationRequest(goal: string, task: TaskSpec, reason: string, filesSoFar: string[]): string {
   return [
     `Overall goal: ${goal}`,
-    `Escalated task (${task.id}, role ${task.role}): ${task.title}\n\n${task.description}`,
+    `Escalated task (${task.id}, role ${task.role}): ${task.title}\n\n${task.description}${task.check ? `\n\nHow this task is checked: ${task.check}` : ''}`,
     `Why it was escalated: ${reason}`,
     filesSoFar.length ? `Files written in this session so far:\n${filesSoFar.map((f) => `- ${f}`).join('\n')}` : 'No files were written yet.',
   ].join('\n\n');

@@ -19,6 +19,7 @@ import { ModelCaller } from './caller';
 import { pricingFor, type Pricing } from '../money/pricing';
 import type { SessionContext } from './context';
 import { runPlanning } from './planner';
+import { loadRules } from './rules';
 import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
@@ -149,6 +150,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     resolve: deps.resolve,
     consent: deps.consent,
     resumed,
+    rules: '',
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
@@ -203,6 +205,10 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing): Prom
     // Before any agent runs: temp files of a killed run go, and the workspace as it is now is the baseline.
     await ctx.store.recover?.();
     await ctx.files.begin();
+    // Read again on every run (the user may have changed them before a resume); the log says which were used.
+    const rules = await loadRules(ctx.workspace, ctx.store);
+    ctx.sink.emit({ type: 'rules.loaded', files: rules.files });
+    ctx.rules = rules.text;
     if (s.phases.some((p) => p.name === 'setup' && p.outcome === 'ok')) announcePricing();
     await phase(ctx, 'setup', async () => {
       const p = announcePricing();

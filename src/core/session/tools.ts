@@ -13,7 +13,10 @@ const taskSchema = z.object({
   role: z.string().min(1).describe('One of the configured roles'),
   dependsOn: z.array(z.string()).describe('Ids of tasks that must finish first'),
   rationale: z.string().optional().describe('Why this role gets this task'),
+  check: z.string().optional().describe('How to verify this task, e.g. "npm test" or "node --test test/api.test.js"'),
 });
+
+const line = z.number().int().min(1).max(1e9);
 
 export const toolSchemas = {
   submit_plan: z.object({
@@ -21,8 +24,32 @@ export const toolSchemas = {
     tasks: z.array(taskSchema),
   }),
   list_files: z.object({ path: z.string().optional().describe('Folder relative to the workspace root; default the root') }),
-  read_file: z.object({ path: z.string().describe('File path relative to the workspace root') }),
+  read_file: z.object({
+    path: z.string().describe('File path relative to the workspace root'),
+    startLine: line.optional().describe('First line to read (1-based); give a range for large files'),
+    endLine: line.optional().describe('Last line to read (inclusive)'),
+  }),
+  search_files: z.object({
+    pattern: z.string().min(1).describe('The text to find (a regular expression when regex is true)'),
+    path: z.string().optional().describe('Folder or file to search, relative to the workspace root; default the root'),
+    glob: z.string().optional().describe('Only files whose path matches, gitignore-style: "*.ts", "src/**/*.test.js"; several separated by commas'),
+    regex: z.boolean().optional().describe('Treat pattern as a JavaScript regular expression; default false (literal text)'),
+    caseSensitive: z.boolean().optional().describe('Default true'),
+    maxResults: z.number().int().min(1).max(1000).optional().describe('Matching lines to show; default 100'),
+  }),
   write_file: z.object({ path: z.string().describe('File path relative to the workspace root'), content: z.string().describe('The complete new content') }),
+  edit_file: z.object({
+    path: z.string().describe('File path relative to the workspace root'),
+    edits: z
+      .array(
+        z.object({
+          oldText: z.string().min(1).describe('Exact text to replace, as it is in the file now (without read_file line-number prefixes); it must occur exactly once, so include enough surrounding lines'),
+          newText: z.string().describe('The text to put in its place'),
+        }),
+      )
+      .min(1)
+      .describe('Applied together: all succeed or nothing changes; they must not overlap'),
+  }),
   finish: z.object({ summary: z.string().describe('What was done, which files, anything the next task must know') }),
   reassign_task: z.object({ taskId: z.string(), role: z.string(), reason: z.string() }),
   skip_task: z.object({ taskId: z.string(), reason: z.string() }),
@@ -40,8 +67,10 @@ export type ToolArgs<T extends ToolName> = z.infer<(typeof toolSchemas)[T]>;
 const descriptions: Record<ToolName, string> = {
   submit_plan: 'Submit the plan: the tasks, the role that does each, and their dependencies.',
   list_files: 'List the files in the workspace (or under a folder).',
-  read_file: 'Read a text file from the workspace.',
-  write_file: 'Create or replace a file in the workspace with the complete content given.',
+  read_file: 'Read a text file from the workspace. For a large file give startLine/endLine: the range comes back with line numbers ("  12| text") and the file\'s line count.',
+  search_files: 'Search the workspace\'s text files for a pattern (skips .gitignore\'d and binary files): answers "path:line: text" for each matching line.',
+  write_file: 'Create a file, or replace one with the complete content given. To change part of an existing file use edit_file.',
+  edit_file: 'Change an existing file by replacing exact text: each oldText must occur exactly once in the file as it is now. All edits apply together or not at all.',
   finish: 'Call when your task is complete, with a summary of what you did.',
   reassign_task: 'Give the failed task to another role (its agent starts it afresh).',
   skip_task: 'Give up on the failed task; its dependants are told it was skipped.',
@@ -54,9 +83,9 @@ export function toolSpec(name: ToolName): ToolSpec {
   return { name, description: descriptions[name], parameters: schema as JsonSchema };
 }
 
-export const AGENT_TOOLS: ToolName[] = ['list_files', 'read_file', 'write_file', 'finish'];
+export const AGENT_TOOLS: ToolName[] = ['list_files', 'read_file', 'search_files', 'write_file', 'edit_file', 'finish'];
 export const ESCALATION_TOOLS: ToolName[] = [...AGENT_TOOLS, 'reassign_task', 'skip_task'];
-export const REVIEW_TOOLS: ToolName[] = ['list_files', 'read_file', 'request_fix', 'finish'];
+export const REVIEW_TOOLS: ToolName[] = ['list_files', 'read_file', 'search_files', 'request_fix', 'finish'];
 
 /** Validates a model's arguments; returns a message the model can act on when they are wrong. */
 export function parseToolArgs<T extends ToolName>(name: T, args: unknown): { ok: true; value: ToolArgs<T> } | { ok: false; error: string } {

@@ -20,8 +20,17 @@ export interface WriteContext {
   model?: string;
 }
 
-/** `failed`: not a refusal of the path but an I/O failure (permissions, a full disk); nothing was changed. */
-export type WriteOutcome = { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: PathRefusal | 'conflict' | 'failed'; message: string };
+/**
+ * `failed`: not a refusal of the path but an I/O failure (permissions, a full disk); `rejected`: the
+ * change itself could not apply (an edit whose text is not in the file). Nothing was changed.
+ */
+export type WriteOutcome = { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: PathRefusal | 'conflict' | 'failed' | 'rejected'; message: string };
+
+/**
+ * A change computed from the file's current content (undefined: it does not exist), inside the write's
+ * lock and after its conflict check: the new content, or why it cannot apply.
+ */
+export type Change = (current: Uint8Array | undefined) => { ok: true; content: string } | { ok: false; message: string };
 
 /** Whether an editor holds unsaved changes to a workspace-relative path (the VS Code binding answers). */
 export type DirtyCheck = (path: string) => boolean | Promise<boolean>;
@@ -78,8 +87,16 @@ export class SessionFiles {
     this.baseline = new Map(entries.map((e) => [e.path, { size: e.size ?? -1, mtimeMs: e.mtimeMs }]));
   }
 
-  async list(dir?: string): Promise<FileEntry[]> {
-    return this.store.list(dir);
+  async list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]> {
+    return this.store.list(dir, opts);
+  }
+
+  /**
+   * The workspace for looking only (search_files): its reads do not count as the session having seen a
+   * file, so a later write of a file only searched is guarded as one never read.
+   */
+  get reader(): Pick<FileStore, 'list' | 'read' | 'stat'> {
+    return { list: (dir, opts) => this.store.list(dir, opts), read: (p) => this.store.read(p), stat: (p) => this.store.stat(p) };
   }
 
   /** Reads a file as text and remembers its hash; undefined when it does not exist. */
@@ -91,6 +108,14 @@ export class SessionFiles {
   }
 
   write(path: string, content: string, ctx: WriteContext): Promise<WriteOutcome> {
+    return this.update(path, () => ({ ok: true, content }), ctx);
+  }
+
+  /**
+   * Changes a file with `change`, computed from its content at the moment of writing, under the same
+   * guard as `write` (a conflict is refused before `change` runs). The edit_file tool goes through here.
+   */
+  update(path: string, change: Change, ctx: WriteContext): Promise<WriteOutcome> {
     let p: string;
     try {
       p = normaliseFilePath(path);
@@ -99,14 +124,14 @@ export class SessionFiles {
     }
     const prev = this.locks.get(p) ?? Promise.resolve();
     const next = prev.then(
-      () => this.writeNow(p, content, ctx),
-      () => this.writeNow(p, content, ctx),
+      () => this.writeNow(p, change, ctx),
+      () => this.writeNow(p, change, ctx),
     );
     this.locks.set(p, next);
     return next;
   }
 
-  private async writeNow(path: string, content: string, ctx: WriteContext): Promise<WriteOutcome> {
+  private async writeNow(path: string, produce: Change, ctx: WriteContext): Promise<WriteOutcome> {
     try {
       const before = await this.store.read(path);
       const beforeSha = before === undefined ? null : sha256(before);
@@ -117,6 +142,9 @@ export class SessionFiles {
         this.seen.delete(path); // the agent may read the new version and try again
         return { ok: false, reason: 'conflict', message };
       }
+      const produced = produce(before);
+      if (!produced.ok) return { ok: false, reason: 'rejected', message: produced.message };
+      const content = produced.content;
       if (before !== undefined) this.blobs.put(before);
       const afterSha = this.blobs.put(content);
       const change = beforeSha === null ? 'created' : 'modified';
