@@ -56,7 +56,7 @@ export function summary(r: ReportJson, dir: string): string {
   const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
   const done = r.tasks.filter((t) => t.status === 'completed').length;
-  L.push(`Tasks: ${done}/${r.tasks.length} completed${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? "" : "es"}` : ''}`);
+  L.push(`Tasks: ${done}/${r.tasks.length} completed${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`);
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id];
     L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${usdText(c)}`);
