@@ -13,7 +13,7 @@ export interface View {
   post(m: WebviewMessage): void;
 }
 
-export type SectionId = 'header' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId = 'header' | 'plan' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -33,7 +33,14 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'phase.started':
     case 'phase.ended':
       return ['header', 'timeline'];
+    case 'plan.proposed':
+    case 'plan.edited':
+    case 'plan.edit_rejected':
+    case 'plan.feedback':
+    case 'plan.approved':
+      return ['plan', 'timeline'];
     case 'plan.accepted':
+      return ['header', 'plan', 'tasks', 'agents'];
     case 'task.added':
     case 'task.reassigned':
       return ['header', 'tasks', 'agents'];
