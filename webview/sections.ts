@@ -5,6 +5,7 @@ import { TAG } from './components';
 import { fill, h } from './dom';
 import { clock, duration, usd } from './format';
 import { agentRows, phaseOutcome, taskRows } from './rows';
+import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 
 const empty = (text: string) => h('p', { class: 'muted' }, text);
@@ -40,6 +41,7 @@ export function timeline(v: View): (Node | null)[] {
           ' ',
           h('span', { class: `pill outcome outcome-${outcome}` }, outcome),
           p.note ? h('div', { class: 'note' }, p.note) : null,
+          p.name === 'planning' ? h('ul', { class: 'plan-steps muted' }, ...planSteps(st, p.startedAt, p.endedAt).map((x) => h('li', null, x))) : null,
         );
       }),
     ),

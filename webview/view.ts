@@ -10,6 +10,8 @@ export interface View {
   sessions: SessionSummary[];
   /** The focused session is running in this window now. */
   live: boolean;
+  /** The proposal the session running in this window waits on (the host says so); null or absent: none. */
+  planAwaiting?: number | null;
   post(m: WebviewMessage): void;
 }
 

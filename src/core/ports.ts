@@ -203,6 +203,8 @@ export interface PlanProposal {
   proposal: number;
   rationale: string;
   tasks: TaskSpec[];
+  /** The configured roles (an edited task must use one of them). */
+  roles: string[];
   /** Each task's route: its role's provider and model (and fallback). */
   routes: Record<string, { provider: string; model: string; fallback?: { provider: string; model: string } }>;
   /** The development cost of these tasks; null when a model has no price (`unknownModels`). */

@@ -117,6 +117,7 @@ describe('cli: the plan on a terminal', () => {
     proposal: 1,
     rationale: 'split by role',
     tasks: [{ id: 'api', title: 'API', description: 'd', role: 'dev', dependsOn: [] }, { id: 'ui', title: 'UI', description: 'd', role: 'web', dependsOn: ['api'], rationale: 'web knows HTML' }],
+    roles: ['dev', 'web'],
     routes: { api: { provider: 'openai', model: 'gpt-5' }, ui: { provider: 'gemini', model: 'gemini-2.5-pro', fallback: { provider: 'openai', model: 'gpt-5' } } },
     estimateUsd: 0.1234,
     unknownModels: [],

@@ -93,7 +93,7 @@ function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
     const r = ctx.config.roles[t.role]!;
     routes[t.id] = { provider: r.provider, model: r.model, ...(r.fallback ? { fallback: { provider: r.fallback.provider, model: r.fallback.model } } : {}) };
   }
-  return { proposal: p.proposal, rationale: p.rationale, tasks: p.tasks, routes, estimateUsd: p.estimateUsd, unknownModels: p.unknownModels, errors: ctx.state.plan.editErrors };
+  return { proposal: p.proposal, rationale: p.rationale, tasks: p.tasks, roles: Object.keys(ctx.config.roles), routes, estimateUsd: p.estimateUsd, unknownModels: p.unknownModels, errors: ctx.state.plan.editErrors };
 }
 
 /** The reviewer's answer, or the session's cancel, whichever comes first. */
