@@ -56,6 +56,12 @@ export function registerPlanTests(): void {
     }
 
     const nextProposal = (): Promise<PlanProposal> => waitForEvent(api.plans.onDidChange, (p) => !!p, 20_000, 'a plan waiting for approval') as Promise<PlanProposal>;
+    /** The document's diagnostics once `ok` holds (they may already be set when the edit resolves). */
+    const diagnosticsUntil = async (doc: vscode.TextDocument, ok: (d: vscode.Diagnostic[]) => boolean, what: string): Promise<vscode.Diagnostic[]> => {
+      const now = () => vscode.languages.getDiagnostics(doc.uri);
+      if (!ok(now())) await waitForEvent(vscode.languages.onDidChangeDiagnostics, () => ok(now()), 5_000, what);
+      return now();
+    };
     const planEvents = (dir: string) => readEvents(path.join(dir, 'events.jsonl')).events.filter((e) => e.type.startsWith('plan.'));
 
     it('approves with Ensemble: Approve Plan; no agent ran before', async () => {
@@ -90,7 +96,7 @@ export function registerPlanTests(): void {
       };
       const task = (id: string, role: string, dependsOn: string[] = []) => ({ id, title: id, description: `do ${id}`, role, dependsOn });
       await replaceAll({ rationale: 'mine', tasks: [task('x', 'ghost'), task('x', 'alpha', ['nowhere'])] });
-      const diagnostics = await waitForEvent(vscode.languages.onDidChangeDiagnostics, (e) => e.uris.some((u) => u.toString() === doc.uri.toString()) && vscode.languages.getDiagnostics(doc.uri).length >= 3, 5_000, 'diagnostics on the edited plan').then(() => vscode.languages.getDiagnostics(doc.uri));
+      const diagnostics = await diagnosticsUntil(doc, (d) => d.length >= 3, 'diagnostics on the edited plan');
       const at = (re: RegExp) => diagnostics.find((d) => re.test(d.message));
       const ghost = at(/role "ghost", which is not configured\. Use one of: alpha, beta/);
       assert.ok(ghost, diagnostics.map((d) => d.message).join('\n'));
@@ -110,7 +116,7 @@ export function registerPlanTests(): void {
       assert.match(refused.errors.join('\n'), /"x" is used more than once/);
 
       await replaceAll({ rationale: 'mine', tasks: [task('solo', 'beta')] });
-      await waitForEvent(vscode.languages.onDidChangeDiagnostics, () => vscode.languages.getDiagnostics(doc.uri).length === 0, 5_000, 'the diagnostics to clear');
+      await diagnosticsUntil(doc, (d) => d.length === 0, 'the diagnostics to clear');
       await vscode.commands.executeCommand(COMMANDS.submitEditedPlan);
       const state = await withTimeout(active.handle.done, 30_000, 'the session to end');
       assert.equal(state.status, 'completed', state.error);
