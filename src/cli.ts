@@ -3,14 +3,18 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './core/config';
 import { WorkspaceNotWritableError } from './core/session/session';
-import { demoCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, sessionsCommand, UsageError } from './cli/commands';
+import { demoCommand, planCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, sessionsCommand, UsageError } from './cli/commands';
 import { EXIT, stdio } from './cli/runner';
 
 const HELP = `Usage:
   ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
+               [--plan FILE] [--approve-plan]
+  ensemble plan --goal TEXT [--workspace DIR] [--config FILE] [--out FILE]
+                                           plans only and writes the plan file (default
+                                           <workspace>/.ensemble/plan.json) to edit and run
   ensemble demo [DIR]                      an offline session with scripted answers (no keys)
   ensemble replay FILE [--workspace DIR] [--yes] [--json]
-  ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json]
+  ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json] [--approve-plan]
   ensemble sessions [--workspace DIR] [--json]  the workspace's sessions, newest first
   ensemble report SESSION_DIR [--json]     re-folds a session's log into its report
   ensemble serve [FILE]                    serves a cassette (default: the demo's) on local provider
@@ -29,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
       workspace: { type: 'string' },
       config: { type: 'string' },
       record: { type: 'string' },
+      plan: { type: 'string' },
+      out: { type: 'string' },
+      'approve-plan': { type: 'boolean' },
       yes: { type: 'boolean', short: 'y' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -41,13 +48,15 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'run':
-      return runCommand(v);
+      return runCommand({ ...v, approvePlan: v['approve-plan'] });
+    case 'plan':
+      return planCommand(v);
     case 'demo':
       return demoCommand(arg, v);
     case 'replay':
       return replayCommand(arg, v);
     case 'resume':
-      return resumeCommand(arg, v);
+      return resumeCommand(arg, { ...v, approvePlan: v['approve-plan'] });
     case 'report':
       return reportCommand(arg, v);
     case 'sessions':

@@ -6,6 +6,8 @@ import { askToRunTests } from './vscode/engine';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
+import { registerPlanCommands } from './vscode/planCommands';
+import { PlanReviewService } from './vscode/planReview';
 import { createOutput, output } from './vscode/output';
 import { PANEL_VIEW_ID, PanelProvider } from './vscode/panel';
 import { registerReviewCommands } from './vscode/reviewCommands';
@@ -24,17 +26,18 @@ const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? [])
 export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const keys = new ApiKeys(context.secrets);
   // Until a session starts here, the panel shows the workspace's newest one, looked up when first shown.
+  const plans = new PlanReviewService();
   const focus = new SessionFocus(() => {
     const newest = listSessions(workspacePaths(), 1)[0];
     return newest && { workspace: newest.workspace, sessionId: newest.sessionId };
   });
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests });
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests, reviewPlan: plans.reviewer });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);
   const treeView = vscode.window.createTreeView(REVIEW_VIEW_ID, { treeDataProvider: tree });
   tree.attach(treeView);
-  const panel = new PanelProvider(context.extensionUri, feed, focus);
+  const panel = new PanelProvider(context.extensionUri, feed, focus, plans);
 
   context.subscriptions.push(
     createOutput(controller),
@@ -42,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     keys,
     focus,
     controller,
+    plans,
     feed,
     review,
     tree,
@@ -56,10 +60,11 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     review.onDidChange(() => feed.refresh()),
     ...registerSessionCommands(controller, keys, focus),
     ...registerKeyCommands(keys),
+    ...registerPlanCommands(plans),
     ...registerReviewCommands(focus, review),
   );
 
-  return { controller, keys, review, feed, focus };
+  return { controller, keys, review, feed, focus, plans };
 }
 
 export function deactivate(): void {}

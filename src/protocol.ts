@@ -22,6 +22,10 @@ export const COMMANDS = {
   revertFile: 'ensemble.revertFile',
   openDiff: 'ensemble.openDiff',
   showLog: 'ensemble.showLog',
+  approvePlan: 'ensemble.approvePlan',
+  editPlan: 'ensemble.editPlan',
+  replan: 'ensemble.replan',
+  submitEditedPlan: 'ensemble.submitEditedPlan',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -42,7 +46,13 @@ export type HostMessage =
   | { type: 'snapshot'; sessionId: string | null; events: EnsembleEvent[]; sessions: SessionSummary[] }
   /** New events of the focused session, in log order, batched. */
   | { type: 'events'; sessionId: string; events: EnsembleEvent[] }
-  | { type: 'sessions'; sessions: SessionSummary[] };
+  | { type: 'sessions'; sessions: SessionSummary[] }
+  /** The proposal (plan.proposed's number) the session running in this window waits on for the user's answer; null: none. */
+  | { type: 'planReview'; awaiting: number | null };
+
+/** The user's answers to a proposed plan, from the panel's buttons. */
+export const PLAN_ACTIONS = ['approve', 'edit', 'replan', 'cancel'] as const;
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
 /** Panel → extension. */
 export type WebviewMessage =
@@ -51,7 +61,9 @@ export type WebviewMessage =
   | { type: 'openDiff'; path: string }
   | { type: 'review'; path: string; action: 'keep' | 'revert' }
   | { type: 'openSession'; sessionId: string }
-  | { type: 'resumeSession'; sessionId: string };
+  | { type: 'resumeSession'; sessionId: string }
+  /** An answer to proposal `proposal` (ignored when the session no longer waits on that one). */
+  | { type: 'planReview'; action: PlanAction; proposal: number };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -71,6 +83,8 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'openSession':
     case 'resumeSession':
       return isString(m.sessionId);
+    case 'planReview':
+      return (PLAN_ACTIONS as readonly unknown[]).includes(m.action) && Number.isInteger(m.proposal) && (m.proposal as number) > 0;
     default:
       return false;
   }

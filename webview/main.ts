@@ -7,6 +7,7 @@ import { registerComponents } from './components';
 import { h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
+import { PlanSection } from './plan';
 import { metrics } from './metrics';
 import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline } from './sections';
 import { touches, type Section, type SectionId, type View } from './view';
@@ -27,6 +28,13 @@ function region(id: SectionId, title: string, open = true): HTMLElement {
   return body;
 }
 
+/** The plan sits right under the header, not in a collapsible section: it is what the user must answer. */
+function planRegion(): HTMLElement {
+  const el = h('section', { class: 'section-plan', 'aria-label': 'Plan', hidden: true });
+  app.append(el);
+  return el;
+}
+
 const app = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
 app.replaceChildren();
 const headerRoot = h('header', { class: 'section-header', 'aria-label': 'Session' });
@@ -37,6 +45,7 @@ app.append(announcer);
 const header = new HeaderSection(headerRoot);
 const sections: Section[] = [
   header,
+  new PlanSection(planRegion()),
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
   new Redrawn('tasks', region('tasks', 'Tasks'), tasks),
   new Redrawn('agents', region('agents', 'Agents'), agents),
@@ -102,6 +111,10 @@ function onMessage(m: HostMessage): void {
         if (t === 'all') markAll();
         else for (const id of t) dirty.add(id);
       }
+      break;
+    case 'planReview':
+      view.planAwaiting = m.awaiting;
+      dirty.add('plan');
       break;
     case 'sessions':
       view.sessions = m.sessions;

@@ -7,6 +7,7 @@ import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
 import { agentRows, phaseOutcome, taskRows } from './rows';
+import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 
 const empty = (text: string) => h('p', { class: 'muted' }, text);
@@ -42,6 +43,7 @@ export function timeline(v: View): (Node | null)[] {
           ' ',
           h('span', { class: `pill outcome outcome-${outcome}` }, outcome),
           p.note ? h('div', { class: 'note' }, p.note) : null,
+          p.name === 'planning' ? h('ul', { class: 'plan-steps muted' }, ...planSteps(st, p.startedAt, p.endedAt).map((x) => h('li', null, x))) : null,
         );
       }),
     ),

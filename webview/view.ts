@@ -10,10 +10,12 @@ export interface View {
   sessions: SessionSummary[];
   /** The focused session is running in this window now. */
   live: boolean;
+  /** The proposal the session running in this window waits on (the host says so); null or absent: none. */
+  planAwaiting?: number | null;
   post(m: WebviewMessage): void;
 }
 
-export type SectionId = 'header' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId = 'header' | 'plan' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -33,7 +35,14 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'phase.started':
     case 'phase.ended':
       return ['header', 'timeline'];
+    case 'plan.proposed':
+    case 'plan.edited':
+    case 'plan.edit_rejected':
+    case 'plan.feedback':
+    case 'plan.approved':
+      return ['plan', 'timeline'];
     case 'plan.accepted':
+      return ['header', 'plan', 'tasks', 'agents'];
     case 'task.added':
     case 'task.reassigned':
       return ['header', 'tasks', 'agents'];

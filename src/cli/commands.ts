@@ -10,7 +10,7 @@ import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
-import { describePriceSource, describeRules } from '../core/fold/narrate';
+import { describeEvent, describePriceSource, describeRules } from '../core/fold/narrate';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
 import type { RulesFile } from '../core/events';
@@ -22,6 +22,9 @@ import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
 import { Redactor } from '../core/redact';
 import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
+import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
+import { planFileText } from '../core/session/planFile';
+import type { PlanProposal } from '../core/ports';
 
 export class UsageError extends Error {}
 
@@ -32,6 +35,10 @@ export interface RunFlags {
   yes?: boolean;
   json?: boolean;
   record?: string;
+  /** A plan file to run instead of asking the orchestrator for a plan. */
+  plan?: string;
+  /** Show the plan on the terminal and ask before anything runs. */
+  approvePlan?: boolean;
 }
 
 function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean>) | undefined {
@@ -48,9 +55,21 @@ function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean
   };
 }
 
-function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[]): EngineDeps {
+/**
+ * The plan's approval on the CLI: `auto` unless --approve-plan (or the config's planApproval) asks for
+ * it, which needs a terminal to ask on; refused before anything runs when there is none.
+ */
+function planApproval(cfg: EngineConfig, approvePlan: boolean | undefined, redactor: Redactor): { config: EngineConfig; reviewPlan?: EngineDeps['reviewPlan'] } {
+  const mode = approvePlan ? 'ask' : cfg.planApproval;
+  if (mode === 'auto') return { config: { ...cfg, planApproval: 'auto' } };
+  if (!process.stdin.isTTY) throw new UsageError(`--approve-plan needs a terminal${approvePlan ? '' : ' (the configuration says planApproval "ask")'}: run it interactively, or review the plan with \`ensemble plan\` and run it with \`ensemble run --plan FILE\`.`);
+  // What the terminal shows is redacted like everything the CLI prints.
+  return { config: { ...cfg, planApproval: 'ask' }, reviewPlan: terminalReviewer(process.stdin, (text) => process.stderr.write(redactor.text(text))) };
+}
+
+function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
   try {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets };
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets, reviewPlan };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }
@@ -61,31 +80,82 @@ function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): Engine
 }
 
 export async function runCommand(flags: RunFlags, terminal: Output = stdio): Promise<number> {
-  if (!flags.goal?.trim()) throw new UsageError('ensemble run needs --goal "what to build".');
+  if (!flags.goal?.trim() && !flags.plan) throw new UsageError('ensemble run needs --goal "what to build" (or --plan FILE).');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
-  const { config } = loadConfig(workspace, flags.config);
+  const { config: loaded } = loadConfig(workspace, flags.config);
+  // A plan file is checked before any key or model: every problem named, with its line.
+  const plan = flags.plan ? givenPlan(flags.plan, loaded) : undefined;
+  const goal = flags.goal?.trim() || plan?.goal?.trim();
+  if (!goal) throw new UsageError(`ensemble run needs --goal "what to build": the plan file ${flags.plan} names no goal.`);
   const recorder = flags.record ? new CassetteRecorder() : undefined;
-  const resolver = buildResolver(config, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
+  const resolver = buildResolver(loaded, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
   const secrets = resolver.secrets();
   const redactor = new Redactor(secrets);
   const io = redacting(terminal, redactor);
+  const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   const missing = missingKeys(config, resolver.hasKey);
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
-  const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets);
+  const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
   preflight(config, (await loadRules(workspace, engineDeps.store)).files, io);
-  const handle = startSession({ goal: flags.goal.trim(), config: withConsentSetting(config, flags.yes), deps: engineDeps });
+  const handle = startSession({ goal, config: withConsentSetting(config, flags.yes), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
     const { providers, ...rest } = config;
     // Headers may carry credentials for compatible endpoints: a cassette keeps none of them.
     const safeProviders = Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, { kind: p.kind }]));
-    saveCassette(flags.record, recorder.cassette(flags.goal.trim(), { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`, redactor));
+    saveCassette(flags.record, recorder.cassette(goal, { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`, redactor));
     io.err(`Cassette written to ${path.resolve(flags.record)}`);
   }
   return code;
+}
+
+function givenPlan(file: string, cfg: EngineConfig): ReturnType<typeof readPlanFile> {
+  try {
+    return readPlanFile(file, Object.keys(cfg.roles));
+  } catch (e) {
+    throw e instanceof PlanFileError ? new UsageError(e.message) : e;
+  }
+}
+
+/**
+ * `ensemble plan`: the orchestrator plans, and the plan is written to a file (default
+ * `.ensemble/plan.json`) to read, edit and run with `ensemble run --plan FILE`. No workspace file is
+ * written and no agent runs: the session stops at the proposal (its log keeps what planning cost, and
+ * it ends "cancelled" with that reason).
+ */
+export async function planCommand(flags: { goal?: string; workspace?: string; config?: string; out?: string; json?: boolean }, terminal: Output = stdio): Promise<number> {
+  const goal = flags.goal?.trim();
+  if (!goal) throw new UsageError('ensemble plan needs --goal "what to build".');
+  const workspace = path.resolve(flags.workspace ?? process.cwd());
+  const out = path.resolve(flags.out ?? defaultPlanFile(workspace));
+  const { config } = loadConfig(workspace, flags.config);
+  const resolver = buildResolver(config, envKeys());
+  const secrets = resolver.secrets();
+  const io = redacting(terminal, new Redactor(secrets));
+  const missing = missingKeys(config, resolver.hasKey);
+  if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
+  let proposal: PlanProposal | undefined;
+  const reviewPlan: EngineDeps['reviewPlan'] = async (p) => ((proposal = p), { action: 'cancel', reason: `planned only: the plan is in ${out}` });
+  const handle = startSession({ goal, config: { ...config, planApproval: 'ask' }, deps: deps(workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan) });
+  io.err(`Ensemble planning session ${handle.sessionId} in ${workspace}`);
+  const sub = handle.log.onDidAppend((e) => {
+    const line = describeEvent(e);
+    if (line) io.err(line);
+  });
+  const state = await handle.done.finally(() => sub.dispose());
+  if (!proposal) {
+    io.err(`No plan: ${state.error ?? state.status}`);
+    return state.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, planFileText({ goal, rationale: proposal.rationale, tasks: proposal.tasks }));
+  io.err(planLines(proposal).join('\n'));
+  io.err(`Plan written to ${out}. Edit it if you like, then: ensemble run --plan ${path.relative(process.cwd(), out) || out}${flags.workspace ? ` --workspace ${flags.workspace}` : ''}`);
+  if (flags.json) io.out(JSON.stringify({ goal, rationale: proposal.rationale, tasks: proposal.tasks, estimateUsd: proposal.estimateUsd, file: out }, null, 2));
+  return EXIT.completed;
 }
 
 /** What is about to run: each role's provider and model, a typical session's cost, the budget, the project rules. */
@@ -163,7 +233,7 @@ function reportSecrets(workspace: string | undefined): string[] {
   }
 }
 
-export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean }, terminal: Output = stdio): Promise<number> {
+export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean; approvePlan?: boolean }, terminal: Output = stdio): Promise<number> {
   if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const found = findSession(workspace, session);
@@ -172,15 +242,17 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
     throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)} (give its id, or its folder .ensemble/sessions/<id>).${ids.length ? ` Sessions that can be resumed there: ${ids.join(', ')}.` : ''}`);
   }
   const { dir, workspace: ws } = found;
-  const { config } = loadConfig(ws, flags.config);
-  const resolver = buildResolver(config, envKeys());
-  const missing = missingKeys(config, resolver.hasKey);
+  const { config: loaded } = loadConfig(ws, flags.config);
+  const resolver = buildResolver(loaded, envKeys());
+  const missing = missingKeys(loaded, resolver.hasKey);
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));
   const secrets = resolver.secrets();
-  const io = redacting(terminal, new Redactor(secrets));
+  const redactor = new Redactor(secrets);
+  const io = redacting(terminal, redactor);
+  const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets) });
+    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

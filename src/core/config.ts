@@ -33,6 +33,8 @@ export const configSchema = z.object({
   maxOutputTokens: z.number().int().positive().optional(),
   retry: z.object({ maxRetries: z.number().int().min(0).max(10).optional(), maxBackoffMs: z.number().int().positive().optional() }).optional(),
   validation: z.object({ runTests: z.enum(['ask', 'always', 'never']).optional(), timeoutMs: z.number().int().positive().optional() }).optional(),
+  /** `ask`: the plan waits for the user's approval (edit, replan with feedback, cancel); `auto`: it runs at once. */
+  planApproval: z.enum(['ask', 'auto']).optional(),
 });
 
 export type UserConfig = z.infer<typeof configSchema>;
@@ -63,6 +65,8 @@ export interface EngineConfig {
   maxOutputTokens: number;
   retry: { maxRetries: number; baseBackoffMs: number; maxBackoffMs: number };
   validation: { runTests: 'ask' | 'always' | 'never'; timeoutMs: number };
+  /** The engine's default is `auto` (the CLI without --approve-plan); VS Code's setting defaults to `ask`. */
+  planApproval: 'ask' | 'auto';
 }
 
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
@@ -88,6 +92,7 @@ export function defaultConfig(): EngineConfig {
     maxOutputTokens: 8192,
     retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
     validation: { runTests: 'ask', timeoutMs: 120_000 },
+    planApproval: 'auto',
   };
 }
 
@@ -124,6 +129,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     maxOutputTokens: u.maxOutputTokens ?? base.maxOutputTokens,
     retry: { ...base.retry, ...u.retry },
     validation: { ...base.validation, ...u.validation },
+    planApproval: u.planApproval ?? base.planApproval,
   };
   const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
   for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);

@@ -75,7 +75,21 @@ export type EventBody =
   | { type: 'phase.ended'; phase: Phase; outcome: 'ok' | 'failed' | 'skipped'; note?: string }
   // --- planning and decisions ---
   | { type: 'plan.rejected'; attempt: number; errors: string[] }
+  /** The plan development runs (after approval when plans are reviewed; old logs have only this). */
   | { type: 'plan.accepted'; rationale: string; tasks: TaskSpec[] }
+  /**
+   * A valid plan put up for approval (`planApproval`): the orchestrator's, or a plan file's. `proposal`
+   * counts from 1; the estimate is the development cost of these tasks (null: a model has no price).
+   */
+  | { type: 'plan.proposed'; proposal: number; source: 'orchestrator' | 'file'; rationale: string; tasks: TaskSpec[]; estimateUsd: number | null; unknownModels: string[] }
+  /** The user's edit of proposal `proposal`, valid by submit_plan's rules: it is the plan approved. */
+  | { type: 'plan.edited'; proposal: number; rationale: string; tasks: TaskSpec[] }
+  /** An edit that broke submit_plan's rules: the same proposal is put to the user again, with these errors. */
+  | { type: 'plan.edit_rejected'; proposal: number; errors: string[] }
+  /** The user's words on proposal `proposal`: the orchestrator plans again with them. */
+  | { type: 'plan.feedback'; proposal: number; feedback: string }
+  /** Proposal `proposal` approved, by the user or at once (`planApproval: "auto"`); plan.accepted follows. */
+  | { type: 'plan.approved'; proposal: number; by: 'user' | 'auto' }
   | { type: 'decision'; kind: DecisionKind; taskId?: string; summary: string; rationale: string }
   /** `prices`: the price data the estimate used (absent in logs written before it was recorded). */
   | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; prices?: PriceSourceInfo & { overrides: string[] } }

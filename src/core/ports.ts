@@ -1,6 +1,8 @@
 // The small interfaces at the engine's edge. Everything outside src/core (SDK adapters, the VS Code
 // binding, the CLI, the tests' fakes) meets the engine through these types and nothing else.
 
+import type { TaskSpec } from './events';
+
 /** A JSON Schema object describing a tool's arguments (the subset every provider accepts). */
 export type JsonSchema = { type: 'object'; properties: Record<string, unknown>; required?: string[]; additionalProperties?: boolean };
 
@@ -195,3 +197,25 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
+
+/** A plan put to the user for approval (`planApproval: "ask"`): what it does, who runs it, what it may cost. */
+export interface PlanProposal {
+  proposal: number;
+  rationale: string;
+  tasks: TaskSpec[];
+  /** The configured roles (an edited task must use one of them). */
+  roles: string[];
+  /** Each task's route: its role's provider and model (and fallback). */
+  routes: Record<string, { provider: string; model: string; fallback?: { provider: string; model: string } }>;
+  /** The development cost of these tasks; null when a model has no price (`unknownModels`). */
+  estimateUsd: number | null;
+  unknownModels: string[];
+  /** Why the user's last edit was refused (submit_plan's rules), when it was: the same plan is proposed again. */
+  errors: string[];
+}
+
+/** The user's answer: approve; an edited plan (`tasks` as the user wrote them: they are validated); new feedback for the orchestrator; or cancel the session. */
+export type PlanReviewAnswer = { action: 'approve' } | { action: 'edit'; tasks: unknown; rationale?: string } | { action: 'replan'; feedback: string } | { action: 'cancel'; reason?: string };
+
+/** Asks the user about a plan; `signal` aborts when the session is cancelled meanwhile. */
+export type PlanReviewer = (proposal: PlanProposal, signal: AbortSignal) => Promise<PlanReviewAnswer>;

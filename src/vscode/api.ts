@@ -2,6 +2,7 @@
 // extension that wants to drive Ensemble). The commands use these same objects.
 import type { SessionFocus } from './focus';
 import type { PanelFeed } from './feed';
+import type { PlanReviewService } from './planReview';
 import type { ReviewService } from './reviewService';
 import type { ApiKeys } from './secrets';
 import type { SessionController } from './sessionController';
@@ -12,4 +13,6 @@ export interface EnsembleApi {
   readonly review: ReviewService;
   readonly feed: PanelFeed;
   readonly focus: SessionFocus;
+  /** The plan waiting for approval, and its answers. */
+  readonly plans: PlanReviewService;
 }

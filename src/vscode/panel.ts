@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { COMMANDS, isWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol';
 import type { PanelFeed } from './feed';
 import type { SessionFocus } from './focus';
+import type { PlanReviewService } from './planReview';
 import { panelHtml } from './html';
 
 export const PANEL_VIEW_ID = 'ensemble.panel';
@@ -18,8 +19,10 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly extensionUri: vscode.Uri,
     private readonly feed: PanelFeed,
     private readonly focus: SessionFocus,
+    private readonly plans?: PlanReviewService,
   ) {
     this.disposables.push(feed.onDidMessage((m) => this.post(m)));
+    if (plans) this.disposables.push(plans.onDidChange((p) => this.post({ type: 'planReview', awaiting: p?.proposal ?? null })));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -56,6 +59,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       case 'ready':
         this.ready = true;
         this.post(this.feed.snapshot());
+        this.post({ type: 'planReview', awaiting: this.plans?.awaiting?.proposal ?? null });
         return;
       case 'run':
         await vscode.commands.executeCommand(m.command);
@@ -69,6 +73,14 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       case 'resumeSession':
         await vscode.commands.executeCommand(COMMANDS.resume, m.sessionId);
         return;
+      case 'planReview': {
+        // A click on a plan that no longer waits (answered elsewhere, the session cancelled) does nothing.
+        if (this.plans?.awaiting?.proposal !== m.proposal) return;
+        if (m.action === 'cancel') return this.plans.cancel();
+        const command = { approve: COMMANDS.approvePlan, edit: COMMANDS.editPlan, replan: COMMANDS.replan }[m.action];
+        await vscode.commands.executeCommand(command);
+        return;
+      }
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

@@ -51,7 +51,8 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  constructor(private readonly opts: { extensionPath: string; consent: Consent }) {}
+  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"). */
+  constructor(private readonly opts: { extensionPath: string; consent: Consent; reviewPlan?: EngineDeps['reviewPlan'] }) {}
 
   get active(): ActiveSession | undefined {
     return this.current;
@@ -112,7 +113,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[]): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace) };
+    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { configSchema, resolveConfig, type EngineConfig } from '../core/config';
 
 /** The settings read, by their name under `ensemble.`: a dotted name is a field of the config key before the dot. */
-export const SETTINGS = ['orchestrator', 'roles', 'providers', 'maxConcurrency', 'budgetUsd', 'pricing', 'retry', 'maxTurns', 'maxOutputTokens', 'validation.runTests', 'validation.timeoutMs'] as const;
+export const SETTINGS = ['orchestrator', 'roles', 'providers', 'maxConcurrency', 'budgetUsd', 'pricing', 'retry', 'maxTurns', 'maxOutputTokens', 'validation.runTests', 'validation.timeoutMs', 'planApproval'] as const;
 export type SettingName = (typeof SETTINGS)[number];
 
 export class SettingsError extends Error {
@@ -39,6 +39,8 @@ export function configFromSettings(values: Partial<Record<SettingName, unknown>>
     const issues = check.error.issues.map((i) => `${(nested ? i.path.slice(1) : i.path).join('.') || 'value'}: ${i.message}`).join('; ');
     throw new SettingsError(`The setting ensemble.${setting} is invalid (${issues}).`, `ensemble.${setting}`);
   }
+  // In the editor the plan waits for approval unless the user says otherwise (the engine's default is `auto`, for the CLI).
+  user.planApproval ??= 'ask';
   try {
     return resolveConfig(user, 'Ensemble settings');
   } catch (e) {

@@ -59,6 +59,9 @@ const SETTINGS = {
     qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
   },
   'ensemble.validation.runTests': 'always',
+  // The journey watches an unattended session; the plan's review (default "ask") is covered by the
+  // extension-host suite (test/vscode/suite/plan.test.ts).
+  'ensemble.planApproval': 'auto',
   'workbench.colorTheme': 'Default Dark Modern',
 };
 

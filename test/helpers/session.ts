@@ -30,13 +30,14 @@ export interface Run {
   events(): EnsembleEvent[];
 }
 
-export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean>; isDirty?: EngineDeps['isDirty'] } = {}): Run {
+export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean>; isDirty?: EngineDeps['isDirty']; reviewPlan?: EngineDeps['reviewPlan']; plan?: Parameters<typeof startSession>[0]['plan'] } = {}): Run {
   const workspace = opts.workspace ?? tempWorkspace();
   const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const handle = startSession({
     goal,
     config: opts.config ?? testConfig(),
-    deps: { workspace, store: new NodeFileStore(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty },
+    deps: { workspace, store: new NodeFileStore(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
+    plan: opts.plan,
   });
   return { handle, workspace, providers, events: () => handle.log.readAll() };
 }

@@ -4,7 +4,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { startFakeServer } from '../../src/fakes';
 import type { FakeServer } from '../../src/fakes/script';
 import { loadCassette } from '../../src/cassette/format';
@@ -12,23 +11,7 @@ import { cassetteHandler } from '../../src/cassette/handler';
 import { demoCassettePath } from '../../src/cassette/replay';
 import { serveCommand } from '../../src/cli/commands';
 import { tempWorkspace } from '../helpers/tmp';
-
-const cli = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
-const KEYLESS_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_API_KEY$|_BASE_URL$/.test(k)));
-
-function ensemble(args: string[], env: NodeJS.ProcessEnv = {}, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...KEYLESS_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, child);
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ensemble } from '../helpers/cli';
 
 describe('cli', function () {
   this.timeout(60_000);

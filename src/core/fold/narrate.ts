@@ -51,6 +51,7 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
     case 'task.escalated':
     case 'file.refused':
     case 'plan.rejected':
+    case 'plan.edit_rejected':
     case 'budget.exhausted':
       return 'warn';
     default:
@@ -66,6 +67,16 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return e.outcome === 'ok' ? undefined : `  ${phaseName(e.phase)} ${e.outcome}${e.note ? `: ${e.note}` : ''}`;
     case 'plan.rejected':
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
+    case 'plan.proposed':
+      return `  plan ${e.proposal} proposed${e.source === 'file' ? ' (from a plan file)' : ''}: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}, estimate ${e.estimateUsd === null ? `unknown (no price for ${e.unknownModels.join(', ')})` : `$${e.estimateUsd.toFixed(2)}`}`;
+    case 'plan.edit_rejected':
+      return `  edited plan refused: ${e.errors.join(' ')}`;
+    case 'plan.edited':
+      return `  plan ${e.proposal} edited by the user: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}`;
+    case 'plan.feedback':
+      return `  plan ${e.proposal}: new plan asked for${e.feedback ? `: ${e.feedback}` : ''}`;
+    case 'plan.approved':
+      return `  plan ${e.proposal} approved ${e.by === 'user' ? 'by the user' : 'automatically'}`;
     case 'decision':
       return `  decision [${e.kind}] ${e.summary}`;
     case 'rules.loaded':

@@ -45,6 +45,8 @@ export interface ReportJson {
   pricing: { source: string; version: string; publishedAt: string; overrides: string[]; models: { model: string; origin: string; priceKey: string | null }[] } | null;
   /** The project rules files (AGENTS.md, .ensemble/rules.md) the models were given; empty when none (or the log predates them). */
   rules: RulesFile[];
+  /** The plan's review: plans proposed, who approved (null: not approved, or a log from before reviews), whether the user edited it, the user's feedback. */
+  plan: { proposals: number; approvedBy: 'user' | 'auto' | null; edited: boolean; feedback: string[] };
 }
 
 /** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
@@ -119,6 +121,7 @@ export function buildReport(s: SessionState): ReportJson {
     budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls },
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
     rules: (s.rules ?? []).map((f) => ({ ...f })),
+    plan: { proposals: s.plan.proposals, approvedBy: s.plan.approvedBy ?? null, edited: s.plan.edited, feedback: [...s.plan.feedback] },
   };
 }
 
@@ -145,6 +148,11 @@ export function renderMarkdown(r: ReportJson): string {
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
   for (const p of r.phases) L.push(`| ${p.name} | ${localTime(p.startedAt)} | ${localTime(p.endedAt)} | ${p.outcome ?? '—'} |`);
+  if (r.plan.proposals) {
+    const p = r.plan;
+    L.push('', '## Plan review', '', `Plans proposed: ${p.proposals} · approved: ${p.approvedBy === 'user' ? 'by you' : p.approvedBy === 'auto' ? 'automatically (planApproval auto)' : 'not approved'}${p.edited ? ' · edited by you' : ''}`);
+    for (const f of p.feedback) L.push(`- feedback: ${f || '(none given)'}`);
+  }
   L.push('', '## Tasks', '', '| task | role | status | finished by | attempts | files | cost |', '|---|---|---|---|---|---|---|');
   for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   L.push('', '## Orchestration decisions', '');

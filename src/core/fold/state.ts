@@ -95,6 +95,39 @@ export interface Decision {
   rationale: string;
 }
 
+/** A plan put to the user (plan.proposed), as it stands: an edit replaces its tasks. */
+export interface ProposedPlan {
+  proposal: number;
+  source: 'orchestrator' | 'file';
+  rationale: string;
+  tasks: TaskSpec[];
+  estimateUsd: number | null;
+  unknownModels: string[];
+}
+
+/** One step of the plan's review, for the timeline: `detail` is the feedback, the edit's errors, or who approved. */
+export interface PlanStep {
+  seq: number;
+  ts: number;
+  kind: 'proposed' | 'edit_rejected' | 'edited' | 'feedback' | 'approved';
+  proposal: number;
+  detail?: string;
+}
+
+/** The plan's review (`planApproval`); all empty in logs from before plans were reviewed. */
+export interface PlanReviewState {
+  proposals: number;
+  latest?: ProposedPlan;
+  /** The latest proposal waits for the user's answer (approve, edit, replan, cancel). */
+  awaiting: boolean;
+  /** Why the user's latest edit was refused; cleared by the next answer. */
+  editErrors: string[];
+  approvedBy?: 'user' | 'auto';
+  edited: boolean;
+  feedback: string[];
+  steps: PlanStep[];
+}
+
 export interface SessionState {
   sessionId?: string;
   goal?: string;
@@ -109,6 +142,7 @@ export interface SessionState {
   currentPhase?: Phase;
   planRationale?: string;
   planRejections: { attempt: number; errors: string[] }[];
+  plan: PlanReviewState;
   tasks: Record<string, TaskState>;
   taskOrder: string[];
   agents: Record<string, AgentState>;
@@ -149,6 +183,7 @@ export function initialState(): SessionState {
     status: 'idle',
     phases: [],
     planRejections: [],
+    plan: { proposals: 0, awaiting: false, editErrors: [], edited: false, feedback: [], steps: [] },
     tasks: {},
     taskOrder: [],
     agents: {},
@@ -248,7 +283,31 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'plan.accepted':
       s.planRationale = e.rationale;
+      s.plan.awaiting = false;
       for (const t of e.tasks) addTask(s, t);
+      break;
+    case 'plan.proposed':
+      Object.assign(s.plan, { proposals: s.plan.proposals + 1, awaiting: true, editErrors: [], approvedBy: undefined });
+      s.plan.latest = { proposal: e.proposal, source: e.source, rationale: e.rationale, tasks: e.tasks, estimateUsd: e.estimateUsd, unknownModels: e.unknownModels };
+      planStep(s, e, 'proposed');
+      break;
+    case 'plan.edit_rejected':
+      s.plan.editErrors = e.errors;
+      planStep(s, e, 'edit_rejected', e.errors.join(' '));
+      break;
+    case 'plan.edited':
+      Object.assign(s.plan, { edited: true, awaiting: false, editErrors: [] });
+      if (s.plan.latest) s.plan.latest = { ...s.plan.latest, rationale: e.rationale, tasks: e.tasks };
+      planStep(s, e, 'edited');
+      break;
+    case 'plan.feedback':
+      Object.assign(s.plan, { awaiting: false, editErrors: [] });
+      s.plan.feedback.push(e.feedback);
+      planStep(s, e, 'feedback', e.feedback);
+      break;
+    case 'plan.approved':
+      Object.assign(s.plan, { awaiting: false, editErrors: [], approvedBy: e.by });
+      planStep(s, e, 'approved', e.by);
       break;
     case 'task.added':
       addTask(s, e.task);
@@ -385,6 +444,10 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     }
   }
   return s;
+}
+
+function planStep(s: SessionState, e: EnsembleEvent & { proposal: number }, kind: PlanStep['kind'], detail?: string): void {
+  s.plan.steps.push({ seq: e.seq, ts: e.ts, kind, proposal: e.proposal, ...(detail === undefined ? {} : { detail }) });
 }
 
 function addTask(s: SessionState, t: TaskSpec): void {

@@ -1,8 +1,8 @@
 // What every phase of a running session shares: the log, the folded state, the caller, the files.
 
-import type { EventSink, ModelRef } from '../events';
+import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { ChatProvider, Clock, FileStore } from '../ports';
+import type { ChatProvider, Clock, FileStore, PlanReviewer } from '../ports';
 import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
@@ -28,6 +28,12 @@ export interface SessionContext {
   readonly resumed: boolean;
   /** The project rules text for the prompts (AGENTS.md, .ensemble/rules.md), read when the run starts; '' when none. */
   rules: string;
+  /** Asks the user about a proposed plan (`planApproval: "ask"`). */
+  readonly reviewPlan?: PlanReviewer;
+  /** A plan the user gave (a plan file): proposed instead of asking the orchestrator for one. */
+  readonly givenPlan?: { rationale: string; tasks: TaskSpec[] };
+  /** Cancels the session, as the user's cancel does (`signal` aborts with the reason). */
+  cancel(reason: string): void;
   nextAgentId(role: string): string;
 }
 

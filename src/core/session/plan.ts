@@ -3,32 +3,52 @@
 // the model: the orchestrator gets them verbatim in its one repair round.
 
 import type { TaskSpec } from '../events';
-import { parseToolArgs } from './tools';
+import { toolSchemas } from './tools';
 
-export type PlanCheck = { ok: true; rationale: string; tasks: TaskSpec[] } | { ok: false; errors: string[] };
+/** One problem of a plan, in words for the model and the user, with the task (its index) and field at fault when there is one. */
+export interface PlanIssue {
+  message: string;
+  task?: number;
+  field?: string;
+}
 
+export type PlanCheck = { ok: true; rationale: string; tasks: TaskSpec[] } | { ok: false; errors: string[]; issues: PlanIssue[] };
+
+/** The same rules for the orchestrator's submit_plan, a user's edit and a plan file. */
 export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck {
-  const parsed = parseToolArgs('submit_plan', args);
-  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
-  const { rationale, tasks } = parsed.value;
-  const errors: string[] = [];
-  if (tasks.length === 0) errors.push('The plan has no tasks: give at least one.');
+  const parsed = toolSchemas.submit_plan.safeParse(args);
+  if (!parsed.success) {
+    return fail(
+      parsed.error.issues.map((i) => {
+        const [top, index, field] = i.path;
+        const where = i.path.join('.') || '(arguments)';
+        return { message: `Invalid arguments for submit_plan: ${where}: ${i.message}`, ...(top === 'tasks' && typeof index === 'number' ? { task: index, ...(typeof field === 'string' ? { field } : {}) } : {}) };
+      }),
+    );
+  }
+  const { rationale, tasks } = parsed.data;
+  const issues: PlanIssue[] = [];
+  if (tasks.length === 0) issues.push({ message: 'The plan has no tasks: give at least one.' });
   const ids = new Set<string>();
-  for (const t of tasks) {
-    if (ids.has(t.id)) errors.push(`Task id "${t.id}" is used more than once: ids must be unique.`);
+  tasks.forEach((t, task) => {
+    if (ids.has(t.id)) issues.push({ message: `Task id "${t.id}" is used more than once: ids must be unique.`, task, field: 'id' });
     ids.add(t.id);
-    if (!roles.includes(t.role)) errors.push(`Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`);
-  }
-  for (const t of tasks) {
+    if (!roles.includes(t.role)) issues.push({ message: `Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`, task, field: 'role' });
+  });
+  tasks.forEach((t, task) => {
     for (const d of t.dependsOn) {
-      if (d === t.id) errors.push(`Task "${t.id}" depends on itself.`);
-      else if (!ids.has(d)) errors.push(`Task "${t.id}" depends on "${d}", which is not a task in the plan.`);
+      if (d === t.id) issues.push({ message: `Task "${t.id}" depends on itself.`, task, field: 'dependsOn' });
+      else if (!ids.has(d)) issues.push({ message: `Task "${t.id}" depends on "${d}", which is not a task in the plan.`, task, field: 'dependsOn' });
     }
-  }
+  });
   const cycle = findCycle(tasks);
-  if (cycle) errors.push(`The dependencies form a cycle: ${cycle.join(' → ')}. Remove one of these dependencies.`);
-  if (errors.length) return { ok: false, errors };
+  if (cycle) issues.push({ message: `The dependencies form a cycle: ${cycle.join(' → ')}. Remove one of these dependencies.`, task: tasks.findIndex((t) => t.id === cycle[0]), field: 'dependsOn' });
+  if (issues.length) return fail(issues);
   return { ok: true, rationale, tasks: tasks.map((t) => ({ ...t, dependsOn: [...new Set(t.dependsOn)] })) };
+}
+
+function fail(issues: PlanIssue[]): PlanCheck {
+  return { ok: false, errors: issues.map((i) => i.message), issues };
 }
 
 /** A dependency cycle as a list of ids (first repeated at the end), or undefined. */

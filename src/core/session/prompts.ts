@@ -48,6 +48,12 @@ export function planRepair(errors: string[]): string {
   return `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\n\nCall submit_plan again with a corrected plan.`;
 }
 
+/** A new planning round after the user's feedback on a proposed plan (also after a resume: it needs no earlier turn). */
+export function replanRequest(goal: string, picture: string, previous: { rationale: string; tasks: TaskSpec[] }, feedback: string): string {
+  const words = feedback.trim() ? `The user's feedback on it:\n${feedback.trim()}` : 'The user asked for a different plan without saying more.';
+  return `Goal: ${goal}\n\n${picture}\n\nYou proposed this plan:\n${JSON.stringify(previous, null, 2)}\n\n${words}\n\nCall submit_plan with a revised plan that takes the feedback into account.`;
+}
+
 /** How every agent works with the files (the role agents' and the orchestrator's when it does a task itself). */
 const FILE_TOOLS_GUIDE = [
   'Look before you change: list_files to see the project, search_files to find where a name is defined or used, read_file to read (give startLine/endLine for a large file: the lines come back numbered).',

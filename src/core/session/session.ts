@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EventBody, EventType, Phase, SessionStatus } from '../events';
-import type { ChatProvider, Clock, FileStore } from '../ports';
+import type { EventBody, EventType, Phase, SessionStatus, TaskSpec } from '../events';
+import type { ChatProvider, Clock, FileStore, PlanReviewer } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -40,6 +40,11 @@ export interface EngineDeps {
   secrets?: readonly string[];
   /** Whether an editor holds unsaved changes to a file: an agent never writes under them (VS Code). */
   isDirty?: DirtyCheck;
+  /**
+   * Asked once a valid plan is proposed, when `planApproval` is "ask": approve, an edited plan, feedback
+   * for a new plan, or cancel. It is asked again with the errors when an edit breaks submit_plan's rules.
+   */
+  reviewPlan?: PlanReviewer;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -97,13 +102,14 @@ export function newSessionId(now = Date.now()): string {
   return `${d}-${randomBytes(3).toString('hex')}`;
 }
 
-export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean }): SessionHandle {
+/** `plan`: run this plan (a plan file) instead of asking the orchestrator for one; it is proposed like the orchestrator's. */
+export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean; plan?: { rationale: string; tasks: TaskSpec[] } }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const clock = opts.deps.clock ?? systemClock;
   const log = openLog(opts.deps.workspace, sessionDir(opts.deps.workspace, sessionId), clock, new Redactor(opts.deps.secrets));
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
-  return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted });
+  return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted }, opts.plan);
 }
 
 /** Continues a session from its log (its folder under .ensemble/sessions). */
@@ -118,7 +124,7 @@ export function resumeSession(opts: { dir: string; config: EngineConfig; deps: E
   return run(log, before.sessionId, before.goal, opts.config, opts.deps, true, { type: 'session.resumed', reason });
 }
 
-function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody): SessionHandle {
+function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody, givenPlan?: SessionContext['givenPlan']): SessionHandle {
   const clock = deps.clock ?? systemClock;
   const state = foldEvents(log.existing, initialState());
   const dir = path.dirname(log.file);
@@ -151,13 +157,16 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     consent: deps.consent,
     resumed,
     rules: '',
+    reviewPlan: deps.reviewPlan,
+    givenPlan,
+    cancel: (reason) => controller.abort(new CancelledError(reason)),
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
   const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
     .finally(() => log.close());
-  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
+  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user') };
 }
 
 /** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */

@@ -8,6 +8,7 @@ import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
+import { registerPlanTests } from './plan.test';
 import { registerResumeTests } from './resume.test';
 import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
@@ -23,6 +24,7 @@ function registerAll(): void {
   registerResumeTests();
   registerSecretTests();
   registerDirtyTests();
+  registerPlanTests();
 }
 
 export function run(): Promise<void> {

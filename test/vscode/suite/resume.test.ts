@@ -36,6 +36,7 @@ const SETTINGS: Record<string, unknown> = {
     beta: { provider: 'gemini', model: 'gemini-resume-test', description: 'Writes the second file.' },
   },
   'validation.runTests': 'never',
+  planApproval: 'auto', // the plan's review has its own suite (plan.test.ts)
   // An unexpected request is answered with a 400 (not retryable): no backoff either way.
   retry: { maxRetries: 0, maxBackoffMs: 1 },
 };
