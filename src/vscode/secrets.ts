@@ -26,6 +26,12 @@ export class ApiKeys implements vscode.Disposable {
   readonly onDidChange = this._onDidChange.event;
   private readonly subscription: vscode.Disposable;
 
+
+  /** The window's redactor (every key handled here, the environment's secrets, key shapes): what editor messages and the Output channel go through. */
+  redactor(env: NodeJS.ProcessEnv = process.env): Redactor {
+    return windowRedactor(env);
+  }
+
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly env: NodeJS.ProcessEnv = process.env,
