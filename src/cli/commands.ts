@@ -19,6 +19,7 @@ import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
 import { Redactor } from '../core/redact';
 import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
+import { NodeCommandRunner } from '../node/command-runner';
 
 export class UsageError extends Error {}
 
@@ -47,7 +48,7 @@ function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean
 
 function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[]): EngineDeps {
   try {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets };
+    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent, secrets };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }

@@ -33,6 +33,13 @@ export const configSchema = z.object({
   maxOutputTokens: z.number().int().positive().optional(),
   retry: z.object({ maxRetries: z.number().int().min(0).max(10).optional(), maxBackoffMs: z.number().int().positive().optional() }).optional(),
   validation: z.object({ runTests: z.enum(['ask', 'always', 'never']).optional(), timeoutMs: z.number().int().positive().optional() }).optional(),
+  commands: z
+    .object({
+      run: z.enum(['ask', 'allowed', 'always', 'never']).optional(),
+      allow: z.array(z.string().trim().min(1)).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 export type UserConfig = z.infer<typeof configSchema>;
@@ -63,6 +70,20 @@ export interface EngineConfig {
   maxOutputTokens: number;
   retry: { maxRetries: number; baseBackoffMs: number; maxBackoffMs: number };
   validation: { runTests: 'ask' | 'always' | 'never'; timeoutMs: number };
+  commands: CommandPolicy;
+}
+
+/**
+ * Which shell commands agents may run (the run_command tool). `ask`: a command matching `allow` runs,
+ * any other is put to the user (denied when nobody can be asked); `allowed`: only `allow` runs, nobody
+ * is asked; `always`: everything runs (containers, sandboxes); `never`: the tool is not offered.
+ */
+export interface CommandPolicy {
+  run: 'ask' | 'allowed' | 'always' | 'never';
+  /** Patterns (src/core/session/command-policy.ts): exact, or `*` for a run of characters without a shell operator. */
+  allow: string[];
+  /** The longest a command may run; a model may ask for less, never more. */
+  timeoutMs: number;
 }
 
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
@@ -88,6 +109,7 @@ export function defaultConfig(): EngineConfig {
     maxOutputTokens: 8192,
     retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
     validation: { runTests: 'ask', timeoutMs: 120_000 },
+    commands: { run: 'ask', allow: [], timeoutMs: 120_000 },
   };
 }
 
@@ -124,6 +146,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     maxOutputTokens: u.maxOutputTokens ?? base.maxOutputTokens,
     retry: { ...base.retry, ...u.retry },
     validation: { ...base.validation, ...u.validation },
+    commands: { ...base.commands, ...u.commands },
   };
   const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
   for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);

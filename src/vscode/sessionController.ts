@@ -10,6 +10,7 @@ import { loadCassette } from '../cassette/format';
 import { demoCassettePath, startReplay } from '../cassette/replay';
 import { dirtyEditors } from './dirty';
 import type { SessionRef } from './focus';
+import { NodeCommandRunner } from '../node/command-runner';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -112,7 +113,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[]): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace) };
+    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace) };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

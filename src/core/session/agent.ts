@@ -8,6 +8,7 @@ import type { ChatMessage, ToolCall } from '../ports';
 import { RouteExhaustedError, type ModelCaller } from './caller';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
 import type { SessionFiles } from '../store/workspace';
+import type { CommandTool } from './commands';
 
 const MAX_READ_CHARS = 100_000;
 const MAX_LIST_ENTRIES = 400;
@@ -36,6 +37,8 @@ export interface AgentDeps {
   caller: ModelCaller;
   files: SessionFiles;
   sink: EventSink;
+  /** run_command, when the session's policy offers it. */
+  commands?: CommandTool;
 }
 
 export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentOutcome> {
@@ -120,6 +123,12 @@ async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: 
       if (w.ok) return { result: `Wrote ${a.value.path} (${w.change}, ${w.bytes} bytes).` };
       // A refusal is already recorded as file.refused; any other failure is a tool failure.
       return w.reason === 'failed' ? fail(w.message) : { result: w.message, isError: true };
+    }
+    case 'run_command': {
+      if (!deps.commands) return fail('run_command is not available in this session.');
+      sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: String(call.arguments.command ?? '').slice(0, 200) });
+      const r = await deps.commands.run(call.arguments, { agentId: spec.agentId, taskId: spec.taskId, role, provider: route.provider, model: route.model });
+      return r.failed ? fail(r.result) : r;
     }
     case 'finish': {
       const a = parseToolArgs(name, call.arguments);

@@ -42,10 +42,13 @@ export function planRepair(errors: string[]): string {
   return `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\n\nCall submit_plan again with a corrected plan.`;
 }
 
-export function agentSystem(role: string, cfg: RoleConfig): string {
+export function agentSystem(role: string, cfg: RoleConfig, opts: { runCommand?: boolean } = {}): string {
   return [
     `You are the ${role} specialist in a team of AI agents building software in the user's workspace. ${cfg.description ?? ''}`.trim(),
     'Work only through the tools: list_files and read_file to look, write_file to create or replace a file (always the complete content), finish when your task is done.',
+    ...(opts.runCommand
+      ? ["Use run_command to run the project's tests or build (e.g. `npm test`) and check your work; when you write tests, run them and fix what fails. The user decides which commands may run: when one is refused, carry on without it and say so in your summary."]
+      : []),
     'Paths are relative to the workspace root. Never write outside it. If a write is refused because the user changed the file, read it again and respect their version.',
     'Stay within your task: other specialists own the other tasks. When done, call finish with a summary naming the files you wrote and anything the next task must know.',
   ].join('\n\n');

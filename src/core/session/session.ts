@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventBody, Phase, SessionStatus } from '../events';
-import type { ChatProvider, Clock, FileStore } from '../ports';
+import type { ChatProvider, Clock, CommandRunner, FileStore } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -24,6 +24,7 @@ import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
+import { CommandTool, type ApproveCommand } from './commands';
 
 export interface EngineDeps {
   workspace: string;
@@ -40,6 +41,13 @@ export interface EngineDeps {
   secrets?: readonly string[];
   /** Whether an editor holds unsaved changes to a file: an agent never writes under them (VS Code). */
   isDirty?: DirtyCheck;
+  /** Runs the generated tests and the agents' commands (src/node/command-runner.ts). */
+  runner: CommandRunner;
+  /**
+   * Asked when an agent wants to run a command the `commands` policy neither allows nor denies (run:
+   * "ask"). Absent: nobody can be asked (the CLI without a terminal), and such a command is denied.
+   */
+  approveCommand?: ApproveCommand;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -144,6 +152,8 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     signal: controller.signal,
     resolve: deps.resolve,
     consent: deps.consent,
+    runner: deps.runner,
+    commands: new CommandTool({ policy: config.commands, runner: deps.runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
