@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
-import { askToRunTests } from './vscode/engine';
+import { askToRunCommand, askToRunTests } from './vscode/engine';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
@@ -24,7 +24,7 @@ const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? [])
 export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const keys = new ApiKeys(context.secrets);
   const focus = new SessionFocus();
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests });
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests, approveCommand: askToRunCommand });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);
