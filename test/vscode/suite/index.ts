@@ -9,6 +9,7 @@ import { registerCommandTests } from './commands.test';
 import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
 import { registerResumeTests } from './resume.test';
+import { registerRunCommandTests } from './runCommand.test';
 import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
 
@@ -23,6 +24,7 @@ function registerAll(): void {
   registerResumeTests();
   registerSecretTests();
   registerDirtyTests();
+  registerRunCommandTests();
 }
 
 export function run(): Promise<void> {
