@@ -21,6 +21,9 @@ import { conv, planStep, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace, testConfig } from '../helpers/session';
 import { runWithFakes } from '../helpers/fake-session';
 import type { ChatRequest } from '../../src/core/ports';
+import { foldEvents } from '../../src/core/fold/state';
+import { describeEvent } from '../../src/core/fold/narrate';
+import { taskRows } from '../../webview/rows';
 
 describe('commands: allow patterns', () => {
   const yes = (command: string, pattern: string) => assert.ok(matchesPattern(command, pattern), `${JSON.stringify(command)} should match ${JSON.stringify(pattern)}`);
@@ -309,6 +312,34 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     assert.equal((await r.handle.done).status, 'completed');
     assert.equal(ofType(r.events(), 'file.refused').length, 0);
     assert.equal(fs.readFileSync(path.join(r.workspace, 'gen.txt'), 'utf8'), 'edited');
+  });
+});
+
+describe('commands: what the panel and the progress say', () => {
+  it('lists each task\'s commands with their decision and result, and names them in the progress', () => {
+    let seq = 0;
+    const ev = (b: EventBody): EnsembleEvent => ({ ...b, v: 1, seq: ++seq, ts: 1000 } as EnsembleEvent);
+    const events = [
+      ev({ type: 'plan.accepted', rationale: 'r', tasks: [{ id: 't1', title: 'T', description: 'd', role: 'qa', dependsOn: [] }, { id: 't2', title: 'U', description: 'd', role: 'qa', dependsOn: [] }] }),
+      ev({ type: 'command.requested', commandId: 'c1', agentId: 'qa-1', taskId: 't1', role: 'qa', command: 'npm test', cwd: '.', timeoutMs: 1000 }),
+      ev({ type: 'command.decided', commandId: 'c1', decision: 'allowed', by: 'policy', reason: 'it matches the allow pattern "npm test"' }),
+      ev({ type: 'command.ran', commandId: 'c1', exitCode: 1, timedOut: false, cancelled: false, durationMs: 1500, outputTail: 'a\n# fail 1\n', omittedChars: 0, files: [{ path: 'x.txt', change: 'created' }] }),
+      ev({ type: 'command.requested', commandId: 'c2', agentId: 'qa-1', taskId: 't1', role: 'qa', command: 'curl x', cwd: 'sub', timeoutMs: 1000 }),
+      ev({ type: 'command.decided', commandId: 'c2', decision: 'denied', by: 'user', reason: 'the user denied it' }),
+    ];
+    const rows = taskRows(foldEvents(events));
+    assert.deepEqual(rows.map((r) => r.commands.map((c) => [c.command, c.outcome, c.statusClass])), [
+      [['npm test', 'allowed · exit 1 in 1.5 s · 1 file changed', 'command-failed'], ['curl x', 'denied by the user · not run', 'command-denied']],
+      [],
+    ]);
+    assert.match(rows[0]!.commands[0]!.detail, /allow pattern "npm test"\na\n# fail 1$/);
+    assert.deepEqual(events.slice(1).map(describeEvent), [
+      '  $ t1 (qa) asks to run `npm test` [c1]',
+      '    [c1] allowed: it matches the allow pattern "npm test"',
+      '    [c1] exited 1 after 1.5 s; 1 file changed',
+      '  $ t1 (qa) asks to run `curl x` in sub [c2]',
+      '    [c2] denied by the user: the user denied it',
+    ]);
   });
 });
 
