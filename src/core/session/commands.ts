@@ -131,8 +131,9 @@ export class CommandTool {
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve('cancelled')), { once: true }));
     try {
-      const answer = await Promise.race([approve(request, signal).catch(() => 'deny' as const), cancelled]);
+      const answer = await Promise.race([approve(request, signal).catch((e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) })), cancelled]);
       if (answer === 'cancelled') return { decision: 'denied', by: 'policy', reason: 'the session was cancelled' };
+      if (typeof answer === 'object') return { decision: 'denied', by: 'policy', reason: `the user could not be asked (${answer.failed})` };
       if (answer === 'deny') return { decision: 'denied', by: 'user', reason: 'the user denied it' };
       return { decision: 'approved', by: 'user', scope: answer, reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once' };
     } finally {
