@@ -17,6 +17,7 @@ import { foldEvents } from '../src/core/fold/state';
 import { startFakeServer } from '../src/fakes';
 import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
+import { NodeCommandRunner } from '../src/node/command-runner';
 
 const { values } = parseArgs({ options: { latency: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '8' } } });
 const LATENCY = Number(values.latency);
@@ -60,7 +61,7 @@ async function measure(shape: Shape, concurrency: number): Promise<{ wallMs: num
       validation: { runTests: 'never' },
     });
     const provider = createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: 'bench', baseUrl: server.baseUrl });
-    const handle = startSession({ goal: 'bench', config, deps: { workspace, store: new NodeFileStore(workspace), resolve: () => provider } });
+    const handle = startSession({ goal: 'bench', config, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: () => provider } });
     const state = await handle.done;
     const dev = state.phases.find((p) => p.name === 'development')!;
     return { wallMs: dev.endedAt! - dev.startedAt, criticalMs: criticalPath(shape.tasks) * TURNS * LATENCY, events: state.eventCount };

@@ -18,6 +18,7 @@ const firstPage = app('public/index.html').replace(SCRIPT_TAG, '<script src="mai
 if (firstPage === app('public/index.html')) throw new Error(`demo/todo-app/public/index.html no longer holds ${SCRIPT_TAG}`);
 const reply = (provider, key, usage, text, ...toolCalls) => ({ key, provider, reply: { ...(text ? { text } : {}), ...(toolCalls.length ? { toolCalls } : {}), usage } });
 const finish = (summary) => ({ name: 'finish', arguments: { summary } });
+const runCommand = (command) => ({ name: 'run_command', arguments: { command } });
 const u = (input, output, cachedInput) => ({ input, output, ...(cachedInput ? { cachedInput } : {}) });
 
 const API = 'GET /api/todos (list), POST /api/todos {title} → 201 {id,title,done}, PATCH /api/todos/:id {title?,done?} → 200, DELETE /api/todos/:id → 204; errors are JSON {error}';
@@ -72,19 +73,22 @@ const entries = [
   // QA on a cheap OpenAI model: it looks around, then talks instead of writing the tests.
   reply('openai', 'task/qa-tests#1', u(1310, 40, 1024), '', { name: 'list_files', arguments: {} }),
   reply('openai', 'task/qa-tests#2', u(1420, 35, 1280), '', { name: 'read_file', arguments: { path: 'server.js' } }),
-  reply('openai', 'task/qa-tests#3', u(3050, 310, 1280), 'The tests should start the server on port 0 and call each route with fetch. I would cover listing, creating, updating and deleting todos.'),
-  reply('openai', 'task/qa-tests#4', u(3400, 120, 2944), 'Understood. The test file would use node:test with one server per test.'),
-  reply('openai', 'task/qa-tests#5', u(3560, 90, 3328), 'I have described the tests above.'),
-  // Escalated: the orchestrator writes the tests itself.
+  // It runs the project's tests (`npm test` is in the config's commands.allow): there are none yet.
+  reply('openai', 'task/qa-tests#3', u(1980, 30, 1280), 'Checking what the test script runs today.', runCommand('npm test')),
+  reply('openai', 'task/qa-tests#4', u(3050, 310, 1280), 'No tests exist yet (0 tests ran). The tests should start the server on port 0 and call each route with fetch. I would cover listing, creating, updating and deleting todos.'),
+  reply('openai', 'task/qa-tests#5', u(3400, 120, 2944), 'Understood. The test file would use node:test with one server per test.'),
+  reply('openai', 'task/qa-tests#6', u(3560, 90, 3328), 'I have described the tests above.'),
+  // Escalated: the orchestrator writes the tests itself, and runs them.
   reply('anthropic', 'escalate/qa-tests#1', u(2890, 210), 'The QA agent described the tests but never wrote them. I will write them myself.', { name: 'read_file', arguments: { path: 'server.js' } }),
   reply('anthropic', 'escalate/qa-tests#2', u(4980, 1560), '', write('test/server.test.js')),
-  reply('anthropic', 'escalate/qa-tests#3', u(6650, 70), '', finish('Wrote test/server.test.js: seven node:test cases covering every route, validation and the static page.')),
+  reply('anthropic', 'escalate/qa-tests#3', u(6600, 40), '', runCommand('npm test')),
+  reply('anthropic', 'escalate/qa-tests#4', u(7200, 70), '', finish('Wrote test/server.test.js: seven node:test cases covering every route, validation and the static page; `npm test` passes.')),
 ];
 
 const cassette = {
   version: 1,
   goal: 'Simple todo list web app',
-  note: 'Demo cassette, written by hand: every answer below is scripted. It replays through the real OpenAI, Anthropic and Gemini SDKs against local servers that speak their wire protocols, and exercises a rate limit (retry), an outage (provider switch), a search and a one-line edit, and an agent that gives up (escalation).',
+  note: 'Demo cassette, written by hand: every answer below is scripted. It replays through the real OpenAI, Anthropic and Gemini SDKs against local servers that speak their wire protocols, and exercises a rate limit (retry), an outage (provider switch), a search and a one-line edit, an agent that gives up (escalation) and agents running the project tests (run_command, allowed by commands.allow in the config).',
   config: {
     orchestrator: { provider: 'anthropic', model: 'claude-opus-4-8' },
     roles: {
@@ -95,6 +99,7 @@ const cassette = {
     maxConcurrency: 4,
     retry: { maxRetries: 2, maxBackoffMs: 2000 },
     validation: { runTests: 'always', timeoutMs: 60000 },
+    commands: { allow: ['npm test'], timeoutMs: 60000 },
   },
   entries,
 };

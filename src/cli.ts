@@ -8,18 +8,22 @@ import { EXIT, stdio } from './cli/runner';
 
 const HELP = `Usage:
   ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
-               [--plan FILE] [--approve-plan]
+               [--plan FILE] [--approve-plan] [--allow-command PATTERN]...
   ensemble plan --goal TEXT [--workspace DIR] [--config FILE] [--out FILE]
                                            plans only and writes the plan file (default
                                            <workspace>/.ensemble/plan.json) to edit and run
   ensemble demo [DIR]                      an offline session with scripted answers (no keys)
-  ensemble replay FILE [--workspace DIR] [--yes] [--json]
+  ensemble replay FILE [--workspace DIR] [--yes] [--json] [--allow-command PATTERN]...
   ensemble resume SESSION [--workspace DIR] [--config FILE] [--yes] [--json] [--approve-plan]
+               [--allow-command PATTERN]...
   ensemble sessions [--workspace DIR] [--json]  the workspace's sessions, newest first
   ensemble report SESSION_DIR [--json]     re-folds a session's log into its report
   ensemble serve [FILE]                    serves a cassette (default: the demo's) on local provider
                                            servers and prints the variables that point at them
 
+--yes consents to running the generated project's tests (validation) and nothing else.
+--allow-command PATTERN lets agents run matching commands (e.g. "npm test", "npm run *"); other
+commands are asked about on a terminal, and denied when there is none (see commands in the README).
 Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (and *_BASE_URL).
 Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration, 130 cancelled.`;
 
@@ -38,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       'approve-plan': { type: 'boolean' },
       yes: { type: 'boolean', short: 'y' },
       json: { type: 'boolean' },
+      'allow-command': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

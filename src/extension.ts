@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
-import { askToRunTests } from './vscode/engine';
+import { askToRunCommand, askToRunTests } from './vscode/engine';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     const newest = listSessions(workspacePaths(), 1)[0];
     return newest && { workspace: newest.workspace, sessionId: newest.sessionId };
   });
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests, reviewPlan: plans.reviewer });
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests, reviewPlan: plans.reviewer, approveCommand: askToRunCommand });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);

@@ -1,8 +1,8 @@
 // What the agents and tasks tables say, as plain data: pure functions of the fold (no DOM), so the
 // words and figures on screen are tested in Node and read the same fold as the report.
 import { knownCost } from '../src/core/fold/figures';
-import { finisherText } from '../src/core/fold/report';
-import type { AgentState, PhaseState, SessionState } from '../src/core/fold/state';
+import { commandResult, finisherText } from '../src/core/fold/report';
+import type { AgentState, CommandState, PhaseState, SessionState } from '../src/core/fold/state';
 import { plural, tokens, usd } from './format';
 
 /** A phase's outcome as the timeline says it (`cancelled` when a user's cancel stopped it: a fold rule). */
@@ -55,6 +55,32 @@ export interface TaskRow {
   cost: string;
   /** The cost split by who spent it: one line per role + route that made calls for the task. */
   spentBy: string[];
+  /** The commands the task's agents asked to run, in order. */
+  commands: CommandRow[];
+}
+
+export interface CommandRow {
+  command: string;
+  /** The decision and what came of it: `allowed · exit 0 in 1.2 s · 2 files changed`. */
+  outcome: string;
+  /** CSS class: command-ok, command-failed (a non-zero exit, a kill) or command-denied. */
+  statusClass: string;
+  /** Why it was decided so, and the last lines of its output. */
+  detail: string;
+}
+
+export function commandRow(c: CommandState): CommandRow {
+  const r = c.result;
+  const decided = c.decision ? `${c.decision}${c.by === 'user' ? ` by the user${c.scope === 'session' ? ' for this session' : ''}` : ''}` : 'undecided';
+  const result = commandResult({ decision: c.decision ?? null, exitCode: r?.exitCode ?? null, timedOut: r?.timedOut ?? false, durationMs: r?.durationMs ?? null });
+  const files = r?.files.length ? ` · ${plural(r.files.length, 'file')} changed` : '';
+  const tail = r?.outputTail.trimEnd().split('\n').slice(-8).join('\n');
+  return {
+    command: c.command,
+    outcome: `${decided} · ${result}${files}`,
+    statusClass: c.decision === 'denied' ? 'command-denied' : r && r.exitCode === 0 ? 'command-ok' : r ? 'command-failed' : 'command-pending',
+    detail: [c.reason, tail].filter(Boolean).join('\n'),
+  };
 }
 
 export function taskRows(st: SessionState): TaskRow[] {
@@ -66,6 +92,7 @@ export function taskRows(st: SessionState): TaskRow[] {
       status: t.status,
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
       cost: usd(knownCost(t.figures)),
+      commands: st.commandOrder.map((c) => st.commands[c]!).filter((c) => c.taskId === id).map(commandRow),
       spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${usd(knownCost(x.figures))} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
     };
   });

@@ -81,7 +81,7 @@ export function tasks(v: View): (Node | null)[] {
           h(
             'tr',
             null,
-            h('td', { title: t.id }, t.title),
+            h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
             h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
             h('td', null, t.finishedBy),
             h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
@@ -158,14 +158,14 @@ function fileRow(f: FileState, v: View): HTMLElement {
       'div',
       { class: 'file-main' },
       h('button', { class: 'linklike', 'data-key': `diff:${f.path}`, title: `Open the diff of ${f.path}`, 'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }, f.path),
-      h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`),
+      h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`, f.beforeUnknown ? ' · changed by a command; no copy from before, cannot be reverted' : ''),
     ),
     canDecide
       ? h(
           'div',
           { class: 'file-actions' },
           f.review === 'pending' ? h(TAG.button, { appearance: 'icon', 'data-key': `keep:${f.path}`, 'aria-label': `Keep ${f.path}`, title: 'Keep', onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }, '✓') : null,
-          h(TAG.button, { appearance: 'icon', 'data-key': `revert:${f.path}`, 'aria-label': `Revert ${f.path}`, title: 'Revert', onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }, '↺'),
+          f.beforeUnknown ? null : h(TAG.button, { appearance: 'icon', 'data-key': `revert:${f.path}`, 'aria-label': `Revert ${f.path}`, title: 'Revert', onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }, '↺'),
         )
       : null,
   );

@@ -72,11 +72,16 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['header', 'tasks', 'metrics', 'incidents'];
     case 'file.written':
     case 'file.deleted':
+    case 'file.changed':
     case 'review.kept':
     case 'review.reverted':
       return ['files'];
     case 'file.refused':
       return ['incidents'];
+    case 'command.requested':
+    case 'command.decided':
+    case 'command.ran':
+      return ['tasks'];
     case 'integration.checked':
     case 'validation.ran':
     case 'validation.skipped':

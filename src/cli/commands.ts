@@ -25,6 +25,7 @@ import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
 import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
 import { planFileText } from '../core/session/planFile';
 import type { PlanProposal } from '../core/ports';
+import { NodeCommandRunner } from '../node/command-runner';
 
 export class UsageError extends Error {}
 
@@ -39,6 +40,34 @@ export interface RunFlags {
   plan?: string;
   /** Show the plan on the terminal and ask before anything runs. */
   approvePlan?: boolean;
+  /** `--allow-command PATTERN` (repeatable): appended to `commands.allow`. */
+  'allow-command'?: string[];
+}
+
+/** The configuration with the `--allow-command` patterns appended to `commands.allow`. */
+function withAllowedCommands(cfg: EngineConfig, patterns: readonly string[] | undefined): EngineConfig {
+  const extra = (patterns ?? []).map((p) => p.trim()).filter(Boolean);
+  return extra.length ? { ...cfg, commands: { ...cfg.commands, allow: [...cfg.commands.allow, ...extra] } } : cfg;
+}
+
+/**
+ * Asks on the terminal whether an agent may run a command its policy does not allow; undefined (every
+ * such command denied) when there is no terminal to ask on. `--yes` does not answer this: it is consent
+ * to the validation phase's tests only.
+ */
+function approvalFor(): EngineDeps['approveCommand'] {
+  if (!process.stdin.isTTY) return undefined;
+  return async (req, signal) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const task = req.taskId ? ` (task ${req.taskId}${req.taskTitle ? `: ${req.taskTitle}` : ''})` : '';
+      process.stderr.write(`\nThe ${req.role} agent${task} wants to run a command in ${req.cwd === '.' ? 'the workspace' : req.cwd} (without your API keys):\n\n    ${req.command}\n\n`);
+      const a = (await rl.question('Allow it? [o]nce, for this [s]ession, or [N]o: ', { signal })).trim().toLowerCase();
+      return a === 'o' || a === 'once' || a === 'y' || a === 'yes' ? 'once' : a === 's' || a === 'session' ? 'session' : 'deny';
+    } finally {
+      rl.close();
+    }
+  };
 }
 
 function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean>) | undefined {
@@ -69,7 +98,7 @@ function planApproval(cfg: EngineConfig, approvePlan: boolean | undefined, redac
 
 function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
   try {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent, secrets, reviewPlan };
+    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }
@@ -99,7 +128,7 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   }
   const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
   preflight(config, (await loadRules(workspace, engineDeps.store)).files, io);
-  const handle = startSession({ goal, config: withConsentSetting(config, flags.yes), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
+  const handle = startSession({ goal, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
@@ -170,7 +199,7 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], io: Output): 
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
 }
 
-export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean }, io: Output = stdio): Promise<number> {
+export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean; 'allow-command'?: string[] }, io: Output = stdio): Promise<number> {
   if (!file) throw new UsageError('ensemble replay needs the cassette file: ensemble replay FILE [--workspace DIR].');
   const cassette = loadCassette(file);
   const workspace = path.resolve(flags.workspace ?? process.cwd());
@@ -179,7 +208,7 @@ export async function replayCommand(file: string | undefined, flags: { workspace
     io.err(flags.demo ? 'Ensemble demo: the model answers are SCRIPTED (a cassette), served by local servers that speak each provider\'s wire protocol to the real SDKs. No key is needed and nothing leaves this machine.' : `Replaying ${file}: scripted answers from local servers; no real model is called.`);
     if (cassette.note) io.err(cassette.note);
     io.err(`Workspace: ${workspace}`);
-    const config = withConsentSetting(replay.config, flags.yes);
+    const config = withAllowedCommands(withConsentSetting(replay.config, flags.yes), flags['allow-command']);
     const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags)), scripted: true });
     return await follow(handle, { json: flags.json, io });
   } finally {
@@ -233,7 +262,7 @@ function reportSecrets(workspace: string | undefined): string[] {
   }
 }
 
-export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean; approvePlan?: boolean }, terminal: Output = stdio): Promise<number> {
+export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean; approvePlan?: boolean; 'allow-command'?: string[] }, terminal: Output = stdio): Promise<number> {
   if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const found = findSession(workspace, session);
@@ -252,7 +281,7 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withConsentSetting(config, flags.yes), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
+    handle = resumeSession({ dir, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -35,6 +35,13 @@ export const configSchema = z.object({
   validation: z.object({ runTests: z.enum(['ask', 'always', 'never']).optional(), timeoutMs: z.number().int().positive().optional() }).optional(),
   /** `ask`: the plan waits for the user's approval (edit, replan with feedback, cancel); `auto`: it runs at once. */
   planApproval: z.enum(['ask', 'auto']).optional(),
+  commands: z
+    .object({
+      run: z.enum(['ask', 'allowed', 'always', 'never']).optional(),
+      allow: z.array(z.string().trim().min(1)).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 export type UserConfig = z.infer<typeof configSchema>;
@@ -67,6 +74,20 @@ export interface EngineConfig {
   validation: { runTests: 'ask' | 'always' | 'never'; timeoutMs: number };
   /** The engine's default is `auto` (the CLI without --approve-plan); VS Code's setting defaults to `ask`. */
   planApproval: 'ask' | 'auto';
+  commands: CommandPolicy;
+}
+
+/**
+ * Which shell commands agents may run (the run_command tool). `ask`: a command matching `allow` runs,
+ * any other is put to the user (denied when nobody can be asked); `allowed`: only `allow` runs, nobody
+ * is asked; `always`: everything runs (containers, sandboxes); `never`: the tool is not offered.
+ */
+export interface CommandPolicy {
+  run: 'ask' | 'allowed' | 'always' | 'never';
+  /** Patterns (src/core/session/command-policy.ts): exact, or `*` for a run of characters without a shell operator. */
+  allow: string[];
+  /** The longest a command may run; a model may ask for less, never more. */
+  timeoutMs: number;
 }
 
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
@@ -93,6 +114,7 @@ export function defaultConfig(): EngineConfig {
     retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
     validation: { runTests: 'ask', timeoutMs: 120_000 },
     planApproval: 'auto',
+    commands: { run: 'ask', allow: [], timeoutMs: 120_000 },
   };
 }
 
@@ -130,6 +152,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     retry: { ...base.retry, ...u.retry },
     validation: { ...base.validation, ...u.validation },
     planApproval: u.planApproval ?? base.planApproval,
+    commands: { ...base.commands, ...u.commands },
   };
   const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
   for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);

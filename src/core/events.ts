@@ -122,6 +122,19 @@ export type EventBody =
   | { type: 'file.written'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
   | { type: 'file.deleted'; agentId: string; taskId?: string; path: string; beforeSha: string }
   | { type: 'file.refused'; agentId: string; taskId?: string; path: string; reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid'; message: string }
+  /**
+   * A file a command changed (run_command), found by comparing the workspace before and after it ran.
+   * `beforeKnown` false: the file existed but the session had no copy of it (too large, or beyond the
+   * copy budget), so `beforeSha` is null and the change cannot be reverted.
+   */
+  | { type: 'file.changed'; agentId: string; taskId?: string; commandId: string; path: string; change: 'created' | 'modified' | 'deleted'; beforeSha: string | null; beforeKnown: boolean; afterSha: string | null; role?: string; provider?: string; model?: string }
+  // --- commands (run_command) ---
+  /** `timeoutMs`: what it may run for (the model's wish, capped by the policy). */
+  | { type: 'command.requested'; commandId: string; agentId: string; taskId?: string; role: string; command: string; cwd: string; timeoutMs: number }
+  /** `allowed`: by the policy (an allow pattern, or `run: "always"`); `approved`: by the user when asked; `scope` says for how long. */
+  | { type: 'command.decided'; commandId: string; decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }
+  /** `outputTail`: the end of stdout+stderr (at most 16 KB); `omittedChars`: how much came before it. */
+  | { type: 'command.ran'; commandId: string; exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }
   // --- integration, validation, budget ---
   | { type: 'integration.checked'; matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number }
   | { type: 'validation.consent'; command: string; granted: boolean; reason: string }

@@ -175,6 +175,48 @@ export interface FileStore {
   recover?(): Promise<void>;
 }
 
+/**
+ * A process to run: a program with its arguments, or (`shell`) a command line for the platform's shell
+ * (`sh -c` on POSIX, `cmd.exe /d /s /c` on Windows).
+ */
+export interface ProcessSpec {
+  command: string;
+  args?: string[];
+  shell?: boolean;
+  /** The absolute folder it runs in. */
+  cwd: string;
+  /** The child's whole environment: exactly this, nothing inherited (the engine passes `childEnv`, never a key). */
+  env: Record<string, string | undefined>;
+  timeoutMs: number;
+  /** Aborting it kills the process group. */
+  signal?: AbortSignal;
+  /** How many characters of the end of the output to keep (default 200 KB). */
+  maxOutputChars?: number;
+}
+
+export interface ProcessResult {
+  /** null when the process was killed or could not start. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Stopped because `signal` aborted. */
+  cancelled: boolean;
+  durationMs: number;
+  /** The end of stdout and stderr as they arrived, terminal escapes removed; notes of a kill or a failed start at the end. */
+  output: string;
+  /** How many characters of output came before `output` and were dropped. */
+  omittedChars: number;
+}
+
+/**
+ * Runs processes (a Node adapter: src/node/command-runner.ts). The process runs in a process group of
+ * its own, which is killed whole at the timeout, on abort and when the process exits, so nothing it
+ * started (a server, a watcher, a grandchild) outlives it. Never throws: a process that cannot start
+ * has `exitCode` null and says why in `output`.
+ */
+export interface CommandRunner {
+  run(spec: ProcessSpec): Promise<ProcessResult>;
+}
+
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */

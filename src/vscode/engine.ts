@@ -1,6 +1,7 @@
 // The engine's configuration and provider resolver for a real session: the settings, the keys from
 // SecretStorage (then the environment), and `*_BASE_URL` environment overrides (buildResolver).
 import * as vscode from 'vscode';
+import type { CommandApproval, CommandApprovalRequest } from '../core/session/commands';
 import { buildResolver } from '../node/providers';
 import type { Engine } from './preflight';
 import type { ApiKeys } from './secrets';
@@ -24,4 +25,26 @@ export async function askToRunTests(command: string): Promise<boolean> {
     dontRun,
   );
   return choice === run;
+}
+
+export const APPROVAL_CHOICES = { once: 'Allow Once', session: 'Allow for This Session', deny: 'Deny' } as const;
+
+/**
+ * Asked when an agent wants to run a command that `ensemble.commands` neither allows nor denies: a
+ * modal naming the command, the task and the role. Closing it denies. Nothing runs in Restricted Mode.
+ */
+export async function askToRunCommand(req: CommandApprovalRequest): Promise<CommandApproval> {
+  if (!vscode.workspace.isTrusted) return 'deny';
+  const task = req.taskId ? `${req.taskId}${req.taskTitle ? ` — ${req.taskTitle}` : ''}` : '(none)';
+  const choice = await vscode.window.showWarningMessage(
+    `Ensemble: the ${req.role} agent wants to run a command`,
+    {
+      modal: true,
+      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\nIt runs in the workspace, without your API keys in its environment. The setting ensemble.commands decides what runs without asking.`,
+    },
+    APPROVAL_CHOICES.once,
+    APPROVAL_CHOICES.session,
+    APPROVAL_CHOICES.deny,
+  );
+  return choice === APPROVAL_CHOICES.once ? 'once' : choice === APPROVAL_CHOICES.session ? 'session' : 'deny';
 }

@@ -9,7 +9,9 @@ import type { SessionState } from '../core/fold/state';
 import { loadCassette } from '../cassette/format';
 import { demoCassettePath, startReplay } from '../cassette/replay';
 import { dirtyEditors } from './dirty';
+import { withTrust } from './trust';
 import type { SessionRef } from './focus';
+import { NodeCommandRunner } from '../node/command-runner';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -31,6 +33,7 @@ export class SessionBusyError extends Error {
 }
 
 type Consent = (command: string) => Promise<boolean>;
+type Approve = NonNullable<EngineDeps['approveCommand']>;
 
 export interface RunRequest {
   goal: string;
@@ -41,6 +44,8 @@ export interface RunRequest {
   secrets?: readonly string[];
   /** Overrides the modal consent (tests). */
   consent?: Consent;
+  /** Overrides the modal that asks whether an agent may run a command (tests). */
+  approveCommand?: Approve;
 }
 
 export class SessionController implements vscode.Disposable {
@@ -51,8 +56,8 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"). */
-  constructor(private readonly opts: { extensionPath: string; consent: Consent; reviewPlan?: EngineDeps['reviewPlan'] }) {}
+  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: the modal for a command the policy does not allow. */
+  constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; reviewPlan?: EngineDeps['reviewPlan'] }) {}
 
   get active(): ActiveSession | undefined {
     return this.current;
@@ -63,32 +68,32 @@ export class SessionController implements vscode.Disposable {
   }
 
   start(req: RunRequest): ActiveSession {
-    return this.launch(req.workspace, 'run', (deps) => startSession({ goal: req.goal, config: req.config, deps }), req);
+    return this.launch(req.workspace, 'run', (deps) => startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
   /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
   resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
-    return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: req.config, deps }), req);
+    return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
-  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets'>): ActiveSession {
+  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>): ActiveSession {
     this.claim();
     try {
-      return this.track(open(this.deps(workspace, req.resolve, req.consent, req.secrets)), workspace, kind);
+      return this.track(open(this.deps(workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
     } finally {
       this.starting = false;
     }
   }
 
   /** Replays the demo cassette (scripted answers, local servers, no key) into `folder`. */
-  async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent } = {}): Promise<ActiveSession> {
+  async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent; approveCommand?: Approve } = {}): Promise<ActiveSession> {
     this.claim();
     try {
       const cassette = loadCassette(demoCassettePath(this.opts.extensionPath));
       const replay = await startReplay(cassette);
       try {
-        const config: EngineConfig = { ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } };
-        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent), scripted: true });
+        const config: EngineConfig = withTrust({ ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } }, vscode.workspace.isTrusted);
+        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
         void handle.done.finally(() => replay.close());
         return this.track(handle, folder, 'demo');
       } catch (e) {
@@ -112,8 +117,8 @@ export class SessionController implements vscode.Disposable {
     this.starting = true;
   }
 
-  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[]): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), resolve, consent: consent ?? this.opts.consent, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
+    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

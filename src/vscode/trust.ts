@@ -2,6 +2,7 @@
 // even activate Ensemble in an untrusted workspace; every command still checks, in case it is reached
 // some other way, and says why it will not run.
 import * as vscode from 'vscode';
+import type { EngineConfig } from '../core/config';
 
 /** Why `action` may not run, or undefined when the workspace is trusted. Pure: testable. */
 export function trustRefusal(action: string, isTrusted: boolean): string | undefined {
@@ -17,4 +18,9 @@ export function ensureTrusted(action: string, isTrusted: boolean = vscode.worksp
     if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
   });
   return false;
+}
+
+/** The configuration a session may run with: in an untrusted workspace agents run no command at all. Pure. */
+export function withTrust(config: EngineConfig, isTrusted: boolean): EngineConfig {
+  return isTrusted ? config : { ...config, commands: { ...config.commands, run: 'never' } };
 }

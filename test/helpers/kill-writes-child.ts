@@ -3,11 +3,12 @@
 import { startSession, resumeSession } from '../../src/core/session/session';
 import { NodeFileStore } from '../../src/node/file-store';
 import { config, providers } from './kill-writes';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 const [mode, a, b] = process.argv.slice(2) as [string, string, string | undefined];
 const p = providers();
 const workspace = mode === 'start' ? a : b!;
-const deps = { workspace, store: new NodeFileStore(workspace), resolve: (id: string) => p[id] };
+const deps = { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: (id: string) => p[id] };
 try {
   const handle = mode === 'start' ? startSession({ goal: 'kill me', config: config(), deps }) : resumeSession({ dir: a, config: config(), deps });
   process.stdout.write(handle.dir + '\n');

@@ -325,7 +325,7 @@ describe('agent tools through the real SDKs against the fakes', function () {
     const ws = tempWorkspace();
     const seeded = seedProject(ws);
     const before = String(seeded['src/big.js']);
-    const r = runWithFakes('euros', {}, { orch: { kind: 'gemini', fake: orch }, p1: { kind: 'openai', fake: p1 }, p2: { kind: 'anthropic', fake: p2 } }, testConfig(), ws);
+    const r = runWithFakes('euros', {}, { orch: { kind: 'gemini', fake: orch }, p1: { kind: 'openai', fake: p1 }, p2: { kind: 'anthropic', fake: p2 } }, testConfig(), { workspace: ws });
     const state = await r.handle.done;
     assert.equal(state.status, 'completed', state.error);
     // The search answer went back to the model through the SDK.

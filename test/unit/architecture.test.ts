@@ -61,6 +61,11 @@ describe('architecture', () => {
     assert.match(fs.readFileSync(path.join(root, 'src', 'node', 'file-store.ts'), 'utf8'), /class NodeFileStore implements FileStore/);
   });
 
+  it('src/core spawns no process: the CommandRunner port is implemented in src/node', () => {
+    for (const f of sources('src/core')) for (const i of imports(f)) assert.ok(!['node:child_process', 'child_process'].includes(i), `${f} imports ${i}`);
+    assert.match(fs.readFileSync(path.join(root, 'src', 'node', 'command-runner.ts'), 'utf8'), /class NodeCommandRunner implements CommandRunner/);
+  });
+
   it('the folds are pure: no I/O, only events, ports and other folds', () => {
     for (const f of sources('src/core/fold')) for (const i of imports(f)) assert.ok(i.startsWith('./') || i === '../events' || i === '../ports', `${f} imports ${i}`);
   });

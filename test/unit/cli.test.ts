@@ -153,6 +153,35 @@ describe('cli', function () {
     assert.match(resume.stderr, /No session "nope".*Sessions that can be resumed there: s-crashed\./);
   });
 
+  it('--allow-command lets agents run matching commands; without it (even with --yes) and without a terminal they are denied', async () => {
+    const fake = await startFakeServer('openai', (req) => {
+      const t = req.trace ?? '';
+      if (t.startsWith('plan#')) return { kind: 'reply', toolCalls: [{ name: 'submit_plan', arguments: { rationale: 'one check', tasks: [{ id: 't1', title: 'Check node', description: 'Run node --version', role: 'dev', dependsOn: [] }] } }] };
+      if (t === 'task/t1#1') return { kind: 'reply', toolCalls: [{ name: 'run_command', arguments: { command: 'node --version' } }] };
+      return { kind: 'reply', toolCalls: [{ name: 'finish', arguments: { summary: 'checked' } }] };
+    });
+    try {
+      const cfg = path.join(tempWorkspace(), 'c.json');
+      fs.writeFileSync(cfg, JSON.stringify({ orchestrator: { provider: 'openai', model: 'gpt-5' }, roles: { dev: { provider: 'openai', model: 'gpt-5' } }, validation: { runTests: 'never' } }));
+      const env = { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.baseUrl };
+      const args = (...extra: string[]) => ['run', '--goal', 'check', '--workspace', tempWorkspace(), '--config', cfg, '--json', ...extra];
+      // --yes is consent to the validation phase's tests only; stdin is not a terminal, so nobody is asked.
+      const denied = await ensemble(args('--yes'), env);
+      assert.equal(denied.code, 0, denied.stderr);
+      assert.deepEqual(JSON.parse(denied.stdout).commands.map((c: { command: string; decision: string; exitCode: number | null }) => [c.command, c.decision, c.exitCode]), [['node --version', 'denied', null]]);
+      assert.match(denied.stderr, /\$ t1 \(dev\) asks to run `node --version`/);
+      assert.match(denied.stderr, /denied: it matches no pattern of commands\.allow and nobody can be asked/);
+      const allowed = await ensemble(args('--allow-command', 'npm test', '--allow-command', 'node --version'), env);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const c = JSON.parse(allowed.stdout).commands[0];
+      assert.deepEqual([c.decision, c.by, c.exitCode, c.timedOut], ['allowed', 'policy', 0, false]);
+      assert.match(allowed.stderr, /allowed: it matches the allow pattern "node --version"/);
+      assert.match(allowed.stderr, /exited 0 after/);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('serves a cassette on local servers and prints the variables a real run needs', async () => {
     const lines: string[] = [];
     let stop!: () => void;

@@ -103,6 +103,19 @@ describe('demo', () => {
     assert.ok(report.validation!.coverage! > 80);
   });
 
+  it('shows QA running the tests with run_command, allowed by the config, and the orchestrator running the tests it wrote', () => {
+    assert.deepEqual(report.commands.map((c) => [c.taskId, c.role, c.command, c.decision, c.by, c.exitCode, c.timedOut]), [
+      ['qa-tests', 'qa', 'npm test', 'allowed', 'policy', 0, false],
+      ['qa-tests', 'orchestrator', 'npm test', 'allowed', 'policy', 0, false],
+    ]);
+    const ran = readEvents(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'events.jsonl')).events.filter((e) => e.type === 'command.ran');
+    assert.match(ran[0]!.type === 'command.ran' ? ran[0]!.outputTail : '', /# tests 0/); // before the tests existed
+    assert.match(ran[1]!.type === 'command.ran' ? ran[1]!.outputTail : '', /# pass 7/);
+    assert.ok(progress.some((l) => /\$ qa-tests \(qa\) asks to run `npm test`/.test(l)), progress.join('\n'));
+    const md = fs.readFileSync(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'report.md'), 'utf8');
+    assert.match(md, /## Commands[\s\S]*\| qa-tests \| qa \| `npm test` \| allowed \(policy\) \| exit 0 in/);
+  });
+
   it('leaves the log, report.md and report.json in the session folder, and the log holds no key', () => {
     const dir = path.join(workspace, '.ensemble', 'sessions', report.sessionId);
     for (const f of ['events.jsonl', 'report.md', 'report.json']) assert.ok(fs.existsSync(path.join(dir, f)), f);

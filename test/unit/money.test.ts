@@ -8,6 +8,7 @@ import { foldEvents } from '../../src/core/fold/state';
 import { buildReport, renderMarkdown } from '../../src/core/fold/report';
 import { moneyText, usdText } from '../../src/core/fold/money';
 import { NodeFileStore } from '../../src/node/file-store';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 import { resumeSession } from '../../src/core/session/session';
 import { readEvents } from '../../src/core/store/log';
 import { summary } from '../../src/cli/runner';
@@ -101,7 +102,7 @@ describe('money: a cap holds across resumes', function () {
     const after = [counted(first.events())];
     for (let i = 0; i < 4; i++) {
       const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
-      const handle = resumeSession({ dir: first.handle.dir, config, deps: { workspace: first.workspace, store: new NodeFileStore(first.workspace), resolve: (id) => providers[id] } });
+      const handle = resumeSession({ dir: first.handle.dir, config, deps: { workspace: first.workspace, store: new NodeFileStore(first.workspace), runner: new NodeCommandRunner(), resolve: (id) => providers[id] } });
       const state = await handle.done;
       assert.equal(state.status, 'budget_exhausted');
       const events = readEvents(`${first.handle.dir}/events.jsonl`).events;

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NodeFileStore } from '../../src/node/file-store';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 import { resumeSession } from '../../src/core/session/session';
 import { readEvents } from '../../src/core/store/log';
 import { foldEvents } from '../../src/core/fold/state';
@@ -158,7 +159,7 @@ describe('plan review', () => {
     for (const dir of [first.handle.dir, killedDir]) {
       const providers = { orch: new ScriptedProvider('orch', () => ({ error: { code: 'bad_request', retryable: false, message: 'planning must not run again' } })), p1: new ScriptedProvider('p1', agents.p1), p2: new ScriptedProvider('p2', agents.p2) };
       const seen: PlanProposal[] = [];
-      const handle = resumeSession({ dir, config: ask, deps: { workspace: first.workspace, store: new NodeFileStore(first.workspace), resolve: (id) => providers[id as keyof typeof providers], reviewPlan: async (p) => (seen.push(p), { action: 'approve' }) } });
+      const handle = resumeSession({ dir, config: ask, deps: { workspace: first.workspace, store: new NodeFileStore(first.workspace), runner: new NodeCommandRunner(), resolve: (id) => providers[id as keyof typeof providers], reviewPlan: async (p) => (seen.push(p), { action: 'approve' }) } });
       const state = await handle.done;
       assert.equal(state.status, 'completed', state.error);
       assert.equal(providers.orch.requests.length, 0, 'no new planning call');

@@ -21,6 +21,7 @@ import type { FakeReply, FakeRequest, FakeServer } from '../../src/fakes/script'
 import { buildResolver, envKeys } from '../../src/node/providers';
 import { tempWorkspace } from '../helpers/tmp';
 import { ledger, type Ledger } from '../helpers/ledger';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 const root = path.resolve(__dirname, '..', '..');
 const M = 1e6;
@@ -202,7 +203,7 @@ describe('pricing: a session reports exactly what each provider bills, through t
     });
     const resolver = buildResolver(cfg, envKeys({ ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k', GEMINI_API_KEY: 'k', GROQ_KEY: 'k' }), { ANTHROPIC_BASE_URL: anthropic.baseUrl, OPENAI_BASE_URL: openai.baseUrl, GEMINI_BASE_URL: gemini.baseUrl });
     const ws = tempWorkspace();
-    const handle = startSession({ goal: 'Three parts', config: cfg, deps: { workspace: ws, store: new NodeFileStore(ws), resolve: (id) => resolver.resolve(id) } });
+    const handle = startSession({ goal: 'Three parts', config: cfg, deps: { workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), resolve: (id) => resolver.resolve(id) } });
     await handle.done;
     events = handle.log.readAll();
     report = JSON.parse(fs.readFileSync(path.join(handle.dir, 'report.json'), 'utf8')) as ReportJson;

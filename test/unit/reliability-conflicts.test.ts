@@ -13,6 +13,7 @@ import { readEvents } from '../../src/core/store/log';
 import { NodeFileStore } from '../../src/node/file-store';
 import { conv, planStep, ScriptedProvider, turn, type Step } from '../helpers/scripted';
 import { ofType, run, tempWorkspace, testConfig } from '../helpers/session';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 const write = (p: string, content: string) => ({ name: 'write_file', arguments: { path: p, content } });
 const read = (p: string) => ({ name: 'read_file', arguments: { path: p } });
@@ -130,7 +131,7 @@ describe('reliability: conflicts with the user\'s edits', function () {
             })(req),
       ),
     };
-    const handle = resumeSession({ dir: first.handle.dir, config: testConfig(), deps: { workspace: ws, store: new NodeFileStore(ws), resolve: (id) => providers[id as keyof typeof providers] } });
+    const handle = resumeSession({ dir: first.handle.dir, config: testConfig(), deps: { workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), resolve: (id) => providers[id as keyof typeof providers] } });
     const state = await handle.done;
     assert.equal(state.status, 'completed', state.error);
     assert.equal(text(ws, 'a2.txt'), 'from t2', 'its own earlier write is its own: overwritten without conflict');
@@ -159,7 +160,7 @@ describe('reliability: conflicts with the user\'s edits', function () {
     fs.writeFileSync(path.join(ws, 'landed.txt'), 'agent\n');
 
     const p1 = new ScriptedProvider('p1', steps(() => ({ toolCalls: [write('landed.txt', 'agent again\n')] })));
-    const handle = resumeSession({ dir: first.handle.dir, config: testConfig(), deps: { workspace: ws, store: new NodeFileStore(ws), resolve: (id) => (id === 'p1' ? p1 : undefined) } });
+    const handle = resumeSession({ dir: first.handle.dir, config: testConfig(), deps: { workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), resolve: (id) => (id === 'p1' ? p1 : undefined) } });
     const state = await handle.done;
     assert.equal(state.status, 'completed', state.error);
     assert.equal(text(ws, 'landed.txt'), 'agent again\n', 'the landed write is the session\'s own: no conflict');

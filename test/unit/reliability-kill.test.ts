@@ -15,6 +15,7 @@ import { NodeFileStore } from '../../src/node/file-store';
 import { config, providers, seedWorkspace } from '../helpers/kill-writes';
 import { tempWorkspace } from '../helpers/tmp';
 import { findFiles, snapshot } from '../helpers/tree';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 const CHILD = path.join(__dirname, '..', 'helpers', 'kill-writes-child.ts');
 const KILLS = process.env.ENSEMBLE_LONG_TESTS === '1' ? 24 : 5;
@@ -58,7 +59,7 @@ describe('reliability: kill -9 during writes', function () {
     const ref = tempWorkspace('ensemble-kill-ref-');
     seedWorkspace(ref);
     const p = providers();
-    const refState = await startSession({ goal: 'kill me', config: config(), deps: { workspace: ref, store: new NodeFileStore(ref), resolve: (id) => p[id] } }).done;
+    const refState = await startSession({ goal: 'kill me', config: config(), deps: { workspace: ref, store: new NodeFileStore(ref), runner: new NodeCommandRunner(), resolve: (id) => p[id] } }).done;
     assert.equal(refState.status, 'completed', refState.error);
     const refWrites = countWrites(fs.readFileSync(path.join(ref, '.ensemble', 'sessions', refState.sessionId!, 'events.jsonl'), 'utf8'));
 

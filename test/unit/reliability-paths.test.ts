@@ -17,6 +17,7 @@ import { NodeFileStore } from '../../src/node/file-store';
 import { conv, planStep, ScriptedProvider, turn } from '../helpers/scripted';
 import { ofType, run, tempWorkspace, testConfig } from '../helpers/session';
 import { snapshot } from '../helpers/tree';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 type Case = { tool: 'write_file' | 'read_file' | 'list_files'; path: string; expect: 'error' | 'ok' };
 
@@ -145,7 +146,7 @@ describe('reliability: paths through the agent tools', function () {
     }
     const agent = new ScriptedProvider('p1', (req) => (turn(req) === 1 ? { toolCalls: [{ name: 'write_file', arguments: { path: 'big.txt', content: 'x' } }, { name: 'write_file', arguments: { path: 'small.txt', content: 'y' } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }));
     const orch = new ScriptedProvider('orch', () => planStep([{ id: 't1', role: 'a' }]));
-    const handle = startSession({ goal: 'full disk', config: testConfig(), deps: { workspace: ws, store: new FullDisk(ws), resolve: (id) => ({ orch, p1: agent })[id] } });
+    const handle = startSession({ goal: 'full disk', config: testConfig(), deps: { workspace: ws, store: new FullDisk(ws), runner: new NodeCommandRunner(), resolve: (id) => ({ orch, p1: agent })[id] } });
     const state = await handle.done;
     assert.equal(state.status, 'completed', state.error);
     const results = agent.requests[1]!.messages.filter((m) => m.role === 'tool');

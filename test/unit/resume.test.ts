@@ -10,6 +10,7 @@ import { resumeSession } from '../../src/core/session/session';
 import { readEvents } from '../../src/core/store/log';
 import { ScriptedProvider, planStep, writesThenFinishes } from '../helpers/scripted';
 import { ofType, run, tempWorkspace, testConfig } from '../helpers/session';
+import { NodeCommandRunner } from '../../src/node/command-runner';
 
 function waitFor(file: string, ok: (text: string) => boolean, ms: number): Promise<void> {
   const t0 = Date.now();
@@ -42,7 +43,7 @@ describe('resume', () => {
       p1: new ScriptedProvider('p1', () => ({ error: { code: 'bad_request', retryable: false, message: 't1 must not run again' } })),
       p2: new ScriptedProvider('p2', writesThenFinishes({ 'b.txt': 'second' })),
     };
-    const handle = resumeSession({ dir, config: testConfig(), deps: { workspace, store: new NodeFileStore(workspace), resolve: (id) => providers[id] } });
+    const handle = resumeSession({ dir, config: testConfig(), deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: (id) => providers[id] } });
     const state = await handle.done;
     assert.equal(state.status, 'completed');
     assert.equal(fs.readFileSync(path.join(workspace, 'a.txt'), 'utf8'), 'first');
@@ -62,6 +63,6 @@ describe('resume', () => {
     const workspace = tempWorkspace();
     const r = run('done', { orch: () => planStep([{ id: 'x', role: 'a' }]), p1: writesThenFinishes({ 'x.txt': 'x' }), p2: () => ({ hang: true }) }, { workspace });
     await r.handle.done;
-    assert.throws(() => resumeSession({ dir: r.handle.dir, config: testConfig(), deps: { workspace, store: new NodeFileStore(workspace), resolve: () => undefined } }), /already completed/);
+    assert.throws(() => resumeSession({ dir: r.handle.dir, config: testConfig(), deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: () => undefined } }), /already completed/);
   });
 });

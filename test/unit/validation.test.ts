@@ -4,6 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { childEnv, detectTestCommand, parseTestOutput, runTests } from '../../src/core/quality/validation';
+import { NodeCommandRunner } from '../../src/node/command-runner';
+
+const runner = new NodeCommandRunner();
 
 const ROOT = path.resolve(__dirname, '../..');
 const NODE = process.execPath;
@@ -216,7 +219,7 @@ describe('validation: runTests', function () {
 
   it('runs a project with one passing and one failing test', async () => {
     const cwd = project({ 'test/a.test.js': "const test = require('node:test');\ntest('ok', () => {});\ntest('broken', () => { throw new Error('boom'); });\n" });
-    const run = await runTests({ cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
+    const run = await runTests({ runner, cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
     assert.equal(run.exitCode, 1, run.output);
     assert.equal(run.passed, 1);
     assert.equal(run.failed, 1);
@@ -229,7 +232,7 @@ describe('validation: runTests', function () {
 
   it('measures coverage and passes when all tests pass', async () => {
     const cwd = project({ 'lib.js': LIB, 'lib.test.js': "const test = require('node:test');\nconst { add } = require('./lib');\ntest('adds', () => { if (add(1, 2) !== 3) throw new Error('no'); });\n" });
-    const run = await runTests({ cwd, command: NODE, args: ['--test', '--experimental-test-coverage'], timeoutMs: 20_000 });
+    const run = await runTests({ runner, cwd, command: NODE, args: ['--test', '--experimental-test-coverage'], timeoutMs: 20_000 });
     assert.equal(run.exitCode, 0, run.output);
     assert.deepEqual([run.passed, run.failed], [1, 0]);
     assert.ok(run.coverage !== null && run.coverage > 0 && run.coverage < 100, run.output);
@@ -249,7 +252,7 @@ describe('validation: runTests', function () {
       ].join('\n'),
     });
     // The timeout only has to outlast the start of `node --test` and its child, even on a loaded machine.
-    const run = await runTests({ cwd, command: NODE, args: ['--test'], timeoutMs: 4000 });
+    const run = await runTests({ runner, cwd, command: NODE, args: ['--test'], timeoutMs: 4000 });
     assert.equal(run.timedOut, true);
     assert.equal(run.exitCode, null);
     assert.match(run.outputTail, /timed out after 4000 ms/);
@@ -263,7 +266,7 @@ describe('validation: runTests', function () {
     const ac = new AbortController();
     // Abort once the test process is really running (no timer racing the start-up).
     const poll = setInterval(() => fs.existsSync(path.join(cwd, 'pid')) && ac.abort(), 20);
-    const run = await runTests({ cwd, command: NODE, args: ['--test'], timeoutMs: 60_000, signal: ac.signal }).finally(() => clearInterval(poll));
+    const run = await runTests({ runner, cwd, command: NODE, args: ['--test'], timeoutMs: 60_000, signal: ac.signal }).finally(() => clearInterval(poll));
     assert.equal(run.timedOut, false);
     assert.equal(run.exitCode, null);
     const pid = Number(fs.readFileSync(path.join(cwd, 'pid'), 'utf8'));
@@ -287,7 +290,7 @@ describe('validation: runTests', function () {
     process.env.OPENAI_API_KEY = 'sk-test-should-not-leak';
     process.env.GITHUB_TOKEN = 'ghp_should_not_leak';
     try {
-      const run = await runTests({ cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
+      const run = await runTests({ runner, cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
       assert.equal(run.exitCode, 0, run.output);
       assert.deepEqual([run.passed, run.failed], [1, 0]);
       assert.doesNotMatch(run.output, /should.not.leak/);
@@ -298,13 +301,13 @@ describe('validation: runTests', function () {
 
   it('keeps only the tail of a flood of output, and still finds the summary', async () => {
     const cwd = project({ 'loud.test.js': "const test = require('node:test');\ntest('loud', () => { for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(40)); });\n" });
-    const run = await runTests({ cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
+    const run = await runTests({ runner, cwd, command: NODE, args: ['--test'], timeoutMs: 20_000 });
     assert.ok(run.output.length <= 200 * 1024, String(run.output.length));
     assert.deepEqual([run.exitCode, run.passed, run.failed], [0, 1, 0]);
   });
 
   it('reports a command that cannot start instead of throwing', async () => {
-    const run = await runTests({ cwd: os.tmpdir(), command: 'ensemble-no-such-command-xyz', args: [], timeoutMs: 5000 });
+    const run = await runTests({ runner, cwd: os.tmpdir(), command: 'ensemble-no-such-command-xyz', args: [], timeoutMs: 5000 });
     assert.equal(run.exitCode, null);
     assert.match(run.output, /ENOENT/);
     assert.deepEqual([run.passed, run.failed, run.timedOut], [null, null, false]);

@@ -52,6 +52,11 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
     case 'file.refused':
     case 'plan.rejected':
     case 'plan.edit_rejected':
+      return 'warn';
+    case 'command.decided':
+      return e.decision === 'denied' ? 'warn' : 'info';
+    case 'command.ran':
+      return e.exitCode === 0 ? 'info' : 'warn';
     case 'budget.exhausted':
       return 'warn';
     default:
@@ -101,6 +106,16 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  ! ${e.provider}/${e.model}: ${e.message}${e.retryable ? ' (will retry)' : ''}`;
     case 'file.written':
       return `  + ${e.path} (${e.change}, ${e.bytes} bytes)`;
+    case 'file.changed':
+      return `  + ${e.path} (${e.change} by a command${e.beforeKnown ? '' : '; no copy of it before, so it cannot be reverted'})`;
+    case 'command.requested':
+      return `  $ ${e.taskId ?? e.agentId} (${e.role}) asks to run \`${e.command}\`${e.cwd === '.' ? '' : ` in ${e.cwd}`} [${e.commandId}]`;
+    case 'command.decided':
+      return e.decision === 'denied' ? `    [${e.commandId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}` : `    [${e.commandId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
+    case 'command.ran': {
+      const how = e.timedOut ? 'timed out (killed)' : e.cancelled ? 'cancelled (killed)' : `exited ${e.exitCode ?? 'killed'}`;
+      return `    [${e.commandId}] ${how} after ${(e.durationMs / 1000).toFixed(1)} s${e.files.length ? `; ${e.files.length} file${e.files.length === 1 ? '' : 's'} changed` : ''}`;
+    }
     case 'file.refused':
       return `  ⊘ ${e.path}: ${e.message}`;
     case 'integration.checked':

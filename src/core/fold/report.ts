@@ -18,7 +18,10 @@ export interface ReportJson {
   phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
   /** provider/model: the route that finished the task (see finishedBy), else the one its role agent last ran on. */
   tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; finishedBy: Finisher | null; spentBy: SpentBy[] }[];
-  files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string }[];
+  /** `beforeKnown` false: a command changed a file the session had no copy of; it cannot be reverted. */
+  files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string; beforeKnown: boolean }[];
+  /** Every run_command request. `decision` null: the session stopped while it was being decided; `exitCode` null: it did not run or was killed. */
+  commands: { taskId: string | null; role: string; command: string; cwd: string; decision: 'allowed' | 'approved' | 'denied' | null; by: 'policy' | 'user' | null; exitCode: number | null; timedOut: boolean; durationMs: number | null; files: string[] }[];
   decisions: { kind: DecisionKind; taskId: string | null; summary: string; rationale: string }[];
   escalationLog: { taskId: string; reason: string }[];
   switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
@@ -100,7 +103,8 @@ export function buildReport(s: SessionState): ReportJson {
     endedAt: iso(s.endedAt),
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
     tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures) })) })),
-    files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review })),
+    files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review, beforeKnown: !f.beforeUnknown })),
+    commands: s.commandOrder.map((id) => s.commands[id]!).map((c) => ({ taskId: c.taskId ?? null, role: c.role, command: c.command, cwd: c.cwd, decision: c.decision ?? null, by: c.by ?? null, exitCode: c.result?.exitCode ?? null, timedOut: c.result?.timedOut ?? false, durationMs: c.result?.durationMs ?? null, files: c.result?.files.map((f) => f.path) ?? [] })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
     escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
     switchLog: s.switches.map((w) => ({ taskId: w.taskId ?? null, from: `${w.from.provider}/${w.from.model}`, to: `${w.to.provider}/${w.to.model}`, reason: w.reason })),
@@ -141,6 +145,14 @@ function taskCost(t: ReportJson['tasks'][number]): string {
   return `${usdText(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usdText(x.costUsd)}`).join(' + ')}`;
 }
 
+/** What became of a command, in words (the report and the panel say it the same way). */
+export function commandResult(c: { decision: string | null; exitCode: number | null; timedOut: boolean; durationMs: number | null }): string {
+  if (c.decision !== 'allowed' && c.decision !== 'approved') return 'not run';
+  if (c.durationMs === null) return 'did not finish (the session stopped)';
+  const secs = `${(c.durationMs / 1000).toFixed(1)} s`;
+  return c.timedOut ? `timed out after ${secs} (killed)` : c.exitCode === null ? `killed after ${secs}` : `exit ${c.exitCode} in ${secs}`;
+}
+
 export function renderMarkdown(r: ReportJson): string {
   const L: string[] = [];
   L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${localTime(r.startedAt)} · **Ended:** ${localTime(r.endedAt)}`);
@@ -155,6 +167,10 @@ export function renderMarkdown(r: ReportJson): string {
   }
   L.push('', '## Tasks', '', '| task | role | status | finished by | attempts | files | cost |', '|---|---|---|---|---|---|---|');
   for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
+  if (r.commands.length) {
+    L.push('', '## Commands', '', '| task | role | command | decision | result | files changed |', '|---|---|---|---|---|---|');
+    for (const c of r.commands) L.push(`| ${c.taskId ?? '—'} | ${c.role} | \`${c.command.replace(/\|/g, '\\|').replace(/\n/g, ' ')}\` | ${c.decision ? `${c.decision}${c.by ? ` (${c.by})` : ''}` : 'undecided'} | ${commandResult(c)} | ${c.files.length} |`);
+  }
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
   if (r.escalationLog.length || r.switchLog.length) {
@@ -192,7 +208,7 @@ export function renderMarkdown(r: ReportJson): string {
     L.push(`\`${v.command}\` exited ${v.exitCode ?? '(killed)'}: ${v.passed ?? '?'} passed, ${v.failed ?? '?'} failed, ${v.skipped ?? '?'} skipped${v.coverage === null ? '; coverage not measured' : `; line coverage ${v.coverage}%`}.`);
   } else L.push(`Not run${r.validationNote ? `: ${r.validationNote}` : ''}.`);
   L.push('', '## Files', '', '| file | change | task | role | provider/model | review |', '|---|---|---|---|---|---|');
-  for (const f of r.files) L.push(`| ${f.path} | ${f.change} | ${f.task ?? '—'} | ${f.role ?? '—'} | ${f.provider ?? '—'}/${f.model ?? '—'} | ${f.review} |`);
+  for (const f of r.files) L.push(`| ${f.path} | ${f.change} | ${f.task ?? '—'} | ${f.role ?? '—'} | ${f.provider ?? '—'}/${f.model ?? '—'} | ${f.review}${f.beforeKnown ? '' : ' (changed by a command; its content before is unknown, so it cannot be reverted)'} |`);
   L.push('');
   return L.join('\n');
 }

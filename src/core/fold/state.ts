@@ -79,11 +79,34 @@ export interface FileState {
   beforeSha: string | null;
   /** Content hash the session last left (null: deleted). */
   afterSha: string | null;
+  /**
+   * The file existed before the session first touched it, but a command changed it and the session had
+   * no copy of it (`beforeSha` is then null and means nothing): the change cannot be reverted.
+   */
+  beforeUnknown?: boolean;
   taskId?: string;
   role?: string;
   provider?: string;
   model?: string;
   review: 'pending' | 'kept' | 'reverted';
+}
+
+/** One run_command request: what was asked, what was decided, and (when it ran) what it did. */
+export interface CommandState {
+  id: string;
+  agentId: string;
+  taskId?: string;
+  role: string;
+  command: string;
+  cwd: string;
+  requestedAt: number;
+  /** Absent until decided (a session killed while the user was being asked never decides). */
+  decision?: 'allowed' | 'approved' | 'denied';
+  by?: 'policy' | 'user';
+  scope?: 'once' | 'session';
+  reason?: string;
+  /** Set once it ran. */
+  result?: { exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] };
 }
 
 export interface Decision {
@@ -154,6 +177,9 @@ export interface SessionState {
   providerAlerts: { seq: number; ts: number; taskId?: string; provider: string; model: string; code: 'quota' | 'refusal'; message: string }[];
   files: Record<string, FileState>;
   fileOrder: string[];
+  /** The run_command requests, keyed by id, in `commandOrder`. */
+  commands: Record<string, CommandState>;
+  commandOrder: string[];
   /** Keyed by provider id. */
   providers: Record<string, ProviderFigures>;
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
@@ -194,6 +220,8 @@ export function initialState(): SessionState {
     providerAlerts: [],
     files: {},
     fileOrder: [],
+    commands: {},
+    commandOrder: [],
     providers: {},
     roles: {},
     money: initialMoney(),
@@ -221,6 +249,11 @@ function finish(t: TaskState, a: AgentState | undefined): void {
 function markCancelled(s: SessionState): void {
   const p = s.phases.slice(s.runPhasesFrom).filter((x) => x.name !== 'report').at(-1);
   if (p?.outcome === 'failed' && p.note !== undefined) p.outcome = 'cancelled';
+}
+
+/** Whether the file existed before the session first touched it (a created file, even deleted again, did not). */
+function existedBefore(f: FileState): boolean {
+  return f.beforeSha !== null || !!f.beforeUnknown;
 }
 
 function touchFile(s: SessionState, path: string, init: () => FileState): FileState {
@@ -394,14 +427,36 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'file.written': {
       const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending' }));
       Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
-      f.change = f.beforeSha === null ? 'created' : 'modified';
+      f.change = existedBefore(f) ? 'modified' : 'created';
       const t = e.taskId ? s.tasks[e.taskId] : undefined;
       if (t && !t.files.includes(e.path)) t.files.push(e.path);
       break;
     }
     case 'file.deleted': {
       const f = touchFile(s, e.path, () => ({ path: e.path, change: 'deleted', beforeSha: e.beforeSha, afterSha: null, review: 'pending' }));
-      Object.assign(f, { afterSha: null, taskId: e.taskId, review: 'pending', change: f.beforeSha === null ? 'created' : 'deleted' });
+      Object.assign(f, { afterSha: null, taskId: e.taskId, review: 'pending', change: existedBefore(f) ? 'deleted' : 'created' });
+      break;
+    }
+    case 'file.changed': {
+      const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending', ...(e.beforeKnown ? {} : { beforeUnknown: true }) }));
+      Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
+      f.change = !existedBefore(f) ? 'created' : f.afterSha === null ? 'deleted' : 'modified';
+      const t = e.taskId ? s.tasks[e.taskId] : undefined;
+      if (t && !t.files.includes(e.path)) t.files.push(e.path);
+      break;
+    }
+    case 'command.requested':
+      if (!s.commands[e.commandId]) s.commandOrder.push(e.commandId);
+      s.commands[e.commandId] = { id: e.commandId, agentId: e.agentId, taskId: e.taskId, role: e.role, command: e.command, cwd: e.cwd, requestedAt: e.ts };
+      break;
+    case 'command.decided': {
+      const c = s.commands[e.commandId];
+      if (c) Object.assign(c, { decision: e.decision, by: e.by, scope: e.scope, reason: e.reason });
+      break;
+    }
+    case 'command.ran': {
+      const c = s.commands[e.commandId];
+      if (c) c.result = { exitCode: e.exitCode, timedOut: e.timedOut, cancelled: e.cancelled, durationMs: e.durationMs, outputTail: e.outputTail, omittedChars: e.omittedChars, files: e.files };
       break;
     }
     case 'file.refused':

@@ -95,7 +95,7 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
 type Cmd = NonNullable<Awaited<ReturnType<typeof detectTestCommand>>>;
 
 async function runOnce(ctx: SessionContext, cmd: Cmd) {
-  const run = await runTests({ cwd: ctx.workspace, command: cmd.command, args: cmd.args, timeoutMs: ctx.config.validation.timeoutMs, signal: ctx.signal });
+  const run = await runTests({ runner: ctx.runner, cwd: ctx.workspace, command: cmd.command, args: cmd.args, timeoutMs: ctx.config.validation.timeoutMs, signal: ctx.signal });
   ctx.sink.emit({ type: 'validation.ran', command: cmd.display, exitCode: run.exitCode, passed: run.passed, failed: run.failed, skipped: run.skipped, coverage: run.coverage, durationMs: run.durationMs, timedOut: run.timedOut, outputTail: run.outputTail });
   return run;
 }

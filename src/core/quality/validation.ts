@@ -1,10 +1,10 @@
 // Validation: run the generated project's own tests and measure what they say. Only what the project
 // declares is run (its `npm test`), or `node --test` when it has test files and no test script. The
-// child gets only an allow-listed environment (no key, whatever its variable's name), runs in its own
-// process group, and is killed whole on timeout or abort. The runner's summary (pass/fail/skip,
-// coverage) is parsed from its output.
+// child gets only an allow-listed environment (no key, whatever its variable's name) and runs through
+// the CommandRunner port (its own process group, killed whole on timeout or abort). The runner's
+// summary (pass/fail/skip, coverage) is parsed from its output.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { CommandRunner } from '../ports';
 
 export interface TestCommand {
   command: string;
@@ -37,7 +37,6 @@ const TEST_FILE = /(^|\/)[^/]+\.test\.[cm]?js$|(^|\/)test\/(.+\/)?[^/]+\.[cm]?js
 const IGNORED_DIR = /(^|\/)(node_modules|\.ensemble|\.git)\//;
 const MAX_OUTPUT = 200 * 1024;
 const TAIL_LINES = 40;
-const EXIT_GRACE_MS = 1000;
 
 export async function detectTestCommand(
   readFile: (path: string) => Promise<string | undefined>,
@@ -92,77 +91,17 @@ export function childEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export async function runTests(opts: { cwd: string; command: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<TestRun> {
-  const started = Date.now(), windows = process.platform === 'win32';
-  let output = '', timedOut = false, aborted = false;
-  const append = (text: string): void => {
-    output += text;
-    if (output.length > MAX_OUTPUT * 1.5) output = output.slice(-MAX_OUTPUT);
-  };
-  const exit = await new Promise<number | null>((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(opts.command, opts.args, {
-        cwd: opts.cwd,
-        env: childEnv(opts.env ?? process.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: !windows, // its own process group, so that the whole tree can be killed
-        windowsHide: true,
-        // Node refuses to spawn .cmd/.bat files without a shell (CVE-2024-27980); the arguments we pass
-        // are our own fixed words, never user text.
-        shell: windows && /\.(cmd|bat)$/i.test(opts.command),
-      });
-    } catch (err) {
-      append(`[ensemble] could not start ${opts.command}: ${(err as Error).message}\n`);
-      resolve(null);
-      return;
-    }
-    let settled = false, code: number | null = null;
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve(code);
-    };
-    const onAbort = (): void => { aborted = true; killTree(child); };
-    const timer = setTimeout(() => { timedOut = true; killTree(child); }, Math.max(0, opts.timeoutMs));
-    child.stdout?.setEncoding('utf8').on('data', append);
-    child.stderr?.setEncoding('utf8').on('data', append);
-    child.on('error', (err) => { append(`[ensemble] could not run ${opts.command}: ${err.message}\n`); done(); });
-    child.on('exit', (c) => {
-      code = c;
-      killTree(child); // anything the tests left running in the group (a server, a watcher) goes too
-      setTimeout(done, EXIT_GRACE_MS).unref(); // do not wait forever for pipes held open by strays
-    });
-    child.on('close', done);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  if (timedOut) append(`\n[ensemble] timed out after ${opts.timeoutMs} ms; the test process tree was killed\n`);
-  if (aborted) append('\n[ensemble] cancelled; the test process tree was killed\n');
-  const clean = stripAnsi(output).slice(-MAX_OUTPUT);
-  return { exitCode: exit, ...parseTestOutput(clean), durationMs: Date.now() - started, timedOut, output: clean, outputTail: tail(clean, TAIL_LINES) };
-}
-
-function killTree(child: ChildProcess): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  try {
-    if (process.platform === 'win32') spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
-    else process.kill(-pid, 'SIGKILL');
-  } catch {
-    try { child.kill('SIGKILL'); } catch { /* already gone */ }
-  }
+export async function runTests(opts: { runner: CommandRunner; cwd: string; command: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<TestRun> {
+  const run = await opts.runner.run({ command: opts.command, args: opts.args, cwd: opts.cwd, env: childEnv(opts.env ?? process.env), timeoutMs: opts.timeoutMs, signal: opts.signal, maxOutputChars: MAX_OUTPUT });
+  return { exitCode: run.exitCode, ...parseTestOutput(run.output), durationMs: run.durationMs, timedOut: run.timedOut, output: run.output, outputTail: tail(run.output, TAIL_LINES) };
 }
 
 function tail(text: string, lines: number): string {
   return text.replace(/\s+$/, '').split('\n').slice(-lines).join('\n');
 }
 
-function stripAnsi(text: string): string {
+/** Text without terminal escapes (colours, cursor moves, titles, links), with `\r` line ends as `\n`. */
+export function stripAnsi(text: string): string {
   // CSI sequences (colours, cursor moves) and OSC sequences (titles, links); lone carriage returns.
   return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g, '').replace(/\r(?!\n)/g, '\n').replace(/\r\n/g, '\n');
 }

@@ -10,6 +10,7 @@ import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
 import type { SessionFiles } from '../store/workspace';
 import { TOOL_HANDLERS } from './handlers';
 import { toolError, type ToolHandler, type ToolResult } from './handlers/handler';
+import type { CommandTool } from './commands';
 
 /** Handles the tools a phase decides itself (the escalation's reassign_task / skip_task, the review's request_fix). */
 export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<ToolResult>;
@@ -35,6 +36,8 @@ export interface AgentDeps {
   caller: ModelCaller;
   files: SessionFiles;
   sink: EventSink;
+  /** run_command, when the session's policy offers it. */
+  commands?: CommandTool;
 }
 
 export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentOutcome> {

@@ -2,7 +2,8 @@
 
 import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { ChatProvider, Clock, FileStore, PlanReviewer } from '../ports';
+import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
+import type { CommandTool } from './commands';
 import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
@@ -25,6 +26,10 @@ export interface SessionContext {
   readonly signal: AbortSignal;
   readonly resolve: (providerId: string) => ChatProvider | undefined;
   readonly consent?: (command: string) => Promise<boolean>;
+  /** Runs processes: the generated tests (validation) and run_command. */
+  readonly runner: CommandRunner;
+  /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */
+  readonly commands?: CommandTool;
   readonly resumed: boolean;
   /** The project rules text for the prompts (AGENTS.md, .ensemble/rules.md), read when the run starts; '' when none. */
   rules: string;

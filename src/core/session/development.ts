@@ -6,7 +6,7 @@
 import type { TaskSpec } from '../events';
 import { runAgent, type AgentOutcome, type ExtraToolHandler } from './agent';
 import { routesFor, type SessionContext } from './context';
-import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs } from './tools';
+import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs, type ToolName } from './tools';
 import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
 import type { TaskState } from '../fold/state';
 
@@ -42,6 +42,11 @@ export async function runDevelopment(ctx: SessionContext, only?: string[]): Prom
   if (fatal !== undefined) throw fatal;
 }
 
+/** `tools`, plus run_command when the session's policy offers it. */
+function withCommands(ctx: SessionContext, tools: ToolName[]): ToolName[] {
+  return ctx.commands?.offered ? [...tools, 'run_command'] : tools;
+}
+
 function filesSoFar(ctx: SessionContext): string[] {
   return ctx.state.fileOrder.filter((p) => ctx.state.files[p]?.afterSha);
 }
@@ -65,8 +70,8 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     resumed: ctx.resumed && t.attempts > 0,
   });
   const outcome = await runAgent(
-    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules), messages: [{ role: 'user', content: prompt }], tools: AGENT_TOOLS, maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
-    { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
+    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
+    { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands },
   );
   if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
   else if (outcome.kind === 'gave_up') await escalate(ctx, t, outcome.reason);
@@ -110,13 +115,13 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       routes,
       system: escalationSystem(roles, ctx.rules),
       messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesSoFar(ctx)) }],
-      tools: ESCALATION_TOOLS,
+      tools: withCommands(ctx, ESCALATION_TOOLS),
       maxTurns: ctx.config.maxTurns,
       maxOutputTokens: ctx.config.maxOutputTokens,
       trace: `escalate/${t.id}`,
       extraTools,
     },
-    { caller: ctx.caller, files: ctx.files, sink: ctx.sink },
+    { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands },
   );
   if (outcome.kind === 'finished') {
     ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });

@@ -60,10 +60,11 @@ const FILE_TOOLS_GUIDE = [
   'Change an existing file with edit_file: replace exact text (copied from the file without the line-number prefixes, with enough surrounding lines to occur once); several edits in one call apply together. Create a new file with write_file (the complete content); rewrite a whole existing file only when most of it changes.',
 ].join(' ');
 
-export function agentSystem(role: string, cfg: RoleConfig, rules = ''): string {
+export function agentSystem(role: string, cfg: RoleConfig, rules = '', opts: { runCommand?: boolean } = {}): string {
   return sections(
     `You are the ${role} specialist in a team of AI agents building software in the user's workspace. ${cfg.description ?? ''}`.trim(),
     `Work only through the tools. ${FILE_TOOLS_GUIDE} Call finish when your task is done.`,
+    opts.runCommand ? "Use run_command to run the project's tests or build (e.g. `npm test`) and check your work; when you write tests, run them and fix what fails. The user decides which commands may run: when one is refused, carry on without it and say so in your summary." : '',
     'Paths are relative to the workspace root. Never write outside it. If a change is refused because the user changed the file, read it again and respect their version.',
     'Stay within your task: other specialists own the other tasks. When done, call finish with a summary naming the files you wrote or changed and anything the next task must know.',
     rulesSection(rules),

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventBody, EventType, Phase, SessionStatus, TaskSpec } from '../events';
-import type { ChatProvider, Clock, FileStore, PlanReviewer } from '../ports';
+import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -24,6 +24,7 @@ import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
+import { CommandTool, type ApproveCommand } from './commands';
 
 export interface EngineDeps {
   workspace: string;
@@ -45,6 +46,13 @@ export interface EngineDeps {
    * for a new plan, or cancel. It is asked again with the errors when an edit breaks submit_plan's rules.
    */
   reviewPlan?: PlanReviewer;
+  /** Runs the generated tests and the agents' commands (src/node/command-runner.ts). */
+  runner: CommandRunner;
+  /**
+   * Asked when an agent wants to run a command the `commands` policy neither allows nor denies (run:
+   * "ask"). Absent: nobody can be asked (the CLI without a terminal), and such a command is denied.
+   */
+  approveCommand?: ApproveCommand;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -155,6 +163,8 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     signal: controller.signal,
     resolve: deps.resolve,
     consent: deps.consent,
+    runner: deps.runner,
+    commands: new CommandTool({ policy: config.commands, runner: deps.runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
     rules: '',
     reviewPlan: deps.reviewPlan,

@@ -51,6 +51,11 @@ export const toolSchemas = {
       .describe('Applied together: all succeed or nothing changes; they must not overlap'),
   }),
   finish: z.object({ summary: z.string().describe('What was done, which files, anything the next task must know') }),
+  run_command: z.object({
+    command: z.string().trim().min(1).describe('A shell command line, e.g. "npm test"'),
+    cwd: z.string().optional().describe('Folder relative to the workspace root to run it in; default the root'),
+    timeoutMs: z.number().int().positive().optional().describe('Stop it after this many milliseconds (never longer than the user allows)'),
+  }),
   reassign_task: z.object({ taskId: z.string(), role: z.string(), reason: z.string() }),
   skip_task: z.object({ taskId: z.string(), reason: z.string() }),
   request_fix: z.object({
@@ -72,6 +77,7 @@ const descriptions: Record<ToolName, string> = {
   write_file: 'Create a file, or replace one with the complete content given. To change part of an existing file use edit_file.',
   edit_file: 'Change an existing file by replacing exact text: each oldText must occur exactly once in the file as it is now. All edits apply together or not at all.',
   finish: 'Call when your task is complete, with a summary of what you did.',
+  run_command: "Run a shell command in the workspace (the project's tests, its build, a linter) and get its exit code and the end of its output. The user's policy decides which commands run; a refused one is reported back and not run.",
   reassign_task: 'Give the failed task to another role (its agent starts it afresh).',
   skip_task: 'Give up on the failed task; its dependants are told it was skipped.',
   request_fix: 'Ask the role that owns the code to fix a mismatch the contract check found.',

@@ -16,7 +16,8 @@ import { foldEvents, type FileState, type SessionState } from '../fold/state';
 import { rebuildReport } from './sessions';
 
 /** `failed`: the file could not be read or written (a path refused by the store, permissions, a full disk). */
-export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'no_session' | 'failed';
+/** `before_unknown`: a command changed the file and the session had no copy of it before, so there is nothing to restore. */
+export type ReviewRefusal = 'conflict' | 'unknown_file' | 'already_reverted' | 'missing_blob' | 'before_unknown' | 'no_session' | 'failed';
 
 export type ReviewOutcome =
   | { ok: true; path: string; action: 'kept' | 'reverted'; event?: EnsembleEvent; unchanged?: boolean }
@@ -111,6 +112,7 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     const f = state().files[p];
     if (!f) return unknown(p);
     if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted.` };
+    if (f.beforeUnknown) return { ok: false, path: p, reason: 'before_unknown', message: `${p} was changed by a command an agent ran, and Ensemble had no copy of it from before (it was too large, or beyond the copy limit), so it cannot be reverted. Keep it, or restore it yourself (e.g. with git).` };
     const disk = await diskSha(p);
     if (disk !== f.afterSha && !o.force) {
       const what = disk === null ? 'deleted' : f.afterSha === null ? 're-created' : 'edited';
@@ -143,7 +145,7 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     status,
     before(p) {
       const f = state().files[p];
-      if (!f) return undefined;
+      if (!f || f.beforeUnknown) return undefined;
       if (f.beforeSha === null) return new Uint8Array(0);
       const b = blobs.get(f.beforeSha);
       return b === undefined ? undefined : new Uint8Array(b);

@@ -11,6 +11,7 @@ import type { EnsembleEvent, EventOf, EventSink } from '../events';
 import type { FileEntry, FileStat, FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { normaliseFilePath, PathError, type PathRefusal } from '../paths';
+import { changedPaths, takeSnapshot, type WorkspaceSnapshot } from './snapshot';
 
 export interface WriteContext {
   agentId: string;
@@ -37,6 +38,9 @@ export type DirtyCheck = (path: string) => boolean | Promise<boolean>;
 
 type Baseline = Map<string, { size: number; mtimeMs?: number }>;
 
+/** The workspace before a command, and how many writes the session had made by then. */
+export type CommandSnapshot = WorkspaceSnapshot & { writes: number };
+
 export class SessionFiles {
   /** path → sha the session last saw on disk (null: known absent). */
   private readonly seen = new Map<string, string | null>();
@@ -46,6 +50,9 @@ export class SessionFiles {
   private pending: EventOf<'file.writing'>[] = [];
   /** Serialises writes to one path (parallel agents may race on a file). */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Counts the session's own writes; `writtenAt` holds the count at each path's last write. */
+  private writes = 0;
+  private readonly writtenAt = new Map<string, number>();
 
   constructor(
     private readonly store: FileStore,
@@ -64,6 +71,7 @@ export class SessionFiles {
         open.delete(e.path);
       }
       else if (e.type === 'file.deleted') this.seen.set(e.path, null);
+      else if (e.type === 'file.changed') this.seen.set(e.path, e.afterSha);
       else if (e.type === 'review.reverted') this.seen.delete(e.path);
     }
     this.pending = [...open.values()];
@@ -154,11 +162,42 @@ export class SessionFiles {
       this.sink.emit({ type: 'file.writing', ...body });
       await this.store.write(path, content);
       this.seen.set(path, afterSha);
+      this.writtenAt.set(path, ++this.writes);
       this.sink.emit({ type: 'file.written', ...body });
       return { ok: true, change, bytes };
     } catch (e) {
       return this.refuse(path, e, ctx);
     }
+  }
+
+  /** The workspace before a command runs (see src/core/store/snapshot.ts), to be settled after it. */
+  async beforeCommand(): Promise<CommandSnapshot> {
+    return { ...(await takeSnapshot(this.store, { copy: true })), writes: this.writes };
+  }
+
+  /**
+   * After a command ran: records each file it created, changed or deleted as a `file.changed` of the
+   * task (with the bytes before and after in the blobs where the session has them), and adopts the new
+   * content as what the session last saw, so that the agent's next write is not a conflict. A file the
+   * session itself wrote meanwhile (a parallel agent) is that write's, not the command's.
+   */
+  async afterCommand(before: CommandSnapshot, ctx: WriteContext & { commandId: string }): Promise<{ path: string; change: 'created' | 'modified' | 'deleted' }[]> {
+    const after = await takeSnapshot(this.store, { copy: false });
+    const out: { path: string; change: 'created' | 'modified' | 'deleted' }[] = [];
+    for (const { path, change } of changedPaths(before, after)) {
+      const data = change === 'deleted' ? undefined : await this.store.read(path).catch(() => undefined);
+      const afterSha = data === undefined ? null : sha256(data);
+      if ((this.writtenAt.get(path) ?? 0) > before.writes && afterSha === this.seen.get(path)) continue;
+      const copy = before.copies.get(path);
+      if (copy !== undefined && afterSha !== null && sha256(copy) === afterSha) continue; // touched, not changed
+      if (data !== undefined) this.blobs.put(data);
+      const beforeKnown = change === 'created' || copy !== undefined;
+      const beforeSha = copy !== undefined ? this.blobs.put(copy) : null;
+      this.sink.emit({ type: 'file.changed', agentId: ctx.agentId, taskId: ctx.taskId, commandId: ctx.commandId, path, change, beforeSha, beforeKnown, afterSha, role: ctx.role, provider: ctx.provider, model: ctx.model });
+      this.seen.set(path, afterSha);
+      out.push({ path, change });
+    }
+    return out;
   }
 
   /** Why writing over the file now would lose someone's work (and what to do); undefined when it would not. */

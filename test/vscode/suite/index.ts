@@ -10,6 +10,7 @@ import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
 import { registerPlanTests } from './plan.test';
 import { registerResumeTests } from './resume.test';
+import { registerRunCommandTests } from './runCommand.test';
 import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
 
@@ -25,6 +26,7 @@ function registerAll(): void {
   registerSecretTests();
   registerDirtyTests();
   registerPlanTests();
+  registerRunCommandTests();
 }
 
 export function run(): Promise<void> {

@@ -7,6 +7,7 @@ import { editFile } from './edit-file';
 import { finish } from './finish';
 import { listFiles } from './list-files';
 import { readFile } from './read-file';
+import { runCommand } from './run-command';
 import { searchFilesTool } from './search-files';
 import { writeFile } from './write-file';
 
@@ -16,5 +17,6 @@ export const TOOL_HANDLERS: { readonly [K in ToolName]?: ToolHandler<K> } = {
   search_files: searchFilesTool,
   write_file: writeFile,
   edit_file: editFile,
+  run_command: runCommand,
   finish,
 };
