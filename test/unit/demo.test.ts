@@ -45,7 +45,7 @@ function servedByCassette(): { byProvider: Record<string, Served>; byRole: Recor
   for (const e of cassette.entries) {
     const task = /^task\/([^#]+)#/.exec(e.key)?.[1];
     const role = task ? tasks.find((t) => t.id === task)!.role : 'orchestrator';
-    const route = role === 'orchestrator' ? config.orchestrator : config.roles[role]!;
+    const route = role === 'orchestrator' ? config.orchestrator! : config.roles![role]!;
     assert.equal(route.provider === e.provider || route.fallback?.provider === e.provider, true, e.key);
     const sums = [(byProvider[e.provider] ??= zero()), (byRole[role] ??= zero())];
     if (!('reply' in e)) {
