@@ -15,7 +15,7 @@ import { run } from '../helpers/session';
 
 /** Two panels show the same page; else the first difference, in a few lines. */
 function assertSameDom(actual: Panel, expected: Panel, when = ''): void {
-  // The running clock reads Date.now(): not compared (the header test checks the final duration).
+  // A running session's clock reads Date.now(): not compared (the header test checks an ended one's).
   const html = (p: Panel) => p.app.innerHTML.replace(/(<span class="elapsed">)[^<]*/g, '$1');
   const a = html(actual);
   const b = html(expected);
@@ -66,7 +66,10 @@ describe('panel', () => {
     p.send(snapshot);
     assert.equal(p.text('.goal'), report.goal);
     assert.equal(p.text('.status'), 'completed');
-    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks · ${p.text('.elapsed')}`);
+    // An ended session shows how long it ran, not a running clock.
+    const ms = Date.parse(report.endedAt!) - Date.parse(report.startedAt!);
+    assert.ok(ms >= 1000 && ms < 60_000, `${ms} ms`);
+    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
     // report.json's total is checked against what the fakes served in demo.test.ts.
     assert.ok(report.metrics.costUsd.total! > 0 && report.metrics.costUsd.total! < 1);
     assert.match(p.text('.spend'), new RegExp(`^Spent \\$${report.metrics.costUsd.total!.toFixed(4).replace('.', '\\.')} \\(no budget limit\\)`));
