@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const SDKS = ['openai', 'openai/*', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', '@google/generative-ai', '@google/generative-ai/*'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'demo/**', 'test/e2e/**', 'test/vscode/**', '**/*.mjs', '**/*.js', '.vscode-test/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'demo/**', 'test/e2e/**', 'test/vscode/**', '**/*.mjs', '**/*.js', '.vscode-test/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -6,15 +6,70 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { demoCommand } from '../../src/cli/commands';
+import { loadCassette } from '../../src/cassette/format';
 import type { ReportJson } from '../../src/core/fold/report';
 import { readEvents } from '../../src/core/store/log';
-import { tempWorkspace } from '../helpers/tmp';
 import { searchFiles } from '../../src/core/session/handlers/search-files';
 import type { ToolArgs } from '../../src/core/session/tools';
 import { NodeFileStore } from '../../src/node/file-store';
+import { demoRun } from '../helpers/demo';
 
 const root = path.resolve(__dirname, '..', '..');
+
+/**
+ * USD per 1M tokens of the demo's models, written out from @pydantic/genai-prices 0.1.8
+ * (node_modules/@pydantic/genai-prices/dist/index.cjs, providers anthropic, google, openai; the
+ * demo's prompts are far below gemini-2.5-pro's 200k-token tier). Literal on purpose: the engine's
+ * figures are checked against the price list, not against the engine's own pricing code.
+ */
+const PRICES: Record<string, { input: number; cachedInput: number; output: number }> = {
+  'anthropic/claude-opus-4-8': { input: 5, cachedInput: 0.5, output: 25 },
+  'gemini/gemini-2.5-pro': { input: 1.25, cachedInput: 0.125, output: 10 },
+  'gemini/gemini-2.5-flash': { input: 0.3, cachedInput: 0.03, output: 2.5 },
+  'openai/gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2 },
+};
+
+type Served = { answers: number; faults: number; input: number; output: number; cachedInput: number; cacheWrite: number; usd: number };
+
+/**
+ * What the fakes served, from the cassette alone: every answer with its usage, billed at PRICES to
+ * the model of the route it was served on (the conversation's role from the cassette's plan, its
+ * primary model, or its fallback's when the answer came from the fallback's provider), and every
+ * fault as often as it is served (a failed call: no tokens, no dollars). Summed by provider and role.
+ */
+function servedByCassette(): { byProvider: Record<string, Served>; byRole: Record<string, Served> } {
+  const cassette = loadCassette(path.join(root, 'demo', 'todo-app.cassette.json'));
+  const config = cassette.config!;
+  const plan = cassette.entries.find((e) => e.key === 'plan#1' && 'reply' in e);
+  const tasks = (plan && 'reply' in plan ? plan.reply.toolCalls![0]!.arguments.tasks : []) as { id: string; role: string }[];
+  const byProvider: Record<string, Served> = {};
+  const byRole: Record<string, Served> = {};
+  const zero = (): Served => ({ answers: 0, faults: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, usd: 0 });
+  for (const e of cassette.entries) {
+    const task = /^task\/([^#]+)#/.exec(e.key)?.[1];
+    const role = task ? tasks.find((t) => t.id === task)!.role : 'orchestrator';
+    const route = role === 'orchestrator' ? config.orchestrator! : config.roles![role]!;
+    assert.equal(route.provider === e.provider || route.fallback?.provider === e.provider, true, e.key);
+    const sums = [(byProvider[e.provider] ??= zero()), (byRole[role] ??= zero())];
+    if (!('reply' in e)) {
+      for (const x of sums) x.faults += e.times ?? 1;
+      continue;
+    }
+    const model = route.provider === e.provider ? route.model : route.fallback!.model;
+    const u = e.reply.usage!;
+    const price = PRICES[`${e.provider}/${model}`]!;
+    const usd = (u.input * price.input + (u.cachedInput ?? 0) * price.cachedInput + u.output * price.output) / 1e6;
+    for (const x of sums) {
+      x.answers++;
+      x.input += u.input;
+      x.output += u.output;
+      x.cachedInput += u.cachedInput ?? 0;
+      x.cacheWrite += u.cacheWrite ?? 0;
+      x.usd += usd;
+    }
+  }
+  return { byProvider, byRole };
+}
 
 describe('demo', () => {
   let report: ReportJson;
@@ -23,12 +78,7 @@ describe('demo', () => {
 
   before(async function () {
     this.timeout(120_000);
-    workspace = tempWorkspace('ensemble-demo-');
-    const out: string[] = [];
-    progress = [];
-    const code = await demoCommand(workspace, { json: true }, { out: (s) => out.push(s), err: (s) => progress.push(s) });
-    assert.equal(code, 0, progress.join('\n'));
-    report = JSON.parse(out.join('\n'));
+    ({ report, workspace, progress } = await demoRun());
   });
 
   it('completes every phase and says plainly that the answers were scripted', () => {
@@ -55,14 +105,30 @@ describe('demo', () => {
     assert.ok(report.decisions.some((d) => d.kind === 'escalate' && /completed/.test(d.summary)));
   });
 
-  it('folds cost per provider, per role and per task, and they add up to the session total', () => {
-    const total = report.metrics.costUsd.total!;
-    const byProvider = ['anthropic', 'gemini', 'openai'].reduce((a, id) => a + report.metrics.costUsd[id]!, 0);
-    const byRole = Object.values(report.metrics.byRole).reduce((a, r) => a + r.costUsd!, 0);
-    assert.ok(Math.abs(byProvider - total) < 1e-6 && Math.abs(byRole - total) < 1e-6);
-    assert.deepEqual(Object.keys(report.metrics.byRole).sort(), ['backend', 'frontend', 'orchestrator', 'qa']);
+  it('bills each provider and role exactly what the fakes served, at the price list\'s rates', () => {
+    const served = servedByCassette();
+    // report.json rounds dollars to the micro-dollar.
+    const close = (got: number | null | undefined, want: number, what: string) => assert.ok(got !== null && got !== undefined && Math.abs(got - want) <= 1e-6, `${what}: ${got} ≠ ${want}`);
+    assert.deepEqual(Object.keys(report.metrics.tokens).sort(), Object.keys(served.byProvider).sort());
+    for (const [id, s] of Object.entries(served.byProvider)) {
+      assert.deepEqual(report.metrics.tokens[id], { input: s.input, output: s.output, cachedInput: s.cachedInput, cacheWrite: s.cacheWrite }, id);
+      close(report.metrics.costUsd[id], s.usd, id);
+    }
+    close(report.metrics.costUsd.total, Object.values(served.byProvider).reduce((a, s) => a + s.usd, 0), 'total');
+    const all = Object.values(served.byProvider);
+    assert.deepEqual([report.metrics.calls, report.metrics.failures], [all.reduce((a, s) => a + s.answers + s.faults, 0), all.reduce((a, s) => a + s.faults, 0)]);
+    // By role: gemini's two models (backend on 2.5 Pro, frontend switched to 2.5 Flash) billed apart.
+    assert.deepEqual(Object.keys(report.metrics.byRole).sort(), Object.keys(served.byRole).sort());
+    for (const [role, s] of Object.entries(served.byRole)) {
+      const r = report.metrics.byRole[role]!;
+      assert.deepEqual([r.calls, r.input, r.output], [s.answers + s.faults, s.input, s.output], role);
+      close(report.metrics.byRole[role]!.costUsd, s.usd, role);
+    }
+  });
+
+  it('splits the cost by task: planning is the orchestrator\'s, outside any task', () => {
     const byTask = report.tasks.reduce((a, t) => a + t.costUsd!, 0);
-    assert.ok(byTask > 0 && byTask < total); // planning is the orchestrator's, outside any task
+    assert.ok(byTask > 0 && byTask < report.metrics.costUsd.total!);
     assert.ok(report.tasks.every((t) => t.tokens.input > 0));
   });
 

@@ -1,0 +1,182 @@
+// The side panel's fold-to-DOM: the real panel (webview/main.ts, bundled for the browser) in a jsdom
+// window, sent what the extension sends (src/vscode/feed.ts): a snapshot of the focused session's
+// log, then its new events in batches, and the session list when it changes. The session is the
+// offline demo's (cassette replayed through the real SDKs against the local fakes) and a scripted one.
+
+import * as assert from 'node:assert/strict';
+import type { EnsembleEvent } from '../../src/core/events';
+import type { ReportJson } from '../../src/core/fold/report';
+import type { HostMessage, SessionSummary } from '../../src/protocol';
+import { listSessions } from '../../src/core/store/sessions';
+import { demoRun } from '../helpers/demo';
+import { Panel } from '../helpers/panel';
+import { writesThenFinishes, conv, planStep } from '../helpers/scripted';
+import { run } from '../helpers/session';
+
+/** Two panels show the same page; else the first difference, in a few lines. */
+function assertSameDom(actual: Panel, expected: Panel, when = ''): void {
+  // A running session's clock reads Date.now(): not compared (the header test checks an ended one's).
+  const html = (p: Panel) => p.app.innerHTML.replace(/(<span class="elapsed">)[^<]*/g, '$1');
+  const a = html(actual);
+  const b = html(expected);
+  if (a === b) return;
+  let i = 0;
+  while (a[i] === b[i]) i++;
+  const section = /.*id="([\w-]+)-body"/s.exec(b.slice(0, i))?.[1] ?? 'header';
+  assert.fail(`the panels differ in section ${section}${when}:\n  got      …${a.slice(Math.max(0, i - 120), i + 120)}…\n  expected …${b.slice(Math.max(0, i - 120), i + 120)}…`);
+}
+
+// As src/vscode/feed.ts sends them.
+const summaries = (workspaces: string[], liveId?: string): SessionSummary[] => listSessions(workspaces).map((s) => ({ ...s.summary, live: s.sessionId === liveId }));
+
+describe('panel', () => {
+  let report: ReportJson;
+  let events: EnsembleEvent[];
+  let workspace: string;
+  let snapshot: Extract<HostMessage, { type: 'snapshot' }>;
+  const open: Panel[] = [];
+  const panel = () => {
+    const p = new Panel();
+    open.push(p);
+    return p;
+  };
+
+  before(async function () {
+    this.timeout(120_000);
+    const demo = await demoRun();
+    ({ report, workspace } = demo);
+    events = demo.events();
+    snapshot = { type: 'snapshot', sessionId: report.sessionId, events, sessions: summaries([workspace]) };
+  });
+
+  afterEach(() => {
+    for (const p of open.splice(0)) p.close();
+  });
+
+  it('says it is ready, and draws an empty panel until a session is focused', () => {
+    const p = panel();
+    assert.deepEqual(p.posted, [{ type: 'ready' }]);
+    p.send({ type: 'snapshot', sessionId: null, events: [], sessions: [] });
+    assert.equal(p.text('.status'), 'no session yet');
+    assert.equal(p.text('#agents-body'), 'No agent has been spawned yet.');
+    assert.equal(p.app.querySelectorAll('#files-body li.file').length, 0);
+  });
+
+  it('shows the session\'s status and the dollars the fold says in the header', () => {
+    const p = panel();
+    p.send(snapshot);
+    assert.equal(p.text('.goal'), report.goal);
+    assert.equal(p.text('.status'), 'completed');
+    // An ended session shows how long it ran, not a running clock.
+    const ms = Date.parse(report.endedAt!) - Date.parse(report.startedAt!);
+    assert.ok(ms >= 1000 && ms < 60_000, `${ms} ms`);
+    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+    // report.json's total is checked against what the fakes served in demo.test.ts.
+    assert.ok(report.metrics.costUsd.total! > 0 && report.metrics.costUsd.total! < 1);
+    assert.match(p.text('.spend'), new RegExp(`^Spent \\$${report.metrics.costUsd.total!.toFixed(4).replace('.', '\\.')} \\(no budget limit\\)`));
+    assert.equal(p.text('.sr-only[role=status]'), 'completed');
+  });
+
+  it('lists each agent with its status: the escalated one hands on to the orchestrator, none left active', () => {
+    const p = panel();
+    p.send(snapshot);
+    const agents = p.rows('agents').map(([role, route, status]) => `${role} ${route} ${status}`);
+    assert.deepEqual(agents, [
+      'backend gemini / gemini-2.5-pro COMPLETED',
+      'frontend gemini / gemini-2.5-flash COMPLETED',
+      'qa openai / gpt-5-mini ESCALATED → orchestrator',
+      'orchestrator anthropic / claude-opus-4-8 COMPLETED',
+    ]);
+    assert.equal(p.app.querySelector('#agents-body .agent-escalated')?.textContent, 'ESCALATED → orchestrator');
+  });
+
+  it('lists each task with who finished it, and one row per changed file', () => {
+    const p = panel();
+    p.send(snapshot);
+    // The title cell also lists the task's commands (issue 12): the title comes first.
+    assert.deepEqual(p.rows('tasks').map(([title, status]) => `${title!.slice(0, report.tasks.find((t) => title!.startsWith(t.title))?.title.length ?? 0)}: ${status}`), report.tasks.map((t) => `${t.title}: completed`));
+    const qaCommands = [...p.app.querySelectorAll('#tasks-body tbody tr')][2]!.querySelectorAll('li.command code');
+    assert.deepEqual([...qaCommands].map((c) => c.textContent), report.commands.filter((c) => c.taskId === 'qa-tests').map((c) => c.command));
+    assert.equal(p.rows('tasks')[2]![2], 'orchestrator after escalation on anthropic/claude-opus-4-8');
+    const files = [...p.app.querySelectorAll('#files-body li.file')];
+    assert.deepEqual(files.map((li) => li.querySelector('.file-main button')!.textContent).sort(), report.files.map((f) => f.path).sort());
+    assert.equal(new Set(files.map((li) => li.querySelector('.file-main button')!.textContent)).size, files.length);
+    assert.equal(p.app.querySelector<HTMLElement>('#files-body > p.muted')!.hidden, true); // no 'No file has been changed yet.'
+    assert.match(p.text('#incidents-body'), /Task qa-tests escalated to the orchestrator.*Task frontend-ui: openai\/gpt-5 → gemini\/gemini-2\.5-flash/);
+  });
+
+  it('draws the same panel from events appended one by one, while live, as from the log so far at once', () => {
+    const liveList = summaries([workspace], report.sessionId);
+    const live = panel();
+    live.send({ type: 'snapshot', sessionId: report.sessionId, events: [], sessions: liveList });
+    const full = panel();
+    const seen = new Set<string>();
+    events.forEach((e, i) => {
+      live.send({ type: 'events', sessionId: report.sessionId, events: [e] });
+      full.send({ type: 'snapshot', sessionId: report.sessionId, events: events.slice(0, i + 1), sessions: liveList });
+      assertSameDom(live, full, ` after event ${e.seq} (${e.type})`);
+      for (const r of live.rows('agents')) seen.add(r[2]!);
+      seen.add(`status ${live.text('.status')}`);
+    });
+    // While it ran, the session and its agents were shown working; at the end nothing is.
+    assert.ok(seen.has('ACTIVE') && seen.has('status running'), [...seen].join());
+    assert.ok(!live.rows('agents').some((r) => r[2] === 'ACTIVE'), live.rows('agents').join('\n'));
+    // The session ends in this window: the feed sends the list without it running.
+    live.send({ type: 'sessions', sessions: snapshot.sessions });
+    full.send(snapshot);
+    assertSameDom(live, full, ' once it ended');
+  });
+
+  it('skips the events it already has when batches overlap the snapshot, and draws the same panel', () => {
+    const full = panel();
+    full.send(snapshot);
+    const joined = panel();
+    const half = Math.floor(events.length / 2);
+    joined.send({ ...snapshot, events: events.slice(0, half) });
+    // Batches already on their way repeat some of the snapshot's events (feed.ts): sent again, then the rest.
+    for (let i = half - 10; i < events.length; i += 7) joined.send({ type: 'events', sessionId: report.sessionId, events: events.slice(i, i + 7) });
+    // A batch of another session (the focus moved) is not this panel's.
+    joined.send({ type: 'events', sessionId: 'another', events: events.slice(0, 3) });
+    assertSameDom(joined, full);
+  });
+
+  it('forgets the previous session when another one is shown', async function () {
+    this.timeout(30_000);
+    const second = run('Write one file', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'only', role: 'a' }]) : { text: 'no' }),
+      p1: writesThenFinishes({ 'notes.txt': 'hello' }),
+      p2: () => ({ text: 'unused' }),
+    });
+    await second.handle.done;
+    const both = summaries([workspace, second.workspace]);
+    const secondSnapshot: HostMessage = { type: 'snapshot', sessionId: second.handle.sessionId, events: second.events(), sessions: both };
+    const fresh = panel();
+    fresh.send(secondSnapshot);
+    const reused = panel();
+    reused.send({ ...snapshot, sessions: both });
+    reused.send(secondSnapshot);
+    assertSameDom(reused, fresh);
+    assert.deepEqual([...reused.app.querySelectorAll('#files-body li.file .file-main button')].map((b) => b.textContent), ['notes.txt']);
+    assert.equal(reused.text('.goal'), 'Write one file');
+    // And back: the demo again, as drawn the first time.
+    const demoOnly = panel();
+    demoOnly.send({ ...snapshot, sessions: both });
+    reused.send({ ...snapshot, sessions: both });
+    assertSameDom(reused, demoOnly);
+  });
+
+  it('posts the user\'s actions to the extension: open a diff, keep a file, run a command', () => {
+    const p = panel();
+    p.send(snapshot);
+    const file = report.files[0]!.path;
+    const click = (selector: string) => (p.app.querySelector(selector) as HTMLElement).click();
+    click(`[data-key="diff:${file}"]`);
+    click(`[data-key="keep:${file}"]`);
+    click('[data-key="ensemble.openReport"]');
+    assert.deepEqual(p.posted.slice(1), [
+      { type: 'openDiff', path: file },
+      { type: 'review', path: file, action: 'keep' },
+      { type: 'run', command: 'ensemble.openReport' },
+    ]);
+  });
+});
