@@ -24,7 +24,7 @@ const u = (input, output, cachedInput) => ({ input, output, ...(cachedInput ? { 
 const API = 'GET /api/todos (list), POST /api/todos {title} → 201 {id,title,done}, PATCH /api/todos/:id {title?,done?} → 200, DELETE /api/todos/:id → 204; errors are JSON {error}';
 
 const plan = {
-  rationale: 'A todo app splits cleanly into an HTTP API and a static front end that agree on one small JSON contract, so both can be built in parallel; the tests need the server to exist first.',
+  rationale: 'A todo app splits cleanly into an HTTP API and a static front end that agree on one small JSON contract, so both can be built in parallel; the tests need the server and the page to exist first.',
   tasks: [
     {
       id: 'backend-api',
@@ -47,8 +47,8 @@ const plan = {
       id: 'qa-tests',
       title: 'API tests',
       role: 'qa',
-      dependsOn: ['backend-api'],
-      rationale: 'Tests are the QA specialist\'s; they need server.js to exist.',
+      dependsOn: ['backend-api', 'frontend-ui'],
+      rationale: 'Tests are the QA specialist\'s; they need server.js and the page (one test checks that / serves it) to exist.',
       description: 'Write test/server.test.js with node:test and node:assert that starts createApp() on a free port for each test and covers: empty list, create and list, a missing title is rejected with 400, PATCH done/title, DELETE, 404 for a missing id, and that / serves the page.',
       check: 'npm test: all tests pass',
     },
