@@ -7,6 +7,7 @@ import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
 import type { SessionState } from '../fold/state';
+import type { Steering } from './steering';
 
 export interface SessionContext {
   readonly sessionId: string;
@@ -26,6 +27,8 @@ export interface SessionContext {
   readonly resolve: (providerId: string) => ChatProvider | undefined;
   readonly consent?: (command: string) => Promise<boolean>;
   readonly resumed: boolean;
+  /** The user's notes to agents and stops of tasks while the session runs. */
+  readonly steering: Steering;
   /** The project rules text for the prompts (AGENTS.md, .ensemble/rules.md), read when the run starts; '' when none. */
   rules: string;
   nextAgentId(role: string): string;

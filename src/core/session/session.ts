@@ -24,6 +24,7 @@ import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
+import { Steering } from './steering';
 
 export interface EngineDeps {
   workspace: string;
@@ -90,6 +91,17 @@ export interface SessionHandle {
   /** Settles with the final state when the session has ended (it never rejects). */
   readonly done: Promise<SessionState>;
   cancel(reason?: string): void;
+  /**
+   * Sends a working agent a note, appended to its conversation before its next model call (logged as
+   * `agent.messaged` now). Throws an Error saying why when the agent is not working or the note is empty.
+   */
+  messageAgent(agentId: string, text: string): void;
+  /**
+   * Stops one running task without cancelling the session (logged as `task.stopped`): its agent's
+   * request is aborted and the task is escalated to the orchestrator with the reason "stopped by the
+   * user"; stopped again while the orchestrator handles it, it is skipped. Throws when it is not running.
+   */
+  stopTask(taskId: string): void;
 }
 
 export function newSessionId(now = Date.now()): string {
@@ -150,6 +162,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     resolve: deps.resolve,
     consent: deps.consent,
     resumed,
+    steering: new Steering(log, state),
     rules: '',
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
@@ -157,7 +170,10 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
     .finally(() => log.close());
-  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')) };
+  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => controller.abort(new CancelledError(reason ?? 'cancelled by the user')),
+    messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
+    stopTask: (taskId) => ctx.steering.stop(taskId),
+  };
 }
 
 /** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
