@@ -22,6 +22,8 @@ export const COMMANDS = {
   revertFile: 'ensemble.revertFile',
   openDiff: 'ensemble.openDiff',
   showLog: 'ensemble.showLog',
+  messageAgent: 'ensemble.messageAgent',
+  stopTask: 'ensemble.stopTask',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -51,7 +53,10 @@ export type WebviewMessage =
   | { type: 'openDiff'; path: string }
   | { type: 'review'; path: string; action: 'keep' | 'revert' }
   | { type: 'openSession'; sessionId: string }
-  | { type: 'resumeSession'; sessionId: string };
+  | { type: 'resumeSession'; sessionId: string }
+  /** Message Agent / Stop Task on the running session (the extension asks for the message itself). */
+  | { type: 'messageAgent'; agentId: string }
+  | { type: 'stopTask'; taskId: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -71,6 +76,10 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'openSession':
     case 'resumeSession':
       return isString(m.sessionId);
+    case 'messageAgent':
+      return isString(m.agentId);
+    case 'stopTask':
+      return isString(m.taskId);
     default:
       return false;
   }

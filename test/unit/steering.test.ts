@@ -15,6 +15,8 @@ import { applyEvent, foldEvents, initialState } from '../../src/core/fold/state'
 import { foldTranscript, type TranscriptEntry } from '../../src/core/fold/transcript';
 import { sha256 } from '../../src/core/store/blobs';
 import type { ProviderKind } from '../../src/providers/index';
+import { agentRows, timelineRows, transcriptRows } from '../../webview/rows';
+import { isWebviewMessage } from '../../src/protocol';
 
 const NOTE = 'Please use tabs, not spaces: house style.';
 
@@ -366,3 +368,69 @@ describe('steering: the timeline marks', () => {
   });
 });
 
+
+describe('steering: the panel\'s rows (pure, no DOM)', () => {
+  const at = (bodies: EventBody[]) => bodies.map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1_700_000_000_000 + i }) as EnsembleEvent);
+  const base = { agentId: 'a-1', taskId: 't' };
+  const events = at([
+    { type: 'plan.accepted', rationale: 'r', tasks: [{ id: 't', title: 'Build it', description: 'd', role: 'a', dependsOn: [] }] },
+    { type: 'phase.started', phase: 'development' },
+    { type: 'agent.spawned', agentId: 'a-1', role: 'a', provider: 'p', model: 'm', taskId: 't' },
+    { type: 'task.started', taskId: 't', agentId: 'a-1', role: 'a', provider: 'p', model: 'm' },
+    { type: 'agent.prompt', ...base, text: 'Build it.\nWith care.' },
+    { type: 'llm.request', ...base, callId: 'c', provider: 'p', model: 'm', trace: 'task/t#1', attempt: 1 },
+    { type: 'agent.text', agentId: 'a-1', text: 'Writing ' },
+    { type: 'agent.text', agentId: 'a-1', text: 'the app.' },
+    { type: 'tool.called', ...base, tool: 'write_file', summary: 'src/app.js (12 bytes)' },
+    { type: 'agent.messaged', ...base, text: NOTE },
+    { type: 'file.written', ...base, path: 'src/app.js', change: 'created', beforeSha: null, afterSha: 'f'.repeat(64), bytes: 12 },
+    { type: 'tool.result', ...base, tool: 'write_file', ok: true, summary: 'Wrote src/app.js (created, 12 bytes).' },
+    { type: 'tool.called', ...base, tool: 'edit_file', summary: 'src/x.js (1 edit)' },
+    { type: 'tool.failed', ...base, tool: 'edit_file', error: 'edit_file changed nothing: src/x.js does not exist.' },
+    { type: 'tool.result', ...base, tool: 'edit_file', ok: false, summary: 'edit_file changed nothing: src/x.js does not exist.' },
+    { type: 'llm.error', ...base, callId: 'c2', provider: 'p', model: 'm', latencyMs: 3, code: 'server', status: 503, retryable: true, message: 'overloaded' },
+    { type: 'llm.retrying', ...base, provider: 'p', model: 'm', inMs: 2500, attempt: 2 },
+  ]);
+
+  it('an agent row carries its current step and whether it can be steered; a finished one neither', () => {
+    const s = foldEvents(events);
+    assert.deepEqual(agentRows(s).map((r) => [r.agentId, r.taskId, r.step, r.working]), [['a-1', 't', 'retrying in 3 s', true]]);
+    const done = foldEvents([...events, ...at([{ type: 'task.completed', taskId: 't', agentId: 'a-1', summary: 'ok' }]).map((e) => ({ ...e, seq: e.seq + 100 }))]);
+    assert.deepEqual(agentRows(done).map((r) => [r.step, r.working]), [['', false]]);
+  });
+
+  it('transcript rows: the prompt folded, streamed text joined, a write with its diff, an error flagged, the user\'s message, the retry', () => {
+    const rows = transcriptRows(foldTranscript(events).agents['a-1']!);
+    assert.deepEqual(rows.map((r) => [r.kind, r.label, r.text, r.tone, r.diffs]), [
+      ['prompt', 'Task prompt', 'Build it.', 'muted', []],
+      ['text', 'Said', 'Writing the app.', 'normal', []],
+      ['tool', 'write_file src/app.js (12 bytes)', 'Wrote src/app.js (created, 12 bytes).', 'normal', ['src/app.js']],
+      ['message', 'You', NOTE, 'user', []],
+      ['tool', 'edit_file src/x.js (1 edit)', 'edit_file changed nothing: src/x.js does not exist.', 'error', []],
+      ['retry', 'Retry', 'p/m: overloaded — attempt 2 in 2.5 s', 'warn', []],
+    ]);
+    assert.equal(rows[0]!.detail, 'Build it.\nWith care.');
+    assert.deepEqual(rows.map((r) => r.key), [5, 7, 9, 10, 13, 16], 'keyed by the seq of the event that opened them');
+  });
+
+  it('a refused write is an error row that says so', () => {
+    const rows = transcriptRows(foldTranscript(at([
+      { type: 'tool.called', ...base, tool: 'write_file', summary: '.git/config (3 bytes)' },
+      { type: 'file.refused', ...base, path: '.git/config', reason: 'protected', message: '.git is protected' },
+      { type: 'tool.result', ...base, tool: 'write_file', ok: false, summary: '.git is protected' },
+    ])).agents['a-1']!);
+    assert.deepEqual(rows.map((r) => [r.text, r.tone]), [['refused: .git is protected', 'error']]);
+  });
+
+  it('the timeline interleaves the marks with the phases', () => {
+    const s = foldEvents([...events, ...at([{ type: 'phase.ended', phase: 'development', outcome: 'ok' }, { type: 'phase.started', phase: 'integration' }]).map((e) => ({ ...e, seq: e.seq + 100 }))]);
+    assert.deepEqual(timelineRows(s, true).map((r) => (r.kind === 'phase' ? `${r.phase.name}:${r.outcome}` : r.mark.kind)), ['development:ok', 'message', 'integration:running']);
+  });
+
+  it('the panel\'s messages for Message Agent and Stop Task are validated', () => {
+    assert.ok(isWebviewMessage({ type: 'messageAgent', agentId: 'a-1' }));
+    assert.ok(isWebviewMessage({ type: 'stopTask', taskId: 't' }));
+    assert.ok(!isWebviewMessage({ type: 'messageAgent', agentId: '' }));
+    assert.ok(!isWebviewMessage({ type: 'stopTask', taskId: 42 }));
+  });
+});
