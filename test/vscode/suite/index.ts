@@ -11,6 +11,7 @@ import { registerKeyTests } from './keys.test';
 import { registerResumeTests } from './resume.test';
 import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
+import { registerSteeringTests } from './steering.test';
 
 let registered = false;
 
@@ -23,6 +24,7 @@ function registerAll(): void {
   registerResumeTests();
   registerSecretTests();
   registerDirtyTests();
+  registerSteeringTests();
 }
 
 export function run(): Promise<void> {
