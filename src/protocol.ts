@@ -26,6 +26,8 @@ export const COMMANDS = {
   editPlan: 'ensemble.editPlan',
   replan: 'ensemble.replan',
   submitEditedPlan: 'ensemble.submitEditedPlan',
+  messageAgent: 'ensemble.messageAgent',
+  stopTask: 'ensemble.stopTask',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -63,7 +65,10 @@ export type WebviewMessage =
   | { type: 'openSession'; sessionId: string }
   | { type: 'resumeSession'; sessionId: string }
   /** An answer to proposal `proposal` (ignored when the session no longer waits on that one). */
-  | { type: 'planReview'; action: PlanAction; proposal: number };
+  | { type: 'planReview'; action: PlanAction; proposal: number }
+  /** Message Agent / Stop Task on the running session (the extension asks for the message itself). */
+  | { type: 'messageAgent'; agentId: string }
+  | { type: 'stopTask'; taskId: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -85,6 +90,10 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isString(m.sessionId);
     case 'planReview':
       return (PLAN_ACTIONS as readonly unknown[]).includes(m.action) && Number.isInteger(m.proposal) && (m.proposal as number) > 0;
+    case 'messageAgent':
+      return isString(m.agentId);
+    case 'stopTask':
+      return isString(m.taskId);
     default:
       return false;
   }

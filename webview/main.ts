@@ -2,6 +2,7 @@
 // engine's own reducer, then each batch of new events is folded on top, and only the sections a batch
 // touched are redrawn (once per animation frame, however many events arrived).
 import { applyEvent, foldEvents, initialState } from '../src/core/fold/state';
+import { applyTranscript, foldTranscript, initialTranscript } from '../src/core/fold/transcript';
 import type { HostMessage, WebviewMessage } from '../src/protocol';
 import { registerComponents } from './components';
 import { h } from './dom';
@@ -9,7 +10,7 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline } from './sections';
+import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline, TranscriptSection } from './sections';
 import { touches, type Section, type SectionId, type View } from './view';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
@@ -17,7 +18,20 @@ declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): voi
 registerComponents();
 const vscode = acquireVsCodeApi();
 
-const view: View = { state: initialState(), sessionId: null, sessions: [], live: false, post: (m) => vscode.postMessage(m) };
+const view: View = {
+  state: initialState(),
+  transcript: initialTranscript(),
+  sessionId: null,
+  sessions: [],
+  live: false,
+  post: (m) => vscode.postMessage(m),
+  selectAgent: (agentId) => {
+    view.selectedAgent = agentId;
+    dirty.add('agents');
+    dirty.add('transcript');
+    schedule();
+  },
+};
 let lastSeq = 0;
 
 function region(id: SectionId, title: string, open = true): HTMLElement {
@@ -49,6 +63,7 @@ const sections: Section[] = [
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
   new Redrawn('tasks', region('tasks', 'Tasks'), tasks),
   new Redrawn('agents', region('agents', 'Agents'), agents),
+  new TranscriptSection(region('transcript', 'Transcript')),
   new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
   new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),
   new Redrawn('metrics', region('metrics', 'Providers and roles'), metrics),
@@ -93,9 +108,13 @@ function updateLive(): void {
 function onMessage(m: HostMessage): void {
   switch (m.type) {
     case 'snapshot':
+      // A different session closes the open transcript; the same one (the panel reloaded) keeps it when its agent is there.
+      if (m.sessionId !== view.sessionId) view.selectedAgent = undefined;
       view.sessionId = m.sessionId;
       view.sessions = m.sessions;
       view.state = foldEvents(m.events, initialState());
+      view.transcript = foldTranscript(m.events);
+      if (view.selectedAgent && !view.state.agents[view.selectedAgent]) view.selectedAgent = undefined;
       lastSeq = m.events.reduce((x, e) => Math.max(x, e.seq), 0);
       view.live = !!m.sessionId && m.sessions.some((x) => x.sessionId === m.sessionId && x.live);
       for (const s of sections) s.reset();
@@ -107,6 +126,7 @@ function onMessage(m: HostMessage): void {
         if (e.seq <= lastSeq) continue;
         lastSeq = e.seq;
         applyEvent(view.state, e);
+        applyTranscript(view.transcript!, e);
         const t = touches(e.type);
         if (t === 'all') markAll();
         else for (const id of t) dirty.add(id);

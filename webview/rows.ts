@@ -2,7 +2,8 @@
 // words and figures on screen are tested in Node and read the same fold as the report.
 import { knownCost } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
-import type { AgentState, CommandState, PhaseState, SessionState } from '../src/core/fold/state';
+import { isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TimelineMark } from '../src/core/fold/state';
+import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { plural, tokens, usd } from './format';
 
 /** A phase's outcome as the timeline says it (`cancelled` when a user's cancel stopped it: a fold rule). */
@@ -12,6 +13,8 @@ export function phaseOutcome(p: PhaseState, st: SessionState, live: boolean): st
 }
 
 export interface AgentRow {
+  agentId: string;
+  taskId: string;
   role: string;
   route: string;
   status: string;
@@ -19,6 +22,10 @@ export interface AgentRow {
   statusClass: string;
   task: string;
   taskTitle: string;
+  /** What a working agent is doing now ("editing src/app.js", "thinking"); '' once it stopped working. */
+  step: string;
+  /** Still working: it can be messaged and its task stopped (while the session runs). */
+  working: boolean;
 }
 
 /** An agent that gave up is shown handing its task on, not as a failure: the task may still be done. */
@@ -36,12 +43,16 @@ export function agentRows(st: SessionState): AgentRow[] {
   return agents.map((a) => {
     const t = st.tasks[a.taskId];
     return {
+      agentId: a.agentId,
+      taskId: a.taskId,
       role: a.role,
       route: `${a.provider} / ${a.model}`,
       status: agentStatusText(a),
       statusClass: `agent-${a.status.toLowerCase()}`,
       task: t ? `${t.title}${t.attempts > 1 ? ` (${t.attempts} turns)` : ''}` : a.taskId,
       taskTitle: t?.description ?? '',
+      step: (isWorking(a) && a.step) || '',
+      working: isWorking(a),
     };
   });
 }
@@ -96,4 +107,69 @@ export function taskRows(st: SessionState): TaskRow[] {
       spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${usd(knownCost(x.figures))} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
     };
   });
+}
+
+/** One line of the timeline: a phase, or a resume or user action between the phases. */
+export type TimelineRow = { kind: 'phase'; phase: PhaseState; outcome: string } | { kind: 'mark'; mark: TimelineMark };
+
+/** The phases in order, with each mark after the phases that had started before it. */
+export function timelineRows(st: SessionState, live: boolean): TimelineRow[] {
+  const out: TimelineRow[] = [];
+  let m = 0;
+  const marks = st.timelineMarks;
+  st.phases.forEach((p, i) => {
+    for (; m < marks.length && marks[m]!.atPhase <= i; m++) out.push({ kind: 'mark', mark: marks[m]! });
+    out.push({ kind: 'phase', phase: p, outcome: phaseOutcome(p, st, live) });
+  });
+  for (; m < marks.length; m++) out.push({ kind: 'mark', mark: marks[m]! });
+  return out;
+}
+
+/** How a transcript entry is shown: a label, its text, a tone, and what can be done with it. */
+export interface TranscriptRow {
+  /** Stable across redraws: the entry's seq. */
+  key: number;
+  kind: TranscriptEntry['kind'];
+  label: string;
+  text: string;
+  /** Longer text shown folded (the task prompt). */
+  detail?: string;
+  tone: 'normal' | 'error' | 'warn' | 'user' | 'muted';
+  /** Files the call wrote, whose diff can be opened. */
+  diffs: string[];
+}
+
+const ms = (n: number) => (n < 1000 ? `${n} ms` : `${Math.round(n / 100) / 10} s`);
+
+export function transcriptRow(e: TranscriptEntry): TranscriptRow {
+  const row = (label: string, text: string, tone: TranscriptRow['tone'] = 'normal', more: Partial<TranscriptRow> = {}): TranscriptRow => ({ key: e.seq, kind: e.kind, label, text, tone, diffs: [], ...more });
+  switch (e.kind) {
+    case 'prompt':
+      return row('Task prompt', e.text.split('\n', 1)[0] ?? '', 'muted', { detail: e.text });
+    case 'text':
+      return row('Said', e.text);
+    case 'tool': {
+      const failed = e.ok === false || e.error !== undefined;
+      const outcome = e.error ?? e.result ?? (e.ok === undefined ? 'running…' : '');
+      return row(`${e.tool}${e.summary ? ` ${e.summary}` : ''}`, e.refused ? `refused: ${outcome}` : outcome, failed ? 'error' : 'normal', { diffs: e.files.map((f) => f.path) });
+    }
+    case 'retry':
+      return row('Retry', `${e.provider}/${e.model}: ${e.message}${e.inMs === undefined ? '' : ` — attempt ${e.attempt} in ${ms(e.inMs)}`}`, 'warn');
+    case 'error':
+      return row(e.code === 'aborted' ? 'Aborted' : 'Model error', `${e.provider}/${e.model}: ${e.message}`, e.code === 'aborted' ? 'muted' : 'error');
+    case 'refusal':
+      return row('Refused', `${e.provider}/${e.model}: “${e.words}”`, 'error');
+    case 'switch':
+      return row('Provider switch', `${e.from.provider}/${e.from.model} → ${e.to.provider}/${e.to.model}: ${e.reason}`, 'warn');
+    case 'message':
+      return row('You', e.text, 'user');
+    case 'stopped':
+      return row('Stopped', 'You stopped this task.', 'warn');
+    case 'end':
+      return row(e.outcome === 'completed' ? 'Finished' : e.outcome === 'escalated' ? 'Gave up: escalated to the orchestrator' : 'Failed', e.text, e.outcome === 'completed' ? 'normal' : e.outcome === 'escalated' ? 'warn' : 'error');
+  }
+}
+
+export function transcriptRows(entries: readonly TranscriptEntry[]): TranscriptRow[] {
+  return entries.map(transcriptRow);
 }

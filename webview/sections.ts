@@ -6,7 +6,7 @@ import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
-import { agentRows, phaseOutcome, taskRows } from './rows';
+import { agentRows, taskRows, timelineRows, transcriptRow, type AgentRow, type TranscriptRow } from './rows';
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 
@@ -32,9 +32,10 @@ export function timeline(v: View): (Node | null)[] {
     h(
       'ol',
       { class: 'timeline' },
-      ...st.phases.map((p) => {
+      ...timelineRows(st, v.live).map((r) => {
+        if (r.kind === 'mark') return h('li', { class: `mark mark-${r.mark.kind}` }, h('span', { class: 'muted' }, `${clock(r.mark.ts)} `), r.mark.text);
+        const { phase: p, outcome } = r;
         const running = p.endedAt === undefined;
-        const outcome = phaseOutcome(p, st, v.live);
         return h(
           'li',
           { class: `phase phase-${outcome}` },
@@ -59,9 +60,100 @@ export function agents(v: View): (Node | null)[] {
       { class: 'grid' },
       h('caption', { class: 'sr-only' }, 'Agents'),
       h('thead', null, h('tr', null, ...['Role', 'Provider / model', 'Status', 'Task'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, ...rows.map((a) => h('tr', null, h('td', null, a.role), h('td', null, a.route), h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status)), h('td', { title: a.taskTitle }, a.task)))),
+      h('tbody', null, ...rows.map((a) => agentRow(a, v))),
     ),
   ];
+}
+
+/** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
+function agentRow(a: AgentRow, v: View): HTMLElement {
+  const selected = v.selectedAgent === a.agentId;
+  return h(
+    'tr',
+    { class: selected ? 'selected' : '' },
+    h(
+      'td',
+      null,
+      h('button', { class: 'linklike', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: 'Show what this agent does', 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
+      a.working && v.live ? h(TAG.button, { appearance: 'icon', 'data-key': `message:${a.agentId}`, 'aria-label': `Message ${a.role} (${a.agentId})`, title: 'Message Agent', onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }, '✉') : null,
+    ),
+    h('td', null, a.route),
+    h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status), a.step ? h('div', { class: 'step muted' }, a.step) : null),
+    h('td', { title: a.taskTitle }, a.task),
+  );
+}
+
+function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
+  return h(
+    'li',
+    { class: `entry entry-${r.kind} tone-${r.tone}` },
+    h('strong', { class: 'entry-label' }, r.label),
+    r.text ? h('span', { class: 'entry-text' }, ` ${r.text}`) : null,
+    r.detail ? h('details', null, h('summary', null, 'Show the prompt'), h('pre', { class: 'entry-detail' }, r.detail)) : null,
+    ...r.diffs.map((p) => h('button', { class: 'linklike entry-diff', 'data-key': `tdiff:${r.key}:${p}`, 'aria-label': `Open the diff of ${p}`, onClick: () => v.post({ type: 'openDiff', path: p }) }, `open diff of ${p}`)),
+  );
+}
+
+/**
+ * The selected agent's transcript, live: only its entries are drawn, and of those only the new ones
+ * and the ones whose `rev` changed (streamed text, a tool's result) are redrawn.
+ */
+export class TranscriptSection implements Section {
+  readonly id = 'transcript' as const;
+  private agent: string | undefined;
+  private drawn: { seq: number; rev: number; el: HTMLElement }[] = [];
+  private headSig = '';
+  private readonly placeholder = empty('Choose an agent (its role, under Agents) to follow what it does.');
+  private readonly head = h('div', { class: 'transcript-head' });
+  private readonly list = h('ol', { class: 'transcript log-list' });
+
+  constructor(root: HTMLElement) {
+    root.append(this.placeholder, this.head, this.list);
+  }
+
+  reset(): void {
+    this.agent = undefined;
+    this.drawn = [];
+    this.headSig = '';
+    this.list.replaceChildren();
+    this.head.replaceChildren();
+  }
+
+  render(v: View): void {
+    const id = v.selectedAgent;
+    const a = id ? v.state.agents[id] : undefined;
+    if (id !== this.agent) {
+      this.reset();
+      this.agent = id;
+    }
+    this.placeholder.hidden = !!a;
+    this.head.hidden = this.list.hidden = !a;
+    if (!a || !id) return;
+    const row = agentRows(v.state).find((r) => r.agentId === id)!;
+    const steer = row.working && v.live;
+    const sig = [row.status, row.step, steer].join('|');
+    if (sig !== this.headSig) {
+      this.headSig = sig;
+      fill(
+        this.head,
+        h('strong', null, `${a.role} (${id})`),
+        h('span', { class: 'muted' }, ` ${row.route} · ${row.status}${row.step ? ` · ${row.step}` : ''}`),
+        steer ? h(TAG.button, { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }, 'Message Agent') : null,
+        steer && v.state.tasks[a.taskId] ? h(TAG.button, { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }, 'Stop Task') : null,
+        h(TAG.button, { appearance: 'icon', 'aria-label': 'Close the transcript', title: 'Close', onClick: () => v.selectAgent?.(undefined) }, '×'),
+      );
+    }
+    const entries = v.transcript?.agents[id] ?? [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const d = this.drawn[i];
+      if (d && d.seq === e.seq && d.rev === e.rev) continue;
+      const el = transcriptItem(transcriptRow(e), v);
+      if (d) d.el.replaceWith(el);
+      else this.list.append(el);
+      this.drawn[i] = { seq: e.seq, rev: e.rev, el };
+    }
+  }
 }
 
 /** Each task: its status, who finished it, and what it cost split by who spent it. */

@@ -2,6 +2,7 @@
 // way to post to the extension. Nothing else.
 import type { EventType } from '../src/core/events';
 import type { SessionState } from '../src/core/fold/state';
+import type { TranscriptState } from '../src/core/fold/transcript';
 import type { SessionSummary, WebviewMessage } from '../src/protocol';
 
 export interface View {
@@ -13,9 +14,14 @@ export interface View {
   /** The proposal the session running in this window waits on (the host says so); null or absent: none. */
   planAwaiting?: number | null;
   post(m: WebviewMessage): void;
+  /** Each agent's transcript (folded beside `state`), and the agent whose transcript is open. */
+  transcript?: TranscriptState;
+  selectedAgent?: string;
+  /** Opens an agent's transcript (undefined: closes it). */
+  selectAgent?(agentId: string | undefined): void;
 }
 
-export type SectionId = 'header' | 'plan' | 'timeline' | 'tasks' | 'agents' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId = 'header' | 'plan' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -54,32 +60,48 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'report.failed':
     case 'pricing.loaded':
       return ['header'];
-    case 'agent.spawned':
     case 'agent.ended':
-    case 'task.started':
     case 'task.completed':
     case 'task.failed':
+      return ['header', 'tasks', 'agents', 'transcript'];
+    case 'agent.spawned':
+    case 'task.started':
     case 'task.skipped':
       return ['header', 'tasks', 'agents'];
     case 'llm.request':
       return ['header', 'agents'];
     case 'task.escalated':
     case 'provider.switched':
-      return ['tasks', 'agents', 'incidents'];
+      return ['tasks', 'agents', 'incidents', 'transcript'];
+    case 'task.stopped':
+      return ['timeline', 'tasks', 'agents', 'transcript'];
     case 'llm.response':
       return ['header', 'tasks', 'metrics'];
     case 'llm.error':
-      return ['header', 'tasks', 'metrics', 'incidents'];
+      return ['header', 'tasks', 'metrics', 'incidents', 'transcript'];
+    case 'llm.retrying':
+    case 'tool.called':
+      return ['agents', 'transcript'];
+    case 'agent.prompt':
+    case 'agent.text':
+    case 'tool.failed':
+    case 'tool.result':
+      return ['transcript'];
+    case 'agent.messaged':
+      return ['timeline', 'transcript'];
     case 'file.written':
+      return ['files', 'transcript'];
     case 'file.deleted':
     case 'file.changed':
+      return ['files'];
     case 'review.kept':
     case 'review.reverted':
-      return ['files'];
+      return ['files', 'timeline'];
     case 'file.refused':
-      return ['incidents'];
+      return ['incidents', 'transcript'];
     case 'command.requested':
     case 'command.decided':
+      return ['tasks', 'agents']; // the agent's step: waiting for approval, running
     case 'command.ran':
       return ['tasks'];
     case 'integration.checked':
@@ -90,9 +112,6 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'plan.rejected':
     case 'rules.loaded':
     case 'file.writing':
-    case 'agent.text':
-    case 'tool.called':
-    case 'tool.failed':
       return [];
     default: {
       const unhandled: never = type;

@@ -109,14 +109,24 @@ export type EventBody =
   | { type: 'task.reassigned'; taskId: string; role: string; reason: string }
   | { type: 'task.added'; task: TaskSpec; reason: string }
   | { type: 'provider.switched'; taskId?: string; agentId: string; from: ModelRef; to: ModelRef; reason: string }
+  /** What an agent was asked (its first user message; the system prompt, which repeats the project rules, is not copied). */
+  | { type: 'agent.prompt'; agentId: string; taskId?: string; text: string }
+  /** The user's note to a working agent, sent when the user sends it; the agent reads it before its next model call. */
+  | { type: 'agent.messaged'; agentId: string; taskId?: string; text: string }
+  /** The user stopped one task (the session goes on): its agent's call is aborted and the task escalated. */
+  | { type: 'task.stopped'; taskId: string; by: 'user' }
   // --- model calls (one request/response pair per attempt) ---
   | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number }
   | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
   | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
   | { type: 'agent.text'; agentId: string; text: string }
+  /** Logged after a retryable llm.error, before the caller waits `inMs` to send attempt `attempt`. */
+  | { type: 'llm.retrying'; agentId: string; taskId?: string; provider: string; model: string; inMs: number; attempt: number }
   // --- tools and files ---
   | { type: 'tool.called'; agentId: string; taskId?: string; tool: string; summary: string }
   | { type: 'tool.failed'; agentId: string; taskId?: string; tool: string; error: string }
+  /** A tool call's outcome in a few words ("read 120 lines of src/app.js", "3 matches", the error's first line): never file contents. */
+  | { type: 'tool.result'; agentId: string; taskId?: string; tool: string; ok: boolean; summary: string }
   /** Logged just before a write lands (its `file.written` follows): a run killed in between is settled on resume from the file on disk. */
   | { type: 'file.writing'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
   | { type: 'file.written'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }

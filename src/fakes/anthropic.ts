@@ -85,6 +85,30 @@ function blocksOf(p: Prepared): Block[] {
   return blocks;
 }
 
+/**
+ * The API's rules for tool use (a 400 otherwise): each `tool_use` block has its `tool_result` in the
+ * next message, each `tool_result` answers a `tool_use` of the previous message, and in a user message
+ * the `tool_result` blocks come first (any text after them).
+ */
+export function anthropicConversationError(messages: unknown[]): string | undefined {
+  let pending: string[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m)) return `messages.${i}: Input should be a valid dictionary`;
+    const blocks = (Array.isArray(m.content) ? m.content : [{ type: 'text', text: m.content }]).filter(isObject);
+    const results = blocks.filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id));
+    const missing = pending.filter((id) => !(m.role === 'user' && results.includes(id)));
+    if (missing.length) return `messages.${i - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+    const unexpected = results.filter((id) => !pending.includes(id));
+    if (unexpected.length) return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${unexpected.join(', ')}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+    const firstOther = blocks.findIndex((b) => b.type !== 'tool_result');
+    if (firstOther >= 0 && blocks.slice(firstOther).some((b) => b.type === 'tool_result')) return `messages.${i}.content: \`tool_result\` blocks must come before any other content in a user message.`;
+    pending = m.role === 'assistant' ? blocks.filter((b) => b.type === 'tool_use').map((b) => String(b.id)) : [];
+  }
+  if (pending.length) return `messages.${messages.length - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pending.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+  return undefined;
+}
+
 export const anthropicWire: WireFormat = {
   provider: 'anthropic',
   basePath: '',
@@ -93,6 +117,8 @@ export const anthropicWire: WireFormat = {
     if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages) || typeof body.max_tokens !== 'number') {
       return { status: 400, message: 'model, messages and max_tokens: field required' };
     }
+    const invalid = anthropicConversationError(body.messages);
+    if (invalid) return { status: 400, message: invalid };
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const toolNames = tools.map((t) => (isObject(t) ? String(t.name) : '')).filter(Boolean);
     return { model: body.model, stream: body.stream === true, toolNames };

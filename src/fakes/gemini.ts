@@ -60,6 +60,27 @@ function events(route: Route, p: Prepared): unknown[] {
   return groups.map((g, i) => response(route, g, p, i === groups.length - 1));
 }
 
+/**
+ * The API's rules for a conversation (a 400 INVALID_ARGUMENT otherwise): turns alternate between
+ * user and model, and a model turn with function calls is followed by a user turn with as many
+ * function responses (which come only after such a turn).
+ */
+export function geminiConversationError(contents: unknown[]): string | undefined {
+  let calls = 0;
+  let lastRole: unknown = Symbol('none');
+  for (const c of contents) {
+    if (!isObject(c) || !Array.isArray(c.parts)) return "Invalid JSON payload: each content needs 'parts'.";
+    if (c.role === lastRole) return 'Please ensure that multiturn requests alternate between user and model.';
+    lastRole = c.role;
+    const parts = c.parts.filter(isObject);
+    const responses = parts.filter((p) => 'functionResponse' in p).length;
+    if (responses && !calls) return 'Please ensure that function response turn comes immediately after a function call turn.';
+    if (calls && responses !== calls) return 'Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.';
+    calls = c.role === 'model' ? parts.filter((p) => 'functionCall' in p).length : 0;
+  }
+  return undefined;
+}
+
 export const geminiWire: WireFormat = {
   provider: 'gemini',
   basePath: '',
@@ -69,6 +90,8 @@ export const geminiWire: WireFormat = {
     const stream = m[2] === 'streamGenerateContent';
     if (stream && url.searchParams.get('alt') !== 'sse') return { status: 400, message: 'This fake streams with ?alt=sse only' };
     if (!isObject(body) || !Array.isArray(body.contents)) return { status: 400, message: "Invalid JSON payload: 'contents' is required" };
+    const invalid = geminiConversationError(body.contents);
+    if (invalid) return { status: 400, message: invalid };
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const toolNames = tools
       .flatMap((t) => (isObject(t) && Array.isArray(t.functionDeclarations) ? t.functionDeclarations : []))

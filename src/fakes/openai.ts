@@ -87,6 +87,27 @@ function completion(route: Route, content: string | null, calls: { id: string; n
 
 const BROKEN_ARGS = ['{"path": "src/', 'index.ts", "content": '];
 
+/**
+ * The API's rule for tool calls (a 400 otherwise): an assistant message's `tool_calls` are answered by
+ * `tool` messages right after it, one per `tool_call_id`, and a `tool` message answers such a call.
+ */
+export function openaiConversationError(messages: unknown[]): string | undefined {
+  let pending: string[] = [];
+  for (const m of messages) {
+    if (!isObject(m)) return 'Invalid type for messages: expected an object.';
+    if (m.role === 'tool') {
+      const i = pending.indexOf(String(m.tool_call_id));
+      if (i < 0) return "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
+      pending.splice(i, 1);
+      continue;
+    }
+    if (pending.length) break;
+    pending = m.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls.map((c) => (isObject(c) ? String(c.id) : '')) : [];
+  }
+  if (pending.length) return `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(', ')}`;
+  return undefined;
+}
+
 export const openaiWire: WireFormat = {
   provider: 'openai',
   basePath: '/v1',
@@ -95,6 +116,8 @@ export const openaiWire: WireFormat = {
     if (!isObject(body) || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
       return { status: 400, message: "The request needs a string 'model' and a 'messages' array" };
     }
+    const invalid = openaiConversationError(body.messages);
+    if (invalid) return { status: 400, message: invalid };
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const toolNames = tools.map((t) => (isObject(t) && isObject(t.function) ? String(t.function.name) : '')).filter(Boolean);
     return { model: body.model, stream: body.stream === true, toolNames };

@@ -7,6 +7,7 @@ import type {
   MessageCreateParamsStreaming,
   MessageParam,
   RawMessageStreamEvent,
+  TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, ToolCall, Usage } from '../core/ports';
@@ -102,8 +103,15 @@ export function toAnthropicParams(request: ChatRequest, providerId: string): Mes
  */
 export function toAnthropicMessages(request: ChatRequest, providerId: string): MessageParam[] {
   const out: MessageParam[] = [];
-  let results: ToolResultBlockParam[] | undefined; // the user message that collects consecutive tool results
+  let results: (ToolResultBlockParam | TextBlockParam)[] | undefined; // the user message that collects consecutive tool results
   for (const m of request.messages) {
+    if (m.role === 'user' && results) {
+      // A user's note after tool results joins their user turn, after them: tool_result blocks come
+      // first in a user message, and there are no back-to-back user turns.
+      results.push({ type: 'text', text: m.content });
+      results = undefined;
+      continue;
+    }
     if (m.role === 'tool') {
       const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content, ...(m.isError ? { is_error: true } : {}) };
       if (results) results.push(block);

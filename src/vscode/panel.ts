@@ -81,6 +81,12 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
         await vscode.commands.executeCommand(command);
         return;
       }
+      case 'messageAgent':
+        await vscode.commands.executeCommand(COMMANDS.messageAgent, m.agentId);
+        return;
+      case 'stopTask':
+        await vscode.commands.executeCommand(COMMANDS.stopTask, m.taskId);
+        return;
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

@@ -1,4 +1,4 @@
-// Ensemble: Start Orchestration, Start Demo, Resume Session, Cancel Session, Open Report.
+// Ensemble: Start Orchestration, Start Demo, Resume Session, Cancel Session, Open Report, Message Agent, Stop Task.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -6,6 +6,7 @@ import { missingKeys } from '../core/config';
 import { sessionDir } from '../core/store/log';
 import { rebuildReport, resumableSessions } from '../core/store/sessions';
 import { statusText } from '../core/fold/summary';
+import { isWorking } from '../core/fold/state';
 import { COMMANDS } from '../protocol';
 import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
@@ -119,6 +120,55 @@ export function registerSessionCommands(controller: SessionController, keys: Api
 
     registerGuarded(COMMANDS.cancel, 'cancel a session', () => {
       if (!controller.cancel('cancelled by the user')) void vscode.window.showInformationMessage('Ensemble: no session is running.');
+    }),
+
+    // An optional agent id (the panel's buttons) skips the picker; an optional text (scripts, tests) the input box.
+    registerGuarded(COMMANDS.messageAgent, 'message an agent', async (agentId?: unknown, text?: unknown) => {
+      const handle = controller.active?.handle;
+      if (!handle) return void vscode.window.showInformationMessage('Ensemble: no session is running, so there is no agent to message.');
+      let id = typeof agentId === 'string' ? agentId : undefined;
+      if (!id) {
+        const working = Object.values(handle.state.agents).filter(isWorking);
+        if (!working.length) return void vscode.window.showInformationMessage('Ensemble: no agent is working right now.');
+        const pick = await vscode.window.showQuickPick(
+          working.map((a) => ({ label: `${a.role} (${a.agentId})`, description: a.step, detail: handle.state.tasks[a.taskId]?.title ?? a.taskId, agentId: a.agentId })),
+          { title: 'Ensemble: Message Agent', placeHolder: 'Which agent should read your message?' },
+        );
+        if (!pick) return;
+        id = pick.agentId;
+      }
+      const note =
+        typeof text === 'string'
+          ? text
+          : await vscode.window.showInputBox({
+              title: `Ensemble: Message ${id}`,
+              prompt: 'The agent reads it before its next model call.',
+              placeHolder: 'e.g. Use the existing db.js rather than a new store',
+              ignoreFocusOut: true,
+              validateInput: (v) => (v.trim() ? undefined : 'Write a message.'),
+            });
+      if (note === undefined) return;
+      handle.messageAgent(id, note);
+      return true;
+    }),
+
+    // An optional task id (the panel's buttons, scripts, tests) skips the picker.
+    registerGuarded(COMMANDS.stopTask, 'stop a task', async (taskId?: unknown) => {
+      const handle = controller.active?.handle;
+      if (!handle) return void vscode.window.showInformationMessage('Ensemble: no session is running, so there is no task to stop.');
+      let id = typeof taskId === 'string' ? taskId : undefined;
+      if (!id) {
+        const running = handle.state.taskOrder.map((t) => handle.state.tasks[t]!).filter((t) => t.status === 'running' || t.status === 'escalated');
+        if (!running.length) return void vscode.window.showInformationMessage('Ensemble: no task is running right now.');
+        const pick = await vscode.window.showQuickPick(
+          running.map((t) => ({ label: t.title, description: `${t.id} · ${t.role}${t.status === 'escalated' ? ' · with the orchestrator' : ''}`, taskId: t.id })),
+          { title: 'Ensemble: Stop Task', placeHolder: 'Which task should stop? (The session goes on; the orchestrator decides what becomes of it.)' },
+        );
+        if (!pick) return;
+        id = pick.taskId;
+      }
+      handle.stopTask(id);
+      return true;
     }),
 
     registerGuarded(COMMANDS.openReport, 'open a report', async () => {

@@ -89,3 +89,21 @@ describe('report.md: local times', () => {
     assert.match(r.startedAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });
+
+describe('fold: an agent waiting for a command approval says so', () => {
+  it('waiting for approval, then running, then thinking after a denial', () => {
+    const base: EventBody[] = [
+      { type: 'session.started', sessionId: 's', goal: 'g', config },
+      { type: 'plan.accepted', rationale: 'r', tasks: [{ id: 't1', title: 'T1', description: 'd', role: 'backend', dependsOn: [] }] },
+      { type: 'agent.spawned', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g', taskId: 't1' },
+      { type: 'task.started', taskId: 't1', agentId: 'backend-1', role: 'backend', provider: 'gemini', model: 'g' },
+      { type: 'llm.request', callId: 'c1', agentId: 'backend-1', taskId: 't1', provider: 'gemini', model: 'g', trace: 'task/t1#1', attempt: 1 },
+      { type: 'command.requested', commandId: 'k1', agentId: 'backend-1', taskId: 't1', role: 'backend', command: 'npm test', cwd: '.', timeoutMs: 1000 },
+    ];
+    assert.equal(foldEvents(log(base)).agents['backend-1']!.step, 'waiting for approval to run npm test');
+    const approved = foldEvents(log([...base, { type: 'command.decided', commandId: 'k1', decision: 'approved', by: 'user', scope: 'once', reason: 'you allowed it once' }]));
+    assert.equal(approved.agents['backend-1']!.step, 'running npm test');
+    const denied = foldEvents(log([...base, { type: 'command.decided', commandId: 'k1', decision: 'denied', by: 'user', reason: 'you denied it' }]));
+    assert.equal(denied.agents['backend-1']!.step, 'thinking');
+  });
+});

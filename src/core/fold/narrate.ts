@@ -49,6 +49,7 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
     case 'llm.error':
     case 'provider.switched':
     case 'task.escalated':
+    case 'task.stopped':
     case 'file.refused':
     case 'plan.rejected':
     case 'plan.edit_rejected':
@@ -100,6 +101,10 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  – ${e.taskId} skipped: ${e.reason}`;
     case 'task.escalated':
       return `  ↑ ${e.taskId} escalated to the orchestrator: ${e.reason}`;
+    case 'task.stopped':
+      return `  ■ ${e.taskId} stopped by the user`;
+    case 'agent.messaged':
+      return `  ✉ message to ${e.agentId}: ${e.text.length > 120 ? `${e.text.slice(0, 119)}…` : e.text}`;
     case 'provider.switched':
       return `  ⇄ ${e.taskId ?? 'orchestrator'}: switched ${e.from.provider}/${e.from.model} → ${e.to.provider}/${e.to.model}`;
     case 'llm.error':

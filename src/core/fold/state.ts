@@ -10,7 +10,7 @@ export type { ProviderFigures, Spender } from './figures';
 
 /** ESCALATED: the agent gave up and its task went to the orchestrator (who may still finish it). */
 /**
- * CANCELLED: the user cancelled the session while the agent worked; STOPPED: the session ended for
+ * CANCELLED: the user cancelled the session, or stopped the agent's task, while the agent worked; STOPPED: the session ended for
  * another reason (budget, a failure) while it worked; INTERRUPTED: its run ended without a word (a kill)
  * and the session was resumed. The session's end settles every agent: none stays ACTIVE after it.
  */
@@ -18,9 +18,40 @@ export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILE
 
 const WORKING: ReadonlySet<AgentStatus> = new Set(['SPAWNING', 'READY', 'ACTIVE']);
 
+/** The agent is still at work: the user can message it, and its `step` says what it is doing. */
+export function isWorking(a: Pick<AgentState, 'status'>): boolean {
+  return WORKING.has(a.status);
+}
+
 /** Agents still working when their run ended get `status`. */
 function settleAgents(s: SessionState, status: AgentStatus): void {
-  for (const a of Object.values(s.agents)) if (WORKING.has(a.status)) a.status = status;
+  for (const a of Object.values(s.agents)) if (WORKING.has(a.status)) setStatus(a, status);
+}
+
+function setStatus(a: AgentState, status: AgentStatus): void {
+  a.status = status;
+  if (!WORKING.has(status)) a.step = undefined;
+}
+
+/** What a tool call makes an agent's current step, by tool; the target is the call's summary without its "(…)" details. */
+const STEP_OF_TOOL: Record<string, (target: string) => string> = {
+  read_file: (x) => `reading ${x}`,
+  write_file: (x) => `editing ${x}`,
+  edit_file: (x) => `editing ${x}`,
+  search_files: (x) => `searching for ${x}`,
+  list_files: (x) => `listing ${x}`,
+  run_command: (x) => `running ${x}`,
+  finish: () => 'finishing',
+};
+
+export function stepOfTool(tool: string, summary: string): string {
+  const f = Object.hasOwn(STEP_OF_TOOL, tool) ? STEP_OF_TOOL[tool]! : () => `using ${tool}`;
+  return f(summary.replace(/ \([^()]*\)$/, ''));
+}
+
+/** "retrying in 3 s" (whole seconds, at least 1). */
+export function retryStep(inMs: number): string {
+  return `retrying in ${Math.max(1, Math.round(inMs / 1000))} s`;
 }
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
 
@@ -70,6 +101,8 @@ export interface AgentState {
   model: string;
   taskId: string;
   status: AgentStatus;
+  /** What the working agent is doing now ("thinking", "editing src/app.js", "retrying in 3 s"); none once it stopped working. */
+  step?: string;
 }
 
 export interface FileState {
@@ -107,6 +140,16 @@ export interface CommandState {
   reason?: string;
   /** Set once it ran. */
   result?: { exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] };
+}
+
+/** A user action or a resume, shown on the timeline between the phases. */
+export interface TimelineMark {
+  seq: number;
+  ts: number;
+  kind: 'resumed' | 'message' | 'stop' | 'kept' | 'reverted';
+  text: string;
+  /** How many phases had started before it: it goes after `phases[atPhase - 1]`. */
+  atPhase: number;
 }
 
 export interface Decision {
@@ -162,6 +205,8 @@ export interface SessionState {
   endedAt?: number;
   lastTs?: number;
   phases: PhaseState[];
+  /** Resumes and user actions (messages, stops, keep/revert), in log order, to place between the phases. */
+  timelineMarks: TimelineMark[];
   currentPhase?: Phase;
   planRationale?: string;
   planRejections: { attempt: number; errors: string[] }[];
@@ -208,6 +253,7 @@ export function initialState(): SessionState {
     scripted: false,
     status: 'idle',
     phases: [],
+    timelineMarks: [],
     planRejections: [],
     plan: { proposals: 0, awaiting: false, editErrors: [], edited: false, feedback: [], steps: [] },
     tasks: {},
@@ -267,7 +313,16 @@ function touchFile(s: SessionState, path: string, init: () => FileState): FileSt
 
 function setAgent(s: SessionState, agentId: string | undefined, status: AgentStatus): void {
   const a = agentId ? s.agents[agentId] : undefined;
-  if (a) a.status = status;
+  if (a) setStatus(a, status);
+}
+
+function setStep(s: SessionState, agentId: string, step: string): void {
+  const a = s.agents[agentId];
+  if (a && WORKING.has(a.status)) a.step = step;
+}
+
+function mark(s: SessionState, e: EnsembleEvent, kind: TimelineMark['kind'], text: string): void {
+  s.timelineMarks.push({ seq: e.seq, ts: e.ts, kind, text, atPhase: s.phases.length });
 }
 
 /** Applies one event to the state, in place, and returns it. */
@@ -288,6 +343,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'session.resumed':
       settleAgents(s, 'INTERRUPTED');
+      mark(s, e, 'resumed', `Resumed${e.reason ? `: ${e.reason}` : ''}`);
       s.status = 'running';
       s.runPhasesFrom = s.phases.length;
       s.endedAt = undefined;
@@ -394,7 +450,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'task.escalated': {
       const t = s.tasks[e.taskId];
       if (t) t.status = 'escalated';
-      setAgent(s, t?.agentId, 'ESCALATED');
+      // An agent whose task the user stopped stays CANCELLED.
+      const a = t?.agentId ? s.agents[t.agentId] : undefined;
+      if (a && WORKING.has(a.status)) setStatus(a, 'ESCALATED');
       s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
       break;
     }
@@ -411,8 +469,23 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       if (t && t.agentId === e.agentId) Object.assign(t, { provider: e.to.provider, model: e.to.model });
       break;
     }
+    case 'task.stopped': {
+      for (const a of Object.values(s.agents)) if (a.taskId === e.taskId && WORKING.has(a.status)) setStatus(a, 'CANCELLED');
+      mark(s, e, 'stop', `Stopped task ${s.tasks[e.taskId]?.title ?? e.taskId}`);
+      break;
+    }
+    case 'agent.messaged':
+      mark(s, e, 'message', `Message to ${e.agentId}: ${e.text.length > 80 ? `${e.text.slice(0, 79)}…` : e.text}`);
+      break;
+    case 'llm.retrying':
+      setStep(s, e.agentId, retryStep(e.inMs));
+      break;
+    case 'tool.called':
+      setStep(s, e.agentId, stepOfTool(e.tool, e.summary));
+      break;
     case 'llm.request': {
       setAgent(s, e.agentId, 'ACTIVE');
+      setStep(s, e.agentId, 'thinking');
       const t = e.taskId ? s.tasks[e.taskId] : undefined;
       if (t && t.agentId === e.agentId) t.attempts++;
       break;
@@ -448,10 +521,12 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'command.requested':
       if (!s.commands[e.commandId]) s.commandOrder.push(e.commandId);
       s.commands[e.commandId] = { id: e.commandId, agentId: e.agentId, taskId: e.taskId, role: e.role, command: e.command, cwd: e.cwd, requestedAt: e.ts };
+      setStep(s, e.agentId, `waiting for approval to run ${e.command}`); // the policy's answer follows at once when it need not ask
       break;
     case 'command.decided': {
       const c = s.commands[e.commandId];
       if (c) Object.assign(c, { decision: e.decision, by: e.by, scope: e.scope, reason: e.reason });
+      if (c) setStep(s, c.agentId, e.decision === 'denied' ? 'thinking' : `running ${c.command}`);
       break;
     }
     case 'command.ran': {
@@ -475,6 +550,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'review.reverted': {
       const f = s.files[e.path];
       if (f) f.review = e.type === 'review.kept' ? 'kept' : 'reverted';
+      mark(s, e, e.type === 'review.kept' ? 'kept' : 'reverted', `${e.type === 'review.kept' ? 'Kept' : 'Reverted'} ${e.path}`);
       break;
     }
     case 'rules.loaded':
@@ -489,8 +565,9 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'file.writing': // the write's intent, for a resume after a kill; the state follows file.written
     case 'agent.text':
-    case 'tool.called':
+    case 'agent.prompt':
     case 'tool.failed':
+    case 'tool.result':
     case 'validation.consent':
       break; // read by the transcript and the report's log, not by the session's state
     default: {

@@ -11,6 +11,7 @@ import type { SessionFiles } from '../store/workspace';
 import { TOOL_HANDLERS } from './handlers';
 import { toolError, type ToolHandler, type ToolResult } from './handlers/handler';
 import type { CommandTool } from './commands';
+import { userNote } from './prompts';
 
 /** Handles the tools a phase decides itself (the escalation's reassign_task / skip_task, the review's request_fix). */
 export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<ToolResult>;
@@ -38,20 +39,37 @@ export interface AgentDeps {
   sink: EventSink;
   /** run_command, when the session's policy offers it. */
   commands?: CommandTool;
+  /** The user's notes to this agent, taken before each model call. */
+  inbox?: { take(agentId: string): string[] };
+  /** Aborts this agent's work only (the user stopped its task). */
+  signal?: AbortSignal;
+}
+
+/** Adds the user's notes to the conversation: to the last user turn when there is one (no back-to-back user turns), else as a user turn after the tool results. */
+function addNotes(messages: ChatMessage[], notes: string[]): void {
+  if (!notes.length) return;
+  const text = userNote(notes);
+  const last = messages.at(-1);
+  if (last?.role === 'user') messages[messages.length - 1] = { role: 'user', content: `${last.content}\n\n${text}` };
+  else messages.push({ role: 'user', content: text });
 }
 
 export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentOutcome> {
   const { caller, sink } = deps;
   const messages = [...spec.messages];
+  const prompt = messages.flatMap((m) => (m.role === 'user' ? [m.content] : [])).join('\n\n');
+  sink.emit({ type: 'agent.prompt', agentId: spec.agentId, taskId: spec.taskId, text: prompt });
   const tools = spec.tools.map(toolSpec);
   let routeIndex = 0;
   let idleTurns = 0;
   for (let turn = 1; turn <= spec.maxTurns; ) {
     const route = spec.routes[routeIndex];
     if (!route) return { kind: 'gave_up', reason: 'no provider is available for this role' };
+    if (deps.signal?.aborted) throw deps.signal.reason;
+    addNotes(messages, deps.inbox?.take(spec.agentId) ?? []);
     let result;
     try {
-      result = await caller.call(route, { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens }, { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}` });
+      result = await caller.call(route, { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens }, { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}`, signal: deps.signal });
     } catch (e) {
       if (!(e instanceof RouteExhaustedError)) throw e;
       const next = spec.routes[routeIndex + 1];
@@ -79,7 +97,16 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
   return { kind: 'gave_up', reason: `turn limit (${spec.maxTurns}) reached without finish` };
 }
 
+/** The first line of a tool's error, short: what `tool.result` says of a failed call. */
+const firstLine = (text: string) => (text.split('\n', 1)[0] ?? '').slice(0, 200);
+
 async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<ToolResult> {
+  const r = await dispatch(call, spec, deps, route);
+  deps.sink.emit({ type: 'tool.result', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, ok: !r.isError, summary: r.summary ?? (r.isError ? firstLine(r.result) : 'done') });
+  return r;
+}
+
+async function dispatch(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<ToolResult> {
   const { sink } = deps;
   const fail = (error: string): ToolResult => {
     sink.emit({ type: 'tool.failed', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, error });
@@ -91,7 +118,9 @@ async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: 
   if (!handler) {
     if (!spec.extraTools) return fail(`Tool "${name}" is not available here.`);
     sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: name, summary: JSON.stringify(call.arguments).slice(0, 200) });
-    return spec.extraTools(name, call.arguments);
+    // A phase's own decisions answer in a sentence of ours (never file contents): it is the summary.
+    const r = await spec.extraTools(name, call.arguments);
+    return { ...r, summary: r.summary ?? firstLine(r.result) };
   }
   const a = parseToolArgs(name, call.arguments);
   if (!a.ok) return fail(a.error);

@@ -50,6 +50,8 @@ export interface CallContext {
   agentId: string;
   taskId?: string;
   trace: string;
+  /** Aborts this call only (the user stopped its task); the session's signal aborts every call. */
+  signal?: AbortSignal;
 }
 
 let callCounter = 0;
@@ -62,22 +64,29 @@ export class ModelCaller {
   constructor(private readonly deps: CallerDeps) {}
 
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
-    const { retry, clock, signal } = this.deps;
+    const { retry, clock, sink } = this.deps;
+    const signal = this.signalOf(ctx);
     const known = this.outOfQuota.get(route.provider);
     if (known) throw new RouteExhaustedError(route, known, 0);
     let attempt = 0;
     for (;;) {
       attempt++;
       try {
-        return await this.attempt(route, req, ctx, attempt);
+        return await this.attempt(route, req, ctx, attempt, signal);
       } catch (e) {
         if (!(e instanceof ProviderError) || signal.aborted) throw e;
         if (e.code === 'quota') this.outOfQuota.set(route.provider, e);
         if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
         const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
+        sink.emit({ type: 'llm.retrying', agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, inMs: backoff, attempt: attempt + 1 });
         await clock.sleep(backoff, signal);
       }
     }
+  }
+
+  /** The session's signal, or it and the call's own (either aborts the call, with its own reason). */
+  private signalOf(ctx: CallContext): AbortSignal {
+    return ctx.signal ? AbortSignal.any([this.deps.signal, ctx.signal]) : this.deps.signal;
   }
 
   private semaphore(provider: string): Semaphore {
@@ -86,8 +95,8 @@ export class ModelCaller {
     return s;
   }
 
-  private async attempt(route: ModelRef, base: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, attempt: number): Promise<CallResult> {
-    const { sink, clock, budget, pricing, signal } = this.deps;
+  private async attempt(route: ModelRef, base: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, attempt: number, signal: AbortSignal): Promise<CallResult> {
+    const { sink, clock, budget, pricing } = this.deps;
     const provider = this.deps.resolve(route.provider);
     if (!provider) throw new ProviderError({ provider: route.provider, code: 'auth', retryable: false, message: `No API key for provider "${route.provider}".` });
     const release = await this.semaphore(route.provider).acquire(signal);

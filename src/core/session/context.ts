@@ -8,6 +8,7 @@ import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
 import type { SessionState } from '../fold/state';
+import type { Steering } from './steering';
 
 export interface SessionContext {
   readonly sessionId: string;
@@ -31,6 +32,8 @@ export interface SessionContext {
   /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */
   readonly commands?: CommandTool;
   readonly resumed: boolean;
+  /** The user's notes to agents and stops of tasks while the session runs. */
+  readonly steering: Steering;
   /** The project rules text for the prompts (AGENTS.md, .ensemble/rules.md), read when the run starts; '' when none. */
   rules: string;
   /** Asks the user about a proposed plan (`planApproval: "ask"`). */

@@ -9,8 +9,24 @@ import { routesFor, type SessionContext } from './context';
 import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs, type ToolName } from './tools';
 import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
 import type { TaskState } from '../fold/state';
+import { TaskStoppedError } from './steering';
 
 const MAX_REASSIGNS = 1;
+/** The escalation reason of a task the user stopped: the orchestrator decides what becomes of it. */
+export const STOPPED_BY_USER = 'stopped by the user';
+
+/** Runs one agent's work on a task under a signal that the user's Stop Task aborts; undefined when it did. */
+async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  const w = ctx.steering.track(taskId);
+  try {
+    return await work(w.signal);
+  } catch (e) {
+    if (e instanceof TaskStoppedError && !ctx.signal.aborted) return undefined;
+    throw e;
+  } finally {
+    w.release();
+  }
+}
 
 /** Runs every unfinished task (or only `only`), returning when none can make progress. */
 export async function runDevelopment(ctx: SessionContext, only?: string[]): Promise<void> {
@@ -69,11 +85,14 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     filesSoFar: filesSoFar(ctx),
     resumed: ctx.resumed && t.attempts > 0,
   });
-  const outcome = await runAgent(
-    { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
-    { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands },
+  const outcome = await stoppable(ctx, t.id, (signal) =>
+    runAgent(
+      { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
+      { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal },
+    ),
   );
-  if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
+  if (!outcome) await escalate(ctx, t, STOPPED_BY_USER);
+  else if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
   else if (outcome.kind === 'gave_up') await escalate(ctx, t, outcome.reason);
 }
 
@@ -107,7 +126,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
     }
     return { result: `Tool "${name}" is not available here.`, isError: true };
   };
-  const outcome: AgentOutcome = await runAgent(
+  const outcome: AgentOutcome | undefined = await stoppable(ctx, t.id, (signal) => runAgent(
     {
       agentId,
       taskId: t.id,
@@ -121,9 +140,13 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       trace: `escalate/${t.id}`,
       extraTools,
     },
-    { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands },
-  );
-  if (outcome.kind === 'finished') {
+    { caller: ctx.caller, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal },
+  ));
+  if (!outcome) {
+    // Stopped again while the orchestrator handled it: the user does not want it done.
+    ctx.sink.emit({ type: 'task.skipped', taskId: t.id, reason: STOPPED_BY_USER });
+    ctx.sink.emit({ type: 'decision', kind: 'skip', taskId: t.id, summary: `${t.title} skipped`, rationale: `${STOPPED_BY_USER} during its escalation` });
+  } else if (outcome.kind === 'finished') {
     ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
     ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `Orchestrator completed ${t.title} itself`, rationale: outcome.summary });
   } else if (outcome.kind === 'gave_up') {

@@ -104,3 +104,9 @@ export function escalationRequest(goal: string, task: TaskSpec, reason: string, 
 export function fixRequest(goal: string, what: string, details: string): string {
   return `Overall goal: ${goal}\n\n${what}\n\n${details}\n\nFix it with the tools, then call finish.`;
 }
+
+/** The user's notes to a working agent, as the agent reads them before its next model call. */
+export function userNote(notes: readonly string[]): string {
+  const body = notes.length === 1 ? notes[0]! : notes.map((n, i) => `${i + 1}. ${n}`).join('\n');
+  return `A message from the user, who is watching your work (take it into account, then carry on with your task):\n${body}`;
+}

@@ -25,6 +25,7 @@ import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
 import { CommandTool, type ApproveCommand } from './commands';
+import { Steering } from './steering';
 
 export interface EngineDeps {
   workspace: string;
@@ -103,6 +104,17 @@ export interface SessionHandle {
   /** Settles with the final state when the session has ended (it never rejects). */
   readonly done: Promise<SessionState>;
   cancel(reason?: string): void;
+  /**
+   * Sends a working agent a note, appended to its conversation before its next model call (logged as
+   * `agent.messaged` now). Throws an Error saying why when the agent is not working or the note is empty.
+   */
+  messageAgent(agentId: string, text: string): void;
+  /**
+   * Stops one running task without cancelling the session (logged as `task.stopped`): its agent's
+   * request is aborted and the task is escalated to the orchestrator with the reason "stopped by the
+   * user"; stopped again while the orchestrator handles it, it is skipped. Throws when it is not running.
+   */
+  stopTask(taskId: string): void;
 }
 
 export function newSessionId(now = Date.now()): string {
@@ -166,6 +178,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     runner: deps.runner,
     commands: new CommandTool({ policy: config.commands, runner: deps.runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
+    steering: new Steering(log, state),
     rules: '',
     reviewPlan: deps.reviewPlan,
     givenPlan,
@@ -176,7 +189,10 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
     .finally(() => log.close());
-  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user') };
+  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
+    messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
+    stopTask: (taskId) => ctx.steering.stop(taskId),
+  };
 }
 
 /** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */

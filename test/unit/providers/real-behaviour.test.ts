@@ -234,7 +234,9 @@ describe('real provider behaviour', () => {
         { functionCall: { name: 'read_file', args: { path: 'a.ts' } }, thoughtSignature: 'c2lnbmF0dXJl' },
         { functionCall: { name: 'read_file', args: { path: 'b.ts' } } },
       ]);
-      const next = await once('gemini', 'gemini', { kind: 'reply', text: 'Done.' }, request(conversation(data!)));
+      // Both calls answered: Gemini wants as many function responses as the turn had function calls.
+      const answered: ChatMessage[] = [...conversation(data!), { role: 'tool', toolCallId: 'call_2', name: 'read_file', content: 'export {}' }];
+      const next = await once('gemini', 'gemini', { kind: 'reply', text: 'Done.' }, request(answered));
       const contents = (next.fake.requests.at(-1)?.body as { contents: { role: string; parts: unknown[] }[] }).contents;
       assert.deepEqual(contents[1], { role: 'model', parts: data!.parts });
       assert.equal(contents[2]?.role, 'user', 'function responses go back with role user');

@@ -13,6 +13,7 @@ import { registerResumeTests } from './resume.test';
 import { registerRunCommandTests } from './runCommand.test';
 import { registerSecretTests } from './secrets.test';
 import { registerSessionTests } from './session.test';
+import { registerSteeringTests } from './steering.test';
 
 let registered = false;
 
@@ -27,6 +28,7 @@ function registerAll(): void {
   registerDirtyTests();
   registerPlanTests();
   registerRunCommandTests();
+  registerSteeringTests();
 }
 
 export function run(): Promise<void> {

@@ -10,6 +10,11 @@ import type { WriteOutcome } from '../../store/workspace';
 export interface ToolResult {
   /** What the model reads back. */
   result: string;
+  /**
+   * The outcome in a few words for `tool.result` ("read 120 lines of a.js", "3 matches"): never file
+   * contents. Without it the log says "done" (an error: the error's first line).
+   */
+  summary?: string;
   isError?: boolean;
   /** The failure is already in the log (a `file.refused`): no `tool.failed` is added. */
   recorded?: boolean;
@@ -48,6 +53,9 @@ export function writer(run: ToolRun) {
 
 /** A write's outcome as the model reads it: a refusal is already logged as `file.refused`; any other failure is a tool error. */
 export function writeResult(w: WriteOutcome, done: (ok: Extract<WriteOutcome, { ok: true }>) => string): ToolResult {
-  if (w.ok) return { result: done(w) };
+  if (w.ok) {
+    const text = done(w);
+    return { result: text, summary: text };
+  }
   return { result: w.message, isError: true, recorded: w.reason !== 'failed' && w.reason !== 'rejected' };
 }

@@ -19,11 +19,13 @@ export function numbered(n: number, line: string, width = 4): string {
   return `${String(n).padStart(width)}| ${line}`;
 }
 
-function whole(text: string): string {
-  if (text.length <= MAX_READ_CHARS) return text;
+function whole(path: string, text: string): ToolResult {
+  const total = textLines(text).length;
+  const summary = `read ${total} line${total === 1 ? '' : 's'} of ${path}`;
+  if (text.length <= MAX_READ_CHARS) return { result: text, summary };
   const shown = text.slice(0, MAX_READ_CHARS);
   const line = shown.split('\n').length; // the line the cut falls in
-  return `${shown}\n… (truncated at ${MAX_READ_CHARS} characters, in line ${line} of ${textLines(text).length}: read the rest with startLine ${line} and an endLine)`;
+  return { result: `${shown}\n… (truncated at ${MAX_READ_CHARS} characters, in line ${line} of ${total}: read the rest with startLine ${line} and an endLine)`, summary: `${summary} (cut in line ${line})` };
 }
 
 function range(path: string, text: string, startLine: number | undefined, endLine: number | undefined): ToolResult {
@@ -53,7 +55,7 @@ function range(path: string, text: string, startLine: number | undefined, endLin
   notes.unshift(`lines ${start}–${last} of ${total}`);
   if (last < end) notes.push(`cut to stay under ${MAX_READ_CHARS} characters: read on with startLine ${last + 1}`);
   else if (endLine !== undefined && endLine > total) notes.push(`the file ends at line ${total}`);
-  return { result: `${out.join('\n')}\n(${notes.join('; ')})` };
+  return { result: `${out.join('\n')}\n(${notes.join('; ')})`, summary: `read ${notes[0]} of ${path}` };
 }
 
 export const readFile: ToolHandler<'read_file'> = {
@@ -62,6 +64,6 @@ export const readFile: ToolHandler<'read_file'> = {
     orToolError(async () => {
       const text = await deps.files.read(a.path);
       if (text === undefined) return toolError(`${a.path} does not exist.`);
-      return a.startLine === undefined && a.endLine === undefined ? { result: whole(text) } : range(a.path, text, a.startLine, a.endLine);
+      return a.startLine === undefined && a.endLine === undefined ? whole(a.path, text) : range(a.path, text, a.startLine, a.endLine);
     }),
 };

@@ -105,7 +105,7 @@ export async function searchFiles(source: SearchSource, a: ToolArgs<'search_file
   if (tooLarge.length) out.push(`(not searched, larger than ${SEARCH_LIMITS.fileBytes} bytes: ${tooLarge.slice(0, 5).join(', ')}${tooLarge.length > 5 ? `, and ${tooLarge.length - 5} more` : ''})`);
   if (stoppedAt) out.push(`(stopped after reading ${SEARCH_LIMITS.totalBytes} bytes, at ${stoppedAt}: narrow the search with path or glob)`);
   if (listCapped) out.push(`(only the first ${SEARCH_LIMITS.files} files were searched: narrow the search with path)`);
-  return { result: out.join('\n') };
+  return { result: out.join('\n'), summary: `${matches} match${matches === 1 ? '' : 'es'} in ${searched} file${searched === 1 ? '' : 's'}` };
 }
 
 export const searchFilesTool: ToolHandler<'search_files'> = {

@@ -1,0 +1,171 @@
+// What each agent did, in order, as a fold over the log: its prompt, the text it streamed, each tool
+// call with its summary and result (a write names its blobs, never its contents), retries, provider
+// switches, refusals, the user's messages and how it ended. The panel keeps one of these beside the
+// session state and shows only the selected agent's entries. Updated in place, O(1) per event; an
+// entry that changes after it was added (text streaming on, a tool's result) bumps its `rev`.
+
+import type { EnsembleEvent, ModelRef } from '../events';
+import type { ProviderErrorCode } from '../ports';
+
+interface Base {
+  seq: number;
+  ts: number;
+  /** Bumped whenever the entry changes after it was added (a renderer redraws it then). */
+  rev: number;
+}
+
+/** A file the tool wrote: its blobs are in the session's store (open its diff from there). */
+export interface WrittenFile {
+  path: string;
+  change: 'created' | 'modified';
+  beforeSha: string | null;
+  afterSha: string;
+  bytes: number;
+}
+
+export type TranscriptEntry = Base &
+  (
+    | { kind: 'prompt'; text: string }
+    | { kind: 'text'; text: string }
+    | { kind: 'tool'; tool: string; summary: string; ok?: boolean; result?: string; error?: string; refused?: boolean; files: WrittenFile[] }
+    | { kind: 'retry'; provider: string; model: string; code: ProviderErrorCode; message: string; inMs?: number; attempt?: number }
+    | { kind: 'error'; provider: string; model: string; code: ProviderErrorCode; message: string }
+    | { kind: 'refusal'; provider: string; model: string; words: string }
+    | { kind: 'switch'; from: ModelRef; to: ModelRef; reason: string }
+    | { kind: 'message'; text: string }
+    | { kind: 'stopped' }
+    | { kind: 'end'; outcome: 'completed' | 'failed' | 'escalated'; text: string }
+  );
+
+export type TranscriptKind = TranscriptEntry['kind'];
+
+export interface TranscriptState {
+  /** agentId → its entries, in log order. */
+  agents: Record<string, TranscriptEntry[]>;
+  /** agentId → its tool call waiting for its result. */
+  open: Record<string, Extract<TranscriptEntry, { kind: 'tool' }>>;
+  /** taskId → the agent that works on it now (the last spawned for it). */
+  current: Record<string, string>;
+}
+
+export function initialTranscript(): TranscriptState {
+  return { agents: {}, open: {}, current: {} };
+}
+
+function entriesOf(t: TranscriptState, agentId: string): TranscriptEntry[] {
+  let list = t.agents[agentId];
+  if (!list) t.agents[agentId] = list = [];
+  return list;
+}
+
+type NewEntry = { [K in TranscriptKind]: Omit<Extract<TranscriptEntry, { kind: K }>, 'seq' | 'ts' | 'rev'> }[TranscriptKind];
+
+function add(t: TranscriptState, agentId: string, e: EnsembleEvent, entry: NewEntry): TranscriptEntry {
+  const full = { ...entry, seq: e.seq, ts: e.ts, rev: 0 } as TranscriptEntry;
+  entriesOf(t, agentId).push(full);
+  return full;
+}
+
+function end(t: TranscriptState, agentId: string | undefined, e: EnsembleEvent, outcome: 'completed' | 'failed' | 'escalated', text: string): void {
+  if (!agentId) return;
+  delete t.open[agentId];
+  add(t, agentId, e, { kind: 'end', outcome, text });
+}
+
+/** Applies one event, in place. */
+export function applyTranscript(t: TranscriptState, e: EnsembleEvent): TranscriptState {
+  switch (e.type) {
+    case 'agent.spawned':
+      entriesOf(t, e.agentId);
+      t.current[e.taskId] = e.agentId;
+      break;
+    case 'agent.prompt':
+      add(t, e.agentId, e, { kind: 'prompt', text: e.text });
+      break;
+    case 'agent.text': {
+      const last = entriesOf(t, e.agentId).at(-1);
+      if (last?.kind === 'text') {
+        last.text += e.text;
+        last.rev++;
+      } else add(t, e.agentId, e, { kind: 'text', text: e.text });
+      break;
+    }
+    case 'agent.messaged':
+      add(t, e.agentId, e, { kind: 'message', text: e.text });
+      break;
+    case 'llm.error':
+      if (e.code === 'refusal') add(t, e.agentId, e, { kind: 'refusal', provider: e.provider, model: e.model, words: e.message });
+      else if (e.retryable && e.code !== 'aborted') add(t, e.agentId, e, { kind: 'retry', provider: e.provider, model: e.model, code: e.code, message: e.message });
+      else add(t, e.agentId, e, { kind: 'error', provider: e.provider, model: e.model, code: e.code, message: e.message });
+      break;
+    case 'llm.retrying': {
+      const last = entriesOf(t, e.agentId).at(-1);
+      if (last?.kind === 'retry' && last.inMs === undefined) {
+        Object.assign(last, { inMs: e.inMs, attempt: e.attempt });
+        last.rev++;
+      }
+      break;
+    }
+    case 'provider.switched':
+      add(t, e.agentId, e, { kind: 'switch', from: e.from, to: e.to, reason: e.reason });
+      break;
+    case 'tool.called':
+      t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: e.summary, files: [] }) as Extract<TranscriptEntry, { kind: 'tool' }>;
+      break;
+    case 'file.written': {
+      const open = t.open[e.agentId];
+      if (open) {
+        open.files.push({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, bytes: e.bytes });
+        open.rev++;
+      }
+      break;
+    }
+    case 'file.refused':
+    case 'tool.failed': {
+      const message = e.type === 'file.refused' ? e.message : e.error;
+      const open = t.open[e.agentId];
+      if (open) {
+        Object.assign(open, { error: message, refused: open.refused || e.type === 'file.refused' });
+        open.rev++;
+      } else if (e.type === 'tool.failed') {
+        // A call refused before it ran (an unknown tool, invalid arguments): no tool.called came.
+        t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: '', error: message, files: [] }) as Extract<TranscriptEntry, { kind: 'tool' }>;
+      }
+      break;
+    }
+    case 'tool.result': {
+      const open = t.open[e.agentId];
+      if (open) {
+        Object.assign(open, { ok: e.ok, result: e.summary });
+        open.rev++;
+      } else add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: '', ok: e.ok, result: e.summary, files: [] });
+      delete t.open[e.agentId];
+      break;
+    }
+    case 'task.stopped': {
+      const agentId = t.current[e.taskId];
+      if (agentId) add(t, agentId, e, { kind: 'stopped' });
+      break;
+    }
+    case 'task.completed':
+      end(t, e.agentId, e, 'completed', e.summary);
+      break;
+    case 'task.failed':
+      end(t, e.agentId ?? t.current[e.taskId], e, 'failed', e.error);
+      break;
+    case 'task.escalated':
+      end(t, t.current[e.taskId], e, 'escalated', e.reason);
+      break;
+    case 'agent.ended':
+      end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
+      break;
+    default:
+      break; // every other event says nothing about one agent's conversation
+  }
+  return t;
+}
+
+export function foldTranscript(events: Iterable<EnsembleEvent>, t: TranscriptState = initialTranscript()): TranscriptState {
+  for (const e of events) applyTranscript(t, e);
+  return t;
+}
