@@ -63,8 +63,29 @@ function withCommands(ctx: SessionContext, tools: ToolName[]): ToolName[] {
   return ctx.commands?.offered ? [...tools, 'run_command'] : tools;
 }
 
-function filesSoFar(ctx: SessionContext): string[] {
-  return ctx.state.fileOrder.filter((p) => ctx.state.files[p]?.afterSha);
+/** Most files a task's prompt names; list_files shows the rest. */
+export const PROMPT_FILES = 40;
+
+/**
+ * The files a task needs to know about: those written by the tasks it depends on (transitively) and by
+ * itself in an earlier attempt — not every file of the session, so that prompts do not grow with the
+ * session (O(n²) bytes over a long plan). Capped, with a line saying how many more there are.
+ */
+function filesFor(ctx: SessionContext, t: TaskSpec): string[] {
+  const seen = new Set<string>();
+  const stack = [t.id];
+  const files = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const task = ctx.state.tasks[id];
+    if (!task) continue;
+    for (const f of task.files) if (ctx.state.files[f]?.afterSha) files.add(f);
+    stack.push(...task.dependsOn);
+  }
+  const list = [...files];
+  return list.length > PROMPT_FILES ? [...list.slice(0, PROMPT_FILES), `… and ${list.length - PROMPT_FILES} more (list_files shows every file)`] : list;
 }
 
 async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
@@ -82,7 +103,7 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
   const prompt = taskRequest(ctx.goal, t, {
     doneSummaries: deps.filter((d) => d.status === 'completed').map((d) => `- ${d.id} (${d.role}): ${d.summary ?? d.title}`),
     skipped: deps.filter((d) => d.status === 'skipped').map((d) => `- ${d.id}: ${d.title} (skipped: ${d.summary ?? 'no reason given'})`),
-    filesSoFar: filesSoFar(ctx),
+    filesSoFar: filesFor(ctx, t),
     resumed: ctx.resumed && t.attempts > 0,
   });
   const outcome = await stoppable(ctx, t.id, (signal) =>
@@ -133,7 +154,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       role: 'orchestrator',
       routes,
       system: escalationSystem(roles, ctx.rules),
-      messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesSoFar(ctx)) }],
+      messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesFor(ctx, t)) }],
       tools: withCommands(ctx, ESCALATION_TOOLS),
       maxTurns: ctx.config.maxTurns,
       maxOutputTokens: ctx.config.maxOutputTokens,

@@ -76,7 +76,7 @@ export function taskRequest(goal: string, task: TaskSpec, context: { doneSummari
   if (task.check) parts.push(`How this task is checked: ${task.check}`);
   if (context.doneSummaries.length) parts.push(`Tasks already done:\n${context.doneSummaries.join('\n')}`);
   if (context.skipped.length) parts.push(`Skipped tasks (their work does not exist; adapt or work around it):\n${context.skipped.join('\n')}`);
-  if (context.filesSoFar.length) parts.push(`Files written in this session so far:\n${context.filesSoFar.map((f) => `- ${f}`).join('\n')}`);
+  if (context.filesSoFar.length) parts.push(`Files written by the tasks this one builds on:\n${context.filesSoFar.map((f) => `- ${f}`).join('\n')}`);
   if (context.resumed) parts.push('This task was interrupted earlier and is being restarted: check what already exists before writing.');
   parts.push('Begin.');
   return parts.join('\n\n');
@@ -97,7 +97,7 @@ export function escalationRequest(goal: string, task: TaskSpec, reason: string, 
     `Overall goal: ${goal}`,
     `Escalated task (${task.id}, role ${task.role}): ${task.title}\n\n${task.description}${task.check ? `\n\nHow this task is checked: ${task.check}` : ''}`,
     `Why it was escalated: ${reason}`,
-    filesSoFar.length ? `Files written in this session so far:\n${filesSoFar.map((f) => `- ${f}`).join('\n')}` : 'No files were written yet.',
+    filesSoFar.length ? `Files written by this task and the tasks it builds on:\n${filesSoFar.map((f) => `- ${f}`).join('\n')}` : 'No files were written for it yet.',
   ].join('\n\n');
 }
 
