@@ -8,8 +8,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENSEMBLE_DIR, parseEvents, sessionDir, sessionsDir } from './log';
-import { foldEvents, type SessionState } from '../fold/state';
+import { ENSEMBLE_DIR, parseEvents, sessionDir, sessionsDir, type EventLog } from './log';
+import type { EventType } from '../events';
+import type { Disposable } from '../emitter';
+import { applyEvent, foldEvents, type SessionState } from '../fold/state';
 import { isResumable, summarise, type SessionSummary } from '../fold/summary';
 import { buildReport, renderMarkdown, type ReportJson } from '../fold/report';
 import { Redactor } from '../redact';
@@ -157,4 +159,16 @@ export function rebuildReport(dir: string, redactor?: Redactor): { state: Sessio
   writeReportFiles(dir, state, redactor);
   writeSummary(dir, state, logBytes);
   return { state, report: buildReport(state), skipped };
+}
+
+/** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
+const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
+
+/** Keeps `state` the fold of `log` as events are appended, and its summary on disk current at phase ends. */
+export function followLog(log: EventLog, state: SessionState): Disposable {
+  const dir = path.dirname(log.file);
+  return log.onDidAppend((e) => {
+    applyEvent(state, e);
+    if (SUMMARY_AFTER.has(e.type)) writeSummary(dir, state);
+  });
 }

@@ -1,0 +1,4 @@
+import { foldSession } from './sessions';
+export function openSession(dir: string) {
+  return foldSession(dir);
+}
