@@ -19,7 +19,7 @@ import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } fr
 import { estimateTokens } from '../src/core/money/budget';
 import { EventLog, readEvents, sessionDir } from '../src/core/store/log';
 import { followLog, listSessions } from '../src/core/store/sessions';
-import { openSession } from '../src/core/store/snapshot';
+import { openSession, SNAPSHOT_EVERY } from '../src/core/store/snapshot';
 import { rebuildReport } from '../src/core/store/sessions';
 import { reviewSession } from '../src/core/store/review';
 import { foldEvents, initialState } from '../src/core/fold/state';
@@ -224,13 +224,17 @@ function longSession(n: number, tasks = 50, files = 500): EventBody[] {
   return [...head, ...middle.slice(0, n - head.length - tail.length), ...tail];
 }
 
-/** Writes a long session into `workspace` through the engine's log and listeners; returns appends per second. */
-function writeLongSession(workspace: string, n: number): { perSecond: number; dir: string } {
+/**
+ * Writes a long session into `workspace` through the engine's log and listeners; returns appends per
+ * second. `killed`: its first `n` events only (no phase end after development began: the process was
+ * killed), so that the last snapshot is as far behind as it gets.
+ */
+function writeLongSession(workspace: string, n: number, killed = false): { perSecond: number; dir: string } {
   const dir = sessionDir(workspace, 'bench');
   const log = EventLog.open(dir, undefined, new Redactor([SECRET]));
   const state = initialState();
   followLog(log, state);
-  const bodies = longSession(n);
+  const bodies = killed ? longSession(n + 1_000).slice(0, n) : longSession(n);
   const t0 = performance.now();
   for (const b of bodies) log.emit(b);
   const ms = performance.now() - t0;
@@ -255,6 +259,8 @@ async function logFigures(): Promise<void> {
   const n = SIZES.events;
   const rates: number[] = [];
   const opens: number[] = [];
+  const doneOpens: number[] = [];
+  let tail = 0;
   const fulls: number[] = [];
   const reports: number[] = [];
   const activations: number[] = [];
@@ -263,9 +269,17 @@ async function logFigures(): Promise<void> {
     const { perSecond, dir } = writeLongSession(workspace, n);
     rates.push(perSecond);
     let t0 = performance.now();
-    const opened = openSession(dir);
+    const done = openSession(dir);
+    doneOpens.push(performance.now() - t0);
+    if (done.state.eventCount !== n) throw new Error(`opened ${done.state.eventCount} of ${n} events`);
+    const killedWs = tmp('killed');
+    const killedDir = writeLongSession(killedWs, n, true).dir;
+    t0 = performance.now();
+    const killed = openSession(killedDir);
     opens.push(performance.now() - t0);
-    if (opened.state.eventCount !== n) throw new Error(`opened ${opened.state.eventCount} of ${n} events`);
+    if (killed.state.eventCount !== n) throw new Error(`opened ${killed.state.eventCount} of ${n} events`);
+    tail = n - readSnapshotSeq(killedDir);
+    rm(killedWs);
     t0 = performance.now();
     const all = readEvents(path.join(dir, 'events.jsonl')).events;
     foldEvents(all);
@@ -277,7 +291,14 @@ async function logFigures(): Promise<void> {
     rm(workspace);
   }
   figure('append_per_s', `Log appends per second with the engine's listeners (redaction, live fold, summary, snapshot; ${n.toLocaleString('en')} events)`, median(rates), '/s', { min: 50_000 }, `a plain write of the same line: ${Math.round(plainWrites(n)).toLocaleString('en')}/s`);
-  figure('fold_100k_ms', `Open a ${n.toLocaleString('en')}-event session → its state (snapshot + the log's tail)`, median(opens), 'ms', { max: 200 }, `parsing and folding the whole log instead: ${median(fulls).toFixed(0)} ms`);
+  figure(
+    'fold_100k_ms',
+    `Open a ${n.toLocaleString('en')}-event session → its state (snapshot + the log's tail)`,
+    median(opens),
+    'ms',
+    { max: 200 },
+    `a session killed mid-development, its snapshot ${tail.toLocaleString('en')} events behind (a snapshot is written every ${SNAPSHOT_EVERY.toLocaleString('en')} events and at phase ends); a completed session: ${median(doneOpens).toFixed(1)} ms; parsing and folding the whole log instead: ${median(fulls).toFixed(0)} ms`,
+  );
   figure('report_100k_ms', `Rebuild the report of a ${n.toLocaleString('en')}-event session (ensemble report, a review decision)`, median(reports), 'ms', { max: 200 });
   figure(
     'activation_ms',
@@ -287,6 +308,11 @@ async function logFigures(): Promise<void> {
     { max: 1000 },
     'timed without VS Code: what src/extension.ts runs until the panel has its first message — SessionFocus (listSessions, 1), PanelFeed.snapshot (the focused log read for the panel, the session list) and the Changes tree (the review\'s files)',
   );
+}
+
+/** The seq the session's snapshot covers. */
+function readSnapshotSeq(dir: string): number {
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { seq: number }).seq;
 }
 
 /** The functions activation and the first panel message run (src/extension.ts → focus, feed, review tree). */
