@@ -8,14 +8,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { resolveConfig, type EngineConfig } from '../src/core/config';
 import { NodeFileStore } from '../src/node/file-store';
 import { startSession, type SessionHandle } from '../src/core/session/session';
 import { criticalPath } from '../src/core/session/plan';
 import type { EventBody, TaskSpec } from '../src/core/events';
-import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from '../src/core/ports';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type FileEntry, type FileStat, type FileStore } from '../src/core/ports';
 import { estimateTokens } from '../src/core/money/budget';
 import { EventLog, readEvents, sessionDir } from '../src/core/store/log';
 import { followLog, listSessions } from '../src/core/store/sessions';
@@ -116,19 +116,78 @@ class InstantProvider implements ChatProvider {
   }
 }
 
-async function runSession(tasks: Shape, provider: (ws: string) => ChatProvider | Promise<{ provider: ChatProvider; close(): Promise<void> }>, concurrency: number): Promise<{ handle: SessionHandle; workspace: string }> {
+/** The FileStore port in memory: the engine's own cost, without the Node adapter's path checks and atomic writes. */
+class MemoryStore implements FileStore {
+  private readonly files = new Map<string, { data: Uint8Array; mtimeMs: number }>();
+  async read(p: string) {
+    return this.files.get(p)?.data;
+  }
+  async write(p: string, data: Uint8Array | string) {
+    this.files.set(p, { data: typeof data === 'string' ? Buffer.from(data) : data, mtimeMs: Date.now() });
+  }
+  async remove(p: string) {
+    this.files.delete(p);
+  }
+  async list(): Promise<FileEntry[]> {
+    return [...this.files].map(([p, f]) => ({ path: p, type: 'file' as const, size: f.data.length, mtimeMs: f.mtimeMs }));
+  }
+  async stat(p: string): Promise<FileStat | undefined> {
+    const f = this.files.get(p);
+    return f && { type: 'file', size: f.data.length, mtimeMs: f.mtimeMs };
+  }
+}
+
+async function runSession(tasks: Shape, provider: (ws: string) => ChatProvider | Promise<{ provider: ChatProvider; close(): Promise<void> }>, concurrency: number, inMemory = false): Promise<{ handle: SessionHandle; workspace: string }> {
   const workspace = tmp('ws');
   const made = await provider(workspace);
   const p = 'chat' in made ? made : made.provider;
-  const handle = startSession({ goal: 'bench', config: config(concurrency), deps: { workspace, store: new NodeFileStore(workspace), resolve: () => p, secrets: [SECRET] } });
+  const store = inMemory ? new MemoryStore() : new NodeFileStore(workspace);
+  const handle = startSession({ goal: 'bench', config: config(concurrency), deps: { workspace, store, resolve: () => p, secrets: [SECRET] } });
   await handle.done;
   if (!('chat' in made)) await made.close();
   return { handle, workspace };
 }
 
-async function sdkProvider(tasks: Shape, latency: number): Promise<{ provider: ChatProvider; close(): Promise<void> }> {
-  const server = await startFakeServer('openai', (req: FakeRequest) => answer(tasks, req.trace ?? '', latency));
-  return { provider: createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: SECRET, baseUrl: server.baseUrl }), close: () => server.close() };
+/** How the fake server answers: the plan of `tasks`, then each agent's turns after `latency` ms (`hang`: never). */
+interface FakeSpec {
+  tasks: Shape;
+  latency: number;
+  hang?: boolean;
+}
+
+const fakeHandler = (spec: FakeSpec) => (req: FakeRequest): FakeReply =>
+  spec.hang && !(req.trace ?? '').startsWith('plan') ? { kind: 'reply', delayMs: 600_000, text: 'late' } : answer(spec.tasks, req.trace ?? '', spec.latency);
+
+/**
+ * The real OpenAI SDK against the wire-exact fake, which runs in a process of its own (as a provider
+ * is remote): this process's CPU and memory are the engine's and the SDK's only.
+ */
+async function sdkProvider(spec: FakeSpec): Promise<{ provider: ChatProvider; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [...process.execArgv, __filename, '--child', 'fake'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(spec));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the fake server exited (${code})`)));
+  });
+  const closed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    provider: createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: SECRET, baseUrl }),
+    close: async () => {
+      child.kill();
+      await closed;
+    },
+  };
+}
+
+async function fakeChild(): Promise<void> {
+  let input = '';
+  for await (const d of process.stdin) input += String(d);
+  const server = await startFakeServer('openai', fakeHandler(JSON.parse(input) as FakeSpec));
+  process.stdout.write(server.baseUrl + '\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +210,7 @@ async function scheduleRatio(): Promise<void> {
   let critical = 0;
   const rows: string[] = [];
   for (const shape of shapes()) {
-    const { handle, workspace } = await runSession(shape.tasks, () => sdkProvider(shape.tasks, LATENCY), 8);
+    const { handle, workspace } = await runSession(shape.tasks, () => sdkProvider({ tasks: shape.tasks, latency: LATENCY }), 8);
     const dev = handle.state.phases.find((p) => p.name === 'development')!;
     const w = dev.endedAt! - dev.startedAt;
     const c = criticalPath(shape.tasks) * 2 * LATENCY;
@@ -168,21 +227,30 @@ async function scheduleRatio(): Promise<void> {
 
 async function cpuPerEvent(): Promise<void> {
   const tasks: Shape = Array.from({ length: SIZES.cpuTasks }, (_, i) => ({ id: `t${i}`, dependsOn: [] }));
-  const measure = async (make: Parameters<typeof runSession>[1]) => {
+  const measure = async (make: Parameters<typeof runSession>[1], inMemory = false) => {
+    await runSession(tasks.slice(0, 5), make, 8, inMemory).then((r) => rm(r.workspace)); // warm: modules loaded, code compiled
     const runs: number[] = [];
     for (let r = 0; r < REPS; r++) {
       const c0 = process.cpuUsage();
-      const { handle, workspace } = await runSession(tasks, make, 8);
+      const { handle, workspace } = await runSession(tasks, make, 8, inMemory);
       const c = process.cpuUsage(c0);
       runs.push((c.user + c.system) / handle.state.eventCount);
       rm(workspace);
     }
     return median(runs);
   };
-  const inProcess = await measure(() => new InstantProvider(tasks));
-  const sdk = await measure(() => sdkProvider(tasks, 0));
-  figure('cpu_per_event_us', `Engine CPU per logged event (${SIZES.cpuTasks} tasks, in-process provider: engine, log, files, report)`, inProcess, 'µs', { max: 20 });
-  figure('cpu_per_event_sdk_us', 'CPU per logged event through the OpenAI SDK (the fake server runs in this process too)', sdk, 'µs', null);
+  const engine = await measure(() => new InstantProvider(tasks), true);
+  const disk = await measure(() => new InstantProvider(tasks));
+  const sdk = await measure(() => sdkProvider({ tasks, latency: 0 }));
+  figure(
+    'cpu_per_event_us',
+    `Engine CPU per logged event (${SIZES.cpuTasks} tasks; provider and file store in memory; the log, blobs, summary, snapshot and report on disk)`,
+    engine,
+    'µs',
+    { max: 20 },
+    `with the Node file store (path checks, atomic writes of the agents' files): ${disk.toFixed(0)} µs`,
+  );
+  figure('cpu_per_event_sdk_us', 'CPU per logged event through the OpenAI SDK (the fake server in its own process)', sdk, 'µs', null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,8 +426,8 @@ async function cancel(): Promise<void> {
   const runs: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const workspace = tmp('cancel');
-    const server = await startFakeServer('openai', (req: FakeRequest) => ((req.trace ?? '').startsWith('plan') ? answer(tasks, req.trace!, 0) : { kind: 'reply', delayMs: 60_000, text: 'late' }));
-    const provider = createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: SECRET, baseUrl: server.baseUrl });
+    const server = await sdkProvider({ tasks, latency: 0, hang: true });
+    const provider = server.provider;
     const handle = startSession({ goal: 'bench', config: config(8), deps: { workspace, store: new NodeFileStore(workspace), resolve: () => provider } });
     let requests = 0;
     await new Promise<void>((resolve) => {
@@ -411,18 +479,32 @@ async function promptOverhead(): Promise<void> {
 async function scaleChild(n: number): Promise<void> {
   const tasks: Shape = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, dependsOn: i >= 10 ? [`t${i - 10}`] : [] }));
   const t0 = performance.now();
-  const { handle, workspace } = await runSession(tasks, () => sdkProvider(tasks, 0), 8);
+  const { handle, workspace } = await runSession(tasks, () => sdkProvider({ tasks, latency: 0 }), 8);
   const ms = performance.now() - t0;
   rm(workspace);
-  process.stdout.write(JSON.stringify({ rssMb: process.resourceUsage().maxRSS / 1024, ms, events: handle.state.eventCount, status: handle.state.status }) + '\n');
+  (globalThis as { gc?: () => void }).gc?.();
+  const retainedMb = process.memoryUsage().heapUsed / 2 ** 20;
+  process.stdout.write(JSON.stringify({ rssMb: process.resourceUsage().maxRSS / 1024, retainedMb, ms, events: handle.state.eventCount, status: handle.state.status }) + '\n');
 }
 
 function scale(): void {
+  const run = (n: number) => {
+    const out = execFileSync(process.execPath, ['--expose-gc', ...process.execArgv, __filename, '--child', 'scale', '--tasks', String(n)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rssMb: number; retainedMb: number; ms: number; events: number; status: string };
+    if (r.status !== 'completed') throw new Error(`the ${n}-task session ended ${r.status}`);
+    return r;
+  };
   const n = SIZES.scaleTasks;
-  const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', 'scale', '--tasks', String(n)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rssMb: number; ms: number; events: number; status: string };
-  if (r.status !== 'completed') throw new Error(`the ${n}-task session ended ${r.status}`);
-  figure('scale_1000_rss_mb', `Peak RSS of a ${n.toLocaleString('en')}-task session through the SDK (its own process)`, r.rssMb, 'MB', { max: 200 }, `${r.events.toLocaleString('en')} events in ${(r.ms / 1000).toFixed(1)} s`);
+  const small = run(Math.max(1, Math.round(n / 10)));
+  const r = run(n);
+  figure(
+    'scale_1000_rss_mb',
+    `Peak RSS of a ${n.toLocaleString('en')}-task session through the SDK (its own process, run by tsx; the fake provider in another)`,
+    r.rssMb,
+    'MB',
+    { max: 200 },
+    `${r.events.toLocaleString('en')} events in ${(r.ms / 1000).toFixed(1)} s; heap left after the session and a GC: ${r.retainedMb.toFixed(0)} MB; a ${Math.round(n / 10)}-task session: peak ${small.rssMb.toFixed(0)} MB, heap left ${small.retainedMb.toFixed(0)} MB`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,6 +541,7 @@ const STEPS: [string, () => unknown][] = [
 
 async function main(): Promise<void> {
   if (values.child === 'scale') return scaleChild(Number(values.tasks));
+  if (values.child === 'fake') return fakeChild();
   const only = values.only?.split(',');
   for (const [name, step] of STEPS) {
     if (only && !only.includes(name)) continue;
