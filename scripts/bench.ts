@@ -1,105 +1,573 @@
-// Benchmarks, printing figures and asserting nothing:
-// - how close the scheduler's wall time comes to the plan's critical path when every provider
-//   answers in a fixed time (the real engine and OpenAI SDK against the local fake server);
-// - how fast the shared reducer folds a long log.
-//   npm run bench [-- --latency 150 --concurrency 8]
+// Performance at scale (issue 14): every figure measured, none asserted. Prints a table (figure, value,
+// goal, PASS/MISS) with the machine, the Node version and the repetitions; `--json` prints
+// `{machine, node, reps, figures: [{id, label, value, unit, goal, pass, note?}]}`. `--smoke` runs every
+// figure at tiny sizes (a unit test runs it so that it cannot rot: its values mean nothing).
+//   npm run bench [-- --json] [-- --smoke] [-- --reps 3]
+// What each figure measures is said in its `label` and, where it needs more words, its `note`.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { resolveConfig } from '../src/core/config';
+import { resolveConfig, type EngineConfig } from '../src/core/config';
 import { NodeFileStore } from '../src/node/file-store';
-import { startSession } from '../src/core/session/session';
+import { startSession, type SessionHandle } from '../src/core/session/session';
 import { criticalPath } from '../src/core/session/plan';
-import type { EnsembleEvent, TaskSpec } from '../src/core/events';
-import { foldEvents } from '../src/core/fold/state';
+import type { EventBody, TaskSpec } from '../src/core/events';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type FileEntry, type FileStat, type FileStore } from '../src/core/ports';
+import { estimateTokens } from '../src/core/money/budget';
+import { EventLog, readEvents, sessionDir } from '../src/core/store/log';
+import { followLog, listSessions } from '../src/core/store/sessions';
+import { openSession, SNAPSHOT_EVERY } from '../src/core/store/state-snapshot';
+import { rebuildReport } from '../src/core/store/sessions';
+import { reviewSession } from '../src/core/store/review';
+import { foldEvents, initialState } from '../src/core/fold/state';
+import { Redactor } from '../src/core/redact';
 import { startFakeServer } from '../src/fakes';
 import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
 import { NodeCommandRunner } from '../src/node/command-runner';
 
-const { values } = parseArgs({ options: { latency: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '8' } } });
-const LATENCY = Number(values.latency);
-const TURNS = 2; // write_file, then finish
+const ROOT = path.resolve(__dirname, '..');
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    latency: { type: 'string' },
+    only: { type: 'string' },
+    // internal: the 1,000-task run in a child process of its own, so that its peak RSS is its own
+    child: { type: 'string' },
+    tasks: { type: 'string' },
+  },
+});
+const SMOKE = values.smoke;
+const SIZES = SMOKE
+  ? { latency: 5, events: 2_000, cpuTasks: 10, reviewFiles: 10, reviewEvents: 1_000, promptTasks: 5, scaleTasks: 20, cancelTasks: 2, reps: 1 }
+  : { latency: 120, events: 100_000, cpuTasks: 200, reviewFiles: 200, reviewEvents: 10_000, promptTasks: 20, scaleTasks: 1_000, cancelTasks: 8, reps: 3 };
+const REPS = Number(values.reps ?? SIZES.reps);
+const LATENCY = Number(values.latency ?? SIZES.latency);
+const SECRET = 'sk-bench-0123456789abcdefghijklmnop'; // a session always has keys to redact
 
-type Shape = { name: string; tasks: Pick<TaskSpec, 'id' | 'dependsOn'>[] };
+interface Figure {
+  id: string;
+  label: string;
+  value: number | null;
+  unit: string;
+  /** How the value is judged, e.g. "<= 200"; null: reported only. */
+  goal: string | null;
+  pass: boolean | null;
+  note?: string;
+}
 
-function shapes(): Shape[] {
+const figures: Figure[] = [];
+function figure(id: string, label: string, value: number | null, unit: string, goal: { max?: number; min?: number } | null, note?: string): void {
+  const rounded = value === null ? null : Math.round(value * 100) / 100;
+  const pass = value === null || !goal ? null : (goal.max === undefined || value <= goal.max) && (goal.min === undefined || value >= goal.min);
+  const goalText = !goal ? null : goal.max !== undefined ? `<= ${goal.max}` : `>= ${goal.min}`;
+  figures.push({ id, label, value: rounded, unit, goal: goalText, pass, ...(note ? { note } : {}) });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ensemble-bench-${name}-`));
+const rm = (dir: string) => fs.rmSync(dir, { recursive: true, force: true });
+
+function config(concurrency: number, extra: Partial<Parameters<typeof resolveConfig>[0]> = {}): EngineConfig {
+  return resolveConfig({
+    orchestrator: { provider: 'fake', model: 'm' },
+    roles: { dev: { provider: 'fake', model: 'm' } },
+    providers: { fake: { kind: 'openai-compatible', maxConcurrency: concurrency } },
+    maxConcurrency: concurrency,
+    validation: { runTests: 'never' },
+    ...extra,
+  });
+}
+
+type Shape = Pick<TaskSpec, 'id' | 'dependsOn'>[];
+const planOf = (tasks: Shape) => ({ rationale: 'bench', tasks: tasks.map((t) => ({ ...t, title: t.id, description: `Write ${t.id}.txt`, role: 'dev' })) });
+
+/** What every agent does: write its file, then finish (plan answered from `tasks`). */
+function answer(tasks: Shape, trace: string, delayMs: number): FakeReply {
+  const [conv, turn] = trace.split('#');
+  if (conv === 'plan') return { kind: 'reply', toolCalls: [{ name: 'submit_plan', arguments: planOf(tasks) }], usage: { input: 100, output: 100 } };
+  const id = conv!.slice(conv!.indexOf('/') + 1);
+  return turn === '1'
+    ? { kind: 'reply', delayMs, toolCalls: [{ name: 'write_file', arguments: { path: `${id}.txt`, content: `${id}\n` } }], usage: { input: 100, output: 20 } }
+    : { kind: 'reply', delayMs, toolCalls: [{ name: 'finish', arguments: { summary: `wrote ${id}.txt` } }], usage: { input: 120, output: 10 } };
+}
+
+/** The engine's port answered in memory, at once: what the engine costs without any SDK or socket. */
+class InstantProvider implements ChatProvider {
+  readonly id = 'fake';
+  readonly requests: ChatRequest[] = [];
+  constructor(
+    private readonly tasks: Shape,
+    private readonly record = false,
+  ) {}
+  async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+    if (this.record) this.requests.push(req);
+    if (signal.aborted) throw new ProviderError({ provider: this.id, code: 'aborted', retryable: false, message: 'aborted' });
+    const a = answer(this.tasks, req.trace ?? '', 0);
+    if (a.kind !== 'reply') throw new Error('unexpected');
+    let i = 0;
+    for (const c of a.toolCalls ?? []) yield { type: 'tool_call', call: { id: `c${i++}`, name: c.name, arguments: c.arguments } };
+    yield { type: 'usage', usage: { input: a.usage!.input, output: a.usage!.output } };
+    yield { type: 'end', stopReason: 'tool_calls', latencyMs: 0 };
+  }
+}
+
+/** The FileStore port in memory: the engine's own cost, without the Node adapter's path checks and atomic writes. */
+class MemoryStore implements FileStore {
+  private readonly files = new Map<string, { data: Uint8Array; mtimeMs: number }>();
+  async read(p: string) {
+    return this.files.get(p)?.data;
+  }
+  async write(p: string, data: Uint8Array | string) {
+    this.files.set(p, { data: typeof data === 'string' ? Buffer.from(data) : data, mtimeMs: Date.now() });
+  }
+  async remove(p: string) {
+    this.files.delete(p);
+  }
+  async list(): Promise<FileEntry[]> {
+    return [...this.files].map(([p, f]) => ({ path: p, type: 'file' as const, size: f.data.length, mtimeMs: f.mtimeMs }));
+  }
+  async stat(p: string): Promise<FileStat | undefined> {
+    const f = this.files.get(p);
+    return f && { type: 'file', size: f.data.length, mtimeMs: f.mtimeMs };
+  }
+}
+
+async function runSession(tasks: Shape, provider: (ws: string) => ChatProvider | Promise<{ provider: ChatProvider; close(): Promise<void> }>, concurrency: number, inMemory = false): Promise<{ handle: SessionHandle; workspace: string }> {
+  const workspace = tmp('ws');
+  const made = await provider(workspace);
+  const p = 'chat' in made ? made : made.provider;
+  const store = inMemory ? new MemoryStore() : new NodeFileStore(workspace);
+  const handle = startSession({ goal: 'bench', config: config(concurrency), deps: { workspace, store, runner: new NodeCommandRunner(), resolve: () => p, secrets: [SECRET] } });
+  await handle.done;
+  if (!('chat' in made)) await made.close();
+  return { handle, workspace };
+}
+
+/** How the fake server answers: the plan of `tasks`, then each agent's turns after `latency` ms (`hang`: never). */
+interface FakeSpec {
+  tasks: Shape;
+  latency: number;
+  hang?: boolean;
+}
+
+const fakeHandler = (spec: FakeSpec) => (req: FakeRequest): FakeReply =>
+  spec.hang && !(req.trace ?? '').startsWith('plan') ? { kind: 'reply', delayMs: 600_000, text: 'late' } : answer(spec.tasks, req.trace ?? '', spec.latency);
+
+/**
+ * The real OpenAI SDK against the wire-exact fake, which runs in a process of its own (as a provider
+ * is remote): this process's CPU and memory are the engine's and the SDK's only.
+ */
+async function sdkProvider(spec: FakeSpec): Promise<{ provider: ChatProvider; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [...process.execArgv, __filename, '--child', 'fake'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(spec));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the fake server exited (${code})`)));
+  });
+  const closed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    provider: createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: SECRET, baseUrl }),
+    close: async () => {
+      child.kill();
+      await closed;
+    },
+  };
+}
+
+async function fakeChild(): Promise<void> {
+  let input = '';
+  for await (const d of process.stdin) input += String(d);
+  const server = await startFakeServer('openai', fakeHandler(JSON.parse(input) as FakeSpec));
+  process.stdout.write(server.baseUrl + '\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// schedule_ratio: wall time of the development phase ÷ the plan's critical path, through the real SDK.
+
+function shapes(): { name: string; tasks: Shape }[] {
   const chain = Array.from({ length: 5 }, (_, i) => ({ id: `c${i}`, dependsOn: i ? [`c${i - 1}`] : [] }));
   const wide = Array.from({ length: 8 }, (_, i) => ({ id: `w${i}`, dependsOn: [] }));
   const diamond = [{ id: 'top', dependsOn: [] }, { id: 'left', dependsOn: ['top'] }, { id: 'right', dependsOn: ['top'] }, { id: 'bottom', dependsOn: ['left', 'right'] }];
-  // A fixed pseudo-random layered DAG of 16 tasks (seeded, so runs compare).
-  let seed = 42;
+  let seed = 42; // a fixed pseudo-random layered DAG of 16 tasks, so that runs compare
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const layered: Shape['tasks'] = [];
-  for (let i = 0; i < 16; i++) {
-    const deps = layered.filter(() => rnd() < 0.25).slice(-3).map((t) => t.id);
-    layered.push({ id: `r${i}`, dependsOn: deps });
-  }
-  return [{ name: 'chain of 5', tasks: chain }, { name: 'fan-out of 8', tasks: wide }, { name: 'diamond', tasks: diamond }, { name: 'random DAG of 16', tasks: layered }];
+  const layered: Shape = [];
+  for (let i = 0; i < 16; i++) layered.push({ id: `r${i}`, dependsOn: layered.filter(() => rnd() < 0.25).slice(-3).map((t) => t.id) });
+  const all = [{ name: 'chain of 5', tasks: chain }, { name: 'fan-out of 8', tasks: wide }, { name: 'diamond', tasks: diamond }, { name: 'random DAG of 16', tasks: layered }];
+  return SMOKE ? all.slice(2, 3) : all;
 }
 
-async function measure(shape: Shape, concurrency: number): Promise<{ wallMs: number; criticalMs: number; events: number }> {
-  const plan = { rationale: 'bench', tasks: shape.tasks.map((t) => ({ ...t, title: t.id, description: t.id, role: 'dev' })) };
-  const handler = (req: FakeRequest): FakeReply => {
-    const [conv, turn] = (req.trace ?? '').split('#');
-    if (conv === 'plan') return { kind: 'reply', toolCalls: [{ name: 'submit_plan', arguments: plan }], usage: { input: 100, output: 100 } };
-    const id = conv!.slice('task/'.length);
-    return turn === '1'
-      ? { kind: 'reply', delayMs: LATENCY, toolCalls: [{ name: 'write_file', arguments: { path: `${id}.txt`, content: id } }], usage: { input: 100, output: 20 } }
-      : { kind: 'reply', delayMs: LATENCY, toolCalls: [{ name: 'finish', arguments: { summary: id } }], usage: { input: 120, output: 10 } };
+async function scheduleRatio(): Promise<void> {
+  let wall = 0;
+  let critical = 0;
+  const rows: string[] = [];
+  for (const shape of shapes()) {
+    const { handle, workspace } = await runSession(shape.tasks, () => sdkProvider({ tasks: shape.tasks, latency: LATENCY }), 8);
+    const dev = handle.state.phases.find((p) => p.name === 'development')!;
+    const w = dev.endedAt! - dev.startedAt;
+    const c = criticalPath(shape.tasks) * 2 * LATENCY;
+    wall += w;
+    critical += c;
+    rows.push(`${shape.name} ${w}/${c} ms`);
+    rm(workspace);
+  }
+  figure('schedule_ratio', `Wall time ÷ critical path (real OpenAI SDK over loopback, ${LATENCY} ms per answer)`, wall / critical, '×', { max: 1.05 }, rows.join('; '));
+}
+
+// ---------------------------------------------------------------------------------------------
+// cpu_per_event_us: the process's CPU time for a whole session ÷ the events it logged.
+
+async function cpuPerEvent(): Promise<void> {
+  const tasks: Shape = Array.from({ length: SIZES.cpuTasks }, (_, i) => ({ id: `t${i}`, dependsOn: [] }));
+  const measure = async (make: Parameters<typeof runSession>[1], inMemory = false) => {
+    await runSession(tasks.slice(0, 5), make, 8, inMemory).then((r) => rm(r.workspace)); // warm: modules loaded, code compiled
+    const runs: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const c0 = process.cpuUsage();
+      const { handle, workspace } = await runSession(tasks, make, 8, inMemory);
+      const c = process.cpuUsage(c0);
+      runs.push((c.user + c.system) / handle.state.eventCount);
+      rm(workspace);
+    }
+    return median(runs);
   };
-  const server = await startFakeServer('openai', handler);
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-bench-'));
-  try {
-    const config = resolveConfig({
-      orchestrator: { provider: 'fake', model: 'm' },
-      roles: { dev: { provider: 'fake', model: 'm' } },
-      providers: { fake: { kind: 'openai-compatible', maxConcurrency: concurrency } },
-      maxConcurrency: concurrency,
-      validation: { runTests: 'never' },
-    });
-    const provider = createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: 'bench', baseUrl: server.baseUrl });
-    const handle = startSession({ goal: 'bench', config, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: () => provider } });
-    const state = await handle.done;
-    const dev = state.phases.find((p) => p.name === 'development')!;
-    return { wallMs: dev.endedAt! - dev.startedAt, criticalMs: criticalPath(shape.tasks) * TURNS * LATENCY, events: state.eventCount };
-  } finally {
-    await server.close();
-    fs.rmSync(workspace, { recursive: true, force: true });
-  }
+  const engine = await measure(() => new InstantProvider(tasks), true);
+  const disk = await measure(() => new InstantProvider(tasks));
+  const sdk = await measure(() => sdkProvider({ tasks, latency: 0 }));
+  figure(
+    'cpu_per_event_us',
+    `Engine CPU per logged event (${SIZES.cpuTasks} tasks; provider and file store in memory; the log, blobs, summary, snapshot and report on disk)`,
+    engine,
+    'µs',
+    { max: 20 },
+    `with the Node file store (path checks, atomic writes of the agents' files): ${disk.toFixed(0)} µs`,
+  );
+  figure('cpu_per_event_sdk_us', 'CPU per logged event through the OpenAI SDK (the fake server in its own process)', sdk, 'µs', null);
 }
 
-/** The reducer every view shares: how fast it folds a long log (the panel folds each batch with it). */
-function foldThroughput(): void {
-  const events: EnsembleEvent[] = [];
-  let seq = 0;
-  const add = (body: Record<string, unknown>) => events.push({ ...body, v: 1, seq: ++seq, ts: seq } as unknown as EnsembleEvent);
-  add({ type: 'session.started', sessionId: 's', goal: 'g', config: { orchestrator: { provider: 'p', model: 'm' }, roles: {}, maxConcurrency: 4 } });
-  add({ type: 'plan.accepted', rationale: 'r', tasks: Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, title: 't', description: 'd', role: 'dev', dependsOn: [] })) });
-  for (let i = 0; events.length < 100_000; i++) {
-    const taskId = `t${i % 50}`;
-    add({ type: 'llm.request', callId: `c${i}`, agentId: `a${i % 50}`, taskId, provider: 'p', model: 'm', trace: 'x', attempt: 1 });
-    add({ type: 'llm.response', callId: `c${i}`, agentId: `a${i % 50}`, taskId, provider: 'p', model: 'm', latencyMs: 100, usage: { input: 1000, output: 200 }, costUsd: 0.001, stopReason: 'tool_calls', toolCalls: ['write_file'] });
-    add({ type: 'file.written', agentId: `a${i % 50}`, taskId, path: `src/f${i % 500}.js`, change: 'modified', beforeSha: 'a', afterSha: 'b', bytes: 100 });
+// ---------------------------------------------------------------------------------------------
+// A long session's log, appended through the engine's own listeners (the live fold, summary, snapshot).
+
+function longSession(n: number, tasks = 50, files = 500): EventBody[] {
+  const spec = Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, title: `Task ${i}`, description: 'Build part of the app', role: 'dev', dependsOn: [] }));
+  const head: EventBody[] = [
+    { type: 'session.started', sessionId: 'bench', goal: 'A long session', config: { orchestrator: { provider: 'p', model: 'm' }, roles: { dev: { provider: 'p', model: 'm' } }, maxConcurrency: 4 } },
+    ...(['setup', 'planning'] as const).flatMap((phase): EventBody[] => [{ type: 'phase.started', phase }, { type: 'phase.ended', phase, outcome: 'ok' }]),
+    { type: 'plan.accepted', rationale: 'split by feature', tasks: spec },
+    { type: 'phase.started', phase: 'development' },
+    ...spec.flatMap((t, i): EventBody[] => [
+      { type: 'agent.spawned', agentId: `dev-${i}`, role: 'dev', provider: 'p', model: 'm', taskId: t.id },
+      { type: 'task.started', taskId: t.id, agentId: `dev-${i}`, role: 'dev', provider: 'p', model: 'm' },
+    ]),
+  ];
+  const tail: EventBody[] = [
+    ...spec.map((t, i): EventBody => ({ type: 'task.completed', taskId: t.id, agentId: `dev-${i}`, summary: `Task ${i} done` })),
+    { type: 'phase.ended', phase: 'development', outcome: 'ok' },
+    ...(['integration', 'validation', 'report'] as const).flatMap((phase): EventBody[] => [{ type: 'phase.started', phase }, { type: 'phase.ended', phase, outcome: phase === 'validation' ? 'skipped' : 'ok' }]),
+    { type: 'session.ended', status: 'completed' },
+  ];
+  const middle: EventBody[] = [];
+  for (let i = 0; middle.length < n - head.length - tail.length; i++) {
+    const t = i % tasks;
+    const agentId = `dev-${t}`;
+    const taskId = `t${t}`;
+    const p = `src/part${i % files}.js`;
+    middle.push(
+      { type: 'llm.request', callId: `c${i}`, agentId, taskId, provider: 'p', model: 'm', trace: `task/${taskId}#${i}`, attempt: 1, reservedUsd: 0.01 },
+      { type: 'llm.response', callId: `c${i}`, agentId, taskId, provider: 'p', model: 'm', latencyMs: 900, usage: { input: 1200, output: 300, cachedInput: 400 }, costUsd: 0.0042, stopReason: 'tool_calls', toolCalls: ['write_file'] },
+      { type: 'tool.called', agentId, taskId, tool: 'write_file', summary: `write ${p} (1,204 bytes)` },
+      { type: 'file.writing', agentId, taskId, path: p, change: 'modified', beforeSha: 'a'.repeat(64), afterSha: 'b'.repeat(64), bytes: 1204, provider: 'p', model: 'm', role: 'dev' },
+      { type: 'file.written', agentId, taskId, path: p, change: 'modified', beforeSha: 'a'.repeat(64), afterSha: 'b'.repeat(64), bytes: 1204, provider: 'p', model: 'm', role: 'dev' },
+    );
+    if (i % 10 === 0) middle.push({ type: 'agent.text', agentId, text: 'I will now write the module that handles the routes, then its tests, and check the contract with the front end.' });
   }
-  const t0 = performance.now();
-  const state = foldEvents(events);
-  const ms = performance.now() - t0;
-  console.log(`\nFold: ${events.length} events in ${ms.toFixed(0)} ms (${Math.round(events.length / ms)} events/ms; ${state.fileOrder.length} files, ${Object.keys(state.tasks).length} tasks)`);
+  return [...head, ...middle.slice(0, n - head.length - tail.length), ...tail];
 }
+
+/**
+ * Writes a long session into `workspace` through the engine's log and listeners; returns appends per
+ * second. `killed`: its first `n` events only (no phase end after development began: the process was
+ * killed), so that the last snapshot is as far behind as it gets.
+ */
+function writeLongSession(workspace: string, n: number, killed = false): { perSecond: number; dir: string } {
+  const dir = sessionDir(workspace, 'bench');
+  const log = EventLog.open(dir, undefined, new Redactor([SECRET]));
+  const state = initialState();
+  followLog(log, state);
+  const bodies = killed ? longSession(n + 1_000).slice(0, n) : longSession(n);
+  const t0 = performance.now();
+  for (const b of bodies) log.emit(b);
+  const ms = performance.now() - t0;
+  log.close();
+  return { perSecond: bodies.length / (ms / 1000), dir };
+}
+
+/** The same lines written with one plain write each: the ceiling an append can reach on this disk. */
+function plainWrites(n: number): number {
+  const dir = tmp('plain');
+  const fd = fs.openSync(path.join(dir, 'x.jsonl'), 'a');
+  const line = JSON.stringify({ type: 'llm.response', callId: 'c1', agentId: 'dev-1', taskId: 't1', provider: 'p', model: 'm', latencyMs: 900, usage: { input: 1200, output: 300 }, costUsd: 0.0042, stopReason: 'tool_calls', toolCalls: ['write_file'], v: 1, seq: 1, ts: 1 }) + '\n';
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fs.writeSync(fd, line);
+  const ms = performance.now() - t0;
+  fs.closeSync(fd);
+  rm(dir);
+  return n / (ms / 1000);
+}
+
+async function logFigures(): Promise<void> {
+  const n = SIZES.events;
+  const rates: number[] = [];
+  const opens: number[] = [];
+  const doneOpens: number[] = [];
+  let tail = 0;
+  const fulls: number[] = [];
+  const reports: number[] = [];
+  const activations: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const workspace = tmp('log');
+    const { perSecond, dir } = writeLongSession(workspace, n);
+    rates.push(perSecond);
+    let t0 = performance.now();
+    const done = openSession(dir);
+    doneOpens.push(performance.now() - t0);
+    if (done.state.eventCount !== n) throw new Error(`opened ${done.state.eventCount} of ${n} events`);
+    const killedWs = tmp('killed');
+    const killedDir = writeLongSession(killedWs, n, true).dir;
+    t0 = performance.now();
+    const killed = openSession(killedDir);
+    opens.push(performance.now() - t0);
+    if (killed.state.eventCount !== n) throw new Error(`opened ${killed.state.eventCount} of ${n} events`);
+    tail = n - readSnapshotSeq(killedDir);
+    rm(killedWs);
+    t0 = performance.now();
+    const all = readEvents(path.join(dir, 'events.jsonl')).events;
+    foldEvents(all);
+    fulls.push(performance.now() - t0);
+    t0 = performance.now();
+    rebuildReport(dir);
+    reports.push(performance.now() - t0);
+    activations.push(activation(workspace, dir));
+    rm(workspace);
+  }
+  figure('append_per_s', `Log appends per second with the engine's listeners (redaction, live fold, summary, snapshot; ${n.toLocaleString('en')} events)`, median(rates), '/s', { min: 50_000 }, `a plain write of the same line: ${Math.round(plainWrites(n)).toLocaleString('en')}/s`);
+  figure(
+    'fold_100k_ms',
+    `Open a ${n.toLocaleString('en')}-event session → its state (snapshot + the log's tail)`,
+    median(opens),
+    'ms',
+    { max: 200 },
+    `a session killed mid-development, its snapshot ${tail.toLocaleString('en')} events behind (a snapshot is written every ${SNAPSHOT_EVERY.toLocaleString('en')} events and at phase ends); a completed session: ${median(doneOpens).toFixed(1)} ms; parsing and folding the whole log instead: ${median(fulls).toFixed(0)} ms`,
+  );
+  figure('report_100k_ms', `Rebuild the report of a ${n.toLocaleString('en')}-event session (ensemble report, a review decision)`, median(reports), 'ms', { max: 200 });
+  figure(
+    'activation_ms',
+    `Activation → first panel message with a ${n.toLocaleString('en')}-event session in the workspace`,
+    median(activations),
+    'ms',
+    { max: 1000 },
+    'timed without VS Code: what src/extension.ts runs until the panel has its first message — SessionFocus (listSessions, 1), PanelFeed.snapshot (the focused log read for the panel, the session list) and the Changes tree (the review\'s files)',
+  );
+}
+
+/** The seq the session's snapshot covers. */
+function readSnapshotSeq(dir: string): number {
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { seq: number }).seq;
+}
+
+/** The functions activation and the first panel message run (src/extension.ts → focus, feed, review tree). */
+function activation(workspace: string, dir: string): number {
+  const t0 = performance.now();
+  const newest = listSessions([workspace], 1)[0]; // SessionFocus: the newest session
+  if (!newest) throw new Error('no session listed');
+  const events = readEvents(path.join(dir, 'events.jsonl')).events; // PanelFeed.snapshot: the log the panel folds
+  listSessions([workspace]); // PanelFeed.sessions
+  const files = reviewSession(workspace, newest.sessionId, new NodeFileStore(workspace)).files(); // ReviewTree.getChildren
+  if (!events.length || !files.length) throw new Error('nothing read');
+  return performance.now() - t0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// review_keep_all_ms: Keep All on a session that changed many files.
+
+async function keepAll(): Promise<void> {
+  const runs: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const workspace = tmp('review');
+    const dir = sessionDir(workspace, 'bench');
+    const log = EventLog.open(dir);
+    const state = initialState();
+    followLog(log, state);
+    for (const b of longSession(SIZES.reviewEvents, 20, SIZES.reviewFiles)) log.emit(b);
+    log.close();
+    if (state.fileOrder.length !== SIZES.reviewFiles) throw new Error(`${state.fileOrder.length} files`);
+    const t0 = performance.now();
+    const out = await reviewSession(workspace, 'bench', new NodeFileStore(workspace)).keepAll();
+    runs.push(performance.now() - t0);
+    if (out.length !== SIZES.reviewFiles || !out.every((o) => o.ok)) throw new Error('keep all failed');
+    rm(workspace);
+  }
+  figure('review_keep_all_ms', `Keep All on ${SIZES.reviewFiles} changed files (a ${SIZES.reviewEvents.toLocaleString('en')}-event session)`, median(runs), 'ms', { max: 500 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// cancel_ms: from cancel() to the session's end, with every agent waiting on a model (real SDK).
+
+async function cancel(): Promise<void> {
+  const tasks: Shape = Array.from({ length: SIZES.cancelTasks }, (_, i) => ({ id: `t${i}`, dependsOn: [] }));
+  const runs: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const workspace = tmp('cancel');
+    const server = await sdkProvider({ tasks, latency: 0, hang: true });
+    const provider = server.provider;
+    const handle = startSession({ goal: 'bench', config: config(8), deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: () => provider } });
+    let requests = 0;
+    await new Promise<void>((resolve) => {
+      const sub = handle.log.onDidAppend((e) => {
+        if (e.type === 'llm.request' && e.taskId && ++requests === tasks.length) {
+          sub.dispose();
+          setTimeout(resolve, 50); // the requests are on the wire
+        }
+      });
+    });
+    const t0 = performance.now();
+    handle.cancel();
+    const state = await handle.done;
+    runs.push(performance.now() - t0);
+    if (state.status !== 'cancelled') throw new Error(`ended ${state.status}`);
+    await server.close();
+    rm(workspace);
+  }
+  figure('cancel_ms', `Cancel with ${SIZES.cancelTasks} requests in flight → session ended (requests aborted, report written; real SDK)`, median(runs), 'ms', { max: 1000 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// prompt_overhead_tokens: what a task's first request carries besides its own task, late in a session.
+
+async function promptOverhead(): Promise<void> {
+  const n = SIZES.promptTasks;
+  // A chain: each task depends on the one before and the session's files grow by one per task.
+  const tasks: Shape = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, dependsOn: i ? [`t${i - 1}`] : [] }));
+  const provider = new InstantProvider(tasks, true);
+  const { workspace } = await runSession(tasks, () => provider, 4);
+  const first = (id: string) => provider.requests.find((q) => q.trace === `task/${id}#1`)!;
+  const tokens = (q: ChatRequest) => estimateTokens(q.system + JSON.stringify(q.tools) + q.messages.map((m) => m.content).join('\n'));
+  const a = tokens(first('t0'));
+  const z = tokens(first(`t${n - 1}`));
+  rm(workspace);
+  figure(
+    'prompt_overhead_tokens',
+    `Tokens of task ${n}'s first request in a ${n}-task chain (system + tools + context; ~chars/3)`,
+    z,
+    'tokens',
+    { max: Math.round(a * 1.5) },
+    `task 1's: ${a} tokens; goal: at most 1.5× task 1's, i.e. a request's context does not grow with the session (measured only: prompts.ts is edited elsewhere)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// scale_1000_rss_mb: the peak RSS of a 1,000-task session through the SDK, in a process of its own.
+
+async function scaleChild(n: number): Promise<void> {
+  const tasks: Shape = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, dependsOn: i >= 10 ? [`t${i - 10}`] : [] }));
+  const t0 = performance.now();
+  const { handle, workspace } = await runSession(tasks, () => sdkProvider({ tasks, latency: 0 }), 8);
+  const ms = performance.now() - t0;
+  rm(workspace);
+  (globalThis as { gc?: () => void }).gc?.();
+  const retainedMb = process.memoryUsage().heapUsed / 2 ** 20;
+  process.stdout.write(JSON.stringify({ rssMb: process.resourceUsage().maxRSS / 1024, retainedMb, ms, events: handle.state.eventCount, status: handle.state.status }) + '\n');
+}
+
+function scale(): void {
+  const run = (n: number) => {
+    const out = execFileSync(process.execPath, ['--expose-gc', ...process.execArgv, __filename, '--child', 'scale', '--tasks', String(n)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rssMb: number; retainedMb: number; ms: number; events: number; status: string };
+    if (r.status !== 'completed') throw new Error(`the ${n}-task session ended ${r.status}`);
+    return r;
+  };
+  const n = SIZES.scaleTasks;
+  const small = run(Math.max(1, Math.round(n / 10)));
+  const r = run(n);
+  figure(
+    'scale_1000_rss_mb',
+    `Peak RSS of a ${n.toLocaleString('en')}-task session through the SDK (its own process, run by tsx; the fake provider in another)`,
+    r.rssMb,
+    'MB',
+    { max: 200 },
+    `${r.events.toLocaleString('en')} events in ${(r.ms / 1000).toFixed(1)} s; heap left after the session and a GC: ${r.retainedMb.toFixed(0)} MB; a ${Math.round(n / 10)}-task session: peak ${small.rssMb.toFixed(0)} MB, heap left ${small.retainedMb.toFixed(0)} MB`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles: the production build's sizes.
+
+function bundles(): void {
+  const out = tmp('dist');
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--production', '--out', out], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the production build failed');
+  const kb = (f: string) => fs.statSync(path.join(out, f)).size / 1024;
+  figure('extension_bundle_kb', 'dist/extension.js, production build', kb('extension.js'), 'KB', { max: 1536 });
+  figure('webview_bundle_kb', 'dist/webview.js, production build', kb('webview.js'), 'KB', { max: 300 });
+  rm(out);
+  const allowed = fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!'));
+  if (allowed.some((l) => /^!media\/(\*|panel\.png)/.test(l))) throw new Error('.vscodeignore lets the screenshot into the .vsix');
+}
+
+function panel(): void {
+  const note = 'measured by the panel benchmark';
+  figure('panel_p95_ms', 'Panel: p95 time to apply a batch of events and redraw', null, 'ms', null, note);
+  figure('panel_10k_first_render_ms', 'Panel: first render of a 10,000-event session', null, 'ms', null, note);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const STEPS: [string, () => unknown][] = [
+  ['schedule', scheduleRatio],
+  ['cpu', cpuPerEvent],
+  ['log', logFigures],
+  ['review', keepAll],
+  ['cancel', cancel],
+  ['prompt', promptOverhead],
+  ['scale', scale],
+  ['bundles', bundles],
+  ['panel', panel],
+];
 
 async function main(): Promise<void> {
-  const concurrency = Number(values.concurrency);
-  console.log(`Scheduler benchmark: fixed latency ${LATENCY} ms per answer, ${TURNS} turns per task, concurrency ${concurrency}`);
-  console.log('shape'.padEnd(20), 'tasks'.padStart(5), 'critical path'.padStart(14), 'wall time'.padStart(10), 'overhead'.padStart(9));
-  for (const shape of shapes()) {
-    const r = await measure(shape, concurrency);
-    const over = ((r.wallMs / r.criticalMs - 1) * 100).toFixed(1);
-    console.log(shape.name.padEnd(20), String(shape.tasks.length).padStart(5), `${r.criticalMs} ms`.padStart(14), `${r.wallMs} ms`.padStart(10), `${over}%`.padStart(9));
+  if (values.child === 'scale') return scaleChild(Number(values.tasks));
+  if (values.child === 'fake') return fakeChild();
+  const only = values.only?.split(',');
+  for (const [name, step] of STEPS) {
+    if (only && !only.includes(name)) continue;
+    if (!values.json) process.stderr.write(`… ${name}\n`);
+    await step();
   }
-  foldThroughput();
+  const machine = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${os.cpus().length}, ${os.platform()} ${os.release()}, ${Math.round(os.totalmem() / 2 ** 30)} GB`;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ machine, node: process.version, reps: REPS, smoke: SMOKE, date: new Date().toISOString(), figures }, null, 2) + '\n');
+    return;
+  }
+  console.log(`Machine: ${machine}; Node ${process.version}; median of ${REPS} repetition${REPS === 1 ? '' : 's'}${SMOKE ? ' (SMOKE: tiny sizes, values mean nothing)' : ''}\n`);
+  const rows = figures.map((f) => [f.id, f.value === null ? 'n/a' : `${f.value.toLocaleString('en')} ${f.unit}`, f.goal ? `${f.goal} ${f.unit}` : '—', f.pass === null ? '—' : f.pass ? 'PASS' : 'MISS']);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(['figure', 'value', 'goal', ''][i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  console.log(line(['figure', 'value', 'goal', '']));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  for (const f of figures) console.log(`${f.id}: ${f.label}${f.note ? ` — ${f.note}` : ''}`);
 }
 
-void main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

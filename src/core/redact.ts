@@ -26,6 +26,12 @@ const SHAPES: [RegExp, string][] = [
   [/(?<![A-Za-z0-9_])((?:x-goog-|x-)?api[_-]?key|key|access_token|token)(["']?\s*[=:]\s*["']?)(?=[A-Za-z0-9_~+/.%-]*\d)[A-Za-z0-9_~+/.%-]{16,}=*/gi, `$1$2${REDACTED}`],
 ];
 
+/**
+ * Every shape above needs one of these words, and JSON never escapes a letter or `-`: text (or a
+ * JSON line) without any of them and without a known value holds nothing to redact.
+ */
+const SHAPE_WORDS = /sk-|AIza|bearer|key|token/i;
+
 /** Names of environment variables whose values are secrets (keys, tokens, passwords). */
 export const SECRET_ENV_NAME = /(API_?KEY|(^|_)KEY($|_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE_?KEY|ACCESS_?KEY)/i;
 
@@ -36,6 +42,8 @@ export function secretsInEnv(env: Record<string, string | undefined>): string[] 
 
 export class Redactor {
   private readonly known: RegExp | undefined;
+  /** `known` without the global flag, for tests that keep no state between calls. */
+  private readonly knownTest: RegExp | undefined;
 
   constructor(secrets: Iterable<string | undefined | null> = []) {
     const forms = new Set<string>();
@@ -48,10 +56,17 @@ export class Redactor {
     // Longest first, so that a key containing another is replaced whole.
     const sorted = [...forms].sort((a, b) => b.length - a.length);
     this.known = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
+    this.knownTest = sorted.length ? new RegExp(this.known!.source) : undefined;
+  }
+
+  /** Whether `text` (e.g. an event's JSON line) may hold a known secret or a key shape; false means surely not. */
+  mayHold(text: string): boolean {
+    return SHAPE_WORDS.test(text) || !!this.knownTest?.test(text);
   }
 
   /** `text` with every known secret and every key shape replaced by [redacted]. */
   text(text: string): string {
+    if (!this.mayHold(text)) return text;
     let out = this.known ? text.replace(this.known, REDACTED) : text;
     for (const [re, by] of SHAPES) out = out.replace(re, by);
     return out;

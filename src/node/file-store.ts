@@ -148,15 +148,16 @@ export class NodeFileStore implements FileStore {
       if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
       const tmpDir = path.join(this.realRoot, TMP_DIR);
       await fs.promises.mkdir(tmpDir, { recursive: true });
-      tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+      const file = (tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
       await fs.promises.writeFile(tmp, data);
       if (existing?.isFile()) await fs.promises.chmod(tmp, existing.mode & 0o7777); // an executable script stays executable
       try {
         await fs.promises.rename(tmp, abs);
+        tmp = undefined; // renamed: nothing is left to remove
       } catch (e) {
         // A folder on another filesystem (a mount inside the workspace): no atomic rename is possible there.
         if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-        await fs.promises.copyFile(tmp, abs);
+        await fs.promises.copyFile(file, abs);
       }
     } catch (e) {
       throw explain(rel, 'write', e);

@@ -14,6 +14,10 @@ export class Attempt {
   private readonly controller = new AbortController();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timedOut = false;
+  /** The SDK's stream ended: nothing is left to release. */
+  private ended = false;
+  /** Rejects when the signal fires: every step of a stream is raced against this one promise. */
+  private readonly interrupted: Promise<never>;
   private readonly onUserAbort = () => this.controller.abort();
 
   constructor(
@@ -23,6 +27,11 @@ export class Attempt {
   ) {
     if (user.aborted) this.controller.abort();
     else user.addEventListener('abort', this.onUserAbort, { once: true });
+    this.interrupted = new Promise<never>((_, reject) => {
+      if (this.controller.signal.aborted) reject(new Interrupted());
+      else this.controller.signal.addEventListener('abort', () => reject(new Interrupted()), { once: true });
+    });
+    this.interrupted.catch(() => {}); // raced, never awaited alone
     this.arm();
   }
 
@@ -40,15 +49,14 @@ export class Attempt {
     if (this.controller.signal.aborted) throw new Interrupted();
   }
 
-  /** Resolves with `p`, or rejects as soon as the signal fires. A late rejection of `p` is swallowed. */
+  /**
+   * Resolves with `p`, or rejects as soon as the signal fires. A late rejection of `p` is swallowed.
+   * Called for every streamed chunk, so it adds no listener of its own: one `interrupted` promise serves all.
+   */
   race<T>(p: Promise<T>): Promise<T> {
     p.catch(() => {});
     if (this.controller.signal.aborted) return Promise.reject(new Interrupted());
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new Interrupted());
-      this.controller.signal.addEventListener('abort', onAbort, { once: true });
-      p.then(resolve, reject).finally(() => this.controller.signal.removeEventListener('abort', onAbort));
-    });
+    return Promise.race([p, this.interrupted]);
   }
 
   /** Iterates `source`, racing each step against the signal and re-arming the idle timeout per item. */
@@ -59,11 +67,11 @@ export class Attempt {
       for (;;) {
         const step = await this.race(it.next());
         if (step.done) {
-          finished = true;
+          finished = this.ended = true;
           return;
         }
         this.lastChunkAt = Date.now();
-        this.arm();
+        this.timer?.refresh(); // the idle timeout starts again: a refresh, not a new timer per chunk
         yield step.value;
       }
     } finally {
@@ -80,15 +88,14 @@ export class Attempt {
     return map(e);
   }
 
-  /** Clears the timer and releases the request (a no-op when it already completed). */
+  /** Clears the timer and releases the request (nothing to release when its stream ended: no abort, which costs). */
   dispose(): void {
     clearTimeout(this.timer);
     this.user.removeEventListener('abort', this.onUserAbort);
-    this.controller.abort();
+    if (!this.ended) this.controller.abort();
   }
 
   private arm(): void {
-    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.controller.abort();

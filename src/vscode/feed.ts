@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { output } from './output';
 import type { EnsembleEvent } from '../core/events';
-import { readEvents, sessionDir } from '../core/store/log';
+import { readEventsFrom, sessionDir } from '../core/store/log';
 import type { HostMessage, SessionSummary } from '../protocol';
 import type { SessionFocus, SessionRef } from './focus';
 import { listSessions } from '../core/store/sessions';
@@ -19,6 +19,8 @@ export class PanelFeed implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private following: string | undefined;
   private lastSeq = 0;
+  /** Bytes of the followed session's log already read (or followed live). */
+  private readBytes = 0;
   private pending: EnsembleEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private live: { dispose(): void } | undefined;
@@ -61,29 +63,41 @@ export class PanelFeed implements vscode.Disposable {
     this.stopFollowing();
     const ref = this.focus.ref;
     const active = this.controller.active;
-    if (ref && active?.ref.sessionId === ref.sessionId) this.live = active.handle.log.onDidAppend((e) => this.push(e));
+    if (ref && active?.ref.sessionId === ref.sessionId) {
+      const log = active.handle.log;
+      this.live = log.onDidAppend((e) => {
+        this.readBytes = log.bytes;
+        this.push(e);
+      });
+    }
     const message = this.snapshot();
     this.following = ref?.sessionId;
     this.lastSeq = message.events.reduce((m, e) => Math.max(m, e.seq), 0);
     this._onDidMessage.fire(message);
   }
 
-  private read(ref: SessionRef): EnsembleEvent[] {
+  /** The focused session's events from byte `from` of its log on (0: all of them); remembers where they end. */
+  private read(ref: SessionRef, from = 0): EnsembleEvent[] {
     const active = this.controller.active;
-    if (active?.ref.sessionId === ref.sessionId) return active.handle.log.readAll();
+    if (active?.ref.sessionId === ref.sessionId) {
+      this.readBytes = active.handle.log.bytes;
+      return active.handle.log.readAll();
+    }
     try {
-      return readEvents(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl')).events;
+      const r = readEventsFrom(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl'), from);
+      this.readBytes = r.end;
+      return r.events;
     } catch (e) {
       output.warn(`Could not read the log of session ${ref.sessionId}`, e);
       return [];
     }
   }
 
-  /** Picks up events appended to the focused session's log by someone else (a review decision). */
+  /** Picks up events appended to the focused session's log by someone else (a review decision): only the log's new lines are read. */
   refresh(): void {
     const ref = this.focus.ref;
     if (ref && ref.sessionId === this.following && !this.isLive(ref)) {
-      for (const e of this.read(ref)) this.push(e);
+      for (const e of this.read(ref, this.readBytes)) this.push(e);
       this.flush();
     }
     this._onDidMessage.fire({ type: 'sessions', sessions: this.sessions() });

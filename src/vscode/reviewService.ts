@@ -37,9 +37,16 @@ export class ReviewService implements vscode.Disposable {
     private readonly controller: SessionController,
   ) {}
 
+  /** Open reviews by session: each keeps its live fold, so a decision or a listing never re-reads the whole log. */
+  private readonly reviews = new Map<string, SessionReview>();
+
   /** The review of a session (default: the focused one); undefined when there is none. */
   open(ref: SessionRef | undefined = this.focus.ref): SessionReview | undefined {
-    return ref ? reviewSession(ref.workspace, ref.sessionId, new NodeFileStore(ref.workspace)) : undefined;
+    if (!ref) return undefined;
+    const key = `${ref.workspace}\0${ref.sessionId}`;
+    let review = this.reviews.get(key);
+    if (!review) this.reviews.set(key, (review = reviewSession(ref.workspace, ref.sessionId, new NodeFileStore(ref.workspace))));
+    return review;
   }
 
   /** The focused session's changed files (the live fold while it runs). */
@@ -108,6 +115,7 @@ export class ReviewService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.reviews.clear();
     this._onDidChange.dispose();
   }
 }

@@ -13,7 +13,7 @@ import { reportFromEvents } from '../../src/core/fold/report';
 import { reviewSession } from '../../src/core/store/review';
 import { SessionFiles } from '../../src/core/store/workspace';
 import { BlobStore } from '../../src/core/store/blobs';
-import { MAX_COPY_BYTES } from '../../src/core/store/snapshot';
+import { MAX_COPY_BYTES } from '../../src/core/store/workspace-snapshot';
 import type { EngineDeps } from '../../src/core/session/session';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { NodeFileStore } from '../../src/node/file-store';

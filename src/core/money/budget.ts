@@ -58,7 +58,7 @@ export class Budget {
   }
 }
 
-/** A rough upper estimate of a prompt's tokens: ~3 characters per token (English and code run ~4). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3);
+/** A rough upper estimate of a prompt's tokens from its text or its length: ~3 characters per token (English and code run ~4). */
+export function estimateTokens(text: string | number): number {
+  return Math.ceil((typeof text === 'number' ? text : text.length) / 3);
 }

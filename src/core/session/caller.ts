@@ -5,7 +5,7 @@
 // RouteExhaustedError (switch provider), BudgetExhaustedError, or the abort reason (cancel).
 
 import type { EventSink, ModelRef } from '../events';
-import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type Usage, type StopReason } from '../ports';
+import { ProviderError, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type Usage, type StopReason } from '../ports';
 import { Budget, estimateTokens } from '../money/budget';
 import type { Pricing } from '../money/pricing';
 import { Semaphore } from './semaphore';
@@ -104,7 +104,7 @@ export class ModelCaller {
     // Prices may depend on the time (off-peak rates): the call is priced at the moment it is sent.
     // Its prompt's size is known before sending, so the worst case is priced at the tier it reaches.
     const at = new Date(clock.now());
-    const worst = pricing.worstCase(route, estimateTokens(promptText(request)), request.maxOutputTokens, at);
+    const worst = pricing.worstCase(route, estimateTokens(promptLength(request)), request.maxOutputTokens, at);
     try {
       budget.reserve(worst ?? 0);
     } catch (e) {
@@ -149,9 +149,21 @@ export class ModelCaller {
   }
 }
 
-function promptText(r: ChatRequest): string {
-  const msgs = r.messages.map((m: ChatMessage) => (m.role === 'assistant' ? m.content + JSON.stringify(m.toolCalls ?? []) + JSON.stringify(m.providerData?.parts ?? []) : m.content));
-  return r.system + JSON.stringify(r.tools) + msgs.join('\n');
+// A conversation only grows, and its messages and tool specs are the same objects from one turn to
+// the next: each one's length is counted once, so pricing an attempt is not O(conversation) again.
+const lengths = new WeakMap<object, number>();
+const lengthOf = (key: object, measure: () => number): number => {
+  let n = lengths.get(key);
+  if (n === undefined) lengths.set(key, (n = measure()));
+  return n;
+};
+
+/** The length of the prompt's text: the system prompt, the tools as JSON and the messages (an assistant's with its tool calls and provider data). */
+function promptLength(r: ChatRequest): number {
+  let n = r.system.length + r.messages.length;
+  for (const t of r.tools ?? []) n += lengthOf(t, () => JSON.stringify(t).length + 1);
+  for (const m of r.messages) n += lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length));
+  return n;
 }
 
 /** Gathers streamed text and emits it in a few larger pieces instead of one event per token. */

@@ -28,32 +28,73 @@ async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: 
   }
 }
 
-/** Runs every unfinished task (or only `only`), returning when none can make progress. */
+/**
+ * Runs every unfinished task (or only `only`), returning when none can make progress. A task's
+ * readiness changes only when it or one of its dependencies finishes, so each completion re-examines
+ * just those tasks, never the whole plan again.
+ */
 export async function runDevelopment(ctx: SessionContext, only?: string[]): Promise<void> {
-  const running = new Map<string, Promise<void>>();
-  let fatal: unknown;
-  const unfinished = (t: TaskState) => t.status === 'pending' || t.status === 'running' || t.status === 'escalated';
-  const inScope = (id: string) => !only || only.includes(id);
-  for (;;) {
-    if (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted) {
-      for (const id of ctx.state.taskOrder) {
-        const t = ctx.state.tasks[id]!;
-        if (!inScope(id) || !unfinished(t) || running.has(id) || running.size >= ctx.config.maxConcurrency) continue;
-        const deps = t.dependsOn.map((d) => ctx.state.tasks[d]);
-        const blocker = deps.find((d) => d && d.status === 'failed');
-        if (blocker) {
-          ctx.sink.emit({ type: 'task.skipped', taskId: id, reason: `it depends on ${blocker.id}, which failed` });
-          continue;
-        }
-        if (deps.some((d) => d && unfinished(d))) continue;
-        const p = runTask(ctx, t).catch((e) => {
-          fatal ??= e;
-        });
-        running.set(id, p.finally(() => running.delete(id)));
-      }
+  const tasks = ctx.state.tasks;
+  const scope = only && new Set(only);
+  const order = new Map(ctx.state.taskOrder.map((id, i) => [id, i]));
+  const dependants = new Map<string, string[]>();
+  for (const id of ctx.state.taskOrder) {
+    if (scope && !scope.has(id)) continue;
+    for (const d of tasks[id]!.dependsOn) {
+      const list = dependants.get(d);
+      if (list) list.push(id);
+      else dependants.set(d, [id]);
     }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
+  }
+  const unfinished = (t: TaskState) => t.status === 'pending' || t.status === 'running' || t.status === 'escalated';
+  const running = new Set<string>();
+  /** Tasks that can start, in plan order (`queued`: the same, as a set). */
+  const ready: string[] = [];
+  const queued = new Set<string>();
+  const finished: string[] = [];
+  let wake: (() => void) | undefined;
+  let fatal: unknown;
+
+  /** Queues task `id` if it can start now, skips it if a dependency failed, else leaves it to wait. */
+  const check = (id: string): void => {
+    const t = tasks[id];
+    if (!t || (scope && !scope.has(id)) || !unfinished(t) || running.has(id) || queued.has(id)) return;
+    const deps = t.dependsOn.map((d) => tasks[d]);
+    const blocker = deps.find((d) => d && d.status === 'failed');
+    if (blocker) {
+      ctx.sink.emit({ type: 'task.skipped', taskId: id, reason: `it depends on ${blocker.id}, which failed` });
+      for (const x of dependants.get(id) ?? []) check(x);
+      return;
+    }
+    if (deps.some((d) => d && unfinished(d))) return;
+    queued.add(id);
+    const at = ready.length && order.get(ready.at(-1)!)! > order.get(id)! ? ready.findIndex((x) => order.get(x)! > order.get(id)!) : ready.length;
+    ready.splice(at, 0, id);
+  };
+
+  for (const id of ctx.state.taskOrder) check(id);
+  for (;;) {
+    while (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted && running.size < ctx.config.maxConcurrency && ready.length) {
+      const id = ready.shift()!;
+      queued.delete(id);
+      running.add(id);
+      void runTask(ctx, tasks[id]!)
+        .catch((e) => {
+          fatal ??= e;
+        })
+        .finally(() => {
+          running.delete(id);
+          finished.push(id);
+          wake?.();
+        });
+    }
+    if (running.size === 0 && !finished.length) break;
+    if (!finished.length) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    for (const id of finished.splice(0)) {
+      check(id); // a reassigned task runs again
+      for (const x of dependants.get(id) ?? []) check(x);
+    }
   }
   if (fatal !== undefined) throw fatal;
 }

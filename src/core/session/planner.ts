@@ -32,7 +32,7 @@ interface Plan {
 
 /** submit_plan with its `role` field narrowed to the configured roles (the schema guides the model). */
 function planTool(roles: string[]): ToolSpec {
-  const spec = toolSpec('submit_plan');
+  const spec = structuredClone(toolSpec('submit_plan')); // the shared spec is frozen: narrow a copy
   const task = (spec.parameters.properties.tasks as { items: { properties: Record<string, Record<string, unknown>> } }).items;
   task.properties.role = { ...task.properties.role, enum: roles };
   return spec;

@@ -5,13 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EventBody, EventType, Phase, SessionStatus, TaskSpec } from '../events';
+import type { EventBody, Phase, SessionStatus, TaskSpec } from '../events';
 import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
-import { applyEvent, foldEvents, initialState, type SessionState } from '../fold/state';
-import { writeReportFiles, writeSummary } from '../store/sessions';
+import { foldEvents, initialState, type SessionState } from '../fold/state';
+import { followLog, writeReportFiles } from '../store/sessions';
 import { BlobStore } from '../store/blobs';
 import { SessionFiles, type DirtyCheck } from '../store/workspace';
 import { Budget, BudgetExhaustedError } from '../money/budget';
@@ -147,11 +147,7 @@ export function resumeSession(opts: { dir: string; config: EngineConfig; deps: E
 function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody, givenPlan?: SessionContext['givenPlan']): SessionHandle {
   const clock = deps.clock ?? systemClock;
   const state = foldEvents(log.existing, initialState());
-  const dir = path.dirname(log.file);
-  log.onDidAppend((e) => {
-    applyEvent(state, e);
-    if (SUMMARY_AFTER.has(e.type)) writeSummary(dir, state);
-  });
+  followLog(log, state);
   log.emit(first);
   const controller = new AbortController();
   const pricing = pricingFor(config);
@@ -162,7 +158,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {
     sessionId,
-    dir,
+    dir: path.dirname(log.file),
     workspace: deps.workspace,
     goal,
     config,
@@ -194,9 +190,6 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     stopTask: (taskId) => ctx.steering.stop(taskId),
   };
 }
-
-/** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
-const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
 
 export class CancelledError extends Error {
   constructor(message: string) {

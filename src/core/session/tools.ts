@@ -83,10 +83,25 @@ const descriptions: Record<ToolName, string> = {
   request_fix: 'Ask the role that owns the code to fix a mismatch the contract check found.',
 };
 
+const specs = new Map<ToolName, ToolSpec>();
+
+/** The tool as offered to a model. Computed once per tool (every agent's request carries it) and frozen, since it is shared. */
 export function toolSpec(name: ToolName): ToolSpec {
-  const schema = z.toJSONSchema(toolSchemas[name]) as Record<string, unknown>;
-  delete schema.$schema;
-  return { name, description: descriptions[name], parameters: schema as JsonSchema };
+  let spec = specs.get(name);
+  if (!spec) {
+    const schema = z.toJSONSchema(toolSchemas[name]) as Record<string, unknown>;
+    delete schema.$schema;
+    specs.set(name, (spec = deepFreeze({ name, description: descriptions[name], parameters: schema as JsonSchema })));
+  }
+  return spec;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 export const AGENT_TOOLS: ToolName[] = ['list_files', 'read_file', 'search_files', 'write_file', 'edit_file', 'finish'];

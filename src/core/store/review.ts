@@ -1,7 +1,7 @@
 // The review of a session's changes, after (or between) runs: keep a change, or revert it to the
 // exact bytes the file held before the session first touched it. Each decision is an event appended
 // to the session's own log (`review.kept` / `review.reverted`), so the panel, the report and a later
-// resume all see it; the report files are rewritten after each decision.
+// resume all see it; the report files are rewritten after each decision (once for Keep All / Revert All).
 //
 // A revert never loses the user's work silently: when the file on disk is no longer what the session
 // left (the user edited it since), it is refused with a `conflict` outcome unless `force` is given.
@@ -11,9 +11,10 @@ import * as path from 'node:path';
 import type { EnsembleEvent } from '../events';
 import type { FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
-import { EventLog, readEvents, sessionDir } from './log';
-import { foldEvents, type FileState, type SessionState } from '../fold/state';
-import { rebuildReport } from './sessions';
+import { EventLog, sessionDir } from './log';
+import { applyEvent, type FileState, type SessionState } from '../fold/state';
+import { writeReportFiles, writeSummary } from './sessions';
+import { catchUp, openSession, writeSnapshot, type OpenedSession } from './state-snapshot';
 
 /** `failed`: the file could not be read or written (a path refused by the store, permissions, a full disk). */
 /** `before_unknown`: a command changed the file and the session had no copy of it before, so there is nothing to restore. */
@@ -38,7 +39,7 @@ export interface FileReviewStatus {
 export interface SessionReview {
   readonly sessionId: string;
   readonly dir: string;
-  /** The session as its log holds it now (re-read on each call). */
+  /** The session as its log holds it now: the review's live fold, caught up with the log on each call (read it, never change it). */
   state(): SessionState;
   /** The changed files in the order the session first touched them. */
   files(): FileState[];
@@ -60,19 +61,48 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
   if (!fs.existsSync(logFile)) throw new Error(`No session "${sessionId}" in ${workspace} (${logFile} is missing).`);
   const blobs = new BlobStore(path.join(dir, 'blobs'));
 
-  const state = (): SessionState => foldEvents(readEvents(logFile).events);
+  // One live fold for as long as the review is open: opened from the state snapshot and the log's
+  // tail, caught up with what anyone appended since before each use, and each decision applied to it
+  // as it is appended (never a re-read of the whole log per decision).
+  let opened: OpenedSession | undefined;
+  const state = (): SessionState => (opened = opened ? catchUp(dir, opened) : openSession(dir)).state;
+
+  // Inside keepAll/revertAll the report, summary and snapshot are written once, after the last decision.
+  let batch = false;
+  const publish = () => {
+    if (!opened) return;
+    try {
+      // the report files, the session's summary and its snapshot follow the decision
+      writeReportFiles(dir, opened.state);
+      writeSummary(dir, opened.state, opened.logBytes);
+      writeSnapshot(dir, opened.state, opened.seq, opened.logBytes, opened.skipped);
+    } catch {
+      // A full disk: the decision is in the log, and `ensemble report` re-folds the report later.
+    }
+  };
 
   const record = (body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string }): EnsembleEvent => {
     const log = EventLog.open(dir);
+    let event: EnsembleEvent;
     try {
-      return log.emit(body);
+      state(); // caught up with the log as it is now, before this decision is appended to it
+      event = log.emit(body);
+      applyEvent(opened!.state, event);
+      opened = { ...opened!, logBytes: log.bytes, seq: event.seq };
     } finally {
       log.close();
-      try {
-        rebuildReport(dir); // the report files and the session's summary follow the decision
-      } catch {
-        // A full disk: the decision is in the log, and `ensemble report` re-folds the report later.
-      }
+    }
+    if (!batch) publish();
+    return event;
+  };
+
+  const batched = async <T>(work: () => Promise<T>): Promise<T> => {
+    batch = true;
+    try {
+      return await work();
+    } finally {
+      batch = false;
+      publish();
     }
   };
 
@@ -152,17 +182,19 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     },
     keep,
     revert,
-    async keepAll() {
-      const out: ReviewOutcome[] = [];
-      const s = state();
-      for (const p of s.fileOrder) if (s.files[p]!.review === 'pending') out.push(await keep(p));
-      return out;
-    },
-    async revertAll(o = {}) {
-      const s = state();
-      const out: ReviewOutcome[] = [];
-      for (const p of s.fileOrder) if (s.files[p]!.review !== 'reverted') out.push(await revert(p, o));
-      return out;
-    },
+    keepAll: () =>
+      batched(async () => {
+        const out: ReviewOutcome[] = [];
+        const s = state();
+        for (const p of [...s.fileOrder]) if (s.files[p]!.review === 'pending') out.push(await keep(p));
+        return out;
+      }),
+    revertAll: (o = {}) =>
+      batched(async () => {
+        const s = state();
+        const out: ReviewOutcome[] = [];
+        for (const p of [...s.fileOrder]) if (s.files[p]!.review !== 'reverted') out.push(await revert(p, o));
+        return out;
+      }),
   };
 }

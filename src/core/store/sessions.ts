@@ -3,13 +3,16 @@
 // report. Listing reads each session's summary.json (a few figures the engine writes at phase ends
 // and when the session ends) and never a log, unless the summary is missing (an older session, a
 // crash before the first one was written) or stale (the log's size is not the one it records): then
-// the log is folded once and the summary written back. The log stays the truth; a summary only
-// caches its fold.
+// the log is folded once (from its state snapshot and the tail, see snapshot.ts) and the summary
+// written back. The log stays the truth; a summary or a snapshot only caches its fold.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENSEMBLE_DIR, parseEvents, sessionDir, sessionsDir } from './log';
-import { foldEvents, type SessionState } from '../fold/state';
+import { ENSEMBLE_DIR, sessionDir, sessionsDir, type EventLog } from './log';
+import { openSession, SNAPSHOT_EVERY, writeSnapshot } from './state-snapshot';
+import type { EventType } from '../events';
+import type { Disposable } from '../emitter';
+import { applyEvent, type SessionState } from '../fold/state';
 import { isResumable, summarise, type SessionSummary } from '../fold/summary';
 import { buildReport, renderMarkdown, type ReportJson } from '../fold/report';
 import { Redactor } from '../redact';
@@ -56,11 +59,10 @@ export function findSession(workspace: string, idOrDir: string): { dir: string; 
   return fs.existsSync(logFile(dir)) ? { dir, workspace } : undefined;
 }
 
-/** Folds the log in `dir` (a damaged or truncated line is skipped and counted). */
+/** The fold of the log in `dir`, through its state snapshot when that matches the log (a damaged or truncated line is skipped and counted). */
 export function foldSession(dir: string): { state: SessionState; skipped: number; logBytes: number } {
-  const bytes = fs.readFileSync(logFile(dir));
-  const { events, skipped } = parseEvents(bytes.toString('utf8'));
-  return { state: foldEvents(events), skipped, logBytes: bytes.length };
+  const { state, skipped, size } = openSession(dir);
+  return { state, skipped, logBytes: size };
 }
 
 /**
@@ -157,4 +159,26 @@ export function rebuildReport(dir: string, redactor?: Redactor): { state: Sessio
   writeReportFiles(dir, state, redactor);
   writeSummary(dir, state, logBytes);
   return { state, report: buildReport(state), skipped };
+}
+
+/** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
+const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
+
+/**
+ * Keeps `state` the fold of `log` as events are appended, its summary on disk current at phase ends,
+ * and its state snapshot at phase ends and every SNAPSHOT_EVERY events (so that opening the session
+ * later folds at most that many).
+ */
+export function followLog(log: EventLog, state: SessionState): Disposable {
+  const dir = path.dirname(log.file);
+  let since = 0;
+  return log.onDidAppend((e) => {
+    applyEvent(state, e);
+    const milestone = SUMMARY_AFTER.has(e.type);
+    if (milestone) writeSummary(dir, state, log.bytes);
+    if (milestone || ++since >= SNAPSHOT_EVERY) {
+      since = 0;
+      writeSnapshot(dir, state, e.seq, log.bytes);
+    }
+  });
 }

@@ -11,7 +11,7 @@ import type { EnsembleEvent, EventOf, EventSink } from '../events';
 import type { FileEntry, FileStat, FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { normaliseFilePath, PathError, type PathRefusal } from '../paths';
-import { changedPaths, takeSnapshot, type WorkspaceSnapshot } from './snapshot';
+import { changedPaths, takeSnapshot, type WorkspaceSnapshot } from './workspace-snapshot';
 
 export interface WriteContext {
   agentId: string;

@@ -1,0 +1,31 @@
+// The benchmark (scripts/bench.ts) run at tiny sizes, so that it cannot rot: every figure of issue 14
+// is there, a number (or null where another benchmark measures it). Its values mean nothing here:
+// figures are measured by `npm run bench`, never asserted by a test.
+
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const IDS = [
+  'schedule_ratio', 'cpu_per_event_us', 'fold_100k_ms', 'append_per_s', 'activation_ms', 'extension_bundle_kb', 'webview_bundle_kb',
+  'cancel_ms', 'prompt_overhead_tokens', 'review_keep_all_ms', 'scale_1000_rss_mb', 'panel_p95_ms', 'panel_10k_first_render_ms',
+];
+
+describe('bench (smoke run)', function () {
+  this.timeout(180_000);
+
+  it('prints every figure as JSON, with the machine and the Node version', () => {
+    const root = path.resolve(__dirname, '../..');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--smoke', '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 22 });
+    const r = JSON.parse(out) as { machine: string; node: string; figures: { id: string; value: number | null; unit: string; goal: string | null; pass: boolean | null; note?: string }[] };
+    assert.match(r.machine, /×/);
+    assert.equal(r.node, process.version);
+    for (const id of IDS) {
+      const f = r.figures.find((x) => x.id === id);
+      assert.ok(f, `${id} is missing`);
+      assert.ok(f.value === null ? typeof f.note === 'string' : Number.isFinite(f.value), `${id}: ${f.value}`);
+      assert.ok(f.pass === null || typeof f.pass === 'boolean', id);
+    }
+    for (const id of ['panel_p95_ms', 'panel_10k_first_render_ms']) assert.equal(r.figures.find((x) => x.id === id)!.note, 'measured by the panel benchmark');
+  });
+});
