@@ -483,7 +483,7 @@ async function promptOverhead(): Promise<void> {
     z,
     'tokens',
     { max: Math.round(a * 1.5) },
-    `task 1's: ${a} tokens; goal: at most 1.5× task 1's, i.e. a request's context does not grow with the session (measured only: prompts.ts is edited elsewhere)`,
+    `task 1's: ${a} tokens; goal: at most 1.5× task 1's, i.e. a request's context does not grow with the session`,
   );
 }
 
