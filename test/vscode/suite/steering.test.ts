@@ -28,6 +28,7 @@ const SETTINGS: Record<string, unknown> = {
   },
   'validation.runTests': 'never',
   retry: { maxRetries: 0, maxBackoffMs: 1 },
+  planApproval: 'auto', // the plan's review has its own suite (plan.test.ts)
 };
 const ENV_VARS = ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY', 'GEMINI_BASE_URL', 'GEMINI_API_KEY'] as const;
 const PROVIDERS = ['openai', 'anthropic', 'gemini'] as const;
