@@ -66,3 +66,36 @@ export function foldPanel(messages: HostMessage[], sessionId: string): { state: 
   }
   return { state, seqs };
 }
+
+/** Sets Ensemble settings (globally) for a suite; the function returned puts the previous values back. */
+export async function setSettings(values: Record<string, unknown>): Promise<() => Promise<void>> {
+  const section = vscode.workspace.getConfiguration('ensemble');
+  const saved = new Map<string, unknown>();
+  for (const [name, value] of Object.entries(values)) {
+    saved.set(name, section.inspect(name)?.globalValue);
+    await section.update(name, value, vscode.ConfigurationTarget.Global);
+  }
+  return async () => {
+    const now = vscode.workspace.getConfiguration('ensemble');
+    for (const [name, value] of saved) await now.update(name, value, vscode.ConfigurationTarget.Global);
+  };
+}
+
+/** Cancels the session running in this window, if any, and waits (10 s at most) for it to end. */
+export async function stopActiveSession(api: EnsembleApi): Promise<void> {
+  const active = api.controller.active;
+  if (!active) return;
+  api.controller.cancel('test cleanup');
+  await withTimeout(active.handle.done, 10_000, 'the session to stop').catch(() => undefined);
+}
+
+/** Remembers these environment variables; the function returned puts them back as they were. */
+export function saveEnv(names: readonly string[]): () => void {
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  return () => {
+    for (const [n, value] of saved) {
+      if (value === undefined) delete process.env[n];
+      else process.env[n] = value;
+    }
+  };
+}

@@ -22,7 +22,7 @@ import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
 import { resumableSessions } from '../../../src/core/store/sessions';
-import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
+import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout, saveEnv, setSettings, stopActiveSession } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';
 const FILE_B = 'ensemble-resume-b.txt';
@@ -76,8 +76,8 @@ export function registerResumeTests(): void {
     let inWorkspace: boolean;
     let sessionsExisted: boolean;
     const servers: Partial<Record<(typeof PROVIDERS)[number], FakeServer>> = {};
-    const savedEnv = new Map<string, string | undefined>();
-    const savedSettings = new Map<string, unknown>();
+    let restoreEnv: (() => void) | undefined;
+    let restoreSettings: (() => Promise<void>) | undefined;
     const savedKeys = new Map<string, string | undefined>();
     const unexpected: string[] = [];
     const messages: HostMessage[] = [];
@@ -146,7 +146,7 @@ export function registerResumeTests(): void {
         return off(r);
       });
 
-      for (const v of ENV_VARS) savedEnv.set(v, process.env[v]);
+      restoreEnv = saveEnv(ENV_VARS);
       process.env.OPENAI_BASE_URL = servers.openai.baseUrl;
       process.env.OPENAI_API_KEY = KEYS.decoyOpenai;
       process.env.ANTHROPIC_BASE_URL = servers.anthropic.baseUrl;
@@ -159,28 +159,16 @@ export function registerResumeTests(): void {
       await api.keys.clear('gemini');
       await api.keys.set('openai', KEYS.secretOpenai);
 
-      const section = vscode.workspace.getConfiguration('ensemble');
-      for (const [name, value] of Object.entries(SETTINGS)) {
-        savedSettings.set(name, section.inspect(name)?.globalValue);
-        await section.update(name, value, vscode.ConfigurationTarget.Global);
-      }
+      restoreSettings = await setSettings(SETTINGS);
       feedSub = api.feed.onDidMessage((m) => messages.push(m));
     });
 
     after(async () => {
       feedSub?.dispose();
-      if (api?.controller.active) {
-        const active = api.controller.active;
-        api.controller.cancel('test cleanup');
-        await withTimeout(active.handle.done, 10_000, 'the session to stop').catch(() => undefined);
-      }
+      if (api) await stopActiveSession(api);
       await Promise.all(Object.values(servers).map((s) => s.close()));
-      for (const [v, value] of savedEnv) {
-        if (value === undefined) delete process.env[v];
-        else process.env[v] = value;
-      }
-      const section = vscode.workspace.getConfiguration('ensemble');
-      for (const [name, value] of savedSettings) await section.update(name, value, vscode.ConfigurationTarget.Global);
+      restoreEnv?.();
+      await restoreSettings?.();
       for (const [p, key] of savedKeys) await (key === undefined ? api.keys.clear(p) : api.keys.set(p, key));
       if (!folder) return;
       if (!inWorkspace) return fs.rmSync(folder.uri.fsPath, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
-import { foldPanel, getApi, tempFolder, withTimeout } from './helpers';
+import { foldPanel, getApi, tempFolder, withTimeout, saveEnv, setSettings, stopActiveSession } from './helpers';
 
 const NOTE = 'Use tabs for indentation: it is the house style.';
 
@@ -60,8 +60,8 @@ export function registerSteeringTests(): void {
     let api: EnsembleApi;
     let folder = '';
     const servers: Partial<Record<(typeof PROVIDERS)[number], FakeServer>> = {};
-    const savedEnv = new Map<string, string | undefined>();
-    const savedSettings = new Map<string, unknown>();
+    let restoreEnv: (() => void) | undefined;
+    let restoreSettings: (() => Promise<void>) | undefined;
     const savedKeys = new Map<string, string | undefined>();
     const messages: HostMessage[] = [];
     let feedSub: vscode.Disposable | undefined;
@@ -95,35 +95,23 @@ export function registerSteeringTests(): void {
         }
         return { kind: 'error', status: 400, message: `unexpected ${r.trace}` };
       });
-      for (const v of ENV_VARS) savedEnv.set(v, process.env[v]);
+      restoreEnv = saveEnv(ENV_VARS);
       for (const p of PROVIDERS) {
         process.env[`${p.toUpperCase()}_BASE_URL`] = servers[p]!.baseUrl;
         process.env[`${p.toUpperCase()}_API_KEY`] = `test-key-${p}`;
         savedKeys.set(p, await api.keys.stored(p));
         await api.keys.clear(p);
       }
-      const section = vscode.workspace.getConfiguration('ensemble');
-      for (const [name, value] of Object.entries(SETTINGS)) {
-        savedSettings.set(name, section.inspect(name)?.globalValue);
-        await section.update(name, value, vscode.ConfigurationTarget.Global);
-      }
+      restoreSettings = await setSettings(SETTINGS);
       feedSub = api.feed.onDidMessage((m) => messages.push(m));
     });
 
     after(async () => {
       feedSub?.dispose();
-      if (api?.controller.active) {
-        const a = api.controller.active;
-        api.controller.cancel('test cleanup');
-        await withTimeout(a.handle.done, 10_000, 'the session to stop').catch(() => undefined);
-      }
+      if (api) await stopActiveSession(api);
       await Promise.all(Object.values(servers).map((s) => s.close()));
-      for (const [v, value] of savedEnv) {
-        if (value === undefined) delete process.env[v];
-        else process.env[v] = value;
-      }
-      const section = vscode.workspace.getConfiguration('ensemble');
-      for (const [name, value] of savedSettings) await section.update(name, value, vscode.ConfigurationTarget.Global);
+      restoreEnv?.();
+      await restoreSettings?.();
       for (const [p, key] of savedKeys) await (key === undefined ? api.keys.clear(p) : api.keys.set(p, key));
       if (folder) fs.rmSync(folder, { recursive: true, force: true });
     });
