@@ -36,15 +36,19 @@ export const APPROVAL_CHOICES = { once: 'Allow Once', session: 'Allow for This S
 export async function askToRunCommand(req: CommandApprovalRequest): Promise<CommandApproval> {
   if (!vscode.workspace.isTrusted) return 'deny';
   const task = req.taskId ? `${req.taskId}${req.taskTitle ? ` — ${req.taskTitle}` : ''}` : '(none)';
+  // Three choices, no extra Cancel: Deny is also what closing the dialog (Escape) means.
+  const once: vscode.MessageItem = { title: APPROVAL_CHOICES.once };
+  const session: vscode.MessageItem = { title: APPROVAL_CHOICES.session };
+  const deny: vscode.MessageItem = { title: APPROVAL_CHOICES.deny, isCloseAffordance: true };
   const choice = await vscode.window.showWarningMessage(
     `Ensemble: the ${req.role} agent wants to run a command`,
     {
       modal: true,
-      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\nIt runs in the workspace, without your API keys in its environment. The setting ensemble.commands decides what runs without asking.`,
+      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\nIt runs in the workspace, without your API keys in its environment. The setting "Ensemble: Commands" decides what runs without asking.`,
     },
-    APPROVAL_CHOICES.once,
-    APPROVAL_CHOICES.session,
-    APPROVAL_CHOICES.deny,
+    once,
+    session,
+    deny,
   );
-  return choice === APPROVAL_CHOICES.once ? 'once' : choice === APPROVAL_CHOICES.session ? 'session' : 'deny';
+  return choice === once ? 'once' : choice === session ? 'session' : 'deny';
 }

@@ -62,6 +62,8 @@ const SETTINGS = {
   // The journey watches an unattended session; the plan's review (default "ask") is covered by the
   // extension-host suite (test/vscode/suite/plan.test.ts).
   'ensemble.planApproval': 'auto',
+  // The demo's agents run `npm test`: allowed here as the demo's own configuration allows it.
+  'ensemble.commands': { run: 'ask', allow: ['npm test'], timeoutMs: 120000 },
   'workbench.colorTheme': 'Default Dark Modern',
 };
 
@@ -156,7 +158,12 @@ async function readPanel(page) {
       usd: usd ? Number(usd[1]) : null,
       tokens: providers.reduce((a, r) => a + r[2].split('/').reduce((b, x) => b + tok(x), 0), 0),
       providers,
-      agents: rows('.section-agents tbody tr').map(([role, providerModel, status, task]) => ({ role, providerModel, status, task })),
+      // The role is the transcript's button (a working agent's row also has a Message button); the status
+      // is its pill (a working agent's current step follows it).
+      agents: [...app.querySelectorAll('.section-agents tbody tr')].map((tr) => {
+        const [, providerModel, , task] = [...tr.children].map(text);
+        return { role: text(tr.querySelector('td button.linklike')), providerModel, status: text(tr.querySelector('.agent')), step: text(tr.querySelector('.step')), task };
+      }),
       incidents: [...app.querySelectorAll('.section-incidents li.incident')].map((li) => ({ kind: li.className.replace(/.*incident-/, ''), text: text(li.querySelector('strong')), why: text(li.querySelector('.why')) })),
       files: [...app.querySelectorAll('.section-files li.file')].map((li) => ({ path: text(li.querySelector('.file-main button')), pills: [...li.querySelectorAll('.pill')].map(text), who: text(li.querySelector('.file-main .muted')?.lastChild), actions: [...li.querySelectorAll('.file-actions [aria-label]')].map((b) => b.getAttribute('aria-label')) })),
       quality: text(app.querySelector('.section-quality .body')),
