@@ -1,11 +1,30 @@
 // A small horizontal bar chart as inline SVG (no style attributes: colours come from the stylesheet's
-// classes, which use the theme's --vscode-charts-* colours).
+// classes, which use the theme's --vscode-charts-* colours), and each provider's one colour.
 import { s } from './dom';
+
+/** VS Code's chart colours (`--vscode-charts-<name>`): defined by every theme, light, dark and high contrast. */
+export type ChartColour = 'blue' | 'green' | 'orange' | 'purple' | 'yellow' | 'red';
+
+const FIXED: Record<string, ChartColour> = { openai: 'green', anthropic: 'orange', gemini: 'blue' };
+const OTHERS: ChartColour[] = ['purple', 'yellow', 'red'];
+
+/**
+ * A provider's colour, the same in every session whatever the order its figures came in: a fixed
+ * one for the built-in providers, a stable hash of the id into the colours they leave for the others.
+ */
+export function providerColour(id: string): ChartColour {
+  const fixed = FIXED[id];
+  if (fixed) return fixed;
+  let hash = 0;
+  for (const ch of id) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
+  return OTHERS[hash % OTHERS.length]!;
+}
 
 export interface Bar {
   label: string;
   value: number;
   text: string;
+  colour: ChartColour;
 }
 
 export function barChart(bars: Bar[], title: string): SVGElement {
@@ -24,10 +43,11 @@ export function barChart(bars: Bar[], title: string): SVGElement {
   });
   bars.forEach((b, i) => {
     const y = i * rowH;
-    const w = max > 0 ? Math.max(1, Math.round((b.value / max) * barW)) : 1;
+    // Never a sliver: a small figure still gets a bar wide enough to show its colour.
+    const w = max > 0 ? Math.max(4, Math.round((b.value / max) * barW)) : 4;
     svg.append(
       s('text', { x: 0, y: y + 13, class: 'chart-label' }, b.label.length > 11 ? `${b.label.slice(0, 10)}…` : b.label),
-      s('rect', { x: labelW, y: y + 3, width: w, height: rowH - 6, rx: 2, class: `chart-bar chart-bar-${i % 6}` }),
+      s('rect', { x: labelW, y: y + 3, width: w, height: rowH - 6, rx: 2, class: `chart-bar chart-${b.colour}`, 'data-provider': b.label }),
       s('text', { x: labelW + w + 4, y: y + 13, class: 'chart-value' }, b.text),
     );
   });

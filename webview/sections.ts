@@ -1,7 +1,7 @@
 // The panel's sections below the header. Each renders only its own part of the page; the lists that
 // only grow (decisions, escalations and switches) append what is new instead of redrawing.
 import type { FileState } from '../src/core/fold/state';
-import { TAG } from './components';
+import { icon, iconButton } from './components';
 import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
@@ -154,20 +154,21 @@ function fileRow(f: FileState, v: View): HTMLElement {
   return h(
     'li',
     { class: `file file-${f.change} review-${f.review}` },
+    icon(f.change === 'created' ? 'diff-added' : f.change === 'deleted' ? 'diff-removed' : 'diff-modified', `file-icon change-${f.change}`),
     h(
       'div',
       { class: 'file-main' },
       h('button', { class: 'linklike', 'data-key': `diff:${f.path}`, title: `Open the diff of ${f.path}`, 'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }, f.path),
       h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`, f.beforeUnknown ? ' · changed by a command; no copy from before, cannot be reverted' : ''),
     ),
-    canDecide
-      ? h(
-          'div',
-          { class: 'file-actions' },
-          f.review === 'pending' ? h(TAG.button, { appearance: 'icon', 'data-key': `keep:${f.path}`, 'aria-label': `Keep ${f.path}`, title: 'Keep', onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }, '✓') : null,
-          f.beforeUnknown ? null : h(TAG.button, { appearance: 'icon', 'data-key': `revert:${f.path}`, 'aria-label': `Revert ${f.path}`, title: 'Revert', onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }, '↺'),
-        )
-      : null,
+    // As in the Source Control view: open the change, keep it, discard it (no decision while the session runs).
+    h(
+      'div',
+      { class: 'file-actions', role: 'toolbar', 'aria-label': `Actions for ${f.path}` },
+      iconButton('git-compare', `Open Changes: ${f.path}`, { 'data-key': `open:${f.path}`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }),
+      canDecide && f.review === 'pending' ? iconButton('check', `Keep ${f.path}`, { 'data-key': `keep:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }) : null,
+      canDecide && !f.beforeUnknown ? iconButton('discard', `Revert ${f.path}`, { 'data-key': `revert:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }) : null,
+    ),
   );
 }
 
