@@ -2,22 +2,28 @@
 // classes, which use the theme's --vscode-charts-* colours), and each provider's one colour.
 import { s } from './dom';
 
-/** VS Code's chart colours (`--vscode-charts-<name>`): defined by every theme, light, dark and high contrast. */
-export type ChartColour = 'blue' | 'green' | 'orange' | 'purple' | 'yellow' | 'red';
+/**
+ * VS Code's chart colours (`--vscode-charts-<name>`) that stand out (3:1 or more, checked by the e2e
+ * journey) from the side bar in dark, light and high-contrast themes alike. Not orange: VS Code derives
+ * charts.orange from the minimap's find-match highlight, which Dark Modern makes a translucent dark
+ * brown; not yellow: 2.9:1 on a light side bar.
+ */
+export type ChartColour = 'blue' | 'green' | 'purple' | 'red';
 
-const FIXED: Record<string, ChartColour> = { openai: 'green', anthropic: 'orange', gemini: 'blue' };
-const OTHERS: ChartColour[] = ['purple', 'yellow', 'red'];
+const FIXED: Record<string, ChartColour> = { openai: 'green', anthropic: 'purple', gemini: 'blue' };
+const PALETTE: ChartColour[] = ['red', 'purple', 'blue', 'green'];
 
 /**
- * A provider's colour, the same in every session whatever the order its figures came in: a fixed
- * one for the built-in providers, a stable hash of the id into the colours they leave for the others.
+ * A provider's colour, the same in every session whatever the order its figures came in: a fixed one
+ * for the built-in providers, a stable hash of the id into the palette for the others (which may share
+ * a built-in's colour: every bar and swatch is named in text beside it).
  */
 export function providerColour(id: string): ChartColour {
   const fixed = FIXED[id];
   if (fixed) return fixed;
   let hash = 0;
   for (const ch of id) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
-  return OTHERS[hash % OTHERS.length]!;
+  return PALETTE[hash % PALETTE.length]!;
 }
 
 export interface Bar {

@@ -197,15 +197,14 @@ describe('panel', () => {
     const p = panel();
     p.send(snapshot);
     const bars = [...p.app.querySelectorAll('#metrics-body svg.chart rect.chart-bar')];
-    assert.deepEqual(Object.fromEntries(bars.map((b) => [b.getAttribute('data-provider'), b.getAttribute('class')])), { anthropic: 'chart-bar chart-orange', gemini: 'chart-bar chart-blue', openai: 'chart-bar chart-green' });
+    assert.deepEqual(Object.fromEntries(bars.map((b) => [b.getAttribute('data-provider'), b.getAttribute('class')])), { anthropic: 'chart-bar chart-purple', gemini: 'chart-bar chart-blue', openai: 'chart-bar chart-green' });
     // The chart's labels are text (not colour alone), and the provider table's swatches are its legend.
     assert.deepEqual([...p.app.querySelectorAll('#metrics-body svg.chart text.chart-label')].map((t) => t.textContent), Object.keys(report.metrics.tokens));
     const swatches = [...p.app.querySelectorAll('#metrics-body table:first-of-type tbody th')].map((th) => `${th.textContent} ${th.querySelector('.swatch')?.getAttribute('class')}`);
     assert.deepEqual(swatches, Object.keys(report.metrics.tokens).map((id) => `${id} swatch chart-${providerColour(id)}`));
-    // Another id: a stable colour from those the built-in providers leave, the same each time.
+    // Another id: a stable colour from the palette, the same each time.
     assert.equal(providerColour('ollama'), providerColour('ollama'));
-    assert.ok(['purple', 'yellow', 'red'].includes(providerColour('ollama')));
-    assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f'].map(providerColour).filter((c, i, all) => all.indexOf(c) === i).sort(), ['purple', 'red', 'yellow'], 'the hash spreads ids over the palette');
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'ollama', 'mistral'].map(providerColour).filter((c, i, all) => all.indexOf(c) === i).sort(), ['blue', 'green', 'purple', 'red'], 'the hash spreads ids over the palette');
   });
 
   it('labels every table cell with its column, for the narrow layout\'s cards', () => {
