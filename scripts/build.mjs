@@ -1,10 +1,11 @@
 // Bundles the targets with esbuild: the extension (node, cjs, `vscode` external), the CLI (node),
-// the price data (dist/prices.js) and the side panel (browser). Type-checking is separate:
-// `npm run typecheck`.
+// the price data (dist/prices.js) and the side panel (browser), and copies the panel's codicons.
+// Type-checking is separate: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
@@ -51,6 +52,12 @@ if (tests) {
 if (production) {
   for (const f of fs.existsSync(out) ? fs.readdirSync(out) : []) if (f.endsWith('.map')) fs.rmSync(path.join(out, f));
 }
+
+// The panel's icons: VS Code's codicon font and its stylesheet (@vscode/codicons, CC-BY-4.0: its
+// licence goes along), copied to dist/codicons/ where the webview loads them (src/vscode/html.ts).
+const codicons = path.dirname(createRequire(import.meta.url).resolve('@vscode/codicons/package.json'));
+fs.mkdirSync(path.join(root, 'dist', 'codicons'), { recursive: true });
+for (const [from, to] of [['dist/codicon.css', 'codicon.css'], ['dist/codicon.ttf', 'codicon.ttf'], ['LICENSE', 'LICENSE']]) fs.copyFileSync(path.join(codicons, from), path.join(root, 'dist', 'codicons', to));
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

@@ -8,7 +8,7 @@ import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
 import { registerPlanCommands } from './vscode/planCommands';
 import { PlanReviewService } from './vscode/planReview';
-import { createOutput, output } from './vscode/output';
+import { createOutput, loggedLines, output } from './vscode/output';
 import { PANEL_VIEW_ID, PanelProvider } from './vscode/panel';
 import { registerReviewCommands } from './vscode/reviewCommands';
 import { ReviewService } from './vscode/reviewService';
@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const panel = new PanelProvider(context.extensionUri, feed, focus, plans);
 
   context.subscriptions.push(
-    createOutput(controller),
+    createOutput(controller, context.extensionMode === vscode.ExtensionMode.Test),
     vscode.commands.registerCommand(COMMANDS.showLog, () => output.show()),
     keys,
     focus,
@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     ...registerReviewCommands(focus, review),
   );
 
-  return { controller, keys, review, feed, focus, plans };
+  return { controller, keys, review, feed, focus, plans, changesBadge: () => tree.badge, logged: loggedLines };
 }
 
 export function deactivate(): void {}

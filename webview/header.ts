@@ -1,7 +1,7 @@
 // The header: goal, status, current phase, elapsed time, dollars spent against the budget, and the
 // actions (start, demo, cancel, report, review).
 import type { PanelCommand } from '../src/protocol';
-import { TAG } from './components';
+import { TAG, textButton } from './components';
 import { fill, h, s } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
@@ -12,8 +12,18 @@ export function statusText(v: View): string {
   return v.sessionId ? sessionStatusText(v.state.status, v.live) : 'no session yet';
 }
 
+// The codicon VS Code itself uses for each action.
+const ICONS: Partial<Record<PanelCommand, string>> = {
+  'ensemble.start': 'play',
+  'ensemble.cancel': 'debug-stop',
+  'ensemble.demo': 'beaker',
+  'ensemble.openReport': 'output',
+  'ensemble.reviewChanges': 'git-compare',
+  'ensemble.resume': 'debug-continue',
+};
+
 function button(label: string, command: PanelCommand, v: View, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
-  return h(TAG.button, { appearance, 'data-key': command, onClick: () => v.post({ type: 'run', command }) }, label);
+  return textButton(label, ICONS[command] ?? null, { appearance, 'data-key': command, onClick: () => v.post({ type: 'run', command }) });
 }
 
 export class HeaderSection implements Section {

@@ -6,6 +6,8 @@ import { applyTranscript, foldTranscript, initialTranscript } from '../src/core/
 import type { HostMessage, WebviewMessage } from '../src/protocol';
 import { registerComponents } from './components';
 import { h } from './dom';
+import { labelCells } from './narrow';
+import { pane } from './pane';
 import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
@@ -35,10 +37,8 @@ const view: View = {
 let lastSeq = 0;
 
 function region(id: SectionId, title: string, open = true): HTMLElement {
-  const body = h('div', { class: 'body', id: `${id}-body` });
-  const details = h('details', { class: `section section-${id}`, open }, h('summary', null, h('h2', { id: `${id}-title` }, title)), body);
-  details.setAttribute('aria-labelledby', `${id}-title`);
-  app.append(details);
+  const { section, body } = pane(id, title, open);
+  app.append(section);
   return body;
 }
 
@@ -90,6 +90,7 @@ function render(): void {
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
   for (const s of sections) if (dirty.has(s.id)) s.render(view);
   dirty.clear();
+  labelCells(app);
   if (focused && !(document.activeElement instanceof HTMLElement && document.activeElement.dataset.key === focused)) {
     document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
   }

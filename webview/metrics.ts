@@ -3,13 +3,14 @@
 // when a cost is unknown).
 import { knownCost as cost } from '../src/core/fold/figures';
 import type { ProviderFigures } from '../src/core/fold/state';
-import { barChart } from './chart';
+import { barChart, providerColour } from './chart';
 import { h } from './dom';
 import { duration, percent, tokens, usd } from './format';
 import type { View } from './view';
 
-function table(caption: string, head: string, rows: [string, ProviderFigures][]): HTMLElement {
-  return h('div', { class: 'scroll-x', tabindex: 0, role: 'region', 'aria-label': caption }, h(
+/** One table of figures; per provider, each name has its chart colour's swatch (the chart's legend). */
+function table(caption: string, head: string, rows: [string, ProviderFigures][], swatch: boolean): HTMLElement {
+  return h(
     'table',
     { class: 'grid metrics' },
     h('caption', null, caption),
@@ -21,7 +22,7 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][])
         h(
           'tr',
           null,
-          h('th', { scope: 'row' }, name),
+          h('th', { scope: 'row' }, swatch ? h('span', { class: `swatch chart-${providerColour(name)}`, 'aria-hidden': 'true' }) : null, name),
           h('td', { class: `num ${cost(f) === null ? 'unknown' : ''}` }, usd(cost(f))),
           h('td', { class: 'num' }, `${tokens(f.input + f.cachedInput + f.cacheWrite)} / ${tokens(f.output)}`),
           h('td', { class: 'num' }, f.calls),
@@ -31,17 +32,17 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][])
         ),
       ),
     ),
-  ));
+  );
 }
 
 export function metrics(v: View): (Node | null)[] {
   const providers = Object.entries(v.state.providers);
   if (!providers.length) return [h('p', { class: 'muted' }, 'No model call has been answered yet.')];
   const anyUnknown = providers.some(([, f]) => cost(f) === null);
-  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) }));
+  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) })).map((b) => ({ ...b, colour: providerColour(b.label) }));
   return [
     h('figure', { class: 'chart-figure' }, barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'), h('figcaption', { class: 'muted' }, anyUnknown ? 'Tokens per provider (a cost is unknown: a model has no price)' : 'Dollars per provider')),
-    table('Per provider', 'Provider', providers),
-    table('Per role', 'Role', Object.entries(v.state.roles)),
+    table('Per provider', 'Provider', providers, true),
+    table('Per role', 'Role', Object.entries(v.state.roles), false),
   ];
 }

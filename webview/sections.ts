@@ -1,7 +1,7 @@
 // The panel's sections below the header. Each renders only its own part of the page; the lists that
 // only grow (decisions, escalations and switches) append what is new instead of redrawing.
 import type { FileState } from '../src/core/fold/state';
-import { TAG } from './components';
+import { icon, iconButton, textButton } from './components';
 import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
@@ -75,7 +75,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
       'td',
       null,
       h('button', { class: 'linklike', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: 'Show what this agent does', 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
-      a.working && v.live ? h(TAG.button, { appearance: 'icon', 'data-key': `message:${a.agentId}`, 'aria-label': `Message ${a.role} (${a.agentId})`, title: 'Message Agent', onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }, '✉') : null,
+      a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
     ),
     h('td', null, a.route),
     h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status), a.step ? h('div', { class: 'step muted' }, a.step) : null),
@@ -138,9 +138,9 @@ export class TranscriptSection implements Section {
         this.head,
         h('strong', null, `${a.role} (${id})`),
         h('span', { class: 'muted' }, ` ${row.route} · ${row.status}${row.step ? ` · ${row.step}` : ''}`),
-        steer ? h(TAG.button, { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }, 'Message Agent') : null,
-        steer && v.state.tasks[a.taskId] ? h(TAG.button, { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }, 'Stop Task') : null,
-        h(TAG.button, { appearance: 'icon', 'aria-label': 'Close the transcript', title: 'Close', onClick: () => v.selectAgent?.(undefined) }, '×'),
+        steer ? textButton('Message Agent', 'comment', { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }) : null,
+        steer && v.state.tasks[a.taskId] ? textButton('Stop Task', 'debug-stop', { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }) : null,
+        iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
       );
     }
     const entries = v.transcript?.agents[id] ?? [];
@@ -246,20 +246,21 @@ function fileRow(f: FileState, v: View): HTMLElement {
   return h(
     'li',
     { class: `file file-${f.change} review-${f.review}` },
+    icon(f.change === 'created' ? 'diff-added' : f.change === 'deleted' ? 'diff-removed' : 'diff-modified', `file-icon change-${f.change}`),
     h(
       'div',
       { class: 'file-main' },
       h('button', { class: 'linklike', 'data-key': `diff:${f.path}`, title: `Open the diff of ${f.path}`, 'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }, f.path),
       h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`, f.beforeUnknown ? ' · changed by a command; no copy from before, cannot be reverted' : ''),
     ),
-    canDecide
-      ? h(
-          'div',
-          { class: 'file-actions' },
-          f.review === 'pending' ? h(TAG.button, { appearance: 'icon', 'data-key': `keep:${f.path}`, 'aria-label': `Keep ${f.path}`, title: 'Keep', onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }, '✓') : null,
-          f.beforeUnknown ? null : h(TAG.button, { appearance: 'icon', 'data-key': `revert:${f.path}`, 'aria-label': `Revert ${f.path}`, title: 'Revert', onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }, '↺'),
-        )
-      : null,
+    // As in the Source Control view: open the change, keep it, discard it (no decision while the session runs).
+    h(
+      'div',
+      { class: 'file-actions', role: 'toolbar', 'aria-label': `Actions for ${f.path}` },
+      iconButton('git-compare', `Open Changes: ${f.path}`, { 'data-key': `open:${f.path}`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }),
+      canDecide && f.review === 'pending' ? iconButton('check', `Keep ${f.path}`, { 'data-key': `keep:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }) : null,
+      canDecide && !f.beforeUnknown ? iconButton('discard', `Revert ${f.path}`, { 'data-key': `revert:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }) : null,
+    ),
   );
 }
 

@@ -15,4 +15,8 @@ export interface EnsembleApi {
   readonly focus: SessionFocus;
   /** The plan waiting for approval, and its answers. */
   readonly plans: PlanReviewService;
+  /** The Changes view's badge, as the user sees it (set even while the view is collapsed). */
+  readonly changesBadge: () => { value: number; tooltip: string } | undefined;
+  /** What the Ensemble Output channel was sent (`<level> <line>`): only when run by the extension-host tests. */
+  readonly logged: () => readonly string[] | undefined;
 }

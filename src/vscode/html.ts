@@ -11,6 +11,8 @@ export function nonce(): string {
 export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n: string = nonce()): string {
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css'));
+  // VS Code's icon font (copied there by scripts/build.mjs); its @font-face is allowed by font-src.
+  const codicons = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'codicons', 'codicon.css'));
   const csp = [`default-src 'none'`, `style-src ${webview.cspSource} 'nonce-${n}'`, `script-src 'nonce-${n}'`, `font-src ${webview.cspSource}`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -19,6 +21,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n: 
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta property="csp-nonce" content="${n}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${codicons.toString()}" nonce="${n}">
 <link rel="stylesheet" href="${style.toString()}" nonce="${n}">
 <title>Ensemble</title>
 </head>

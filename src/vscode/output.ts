@@ -18,15 +18,22 @@ const consoleSink: Sink = {
 };
 
 let sink: Sink = consoleSink;
+/** In the extension-host tests only: every line written, as `<level> <text>` (a LogOutputChannel cannot be read back). */
+let recorded: string[] | undefined;
+
+function write(level: 'info' | 'warn' | 'error', text: string): void {
+  recorded?.push(`${level} ${text}`);
+  sink[level](text);
+}
 
 /** Every line is redacted of the keys this window knows (stored, from the environment) and of key shapes. */
 const clean = (message: string, cause?: unknown): string => windowRedactor().text(cause === undefined ? message : `${message}: ${describeCause(cause)}`);
 
 /** The extension's log: usable from any module; before activation it writes to the console. */
 export const output = {
-  info: (message: string): void => sink.info(clean(message)),
-  warn: (message: string, cause?: unknown): void => sink.warn(clean(message, cause)),
-  error: (message: string, cause?: unknown): void => sink.error(clean(message, cause)),
+  info: (message: string): void => write('info', clean(message)),
+  warn: (message: string, cause?: unknown): void => write('warn', clean(message, cause)),
+  error: (message: string, cause?: unknown): void => write('error', clean(message, cause)),
   show: (): void => sink.show(true),
 };
 
@@ -34,10 +41,14 @@ function describeCause(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Creates the channel, routes the engine's listener errors to it, and narrates every session of this window. */
-export function createOutput(controller: SessionController): vscode.Disposable {
+/**
+ * Creates the channel, routes the engine's listener errors to it, and narrates every session of this
+ * window. `record` (the extension-host tests' mode only) also keeps the lines, for `loggedLines`.
+ */
+export function createOutput(controller: SessionController, record = false): vscode.Disposable {
   const channel = vscode.window.createOutputChannel('Ensemble', { log: true });
   sink = channel;
+  recorded = record ? [] : undefined;
   setUnexpectedErrorHandler((e) => output.error('An Ensemble listener failed', e));
   let follow: vscode.Disposable | undefined;
   const started = controller.onDidStart((a) => {
@@ -55,6 +66,12 @@ export function createOutput(controller: SessionController): vscode.Disposable {
       started.dispose();
       channel.dispose();
       sink = consoleSink;
+      recorded = undefined;
     },
   };
+}
+
+/** The lines written to the channel since activation, when recording (tests); undefined otherwise. */
+export function loggedLines(): readonly string[] | undefined {
+  return recorded;
 }

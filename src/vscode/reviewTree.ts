@@ -52,8 +52,10 @@ export class ReviewTree implements vscode.TreeDataProvider<FileItem>, vscode.Dis
       review.onDidChange(() => this.refresh()),
       controller.onDidStart((a) => {
         this.live?.dispose();
+        // Live: a file appears (and can be opened) as soon as its write is logged, whoever made it
+        // (an agent's tool, or a command it ran).
         this.live = a.handle.log.onDidAppend((e) => {
-          if (e.type === 'file.written' || e.type === 'file.deleted') this.refreshSoon();
+          if (e.type === 'file.written' || e.type === 'file.deleted' || e.type === 'file.changed') this.refreshSoon();
         });
       }),
       controller.onDidEnd(() => {
@@ -66,6 +68,11 @@ export class ReviewTree implements vscode.TreeDataProvider<FileItem>, vscode.Dis
   attach(view: vscode.TreeView<FileItem>): void {
     this.view = view;
     this.describe([]);
+  }
+
+  /** What the view's badge says now (undefined: no badge), for the extension-host tests. */
+  get badge(): vscode.ViewBadge | undefined {
+    return this.view?.badge;
   }
 
   getTreeItem(item: FileItem): vscode.TreeItem {
@@ -83,6 +90,9 @@ export class ReviewTree implements vscode.TreeDataProvider<FileItem>, vscode.Dis
   refresh(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // The badge and description are set here too: a collapsed view is never asked for its children,
+    // and it starts collapsed, so its badge must count the changes while the session runs.
+    this.describe(this.review.files());
     this._onDidChangeTreeData.fire();
   }
 

@@ -3,10 +3,13 @@
 //
 //   A user installs Ensemble (the packaged .vsix) into VS Code (code-server's VS Code 1.139), opens
 //   an empty folder and, with their provider keys in the environment, asks for a "Simple todo list
-//   web app". They check the pre-flight view and start. They watch the Ensemble panel: the phase
-//   moves on, the agents show their providers and statuses, tokens and dollars rise, a provider is
-//   switched and a task is escalated. The files appear in the folder, the session completes, they
-//   open the report, review the changes in a diff, revert the stylesheet and keep the rest.
+//   web app". With the keyboard alone they start it from the pre-flight view and approve the plan
+//   the panel shows them. They watch the Ensemble panel: the phase moves on, the agents show their
+//   providers and statuses, tokens and dollars rise. They cancel the session (no agent is left at
+//   work), then resume it: a provider is switched and a task is escalated, the files appear in the
+//   folder, the session completes, the first run's agents still read CANCELLED. They open the
+//   report, review the changes in a diff, revert the stylesheet and keep the rest; then look at the
+//   panel in a narrow (300 px) side bar and in a light and a high-contrast theme.
 //
 // The "providers" are `ensemble serve`: the demo cassette replayed by local servers on 127.0.0.1
 // that speak each provider's wire protocol; the extension reaches them through the documented
@@ -59,13 +62,17 @@ const SETTINGS = {
     qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases.' },
   },
   'ensemble.validation.runTests': 'always',
-  // The journey watches an unattended session; the plan's review (default "ask") is covered by the
-  // extension-host suite (test/vscode/suite/plan.test.ts).
-  'ensemble.planApproval': 'auto',
-  // The demo's agents run `npm test`: allowed here as the demo's own configuration allows it.
-  'ensemble.commands': { run: 'ask', allow: ['npm test'], timeoutMs: 120000 },
+  // The plan waits for the user's approval (the default), given in the panel with the keyboard.
+  'ensemble.planApproval': 'ask',
+  // The qa agent runs `npm test` (the cassette's own commands.allow): allowed without a dialog.
+  'ensemble.commands': { run: 'allowed', allow: ['npm test'] },
   'workbench.colorTheme': 'Default Dark Modern',
 };
+// The themes' names in the Color Theme picker.
+const THEMES = { dark: 'Dark Modern', light: 'Light Modern', 'high-contrast': 'Dark High Contrast' };
+const NARROW_WIDTH = 300;                  // px: a narrow side bar
+const MAX_SHOT_HEIGHT = 4000;              // px: the tallest window a panel screenshot makes
+const AT_WORK = /^(SPAWNING|READY|ACTIVE)$/;
 
 // What the panel may show for each role's agent: its model, or its fallback after a switch.
 const ROLE_MODELS = {
@@ -168,6 +175,10 @@ async function readPanel(page) {
       files: [...app.querySelectorAll('.section-files li.file')].map((li) => ({ path: text(li.querySelector('.file-main button')), pills: [...li.querySelectorAll('.pill')].map(text), who: text(li.querySelector('.file-main .muted')?.lastChild), actions: [...li.querySelectorAll('.file-actions [aria-label]')].map((b) => b.getAttribute('aria-label')) })),
       quality: text(app.querySelector('.section-quality .body')),
       timeline: [...app.querySelectorAll('.section-timeline li.phase')].map((li) => text(li)),
+      plan: text(app.querySelector('.section-plan')),
+      planTasks: rows('.section-plan tbody tr').map((r) => r[0]),
+      // The control with the keyboard focus (data-key), and whether the panel's document has it.
+      focused: document.hasFocus() ? (document.activeElement?.getAttribute('data-key') ?? document.activeElement?.tagName ?? null) : null,
     };
   }, null, { timeout: 10000 });
 }
@@ -254,6 +265,15 @@ async function journey(tmp) {
     const p = await panelUntil(page, 'that there is no session yet', (s) => s.status === 'no session yet', 30000);
     log(`panel: "${p.statusLine}"`);
     await widenSideBar(page, SIDEBAR_WIDTH);
+    // A section header is a view pane's: focused, Space collapses it and Enter expands it again.
+    const header = panelFrame(page).locator('#timeline-title');
+    const expanded = () => header.getAttribute('aria-expanded');
+    await header.focus();
+    await page.keyboard.press('Space');
+    await waitFor(async () => (await expanded()) === 'false' && await panelFrame(page).locator('#timeline-body').isHidden(), { timeout: 5000, what: 'Space to collapse the Timeline section' });
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await expanded()) === 'true' && await panelFrame(page).locator('#timeline-body').isVisible(), { timeout: 5000, what: 'Enter to expand the Timeline section' });
+    log('section header: Space collapsed Timeline, Enter expanded it (aria-expanded follows)');
   });
 
   await step('start', async () => {
@@ -287,13 +307,26 @@ async function journey(tmp) {
     await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
   });
 
+  await step('approve-plan', async () => {
+    // The panel shows the plan first, and its Approve button has the keyboard focus: Enter approves.
+    const shown = await panelUntil(page, 'the plan waiting for approval', (s) => /Plan 1 — waiting for your approval/.test(s.plan) && s.planTasks.length > 0, 30000);
+    log(`plan: ${shown.planTasks.join(' | ')}`);
+    if (shown.planTasks.length !== 3) throw new Error(`the plan lists ${shown.planTasks.length} tasks`);
+    if (!/Estimated development cost/.test(shown.plan)) throw new Error(`no estimate in the plan: ${shown.plan}`);
+    if (shown.agents.length) throw new Error(`agents ran before the plan was approved: ${JSON.stringify(shown.agents)}`);
+    const focused = await panelUntil(page, 'Approve with the keyboard focus', (s) => s.focused === 'plan:approve', 10000);
+    log(`focus: ${focused.focused}`);
+    await screenshot(page, `journey-${ctx.stepNo}-plan`);
+    await page.keyboard.press('Enter');
+    const approved = await panelUntil(page, 'the plan approved by the user', (s) => /Plan 1: approved by you\./.test(s.plan), 15000);
+    log(`panel: "${approved.plan}"`);
+  });
+
   let live;
   await step('watch', async () => {
-    const first = await panelUntil(page, 'the session running in a phase', (s) => s.status === 'running' && s.phase, 30000);
-    log(`panel: "${first.statusLine}" · ${first.spend}`);
-    const second = await panelUntil(page, `a phase after ${first.phase}`, (s) => s.phase && s.phase !== first.phase && s.status === 'running', 60000);
-    log(`panel: "${second.statusLine}"`);
-    live = await panelUntil(page, 'agents with providers and spending', (s) => s.status === 'running' && s.agents.length >= 2 && s.usd > 0 && s.tokens > 0, 60000);
+    // Planning was shown running while the plan waited; now the agents work.
+    if (!history.some((s) => s.status === 'running' && s.phase === 'planning')) throw new Error('the panel never showed the session running in Planning');
+    live = await panelUntil(page, 'agents with providers and spending', (s) => s.status === 'running' && s.phase === 'development' && s.agents.length >= 2 && s.usd > 0 && s.tokens > 0, 60000);
     log(`panel: ${live.spend}, ${live.tokens} tokens; agents: ${live.agents.map((a) => `${a.role} ${a.providerModel} ${a.status}`).join('; ')}`);
     for (const a of live.agents) {
       if (!(ROLE_MODELS[a.role] || []).includes(a.providerModel)) throw new Error(`agent ${a.role} shows "${a.providerModel}", not one of its configured models`);
@@ -301,7 +334,32 @@ async function journey(tmp) {
     }
     const more = await panelUntil(page, `spending above ${live.usd}`, (s) => s.usd > live.usd && s.tokens > live.tokens, 60000);
     log(`panel: ${more.spend}, ${more.tokens} tokens (was $${live.usd}, ${live.tokens})`);
-    const inc = await panelUntil(page, 'a provider switch and an escalation', (s) => s.incidents.some((i) => i.kind === 'switched') && s.incidents.some((i) => i.kind === 'escalated'), 60000);
+  });
+
+  // What the panel showed for each agent when the session was cancelled.
+  let atCancel;
+  await step('cancel', async () => {
+    await panelUntil(page, 'an agent at work', (s) => s.status === 'running' && s.agents.some((a) => a.status === 'ACTIVE'), 30000);
+    await runCommand(page, 'Ensemble: Cancel Session');
+    atCancel = await panelUntil(page, 'the session cancelled', (s) => s.status === 'cancelled', 20000);
+    log(`panel: "${atCancel.statusLine}"; agents: ${atCancel.agents.map((a) => `${a.role} ${a.status}`).join('; ')}`);
+    const working = atCancel.agents.filter((a) => AT_WORK.test(a.status));
+    if (working.length) throw new Error(`agents still at work after the cancel: ${JSON.stringify(working)}`);
+    if (!atCancel.agents.some((a) => a.status === 'CANCELLED')) throw new Error(`no agent reads CANCELLED: ${JSON.stringify(atCancel.agents)}`);
+  });
+
+  await step('resume', async () => {
+    // The header offers Resume… once the session has stopped; it asks which session.
+    await panelFrame(page).locator('[data-key="ensemble.resume"]').click();
+    await quickInputTitled(page, 'Ensemble: Resume Session');
+    const rows = await quickRows(page);
+    log(`resume picker: ${rows.join(' | ')}`);
+    if (!rows.length || !rows[0].includes(GOAL) || !/cancelled/.test(rows[0])) throw new Error(`the cancelled session is not offered first: ${rows.join(' | ')}`);
+    await page.keyboard.press('Enter');
+    await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
+    const again = await panelUntil(page, 'the session running again', (s) => s.status === 'running', 30000);
+    log(`panel: "${again.statusLine}"`);
+    const inc = await panelUntil(page, 'a provider switch and an escalation', (s) => s.incidents.some((i) => i.kind === 'switched') && s.incidents.some((i) => i.kind === 'escalated'), 90000);
     for (const i of inc.incidents) log(`incident: [${i.kind}] ${i.text} — ${i.why}`);
     const sw = inc.incidents.find((i) => i.kind === 'switched');
     if (!/frontend-ui: openai\/gpt-5 → gemini\/gemini-2\.5-flash/.test(sw.text) || !/503/.test(sw.why)) throw new Error(`unexpected switch: ${sw.text} — ${sw.why}`);
@@ -315,11 +373,23 @@ async function journey(tmp) {
     log(`panel: "${end.statusLine}" · ${end.spend}`);
     log(`panel quality: ${end.quality}`);
     if (!/7 passed, 0 failed/.test(end.quality)) throw new Error(`validation not shown as passed: ${end.quality}`);
-    const fe = end.agents.find((a) => a.role === 'frontend');
+    const fe = end.agents.findLast((a) => a.role === 'frontend');
     if (!fe || fe.providerModel !== 'gemini / gemini-2.5-flash' || fe.status !== 'COMPLETED') throw new Error(`frontend agent: ${JSON.stringify(fe)}`);
     // The qa agent handed its task to the orchestrator, which finished it: not a failure.
-    const qa = end.agents.find((a) => a.role === 'qa');
+    const qa = end.agents.findLast((a) => a.role === 'qa');
     if (!qa || qa.status !== 'ESCALATED → orchestrator' || end.agents.some((a) => a.status === 'FAILED')) throw new Error(`agents at the end: ${JSON.stringify(end.agents)}`);
+    // Grouped by task, each group in the order the agents came: first the cancelled run's (as they
+    // read at the cancel), then the resumed run's, which finished.
+    log(`agents at the end: ${end.agents.map((a) => `${a.role} ${a.status}`).join('; ')}`);
+    for (const role of new Set(end.agents.map((a) => a.role))) {
+      const before = atCancel.agents.filter((a) => a.role === role).map((a) => a.status);
+      const now = end.agents.filter((a) => a.role === role).map((a) => a.status);
+      if (JSON.stringify(now.slice(0, before.length)) !== JSON.stringify(before)) throw new Error(`${role}: the first run's agents read ${now.slice(0, before.length)}, were ${before} at the cancel`);
+      if (before.some((x) => !/^(CANCELLED|INTERRUPTED|COMPLETED|ESCALATED → orchestrator)$/.test(x))) throw new Error(`${role}: the first run's agents read ${before}`);
+      const resumed = now.slice(before.length);
+      if (role !== 'orchestrator' && !resumed.length) throw new Error(`${role}: no agent in the resumed run`);
+      if (resumed.some((x) => !/^(COMPLETED|ESCALATED → orchestrator)$/.test(x))) throw new Error(`${role}: the resumed run's agents read ${resumed}`);
+    }
     const phasesSeen = [...new Set(history.filter((s) => s.status === 'running').map((s) => s.phase).filter(Boolean))];
     log(`phases seen while running: ${phasesSeen.join(' → ')}; $ seen: ${[...new Set(history.map((s) => s.usd).filter((x) => x !== null))].join(' → ')}`);
     const statuses = [...new Set(history.flatMap((s) => s.agents.map((a) => a.status)))];
@@ -379,8 +449,74 @@ async function journey(tmp) {
   });
 
   await step('panel', async () => {
-    await panelShot('journey-panel');
+    await panelShot('journey-panel', { updates: 'media/panel.png' });
   });
+
+  await step('themes', async () => {
+    await checkChartContrast('dark');
+    for (const kind of ['light', 'high-contrast']) {
+      await setTheme(kind);
+      await checkChartContrast(kind);
+      await panelShot(`journey-panel-${kind}`);
+    }
+  });
+
+  await step('narrow', async () => {
+    await widenSideBar(page, NARROW_WIDTH);
+    // A narrow side bar: the tables are stacked cards and nothing scrolls sideways.
+    const layout = await panelFrame(page).locator('#app').evaluate((app) => ({
+      overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      width: app.getBoundingClientRect().width,
+      rowDisplay: getComputedStyle(app.querySelector('.section-metrics tbody tr')).display,
+      head: app.querySelector('.section-metrics thead').getBoundingClientRect().height,
+      // (the tables' column headers are hidden, clipped, in the cards: not drawn)
+      wider: [...app.querySelectorAll('*')].filter((el) => !el.closest('thead, .sr-only') && el.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map((el) => el.tagName + '.' + el.className).slice(0, 5),
+    }));
+    log(`narrow panel: ${JSON.stringify(layout)}`);
+    if (layout.overflow > 0 || layout.wider.length) throw new Error(`the panel scrolls sideways at ${NARROW_WIDTH}px: ${JSON.stringify(layout)}`);
+    if (layout.rowDisplay !== 'block' || layout.head > 1) throw new Error(`the tables are not cards at ${NARROW_WIDTH}px: ${JSON.stringify(layout)}`);
+    await panelShot('journey-panel-300-high-contrast');
+    for (const kind of ['light', 'dark']) {
+      await setTheme(kind);
+      await panelShot(`journey-panel-300${kind === 'dark' ? '' : `-${kind}`}`);
+    }
+  });
+}
+
+/**
+ * Each provider's bar in the chart stands out from the side bar: a contrast ratio of at least 3:1
+ * (WCAG's for graphics), its colour composited over the background as drawn.
+ */
+async function checkChartContrast(kind) {
+  const bars = await panelFrame(page).locator('#app').evaluate((app) => {
+    const rgba = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const lin = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    const bg = rgba(getComputedStyle(document.body).backgroundColor);
+    return [...app.querySelectorAll('svg.chart rect.chart-bar')].map((r) => {
+      const [cr, cg, cb, ca = 1] = rgba(getComputedStyle(r).fill);
+      const drawn = [cr, cg, cb].map((v, i) => v * ca + bg[i] * (1 - ca));
+      const [hi, lo] = [lum(drawn), lum(bg)].sort((a, b) => b - a);
+      return { provider: r.getAttribute('data-provider'), fill: getComputedStyle(r).fill, ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100 };
+    });
+  });
+  log(`chart contrast (${kind}): ${bars.map((b) => `${b.provider} ${b.fill} ${b.ratio}:1`).join(', ')}`);
+  const weak = bars.filter((b) => !(b.ratio >= 3));
+  if (!bars.length || weak.length) throw new Error(`chart bars without enough contrast in the ${kind} theme: ${JSON.stringify(weak)}`);
+}
+
+/** Switches the colour theme as a user does (Preferences: Color Theme), and waits for the panel to follow it. */
+async function setTheme(kind) {
+  const bodyClass = { dark: 'vscode-dark', light: 'vscode-light', 'high-contrast': 'vscode-high-contrast' }[kind];
+  await runCommand(page, 'Preferences: Color Theme', { waitHidden: false });
+  await page.locator(`${QUICK} .quick-input-box input`).fill(THEMES[kind]);
+  const row = page.locator(`${QUICK} .monaco-list-row`, { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${THEMES[kind]}\\s*$`) }) }).first();
+  await row.click();
+  await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
+  await waitFor(async () => panelFrame(page).locator('body').evaluate((b, c) => b.classList.contains(c), bodyClass), { timeout: 15000, what: `the panel to take the ${kind} theme` });
+  log(`theme: ${THEMES[kind]}`);
 }
 
 /**
@@ -388,7 +524,7 @@ async function journey(tmp) {
  * (its header stays) and the window is made tall enough for the whole panel to show without
  * scrolling; then the window gets its size back.
  */
-async function panelShot(name) {
+async function panelShot(name, { updates } = {}) {
   const changes = page.locator('.part.sidebar .pane-header', { hasText: 'Changes' }).first();
   if ((await changes.getAttribute('aria-expanded')) === 'true') await changes.click();
   await waitFor(async () => (await changes.getAttribute('aria-expanded')) === 'false', { timeout: 5000, what: 'the Changes view to collapse' });
@@ -399,8 +535,9 @@ async function panelShot(name) {
   let height = size.height;
   await waitFor(async () => {
     const gap = (await content()) - (await frameHeight());
-    if (Math.abs(gap) <= 2) return true;
-    height = Math.min(3000, height + gap);
+    // (A panel taller than the tallest window is cut at the bottom.)
+    if (Math.abs(gap) <= 2 || (height >= MAX_SHOT_HEIGHT && gap > 0)) return true;
+    height = Math.min(MAX_SHOT_HEIGHT, height + gap);
     await page.setViewportSize({ width: size.width, height });
     return false;
   }, { timeout: 15000, interval: 250, what: 'the side bar to fit the whole panel' });
@@ -409,9 +546,9 @@ async function panelShot(name) {
   const file = path.join(RESULTS_DIR, `${name}.png`);
   await page.screenshot({ path: file, clip: box, timeout: 15000 });
   log(`panel screenshot ${path.relative(ROOT, file)} (${Math.round(box.width)}x${Math.round(box.height)})`);
-  if (opts['update-screenshot']) {
-    fs.copyFileSync(file, path.join(ROOT, 'media/panel.png'));
-    log('media/panel.png updated');
+  if (updates && opts['update-screenshot']) {
+    fs.copyFileSync(file, path.join(ROOT, updates));
+    log(`${updates} updated`);
   }
   await page.setViewportSize(size);
 }

@@ -12,6 +12,8 @@ import { demoRun } from '../helpers/demo';
 import { Panel } from '../helpers/panel';
 import { writesThenFinishes, conv, planStep } from '../helpers/scripted';
 import { run } from '../helpers/session';
+import { usd, tokens } from '../../webview/format';
+import { providerColour } from '../../webview/chart';
 
 /** Two panels show the same page; else the first difference, in a few lines. */
 function assertSameDom(actual: Panel, expected: Panel, when = ''): void {
@@ -166,6 +168,93 @@ describe('panel', () => {
     demoOnly.send({ ...snapshot, sessions: both });
     reused.send({ ...snapshot, sessions: both });
     assertSameDom(reused, demoOnly);
+  });
+
+  it('says the same dollars and tokens as report.json: header, per provider, per role, per task', () => {
+    const p = panel();
+    p.send(snapshot);
+    const m = report.metrics;
+    assert.match(p.text('.spend'), new RegExp(`^Spent ${usd(m.costUsd.total).replace(/[$.]/g, '\\$&')} `));
+    // The two tables of the metrics section: per provider, then per role (name, cost, tokens in / out, calls, failed, …).
+    const [byProvider, byRole] = [...p.app.querySelectorAll('#metrics-body table')].map((t) => [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+    assert.deepEqual(
+      byProvider!.map((r) => r.slice(0, 3)),
+      Object.entries(m.tokens).map(([id, t]) => [id, usd(m.costUsd[id]), `${tokens(t.input + t.cachedInput + t.cacheWrite)} / ${tokens(t.output)}`]),
+    );
+    assert.equal(byProvider!.reduce((a, r) => a + Number(r[3]), 0), m.calls);
+    assert.equal(byProvider!.reduce((a, r) => a + Number(r[4]), 0), m.failures);
+    assert.deepEqual(byRole!.map((r) => [r[0], r[1], r[3]]), Object.entries(m.byRole).map(([role, f]) => [role, usd(f.costUsd), String(f.calls)]));
+    assert.deepEqual(byRole!.map((r) => r[2]!.split(' / ')[1]), Object.values(m.byRole).map((f) => tokens(f.output)));
+    // Each task's cost, and its split by who spent it (a task worked on by more than one route).
+    const rows = [...p.app.querySelectorAll('#tasks-body tbody tr')];
+    assert.deepEqual(rows.map((tr) => tr.querySelector('td:nth-child(4) .num')?.textContent), report.tasks.map((t) => usd(t.costUsd)));
+    for (const [i, t] of report.tasks.entries()) {
+      const lines = [...rows[i]!.querySelectorAll('.spent-by li')].map((li) => li.textContent);
+      assert.deepEqual(lines, t.spentBy.length > 1 ? t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${usd(x.costUsd)} · ${x.calls} call${x.calls === 1 ? '' : 's'} · ${tokens(x.tokens.input + x.tokens.cachedInput)} / ${tokens(x.tokens.output)} tokens`) : []);
+    }
+    assert.ok(report.tasks.some((t) => t.spentBy.length > 1), 'the demo has a task split between routes (the provider switch)');
+  });
+
+  it('draws each provider in its own colour (by id, not by its place), with its name beside each bar and swatch', () => {
+    const p = panel();
+    p.send(snapshot);
+    const bars = [...p.app.querySelectorAll('#metrics-body svg.chart rect.chart-bar')];
+    assert.deepEqual(Object.fromEntries(bars.map((b) => [b.getAttribute('data-provider'), b.getAttribute('class')])), { anthropic: 'chart-bar chart-purple', gemini: 'chart-bar chart-blue', openai: 'chart-bar chart-green' });
+    // The chart's labels are text (not colour alone), and the provider table's swatches are its legend.
+    assert.deepEqual([...p.app.querySelectorAll('#metrics-body svg.chart text.chart-label')].map((t) => t.textContent), Object.keys(report.metrics.tokens));
+    const swatches = [...p.app.querySelectorAll('#metrics-body table:first-of-type tbody th')].map((th) => `${th.textContent} ${th.querySelector('.swatch')?.getAttribute('class')}`);
+    assert.deepEqual(swatches, Object.keys(report.metrics.tokens).map((id) => `${id} swatch chart-${providerColour(id)}`));
+    // Another id: a stable colour from the palette, the same each time.
+    assert.equal(providerColour('ollama'), providerColour('ollama'));
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'ollama', 'mistral'].map(providerColour).filter((c, i, all) => all.indexOf(c) === i).sort(), ['blue', 'green', 'purple', 'red'], 'the hash spreads ids over the palette');
+  });
+
+  it('labels every table cell with its column, for the narrow layout\'s cards', () => {
+    const p = panel();
+    p.send(snapshot);
+    const tables = [...p.app.querySelectorAll('table.grid')];
+    assert.ok(tables.length >= 4);
+    for (const t of tables) {
+      const heads = [...t.querySelectorAll('thead th')].map((th) => th.textContent);
+      for (const tr of t.querySelectorAll('tbody tr')) assert.deepEqual([...tr.children].map((c) => c.getAttribute('data-label')), heads);
+    }
+  });
+
+  it('has view-pane section headers: a button with a chevron that toggles its section and says so', () => {
+    const p = panel();
+    p.send(snapshot);
+    const toggle = p.app.querySelector<HTMLElement>('#timeline-title')!;
+    const body = p.app.querySelector<HTMLElement>('#timeline-body')!;
+    assert.equal(toggle.tagName, 'BUTTON');
+    assert.equal(toggle.closest('h2')?.className, 'pane-header');
+    assert.equal(toggle.getAttribute('aria-controls'), 'timeline-body');
+    const state = () => [toggle.getAttribute('aria-expanded'), body.hidden, toggle.querySelector('.codicon')!.classList.contains('codicon-chevron-down')];
+    assert.deepEqual(state(), ['true', false, true]);
+    toggle.click();
+    assert.deepEqual(state(), ['false', true, false]);
+    toggle.click();
+    assert.deepEqual(state(), ['true', false, true]);
+    // The sessions list starts collapsed; no section is an HTML <details> any more.
+    assert.equal(p.app.querySelector('#sessions-title')!.getAttribute('aria-expanded'), 'false');
+    assert.equal(p.app.querySelectorAll('details, summary').length, 0);
+  });
+
+  it('gives each file codicon buttons with labels: Open Changes always, Keep and Revert once the session has ended', () => {
+    const live = panel();
+    live.send({ ...snapshot, sessions: summaries([workspace], report.sessionId) });
+    const file = report.files[0]!.path;
+    const actions = (p: Panel) => [...p.app.querySelectorAll(`#files-body li.file:first-child .file-actions [aria-label]`)].map((b) => `${b.getAttribute('aria-label')} | ${b.getAttribute('title')} | ${b.querySelector('.codicon')?.className} | ${(b.textContent ?? '').trim()}`);
+    assert.equal(live.text(`#files-body li.file:first-child .file-main button`), file);
+    assert.deepEqual(actions(live), [`Open Changes: ${file} | Open Changes: ${file} | codicon codicon-git-compare | `], 'no decision while the session runs');
+    const ended = panel();
+    ended.send(snapshot);
+    assert.deepEqual(actions(ended), [
+      `Open Changes: ${file} | Open Changes: ${file} | codicon codicon-git-compare | `,
+      `Keep ${file} | Keep ${file} | codicon codicon-check | `,
+      `Revert ${file} | Revert ${file} | codicon codicon-discard | `,
+    ]);
+    (ended.app.querySelector(`[data-key="open:${file}"]`) as HTMLElement).click();
+    assert.deepEqual(ended.posted.at(-1), { type: 'openDiff', path: file });
   });
 
   it('posts the user\'s actions to the extension: open a diff, keep a file, run a command', () => {

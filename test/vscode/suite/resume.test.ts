@@ -261,6 +261,38 @@ export function registerResumeTests(): void {
       assert.equal(api.controller.active, undefined);
     });
 
+    it('settles every agent: none is left ACTIVE by the cancel; after resume the first run\'s read CANCELLED, the new run\'s COMPLETED', () => {
+      assert.ok(finalState, 'the session was resumed');
+      const line = (st: SessionState) => Object.values(st.agents).map((a) => `${a.taskId}:${a.role}:${a.status}`);
+      // At the cancel: A's agent had finished, B's was stopped mid-call.
+      assert.deepEqual(line(firstState), ['A:alpha:COMPLETED', 'B:beta:CANCELLED']);
+      // After the resume the same log also holds the new run's agent for B, which completed; the
+      // cancelled one stays cancelled (the panel groups both under task B).
+      const agentsOfB = Object.values(finalState.agents).filter((a) => a.taskId === 'B');
+      assert.deepEqual(agentsOfB.map((a) => a.status), ['CANCELLED', 'COMPLETED'], line(finalState).join(', '));
+      assert.ok(!Object.values(finalState.agents).some((a) => a.status === 'ACTIVE' || a.status === 'READY' || a.status === 'SPAWNING'), line(finalState).join(', '));
+    });
+
+    it('narrated both runs in the Ensemble Output channel, in the CLI\'s words', () => {
+      assert.ok(finalState, 'the session was resumed');
+      const logged = api.logged();
+      assert.ok(logged, 'the extension-host tests run in test mode: the channel\'s lines are recorded');
+      const mine = logged.slice(logged.findIndex((l) => l.startsWith(`info Session ${sessionId} (run)`)));
+      assert.ok(mine.length > 1, `the first run was announced: ${logged.slice(-5).join(' | ')}`);
+      // Each line after the one before it (B starts in both runs).
+      let from = 0;
+      const at = (re: RegExp) => {
+        const i = mine.findIndex((l, j) => j >= from && re.test(l));
+        if (i >= 0) from = i + 1;
+        return i;
+      };
+      const order = [/^info ▶ Planning$/, /^info ⋯ A started on openai\/gpt-resume-test$/, /^info \+ ensemble-resume-a\.txt \(created, 6 bytes\)$/, /^info ✓ A completed$/, /^warn ! gemini\/gemini-resume-test: .*/, /^info ■ session cancelled: cancelled by the user$/, new RegExp(`^info Session ${sessionId} \\(resume\\)`), /^info ⋯ B started on gemini\/gemini-resume-test$/, /^info ✓ B completed$/, /^info ■ session completed$/];
+      const positions = order.map(at);
+      assert.ok(positions.every((x) => x >= 0), `in order: ${order.map((re, i) => `${re} @${positions[i]}`).join(', ')}\n${mine.join('\n')}`);
+      // Never a key.
+      for (const l of mine) assert.ok(!l.includes(tag), `a logged line holds (part of) a key: ${l}`);
+    });
+
     it('the panel followed the resumed session live, and what it was sent folds to the log', () => {
       assert.ok(finalState, 'the session was resumed');
       assert.equal(panelLive, true, 'the panel was sent B\'s resumed request while B was still waiting for its answer');

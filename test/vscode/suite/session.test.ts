@@ -67,6 +67,8 @@ export function registerSessionTests(): void {
       assert.equal(report.files.length, 6);
       assert.match(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /^# Ensemble session report/);
       assert.equal(api.controller.active, undefined);
+      // The Changes view starts collapsed, so it is never asked for its items: its badge still counts.
+      assert.deepEqual(api.changesBadge(), { value: 6, tooltip: '6 changes to review' });
     });
 
     it('allowed one session at a time', () => {
@@ -133,6 +135,7 @@ export function registerSessionTests(): void {
       const review = Object.fromEntries(report.files.map((f: { path: string; review: string }) => [f.path, f.review]));
       assert.deepEqual(review, { 'server.js': 'kept', 'package.json': 'pending', 'test/server.test.js': 'pending', 'public/index.html': 'reverted', 'public/styles.css': 'reverted', 'public/app.js': 'reverted' });
 
+      assert.deepEqual(api.changesBadge(), { value: 2, tooltip: '2 changes to review' }, 'the badge follows the decisions');
       // The panel saw the decisions too (re-read from the log after each one).
       api.feed.flush();
       assertPanelMatchesLog(messages, ref, dir);
