@@ -398,6 +398,22 @@ async function journey(tmp) {
     if (end.files.length !== EXPECTED_FILES.length) throw new Error(`panel lists ${end.files.length} files: ${end.files.map((f) => f.path).join(', ')}`);
   });
 
+  await step('transcript', async () => {
+    // Selecting an agent opens its transcript, folded from the log: the qa agent's task prompt, its
+    // `npm test` run, and how it ended (handed to the orchestrator).
+    const frame = panelFrame(page);
+    await frame.locator('.section-agents button.linklike', { hasText: /^qa$/ }).last().click();
+    const body = frame.locator('#transcript-body');
+    await waitFor(async () => /npm test/.test(await body.innerText()) && /escalat/i.test(await body.innerText()), { timeout: 15000, what: "the qa agent's transcript with its npm test run and its escalation" });
+    const text = (await body.innerText()).replace(/\s+/g, ' ');
+    log(`transcript: ${text.slice(0, 300)}…`);
+    // The task prompt is there, collapsed; each tool call with its result; how the agent ended.
+    for (const want of [/^qa \(qa-\d+\)/, /Task prompt/, /Show the prompt/, /read_file server\.js read \d+ lines/, /run_command npm test/, /ESCALATED → orchestrator/]) {
+      if (!want.test(text)) throw new Error(`the transcript does not show ${want}: ${text.slice(0, 400)}`);
+    }
+    await screenshot(page, `journey-${ctx.stepNo}-transcript`);
+  });
+
   await step('report', async () => {
     // The end-of-session notification offers Review Changes and Open Report (a sticky toast).
     const toast = notification(page, 'Ensemble session completed');

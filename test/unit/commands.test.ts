@@ -138,6 +138,8 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     assert.match(result, /2 passing/);
     assert.match(result, /1 failing/);
     assert.match(result, /Files it changed: out\/result\.txt \(created\)/);
+    // The transcript's line for the call says how it ended.
+    assert.ok(r.events().some((e) => e.type === 'tool.result' && e.tool === 'run_command' && /^exited with code 3 after \d+ ms$/.test(e.summary)), 'tool.result summary');
     const ev = r.events();
     const decided = ofType(ev, 'command.decided')[0]!;
     assert.deepEqual([decided.decision, decided.by], ['allowed', 'policy']);

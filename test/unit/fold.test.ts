@@ -5,6 +5,7 @@ import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { foldEvents } from '../../src/core/fold/state';
 import { buildReport, localTime } from '../../src/core/fold/report';
 import { agentRows } from '../../webview/rows';
+import { foldTranscript } from '../../src/core/fold/transcript';
 
 function log(bodies: EventBody[]): EnsembleEvent[] {
   return bodies.map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
@@ -105,5 +106,20 @@ describe('fold: an agent waiting for a command approval says so', () => {
     assert.equal(approved.agents['backend-1']!.step, 'running npm test');
     const denied = foldEvents(log([...base, { type: 'command.decided', commandId: 'k1', decision: 'denied', by: 'user', reason: 'you denied it' }]));
     assert.equal(denied.agents['backend-1']!.step, 'thinking');
+  });
+});
+
+describe('fold: a transcript keeps each turn\'s words apart', () => {
+  it('text streamed in pieces within a turn is one entry; the next turn\'s text is another', () => {
+    const req = (callId: string): EventBody => ({ type: 'llm.request', callId, agentId: 'qa-1', provider: 'p', model: 'm', trace: `task/t#${callId}`, attempt: 1 });
+    const t = foldTranscript(log([
+      { type: 'agent.spawned', agentId: 'qa-1', role: 'qa', provider: 'p', model: 'm', taskId: 't' },
+      req('1'),
+      { type: 'agent.text', agentId: 'qa-1', text: 'No tests exist ' },
+      { type: 'agent.text', agentId: 'qa-1', text: 'yet.' },
+      req('2'),
+      { type: 'agent.text', agentId: 'qa-1', text: 'Understood.' },
+    ]));
+    assert.deepEqual(t.agents['qa-1']!.filter((e) => e.kind === 'text').map((e) => (e.kind === 'text' ? e.text : '')), ['No tests exist yet.', 'Understood.']);
   });
 });

@@ -46,10 +46,12 @@ export interface TranscriptState {
   open: Record<string, Extract<TranscriptEntry, { kind: 'tool' }>>;
   /** taskId → the agent that works on it now (the last spawned for it). */
   current: Record<string, string>;
+  /** Agents whose next text starts a new turn's entry (what one turn says is one entry, not glued to the last turn's). */
+  newTurn: Record<string, boolean>;
 }
 
 export function initialTranscript(): TranscriptState {
-  return { agents: {}, open: {}, current: {} };
+  return { agents: {}, open: {}, current: {}, newTurn: {} };
 }
 
 function entriesOf(t: TranscriptState, agentId: string): TranscriptEntry[] {
@@ -84,7 +86,9 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       break;
     case 'agent.text': {
       const last = entriesOf(t, e.agentId).at(-1);
-      if (last?.kind === 'text') {
+      const sameTurn = !t.newTurn[e.agentId];
+      delete t.newTurn[e.agentId];
+      if (last?.kind === 'text' && sameTurn) {
         last.text += e.text;
         last.rev++;
       } else add(t, e.agentId, e, { kind: 'text', text: e.text });
@@ -158,6 +162,9 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       break;
     case 'agent.ended':
       end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
+      break;
+    case 'llm.request':
+      t.newTurn[e.agentId] = true;
       break;
     default:
       break; // every other event says nothing about one agent's conversation

@@ -59,7 +59,7 @@ export interface CommandCaller {
   model: string;
 }
 
-export type CommandToolResult = { result: string; isError?: boolean; failed?: boolean };
+export type CommandToolResult = { result: string; isError?: boolean; failed?: boolean; /** For the transcript: what happened, in a few words. */ summary?: string };
 
 type Decision = { decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string };
 
@@ -91,7 +91,7 @@ export class CommandTool {
     sink.emit({ type: 'command.requested', commandId, agentId: who.agentId, taskId: who.taskId, role: who.role, command, cwd, timeoutMs });
     const d = await this.decide(command, cwd, who);
     sink.emit({ type: 'command.decided', commandId, ...d });
-    if (d.decision === 'denied') return { result: `The command was not run: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not check).`, isError: true };
+    if (d.decision === 'denied') return { result: `The command was not run: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not check).`, isError: true, summary: `not run: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}` };
     const before = await this.deps.files.beforeCommand();
     const run = await this.deps.runner.run({ command, shell: true, cwd: path.join(this.deps.workspace, cwd), env: childEnv(process.env), timeoutMs, signal: this.deps.signal, maxOutputChars: COMMAND_TAIL_CHARS });
     const files = await this.deps.files.afterCommand(before, { ...who, commandId });
@@ -100,7 +100,7 @@ export class CommandTool {
     const lines = [`\`${command}\` ${how} after ${run.durationMs} ms.`];
     if (files.length) lines.push(`Files it changed: ${files.map((f) => `${f.path} (${f.change})`).join(', ')}.`);
     lines.push(run.output.trim() ? `Output${run.omittedChars ? ` (its last ${run.output.length} characters; ${run.omittedChars} characters before them were cut)` : ''}:\n${run.output}` : 'It printed nothing.');
-    return { result: lines.join('\n'), isError: run.exitCode === null }; // a failing exit code is an answer, not an error
+    return { result: lines.join('\n'), isError: run.exitCode === null, summary: `${how} after ${run.durationMs} ms` }; // a failing exit code is an answer, not an error
   }
 
   /** The workspace-relative folder to run in: inside the workspace, not in .git/.ensemble, and existing. */
