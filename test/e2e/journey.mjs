@@ -129,6 +129,8 @@ process.once('exit', () => { if (serveProc && serveProc.exitCode === null) try {
  *    and the switch was then reported with that reason); recorded 4 times, it is the 503 either way.
  */
 const EXTENSION_ATTEMPTS = 4;
+/** What the user tells the frontend agent mid-run. */
+const NOTE = 'Keep the page accessible: label every control.';
 function fixtureCassette(dir, latencyMs) {
   const cassette = JSON.parse(fs.readFileSync(path.join(ROOT, 'demo/todo-app.cassette.json'), 'utf8'));
   for (const e of cassette.entries) {
@@ -322,6 +324,26 @@ async function journey(tmp) {
     log(`panel: "${approved.plan}"`);
   });
 
+  await step('message-agent', async () => {
+    // While the frontend agent waits to retry its provider's 503s (seconds), the user messages it from
+    // its row: the note is logged at once and shows in its transcript.
+    await panelUntil(page, 'the frontend agent waiting to retry', (s) => s.agents.some((a) => a.role === 'frontend' && /^retrying in/.test(a.step)), 30000);
+    const frame = panelFrame(page);
+    const row = frame.locator('.section-agents tbody tr', { has: frame.locator('button.linklike', { hasText: /^frontend$/ }) }).first();
+    await row.locator('[aria-label^="Message frontend"]').first().click();
+    const box = page.locator(`${QUICK} .quick-input-box input`);
+    await box.waitFor({ state: 'visible', timeout: 10000 });
+    await box.fill(NOTE);
+    await page.keyboard.press('Enter');
+    await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 10000 });
+    await row.locator('button.linklike').click();
+    const body = frame.locator('#transcript-body');
+    await waitFor(async () => (await body.innerText()).includes(NOTE), { timeout: 15000, what: "the note in the frontend agent's transcript" });
+    log(`transcript shows the note: "${NOTE}"`);
+    await screenshot(page, `journey-${ctx.stepNo}-message`);
+    await row.locator('button.linklike').click(); // close it again
+  });
+
   let live;
   await step('watch', async () => {
     // Planning was shown running while the plan waited; now the agents work.
@@ -387,7 +409,8 @@ async function journey(tmp) {
       if (JSON.stringify(now.slice(0, before.length)) !== JSON.stringify(before)) throw new Error(`${role}: the first run's agents read ${now.slice(0, before.length)}, were ${before} at the cancel`);
       if (before.some((x) => !/^(CANCELLED|INTERRUPTED|COMPLETED|ESCALATED → orchestrator)$/.test(x))) throw new Error(`${role}: the first run's agents read ${before}`);
       const resumed = now.slice(before.length);
-      if (role !== 'orchestrator' && !resumed.length) throw new Error(`${role}: no agent in the resumed run`);
+      // A role whose task was cut off by the cancel works again after the resume (one that had finished need not).
+      if (before.some((x) => /^(CANCELLED|INTERRUPTED)$/.test(x)) && !resumed.length) throw new Error(`${role}: no agent in the resumed run`);
       if (resumed.some((x) => !/^(COMPLETED|ESCALATED → orchestrator)$/.test(x))) throw new Error(`${role}: the resumed run's agents read ${resumed}`);
     }
     const phasesSeen = [...new Set(history.filter((s) => s.status === 'running').map((s) => s.phase).filter(Boolean))];
