@@ -334,6 +334,7 @@ async function logFigures(): Promise<void> {
   const reports: number[] = [];
   const activations: number[] = [];
   const panelOpens: number[] = [];
+  let panelBytes = 0;
   for (let r = 0; r < REPS; r++) {
     const workspace = tmp('log');
     const { perSecond, dir } = writeLongSession(workspace, n);
@@ -360,6 +361,7 @@ async function logFigures(): Promise<void> {
     const opened = openPanel(workspace, dir);
     activations.push(opened.focusMs);
     panelOpens.push(opened.panelMs);
+    panelBytes = opened.bytes;
     rm(workspace);
   }
   figure('append_per_s', `Log appends per second with the engine's listeners (redaction, live fold, summary, snapshot; ${n.toLocaleString('en')} events)`, median(rates), '/s', { min: 50_000 }, `a plain write of the same line: ${Math.round(plainWrites(n)).toLocaleString('en')}/s`);
@@ -382,11 +384,11 @@ async function logFigures(): Promise<void> {
   );
   figure(
     'panel_open_ms',
-    `The panel's first message for that session (its log read for the panel, the session list, the Changes tree's files)`,
+    `The panel's first message for that session (its state: snapshot + the log's tail, serialised; the session list; the Changes tree's files)`,
     median(panelOpens),
     'ms',
     { max: 200 },
-    'the panel folds events itself, so its first message carries the whole log; sending it the snapshot state instead is what is left to do',
+    `the message holds the folded state and its seq, not the events: ${Math.round(panelBytes / 1024).toLocaleString('en')} KB; an agent's transcript is read when the panel opens it`,
   );
 }
 
@@ -396,17 +398,19 @@ function readSnapshotSeq(dir: string): number {
 }
 
 /** What the extension runs on sessions: the focus's lazy lookup of the newest session, then the panel's first message (src/extension.ts → focus, feed, review tree). */
-function openPanel(workspace: string, dir: string): { focusMs: number; panelMs: number } {
+function openPanel(workspace: string, dir: string): { focusMs: number; panelMs: number; bytes: number } {
   let t0 = performance.now();
   const newest = listSessions([workspace], 1)[0]; // SessionFocus: the newest session
   const focusMs = performance.now() - t0;
   if (!newest) throw new Error('no session listed');
   t0 = performance.now();
-  const events = readEvents(path.join(dir, 'events.jsonl')).events; // PanelFeed.snapshot: the log the panel folds
-  listSessions([workspace]); // PanelFeed.sessions
+  const opened = openSession(dir); // PanelFeed.snapshot: the session's state (its snapshot + the log's tail)
+  const sessions = listSessions([workspace]); // PanelFeed.sessions
+  // What postMessage serialises: the state and the seq it covers, never the log.
+  const bytes = JSON.stringify({ type: 'snapshot', sessionId: newest.sessionId, state: opened.state, seq: opened.seq, sessions }).length;
   const files = reviewSession(workspace, newest.sessionId, new NodeFileStore(workspace)).files(); // ReviewTree.getChildren
-  if (!events.length || !files.length) throw new Error('nothing read');
-  return { focusMs, panelMs: performance.now() - t0 };
+  if (!opened.seq || !files.length) throw new Error('nothing read');
+  return { focusMs, panelMs: performance.now() - t0, bytes };
 }
 
 // ---------------------------------------------------------------------------------------------
