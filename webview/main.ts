@@ -14,7 +14,7 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline, TranscriptSection } from './sections';
+import { agentsTable, AppendList, decisionItem, FilesSection, incidentItem, incidents, KeyedTable, quality, Redrawn, sessions, tasksTable, timeline, TranscriptSection } from './sections';
 import { touches, type Section, type SectionId, type View } from './view';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
@@ -75,8 +75,8 @@ const sections: Section[] = [
   header,
   new PlanSection(planRegion()),
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
-  new Redrawn('tasks', region('tasks', 'Tasks'), tasks),
-  new Redrawn('agents', region('agents', 'Agents'), agents),
+  new KeyedTable('tasks', region('tasks', 'Tasks'), tasksTable),
+  new KeyedTable('agents', region('agents', 'Agents'), agentsTable),
   new TranscriptSection(region('transcript', 'Transcript')),
   new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
   new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),

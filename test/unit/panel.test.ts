@@ -214,6 +214,27 @@ describe('panel', () => {
     assertSameDom(joined, full);
   });
 
+  it('draws the first files of a long session and more on demand (each row has buttons; the Changes view lists them all)', () => {
+    const agentId = chattiest();
+    const last = events.at(-1)!;
+    const many = [...events];
+    for (let i = 1; i <= 120; i++) many.push({ v: last.v, seq: last.seq + i, ts: last.ts + i, type: 'file.written', agentId, path: `gen/f${i}.js`, change: 'created', beforeSha: null, afterSha: 'b'.repeat(64), bytes: 10 } as EnsembleEvent);
+    const total = snapshotOf(report.sessionId, many).state!.fileOrder.length;
+    assert.ok(total > 120);
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, many, snapshot.sessions));
+    const drawn = () => p.app.querySelectorAll('#files-body li.file').length;
+    const more = p.app.querySelector<HTMLElement>('[data-key="files:more"]')!;
+    assert.equal(drawn(), 50);
+    assert.equal(more.textContent, `Show 50 more (${total - 50} not shown)`);
+    more.click();
+    assert.equal(drawn(), 100);
+    more.click();
+    more.click();
+    assert.equal(drawn(), total);
+    assert.equal(more.hidden, true);
+  });
+
   it('forgets the previous session when another one is shown', async function () {
     this.timeout(30_000);
     const second = run('Write one file', {
