@@ -577,7 +577,7 @@ async function panel(): Promise<void> {
     const sorted = [...r.batchMs].sort((a, b) => a - b);
     const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
     figure('panel_10k_first_render_ms', first, r.firstRenderMs, 'ms', { max: 300 }, `headless Chromium (${CHROMIUM}), a 400×900 page, the production dist/webview.js`);
-    figure('panel_p95_ms', p95, pct(0.95), 'ms', { max: 50 }, `${r.batchMs.length} batches of ${r.eventsPerBatch} events on top of the ${n.toLocaleString('en')}-event snapshot; median ${pct(0.5).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; handler + the panel's frame + the layout it causes`);
+    figure('panel_p95_ms', p95, pct(0.95), 'ms', { max: 50 }, `${r.batchMs.length} batches of ${r.eventsPerBatch} events on top of the ${n.toLocaleString('en')}-event snapshot, in headless Chromium; median ${pct(0.5).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; handler + the panel's frame + the layout it causes`);
   } finally {
     rm(out);
     rm(workspace);
