@@ -1,9 +1,11 @@
 // The messages between the extension and the side panel, imported by both sides (the webview bundle
 // and the extension). Discriminated unions only: every message has a `type`, and nothing is `any`.
-// The panel holds no state the log does not: it folds the events it is sent with the engine's own
-// reducer (src/core/fold/state.ts).
+// The panel holds no state the log does not: it starts from the fold of the log so far (the engine's
+// SessionState, through `seq`) and folds the later events it is sent with the engine's own reducer
+// (src/core/fold/state.ts). An agent's transcript is asked for when it is opened: its events only.
 
 import type { EnsembleEvent } from './core/events';
+import type { SessionState } from './core/fold/state';
 import type { SessionSummary as FoldedSummary } from './core/fold/summary';
 
 /** Every command the extension contributes (package.json `contributes.commands`). */
@@ -44,11 +46,16 @@ export interface SessionSummary extends FoldedSummary {
 
 /** Extension → panel. */
 export type HostMessage =
-  /** Everything the panel shows: the focused session's whole log (or none yet) and the session list. */
-  | { type: 'snapshot'; sessionId: string | null; events: EnsembleEvent[]; sessions: SessionSummary[] }
+  /**
+   * Everything the panel shows: the fold of the focused session's log through event `seq` (null: no
+   * session yet; seq 0) and the session list. Later events come in `events` batches (seq > `seq`).
+   */
+  | { type: 'snapshot'; sessionId: string | null; state: SessionState | null; seq: number; sessions: SessionSummary[] }
   /** New events of the focused session, in log order, batched. */
   | { type: 'events'; sessionId: string; events: EnsembleEvent[] }
   | { type: 'sessions'; sessions: SessionSummary[] }
+  /** The answer to a `transcript` request: the events of the log through `seq` that agent's transcript folds (transcript.ts `concernsAgent`). */
+  | { type: 'transcript'; sessionId: string; agentId: string; seq: number; events: EnsembleEvent[] }
   /** The proposal (plan.proposed's number) the session running in this window waits on for the user's answer; null: none. */
   | { type: 'planReview'; awaiting: number | null };
 
@@ -68,7 +75,9 @@ export type WebviewMessage =
   | { type: 'planReview'; action: PlanAction; proposal: number }
   /** Message Agent / Stop Task on the running session (the extension asks for the message itself). */
   | { type: 'messageAgent'; agentId: string }
-  | { type: 'stopTask'; taskId: string };
+  | { type: 'stopTask'; taskId: string }
+  /** Asks for an agent's transcript (the panel opened it): answered by a `transcript` message. */
+  | { type: 'transcript'; sessionId: string; agentId: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -94,6 +103,8 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isString(m.agentId);
     case 'stopTask':
       return isString(m.taskId);
+    case 'transcript':
+      return isString(m.sessionId) && isString(m.agentId);
     default:
       return false;
   }

@@ -1,8 +1,10 @@
-// The side panel. It holds no state the log does not: a snapshot's events are folded with the
-// engine's own reducer, then each batch of new events is folded on top, and only the sections a batch
-// touched are redrawn (once per animation frame, however many events arrived).
-import { applyEvent, foldEvents, initialState } from '../src/core/fold/state';
-import { applyTranscript, foldTranscript, initialTranscript } from '../src/core/fold/transcript';
+// The side panel. It holds no state the log does not: it starts from the snapshot's state (the
+// engine's fold of the log through `seq`), folds each batch of later events on top with the engine's
+// own reducer, and redraws only the sections a batch touched (once per animation frame, however many
+// events arrived). An agent's transcript is asked for when it is first opened (its events, folded
+// here), then kept up to date by the batches.
+import { applyEvent, initialState } from '../src/core/fold/state';
+import { applyTranscript, concernsAgent, foldTranscript, type TranscriptState } from '../src/core/fold/transcript';
 import type { HostMessage, WebviewMessage } from '../src/protocol';
 import { registerComponents } from './components';
 import { h } from './dom';
@@ -12,7 +14,7 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agents, AppendList, decisionItem, FilesSection, incidentItem, incidents, quality, Redrawn, sessions, tasks, timeline, TranscriptSection } from './sections';
+import { agentsTable, AppendList, decisionItem, FilesSection, incidentItem, incidents, KeyedTable, quality, Redrawn, sessions, tasksTable, timeline, TranscriptSection } from './sections';
 import { touches, type Section, type SectionId, type View } from './view';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
@@ -22,19 +24,31 @@ const vscode = acquireVsCodeApi();
 
 const view: View = {
   state: initialState(),
-  transcript: initialTranscript(),
   sessionId: null,
   sessions: [],
   live: false,
   post: (m) => vscode.postMessage(m),
   selectAgent: (agentId) => {
     view.selectedAgent = agentId;
+    showTranscript();
     dirty.add('agents');
     dirty.add('transcript');
     schedule();
   },
 };
 let lastSeq = 0;
+/** The focused session's agents whose transcript the host sent: folded through `seq`; null: asked for. */
+let transcripts = new Map<string, { t: TranscriptState; seq: number } | null>();
+
+/** Shows the selected agent's transcript, asking the host for it the first time. */
+function showTranscript(): void {
+  const id = view.selectedAgent;
+  if (id && view.sessionId && !transcripts.has(id)) {
+    transcripts.set(id, null);
+    vscode.postMessage({ type: 'transcript', sessionId: view.sessionId, agentId: id });
+  }
+  view.transcript = (id && transcripts.get(id)?.t) || undefined;
+}
 
 function region(id: SectionId, title: string, open = true): HTMLElement {
   const { section, body } = pane(id, title, open);
@@ -61,8 +75,8 @@ const sections: Section[] = [
   header,
   new PlanSection(planRegion()),
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
-  new Redrawn('tasks', region('tasks', 'Tasks'), tasks),
-  new Redrawn('agents', region('agents', 'Agents'), agents),
+  new KeyedTable('tasks', region('tasks', 'Tasks'), tasksTable),
+  new KeyedTable('agents', region('agents', 'Agents'), agentsTable),
   new TranscriptSection(region('transcript', 'Transcript')),
   new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
   new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),
@@ -113,10 +127,11 @@ function onMessage(m: HostMessage): void {
       if (m.sessionId !== view.sessionId) view.selectedAgent = undefined;
       view.sessionId = m.sessionId;
       view.sessions = m.sessions;
-      view.state = foldEvents(m.events, initialState());
-      view.transcript = foldTranscript(m.events);
+      view.state = m.state ?? initialState();
       if (view.selectedAgent && !view.state.agents[view.selectedAgent]) view.selectedAgent = undefined;
-      lastSeq = m.events.reduce((x, e) => Math.max(x, e.seq), 0);
+      lastSeq = m.seq;
+      transcripts = new Map();
+      showTranscript();
       view.live = !!m.sessionId && m.sessions.some((x) => x.sessionId === m.sessionId && x.live);
       for (const s of sections) s.reset();
       markAll();
@@ -124,14 +139,26 @@ function onMessage(m: HostMessage): void {
     case 'events':
       if (m.sessionId !== view.sessionId) return;
       for (const e of m.events) {
+        // A transcript's answer may be ahead of the state (it read the log later): each has its own seq.
+        for (const [agentId, tr] of transcripts) {
+          if (tr && e.seq > tr.seq && concernsAgent(e, agentId)) {
+            tr.seq = e.seq;
+            applyTranscript(tr.t, e);
+          }
+        }
         if (e.seq <= lastSeq) continue;
         lastSeq = e.seq;
         applyEvent(view.state, e);
-        applyTranscript(view.transcript!, e);
         const t = touches(e.type);
         if (t === 'all') markAll();
         else for (const id of t) dirty.add(id);
       }
+      break;
+    case 'transcript':
+      if (m.sessionId !== view.sessionId || transcripts.get(m.agentId) !== null) return;
+      transcripts.set(m.agentId, { t: foldTranscript(m.events), seq: m.seq });
+      showTranscript();
+      dirty.add('transcript');
       break;
     case 'planReview':
       view.planAwaiting = m.awaiting;

@@ -6,7 +6,7 @@ import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
-import { agentRows, taskRows, timelineRows, transcriptRow, type AgentRow, type TranscriptRow } from './rows';
+import { agentRows, taskRows, timelineRows, transcriptRow, type AgentRow, type TaskRow, type TranscriptRow } from './rows';
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 
@@ -51,19 +51,82 @@ export function timeline(v: View): (Node | null)[] {
   ];
 }
 
-export function agents(v: View): (Node | null)[] {
-  const rows = agentRows(v.state);
-  if (!rows.length) return [empty('No agent has been spawned yet.')];
-  return [
-    h(
-      'table',
-      { class: 'grid' },
-      h('caption', { class: 'sr-only' }, 'Agents'),
-      h('thead', null, h('tr', null, ...['Role', 'Provider / model', 'Status', 'Task'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, ...rows.map((a) => agentRow(a, v))),
-    ),
-  ];
+/**
+ * A table whose rows are keyed: a row is redrawn only when what it shows changed (its signature), so
+ * that a batch of events redraws the one or two rows it touched, not every row of a long session.
+ */
+export class KeyedTable<R> implements Section {
+  private readonly body = h('tbody');
+  private readonly table: HTMLElement;
+  private readonly placeholder: HTMLElement;
+  private rows = new Map<string, { sig: string; el: HTMLElement }>();
+
+  constructor(
+    readonly id: SectionId,
+    private readonly root: HTMLElement,
+    private readonly spec: KeyedRows<R>,
+  ) {
+    this.placeholder = empty(spec.empty);
+    this.table = h('table', { class: 'grid' }, h('caption', { class: 'sr-only' }, spec.caption), h('thead', null, h('tr', null, ...spec.columns.map((c) => h('th', { scope: 'col' }, c)))), this.body);
+  }
+
+  reset(): void {
+    this.rows.clear();
+    this.body.replaceChildren();
+  }
+
+  render(v: View): void {
+    const items = this.spec.items(v);
+    const seen = new Set<string>();
+    let prev: HTMLElement | undefined;
+    for (const r of items) {
+      const key = this.spec.key(r);
+      seen.add(key);
+      const sig = this.spec.sig(r, v);
+      let row = this.rows.get(key);
+      if (!row || row.sig !== sig) {
+        const el = this.spec.row(r, v);
+        if (row) row.el.replaceWith(el);
+        row = { sig, el };
+        this.rows.set(key, row);
+      }
+      if (row.el.previousElementSibling !== (prev ?? null) || row.el.parentNode !== this.body) {
+        if (prev) prev.after(row.el);
+        else this.body.prepend(row.el);
+      }
+      prev = row.el;
+    }
+    for (const [key, row] of this.rows) {
+      if (seen.has(key)) continue;
+      row.el.remove();
+      this.rows.delete(key);
+    }
+    // Either the table or the placeholder, as the section shows nothing else.
+    const shown = items.length ? this.table : this.placeholder;
+    if (this.root.firstChild !== shown || this.root.childNodes.length !== 1) this.root.replaceChildren(shown);
+  }
 }
+
+/** What a KeyedTable shows: its rows, each row's key and signature (what it shows), and how a row is drawn. */
+export interface KeyedRows<R> {
+  caption: string;
+  columns: string[];
+  items(v: View): R[];
+  key(r: R): string;
+  sig(r: R, v: View): string;
+  row(r: R, v: View): HTMLElement;
+  empty: string;
+}
+
+export const agentsTable: KeyedRows<AgentRow> = {
+  caption: 'Agents',
+  columns: ['Role', 'Provider / model', 'Status', 'Task'],
+  items: (v) => agentRows(v.state),
+  key: (a) => a.agentId,
+  sig: (a, v) => JSON.stringify([a, v.selectedAgent === a.agentId, v.live]),
+  row: (a, v) => agentRow(a, v),
+  empty: 'No agent has been spawned yet.',
+};
 
 /** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
 function agentRow(a: AgentRow, v: View): HTMLElement {
@@ -157,32 +220,23 @@ export class TranscriptSection implements Section {
 }
 
 /** Each task: its status, who finished it, and what it cost split by who spent it. */
-export function tasks(v: View): (Node | null)[] {
-  const rows = taskRows(v.state);
-  if (!rows.length) return [empty('No task has been planned yet.')];
-  return [
+export const tasksTable: KeyedRows<TaskRow> = {
+  caption: 'Tasks',
+  columns: ['Task', 'Status', 'Finished by', 'Cost'],
+  items: (v) => taskRows(v.state),
+  key: (t) => t.id,
+  sig: (t) => JSON.stringify(t),
+  row: (t) =>
     h(
-      'table',
-      { class: 'grid' },
-      h('caption', { class: 'sr-only' }, 'Tasks'),
-      h('thead', null, h('tr', null, ...['Task', 'Status', 'Finished by', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
-      h(
-        'tbody',
-        null,
-        ...rows.map((t) =>
-          h(
-            'tr',
-            null,
-            h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
-            h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
-            h('td', null, t.finishedBy),
-            h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
-          ),
-        ),
-      ),
+      'tr',
+      null,
+      h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
+      h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
+      h('td', null, t.finishedBy),
+      h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
     ),
-  ];
-}
+  empty: 'No task has been planned yet.',
+};
 
 /** An append-only list: only items not rendered yet are added. */
 export class AppendList<T> implements Section {
@@ -265,25 +319,39 @@ function fileRow(f: FileState, v: View): HTMLElement {
 }
 
 /** The changed files: one keyed row per file, rebuilt only when that file's row would change. */
+/** Files drawn at first, and per "Show more": a long session changes hundreds, and each row has buttons (the Changes view lists them all). */
+export const FILES_PAGE = 50;
+
 export class FilesSection implements Section {
   readonly id = 'files' as const;
   private readonly list = h('ul', { class: 'files' });
   private readonly placeholder = empty('No file has been changed yet.');
+  private readonly more = h('button', { class: 'linklike more', 'data-key': 'files:more', onClick: () => this.showMore() });
   private rows = new Map<string, { sig: string; el: HTMLElement }>();
+  private shown = FILES_PAGE;
+  private view: View | undefined;
 
   constructor(root: HTMLElement) {
-    root.append(this.placeholder, this.list);
+    root.append(this.placeholder, this.list, this.more);
   }
 
   reset(): void {
     this.rows.clear();
     this.list.replaceChildren();
+    this.shown = FILES_PAGE;
+  }
+
+  private showMore(): void {
+    this.shown += FILES_PAGE;
+    if (this.view) this.render(this.view);
   }
 
   render(v: View): void {
+    this.view = v;
     const st = v.state;
     let prev: HTMLElement | undefined;
-    for (const p of st.fileOrder) {
+    const order = st.fileOrder.length > this.shown ? st.fileOrder.slice(0, this.shown) : st.fileOrder;
+    for (const p of order) {
       const f = st.files[p]!;
       const sig = [f.change, f.review, f.role, f.provider, f.model, v.live].join('|');
       let row = this.rows.get(p);
@@ -300,6 +368,9 @@ export class FilesSection implements Section {
       prev = row.el;
     }
     this.placeholder.hidden = st.fileOrder.length > 0;
+    const rest = st.fileOrder.length - order.length;
+    this.more.hidden = rest <= 0;
+    if (rest > 0) this.more.textContent = `Show ${Math.min(FILES_PAGE, rest)} more (${rest} not shown)`;
   }
 }
 

@@ -14,7 +14,7 @@ export interface View {
   /** The proposal the session running in this window waits on (the host says so); null or absent: none. */
   planAwaiting?: number | null;
   post(m: WebviewMessage): void;
-  /** Each agent's transcript (folded beside `state`), and the agent whose transcript is open. */
+  /** The open agent's transcript (asked for when it is opened; undefined until it comes), and that agent. */
   transcript?: TranscriptState;
   selectedAgent?: string;
   /** Opens an agent's transcript (undefined: closes it). */

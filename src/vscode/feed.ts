@@ -1,12 +1,17 @@
-// What the panel is sent: a snapshot of the focused session's log, then its new events in batches
-// (one message per `flushMs`, never one per event), and the session list when it changes. The events
-// come from the log alone: live from the running session's `onDidAppend`, otherwise re-read from the
-// file after a review decision appended to it.
+// What the panel is sent: a snapshot of the focused session (the fold of its log so far: the running
+// session's live state, else its state snapshot plus the log's tail — never the whole log), then its
+// new events in batches (one message per `flushMs`, never one per event), the session list when it
+// changes, and an agent's transcript events when the panel opens it. The events come from the log
+// alone: live from the running session's `onDidAppend`, otherwise re-read from the file after a review
+// decision appended to it.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { output } from './output';
 import type { EnsembleEvent } from '../core/events';
+import type { SessionState } from '../core/fold/state';
+import { concernsAgent } from '../core/fold/transcript';
 import { readEventsFrom, sessionDir } from '../core/store/log';
+import { openSession } from '../core/store/state-snapshot';
 import type { HostMessage, SessionSummary } from '../protocol';
 import type { SessionFocus, SessionRef } from './focus';
 import { listSessions } from '../core/store/sessions';
@@ -25,6 +30,8 @@ export class PanelFeed implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private live: { dispose(): void } | undefined;
   private known = new Map<string, SessionRef>();
+  /** The followed session's agents whose transcript events were read: read once, then only the log's new lines. */
+  private transcripts = new Map<string, { bytes: number; seq: number; events: EnsembleEvent[] }>();
 
   constructor(
     private readonly focus: SessionFocus,
@@ -50,12 +57,55 @@ export class PanelFeed implements vscode.Disposable {
   }
 
   /**
-   * The focused session's whole log now, and the session list (for a panel that just loaded). Batches
-   * already on their way may repeat some of its events: the panel skips what it has (by `seq`).
+   * The focused session's state now and the seq it covers, and the session list (for a panel that just
+   * loaded). Batches already on their way may repeat some of its events: the panel skips what it has (by `seq`).
    */
   snapshot(): Extract<HostMessage, { type: 'snapshot' }> {
     const ref = this.focus.ref;
-    return { type: 'snapshot', sessionId: ref?.sessionId ?? null, events: ref ? this.read(ref) : [], sessions: this.sessions() };
+    const { state, seq } = ref ? this.open(ref) : { state: null, seq: 0 };
+    return { type: 'snapshot', sessionId: ref?.sessionId ?? null, state, seq, sessions: this.sessions() };
+  }
+
+  /** The fold of the session's log so far; remembers where it ends. */
+  private open(ref: SessionRef): { state: SessionState | null; seq: number } {
+    const active = this.controller.active;
+    if (active?.ref.sessionId === ref.sessionId) {
+      // The running session's own fold, kept in step with its log on every append: a copy, as it goes on changing.
+      this.readBytes = active.handle.log.bytes;
+      return { state: structuredClone(active.handle.state), seq: active.handle.log.lastSeq };
+    }
+    try {
+      const opened = openSession(sessionDir(ref.workspace, ref.sessionId));
+      this.readBytes = opened.logBytes;
+      return { state: opened.state, seq: opened.seq };
+    } catch (e) {
+      output.warn(`Could not read the log of session ${ref.sessionId}`, e);
+      return { state: null, seq: 0 };
+    }
+  }
+
+  /**
+   * The events agent `agentId`'s transcript folds, through the log's end now (the panel asked as it
+   * opened it; later ones come in the batches). Undefined when that session is no longer followed.
+   */
+  transcript(sessionId: string, agentId: string): Extract<HostMessage, { type: 'transcript' }> | undefined {
+    const ref = this.focus.ref;
+    if (!ref || ref.sessionId !== sessionId || sessionId !== this.following) return undefined;
+    const cached = this.transcripts.get(agentId) ?? { bytes: 0, seq: 0, events: [] };
+    try {
+      // The running session's log too: every event is written to the file before anyone hears of it.
+      const r = readEventsFrom(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl'), cached.bytes);
+      for (const e of r.events) {
+        if (e.seq <= cached.seq) continue;
+        cached.seq = e.seq;
+        if (concernsAgent(e, agentId)) cached.events.push(e);
+      }
+      cached.bytes = r.end;
+    } catch (e) {
+      output.warn(`Could not read the log of session ${ref.sessionId}`, e);
+    }
+    this.transcripts.set(agentId, cached);
+    return { type: 'transcript', sessionId, agentId, seq: cached.seq, events: cached.events };
   }
 
   /** Starts following the focused session: a snapshot, then its new events in batches. */
@@ -72,17 +122,13 @@ export class PanelFeed implements vscode.Disposable {
     }
     const message = this.snapshot();
     this.following = ref?.sessionId;
-    this.lastSeq = message.events.reduce((m, e) => Math.max(m, e.seq), 0);
+    this.transcripts.clear();
+    this.lastSeq = message.seq;
     this._onDidMessage.fire(message);
   }
 
-  /** The focused session's events from byte `from` of its log on (0: all of them); remembers where they end. */
-  private read(ref: SessionRef, from = 0): EnsembleEvent[] {
-    const active = this.controller.active;
-    if (active?.ref.sessionId === ref.sessionId) {
-      this.readBytes = active.handle.log.bytes;
-      return active.handle.log.readAll();
-    }
+  /** The focused session's events from byte `from` of its log on; remembers where they end. */
+  private read(ref: SessionRef, from: number): EnsembleEvent[] {
     try {
       const r = readEventsFrom(path.join(sessionDir(ref.workspace, ref.sessionId), 'events.jsonl'), from);
       this.readBytes = r.end;

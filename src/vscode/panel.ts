@@ -87,6 +87,11 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       case 'stopTask':
         await vscode.commands.executeCommand(COMMANDS.stopTask, m.taskId);
         return;
+      case 'transcript': {
+        const answer = this.feed.transcript(m.sessionId, m.agentId);
+        if (answer) this.post(answer);
+        return;
+      }
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

@@ -8,7 +8,15 @@
 import { buildSync } from 'esbuild';
 import { JSDOM, type DOMWindow } from 'jsdom';
 import * as path from 'node:path';
-import type { HostMessage, WebviewMessage } from '../../src/protocol';
+import type { EnsembleEvent } from '../../src/core/events';
+import { foldEvents } from '../../src/core/fold/state';
+import { concernsAgent } from '../../src/core/fold/transcript';
+import type { HostMessage, SessionSummary, WebviewMessage } from '../../src/protocol';
+
+/** The snapshot src/vscode/feed.ts sends for a session whose log is `events`: their fold and the last seq. */
+export function snapshotOf(sessionId: string | null, events: EnsembleEvent[], sessions: SessionSummary[] = []): Extract<HostMessage, { type: 'snapshot' }> {
+  return { type: 'snapshot', sessionId, state: sessionId ? foldEvents(events) : null, seq: events.at(-1)?.seq ?? 0, sessions };
+}
 
 const root = path.resolve(__dirname, '..', '..');
 let bundle: string | undefined;
@@ -24,6 +32,7 @@ export class Panel {
   readonly posted: WebviewMessage[] = [];
   readonly window: DOMWindow;
   private frames: (() => void)[] = [];
+  private answered = 0;
 
   constructor() {
     const dom = new JSDOM('<!doctype html><html><body><main id="app"></main></body></html>', { runScripts: 'outside-only' });
@@ -48,6 +57,13 @@ export class Panel {
       this.frames = [];
       for (const f of frames) f();
     }
+  }
+
+  /** Answers the transcript requests the panel posted since the last call, as feed.ts does, from a log that holds `events` now. */
+  answerTranscripts(events: EnsembleEvent[]): void {
+    const asked = this.posted.slice(this.answered).filter((m) => m.type === 'transcript');
+    this.answered = this.posted.length;
+    for (const m of asked) this.send({ type: 'transcript', sessionId: m.sessionId, agentId: m.agentId, seq: events.at(-1)?.seq ?? 0, events: events.filter((e) => concernsAgent(e, m.agentId)) });
   }
 
   get app(): HTMLElement {

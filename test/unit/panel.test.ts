@@ -8,8 +8,13 @@ import type { EnsembleEvent } from '../../src/core/events';
 import type { ReportJson } from '../../src/core/fold/report';
 import type { HostMessage, SessionSummary } from '../../src/protocol';
 import { listSessions } from '../../src/core/store/sessions';
+import { foldTranscript, concernsAgent } from '../../src/core/fold/transcript';
+import { openSession } from '../../src/core/store/state-snapshot';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { demoRun } from '../helpers/demo';
-import { Panel } from '../helpers/panel';
+import { Panel, snapshotOf } from '../helpers/panel';
 import { writesThenFinishes, conv, planStep } from '../helpers/scripted';
 import { run } from '../helpers/session';
 import { usd, tokens } from '../../webview/format';
@@ -48,7 +53,7 @@ describe('panel', () => {
     const demo = await demoRun();
     ({ report, workspace } = demo);
     events = demo.events();
-    snapshot = { type: 'snapshot', sessionId: report.sessionId, events, sessions: summaries([workspace]) };
+    snapshot = snapshotOf(report.sessionId, events, summaries([workspace]));
   });
 
   afterEach(() => {
@@ -58,7 +63,7 @@ describe('panel', () => {
   it('says it is ready, and draws an empty panel until a session is focused', () => {
     const p = panel();
     assert.deepEqual(p.posted, [{ type: 'ready' }]);
-    p.send({ type: 'snapshot', sessionId: null, events: [], sessions: [] });
+    p.send(snapshotOf(null, []));
     assert.equal(p.text('.status'), 'no session yet');
     assert.equal(p.text('#agents-body'), 'No agent has been spawned yet.');
     assert.equal(p.app.querySelectorAll('#files-body li.file').length, 0);
@@ -111,12 +116,12 @@ describe('panel', () => {
   it('draws the same panel from events appended one by one, while live, as from the log so far at once', () => {
     const liveList = summaries([workspace], report.sessionId);
     const live = panel();
-    live.send({ type: 'snapshot', sessionId: report.sessionId, events: [], sessions: liveList });
+    live.send(snapshotOf(report.sessionId, [], liveList));
     const full = panel();
     const seen = new Set<string>();
     events.forEach((e, i) => {
       live.send({ type: 'events', sessionId: report.sessionId, events: [e] });
-      full.send({ type: 'snapshot', sessionId: report.sessionId, events: events.slice(0, i + 1), sessions: liveList });
+      full.send(snapshotOf(report.sessionId, events.slice(0, i + 1), liveList));
       assertSameDom(live, full, ` after event ${e.seq} (${e.type})`);
       for (const r of live.rows('agents')) seen.add(r[2]!);
       seen.add(`status ${live.text('.status')}`);
@@ -137,12 +142,97 @@ describe('panel', () => {
     full.send(snapshot);
     const joined = panel();
     const half = Math.floor(events.length / 2);
-    joined.send({ ...snapshot, events: events.slice(0, half) });
+    joined.send(snapshotOf(report.sessionId, events.slice(0, half), snapshot.sessions));
     // Batches already on their way repeat some of the snapshot's events (feed.ts): sent again, then the rest.
     for (let i = half - 10; i < events.length; i += 7) joined.send({ type: 'events', sessionId: report.sessionId, events: events.slice(i, i + 7) });
     // A batch of another session (the focus moved) is not this panel's.
     joined.send({ type: 'events', sessionId: 'another', events: events.slice(0, 3) });
     assertSameDom(joined, full);
+  });
+
+  /** The agent of the demo with the longest transcript. */
+  const chattiest = () => Object.entries(foldTranscript(events).agents).sort((a, b) => b[1].length - a[1].length)[0]![0];
+  const openTranscript = (p: Panel, agentId: string) => (p.app.querySelector(`[data-key="agent:${agentId}"]`) as HTMLElement).click();
+
+  it('folds an agent\'s transcript from its own events (and every spawn and task event) as from the whole log', () => {
+    const all = foldTranscript(events).agents;
+    assert.ok(Object.keys(all).length >= 3);
+    for (const agentId of Object.keys(all)) assert.deepEqual(foldTranscript(events.filter((e) => concernsAgent(e, agentId))).agents[agentId], all[agentId], agentId);
+  });
+
+  it('opens a long session from its state, not its events, and draws the same page and transcript as folding every event', () => {
+    // A long log: the demo's, then thousands of streamed words of its chattiest agent (as a long answer streams).
+    const agentId = chattiest();
+    const long = [...events];
+    const last = events.at(-1)!;
+    for (let i = 1; i <= 5_000; i++) long.push({ v: last.v, seq: last.seq + i, ts: last.ts + i, type: 'agent.text', agentId, text: `word ${i} ` } as EnsembleEvent);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-panel-long-'));
+    try {
+      const log = long.map((e) => JSON.stringify(e)).join('\n') + '\n';
+      fs.writeFileSync(path.join(dir, 'events.jsonl'), log);
+      // What feed.ts sends for a session that does not run in this window.
+      const opened = openSession(dir);
+      const message: HostMessage = { type: 'snapshot', sessionId: report.sessionId, state: opened.state, seq: opened.seq, sessions: snapshot.sessions };
+      assert.equal(opened.seq, long.at(-1)!.seq);
+      assert.ok(!('events' in message));
+      const size = JSON.stringify(message).length;
+      assert.ok(size * 10 < log.length, `the snapshot is ${size} bytes, the log ${log.length}`);
+
+      const fromState = panel();
+      fromState.send(message);
+      const folded = panel();
+      folded.send(snapshotOf(report.sessionId, [], snapshot.sessions));
+      for (let i = 0; i < long.length; i += 100) folded.send({ type: 'events', sessionId: report.sessionId, events: long.slice(i, i + 100) });
+      assertSameDom(fromState, folded);
+
+      // The transcript is asked for when the agent is opened, and comes folded from its events.
+      for (const p of [fromState, folded]) openTranscript(p, agentId);
+      assert.deepEqual(fromState.posted.at(-1), { type: 'transcript', sessionId: report.sessionId, agentId });
+      fromState.answerTranscripts(long);
+      folded.answerTranscripts(long);
+      assert.match(fromState.text('#transcript-body'), /word 1 word 2 .*word 5000/);
+      assertSameDom(fromState, folded, ' with the transcript open');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps an opened transcript up to date from batches that overlap its answer, as a panel given everything at once', () => {
+    const agentId = chattiest();
+    const full = panel();
+    full.send(snapshot);
+    openTranscript(full, agentId);
+    full.answerTranscripts(events);
+    const joined = panel();
+    const half = Math.floor(events.length / 2);
+    joined.send(snapshotOf(report.sessionId, events.slice(0, half), snapshot.sessions));
+    openTranscript(joined, agentId);
+    // Asked while batches were on their way: the answer (the log read later) is ahead of the state.
+    joined.answerTranscripts(events.slice(0, Math.floor(events.length * 0.75)));
+    for (let i = half - 10; i < events.length; i += 7) joined.send({ type: 'events', sessionId: report.sessionId, events: events.slice(i, i + 7) });
+    assert.ok(full.app.querySelectorAll('#transcript-body li').length > 5);
+    assertSameDom(joined, full);
+  });
+
+  it('draws the first files of a long session and more on demand (each row has buttons; the Changes view lists them all)', () => {
+    const agentId = chattiest();
+    const last = events.at(-1)!;
+    const many = [...events];
+    for (let i = 1; i <= 120; i++) many.push({ v: last.v, seq: last.seq + i, ts: last.ts + i, type: 'file.written', agentId, path: `gen/f${i}.js`, change: 'created', beforeSha: null, afterSha: 'b'.repeat(64), bytes: 10 } as EnsembleEvent);
+    const total = snapshotOf(report.sessionId, many).state!.fileOrder.length;
+    assert.ok(total > 120);
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, many, snapshot.sessions));
+    const drawn = () => p.app.querySelectorAll('#files-body li.file').length;
+    const more = p.app.querySelector<HTMLElement>('[data-key="files:more"]')!;
+    assert.equal(drawn(), 50);
+    assert.equal(more.textContent, `Show 50 more (${total - 50} not shown)`);
+    more.click();
+    assert.equal(drawn(), 100);
+    more.click();
+    more.click();
+    assert.equal(drawn(), total);
+    assert.equal(more.hidden, true);
   });
 
   it('forgets the previous session when another one is shown', async function () {
@@ -154,7 +244,7 @@ describe('panel', () => {
     });
     await second.handle.done;
     const both = summaries([workspace, second.workspace]);
-    const secondSnapshot: HostMessage = { type: 'snapshot', sessionId: second.handle.sessionId, events: second.events(), sessions: both };
+    const secondSnapshot: HostMessage = snapshotOf(second.handle.sessionId, second.events(), both);
     const fresh = panel();
     fresh.send(secondSnapshot);
     const reused = panel();

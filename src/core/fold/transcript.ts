@@ -172,6 +172,15 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
   return t;
 }
 
+/**
+ * Whether `e` can change agent `agentId`'s transcript: its own events, and every agent spawn and task
+ * event (a stopped or escalated task names no agent: it is its current agent's, known from the spawns).
+ * Folding only these gives that agent the same entries as folding the whole log.
+ */
+export function concernsAgent(e: EnsembleEvent, agentId: string): boolean {
+  return ('agentId' in e && e.agentId === agentId) || e.type === 'agent.spawned' || e.type.startsWith('task.');
+}
+
 export function foldTranscript(events: Iterable<EnsembleEvent>, t: TranscriptState = initialTranscript()): TranscriptState {
   for (const e of events) applyTranscript(t, e);
   return t;

@@ -163,6 +163,11 @@ export class EventLog implements EventSink {
     return this._bytes;
   }
 
+  /** The seq of the last event written (0: none). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   emit(body: EventBody): EnsembleEvent {
     if (this.fd === undefined) throw new Error(`event log ${this.file} is closed`);
     // Redacted before it is written AND before listeners see it: the panel and the CLI fold from them.

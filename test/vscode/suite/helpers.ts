@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnsembleApi } from '../../../src/vscode/api';
-import { applyEvent, foldEvents, initialState, type SessionState } from '../../../src/core/fold/state';
+import { applyEvent, initialState, type SessionState } from '../../../src/core/fold/state';
 import type { HostMessage } from '../../../src/protocol';
 
 export const EXTENSION_ID = 'ensemble-dev.ensemble';
@@ -50,13 +50,13 @@ export function waitForEvent<T>(event: vscode.Event<T>, accept: (x: T) => boolea
   return withTimeout(hit, ms, what).finally(() => d?.dispose());
 }
 
-/** Folds what the panel was sent for `sessionId`: its last snapshot, then the batches after it. */
-export function foldPanel(messages: HostMessage[], sessionId: string): { state: SessionState; seqs: number[] } {
+/** Folds what the panel was sent for `sessionId`: its last snapshot (its state through `from`), then the batches after it (`seqs`). */
+export function foldPanel(messages: HostMessage[], sessionId: string): { state: SessionState; from: number; seqs: number[] } {
   const start = messages.map((m, i) => (m.type === 'snapshot' && m.sessionId === sessionId ? i : -1)).filter((i) => i >= 0).pop();
   assert.ok(start !== undefined, 'the panel was never sent a snapshot of the session');
   const snap = messages[start] as Extract<HostMessage, { type: 'snapshot' }>;
-  const state = foldEvents(snap.events, initialState());
-  const seqs = snap.events.map((e) => e.seq);
+  const state = structuredClone(snap.state ?? initialState());
+  const seqs: number[] = [];
   for (const m of messages.slice(start + 1)) {
     if (m.type !== 'events' || m.sessionId !== sessionId) continue;
     for (const e of m.events) {
@@ -64,7 +64,7 @@ export function foldPanel(messages: HostMessage[], sessionId: string): { state: 
       seqs.push(e.seq);
     }
   }
-  return { state, seqs };
+  return { state, from: snap.seq, seqs };
 }
 
 /** Sets Ensemble settings (globally) for a suite; the function returned puts the previous values back. */

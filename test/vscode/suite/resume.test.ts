@@ -111,7 +111,11 @@ export function registerResumeTests(): void {
 
     /** Resolves once the panel has been sent (live, in a snapshot or a batch) B's resumed request. */
     const panelSawResumedB = () => {
-      const seen = (m: HostMessage) => (m.type === 'snapshot' || m.type === 'events') && m.sessionId === sessionId && m.events.some((e) => e.type === 'llm.request' && e.taskId === 'B' && e.seq > resumedSeq);
+      // A snapshot holds the state, not the events: B running (or done) after the resume.
+      const seen = (m: HostMessage) =>
+        m.type === 'snapshot'
+          ? m.sessionId === sessionId && m.seq > resumedSeq && ['running', 'completed'].includes(m.state?.tasks.B?.status ?? '')
+          : m.type === 'events' && m.sessionId === sessionId && m.events.some((e) => e.type === 'llm.request' && e.taskId === 'B' && e.seq > resumedSeq);
       if (messages.some(seen)) return Promise.resolve();
       return waitForEvent(api.feed.onDidMessage, seen, 3_000, 'the panel to be sent the resumed session\'s events').then(() => undefined);
     };
@@ -298,8 +302,8 @@ export function registerResumeTests(): void {
       assert.equal(panelLive, true, 'the panel was sent B\'s resumed request while B was still waiting for its answer');
       api.feed.flush();
       const log = readEvents(path.join(resumed.handle.dir, 'events.jsonl')).events;
-      const { state, seqs } = foldPanel(messages, sessionId);
-      assert.deepEqual(seqs, log.map((e) => e.seq), 'the panel got every event once, in order');
+      const { state, from, seqs } = foldPanel(messages, sessionId);
+      assert.deepEqual(seqs, log.filter((e) => e.seq > from).map((e) => e.seq), 'the panel got every event after its snapshot once, in order');
       assert.deepEqual(state, foldEvents(log));
     });
 
