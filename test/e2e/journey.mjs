@@ -435,6 +435,7 @@ async function journey(tmp) {
       if (!want.test(text)) throw new Error(`the transcript does not show ${want}: ${text.slice(0, 400)}`);
     }
     await screenshot(page, `journey-${ctx.stepNo}-transcript`);
+    await frame.locator('[aria-label="Close the transcript"]').first().click();
   });
 
   await step('report', async () => {
@@ -580,6 +581,7 @@ async function panelShot(name, { updates } = {}) {
     await page.setViewportSize({ width: size.width, height });
     return false;
   }, { timeout: 15000, interval: 250, what: 'the side bar to fit the whole panel' });
+  await panelFrame(page).locator('#app').evaluate(() => window.scrollTo(0, 0)); // from the top, whatever was scrolled to before
   const box = await page.locator('.part.sidebar').boundingBox();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.png`);
