@@ -4,55 +4,19 @@
 
 import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
 import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
+import { applyPlanReview, initialPlanReview, type PlanReviewState } from './plan-review';
+import { isWorking, retryStep, setStatus, stepOfTool, type AgentState, type AgentStatus } from './agents';
 import { applyMoney, initialMoney, type MoneyState } from './money';
 
 export type { ProviderFigures, Spender } from './figures';
-
-/** ESCALATED: the agent gave up and its task went to the orchestrator (who may still finish it). */
-/**
- * CANCELLED: the user cancelled the session, or stopped the agent's task, while the agent worked; STOPPED: the session ended for
- * another reason (budget, a failure) while it worked; INTERRUPTED: its run ended without a word (a kill)
- * and the session was resumed. The session's end settles every agent: none stays ACTIVE after it.
- */
-export type AgentStatus = 'SPAWNING' | 'READY' | 'ACTIVE' | 'COMPLETED' | 'FAILED' | 'ESCALATED' | 'CANCELLED' | 'STOPPED' | 'INTERRUPTED';
-
-const WORKING: ReadonlySet<AgentStatus> = new Set(['SPAWNING', 'READY', 'ACTIVE']);
-
-/** The agent is still at work: the user can message it, and its `step` says what it is doing. */
-export function isWorking(a: Pick<AgentState, 'status'>): boolean {
-  return WORKING.has(a.status);
-}
+export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
+export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
 
 /** Agents still working when their run ended get `status`. */
 function settleAgents(s: SessionState, status: AgentStatus): void {
-  for (const a of Object.values(s.agents)) if (WORKING.has(a.status)) setStatus(a, status);
+  for (const a of Object.values(s.agents)) if (isWorking(a)) setStatus(a, status);
 }
 
-function setStatus(a: AgentState, status: AgentStatus): void {
-  a.status = status;
-  if (!WORKING.has(status)) a.step = undefined;
-}
-
-/** What a tool call makes an agent's current step, by tool; the target is the call's summary without its "(…)" details. */
-const STEP_OF_TOOL: Record<string, (target: string) => string> = {
-  read_file: (x) => `reading ${x}`,
-  write_file: (x) => `editing ${x}`,
-  edit_file: (x) => `editing ${x}`,
-  search_files: (x) => `searching for ${x}`,
-  list_files: (x) => `listing ${x}`,
-  run_command: (x) => `running ${x}`,
-  finish: () => 'finishing',
-};
-
-export function stepOfTool(tool: string, summary: string): string {
-  const f = Object.hasOwn(STEP_OF_TOOL, tool) ? STEP_OF_TOOL[tool]! : () => `using ${tool}`;
-  return f(summary.replace(/ \([^()]*\)$/, ''));
-}
-
-/** "retrying in 3 s" (whole seconds, at least 1). */
-export function retryStep(inMs: number): string {
-  return `retrying in ${Math.max(1, Math.round(inMs / 1000))} s`;
-}
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
 
 export interface PhaseState {
@@ -92,17 +56,6 @@ export interface TaskState extends TaskSpec {
   reassignedFrom?: string;
   summary?: string;
   error?: string;
-}
-
-export interface AgentState {
-  agentId: string;
-  role: string;
-  provider: string;
-  model: string;
-  taskId: string;
-  status: AgentStatus;
-  /** What the working agent is doing now ("thinking", "editing src/app.js", "retrying in 3 s"); none once it stopped working. */
-  step?: string;
 }
 
 export interface FileState {
@@ -159,39 +112,6 @@ export interface Decision {
   taskId?: string;
   summary: string;
   rationale: string;
-}
-
-/** A plan put to the user (plan.proposed), as it stands: an edit replaces its tasks. */
-export interface ProposedPlan {
-  proposal: number;
-  source: 'orchestrator' | 'file';
-  rationale: string;
-  tasks: TaskSpec[];
-  estimateUsd: number | null;
-  unknownModels: string[];
-}
-
-/** One step of the plan's review, for the timeline: `detail` is the feedback, the edit's errors, or who approved. */
-export interface PlanStep {
-  seq: number;
-  ts: number;
-  kind: 'proposed' | 'edit_rejected' | 'edited' | 'feedback' | 'approved';
-  proposal: number;
-  detail?: string;
-}
-
-/** The plan's review (`planApproval`); all empty in logs from before plans were reviewed. */
-export interface PlanReviewState {
-  proposals: number;
-  latest?: ProposedPlan;
-  /** The latest proposal waits for the user's answer (approve, edit, replan, cancel). */
-  awaiting: boolean;
-  /** Why the user's latest edit was refused; cleared by the next answer. */
-  editErrors: string[];
-  approvedBy?: 'user' | 'auto';
-  edited: boolean;
-  feedback: string[];
-  steps: PlanStep[];
 }
 
 export interface SessionState {
@@ -255,7 +175,7 @@ export function initialState(): SessionState {
     phases: [],
     timelineMarks: [],
     planRejections: [],
-    plan: { proposals: 0, awaiting: false, editErrors: [], edited: false, feedback: [], steps: [] },
+    plan: initialPlanReview(),
     tasks: {},
     taskOrder: [],
     agents: {},
@@ -318,7 +238,7 @@ function setAgent(s: SessionState, agentId: string | undefined, status: AgentSta
 
 function setStep(s: SessionState, agentId: string, step: string): void {
   const a = s.agents[agentId];
-  if (a && WORKING.has(a.status)) a.step = step;
+  if (a && isWorking(a)) a.step = step;
 }
 
 function mark(s: SessionState, e: EnsembleEvent, kind: TimelineMark['kind'], text: string): void {
@@ -376,27 +296,11 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       for (const t of e.tasks) addTask(s, t);
       break;
     case 'plan.proposed':
-      Object.assign(s.plan, { proposals: s.plan.proposals + 1, awaiting: true, editErrors: [], approvedBy: undefined });
-      s.plan.latest = { proposal: e.proposal, source: e.source, rationale: e.rationale, tasks: e.tasks, estimateUsd: e.estimateUsd, unknownModels: e.unknownModels };
-      planStep(s, e, 'proposed');
-      break;
     case 'plan.edit_rejected':
-      s.plan.editErrors = e.errors;
-      planStep(s, e, 'edit_rejected', e.errors.join(' '));
-      break;
     case 'plan.edited':
-      Object.assign(s.plan, { edited: true, awaiting: false, editErrors: [] });
-      if (s.plan.latest) s.plan.latest = { ...s.plan.latest, rationale: e.rationale, tasks: e.tasks };
-      planStep(s, e, 'edited');
-      break;
     case 'plan.feedback':
-      Object.assign(s.plan, { awaiting: false, editErrors: [] });
-      s.plan.feedback.push(e.feedback);
-      planStep(s, e, 'feedback', e.feedback);
-      break;
     case 'plan.approved':
-      Object.assign(s.plan, { awaiting: false, editErrors: [], approvedBy: e.by });
-      planStep(s, e, 'approved', e.by);
+      applyPlanReview(s.plan, e);
       break;
     case 'task.added':
       addTask(s, e.task);
@@ -452,7 +356,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       if (t) t.status = 'escalated';
       // An agent whose task the user stopped stays CANCELLED.
       const a = t?.agentId ? s.agents[t.agentId] : undefined;
-      if (a && WORKING.has(a.status)) setStatus(a, 'ESCALATED');
+      if (a && isWorking(a)) setStatus(a, 'ESCALATED');
       s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
       break;
     }
@@ -470,7 +374,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     }
     case 'task.stopped': {
-      for (const a of Object.values(s.agents)) if (a.taskId === e.taskId && WORKING.has(a.status)) setStatus(a, 'CANCELLED');
+      for (const a of Object.values(s.agents)) if (a.taskId === e.taskId && isWorking(a)) setStatus(a, 'CANCELLED');
       mark(s, e, 'stop', `Stopped task ${s.tasks[e.taskId]?.title ?? e.taskId}`);
       break;
     }
@@ -576,10 +480,6 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     }
   }
   return s;
-}
-
-function planStep(s: SessionState, e: EnsembleEvent & { proposal: number }, kind: PlanStep['kind'], detail?: string): void {
-  s.plan.steps.push({ seq: e.seq, ts: e.ts, kind, proposal: e.proposal, ...(detail === undefined ? {} : { detail }) });
 }
 
 function addTask(s: SessionState, t: TaskSpec): void {
