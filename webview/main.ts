@@ -14,7 +14,8 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agentsTable, AppendList, decisionItem, FilesSection, incidentItem, incidents, KeyedTable, quality, Redrawn, sessions, tasksTable, timeline, TranscriptSection } from './sections';
+import { agentsTable, AppendList, decisionItem, FilesSection, incidentItem, incidents, KeyedTable, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
+import { TranscriptSection } from './transcript';
 import { touches, type Section, type SectionId, type View } from './view';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };

@@ -1,16 +1,16 @@
 // The panel's sections below the header. Each renders only its own part of the page; the lists that
 // only grow (decisions, escalations and switches) append what is new instead of redrawing.
 import type { FileState } from '../src/core/fold/state';
-import { icon, iconButton, textButton } from './components';
+import { icon, iconButton } from './components';
 import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
-import { agentRows, taskRows, timelineRows, transcriptRow, type AgentRow, type TaskRow, type TranscriptRow } from './rows';
+import { agentRows, taskRows, timelineRows, type AgentRow, type TaskRow } from './rows';
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 
-const empty = (text: string) => h('p', { class: 'muted' }, text);
+export const empty = (text: string) => h('p', { class: 'muted' }, text);
 
 /** A section whose content is redrawn from the state each time it is touched. */
 export class Redrawn implements Section {
@@ -144,79 +144,6 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
     h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status), a.step ? h('div', { class: 'step muted' }, a.step) : null),
     h('td', { title: a.taskTitle }, a.task),
   );
-}
-
-function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
-  return h(
-    'li',
-    { class: `entry entry-${r.kind} tone-${r.tone}` },
-    h('strong', { class: 'entry-label' }, r.label),
-    r.text ? h('span', { class: 'entry-text' }, ` ${r.text}`) : null,
-    r.detail ? h('details', null, h('summary', null, 'Show the prompt'), h('pre', { class: 'entry-detail' }, r.detail)) : null,
-    ...r.diffs.map((p) => h('button', { class: 'linklike entry-diff', 'data-key': `tdiff:${r.key}:${p}`, 'aria-label': `Open the diff of ${p}`, onClick: () => v.post({ type: 'openDiff', path: p }) }, `open diff of ${p}`)),
-  );
-}
-
-/**
- * The selected agent's transcript, live: only its entries are drawn, and of those only the new ones
- * and the ones whose `rev` changed (streamed text, a tool's result) are redrawn.
- */
-export class TranscriptSection implements Section {
-  readonly id = 'transcript' as const;
-  private agent: string | undefined;
-  private drawn: { seq: number; rev: number; el: HTMLElement }[] = [];
-  private headSig = '';
-  private readonly placeholder = empty('Choose an agent (its role, under Agents) to follow what it does.');
-  private readonly head = h('div', { class: 'transcript-head' });
-  private readonly list = h('ol', { class: 'transcript log-list' });
-
-  constructor(root: HTMLElement) {
-    root.append(this.placeholder, this.head, this.list);
-  }
-
-  reset(): void {
-    this.agent = undefined;
-    this.drawn = [];
-    this.headSig = '';
-    this.list.replaceChildren();
-    this.head.replaceChildren();
-  }
-
-  render(v: View): void {
-    const id = v.selectedAgent;
-    const a = id ? v.state.agents[id] : undefined;
-    if (id !== this.agent) {
-      this.reset();
-      this.agent = id;
-    }
-    this.placeholder.hidden = !!a;
-    this.head.hidden = this.list.hidden = !a;
-    if (!a || !id) return;
-    const row = agentRows(v.state).find((r) => r.agentId === id)!;
-    const steer = row.working && v.live;
-    const sig = [row.status, row.step, steer].join('|');
-    if (sig !== this.headSig) {
-      this.headSig = sig;
-      fill(
-        this.head,
-        h('strong', null, `${a.role} (${id})`),
-        h('span', { class: 'muted' }, ` ${row.route} · ${row.status}${row.step ? ` · ${row.step}` : ''}`),
-        steer ? textButton('Message Agent', 'comment', { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }) : null,
-        steer && v.state.tasks[a.taskId] ? textButton('Stop Task', 'debug-stop', { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }) : null,
-        iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
-      );
-    }
-    const entries = v.transcript?.agents[id] ?? [];
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const d = this.drawn[i];
-      if (d && d.seq === e.seq && d.rev === e.rev) continue;
-      const el = transcriptItem(transcriptRow(e), v);
-      if (d) d.el.replaceWith(el);
-      else this.list.append(el);
-      this.drawn[i] = { seq: e.seq, rev: e.rev, el };
-    }
-  }
 }
 
 /** Each task: its status, who finished it, and what it cost split by who spent it. */
