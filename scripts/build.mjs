@@ -17,6 +17,8 @@ const out = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]) : path.join(
 
 const common = {
   bundle: true,
+  // jsonc-parser's `main` is a UMD build whose requires the bundler cannot see: bundle its ES module build.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',

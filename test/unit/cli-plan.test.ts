@@ -94,7 +94,7 @@ describe('cli: plan files', function () {
     fs.writeFileSync(file, '{\n  "rationale": "r",\n  "tasks": [\n    { "id": "a", }\n  ]\n}\n');
     const json = await ensemble(['run', '--goal', 'x', '--plan', file, '--workspace', ws, '--config', config], env);
     assert.equal(json.code, 2);
-    assert.match(json.stderr, /bad-plan\.json:4:\d+: Not valid JSON: expected a property name/);
+    assert.match(json.stderr, /bad-plan\.json:4:\d+: Not valid JSON: property name expected/);
     const missing = await ensemble(['run', '--goal', 'x', '--plan', path.join(ws, 'nope.json'), '--workspace', ws, '--config', config], env);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Cannot read the plan file .*nope\.json/);
