@@ -355,7 +355,7 @@ describe('commands: attribution of what a command changed', () => {
     const ws = tempWorkspace();
     const store = new NodeFileStore(ws);
     const s = sink();
-    const files = new SessionFiles(store, new BlobStore(path.join(ws, '.ensemble', 'blobs')), s);
+    const files = new SessionFiles(store, new BlobStore(path.join(ws, '.ensemble')), s);
     await files.begin();
     const before = await files.beforeCommand();
     await files.write('other.txt', 'by another agent', { agentId: 'b-1', taskId: 't2' });

@@ -160,7 +160,7 @@ describe('reliability: paths through the agent tools', function () {
     const { parent, ws } = layout();
     const id = 'odd-review';
     const dir = sessionDir(ws, id);
-    const blobs = new BlobStore(path.join(dir, 'blobs'));
+    const blobs = new BlobStore(dir);
     const log = EventLog.open(dir);
     log.emit({ type: 'session.started', sessionId: id, goal: 'review odd paths', config: { orchestrator: { provider: 'p', model: 'm' }, roles: {}, maxConcurrency: 1 } });
     const wrote = (p: string, before: string | null, after: string) => {

@@ -27,7 +27,7 @@ function fakeSession(changes: Change[]): { workspace: string; id: string; dir: s
   const ws = workspace();
   const id = 'session-1';
   const dir = sessionDir(ws, id);
-  const blobs = new BlobStore(path.join(dir, 'blobs'));
+  const blobs = new BlobStore(dir);
   const log = EventLog.open(dir);
   log.emit({ type: 'session.started', sessionId: id, goal: 'review test', config: { orchestrator: { provider: 'p', model: 'm' }, roles: {}, maxConcurrency: 1 } });
   for (const c of changes) {
@@ -145,18 +145,22 @@ describe('review', () => {
     const reverted = readEvents(path.join(s.dir, 'events.jsonl')).events.filter((e) => e.type === 'review.reverted' && e.path === 'app.js');
     const kept = reverted[0]?.type === 'review.reverted' ? reverted[0].overwrittenSha : undefined;
     assert.equal(kept, sha256('v2 + my edits'));
-    assert.equal(fs.readFileSync(path.join(s.dir, 'blobs', kept!), 'utf8'), 'v2 + my edits');
+    assert.equal(new BlobStore(s.dir).get(kept!)?.toString('utf8'), 'v2 + my edits');
     const state = review.state();
     assert.equal(state.files['app.js']!.review, 'reverted');
     assert.equal(state.files['created.js']!.review, 'reverted');
   });
 
-  it('refuses a file the session did not change, and a before-blob that is missing', async () => {
+  it('refuses a file the session did not change, and a before-blob that is damaged', async () => {
     const s = fakeSession([{ path: 'a.txt', before: 'old', after: 'new' }]);
     const review = reviewSession(s.workspace, s.id, new NodeFileStore(s.workspace));
     const unknown = await review.keep('other.txt');
     assert.equal(!unknown.ok && unknown.reason, 'unknown_file');
-    fs.rmSync(path.join(s.dir, 'blobs', sha256('old')));
+    // The copy of the content before, damaged in the pack: it reads as missing, never as other bytes.
+    const pack = fs.readFileSync(path.join(s.dir, 'blobs.pack'), 'latin1');
+    const damaged = pack.replace(`blob ${sha256('old')} 3\nold`, `blob ${sha256('old')} 3\nOLD`);
+    assert.notEqual(damaged, pack, 'the record of the content before is in the pack');
+    fs.writeFileSync(path.join(s.dir, 'blobs.pack'), damaged, 'latin1');
     const missing = await review.revert('a.txt');
     assert.equal(!missing.ok && missing.reason, 'missing_blob');
     assert.equal(fs.readFileSync(path.join(s.workspace, 'a.txt'), 'utf8'), 'new');

@@ -13,7 +13,7 @@ import type { ChatRequest } from '../../src/core/ports';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { applyEvent, foldEvents, initialState } from '../../src/core/fold/state';
 import { foldTranscript, type TranscriptEntry } from '../../src/core/fold/transcript';
-import { sha256 } from '../../src/core/store/blobs';
+import { BlobStore, sha256 } from '../../src/core/store/blobs';
 import type { ProviderKind } from '../../src/providers/index';
 import { agentRows, timelineRows, transcriptRows } from '../../webview/rows';
 import { isWebviewMessage } from '../../src/protocol';
@@ -80,7 +80,7 @@ describe('steering: the transcript of an agent', () => {
     assert.ok(write?.kind === 'tool' && write.tool === 'write_file' && write.ok === true && !write.error);
     assert.equal(write.result, `Wrote big.txt (created, ${Buffer.byteLength(big)} bytes).`);
     assert.deepEqual(write.files.map((f) => [f.path, f.change, f.beforeSha, f.afterSha]), [['big.txt', 'created', null, sha256(big)]]);
-    assert.equal(fs.readFileSync(path.join(r.handle.dir, 'blobs', write.files[0]!.afterSha), 'utf8'), big, 'the write is referenced by its blob, which holds the content');
+    assert.equal(new BlobStore(r.handle.dir).get(write.files[0]!.afterSha)?.toString('utf8'), big, 'the write is referenced by its blob, which holds the content');
     assert.ok(retry?.kind === 'retry' && retry.code === 'rate_limit' && retry.inMs === 15 && retry.attempt === 2, JSON.stringify(retry));
     assert.ok(read?.kind === 'tool' && read.ok === true && read.result === 'read 2000 lines of big.txt', JSON.stringify(read));
     assert.ok(edit?.kind === 'tool' && edit.ok === false && /missing\.txt does not exist/.test(edit.error ?? ''), 'the failed edit is flagged with its error');

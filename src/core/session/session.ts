@@ -153,7 +153,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const pricing = pricingFor(config);
   // The cap counts what the log says was charged: a resumed run starts where the last one stopped.
   const budget = new Budget(config.budgetUsd, state.money);
-  const files = new SessionFiles(deps.store, new BlobStore(path.join(log.file, '..', 'blobs')), log, deps.isDirty);
+  const files = new SessionFiles(deps.store, new BlobStore(path.dirname(log.file)), log, deps.isDirty);
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {

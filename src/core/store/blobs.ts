@@ -1,6 +1,13 @@
-// Content-addressed copies of file contents (`.ensemble/sessions/<id>/blobs/<sha256>`): what a file
-// held before the session touched it, and what the session wrote. The review's diffs and reverts are
-// served from here, so a revert restores the exact bytes.
+// Content-addressed copies of file contents: what a file held before the session touched it, and what
+// the session wrote. The review's diffs and reverts are served from here, so a revert restores the
+// exact bytes.
+//
+// They are appended to one file per session, `.ensemble/sessions/<id>/blobs.pack`, a record per
+// distinct content: `blob <sha256> <length>\n<bytes>\n`. Creating a file per content cost ~0.4 ms of
+// kernel time each (most of the engine's CPU per event); an append costs ~15 µs. A record torn by a
+// kill is cut off when the pack is next appended to, and every read checks the content against its
+// sha, so a damaged record reads as missing (the review says so), never as wrong bytes. Sessions
+// written before the pack kept a file per content in `blobs/<sha>`, which is still read.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,27 +17,115 @@ export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export class BlobStore {
-  constructor(readonly dir: string) {}
+const HEADER = /^blob ([0-9a-f]{64}) (\d+)\n/;
+const HEADER_MAX = 96; // "blob " + 64 + " " + up to 16 digits + "\n"
 
+export class BlobStore {
+  readonly pack: string;
+  /** Where each content's bytes start in the pack, and how many there are. */
+  private readonly index = new Map<string, { at: number; length: number }>();
+  /** The pack's bytes indexed so far; past them, a torn record or what another process appended. */
+  private indexed = 0;
+
+  /** `dir`: the session's folder. */
+  constructor(readonly dir: string) {
+    this.pack = path.join(dir, 'blobs.pack');
+  }
+
+  /** Stores `data` (once per content) and returns its sha256. */
   put(data: Uint8Array | string): string {
     const sha = sha256(data);
-    const file = path.join(this.dir, sha);
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(this.dir, { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, data);
-      fs.renameSync(tmp, file);
+    if (this.index.has(sha)) return sha;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    fs.mkdirSync(this.dir, { recursive: true });
+    const fd = fs.openSync(this.pack, 'a+');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size > this.indexed) this.scan(fd, size);
+      if (this.index.has(sha)) return sha; // appended by another run of this session
+      // What is still past the index is a record a killed run left half-written: cut it off, or this
+      // record would be unreachable behind it.
+      if (size > this.indexed) fs.ftruncateSync(fd, this.indexed);
+      const header = Buffer.from(`blob ${sha} ${bytes.length}\n`);
+      fs.writeSync(fd, Buffer.concat([header, bytes, NEWLINE])); // one write: a record is whole or torn, never interleaved
+      this.index.set(sha, { at: this.indexed + header.length, length: bytes.length });
+      this.indexed += header.length + bytes.length + 1;
+    } finally {
+      fs.closeSync(fd);
     }
     return sha;
   }
 
+  /** The bytes of content `sha`, or undefined when the session has no intact copy of it. */
   get(sha: string): Buffer | undefined {
     if (!/^[0-9a-f]{64}$/.test(sha)) return undefined;
+    return this.fromPack(sha) ?? this.fromFile(sha);
+  }
+
+  private has(sha: string): boolean {
+    if (this.index.has(sha)) return true;
+    this.catchUp();
+    return this.index.has(sha);
+  }
+
+  /** Indexes what was appended to the pack since it was last read (by a resumed run, or a review). */
+  private catchUp(): void {
+    let fd: number;
     try {
-      return fs.readFileSync(path.join(this.dir, sha));
+      fd = fs.openSync(this.pack, 'r');
+    } catch {
+      return; // no pack yet
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size > this.indexed) this.scan(fd, size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Reads the records' headers from `indexed` to `size`, skipping their bytes; stops at a torn one. */
+  private scan(fd: number, size: number): void {
+    const head = Buffer.alloc(HEADER_MAX);
+    const end = Buffer.alloc(1);
+    while (this.indexed < size) {
+      const n = fs.readSync(fd, head, 0, HEADER_MAX, this.indexed);
+      const m = HEADER.exec(head.subarray(0, n).toString('latin1'));
+      if (!m) return;
+      const at = this.indexed + m[0].length;
+      const length = Number(m[2]);
+      if (at + length + 1 > size || fs.readSync(fd, end, 0, 1, at + length) !== 1 || end[0] !== NEWLINE[0]) return;
+      if (!this.index.has(m[1]!)) this.index.set(m[1]!, { at, length });
+      this.indexed = at + length + 1;
+    }
+  }
+
+  private fromPack(sha: string): Buffer | undefined {
+    if (!this.has(sha)) return undefined;
+    const { at, length } = this.index.get(sha)!;
+    try {
+      const fd = fs.openSync(this.pack, 'r');
+      try {
+        const bytes = Buffer.alloc(length);
+        const n = fs.readSync(fd, bytes, 0, length, at);
+        return n === length && sha256(bytes) === sha ? bytes : undefined;
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A session written before the pack: a file per content in `blobs/`. */
+  private fromFile(sha: string): Buffer | undefined {
+    try {
+      const bytes = fs.readFileSync(path.join(this.dir, 'blobs', sha));
+      return sha256(bytes) === sha ? bytes : undefined;
     } catch {
       return undefined;
     }
   }
 }
+
+const NEWLINE = Buffer.from('\n');

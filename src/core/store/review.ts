@@ -59,7 +59,7 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
   const dir = sessionDir(workspace, sessionId);
   const logFile = path.join(dir, 'events.jsonl');
   if (!fs.existsSync(logFile)) throw new Error(`No session "${sessionId}" in ${workspace} (${logFile} is missing).`);
-  const blobs = new BlobStore(path.join(dir, 'blobs'));
+  const blobs = new BlobStore(dir);
 
   // One live fold for as long as the review is open: opened from the state snapshot and the log's
   // tail, caught up with what anyone appended since before each use, and each decision applied to it
@@ -158,7 +158,7 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
       await store.remove(p);
     } else {
       const bytes = blobs.get(f.beforeSha);
-      if (bytes === undefined) return { ok: false, path: p, reason: 'missing_blob', message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${path.join(dir, 'blobs')}; it cannot be restored.` };
+      if (bytes === undefined) return { ok: false, path: p, reason: 'missing_blob', message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${blobs.pack} or damaged; it cannot be restored.` };
       await store.write(p, new Uint8Array(bytes));
     }
     return { ok: true, path: p, action: 'reverted', event: record({ type: 'review.reverted', path: p, restoredSha: f.beforeSha, overwrittenSha }) };
