@@ -67,15 +67,19 @@ export interface SpentBy {
  * An ISO time as the reader's local time with its zone ("2026-11-27 14:05:09 GMT+1"): report.md is read by
  * people; report.json keeps ISO. The zone is the process's (TZ), so a CI run and a user each see theirs.
  */
+/** One formatter per time zone: making one costs more than formatting every time of a report. */
+const formatters = new Map<string | undefined, Intl.DateTimeFormat>();
+const formatter = (timeZone: string | undefined) => {
+  let f = formatters.get(timeZone);
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' })));
+  return f;
+};
+
 export function localTime(isoTime: string | null, timeZone?: string): string {
   if (!isoTime) return '—';
   const d = new Date(isoTime);
   if (Number.isNaN(d.getTime())) return isoTime;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = Object.fromEntries(formatter(timeZone).formatToParts(d).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
 }
 

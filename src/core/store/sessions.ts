@@ -163,10 +163,16 @@ export function rebuildReport(dir: string, redactor?: Redactor): { state: Sessio
 
 /** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
 const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
+/**
+ * The events after which the state snapshot is written whatever the tail: the session's last ones, so
+ * that opening an ended session folds nothing. Between them, every SNAPSHOT_EVERY events bounds the
+ * tail a killed session leaves (a snapshot per phase end cost more than folding its few events).
+ */
+const SNAPSHOT_AFTER: ReadonlySet<EventType> = new Set(['session.ended', 'report.written', 'report.failed']);
 
 /**
  * Keeps `state` the fold of `log` as events are appended, its summary on disk current at phase ends,
- * and its state snapshot at phase ends and every SNAPSHOT_EVERY events (so that opening the session
+ * and its state snapshot at the session's end and every SNAPSHOT_EVERY events (so that opening the session
  * later folds at most that many).
  */
 export function followLog(log: EventLog, state: SessionState): Disposable {
@@ -174,9 +180,8 @@ export function followLog(log: EventLog, state: SessionState): Disposable {
   let since = 0;
   return log.onDidAppend((e) => {
     applyEvent(state, e);
-    const milestone = SUMMARY_AFTER.has(e.type);
-    if (milestone) writeSummary(dir, state, log.bytes);
-    if (milestone || ++since >= SNAPSHOT_EVERY) {
+    if (SUMMARY_AFTER.has(e.type)) writeSummary(dir, state, log.bytes);
+    if (SNAPSHOT_AFTER.has(e.type) || ++since >= SNAPSHOT_EVERY) {
       since = 0;
       writeSnapshot(dir, state, e.seq, log.bytes);
     }

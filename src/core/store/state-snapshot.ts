@@ -1,6 +1,6 @@
 // State snapshots: the fold of a session's log up to one of its lines, in `state.json` next to it, so
 // that opening a long session reads the snapshot and the log's tail instead of parsing and folding
-// every event. The engine writes one at phase ends and every SNAPSHOT_EVERY events (sessions.ts
+// every event. The engine writes one when the session ends and every SNAPSHOT_EVERY events (sessions.ts
 // `followLog`). The log stays the single source of truth: a snapshot that does not match it — another
 // snapshot or event version, a log shorter than it covers, a line at its end that is not the event it
 // says it covers — is discarded, and the log folded again (and the snapshot rewritten).
