@@ -64,10 +64,19 @@ export class ModelCaller {
   constructor(private readonly deps: CallerDeps) {}
 
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
-    const { retry, clock, sink } = this.deps;
-    const signal = this.signalOf(ctx);
     const known = this.outOfQuota.get(route.provider);
     if (known) throw new RouteExhaustedError(route, known, 0);
+    const joined = ctx.signal ? joinSignals(this.deps.signal, ctx.signal) : undefined;
+    const signal = joined?.signal ?? this.deps.signal;
+    try {
+      return await this.retried(route, req, ctx, signal);
+    } finally {
+      joined?.dispose();
+    }
+  }
+
+  private async retried(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, signal: AbortSignal): Promise<CallResult> {
+    const { retry, clock, sink } = this.deps;
     let attempt = 0;
     for (;;) {
       attempt++;
@@ -82,11 +91,6 @@ export class ModelCaller {
         await clock.sleep(backoff, signal);
       }
     }
-  }
-
-  /** The session's signal, or it and the call's own (either aborts the call, with its own reason). */
-  private signalOf(ctx: CallContext): AbortSignal {
-    return ctx.signal ? AbortSignal.any([this.deps.signal, ctx.signal]) : this.deps.signal;
   }
 
   private semaphore(provider: string): Semaphore {
@@ -189,4 +193,26 @@ class TextCoalescer {
     if (this.pending.trim()) this.emit(this.pending);
     this.pending = '';
   }
+}
+
+/**
+ * A signal that aborts when `a` or `b` does, with that one's reason, until dispose() unhooks it. Not
+ * AbortSignal.any: Node keeps each signal it makes reachable from its sources (weakly) and tracks it
+ * for collection, a cost paid on every model call of a session whose signal lives as long as the session.
+ */
+export function joinSignals(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const c = new AbortController();
+  const onA = () => c.abort(a.reason);
+  const onB = () => c.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: c.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
 }
