@@ -49,6 +49,12 @@ if (tests) {
   targets.push({ ...common, sourcemap: true, minify: false, entryPoints: ['test/vscode/suite/index.ts'], outfile: 'out/test/suite/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
 }
 
+// `--bench`: also the benchmark (scripts/bench.ts), so that its figures are measured on the engine
+// bundled as it ships, not under a TypeScript loader (playwright-core, which drives Chromium, is not bundled).
+if (process.argv.includes('--bench')) {
+  targets.push({ ...common, entryPoints: ['scripts/bench.ts'], outfile: path.join(out, 'bench.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['playwright-core'], plugins: [pricesApart] });
+}
+
 // A production build has no source maps: remove those a development build left, so that they are not
 // packaged into the .vsix (.vscodeignore allows all of dist/).
 if (production) {
