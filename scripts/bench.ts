@@ -264,6 +264,8 @@ function longSession(n: number, tasks = 50, files = 500): EventBody[] {
     { type: 'session.started', sessionId: 'bench', goal: 'A long session', config: { orchestrator: { provider: 'p', model: 'm' }, roles: { dev: { provider: 'p', model: 'm' } }, maxConcurrency: 4 } },
     ...(['setup', 'planning'] as const).flatMap((phase): EventBody[] => [{ type: 'phase.started', phase }, { type: 'phase.ended', phase, outcome: 'ok' }]),
     { type: 'plan.accepted', rationale: 'split by feature', tasks: spec },
+    // As a real session: the orchestrator's decision per task, then (in the middle) provider switches and escalations with its decisions.
+    ...spec.map((t): EventBody => ({ type: 'decision', kind: 'assign', taskId: t.id, summary: `${t.id} → dev`, rationale: 'the dev role builds the app; its route is the cheapest with tools' })),
     { type: 'phase.started', phase: 'development' },
     ...spec.flatMap((t, i): EventBody[] => [
       { type: 'agent.spawned', agentId: `dev-${i}`, role: 'dev', provider: 'p', model: 'm', taskId: t.id },
@@ -290,6 +292,13 @@ function longSession(n: number, tasks = 50, files = 500): EventBody[] {
       { type: 'file.written', agentId, taskId, path: p, change: 'modified', beforeSha: 'a'.repeat(64), afterSha: 'b'.repeat(64), bytes: 1204, provider: 'p', model: 'm', role: 'dev' },
     );
     if (i % 10 === 0) middle.push({ type: 'agent.text', agentId, text: 'I will now write the module that handles the routes, then its tests, and check the contract with the front end.' });
+    if (i % 40 === 39) middle.push({ type: 'provider.switched', taskId, agentId, from: { provider: 'p', model: 'm' }, to: { provider: 'q', model: 'm' }, reason: 'rate limited (429) after 3 attempts' });
+    if (i % 100 === 99) {
+      middle.push(
+        { type: 'task.escalated', taskId, reason: 'the tests still fail after 3 turns' },
+        { type: 'decision', kind: 'fix', taskId, summary: `fix ${taskId} in place`, rationale: 'the failing test names the missing route; the orchestrator adds it' },
+      );
+    }
   }
   return [...head, ...middle.slice(0, n - head.length - tail.length), ...tail];
 }
