@@ -1,5 +1,6 @@
-// The panel's sections below the header. Each renders only its own part of the page; the lists that
-// only grow (decisions, escalations and switches) append what is new instead of redrawing.
+// The panel's sections below the header. Each renders only its own part of the page: tables and lists
+// are keyed (a batch redraws the rows it changed), and the lists that grow without bound (decisions,
+// incidents, a transcript, changed files) draw a window of them, more on demand.
 import type { FileState } from '../src/core/fold/state';
 import { icon, iconButton, textButton } from './components';
 import { fill, h } from './dom';
@@ -129,14 +130,18 @@ export class KeyedTable<R> implements Section {
   }
 }
 
-/** What a KeyedTable shows: its rows, each row's key and signature (what it shows), and how a row is drawn. */
-export interface KeyedRows<R> {
+/** How keyed rows are drawn: each one's key and signature (what it shows; a change redraws it), and its row. */
+export interface Rows<R> {
+  key(r: R): unknown;
+  sig(r: R, v: View): unknown;
+  row(r: R, v: View): HTMLElement;
+}
+
+/** What a KeyedTable shows: its caption and columns, and its rows. */
+export interface KeyedRows<R> extends Rows<R> {
   caption: string;
   columns: string[];
   items(v: View): R[];
-  key(r: R): string;
-  sig(r: R, v: View): string;
-  row(r: R, v: View): HTMLElement;
   empty: string;
 }
 
@@ -190,11 +195,8 @@ export const tasksTable: KeyedRows<TaskRow> = {
 /** Rows drawn at first, and added per "Show more": a long session has thousands of decisions, incidents or transcript entries. */
 export const PAGE = 50;
 
-/** How a paged list draws its items: each one's key and signature (what it shows; a change redraws it), and its row. */
-export interface PagedRows<R> {
-  key(r: R): unknown;
-  sig(r: R, v: View): unknown;
-  row(r: R, v: View): HTMLElement;
+/** How a paged list draws its items. */
+export interface PagedRows<R> extends Rows<R> {
   /** Which end is drawn: the newest (the list's end; earlier items are shown on demand) or its first items. */
   from: 'newest' | 'first';
 }
@@ -218,7 +220,7 @@ export class Paged<R> {
   private last: { items: readonly R[]; v: View } | undefined;
 
   constructor(
-    readonly list: HTMLElement,
+    private readonly list: HTMLElement,
     private readonly spec: PagedRows<R>,
     key: string,
   ) {
@@ -237,8 +239,8 @@ export class Paged<R> {
     this.controls.hidden = true;
   }
 
-  private show(count: number, control: HTMLElement): void {
-    this.shown = count;
+  private show(n: number, control: HTMLElement): void {
+    this.shown = n;
     if (this.last) this.render(this.last.items, this.last.v);
     // The control is gone once everything is shown: keyboard focus goes to the list, not to the page's start.
     if (control.hidden && this.list.ownerDocument.activeElement === control) {
