@@ -585,7 +585,9 @@ async function panel(): Promise<void> {
     const r = await benchPanel({ out, root: ROOT, snapshot: { type: 'snapshot', sessionId: 'bench', state: opened.state, seq: opened.seq, sessions }, live, perSecond: rate, flushMs });
     const sorted = [...r.batchMs].sort((a, b) => a - b);
     const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-    figure('panel_10k_first_render_ms', first, r.firstRenderMs, 'ms', { max: 300 }, `headless Chromium (${CHROMIUM}), a 400×900 page, the production dist/webview.js`);
+    const st = opened.state;
+    const lists = `${st.fileOrder.length} changed files, ${st.decisions.length} decisions (one per task, one per escalation), ${st.switches.length + st.escalations.length + st.refusals.length + st.providerAlerts.length} provider switches and escalations`;
+    figure('panel_10k_first_render_ms', first, r.firstRenderMs, 'ms', { max: 300 }, `headless Chromium (${CHROMIUM}), a 400×900 page, the production dist/webview.js; the session has ${lists}`);
     figure('panel_p95_ms', p95, pct(0.95), 'ms', { max: 50 }, `${r.batchMs.length} batches of ${r.eventsPerBatch} events on top of the ${n.toLocaleString('en')}-event snapshot, in headless Chromium; median ${pct(0.5).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; handler + the panel's frame + the layout it causes`);
   } finally {
     rm(out);
