@@ -268,6 +268,8 @@ function longSession(n: number, tasks = 50, files = 500): EventBody[] {
     { type: 'session.started', sessionId: 'bench', goal: 'A long session', config: { orchestrator: { provider: 'p', model: 'm' }, roles: { dev: { provider: 'p', model: 'm' } }, maxConcurrency: 4 } },
     ...(['setup', 'planning'] as const).flatMap((phase): EventBody[] => [{ type: 'phase.started', phase }, { type: 'phase.ended', phase, outcome: 'ok' }]),
     { type: 'plan.accepted', rationale: 'split by feature', tasks: spec },
+    // As a real session: the orchestrator's decision per task, then (in the middle) provider switches and escalations with its decisions.
+    ...spec.map((t): EventBody => ({ type: 'decision', kind: 'assign', taskId: t.id, summary: `${t.id} → dev`, rationale: 'the dev role builds the app; its route is the cheapest with tools' })),
     { type: 'phase.started', phase: 'development' },
     ...spec.flatMap((t, i): EventBody[] => [
       { type: 'agent.spawned', agentId: `dev-${i}`, role: 'dev', provider: 'p', model: 'm', taskId: t.id },
@@ -294,6 +296,13 @@ function longSession(n: number, tasks = 50, files = 500): EventBody[] {
       { type: 'file.written', agentId, taskId, path: p, change: 'modified', beforeSha: 'a'.repeat(64), afterSha: 'b'.repeat(64), bytes: 1204, provider: 'p', model: 'm', role: 'dev' },
     );
     if (i % 10 === 0) middle.push({ type: 'agent.text', agentId, text: 'I will now write the module that handles the routes, then its tests, and check the contract with the front end.' });
+    if (i % 40 === 39) middle.push({ type: 'provider.switched', taskId, agentId, from: { provider: 'p', model: 'm' }, to: { provider: 'q', model: 'm' }, reason: 'rate limited (429) after 3 attempts' });
+    if (i % 100 === 99) {
+      middle.push(
+        { type: 'task.escalated', taskId, reason: 'the tests still fail after 3 turns' },
+        { type: 'decision', kind: 'fix', taskId, summary: `fix ${taskId} in place`, rationale: 'the failing test names the missing route; the orchestrator adds it' },
+      );
+    }
   }
   return [...head, ...middle.slice(0, n - head.length - tail.length), ...tail];
 }
@@ -580,7 +589,9 @@ async function panel(): Promise<void> {
     const r = await benchPanel({ out, root: ROOT, snapshot: { type: 'snapshot', sessionId: 'bench', state: opened.state, seq: opened.seq, sessions }, live, perSecond: rate, flushMs });
     const sorted = [...r.batchMs].sort((a, b) => a - b);
     const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-    figure('panel_10k_first_render_ms', first, r.firstRenderMs, 'ms', { max: 300 }, `headless Chromium (${CHROMIUM}), a 400×900 page, the production dist/webview.js`);
+    const st = opened.state;
+    const lists = `${st.fileOrder.length} changed files, ${st.decisions.length} decisions (one per task, one per escalation), ${st.switches.length + st.escalations.length + st.refusals.length + st.providerAlerts.length} provider switches and escalations`;
+    figure('panel_10k_first_render_ms', first, r.firstRenderMs, 'ms', { max: 300 }, `headless Chromium (${CHROMIUM}), a 400×900 page, the production dist/webview.js; the session has ${lists}`);
     figure('panel_p95_ms', p95, pct(0.95), 'ms', { max: 50 }, `${r.batchMs.length} batches of ${r.eventsPerBatch} events on top of the ${n.toLocaleString('en')}-event snapshot, in headless Chromium; median ${pct(0.5).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; handler + the panel's frame + the layout it causes`);
   } finally {
     rm(out);

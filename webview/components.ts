@@ -7,7 +7,7 @@
 // Icons are codicons, VS Code's own icon font (@vscode/codicons, its codicon.css loaded by
 // src/vscode/html.ts): the same glyphs as the editor's views, in the theme's colours.
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
-import { h, type Attrs } from './dom';
+import { h, type Attrs, type Child } from './dom';
 
 export const TAG = {
   button: 'vscode-button',
@@ -32,7 +32,7 @@ export function iconButton(name: string, label: string, attrs: Attrs): HTMLEleme
   return h(TAG.button, { appearance: 'icon', 'aria-label': label, title: label, ...attrs }, icon(name));
 }
 
-/** A text button with a codicon before its label (the toolkit's `start` slot). */
-export function textButton(label: string, iconName: string | null, attrs: Attrs): HTMLElement {
+/** A text button with a codicon before its label (the toolkit's `start` slot); a label node can be updated in place. */
+export function textButton(label: Child, iconName: string | null, attrs: Attrs): HTMLElement {
   return h(TAG.button, attrs, iconName ? h('span', { slot: 'start', class: `codicon codicon-${iconName}`, 'aria-hidden': 'true' }) : null, label);
 }

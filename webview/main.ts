@@ -14,7 +14,7 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agentsTable, AppendList, decisionItem, FilesSection, incidentItem, incidents, KeyedTable, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
+import { agentsTable, decisionsList, filesList, incidentsList, KeyedTable, PagedSection, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
 import { TranscriptSection } from './transcript';
 import { touches, type Section, type SectionId, type View } from './view';
 
@@ -79,10 +79,10 @@ const sections: Section[] = [
   new KeyedTable('tasks', region('tasks', 'Tasks'), tasksTable),
   new KeyedTable('agents', region('agents', 'Agents'), agentsTable),
   new TranscriptSection(region('transcript', 'Transcript')),
-  new AppendList('decisions', region('decisions', 'Orchestration decisions'), (v) => v.state.decisions, decisionItem, 'No decision yet.'),
-  new AppendList('incidents', region('incidents', 'Escalations and provider switches'), incidents, incidentItem, 'None so far.'),
+  new PagedSection('decisions', region('decisions', 'Orchestration decisions'), decisionsList),
+  new PagedSection('incidents', region('incidents', 'Escalations and provider switches'), incidentsList),
   new Redrawn('metrics', region('metrics', 'Providers and roles'), metrics),
-  new FilesSection(region('files', 'Files changed')),
+  new PagedSection('files', region('files', 'Files changed'), filesList),
   new Redrawn('quality', region('quality', 'Contract check and validation'), quality),
   new Redrawn('sessions', region('sessions', 'Sessions of this workspace', false), sessions),
 ];

@@ -2,8 +2,9 @@
 // what it said, each tool call with its result, retries, switches, the user's notes, how it ended.
 import { iconButton, textButton } from './components';
 import { fill, h } from './dom';
+import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { agentRows, transcriptRow, type TranscriptRow } from './rows';
-import { empty } from './sections';
+import { empty, Paged, type PagedRows } from './sections';
 import type { Section, View } from './view';
 
 function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
@@ -17,28 +18,35 @@ function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
   );
 }
 
+/** An entry is keyed by its seq and redrawn when its `rev` changes (streamed text, a tool's result). */
+const entryRows: PagedRows<TranscriptEntry> = {
+  key: (e) => e.seq,
+  sig: (e) => e.rev,
+  row: (e, v) => transcriptItem(transcriptRow(e), v),
+  from: 'newest',
+};
+
 /**
- * The selected agent's transcript, live: only its entries are drawn, and of those only the new ones
- * and the ones whose `rev` changed (streamed text, a tool's result) are redrawn.
+ * The selected agent's transcript, live: only its entries are drawn, the newest of a long one
+ * (earlier ones on demand), and of those only the new ones and the ones that changed are redrawn.
  */
 export class TranscriptSection implements Section {
   readonly id = 'transcript' as const;
   private agent: string | undefined;
-  private drawn: { seq: number; rev: number; el: HTMLElement }[] = [];
   private headSig = '';
   private readonly placeholder = empty('Choose an agent (its role, under Agents) to follow what it does.');
   private readonly head = h('div', { class: 'transcript-head' });
-  private readonly list = h('ol', { class: 'transcript log-list' });
+  private readonly entries = new Paged(h('ol', { class: 'transcript log-list' }), entryRows, 'transcript');
+  private readonly body = h('div', null, ...this.entries.nodes);
 
   constructor(root: HTMLElement) {
-    root.append(this.placeholder, this.head, this.list);
+    root.append(this.placeholder, this.head, this.body);
   }
 
   reset(): void {
     this.agent = undefined;
-    this.drawn = [];
     this.headSig = '';
-    this.list.replaceChildren();
+    this.entries.reset();
     this.head.replaceChildren();
   }
 
@@ -50,7 +58,7 @@ export class TranscriptSection implements Section {
       this.agent = id;
     }
     this.placeholder.hidden = !!a;
-    this.head.hidden = this.list.hidden = !a;
+    this.head.hidden = this.body.hidden = !a;
     if (!a || !id) return;
     const row = agentRows(v.state).find((r) => r.agentId === id)!;
     const steer = row.working && v.live;
@@ -66,15 +74,6 @@ export class TranscriptSection implements Section {
         iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
       );
     }
-    const entries = v.transcript?.agents[id] ?? [];
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const d = this.drawn[i];
-      if (d && d.seq === e.seq && d.rev === e.rev) continue;
-      const el = transcriptItem(transcriptRow(e), v);
-      if (d) d.el.replaceWith(el);
-      else this.list.append(el);
-      this.drawn[i] = { seq: e.seq, rev: e.rev, el };
-    }
+    this.entries.render(v.transcript?.agents[id] ?? [], v);
   }
 }

@@ -235,6 +235,140 @@ describe('panel', () => {
     assert.equal(more.hidden, true);
   });
 
+  /** The demo's log, then `more(seq, ts)` for each of the next `n` events. */
+  const longer = (n: number, more: (i: number) => Record<string, unknown>): EnsembleEvent[] => {
+    const last = events.at(-1)!;
+    return [...events, ...Array.from({ length: n }, (_, i) => ({ v: last.v, seq: last.seq + i + 1, ts: last.ts + i + 1, ...more(i) }) as unknown as EnsembleEvent)];
+  };
+  const items = (p: Panel, section: string) => [...p.app.querySelectorAll<HTMLElement>(`#${section}-body li`)];
+  const control = (p: Panel, key: string) => p.app.querySelector<HTMLElement>(`[data-key="${key}"]`)!;
+  /** The same DOM nodes (not equal-looking ones: deepEqual finds two <li> with the same text equal). */
+  const sameNodes = (actual: Element[], expected: Element[], message: string) => {
+    assert.equal(actual.length, expected.length, message);
+    const i = actual.findIndex((x, j) => x !== expected[j]);
+    assert.equal(i, -1, `${message}: row ${i} was redrawn`);
+  };
+
+  it('draws the newest 50 of a thousand decisions and incidents, earlier ones on demand, and adds a new one without redrawing the others', () => {
+    const agentId = chattiest();
+    // 1,000 decisions, then 1,000 incidents of each kind the section lists, in turn.
+    const kinds = [
+      (i: number) => ({ type: 'provider.switched', taskId: 'frontend-ui', agentId, from: { provider: 'openai', model: 'gpt-5' }, to: { provider: 'gemini', model: 'gemini-2.5-flash' }, reason: `switch ${i}` }),
+      (i: number) => ({ type: 'file.refused', agentId, path: `.git/x${i}`, reason: 'protected', message: `refusal ${i}` }),
+      (i: number) => ({ type: 'llm.error', callId: `e${i}`, agentId, provider: 'openai', model: 'gpt-5', latencyMs: 1, code: 'quota', retryable: false, message: `quota ${i}` }),
+      (i: number) => ({ type: 'task.escalated', taskId: 'qa-tests', reason: `escalation ${i}` }),
+    ];
+    const many = longer(2_000, (i) => (i < 1_000 ? { type: 'decision', kind: 'fix', taskId: 'qa-tests', summary: `decision ${i}`, rationale: `because ${i}` } : kinds[i % 4]!(i)));
+    const state = snapshotOf(report.sessionId, many).state!;
+    const decisions = state.decisions.length;
+    const incidents = state.escalations.length + state.switches.length + state.refusals.length + state.providerAlerts.length;
+    assert.ok(decisions > 1_000 && incidents > 1_000, `${decisions} decisions, ${incidents} incidents`);
+    const liveList = summaries([workspace], report.sessionId);
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, many, liveList));
+    const why = (li: HTMLElement) => li.querySelector('.why')!.textContent;
+
+    // The newest, oldest first as the log has them; the controls say how many are not shown.
+    assert.deepEqual(items(p, 'decisions').map(why), Array.from({ length: 50 }, (_, i) => `because ${950 + i}`));
+    assert.deepEqual(items(p, 'incidents').map(why), Array.from({ length: 50 }, (_, i) => `${['switch', 'refusal', 'quota', 'escalation'][(1_950 + i) % 4]} ${1_950 + i}`));
+    for (const [section, total] of [['decisions', decisions], ['incidents', incidents]] as const) {
+      assert.equal(control(p, `${section}:more`).textContent, `Show 50 earlier (${(total - 50).toLocaleString('en')} not shown)`);
+      assert.equal(control(p, `${section}:all`).textContent, `Show all (${total.toLocaleString('en')})`);
+      // Above the list, where the earlier entries would be; the list is still a list of items.
+      assert.equal(control(p, `${section}:more`).parentElement!.nextElementSibling!.tagName, 'OL');
+      assert.equal(control(p, `${section}:more`).tagName, 'VSCODE-BUTTON');
+      assert.equal(control(p, `${section}:more`).querySelector('.codicon')?.className, 'codicon codicon-chevron-up');
+    }
+
+    // A new decision and a new incident come in a later batch: appended, the oldest drawn one goes, no other row is redrawn.
+    const before = { decisions: items(p, 'decisions'), incidents: items(p, 'incidents') };
+    const last = many.at(-1)!;
+    const next = [
+      { v: last.v, seq: last.seq + 1, ts: last.ts + 1, type: 'decision', kind: 'skip', taskId: 'qa-tests', summary: 'a new one', rationale: 'because new' },
+      { v: last.v, seq: last.seq + 2, ts: last.ts + 2, type: 'task.escalated', taskId: 'qa-tests', reason: 'escalation new' },
+    ] as EnsembleEvent[];
+    // Every change to the two lists is recorded: each should get one row added and one removed, nothing moved.
+    const observer = new p.window.MutationObserver(() => {});
+    for (const section of ['decisions', 'incidents']) observer.observe(p.app.querySelector(`#${section}-body ol`)!, { childList: true });
+    p.send({ type: 'events', sessionId: report.sessionId, events: next });
+    const changes = observer.takeRecords();
+    observer.disconnect();
+    for (const section of ['decisions', 'incidents'] as const) {
+      const mine = changes.filter((r) => (r.target as Element).closest(`#${section}-body`));
+      assert.deepEqual([mine.reduce((n, r) => n + r.addedNodes.length, 0), mine.reduce((n, r) => n + r.removedNodes.length, 0)], [1, 1], `${section}: rows added and removed`);
+      const now = items(p, section);
+      assert.equal(now.length, 50);
+      sameNodes(now.slice(0, 49), before[section].slice(1), `${section}: the rows that stay`);
+      assert.equal(why(now[49]!), section === 'decisions' ? 'because new' : 'escalation new');
+      assert.ok(!before[section][0]!.isConnected);
+    }
+    assert.equal(control(p, 'decisions:more').textContent, `Show 50 earlier (${(decisions + 1 - 50).toLocaleString('en')} not shown)`);
+    // The same page as a panel sent the log so far at once.
+    const whole = panel();
+    whole.send(snapshotOf(report.sessionId, [...many, ...next], liveList));
+    assertSameDom(p, whole);
+
+    // Show more: 50 earlier ones above, the drawn ones kept; Show all: every one, and no control.
+    const shown = items(p, 'decisions');
+    control(p, 'decisions:more').click();
+    assert.equal(items(p, 'decisions').length, 100);
+    sameNodes(items(p, 'decisions').slice(50), shown, 'the rows shown before');
+    assert.equal(why(items(p, 'decisions')[0]!), 'because 901');
+    const hundred = items(p, 'decisions');
+    control(p, 'decisions:all').focus();
+    assert.equal(p.window.document.activeElement, control(p, 'decisions:all'));
+    control(p, 'decisions:all').click();
+    // The control is gone: the keyboard focus goes to the list it showed, not to the page's start.
+    assert.equal(p.window.document.activeElement, p.app.querySelector('#decisions-body ol'));
+    assert.equal(items(p, 'decisions').length, decisions + 1);
+    sameNodes(items(p, 'decisions').slice(-100), hundred, 'the rows shown before');
+    assert.equal(control(p, 'decisions:more').parentElement!.hidden, true);
+    assert.equal(items(p, 'incidents').length, 50, 'each list has its own window');
+    // Another session starts again from the newest 50.
+    p.send(snapshot);
+    p.send(snapshotOf(report.sessionId, many, liveList));
+    assert.equal(items(p, 'decisions').length, 50);
+  });
+
+  it('opens a long transcript at its newest 50 entries, keeps them live, and shows earlier ones on demand', () => {
+    const agentId = chattiest();
+    const before = foldTranscript(events).agents[agentId]!.length;
+    // 2,000 tool calls, each an entry that its result updates.
+    const many = longer(4_000, (i) => (i % 2 ? { type: 'tool.result', agentId, tool: 'read_file', ok: true, summary: `result ${i >> 1}` } : { type: 'tool.called', agentId, tool: 'read_file', summary: `call ${i >> 1}` }));
+    const total = before + 2_000;
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, many, summaries([workspace], report.sessionId)));
+    openTranscript(p, agentId);
+    p.answerTranscripts(many);
+    const label = (li: HTMLElement) => (li.textContent ?? '').trim();
+    assert.deepEqual(items(p, 'transcript').map(label), Array.from({ length: 50 }, (_, i) => `read_file call ${1_950 + i} result ${1_950 + i}`));
+    assert.equal(control(p, 'transcript:more').textContent, `Show 50 earlier (${(total - 50).toLocaleString('en')} not shown)`);
+
+    // A new call, then its result: one entry added, then only it redrawn.
+    const drawn = items(p, 'transcript');
+    const last = many.at(-1)!;
+    const ev = (i: number, body: Record<string, unknown>) => ({ v: last.v, seq: last.seq + i, ts: last.ts + i, ...body }) as unknown as EnsembleEvent;
+    p.send({ type: 'events', sessionId: report.sessionId, events: [ev(1, { type: 'tool.called', agentId, tool: 'list_files', summary: 'src' })] });
+    let now = items(p, 'transcript');
+    sameNodes(now.slice(0, 49), drawn.slice(1), 'the entries that stay');
+    assert.equal(label(now[49]!), 'list_files src running…');
+    p.send({ type: 'events', sessionId: report.sessionId, events: [ev(2, { type: 'tool.result', agentId, tool: 'list_files', ok: true, summary: '3 files' })] });
+    now = items(p, 'transcript');
+    sameNodes(now.slice(0, 49), drawn.slice(1), 'the entries that stay');
+    assert.equal(label(now[49]!), 'list_files src 3 files');
+
+    control(p, 'transcript:more').click();
+    assert.equal(items(p, 'transcript').length, 100);
+    assert.equal(label(items(p, 'transcript')[0]!), `read_file call 1901 result 1901`);
+    // Closed and opened again: from its newest 50.
+    openTranscript(p, agentId);
+    p.send();
+    assert.equal(items(p, 'transcript').length, 0);
+    openTranscript(p, agentId);
+    p.send();
+    assert.equal(items(p, 'transcript').length, 50);
+  });
+
   it('forgets the previous session when another one is shown', async function () {
     this.timeout(30_000);
     const second = run('Write one file', {
