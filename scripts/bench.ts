@@ -18,7 +18,7 @@ import { resolveConfig, type EngineConfig } from '../src/core/config';
 import { NodeFileStore } from '../src/node/file-store';
 import { startSession, type SessionHandle } from '../src/core/session/session';
 import { criticalPath } from '../src/core/session/plan';
-import type { EventBody, TaskSpec } from '../src/core/events';
+import type { EnsembleEvent, EventBody, TaskSpec } from '../src/core/events';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type FileEntry, type FileStat, type FileStore } from '../src/core/ports';
 import { estimateTokens } from '../src/core/money/budget';
 import { EventLog, readEvents, sessionDir } from '../src/core/store/log';
@@ -211,10 +211,64 @@ function shapes(): { name: string; tasks: Shape }[] {
   return SMOKE ? all.slice(2, 3) : all;
 }
 
+/**
+ * Where a sequential chain's time beyond its answers goes, from its log: per call, the time from
+ * `llm.request` to `llm.response` beyond the answer's latency (the SDK, Node's fetch, loopback, the
+ * fake server), and from a response to the agent's next request (the engine: tools, files, log).
+ */
+function perCall(events: EnsembleEvent[]): { inCall: number; between: number } {
+  const inCall: number[] = [];
+  const between: number[] = [];
+  const sent = new Map<string, number>();
+  const answered = new Map<string, number>();
+  for (const e of events) {
+    if (e.type === 'llm.request') {
+      const last = answered.get(e.agentId);
+      if (last !== undefined) between.push(e.ts - last);
+      sent.set(e.callId, e.ts);
+    } else if (e.type === 'llm.response') {
+      inCall.push(e.ts - sent.get(e.callId)! - LATENCY);
+      answered.set(e.agentId, e.ts);
+    }
+  }
+  // Means (the log's times are whole milliseconds); the first call also opens the connection.
+  const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
+  return { inCall: mean(inCall.slice(1)), between: mean(between) };
+}
+
+/** Node's fetch to a server that only waits LATENCY ms, in another process: the floor of a call over HTTP here. */
+async function fetchFloor(): Promise<number> {
+  const child = spawn(process.execPath, [__filename, '--child', 'floor'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(String(d).trim())));
+  const body = JSON.stringify({ prompt: 'x'.repeat(12_000) });
+  const over: number[] = [];
+  for (let i = 0; i < (SMOKE ? 3 : 25); i++) {
+    const t0 = performance.now();
+    const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    await r.text();
+    over.push(performance.now() - t0 - LATENCY);
+  }
+  child.kill();
+  return median(over.slice(1));
+}
+
+async function floorChild(): Promise<void> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.end('data: [DONE]\n\n'), LATENCY));
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const a = server.address();
+    process.stdout.write(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/\n`);
+  });
+}
+
 async function scheduleRatio(): Promise<void> {
   let wall = 0;
   let critical = 0;
   const rows: string[] = [];
+  let chain: { inCall: number; between: number } | undefined;
   for (const shape of shapes()) {
     const { handle, workspace } = await runSession(shape.tasks, () => sdkProvider({ tasks: shape.tasks, latency: LATENCY }), 8);
     const dev = handle.state.phases.find((p) => p.name === 'development')!;
@@ -223,9 +277,12 @@ async function scheduleRatio(): Promise<void> {
     wall += w;
     critical += c;
     rows.push(`${shape.name} ${w}/${c} ms`);
+    if (!chain) chain = perCall(readEvents(path.join(handle.dir, 'events.jsonl')).events.filter((e) => e.ts >= dev.startedAt));
     rm(workspace);
   }
-  figure('schedule_ratio', `Wall time ÷ critical path (real OpenAI SDK over loopback, ${LATENCY} ms per answer)`, wall / critical, '×', { max: 1.05 }, rows.join('; '));
+  const floor = await fetchFloor();
+  const parts = chain ? `; per call in the ${shapes()[0]!.name}: ${chain.inCall} ms from request to response beyond the answer's ${LATENCY} ms (of which ${floor.toFixed(1)} ms is Node's fetch to a server that only waits, in another process), ${chain.between} ms from a response to the next request` : '';
+  figure('schedule_ratio', `Wall time ÷ critical path (real OpenAI SDK over loopback, ${LATENCY} ms per answer)`, wall / critical, '×', { max: 1.05 }, rows.join('; ') + parts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -616,6 +673,7 @@ const STEPS: [string, () => unknown][] = [
 async function main(): Promise<void> {
   if (values.child === 'scale') return scaleChild(Number(values.tasks));
   if (values.child === 'fake') return fakeChild();
+  if (values.child === 'floor') return floorChild();
   const only = values.only?.split(',');
   for (const [name, step] of STEPS) {
     if (only && !only.includes(name)) continue;

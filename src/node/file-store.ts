@@ -67,6 +67,7 @@ function processAlive(pid: number): boolean {
 export class NodeFileStore implements FileStore {
   readonly root: string;
   private readonly realRoot: string;
+  private tmpMade = false;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -143,13 +144,21 @@ export class NodeFileStore implements FileStore {
       const abs = this.real(rel, norm);
       const existing = await fs.promises.stat(abs).catch(() => undefined);
       if (existing?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
-      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
-      // Re-check after creating folders: a folder on the way may have been replaced by a link meanwhile.
-      if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
+      if (!existing) {
+        await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+        // Re-check after creating folders: a folder on the way may have been replaced by a link meanwhile.
+        if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
+      }
       const tmpDir = path.join(this.realRoot, TMP_DIR);
-      await fs.promises.mkdir(tmpDir, { recursive: true });
       const file = (tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
-      await fs.promises.writeFile(tmp, data);
+      // The temporary folder is made once per store (and again if it was removed meanwhile).
+      if (!this.tmpMade) await fs.promises.mkdir(tmpDir, { recursive: true });
+      await fs.promises.writeFile(tmp, data).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT' || !this.tmpMade) throw e;
+        await fs.promises.mkdir(tmpDir, { recursive: true });
+        await fs.promises.writeFile(file, data);
+      });
+      this.tmpMade = true;
       if (existing?.isFile()) await fs.promises.chmod(tmp, existing.mode & 0o7777); // an executable script stays executable
       try {
         await fs.promises.rename(tmp, abs);

@@ -32,4 +32,16 @@ describe('file store', () => {
     assert.deepEqual((await store.list()).map((e) => e.path), ['.gitignore', 'src/a.js']);
     assert.deepEqual(fs.readdirSync(path.join(root, 'src')), ['a.js']); // no temp file left
   });
+
+  it('writes again after its temporary folder was removed, and into folders removed since', async () => {
+    const root = tempWorkspace();
+    const store = new NodeFileStore(root);
+    await store.write('deep/a.txt', 'one');
+    fs.rmSync(path.join(root, '.ensemble', 'tmp'), { recursive: true });
+    await store.write('deep/a.txt', 'two');
+    fs.rmSync(path.join(root, 'deep'), { recursive: true });
+    await store.write('deep/a.txt', 'three');
+    assert.equal(fs.readFileSync(path.join(root, 'deep', 'a.txt'), 'utf8'), 'three');
+    assert.deepEqual(fs.readdirSync(path.join(root, '.ensemble', 'tmp')), [], 'no temporary file left');
+  });
 });
