@@ -14,7 +14,8 @@ import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
 import { metrics } from './metrics';
-import { agentsTable, decisionsList, filesList, incidentsList, KeyedTable, PagedSection, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
+import { agentsTable, decisionsList, filesList, incidentsList, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
+import { KeyedTable, PagedSection } from './lists';
 import { TranscriptSection } from './transcript';
 import { touches, type Section, type SectionId, type View } from './view';
 

@@ -4,7 +4,7 @@ import { iconButton, textButton } from './components';
 import { fill, h } from './dom';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { agentRows, transcriptRow, type TranscriptRow } from './rows';
-import { empty, Paged, type PagedRows } from './sections';
+import { empty, Paged, type PagedRows } from './lists';
 import type { Section, View } from './view';
 
 function transcriptItem(r: TranscriptRow, v: View): HTMLElement {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENSEMBLE_DIR, sessionDir, sessionsDir, type EventLog } from './log';
 import { openSession, SNAPSHOT_EVERY, writeSnapshot } from './state-snapshot';
-import type { EventType } from '../events';
+import type { EnsembleEvent, EventType } from '../events';
 import type { Disposable } from '../emitter';
 import { applyEvent, type SessionState } from '../fold/state';
 import { isResumable, summarise, type SessionSummary } from '../fold/summary';
@@ -161,14 +161,21 @@ export function rebuildReport(dir: string, redactor?: Redactor): { state: Sessio
   return { state, report: buildReport(state), skipped };
 }
 
-/** The events after which the session's summary.json is rewritten, so that listing sessions never folds a log. */
-const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'phase.ended', 'session.ended', 'report.written', 'report.failed']);
 /**
- * The events after which the state snapshot is written whatever the tail: the session's last ones, so
- * that opening an ended session folds nothing. Between them, every SNAPSHOT_EVERY events bounds the
- * tail a killed session leaves (a snapshot per phase end cost more than folding its few events).
+ * Whether the session's summary.json is rewritten after `e`, so that listing sessions never folds a
+ * log: when it starts, at phase ends, when it ends. The report phase's end is left out: the session's
+ * end follows at once.
  */
-const SNAPSHOT_AFTER: ReadonlySet<EventType> = new Set(['session.ended', 'report.written', 'report.failed']);
+const summaryAfter = (e: EnsembleEvent): boolean =>
+  e.type === 'phase.ended' ? e.phase !== 'report' : SUMMARY_AFTER.has(e.type);
+const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'session.ended', 'report.written', 'report.failed']);
+/**
+ * The events after which the state snapshot is written whatever the tail: the session's last one
+ * (its report's), so that opening an ended session folds nothing. Between them, every SNAPSHOT_EVERY
+ * events bounds the tail a killed session leaves (a snapshot per phase end cost more than folding its
+ * few events).
+ */
+const SNAPSHOT_AFTER: ReadonlySet<EventType> = new Set(['report.written', 'report.failed']);
 
 /**
  * Keeps `state` the fold of `log` as events are appended, its summary on disk current at phase ends,
@@ -180,7 +187,7 @@ export function followLog(log: EventLog, state: SessionState): Disposable {
   let since = 0;
   return log.onDidAppend((e) => {
     applyEvent(state, e);
-    if (SUMMARY_AFTER.has(e.type)) writeSummary(dir, state, log.bytes);
+    if (summaryAfter(e)) writeSummary(dir, state, log.bytes);
     if (SNAPSHOT_AFTER.has(e.type) || ++since >= SNAPSHOT_EVERY) {
       since = 0;
       writeSnapshot(dir, state, e.seq, log.bytes);
