@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startSession } from '../../src/core/session/session';
 import { readEvents } from '../../src/core/store/log';
+import { BlobStore } from '../../src/core/store/blobs';
 import { foldEvents, type SessionState } from '../../src/core/fold/state';
 import { NodeFileStore } from '../../src/node/file-store';
 import { config, providers, seedWorkspace } from '../helpers/kill-writes';
@@ -108,6 +109,10 @@ describe('reliability: kill -9 during writes', function () {
       assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], [], `the temporary folder was swept ${where}`);
       assert.deepEqual(events.filter((e) => e.type === 'file.refused'), [], `no conflict with its own earlier writes ${where}`);
       assert.deepEqual(review(state), review(refState), `the review shows the same changes and restores the same "before" bytes ${where}`);
+      const blobs = new BlobStore(dir);
+      for (const [p, f] of Object.entries(state.files)) {
+        for (const sha of [f.beforeSha, f.afterSha]) if (sha) assert.ok(blobs.get(sha), `the content ${sha.slice(0, 12)}… of ${p} is whole in the blob pack ${where}`);
+      }
       rounds.push(points);
       fs.rmSync(ws, { recursive: true, force: true });
     }
