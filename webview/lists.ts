@@ -119,8 +119,9 @@ export class Paged<R> {
   /** What goes into the section, in order: the controls sit where the hidden items would be. */
   readonly nodes: HTMLElement[];
   private readonly rows: KeyedChildren<R>;
-  private readonly moreLabel = h('span');
-  private readonly allLabel = h('span');
+  // Text nodes, not spans: the toolkit's button draws every slotted <span> as a 16 px icon.
+  private readonly moreLabel = document.createTextNode('');
+  private readonly allLabel = document.createTextNode('');
   private readonly more: HTMLElement;
   private readonly all: HTMLElement;
   private readonly controls: HTMLElement;
@@ -165,8 +166,8 @@ export class Paged<R> {
     const rest = items.length - n;
     this.controls.hidden = this.more.hidden = rest <= 0;
     this.all.hidden = rest <= PAGE;
-    if (rest > 0) this.moreLabel.textContent = `Show ${Math.min(PAGE, rest)} ${newest ? 'earlier' : 'more'} (${count(rest)} not shown)`;
-    if (rest > PAGE) this.allLabel.textContent = `Show all (${count(items.length)})`;
+    if (rest > 0) this.moreLabel.data = `Show ${Math.min(PAGE, rest)} ${newest ? 'earlier' : 'more'} (${count(rest)} not shown)`;
+    if (rest > PAGE) this.allLabel.data = `Show all (${count(items.length)})`;
   }
 }
 

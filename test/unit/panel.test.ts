@@ -303,6 +303,10 @@ describe('panel', () => {
       assert.ok(!before[section][0]!.isConnected);
     }
     assert.equal(control(p, 'decisions:more').textContent, `Show 50 earlier (${(decisions + 1 - 50).toLocaleString('en')} not shown)`);
+    // The toolkit draws every <span> slotted into a button as a 16 px icon: a text button's label is text.
+    for (const b of p.app.querySelectorAll('vscode-button:not([appearance="icon"])')) {
+      assert.deepEqual([...b.children].filter((c) => c.tagName === 'SPAN' && c.getAttribute('slot') !== 'start').map((c) => c.outerHTML), [], b.outerHTML);
+    }
     // The same page as a panel sent the log so far at once.
     const whole = panel();
     whole.send(snapshotOf(report.sessionId, [...many, ...next], liveList));
