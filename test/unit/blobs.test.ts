@@ -62,6 +62,20 @@ describe('blob pack', () => {
     assert.equal(again.get(torn)?.toString(), 'torn content', 'the torn content, stored again, is whole');
   });
 
+  it('indexes a pack of many records, across its reading chunks and records larger than one', () => {
+    const writer = new BlobStore(dir);
+    const contents = Array.from({ length: 600 }, (_, i) => (i % 100 === 7 ? `big ${i} `.repeat(20_000) : `small ${i}\n`.repeat(1 + (i % 37))));
+    const shas = contents.map((c) => writer.put(c));
+    assert.ok(fs.statSync(pack()).size > 4 * 65_536, 'several chunks');
+    const reader = new BlobStore(dir);
+    assert.deepEqual(shas.map((sha) => reader.get(sha)?.toString()), contents);
+    fs.appendFileSync(pack(), `blob ${'0'.repeat(64)} 999999\nshort`);
+    const torn = new BlobStore(dir);
+    assert.equal(torn.get(shas[599]!)?.toString(), contents[599]);
+    assert.equal(torn.put('after'), writer.put('after'), 'the torn record is cut off, the new one readable by both');
+    assert.equal(new BlobStore(dir).get(shas[0]!)?.toString(), contents[0]);
+  });
+
   it('reads damaged bytes as missing, never as other content', () => {
     const sha = new BlobStore(dir).put('original');
     fs.writeFileSync(pack(), fs.readFileSync(pack(), 'latin1').replace('original', 'ORIGINAL'), 'latin1');

@@ -19,6 +19,7 @@ export function sha256(data: Uint8Array | string): string {
 
 const HEADER = /^blob ([0-9a-f]{64}) (\d+)\n/;
 const HEADER_MAX = 96; // "blob " + 64 + " " + up to 16 digits + "\n"
+const SCAN_CHUNK = 1 << 16;
 
 export class BlobStore {
   readonly pack: string;
@@ -84,17 +85,30 @@ export class BlobStore {
     }
   }
 
-  /** Reads the records' headers from `indexed` to `size`, skipping their bytes; stops at a torn one. */
+  /**
+   * Indexes the records from `indexed` to `size`, reading the pack a chunk at a time (a record's bytes
+   * beyond the chunk are skipped, not read); stops at a torn record.
+   */
   private scan(fd: number, size: number): void {
-    const head = Buffer.alloc(HEADER_MAX);
-    const end = Buffer.alloc(1);
+    const chunk = Buffer.allocUnsafe(SCAN_CHUNK);
+    let base = -1; // the chunk holds the pack's bytes [base, base + n)
+    let n = 0;
+    const byteAt = (at: number): number | undefined => {
+      if (at >= base && at < base + n) return chunk[at - base];
+      const one = Buffer.alloc(1);
+      return fs.readSync(fd, one, 0, 1, at) === 1 ? one[0] : undefined;
+    };
     while (this.indexed < size) {
-      const n = fs.readSync(fd, head, 0, HEADER_MAX, this.indexed);
-      const m = HEADER.exec(head.subarray(0, n).toString('latin1'));
+      if (base < 0 || this.indexed < base || (this.indexed + HEADER_MAX > base + n && base + n < size)) {
+        base = this.indexed;
+        n = fs.readSync(fd, chunk, 0, SCAN_CHUNK, base);
+      }
+      const from = this.indexed - base;
+      const m = HEADER.exec(chunk.toString('latin1', from, Math.min(n, from + HEADER_MAX)));
       if (!m) return;
       const at = this.indexed + m[0].length;
       const length = Number(m[2]);
-      if (at + length + 1 > size || fs.readSync(fd, end, 0, 1, at + length) !== 1 || end[0] !== NEWLINE[0]) return;
+      if (at + length + 1 > size || byteAt(at + length) !== NEWLINE[0]) return;
       if (!this.index.has(m[1]!)) this.index.set(m[1]!, { at, length });
       this.indexed = at + length + 1;
     }
