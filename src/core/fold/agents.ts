@@ -52,3 +52,15 @@ export interface AgentState {
   /** What the working agent is doing now ("thinking", "editing src/app.js", "retrying in 3 s"); none once it stopped working. */
   step?: string;
 }
+
+/** What working agent `agentId` is doing now (an agent no longer working keeps its last step). */
+export function setStep(agents: Record<string, AgentState>, agentId: string, step: string): void {
+  const a = agents[agentId];
+  if (a && isWorking(a)) a.step = step;
+}
+
+/** Sets agent `agentId`'s status, if there is such an agent. */
+export function setAgent(agents: Record<string, AgentState>, agentId: string | undefined, status: AgentStatus): void {
+  const a = agentId ? agents[agentId] : undefined;
+  if (a) setStatus(a, status);
+}

@@ -1,23 +1,29 @@
 // Session state as a fold over events. `applyEvent` is the one reducer: the engine, the CLI, the
 // report and the side panel all use it, so nothing on screen is computed any other way. It updates
-// the state in place (O(1) per event) so that a panel can follow thousands of events live.
+// the state in place (O(1) per event) so that a panel can follow thousands of events live. Its parts
+// by concern: tasks.ts, changes.ts (files, commands, review), agents.ts, marks.ts, plan-review.ts,
+// figures.ts and money.ts.
 
-import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus, TaskSpec } from '../events';
-import { emptyFigures, recordCall, type ProviderFigures, type Spender } from './figures';
+import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus } from '../events';
+import { recordCall, type ProviderFigures } from './figures';
 import { applyPlanReview, initialPlanReview, type PlanReviewState } from './plan-review';
-import { isWorking, retryStep, setStatus, stepOfTool, type AgentState, type AgentStatus } from './agents';
+import { isWorking, retryStep, setAgent, setStatus, setStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
+import { addTask, applyTask, type TaskState } from './tasks';
+import { applyChange, type CommandState, type FileState } from './changes';
+import { mark, type TimelineMark } from './marks';
 import { applyMoney, initialMoney, type MoneyState } from './money';
 
 export type { ProviderFigures, Spender } from './figures';
 export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
 export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
+export type { CommandState, FileState } from './changes';
+export type { TimelineMark } from './marks';
+export type { Finisher, TaskState, TaskStatus } from './tasks';
 
 /** Agents still working when their run ended get `status`. */
 function settleAgents(s: SessionState, status: AgentStatus): void {
   for (const a of Object.values(s.agents)) if (isWorking(a)) setStatus(a, status);
 }
-
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
 
 export interface PhaseState {
   name: Phase;
@@ -26,83 +32,6 @@ export interface PhaseState {
   /** `cancelled`: the phase a user's cancel interrupted (its event says failed: see `markCancelled`). */
   outcome?: 'ok' | 'failed' | 'skipped' | 'cancelled';
   note?: string;
-}
-
-/** Who finished a task: its own role, the role the orchestrator reassigned it to, or the orchestrator itself after escalation. */
-export interface Finisher {
-  by: 'role' | 'reassigned' | 'orchestrator';
-  role: string;
-  /** The route the finishing agent was on when it finished (after any provider switch). */
-  provider: string;
-  model: string;
-}
-
-export interface TaskState extends TaskSpec {
-  status: TaskStatus;
-  /** The route that finished the task (see `finishedBy`); until then the route its role agent is on. */
-  provider?: string;
-  model?: string;
-  /** The task's role agent (the last one started for it). */
-  agentId?: string;
-  attempts: number;
-  files: string[];
-  /** The task's model calls: tokens, dollars (unpricedCalls > 0: unknown), latency. */
-  figures: ProviderFigures;
-  /** `figures` split by who spent them: one entry per role + provider + model, in order of first call. */
-  spentBy: Spender[];
-  /** Set when the task completes. */
-  finishedBy?: Finisher;
-  /** The role the plan gave the task, once the orchestrator reassigned it. */
-  reassignedFrom?: string;
-  summary?: string;
-  error?: string;
-}
-
-export interface FileState {
-  path: string;
-  change: 'created' | 'modified' | 'deleted';
-  /** Content hash before the session first touched it (null: it did not exist). */
-  beforeSha: string | null;
-  /** Content hash the session last left (null: deleted). */
-  afterSha: string | null;
-  /**
-   * The file existed before the session first touched it, but a command changed it and the session had
-   * no copy of it (`beforeSha` is then null and means nothing): the change cannot be reverted.
-   */
-  beforeUnknown?: boolean;
-  taskId?: string;
-  role?: string;
-  provider?: string;
-  model?: string;
-  review: 'pending' | 'kept' | 'reverted';
-}
-
-/** One run_command request: what was asked, what was decided, and (when it ran) what it did. */
-export interface CommandState {
-  id: string;
-  agentId: string;
-  taskId?: string;
-  role: string;
-  command: string;
-  cwd: string;
-  requestedAt: number;
-  /** Absent until decided (a session killed while the user was being asked never decides). */
-  decision?: 'allowed' | 'approved' | 'denied';
-  by?: 'policy' | 'user';
-  scope?: 'once' | 'session';
-  reason?: string;
-  /** Set once it ran. */
-  result?: { exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] };
-}
-
-/** A user action or a resume, shown on the timeline between the phases. */
-export interface TimelineMark {
-  seq: number;
-  ts: number;
-  kind: 'resumed' | 'message' | 'stop' | 'kept' | 'reverted';
-  text: string;
-  /** How many phases had started before it: it goes after `phases[atPhase - 1]`. */
-  atPhase: number;
 }
 
 export interface Decision {
@@ -199,14 +128,6 @@ export function initialState(): SessionState {
   };
 }
 
-/** Agent `a` finished the task, on the route it is on now. */
-function finish(t: TaskState, a: AgentState | undefined): void {
-  if (!a) return;
-  const by = a.role === 'orchestrator' ? 'orchestrator' : t.reassignedFrom ? 'reassigned' : 'role';
-  t.finishedBy = { by, role: a.role, provider: a.provider, model: a.model };
-  Object.assign(t, { provider: a.provider, model: a.model });
-}
-
 /**
  * A cancel throws out of the phase it interrupts, which then ends `failed` with the error as its note
  * (an outcome the phase returned has no note). When the session then ends cancelled, that phase — the
@@ -215,34 +136,6 @@ function finish(t: TaskState, a: AgentState | undefined): void {
 function markCancelled(s: SessionState): void {
   const p = s.phases.slice(s.runPhasesFrom).filter((x) => x.name !== 'report').at(-1);
   if (p?.outcome === 'failed' && p.note !== undefined) p.outcome = 'cancelled';
-}
-
-/** Whether the file existed before the session first touched it (a created file, even deleted again, did not). */
-function existedBefore(f: FileState): boolean {
-  return f.beforeSha !== null || !!f.beforeUnknown;
-}
-
-function touchFile(s: SessionState, path: string, init: () => FileState): FileState {
-  let f = s.files[path];
-  if (!f) {
-    f = s.files[path] = init();
-    s.fileOrder.push(path);
-  }
-  return f;
-}
-
-function setAgent(s: SessionState, agentId: string | undefined, status: AgentStatus): void {
-  const a = agentId ? s.agents[agentId] : undefined;
-  if (a) setStatus(a, status);
-}
-
-function setStep(s: SessionState, agentId: string, step: string): void {
-  const a = s.agents[agentId];
-  if (a && isWorking(a)) a.step = step;
-}
-
-function mark(s: SessionState, e: EnsembleEvent, kind: TimelineMark['kind'], text: string): void {
-  s.timelineMarks.push({ seq: e.seq, ts: e.ts, kind, text, atPhase: s.phases.length });
 }
 
 /** Applies one event to the state, in place, and returns it. */
@@ -323,48 +216,16 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.agentRoles[e.agentId] = e.role;
       break;
     case 'agent.ended':
-      setAgent(s, e.agentId, e.status);
+      setAgent(s.agents, e.agentId, e.status);
       break;
-    case 'task.started': {
-      const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined, finishedBy: undefined });
-      setAgent(s, e.agentId, 'READY');
+    case 'task.started':
+    case 'task.completed':
+    case 'task.failed':
+    case 'task.skipped':
+    case 'task.escalated':
+    case 'task.reassigned':
+      applyTask(s, e);
       break;
-    }
-    case 'task.completed': {
-      const t = s.tasks[e.taskId];
-      if (t) {
-        Object.assign(t, { status: 'completed', summary: e.summary, error: undefined });
-        finish(t, s.agents[e.agentId]);
-      }
-      setAgent(s, e.agentId, 'COMPLETED');
-      break;
-    }
-    case 'task.failed': {
-      const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'failed', error: e.error });
-      setAgent(s, e.agentId ?? t?.agentId, 'FAILED');
-      break;
-    }
-    case 'task.skipped': {
-      const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'skipped', summary: e.reason });
-      break;
-    }
-    case 'task.escalated': {
-      const t = s.tasks[e.taskId];
-      if (t) t.status = 'escalated';
-      // An agent whose task the user stopped stays CANCELLED.
-      const a = t?.agentId ? s.agents[t.agentId] : undefined;
-      if (a && isWorking(a)) setStatus(a, 'ESCALATED');
-      s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
-      break;
-    }
-    case 'task.reassigned': {
-      const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { reassignedFrom: t.reassignedFrom ?? t.role, role: e.role, status: 'pending' });
-      break;
-    }
     case 'provider.switched': {
       s.switches.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, from: e.from, to: e.to, reason: e.reason });
       const a = s.agents[e.agentId];
@@ -382,14 +243,14 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       mark(s, e, 'message', `Message to ${e.agentId}: ${e.text.length > 80 ? `${e.text.slice(0, 79)}…` : e.text}`);
       break;
     case 'llm.retrying':
-      setStep(s, e.agentId, retryStep(e.inMs));
+      setStep(s.agents, e.agentId, retryStep(e.inMs));
       break;
     case 'tool.called':
-      setStep(s, e.agentId, stepOfTool(e.tool, e.summary));
+      setStep(s.agents, e.agentId, stepOfTool(e.tool, e.summary));
       break;
     case 'llm.request': {
-      setAgent(s, e.agentId, 'ACTIVE');
-      setStep(s, e.agentId, 'thinking');
+      setAgent(s.agents, e.agentId, 'ACTIVE');
+      setStep(s.agents, e.agentId, 'thinking');
       const t = e.taskId ? s.tasks[e.taskId] : undefined;
       if (t && t.agentId === e.agentId) t.attempts++;
       break;
@@ -401,45 +262,16 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       recordCall(s, e, false);
       if (e.code === 'quota' || e.code === 'refusal') s.providerAlerts.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, provider: e.provider, model: e.model, code: e.code, message: e.message });
       break;
-    case 'file.written': {
-      const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending' }));
-      Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
-      f.change = existedBefore(f) ? 'modified' : 'created';
-      const t = e.taskId ? s.tasks[e.taskId] : undefined;
-      if (t && !t.files.includes(e.path)) t.files.push(e.path);
-      break;
-    }
-    case 'file.deleted': {
-      const f = touchFile(s, e.path, () => ({ path: e.path, change: 'deleted', beforeSha: e.beforeSha, afterSha: null, review: 'pending' }));
-      Object.assign(f, { afterSha: null, taskId: e.taskId, review: 'pending', change: existedBefore(f) ? 'deleted' : 'created' });
-      break;
-    }
-    case 'file.changed': {
-      const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending', ...(e.beforeKnown ? {} : { beforeUnknown: true }) }));
-      Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
-      f.change = !existedBefore(f) ? 'created' : f.afterSha === null ? 'deleted' : 'modified';
-      const t = e.taskId ? s.tasks[e.taskId] : undefined;
-      if (t && !t.files.includes(e.path)) t.files.push(e.path);
-      break;
-    }
-    case 'command.requested':
-      if (!s.commands[e.commandId]) s.commandOrder.push(e.commandId);
-      s.commands[e.commandId] = { id: e.commandId, agentId: e.agentId, taskId: e.taskId, role: e.role, command: e.command, cwd: e.cwd, requestedAt: e.ts };
-      setStep(s, e.agentId, `waiting for approval to run ${e.command}`); // the policy's answer follows at once when it need not ask
-      break;
-    case 'command.decided': {
-      const c = s.commands[e.commandId];
-      if (c) Object.assign(c, { decision: e.decision, by: e.by, scope: e.scope, reason: e.reason });
-      if (c) setStep(s, c.agentId, e.decision === 'denied' ? 'thinking' : `running ${c.command}`);
-      break;
-    }
-    case 'command.ran': {
-      const c = s.commands[e.commandId];
-      if (c) c.result = { exitCode: e.exitCode, timedOut: e.timedOut, cancelled: e.cancelled, durationMs: e.durationMs, outputTail: e.outputTail, omittedChars: e.omittedChars, files: e.files };
-      break;
-    }
+    case 'file.written':
+    case 'file.deleted':
+    case 'file.changed':
     case 'file.refused':
-      s.refusals.push({ seq: e.seq, path: e.path, reason: e.reason, message: e.message });
+    case 'command.requested':
+    case 'command.decided':
+    case 'command.ran':
+    case 'review.kept':
+    case 'review.reverted':
+      applyChange(s, e);
       break;
     case 'integration.checked':
       s.integration = { matched: e.matched, callsWithoutRoute: e.callsWithoutRoute, routesNeverCalled: e.routesNeverCalled, filesScanned: e.filesScanned };
@@ -450,13 +282,6 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'validation.skipped':
       s.validation = { notRun: e.reason };
       break;
-    case 'review.kept':
-    case 'review.reverted': {
-      const f = s.files[e.path];
-      if (f) f.review = e.type === 'review.kept' ? 'kept' : 'reverted';
-      mark(s, e, e.type === 'review.kept' ? 'kept' : 'reverted', `${e.type === 'review.kept' ? 'Kept' : 'Reverted'} ${e.path}`);
-      break;
-    }
     case 'rules.loaded':
       s.rules = e.files;
       break;
@@ -480,12 +305,6 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     }
   }
   return s;
-}
-
-function addTask(s: SessionState, t: TaskSpec): void {
-  if (!s.tasks[t.id]) s.taskOrder.push(t.id);
-  const old = s.tasks[t.id];
-  s.tasks[t.id] = { ...t, status: 'pending', attempts: 0, files: [], figures: old?.figures ?? emptyFigures(), spentBy: old?.spentBy ?? [] };
 }
 
 export function foldEvents(events: Iterable<EnsembleEvent>, state: SessionState = initialState()): SessionState {
