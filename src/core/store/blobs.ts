@@ -27,6 +27,7 @@ export class BlobStore {
   private readonly index = new Map<string, { at: number; length: number }>();
   /** The pack's bytes indexed so far; past them, a torn record or what another process appended. */
   private indexed = 0;
+  private made = false;
 
   /** `dir`: the session's folder. */
   constructor(readonly dir: string) {
@@ -38,7 +39,8 @@ export class BlobStore {
     const sha = sha256(data);
     if (this.index.has(sha)) return sha;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    fs.mkdirSync(this.dir, { recursive: true });
+    if (!this.made) fs.mkdirSync(this.dir, { recursive: true });
+    this.made = true;
     const fd = fs.openSync(this.pack, 'a+');
     try {
       const size = fs.fstatSync(fd).size;
@@ -48,7 +50,9 @@ export class BlobStore {
       // record would be unreachable behind it.
       if (size > this.indexed) fs.ftruncateSync(fd, this.indexed);
       const header = Buffer.from(`blob ${sha} ${bytes.length}\n`);
-      fs.writeSync(fd, Buffer.concat([header, bytes, NEWLINE])); // one write: a record is whole or torn, never interleaved
+      // One write (a record is whole, or torn by a kill), continued if the system took only part of it.
+      const record = Buffer.concat([header, bytes, NEWLINE]);
+      for (let done = 0; done < record.length; ) done += fs.writeSync(fd, record, done);
       this.index.set(sha, { at: this.indexed + header.length, length: bytes.length });
       this.indexed += header.length + bytes.length + 1;
     } finally {
