@@ -98,16 +98,19 @@ export const tasksTable: KeyedRows<TaskRow> = {
   empty: 'No task has been planned yet.',
 };
 
-/** The orchestrator's decisions, oldest first, the newest drawn (they never change once logged). */
-export const decisionsList: PagedList<View['state']['decisions'][number]> = {
-  items: (v) => v.state.decisions,
-  key: (d) => d.seq,
+/** A list of entries that never change once logged, in log order, the newest drawn. */
+const logList = <R extends { seq: number }>(items: (v: View) => readonly R[], row: (x: R) => HTMLElement, empty: string): PagedList<R> => ({
+  items,
+  key: (x) => x.seq,
   sig: () => 0,
-  row: (d) => decisionItem(d),
+  row,
   from: 'newest',
   list: () => h('ol', { class: 'log-list' }),
-  empty: 'No decision yet.',
-};
+  empty,
+});
+
+/** The orchestrator's decisions. */
+export const decisionsList = logList((v) => v.state.decisions, (d) => decisionItem(d), 'No decision yet.');
 
 export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused' | 'billing' | 'declined'; text: string; why: string };
 
@@ -130,16 +133,8 @@ export function incidentItem(x: Incident): HTMLElement {
   return h('li', { class: `incident incident-${x.kind}` }, h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''), h('strong', null, x.text), h('div', { class: 'why' }, x.why));
 }
 
-/** Escalations, switches, refusals and provider alerts in log order, the newest drawn. */
-export const incidentsList: PagedList<Incident> = {
-  items: incidents,
-  key: (x) => x.seq,
-  sig: () => 0,
-  row: (x) => incidentItem(x),
-  from: 'newest',
-  list: () => h('ol', { class: 'log-list' }),
-  empty: 'None so far.',
-};
+/** Escalations, switches, refusals and provider alerts. */
+export const incidentsList = logList(incidents, incidentItem, 'None so far.');
 
 export function decisionItem(d: View['state']['decisions'][number]): HTMLElement {
   return h('li', { class: 'decision' }, h('span', { class: 'muted' }, `${clock(d.ts)} `), h('span', { class: 'pill' }, d.kind), ' ', h('strong', null, d.summary), d.taskId ? h('span', { class: 'muted' }, ` (${d.taskId})`) : null, h('div', { class: 'why' }, d.rationale));

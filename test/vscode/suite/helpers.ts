@@ -89,6 +89,15 @@ export async function stopActiveSession(api: EnsembleApi): Promise<void> {
   await withTimeout(active.handle.done, 10_000, 'the session to stop').catch(() => undefined);
 }
 
+/** Remembers the keys stored for these providers; the function returned puts them back (clears those that had none). */
+export async function saveKeys(api: EnsembleApi, providers: readonly string[]): Promise<() => Promise<void>> {
+  const saved = new Map<string, string | undefined>();
+  for (const p of providers) saved.set(p, await api.keys.stored(p));
+  return async () => {
+    for (const [p, key] of saved) await (key === undefined ? api.keys.clear(p) : api.keys.set(p, key));
+  };
+}
+
 /** Remembers these environment variables; the function returned puts them back as they were. */
 export function saveEnv(names: readonly string[]): () => void {
   const saved = names.map((n) => [n, process.env[n]] as const);

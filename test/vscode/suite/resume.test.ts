@@ -22,7 +22,7 @@ import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
 import { resumableSessions } from '../../../src/core/store/sessions';
-import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout, saveEnv, setSettings, stopActiveSession } from './helpers';
+import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout, saveEnv, saveKeys, setSettings, stopActiveSession } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';
 const FILE_B = 'ensemble-resume-b.txt';
@@ -78,7 +78,7 @@ export function registerResumeTests(): void {
     const servers: Partial<Record<(typeof PROVIDERS)[number], FakeServer>> = {};
     let restoreEnv: (() => void) | undefined;
     let restoreSettings: (() => Promise<void>) | undefined;
-    const savedKeys = new Map<string, string | undefined>();
+    let restoreKeys: (() => Promise<void>) | undefined;
     const unexpected: string[] = [];
     const messages: HostMessage[] = [];
     let feedSub: vscode.Disposable | undefined;
@@ -158,7 +158,7 @@ export function registerResumeTests(): void {
       process.env.GEMINI_BASE_URL = servers.gemini.baseUrl;
       process.env.GEMINI_API_KEY = KEYS.gemini;
 
-      for (const p of PROVIDERS) savedKeys.set(p, await api.keys.stored(p));
+      restoreKeys = await saveKeys(api, PROVIDERS);
       await api.keys.clear('anthropic');
       await api.keys.clear('gemini');
       await api.keys.set('openai', KEYS.secretOpenai);
@@ -173,7 +173,7 @@ export function registerResumeTests(): void {
       await Promise.all(Object.values(servers).map((s) => s.close()));
       restoreEnv?.();
       await restoreSettings?.();
-      for (const [p, key] of savedKeys) await (key === undefined ? api.keys.clear(p) : api.keys.set(p, key));
+      await restoreKeys?.();
       if (!folder) return;
       if (!inWorkspace) return fs.rmSync(folder.uri.fsPath, { recursive: true, force: true });
       for (const f of [FILE_A, FILE_B]) fs.rmSync(path.join(folder.uri.fsPath, f), { force: true });

@@ -16,7 +16,7 @@ import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
-import { foldPanel, getApi, tempFolder, withTimeout, saveEnv, setSettings, stopActiveSession } from './helpers';
+import { foldPanel, getApi, tempFolder, withTimeout, saveEnv, saveKeys, setSettings, stopActiveSession } from './helpers';
 
 const NOTE = 'Use tabs for indentation: it is the house style.';
 
@@ -62,7 +62,7 @@ export function registerSteeringTests(): void {
     const servers: Partial<Record<(typeof PROVIDERS)[number], FakeServer>> = {};
     let restoreEnv: (() => void) | undefined;
     let restoreSettings: (() => Promise<void>) | undefined;
-    const savedKeys = new Map<string, string | undefined>();
+    let restoreKeys: (() => Promise<void>) | undefined;
     const messages: HostMessage[] = [];
     let feedSub: vscode.Disposable | undefined;
     const aInFlight = gate();
@@ -96,10 +96,10 @@ export function registerSteeringTests(): void {
         return { kind: 'error', status: 400, message: `unexpected ${r.trace}` };
       });
       restoreEnv = saveEnv(ENV_VARS);
+      restoreKeys = await saveKeys(api, PROVIDERS);
       for (const p of PROVIDERS) {
         process.env[`${p.toUpperCase()}_BASE_URL`] = servers[p]!.baseUrl;
         process.env[`${p.toUpperCase()}_API_KEY`] = `test-key-${p}`;
-        savedKeys.set(p, await api.keys.stored(p));
         await api.keys.clear(p);
       }
       restoreSettings = await setSettings(SETTINGS);
@@ -112,7 +112,7 @@ export function registerSteeringTests(): void {
       await Promise.all(Object.values(servers).map((s) => s.close()));
       restoreEnv?.();
       await restoreSettings?.();
-      for (const [p, key] of savedKeys) await (key === undefined ? api.keys.clear(p) : api.keys.set(p, key));
+      await restoreKeys?.();
       if (folder) fs.rmSync(folder, { recursive: true, force: true });
     });
 
