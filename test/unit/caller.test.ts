@@ -2,7 +2,7 @@
 // waits are exactly what retry-after said, else exponential backoff, always capped.
 
 import * as assert from 'node:assert/strict';
-import { joinSignals, ModelCaller } from '../../src/core/session/caller';
+import { ModelCaller } from '../../src/core/session/caller';
 import { pricingFor } from '../../src/core/money/pricing';
 import type { Clock } from '../../src/core/ports';
 import { ScriptedProvider, type Step } from '../helpers/scripted';
@@ -55,27 +55,5 @@ describe('caller: retry policy', () => {
     const auth = harness([{ error: { code: 'auth', status: 401, retryable: false } }, ok]);
     await assert.rejects(auth.call(), /failed after 1 attempt:/);
     assert.deepEqual(auth.waits, []);
-  });
-});
-
-describe('joinSignals: a call aborted by the session or by its task', () => {
-  it('aborts with the reason of whichever fired, and is unhooked from both once disposed', () => {
-    const session = new AbortController();
-    const task = new AbortController();
-    const first = joinSignals(session.signal, task.signal);
-    task.abort('stopped by the user');
-    assert.equal(first.signal.aborted, true);
-    assert.equal(first.signal.reason, 'stopped by the user');
-    first.dispose();
-
-    const other = new AbortController();
-    const second = joinSignals(session.signal, other.signal);
-    second.dispose(); // the call ended: a later abort of the session is nothing to it
-    session.abort('cancelled');
-    assert.equal(second.signal.aborted, false);
-
-    const late = joinSignals(session.signal, new AbortController().signal);
-    assert.equal(late.signal.aborted, true, 'joined after the session was cancelled: aborted at once');
-    assert.equal(late.signal.reason, 'cancelled');
   });
 });

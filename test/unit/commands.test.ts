@@ -249,6 +249,45 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     for (const pid of JSON.parse(fs.readFileSync(pidsFile, 'utf8')) as number[]) assert.ok(await gone(pid, 10_000), `process ${pid} is still alive`);
   });
 
+  it('kills a running command, with everything it started, when the user stops its task; the session goes on', async () => {
+    const turns = [call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js')];
+    const r = session(turns, { run: 'allowed', allow: ['node hang.js'], timeoutMs: 600_000 });
+    // The orchestrator's route fails, so the escalation falls back to the fake: it skips the task.
+    fake.setHandler((req) => ({ kind: 'reply', ...(req.trace?.startsWith('task/') ? turns[turnOf(req) - 1] ?? finish : call('skip_task', { taskId: 't1', reason: 'the user stopped it' })) }));
+    const pidsFile = path.join(r.workspace, 'pids.json');
+    const poll = setInterval(() => {
+      if (!fs.existsSync(pidsFile)) return;
+      clearInterval(poll);
+      r.handle.stopTask('t1');
+    }, 25);
+    const state = await r.handle.done.finally(() => clearInterval(poll));
+    assert.equal(state.status, 'completed', state.error);
+    assert.equal(state.tasks.t1!.status, 'skipped');
+    const ran = ofType(r.events(), 'command.ran')[0]!;
+    assert.deepEqual([ran.cancelled, ran.timedOut, ran.exitCode], [true, false, null]);
+    assert.deepEqual(ofType(r.events(), 'task.escalated').map((e) => [e.taskId, e.reason]), [['t1', 'stopped by the user']]);
+    for (const pid of JSON.parse(fs.readFileSync(pidsFile, 'utf8')) as number[]) assert.ok(await gone(pid, 10_000), `process ${pid} is still alive`);
+  });
+
+  it('withdraws its question to the user when the user stops the task that asked', async () => {
+    let asked: AbortSignal | undefined;
+    const r = session([run('node -e "1"')], { run: 'ask', allow: [] }, {
+      deps: {
+        approveCommand: (_req, signal) => {
+          asked = signal;
+          setTimeout(() => r.handle.stopTask('t1'), 10);
+          return new Promise(() => {}); // the user never answers
+        },
+      },
+    });
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed', state.error);
+    assert.equal(asked?.aborted, true, 'the approval port was told');
+    const decided = ofType(r.events(), 'command.decided')[0]!;
+    assert.deepEqual([decided.decision, decided.reason], ['denied', 'its task was stopped']);
+    assert.equal(ofType(r.events(), 'command.ran').length, 0);
+  });
+
   it('keeps the tail of megabytes of output (16 KB), says how much was cut, and the log redacts it', async () => {
     const js = "for(let i=0;i<60000;i++)console.log('line '+i+' '+'x'.repeat(40));console.log('key sk-proj-'+'A1b2C3d4E5f6G7h8I9j0K1l2M3');console.log('THE END')";
     const r = session([run(node(js))], { run: 'always', allow: [] }); // `;` in it: no pattern with `*` could allow it

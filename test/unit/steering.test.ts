@@ -17,6 +17,7 @@ import { BlobStore, sha256 } from '../../src/core/store/blobs';
 import type { ProviderKind } from '../../src/providers/index';
 import { agentRows, timelineRows, transcriptRows } from '../../webview/rows';
 import { isWebviewMessage } from '../../src/protocol';
+import { Steering, TaskStoppedError } from '../../src/core/session/steering';
 
 const NOTE = 'Please use tabs, not spaces: house style.';
 
@@ -293,6 +294,28 @@ describe('steering: Message Agent through the real SDKs', () => {
 });
 
 describe('steering: Stop Task', () => {
+  it('gives each task a signal that its Stop Task aborts, and the session\'s cancel too (with the session\'s reason) until it is released', () => {
+    const session = new AbortController();
+    const events: EventBody[] = [];
+    const state = initialState();
+    state.tasks.t1 = { status: 'running' } as (typeof state.tasks)[string];
+    state.tasks.t2 = { status: 'running' } as (typeof state.tasks)[string];
+    const steering = new Steering({ emit: (e: EventBody) => (events.push(e), e) } as never, state, session.signal);
+    const t1 = steering.track('t1');
+    const t2 = steering.track('t2');
+    const t3 = steering.track('t3');
+    steering.stop('t1');
+    assert.ok(t1.signal.reason instanceof TaskStoppedError);
+    assert.equal(t2.signal.aborted, false, 'only the stopped task');
+    assert.deepEqual(events.map((e) => e.type), ['task.stopped']);
+    t3.release(); // its work ended: the session's cancel is nothing to it
+    session.abort('cancelled by the user');
+    assert.equal(t2.signal.reason, 'cancelled by the user');
+    assert.equal(t3.signal.aborted, false);
+    const late = steering.track('t4');
+    assert.equal(late.signal.reason, 'cancelled by the user', 'a task tracked after the cancel is aborted at once');
+  });
+
   it('aborts only that task\'s call; the orchestrator is asked (reason "stopped by the user"); the other task completes', async () => {
     const t2Gate = gate();
     const r = run('stop', {

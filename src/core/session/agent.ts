@@ -41,7 +41,7 @@ export interface AgentDeps {
   commands?: CommandTool;
   /** The user's notes to this agent, taken before each model call. */
   inbox?: { take(agentId: string): string[] };
-  /** Aborts this agent's work only (the user stopped its task). */
+  /** Aborts this agent's work: its task's signal (Steering.track), which the user's Stop Task and the session's cancel abort. */
   signal?: AbortSignal;
 }
 

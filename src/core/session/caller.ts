@@ -50,7 +50,10 @@ export interface CallContext {
   agentId: string;
   taskId?: string;
   trace: string;
-  /** Aborts this call only (the user stopped its task); the session's signal aborts every call. */
+  /**
+   * The call's signal instead of the session's: a task's (Steering.track), which the user's Stop Task
+   * aborts and which also follows the session's cancel. Without it, the session's.
+   */
   signal?: AbortSignal;
 }
 
@@ -66,13 +69,7 @@ export class ModelCaller {
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
     const known = this.outOfQuota.get(route.provider);
     if (known) throw new RouteExhaustedError(route, known, 0);
-    const joined = ctx.signal ? joinSignals(this.deps.signal, ctx.signal) : undefined;
-    const signal = joined?.signal ?? this.deps.signal;
-    try {
-      return await this.retried(route, req, ctx, signal);
-    } finally {
-      joined?.dispose();
-    }
+    return this.retried(route, req, ctx, ctx.signal ?? this.deps.signal);
   }
 
   private async retried(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, signal: AbortSignal): Promise<CallResult> {
@@ -193,26 +190,4 @@ class TextCoalescer {
     if (this.pending.trim()) this.emit(this.pending);
     this.pending = '';
   }
-}
-
-/**
- * A signal that aborts when `a` or `b` does, with that one's reason, until dispose() unhooks it. Not
- * AbortSignal.any: Node keeps each signal it makes reachable from its sources (weakly) and tracks it
- * for collection, a cost paid on every model call of a session whose signal lives as long as the session.
- */
-export function joinSignals(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
-  const c = new AbortController();
-  const onA = () => c.abort(a.reason);
-  const onB = () => c.abort(b.reason);
-  if (a.aborted) onA();
-  else if (b.aborted) onB();
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
-  return {
-    signal: c.signal,
-    dispose: () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    },
-  };
 }

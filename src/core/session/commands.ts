@@ -74,8 +74,12 @@ export class CommandTool {
     return this.deps.policy.run !== 'never';
   }
 
-  /** Handles one run_command call. `failed`: the call itself was wrong (a tool error); a denial is not a failure. */
-  async run(args: unknown, who: CommandCaller): Promise<CommandToolResult> {
+  /**
+   * Handles one run_command call. `failed`: the call itself was wrong (a tool error); a denial is not a
+   * failure. `signal`: the caller's work (its task's, which the session's cancel also aborts): when it
+   * aborts, the question to the user is withdrawn and the command killed.
+   */
+  async run(args: unknown, who: CommandCaller, signal: AbortSignal = this.deps.signal): Promise<CommandToolResult> {
     const { sink, policy, state } = this.deps;
     const a = parseToolArgs('run_command', args);
     if (!a.ok) return { result: a.error, isError: true, failed: true };
@@ -89,14 +93,14 @@ export class CommandTool {
     const timeoutMs = Math.min(a.value.timeoutMs ?? policy.timeoutMs, policy.timeoutMs);
     const commandId = `c${state.commandOrder.length + 1}`;
     sink.emit({ type: 'command.requested', commandId, agentId: who.agentId, taskId: who.taskId, role: who.role, command, cwd, timeoutMs });
-    const d = await this.decide(command, cwd, who);
+    const d = await this.decide(command, cwd, who, signal);
     sink.emit({ type: 'command.decided', commandId, ...d });
     if (d.decision === 'denied') return { result: `The command was not run: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not check).`, isError: true, summary: `not run: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}` };
     const before = await this.deps.files.beforeCommand();
-    const run = await this.deps.runner.run({ command, shell: true, cwd: path.join(this.deps.workspace, cwd), env: childEnv(process.env), timeoutMs, signal: this.deps.signal, maxOutputChars: COMMAND_TAIL_CHARS });
+    const run = await this.deps.runner.run({ command, shell: true, cwd: path.join(this.deps.workspace, cwd), env: childEnv(process.env), timeoutMs, signal, maxOutputChars: COMMAND_TAIL_CHARS });
     const files = await this.deps.files.afterCommand(before, { ...who, commandId });
     sink.emit({ type: 'command.ran', commandId, exitCode: run.exitCode, timedOut: run.timedOut, cancelled: run.cancelled, durationMs: run.durationMs, outputTail: run.output, omittedChars: run.omittedChars, files });
-    const how = run.timedOut ? `was killed at its timeout (${timeoutMs} ms)` : run.cancelled ? 'was killed: the session was cancelled' : `exited with code ${run.exitCode ?? '(none: it could not start or was killed)'}`;
+    const how = run.timedOut ? `was killed at its timeout (${timeoutMs} ms)` : run.cancelled ? `was killed: ${this.stopped()}` : `exited with code ${run.exitCode ?? '(none: it could not start or was killed)'}`;
     const lines = [`\`${command}\` ${how} after ${run.durationMs} ms.`];
     if (files.length) lines.push(`Files it changed: ${files.map((f) => `${f.path} (${f.change})`).join(', ')}.`);
     lines.push(run.output.trim() ? `Output${run.omittedChars ? ` (its last ${run.output.length} characters; ${run.omittedChars} characters before them were cut)` : ''}:\n${run.output}` : 'It printed nothing.');
@@ -113,26 +117,31 @@ export class CommandTool {
     return rel;
   }
 
-  private async decide(command: string, cwd: string, who: CommandCaller): Promise<Decision> {
+  /** Why the caller's signal aborted: the session's cancel, else the user's Stop Task. */
+  private stopped(): string {
+    return this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped';
+  }
+
+  private async decide(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
     const verdict = policyVerdict(this.deps.policy, command);
     if (verdict.kind !== 'ask') return { decision: verdict.kind, by: 'policy', reason: verdict.reason };
-    const turn = this.asking.then(() => this.ask(command, cwd, who));
+    const turn = this.asking.then(() => this.ask(command, cwd, who, signal));
     this.asking = turn.catch(() => undefined);
     return turn;
   }
 
-  private async ask(command: string, cwd: string, who: CommandCaller): Promise<Decision> {
-    const { state, signal, approve } = this.deps;
+  private async ask(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
+    const { state, approve } = this.deps;
     const approvedBefore = Object.values(state.commands).some((c) => c.decision === 'approved' && c.scope === 'session' && normaliseCommand(c.command) === normaliseCommand(command));
     if (approvedBefore) return { decision: 'approved', by: 'user', scope: 'session', reason: 'the user allowed this command for the session earlier' };
-    if (signal.aborted) return { decision: 'denied', by: 'policy', reason: 'the session was cancelled' };
+    if (signal.aborted) return { decision: 'denied', by: 'policy', reason: this.stopped() };
     if (!approve) return { decision: 'denied', by: 'policy', reason: 'it matches no pattern of commands.allow and nobody can be asked (no terminal)' };
     const request: CommandApprovalRequest = { command, cwd, role: who.role, agentId: who.agentId, taskId: who.taskId, taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined };
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve('cancelled')), { once: true }));
     try {
       const answer = await Promise.race([approve(request, signal).catch((e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) })), cancelled]);
-      if (answer === 'cancelled') return { decision: 'denied', by: 'policy', reason: 'the session was cancelled' };
+      if (answer === 'cancelled') return { decision: 'denied', by: 'policy', reason: this.stopped() };
       if (typeof answer === 'object') return { decision: 'denied', by: 'policy', reason: `the user could not be asked (${answer.failed})` };
       if (answer === 'deny') return { decision: 'denied', by: 'user', reason: 'the user denied it' };
       return { decision: 'approved', by: 'user', scope: answer, reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once' };

@@ -174,7 +174,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     runner: deps.runner,
     commands: new CommandTool({ policy: config.commands, runner: deps.runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
-    steering: new Steering(log, state),
+    steering: new Steering(log, state, controller.signal),
     rules: '',
     reviewPlan: deps.reviewPlan,
     givenPlan,

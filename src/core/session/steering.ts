@@ -23,6 +23,8 @@ export class Steering {
   constructor(
     private readonly sink: EventSink,
     private readonly state: SessionState,
+    /** The session's signal: a task's signal follows it. */
+    private readonly session: AbortSignal,
   ) {}
 
   /** Queues `text` for a working agent; throws an error that says why when it cannot be delivered. */
@@ -47,11 +49,24 @@ export class Steering {
     return q;
   }
 
-  /** A signal for one task's work, aborted when the user stops that task. Call `release` when the work ends. */
+  /**
+   * A signal for one task's work (its model calls, its commands, a question to the user), aborted when
+   * the user stops that task or when the session is cancelled (with the session's reason), so that the
+   * work needs no other. Call `release` when the work ends.
+   */
   track(taskId: string): { signal: AbortSignal; release(): void } {
     const c = new AbortController();
+    const cancelled = () => c.abort(this.session.reason);
+    if (this.session.aborted) cancelled();
+    else this.session.addEventListener('abort', cancelled, { once: true });
     this.tasks.set(taskId, c);
-    return { signal: c.signal, release: () => void (this.tasks.get(taskId) === c && this.tasks.delete(taskId)) };
+    return {
+      signal: c.signal,
+      release: () => {
+        this.session.removeEventListener('abort', cancelled);
+        if (this.tasks.get(taskId) === c) this.tasks.delete(taskId);
+      },
+    };
   }
 
   /** Stops a running task; throws an error that says why when it is not running. */
