@@ -1,8 +1,8 @@
 // The sessions of a workspace (`.ensemble/sessions/<id>/`), for the CLI and the extension alike: list
 // them newest first, summarise one, find the resumable ones, find one by id or folder, rebuild its
-// report. Listing reads each session's summary.json (a few figures the engine writes at phase ends
-// and when the session ends) and never a log, unless the summary is missing (an older session, a
-// crash before the first one was written) or stale (the log's size is not the one it records): then
+// report. Listing reads each session's summary.json (a few figures the engine writes when the
+// session ends) and never a log, unless the summary is missing (a session still running, an
+// older one, a crash) or stale (the log's size is not the one it records): then
 // the log is folded once (from its state snapshot and the tail, see snapshot.ts) and the summary
 // written back. The log stays the truth; a summary or a snapshot only caches its fold.
 
@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENSEMBLE_DIR, sessionDir, sessionsDir, type EventLog } from './log';
 import { openSession, SNAPSHOT_EVERY, writeSnapshot } from './state-snapshot';
-import type { EnsembleEvent, EventType } from '../events';
+import type { EventType } from '../events';
 import type { Disposable } from '../emitter';
 import { applyEvent, type SessionState } from '../fold/state';
 import { isResumable, summarise, type SessionSummary } from '../fold/summary';
@@ -162,24 +162,18 @@ export function rebuildReport(dir: string, redactor?: Redactor): { state: Sessio
 }
 
 /**
- * Whether the session's summary.json is rewritten after `e`, so that listing sessions never folds a
- * log: when it starts, at phase ends, when it ends. The report phase's end is left out: the session's
- * end follows at once.
+ * The session's last event (its report's): after it, summary.json and the state snapshot are written,
+ * so that listing an ended session reads no log and opening it folds nothing. Not before: a summary
+ * counts only while it covers the whole log, so one written mid-session (at a phase end) was stale at
+ * the next event, and listing a session that is running or was killed folds it anyway (from its
+ * snapshot, which every SNAPSHOT_EVERY events bounds the tail of; a snapshot per phase end cost more
+ * than folding its few events).
  */
-const summaryAfter = (e: EnsembleEvent): boolean =>
-  e.type === 'phase.ended' ? e.phase !== 'report' : SUMMARY_AFTER.has(e.type);
-const SUMMARY_AFTER: ReadonlySet<EventType> = new Set(['session.started', 'session.resumed', 'session.ended', 'report.written', 'report.failed']);
-/**
- * The events after which the state snapshot is written whatever the tail: the session's last one
- * (its report's), so that opening an ended session folds nothing. Between them, every SNAPSHOT_EVERY
- * events bounds the tail a killed session leaves (a snapshot per phase end cost more than folding its
- * few events).
- */
-const SNAPSHOT_AFTER: ReadonlySet<EventType> = new Set(['report.written', 'report.failed']);
+const SESSION_END: ReadonlySet<EventType> = new Set(['report.written', 'report.failed']);
 
 /**
- * Keeps `state` the fold of `log` as events are appended, its summary on disk current at phase ends,
- * and its state snapshot at the session's end and every SNAPSHOT_EVERY events (so that opening the session
+ * Keeps `state` the fold of `log` as events are appended, and its summary and state snapshot on disk
+ * at the session's end, the snapshot also every SNAPSHOT_EVERY events (so that opening the session
  * later folds at most that many).
  */
 export function followLog(log: EventLog, state: SessionState): Disposable {
@@ -187,8 +181,9 @@ export function followLog(log: EventLog, state: SessionState): Disposable {
   let since = 0;
   return log.onDidAppend((e) => {
     applyEvent(state, e);
-    if (summaryAfter(e)) writeSummary(dir, state, log.bytes);
-    if (SNAPSHOT_AFTER.has(e.type) || ++since >= SNAPSHOT_EVERY) {
+    const end = SESSION_END.has(e.type);
+    if (end) writeSummary(dir, state, log.bytes);
+    if (end || ++since >= SNAPSHOT_EVERY) {
       since = 0;
       writeSnapshot(dir, state, e.seq, log.bytes);
     }
