@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { applyEvent, initialState, type SessionState } from '../../../src/core/fold/state';
 import type { HostMessage } from '../../../src/protocol';
+import type { FakeServer } from '../../../src/fakes/script';
 
 export const EXTENSION_ID = 'ensemble-dev.ensemble';
 
@@ -87,6 +88,25 @@ export async function stopActiveSession(api: EnsembleApi): Promise<void> {
   if (!active) return;
   api.controller.cancel('test cleanup');
   await withTimeout(active.handle.done, 10_000, 'the session to stop').catch(() => undefined);
+}
+
+/** What a suite that runs sessions against the fakes changed in this window (each part undone only if it was made). */
+export interface HostChanges {
+  feed?: vscode.Disposable;
+  servers: Partial<Record<string, FakeServer>>;
+  env?: () => void;
+  settings?: () => Promise<void>;
+  keys?: () => Promise<void>;
+}
+
+/** A suite's `after`: stops listening to the panel, stops the running session, closes the fakes, then puts back the environment, the settings and the stored keys. */
+export async function undoHostChanges(api: EnsembleApi | undefined, c: HostChanges): Promise<void> {
+  c.feed?.dispose();
+  if (api) await stopActiveSession(api);
+  await Promise.all(Object.values(c.servers).map((s) => s?.close()));
+  c.env?.();
+  await c.settings?.();
+  await c.keys?.();
 }
 
 /** Remembers the keys stored for these providers; the function returned puts them back (clears those that had none). */

@@ -22,7 +22,7 @@ import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
 import { resumableSessions } from '../../../src/core/store/sessions';
-import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout, saveEnv, saveKeys, setSettings, stopActiveSession } from './helpers';
+import { foldPanel, getApi, nextEvent, tempFolder, waitForEvent, withTimeout, saveEnv, saveKeys, setSettings, undoHostChanges } from './helpers';
 
 const FILE_A = 'ensemble-resume-a.txt';
 const FILE_B = 'ensemble-resume-b.txt';
@@ -168,12 +168,7 @@ export function registerResumeTests(): void {
     });
 
     after(async () => {
-      feedSub?.dispose();
-      if (api) await stopActiveSession(api);
-      await Promise.all(Object.values(servers).map((s) => s.close()));
-      restoreEnv?.();
-      await restoreSettings?.();
-      await restoreKeys?.();
+      await undoHostChanges(api, { feed: feedSub, servers, env: restoreEnv, settings: restoreSettings, keys: restoreKeys });
       if (!folder) return;
       if (!inWorkspace) return fs.rmSync(folder.uri.fsPath, { recursive: true, force: true });
       for (const f of [FILE_A, FILE_B]) fs.rmSync(path.join(folder.uri.fsPath, f), { force: true });

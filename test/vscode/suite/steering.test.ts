@@ -16,7 +16,7 @@ import { COMMANDS, type HostMessage } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import type { ActiveSession } from '../../../src/vscode/sessionController';
-import { foldPanel, getApi, tempFolder, withTimeout, saveEnv, saveKeys, setSettings, stopActiveSession } from './helpers';
+import { foldPanel, getApi, tempFolder, withTimeout, saveEnv, saveKeys, setSettings, undoHostChanges } from './helpers';
 
 const NOTE = 'Use tabs for indentation: it is the house style.';
 
@@ -107,12 +107,7 @@ export function registerSteeringTests(): void {
     });
 
     after(async () => {
-      feedSub?.dispose();
-      if (api) await stopActiveSession(api);
-      await Promise.all(Object.values(servers).map((s) => s.close()));
-      restoreEnv?.();
-      await restoreSettings?.();
-      await restoreKeys?.();
+      await undoHostChanges(api, { feed: feedSub, servers, env: restoreEnv, settings: restoreSettings, keys: restoreKeys });
       if (folder) fs.rmSync(folder, { recursive: true, force: true });
     });
 
