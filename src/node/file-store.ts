@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import ignore, { type Ignore } from 'ignore';
-import type { FileEntry, FileStat, FileStore } from '../core/ports';
+import { WriteConflictError, type FileEntry, type FileStat, type FileStore } from '../core/ports';
 import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError, quote } from '../core/paths';
 
 /** Never listed: too big or not the project's own (.git/.ensemble are also refused at any depth). */
@@ -21,7 +21,7 @@ type Op = 'read' | 'write' | 'remove' | 'list';
 
 /** A filesystem error in words a model (or a person) can act on; path-shaped ones become PathErrors. */
 function explain(rel: string, op: Op, e: unknown): Error {
-  if (e instanceof PathError) return e;
+  if (e instanceof PathError || e instanceof WriteConflictError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const q = quote(rel);
   switch (code) {
@@ -130,14 +130,14 @@ export class NodeFileStore implements FileStore {
     const abs = this.real(rel, normaliseRelative(rel));
     try {
       const st = await fs.promises.stat(abs);
-      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs };
+      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw explain(rel, 'read', e);
     }
   }
 
-  async write(rel: string, data: Uint8Array | string): Promise<void> {
+  async write(rel: string, data: Uint8Array | string, opts: { expect?: Uint8Array | null } = {}): Promise<void> {
     const norm = normaliseFilePath(rel);
     let tmp: string | undefined;
     try {
@@ -160,6 +160,11 @@ export class NodeFileStore implements FileStore {
       });
       this.tmpMade = true;
       if (existing?.isFile()) await fs.promises.chmod(tmp, existing.mode & 0o7777); // an executable script stays executable
+      if (opts.expect !== undefined) {
+        await this.replaceIfUnchanged(rel, abs, file, opts.expect);
+        tmp = undefined;
+        return;
+      }
       try {
         await fs.promises.rename(tmp, abs);
         tmp = undefined; // renamed: nothing is left to remove
@@ -172,6 +177,82 @@ export class NodeFileStore implements FileStore {
       throw explain(rel, 'write', e);
     } finally {
       if (tmp) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Puts `tmp` at `abs` only if `abs` holds `expect` (null: nothing) at that moment, so that a save by
+   * someone else in between is never lost: the old file is first moved aside (a rename: from then on
+   * nobody else's save can land in it unnoticed… except one still writing into it, checked again at the
+   * end), compared, and the new file linked in place only where nothing appeared meanwhile. On any
+   * mismatch the other version is what stays at `abs`, and WriteConflictError is thrown.
+   */
+  private async replaceIfUnchanged(rel: string, abs: string, tmp: string, expect: Uint8Array | null): Promise<void> {
+    const aside = `${tmp}.old`;
+    const same = async (file: string) => {
+      const now = await fs.promises.readFile(file).catch(() => undefined);
+      return now !== undefined && expect !== null && Buffer.from(now).equals(expect);
+    };
+    const restore = async () => {
+      // The other version back in place, unless yet another one appeared there meanwhile (then that one stays).
+      await fs.promises.link(aside, abs).catch(() => undefined);
+      await fs.promises.rm(aside, { force: true });
+    };
+    let moved = false;
+    try {
+      try {
+        await fs.promises.rename(abs, aside);
+        moved = true;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EXDEV') {
+          // A mount inside the workspace: nothing atomic is possible there; compared right before the copy.
+          if (!(await same(abs))) throw new WriteConflictError(rel);
+          await fs.promises.copyFile(tmp, abs);
+          return;
+        }
+        if (code !== 'ENOENT') throw e;
+      }
+      if (moved ? !(await same(aside)) : expect !== null) {
+        if (moved) await restore();
+        throw new WriteConflictError(rel);
+      }
+      try {
+        await fs.promises.link(tmp, abs);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') {
+          // Someone created the file while it was aside: theirs stays; the aside copy held only what was expected.
+          await fs.promises.rm(aside, { force: true });
+          moved = false;
+          throw new WriteConflictError(rel);
+        }
+        // No hard links on this file system: a rename, which replaces whatever appeared meanwhile.
+        if (code === 'EXDEV') await fs.promises.copyFile(tmp, abs);
+        else await fs.promises.rename(tmp, abs);
+      }
+      if (moved && !(await same(aside))) {
+        // A save was still writing into the old file while it was moved: that save wins.
+        await fs.promises.rename(aside, abs);
+        moved = false;
+        throw new WriteConflictError(rel);
+      }
+    } finally {
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      if (moved) await fs.promises.rm(aside, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** The file system's clock: the change time of a file written now, under .ensemble/tmp. */
+  async clock(): Promise<number> {
+    const dir = path.join(this.realRoot, TMP_DIR);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `${process.pid}-clock-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.promises.writeFile(probe, '');
+      return (await fs.promises.stat(probe)).ctimeMs;
+    } finally {
+      await fs.promises.rm(probe, { force: true });
     }
   }
 
@@ -231,7 +312,7 @@ export class NodeFileStore implements FileStore {
         } else if (ent.isFile()) {
           if (ig.ignores(rel)) continue;
           const fst = await fs.promises.stat(abs).catch(() => undefined);
-          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs });
+          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs });
         }
       }
     };
