@@ -182,64 +182,67 @@ export class NodeFileStore implements FileStore {
 
   /**
    * Puts `tmp` at `abs` only if `abs` holds `expect` (null: nothing) at that moment, so that a save by
-   * someone else in between is never lost: the old file is first moved aside (a rename: from then on
-   * nobody else's save can land in it unnoticed… except one still writing into it, checked again at the
-   * end), compared, and the new file linked in place only where nothing appeared meanwhile. On any
+   * someone else in between is never lost, and `abs` is never missing, even if the process is killed
+   * half-way. A new file is linked into place (which fails if someone created it meanwhile). An existing
+   * one gets a second name under .ensemble/tmp first: its bytes are compared there; right before the
+   * rename, `abs` must still be that same file (not replaced by someone's save); after the rename, the
+   * old file is read once more — a save that was still writing into it wins, and is put back. On any
    * mismatch the other version is what stays at `abs`, and WriteConflictError is thrown.
    */
   private async replaceIfUnchanged(rel: string, abs: string, tmp: string, expect: Uint8Array | null): Promise<void> {
-    const aside = `${tmp}.old`;
     const same = async (file: string) => {
       const now = await fs.promises.readFile(file).catch(() => undefined);
       return now !== undefined && expect !== null && Buffer.from(now).equals(expect);
     };
-    const restore = async () => {
-      // The other version back in place, unless yet another one appeared there meanwhile (then that one stays).
-      await fs.promises.link(aside, abs).catch(() => undefined);
-      await fs.promises.rm(aside, { force: true });
-    };
-    let moved = false;
+    const noLinks = (e: unknown) => ['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((e as NodeJS.ErrnoException).code ?? '');
     try {
-      try {
-        await fs.promises.rename(abs, aside);
-        moved = true;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EXDEV') {
-          // A mount inside the workspace: nothing atomic is possible there; compared right before the copy.
-          if (!(await same(abs))) throw new WriteConflictError(rel);
-          await fs.promises.copyFile(tmp, abs);
-          return;
+      if (expect === null) {
+        try {
+          await fs.promises.link(tmp, abs);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new WriteConflictError(rel);
+          if (!noLinks(e)) throw e;
+          // No hard links here (or a mount inside the workspace): checked right before the move.
+          if (await fs.promises.lstat(abs).then(() => true, () => false)) throw new WriteConflictError(rel);
+          await this.move(tmp, abs);
         }
-        if (code !== 'ENOENT') throw e;
+        return;
       }
-      if (moved ? !(await same(aside)) : expect !== null) {
-        if (moved) await restore();
-        throw new WriteConflictError(rel);
+      const aside = `${tmp}.old`;
+      try {
+        await fs.promises.link(abs, aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WriteConflictError(rel);
+        if (!noLinks(e)) throw e;
+        if (!(await same(abs))) throw new WriteConflictError(rel);
+        await this.move(tmp, abs);
+        return;
       }
       try {
-        await fs.promises.link(tmp, abs);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') {
-          // Someone created the file while it was aside: theirs stays; the aside copy held only what was expected.
-          await fs.promises.rm(aside, { force: true });
-          moved = false;
+        if (!(await same(aside))) throw new WriteConflictError(rel);
+        const [a, b] = await Promise.all([fs.promises.stat(abs).catch(() => undefined), fs.promises.stat(aside)]);
+        if (!a || (a.ino !== b.ino && b.ino !== 0)) throw new WriteConflictError(rel); // replaced by someone's save
+        await fs.promises.rename(tmp, abs);
+        if (!(await same(aside))) {
+          // A save was still writing into the old file as it was replaced: that save wins.
+          await fs.promises.rename(aside, abs);
           throw new WriteConflictError(rel);
         }
-        // No hard links on this file system: a rename, which replaces whatever appeared meanwhile.
-        if (code === 'EXDEV') await fs.promises.copyFile(tmp, abs);
-        else await fs.promises.rename(tmp, abs);
-      }
-      if (moved && !(await same(aside))) {
-        // A save was still writing into the old file while it was moved: that save wins.
-        await fs.promises.rename(aside, abs);
-        moved = false;
-        throw new WriteConflictError(rel);
+      } finally {
+        await fs.promises.rm(aside, { force: true }).catch(() => undefined);
       }
     } finally {
       await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-      if (moved) await fs.promises.rm(aside, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** A rename, or a copy where `to` is on another file system (a mount inside the workspace). */
+  private async move(from: string, to: string): Promise<void> {
+    try {
+      await fs.promises.rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await fs.promises.copyFile(from, to);
     }
   }
 
