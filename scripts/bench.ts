@@ -18,7 +18,7 @@ import { resolveConfig, type EngineConfig } from '../src/core/config';
 import { NodeFileStore } from '../src/node/file-store';
 import { startSession, type SessionHandle } from '../src/core/session/session';
 import { criticalPath } from '../src/core/session/plan';
-import type { EnsembleEvent, EventBody, TaskSpec } from '../src/core/events';
+import type { EnsembleEvent, EventBody, EventOf, TaskSpec } from '../src/core/events';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type FileEntry, type FileStat, type FileStore } from '../src/core/ports';
 import { estimateTokens } from '../src/core/money/budget';
 import { EventLog, readEvents, sessionDir } from '../src/core/store/log';
@@ -32,6 +32,8 @@ import { startFakeServer } from '../src/fakes';
 import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
 import { NodeCommandRunner } from '../src/node/command-runner';
+import { nodeWorkspace } from '../src/node/workspace';
+import { makeRepo } from './bench-repo';
 import { benchPanel, CHROMIUM } from './bench-panel';
 
 const ROOT = process.env.ENSEMBLE_BENCH_ROOT ?? path.resolve(__dirname, '..');
@@ -642,6 +644,79 @@ function scale(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// repo_*: a session on a generated git repository the size of a user's (scripts/bench-repo.ts), wired
+// as the CLI wires it (nodeWorkspace: the store, the runner, the git + watcher change tracker), its
+// model answering at once in this process: what the user waits for beyond the model and the command.
+
+interface RepoRun {
+  startMs: number;
+  /** Per command: wall time from the tool call to its result, beyond the command's own run. */
+  overheadMs: number[];
+  integrationMs: number;
+}
+
+/** One task whose agent runs `node -e 1` `commands` times, writes a file, and finishes. */
+async function repoSession(workspace: string, commands: number): Promise<RepoRun> {
+  let firstRequest = 0;
+  const plan = { rationale: 'bench', tasks: [{ id: 't1', title: 't1', description: 'run and write', role: 'dev', dependsOn: [] }] };
+  const provider: ChatProvider = {
+    id: 'fake',
+    async *chat(req: ChatRequest): AsyncIterable<ChatChunk> {
+      firstRequest ||= performance.now();
+      const [conv, turn] = (req.trace ?? '').split('#');
+      const calls = conv === 'plan' ? [{ name: 'submit_plan', arguments: plan }] : turn === '1' ? [...Array.from({ length: commands }, () => ({ name: 'run_command', arguments: { command: 'node -e 1' } })), { name: 'write_file', arguments: { path: 'packages/p0/src/added.ts', content: 'export const added = 1;\n' } }] : [{ name: 'finish', arguments: { summary: 'done' } }];
+      let i = 0;
+      for (const c of calls) yield { type: 'tool_call', call: { id: `c${i++}`, ...c } };
+      yield { type: 'usage', usage: { input: 100, output: 10 } };
+      yield { type: 'end', stopReason: 'tool_calls', latencyMs: 0 };
+    },
+  };
+  const t0 = performance.now();
+  const handle = startSession({ goal: 'bench', config: config(4, { commands: { run: 'always' } }), deps: { ...nodeWorkspace(workspace), resolve: () => provider, secrets: [SECRET] } });
+  const state = await handle.done;
+  if (state.status !== 'completed') throw new Error(`the repository session ended ${state.status}: ${state.error}`);
+  const { events } = readEvents(path.join(handle.dir, 'events.jsonl'));
+  const called = events.filter((e) => e.type === 'tool.called' && e.tool === 'run_command');
+  const results = events.filter((e) => e.type === 'tool.result' && e.tool === 'run_command');
+  const ran = events.filter((e): e is EventOf<'command.ran'> => e.type === 'command.ran');
+  const phase = (name: string, type: 'phase.started' | 'phase.ended') => events.find((e) => e.type === type && 'phase' in e && e.phase === name)!.ts;
+  fs.rmSync(handle.dir, { recursive: true, force: true });
+  return {
+    startMs: firstRequest - t0,
+    overheadMs: ran.map((r, i) => results[i]!.ts - called[i]!.ts - r.durationMs),
+    integrationMs: phase('integration', 'phase.ended') - phase('integration', 'phase.started'),
+  };
+}
+
+async function repoFigures(): Promise<void> {
+  const big = SMOKE ? 300 : 30_000;
+  const small = SMOKE ? 30 : 3_000;
+  const runs: Record<number, RepoRun[]> = {};
+  for (const files of [small, big]) {
+    const dir = tmp(`repo${files}`);
+    makeRepo(dir, files);
+    runs[files] = [];
+    for (let r = 0; r < REPS; r++) runs[files]!.push(await repoSession(dir, 5));
+    rm(dir);
+  }
+  const start = (n: number) => median(runs[n]!.map((r) => r.startMs));
+  const overhead = (n: number) => median(runs[n]!.flatMap((r) => r.overheadMs.slice(1))); // the first waits for the tracker to open: reported apart
+  const firstOverhead = (n: number) => median(runs[n]!.map((r) => r.overheadMs[0]!));
+  const integration = (n: number) => median(runs[n]!.map((r) => r.integrationMs));
+  const size = `${big.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts)`;
+  figure('repo_start_ms', `Session start → first model request, ${size}`, start(big), 'ms', { max: 300 }, `${small.toLocaleString('en')} files: ${start(small).toFixed(0)} ms`);
+  figure(
+    'repo_command_overhead_ms',
+    `A run_command's time beyond the command's own (\`node -e 1\`), ${size}: finding what it changed, the log, the tool result`,
+    overhead(big),
+    'ms',
+    { max: Math.min(200, Math.max(2 * overhead(small), 20)) },
+    `${small.toLocaleString('en')} files: ${overhead(small).toFixed(0)} ms (goal: at most 200 ms and 2× that); a session's first command also waits for git's look and the watcher to start: ${firstOverhead(big).toFixed(0)} ms (${firstOverhead(small).toFixed(0)} ms at ${small.toLocaleString('en')})`,
+  );
+  figure('repo_integration_ms', `Integration phase, ${size}`, integration(big), 'ms', { max: 1000 }, `${small.toLocaleString('en')} files: ${integration(small).toFixed(0)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bundles: the production build's sizes.
 
 function bundles(): void {
@@ -711,6 +786,7 @@ const STEPS: [string, () => unknown][] = [
   ['cancel', cancel],
   ['prompt', promptOverhead],
   ['scale', scale],
+  ['repo', repoFigures],
   ['bundles', bundles],
   ['panel', panel],
 ];

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { baseUrlEnvVar, ConfigError, defaultConfig, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
 import { sessionsDir } from '../core/store/log';
-import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
@@ -25,7 +24,7 @@ import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
 import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
 import { planFileText } from '../core/session/planFile';
 import type { PlanProposal } from '../core/ports';
-import { NodeCommandRunner } from '../node/command-runner';
+import { nodeWorkspace } from '../node/workspace';
 
 export class UsageError extends Error {}
 
@@ -98,7 +97,7 @@ function planApproval(cfg: EngineConfig, approvePlan: boolean | undefined, redac
 
 function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
   try {
-    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
+    return { ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }

@@ -144,6 +144,8 @@ export interface FileEntry {
   size?: number;
   /** Last modification time (ms since the epoch), where the store knows it. */
   mtimeMs?: number;
+  /** Last change of content or metadata (see FileStat), where the store knows it. */
+  ctimeMs?: number;
 }
 
 /** What `stat` knows of a path: enough to notice that a file changed without reading it. */
@@ -151,6 +153,11 @@ export interface FileStat {
   type: 'file' | 'dir' | 'other';
   size: number;
   mtimeMs: number;
+  /**
+   * Last change of the file's content or metadata (ms since the epoch), where the store knows it: unlike
+   * the modification time, no program can set it back, so it tells whether a file changed since a moment.
+   */
+  ctimeMs?: number;
 }
 
 /**
@@ -164,8 +171,13 @@ export interface FileStat {
 export interface FileStore {
   /** The file's bytes; undefined when it does not exist. */
   read(path: string): Promise<Uint8Array | undefined>;
-  /** Atomic: the file is either wholly the old or wholly the new content. Never leaves a temporary file in the user's folders. */
-  write(path: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * Atomic: the file is either wholly the old or wholly the new content. Never leaves a temporary file in
+   * the user's folders. With `expect`, the file is replaced only if it holds exactly those bytes (null: it
+   * does not exist) at the moment it is replaced; otherwise it is left as it is (also when someone saves
+   * it while it is being replaced) and a WriteConflictError is thrown.
+   */
+  write(path: string, data: Uint8Array | string, opts?: { expect?: Uint8Array | null }): Promise<void>;
   remove(path: string): Promise<void>;
   /** Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the store's default when absent). */
   list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]>;
@@ -173,6 +185,55 @@ export interface FileStore {
   stat(path: string): Promise<FileStat | undefined>;
   /** Clears what an interrupted earlier run may have left behind (temporary files); called when a session starts or resumes. */
   recover?(): Promise<void>;
+  /**
+   * The file system's own clock now (ms since the epoch, as its change times count): a file whose change
+   * time is not earlier changed after this moment. Absent: the store cannot tell.
+   */
+  clock?(): Promise<number>;
+}
+
+/** The file changed between the check and the write: nothing was written, the file on disk was kept. */
+export class WriteConflictError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed on disk while it was being written; the version on disk was kept.`);
+    this.name = 'WriteConflictError';
+  }
+}
+
+/** A file that changed while something ran, with its bytes before where they are known. */
+export interface FileChange {
+  path: string;
+  change: 'created' | 'modified' | 'deleted';
+  /** Its bytes before the change (absent for a created file, or when they were not kept). */
+  before?: Uint8Array;
+  /** false: the file existed, but its bytes before were not kept (too large), so it cannot be reverted. */
+  beforeKnown: boolean;
+}
+
+/** Opaque: the workspace's state at one moment, for `ChangeTracker.since`. */
+export interface ChangeMark {
+  readonly at: number;
+}
+
+/**
+ * Tells which workspace files changed while something ran (a command), and what they held before, at a
+ * cost that grows with the change rather than with the workspace where it can (the Node adapter:
+ * src/node/changes.ts — git's index and objects with a file watcher; src/core/store/workspace-snapshot.ts
+ * compares two listings where nothing better exists). Files the store ignores (.gitignore,
+ * node_modules, .git, .ensemble) are not reported.
+ */
+export interface ChangeTracker {
+  /** How it works, for the log and the report (e.g. `git+watch`, `scan`). */
+  readonly kind: string;
+  /** The workspace now: everything done before this resolves counts as before. */
+  mark(): Promise<ChangeMark>;
+  /**
+   * What changed since `mark`, sorted by path; `touched`: files written since then whose bytes did not
+   * change (`touch`, a formatter that found nothing to do).
+   */
+  since(mark: ChangeMark): Promise<{ changes: FileChange[]; touched: string[] }>;
+  /** Stops watching; called when the session ends. */
+  close?(): void;
 }
 
 /**

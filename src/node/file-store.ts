@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import ignore, { type Ignore } from 'ignore';
-import type { FileEntry, FileStat, FileStore } from '../core/ports';
+import { WriteConflictError, type FileEntry, type FileStat, type FileStore } from '../core/ports';
 import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError, quote } from '../core/paths';
 
 /** Never listed: too big or not the project's own (.git/.ensemble are also refused at any depth). */
@@ -21,7 +21,7 @@ type Op = 'read' | 'write' | 'remove' | 'list';
 
 /** A filesystem error in words a model (or a person) can act on; path-shaped ones become PathErrors. */
 function explain(rel: string, op: Op, e: unknown): Error {
-  if (e instanceof PathError) return e;
+  if (e instanceof PathError || e instanceof WriteConflictError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const q = quote(rel);
   switch (code) {
@@ -130,14 +130,14 @@ export class NodeFileStore implements FileStore {
     const abs = this.real(rel, normaliseRelative(rel));
     try {
       const st = await fs.promises.stat(abs);
-      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs };
+      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw explain(rel, 'read', e);
     }
   }
 
-  async write(rel: string, data: Uint8Array | string): Promise<void> {
+  async write(rel: string, data: Uint8Array | string, opts: { expect?: Uint8Array | null } = {}): Promise<void> {
     const norm = normaliseFilePath(rel);
     let tmp: string | undefined;
     try {
@@ -160,6 +160,11 @@ export class NodeFileStore implements FileStore {
       });
       this.tmpMade = true;
       if (existing?.isFile()) await fs.promises.chmod(tmp, existing.mode & 0o7777); // an executable script stays executable
+      if (opts.expect !== undefined) {
+        await this.replaceIfUnchanged(rel, abs, file, opts.expect);
+        tmp = undefined;
+        return;
+      }
       try {
         await fs.promises.rename(tmp, abs);
         tmp = undefined; // renamed: nothing is left to remove
@@ -172,6 +177,85 @@ export class NodeFileStore implements FileStore {
       throw explain(rel, 'write', e);
     } finally {
       if (tmp) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Puts `tmp` at `abs` only if `abs` holds `expect` (null: nothing) at that moment, so that a save by
+   * someone else in between is never lost, and `abs` is never missing, even if the process is killed
+   * half-way. A new file is linked into place (which fails if someone created it meanwhile). An existing
+   * one gets a second name under .ensemble/tmp first: its bytes are compared there; right before the
+   * rename, `abs` must still be that same file (not replaced by someone's save); after the rename, the
+   * old file is read once more — a save that was still writing into it wins, and is put back. On any
+   * mismatch the other version is what stays at `abs`, and WriteConflictError is thrown.
+   */
+  private async replaceIfUnchanged(rel: string, abs: string, tmp: string, expect: Uint8Array | null): Promise<void> {
+    const same = async (file: string) => {
+      const now = await fs.promises.readFile(file).catch(() => undefined);
+      return now !== undefined && expect !== null && Buffer.from(now).equals(expect);
+    };
+    const noLinks = (e: unknown) => ['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((e as NodeJS.ErrnoException).code ?? '');
+    try {
+      if (expect === null) {
+        try {
+          await fs.promises.link(tmp, abs);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new WriteConflictError(rel);
+          if (!noLinks(e)) throw e;
+          // No hard links here (or a mount inside the workspace): checked right before the move.
+          if (await fs.promises.lstat(abs).then(() => true, () => false)) throw new WriteConflictError(rel);
+          await this.move(tmp, abs);
+        }
+        return;
+      }
+      const aside = `${tmp}.old`;
+      try {
+        await fs.promises.link(abs, aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WriteConflictError(rel);
+        if (!noLinks(e)) throw e;
+        if (!(await same(abs))) throw new WriteConflictError(rel);
+        await this.move(tmp, abs);
+        return;
+      }
+      try {
+        if (!(await same(aside))) throw new WriteConflictError(rel);
+        const [a, b] = await Promise.all([fs.promises.stat(abs).catch(() => undefined), fs.promises.stat(aside)]);
+        if (!a || (a.ino !== b.ino && b.ino !== 0)) throw new WriteConflictError(rel); // replaced by someone's save
+        await fs.promises.rename(tmp, abs);
+        if (!(await same(aside))) {
+          // A save was still writing into the old file as it was replaced: that save wins.
+          await fs.promises.rename(aside, abs);
+          throw new WriteConflictError(rel);
+        }
+      } finally {
+        await fs.promises.rm(aside, { force: true }).catch(() => undefined);
+      }
+    } finally {
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** A rename, or a copy where `to` is on another file system (a mount inside the workspace). */
+  private async move(from: string, to: string): Promise<void> {
+    try {
+      await fs.promises.rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      await fs.promises.copyFile(from, to);
+    }
+  }
+
+  /** The file system's clock: the change time of a file written now, under .ensemble/tmp. */
+  async clock(): Promise<number> {
+    const dir = path.join(this.realRoot, TMP_DIR);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `${process.pid}-clock-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.promises.writeFile(probe, '');
+      return (await fs.promises.stat(probe)).ctimeMs;
+    } finally {
+      await fs.promises.rm(probe, { force: true });
     }
   }
 
@@ -231,7 +315,7 @@ export class NodeFileStore implements FileStore {
         } else if (ent.isFile()) {
           if (ig.ignores(rel)) continue;
           const fst = await fs.promises.stat(abs).catch(() => undefined);
-          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs });
+          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs });
         }
       }
     };

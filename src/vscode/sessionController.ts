@@ -3,7 +3,6 @@
 // notification, the status bar and the panel listen to its events.
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
-import { NodeFileStore } from '../node/file-store';
 import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session/session';
 import type { SessionState } from '../core/fold/state';
 import { loadCassette } from '../cassette/format';
@@ -11,7 +10,7 @@ import { demoCassettePath, startReplay } from '../cassette/replay';
 import { dirtyEditors } from './dirty';
 import { withTrust } from './trust';
 import type { SessionRef } from './focus';
-import { NodeCommandRunner } from '../node/command-runner';
+import { nodeWorkspace } from '../node/workspace';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -118,7 +117,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    return { ...nodeWorkspace(workspace), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

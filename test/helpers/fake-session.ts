@@ -2,14 +2,13 @@
 // orchestrator stays scripted): what a provider's real behaviour does to the session, end to end.
 
 import { startSession, type EngineDeps } from '../../src/core/session/session';
-import { NodeFileStore } from '../../src/node/file-store';
+import { nodeWorkspace } from '../../src/node/workspace';
 import type { EngineConfig } from '../../src/core/config';
 import type { ChatProvider } from '../../src/core/ports';
 import type { FakeServer } from '../../src/fakes/script';
 import { createProvider, type ProviderKind } from '../../src/providers/index';
 import { ScriptedProvider, type Script } from './scripted';
 import { tempWorkspace, type Run } from './session';
-import { NodeCommandRunner } from '../../src/node/command-runner';
 
 export interface RealProvider {
   kind: ProviderKind;
@@ -27,6 +26,6 @@ export function runWithFakes(goal: string, scripts: Record<string, Script>, real
     if (!p) adapters.set(id, (p = createProvider({ id, kind: r.kind, apiKey: 'test-key', baseUrl: r.fake.baseUrl, timeoutMs: 5000 })));
     return p;
   };
-  const handle = startSession({ goal, config, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, ...opts.deps } });
+  const handle = startSession({ goal, config, deps: { ...nodeWorkspace(workspace), resolve, ...opts.deps } });
   return { handle, workspace, providers, events: () => handle.log.readAll() };
 }

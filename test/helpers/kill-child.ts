@@ -1,10 +1,9 @@
 // Run as a child process by the resume test: starts a session whose second task hangs, so that the
 // parent can kill this process with SIGKILL mid-session.
-import { NodeFileStore } from '../../src/node/file-store';
+import { nodeWorkspace } from '../../src/node/workspace';
 import { startSession } from '../../src/core/session/session';
 import { ScriptedProvider, conv, planStep, writesThenFinishes } from './scripted';
 import { testConfig } from './session';
-import { NodeCommandRunner } from '../../src/node/command-runner';
 
 const workspace = process.argv[2]!;
 const providers: Record<string, ScriptedProvider> = {
@@ -12,5 +11,5 @@ const providers: Record<string, ScriptedProvider> = {
   p1: new ScriptedProvider('p1', (req) => writesThenFinishes({ 'a.txt': 'first' })(req)),
   p2: new ScriptedProvider('p2', (req) => (conv(req) === 'task/t2' ? { hang: true } : { hang: true })),
 };
-const handle = startSession({ goal: 'resume me', config: testConfig(), deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: (id) => providers[id] } });
+const handle = startSession({ goal: 'resume me', config: testConfig(), deps: { ...nodeWorkspace(workspace), resolve: (id) => providers[id] } });
 process.stdout.write(handle.dir + '\n');

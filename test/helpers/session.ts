@@ -2,12 +2,11 @@
 
 import { tempWorkspace } from './tmp';
 import { resolveConfig, type EngineConfig } from '../../src/core/config';
-import { NodeFileStore } from '../../src/node/file-store';
+import { nodeWorkspace } from '../../src/node/workspace';
 import { startSession, type EngineDeps, type SessionHandle } from '../../src/core/session/session';
 import type { EnsembleEvent } from '../../src/core/events';
 import type { ChatProvider } from '../../src/core/ports';
 import { ScriptedProvider, type Script } from './scripted';
-import { NodeCommandRunner } from '../../src/node/command-runner';
 
 export { tempWorkspace };
 
@@ -37,7 +36,7 @@ export function run(goal: string, scripts: Record<string, Script>, opts: { confi
   const handle = startSession({
     goal,
     config: opts.config ?? testConfig(),
-    deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
+    deps: { ...nodeWorkspace(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
     plan: opts.plan,
   });
   return { handle, workspace, providers, events: () => handle.log.readAll() };

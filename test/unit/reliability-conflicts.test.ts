@@ -64,7 +64,7 @@ describe('reliability: conflicts with the user\'s edits', function () {
     const results = lastResults(r.providers.p1!.requests[1]!);
     assert.deepEqual(results.map((m) => !!m.isError), [true, true, false, true]);
     assert.match(results[0]!.content, /changed on disk since this session started/);
-    assert.match(results[3]!.content, /not in the workspace when this session started/);
+    assert.match(results[3]!.content, /created or changed on disk since this session started/);
   });
 
   it('lets the agent write once it has read the user\'s new version', async () => {

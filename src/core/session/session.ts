@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventBody, Phase, SessionStatus, TaskSpec } from '../events';
-import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
+import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -54,6 +54,12 @@ export interface EngineDeps {
    * "ask"). Absent: nobody can be asked (the CLI without a terminal), and such a command is denied.
    */
   approveCommand?: ApproveCommand;
+  /**
+   * Makes the session's ChangeTracker (what a command changed: src/node/changes.ts watches the workspace
+   * and asks git); called when the session starts, closed when it ends. Absent: the store's listings
+   * compared (src/core/store/workspace-snapshot.ts).
+   */
+  changes?: () => ChangeTracker;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -153,7 +159,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const pricing = pricingFor(config);
   // The cap counts what the log says was charged: a resumed run starts where the last one stopped.
   const budget = new Budget(config.budgetUsd, state.money);
-  const files = new SessionFiles(deps.store, new BlobStore(path.dirname(log.file)), log, deps.isDirty);
+  const files = new SessionFiles(deps.store, new BlobStore(path.dirname(log.file)), log, deps.isDirty, deps.changes?.());
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const ctx: SessionContext = {
@@ -184,7 +190,10 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   };
   const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
-    .finally(() => log.close());
+    .finally(() => {
+      files.close();
+      log.close();
+    });
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
     messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
     stopTask: (taskId) => ctx.steering.stop(taskId),

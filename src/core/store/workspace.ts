@@ -8,10 +8,10 @@
 //   can act on, never a session failure.
 
 import type { EnsembleEvent, EventOf, EventSink } from '../events';
-import type { FileEntry, FileStat, FileStore } from '../ports';
+import { WriteConflictError, type ChangeMark, type ChangeTracker, type FileEntry, type FileStat, type FileStore } from '../ports';
 import { BlobStore, sha256 } from './blobs';
 import { normaliseFilePath, PathError, type PathRefusal } from '../paths';
-import { changedPaths, takeSnapshot, type WorkspaceSnapshot } from './workspace-snapshot';
+import { ScanTracker } from './workspace-snapshot';
 
 export interface WriteContext {
   agentId: string;
@@ -36,10 +36,15 @@ export type Change = (current: Uint8Array | undefined) => { ok: true; content: s
 /** Whether an editor holds unsaved changes to a workspace-relative path (the VS Code binding answers). */
 export type DirtyCheck = (path: string) => boolean | Promise<boolean>;
 
-type Baseline = Map<string, { size: number; mtimeMs?: number }>;
+/**
+ * What the workspace looked like when the session started or resumed: the file system's clock then (a
+ * file whose change time is not earlier changed since), or, for a store without a clock, every file's
+ * size and modification time.
+ */
+type Baseline = { since: number } | { files: Map<string, { size: number; mtimeMs?: number }> };
 
-/** The workspace before a command, and how many writes the session had made by then. */
-export type CommandSnapshot = WorkspaceSnapshot & { writes: number };
+/** The workspace before a command (the tracker's mark), and how many writes the session had made by then. */
+export type CommandSnapshot = { mark: ChangeMark; writes: number };
 
 export class SessionFiles {
   /** path → sha the session last saw on disk (null: known absent). */
@@ -59,7 +64,19 @@ export class SessionFiles {
     private readonly blobs: BlobStore,
     private readonly sink: EventSink,
     private readonly isDirty?: DirtyCheck,
+    /** Finds what a command changed (default: two listings of the store compared). */
+    private readonly tracker: ChangeTracker = new ScanTracker(store),
   ) {}
+
+  /** How this session finds what a command changed (`git+watch`, `scan`…). */
+  get trackerKind(): string {
+    return this.tracker.kind;
+  }
+
+  /** Stops watching the workspace (the session ended). */
+  close(): void {
+    this.tracker.close?.();
+  }
 
   /** Rebuilds what the session has seen from an earlier run's events (resume): its own writes count as its own. */
   restore(events: readonly EnsembleEvent[]): void {
@@ -78,9 +95,10 @@ export class SessionFiles {
   }
 
   /**
-   * Called when the session starts or resumes, before any agent runs: records the baseline (size and
-   * modification time of every listed file: cheap, no hashing), and settles writes an earlier run was
-   * killed in the middle of (the file on disk says whether the write landed; if it did, it is logged).
+   * Called when the session starts or resumes, before any agent runs: records the baseline (the file
+   * system's clock: one probe, whatever the workspace's size; a store without a clock lists every file's
+   * size and modification time), and settles writes an earlier run was killed in the middle of (the
+   * file on disk says whether the write landed; if it did, it is logged).
    */
   async begin(): Promise<void> {
     for (const w of this.pending) {
@@ -91,8 +109,12 @@ export class SessionFiles {
       this.seen.set(w.path, w.afterSha);
     }
     this.pending = [];
-    const entries = await this.store.list('.', { limit: Number.POSITIVE_INFINITY });
-    this.baseline = new Map(entries.map((e) => [e.path, { size: e.size ?? -1, mtimeMs: e.mtimeMs }]));
+    const since = await this.store.clock?.().catch(() => undefined);
+    if (since !== undefined) this.baseline = { since };
+    else {
+      const entries = await this.store.list('.', { limit: Number.POSITIVE_INFINITY });
+      this.baseline = { files: new Map(entries.map((e) => [e.path, { size: e.size ?? -1, mtimeMs: e.mtimeMs }])) };
+    }
   }
 
   async list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]> {
@@ -160,7 +182,16 @@ export class SessionFiles {
       const body = { agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes, role: ctx.role, provider: ctx.provider, model: ctx.model } as const;
       // Logged first, so that a run killed between the write and its record is settled on resume.
       this.sink.emit({ type: 'file.writing', ...body });
-      await this.store.write(path, content);
+      try {
+        // Replaced only if it still holds what was checked: a save landing meanwhile is kept, not lost.
+        await this.store.write(path, content, { expect: before ?? null });
+      } catch (e) {
+        if (!(e instanceof WriteConflictError)) throw e;
+        const message = `Refused to write ${path}: it changed on disk while it was being written (someone saved it). The version on disk was kept; read it again before changing it.`;
+        this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
+        this.seen.delete(path);
+        return { ok: false, reason: 'conflict', message };
+      }
       this.seen.set(path, afterSha);
       this.writtenAt.set(path, ++this.writes);
       this.sink.emit({ type: 'file.written', ...body });
@@ -170,32 +201,34 @@ export class SessionFiles {
     }
   }
 
-  /** The workspace before a command runs (see src/core/store/snapshot.ts), to be settled after it. */
+  /** The workspace before a command runs (the tracker's mark), to be settled after it. */
   async beforeCommand(): Promise<CommandSnapshot> {
-    return { ...(await takeSnapshot(this.store, { copy: true })), writes: this.writes };
+    return { mark: await this.tracker.mark(), writes: this.writes };
   }
 
   /**
    * After a command ran: records each file it created, changed or deleted as a `file.changed` of the
    * task (with the bytes before and after in the blobs where the session has them), and adopts the new
-   * content as what the session last saw, so that the agent's next write is not a conflict. A file the
-   * session itself wrote meanwhile (a parallel agent) is that write's, not the command's.
+   * content as what the session last saw, so that the agent's next write is not a conflict (also for a
+   * file it rewrote with the same bytes). A file the session itself wrote meanwhile (a parallel agent)
+   * is that write's, not the command's.
    */
   async afterCommand(before: CommandSnapshot, ctx: WriteContext & { commandId: string }): Promise<{ path: string; change: 'created' | 'modified' | 'deleted' }[]> {
-    const after = await takeSnapshot(this.store, { copy: false });
+    const { changes, touched } = await this.tracker.since(before.mark);
     const out: { path: string; change: 'created' | 'modified' | 'deleted' }[] = [];
-    for (const { path, change } of changedPaths(before, after)) {
+    for (const { path, change, before: was, beforeKnown } of changes) {
       const data = change === 'deleted' ? undefined : await this.store.read(path).catch(() => undefined);
       const afterSha = data === undefined ? null : sha256(data);
       if ((this.writtenAt.get(path) ?? 0) > before.writes && afterSha === this.seen.get(path)) continue;
-      const copy = before.copies.get(path);
-      if (copy !== undefined && afterSha !== null && sha256(copy) === afterSha) continue; // touched, not changed
       if (data !== undefined) this.blobs.put(data);
-      const beforeKnown = change === 'created' || copy !== undefined;
-      const beforeSha = copy !== undefined ? this.blobs.put(copy) : null;
+      const beforeSha = was !== undefined ? this.blobs.put(was) : null;
       this.sink.emit({ type: 'file.changed', agentId: ctx.agentId, taskId: ctx.taskId, commandId: ctx.commandId, path, change, beforeSha, beforeKnown, afterSha, role: ctx.role, provider: ctx.provider, model: ctx.model });
       this.seen.set(path, afterSha);
       out.push({ path, change });
+    }
+    for (const path of touched) {
+      const data = await this.store.read(path).catch(() => undefined);
+      if (data !== undefined) this.seen.set(path, sha256(data));
     }
     return out;
   }
@@ -207,9 +240,14 @@ export class SessionFiles {
     const known = this.seen.get(path);
     if (known !== undefined) return known === diskSha ? undefined : `it changed on disk since this session last saw it (someone edited it). ${reread}`;
     if (diskSha === null || !this.baseline) return undefined; // absent, or no baseline was taken (a bare SessionFiles)
-    const base = this.baseline.get(path);
-    if (!base) return `it was not in the workspace when this session started (someone created it since, or .gitignore hides it) and this session has not read it. ${reread}`;
     const now: FileStat | undefined = await this.store.stat(path);
+    if ('since' in this.baseline) {
+      const changedAt = now?.ctimeMs ?? now?.mtimeMs;
+      if (changedAt === undefined || changedAt >= this.baseline.since) return `it was created or changed on disk since this session started (by someone else) and this session has not read it. ${reread}`;
+      return undefined;
+    }
+    const base = this.baseline.files.get(path);
+    if (!base) return `it was not in the workspace when this session started (someone created it since, or .gitignore hides it) and this session has not read it. ${reread}`;
     if (!now || now.size !== base.size || now.mtimeMs !== base.mtimeMs) return `it changed on disk since this session started (someone edited it) and this session has not read it. ${reread}`;
     return undefined;
   }
