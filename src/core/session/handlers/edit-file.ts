@@ -2,8 +2,9 @@
 // the model one line, not the file. Each oldText must occur exactly once in the file as it is NOW
 // (read inside the write's lock, after the same conflict check as write_file); the edits are checked
 // together against that content and applied together, or nothing changes and the error says why
-// (where the most similar lines are, or where each occurrence is). The file's line endings (a CRLF
-// file stays CRLF) and its final newline, or lack of one, are kept.
+// (where the most similar lines are, or where each occurrence is). The file's line endings are kept:
+// newText's line breaks are written as the file's (CRLF when most of its line breaks are CRLF, else
+// LF), whatever the model sent, so a CRLF file stays CRLF; and so is its final newline, or lack of one.
 
 import type { ToolArgs } from '../tools';
 import type { ToolHandler } from './handler';
@@ -71,8 +72,9 @@ function similarLines(lines: string[], oldText: string): string[] {
 }
 
 /**
- * Applies `edits` to `text`, all or nothing. A text sent with \n line breaks matches a CRLF file (and
- * is written with \r\n); each oldText must occur exactly once; the matched spans must not overlap.
+ * Applies `edits` to `text`, all or nothing. An oldText sent with \n line breaks matches a CRLF file;
+ * every newText is written with the file's line breaks; each oldText must occur exactly once
+ * (overlapping occurrences count); the matched spans must not overlap.
  */
 export function applyEdits(text: string, edits: readonly Edit[]): EditResult {
   const crlf = (text.match(/\r\n/g)?.length ?? 0) > (text.match(/(?<!\r)\n/g)?.length ?? 0);
@@ -99,7 +101,7 @@ export function applyEdits(text: string, edits: readonly Edit[]): EditResult {
       problems.push(`edits[${i}].oldText occurs ${count} times in the file (at lines ${where.join(', ')}${count > MAX_LISTED ? ', …' : ''}): include surrounding lines so that it occurs exactly once.`);
       return;
     }
-    spans.push({ i, start: at[0]!, end: at[0]! + oldText.length, newText: oldText === e.oldText ? e.newText : toFile(e.newText) });
+    spans.push({ i, start: at[0]!, end: at[0]! + oldText.length, newText: toFile(e.newText) });
   });
   spans.sort((a, b) => a.start - b.start);
   for (let k = 1; k < spans.length; k++) {
