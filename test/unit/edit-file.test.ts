@@ -1,5 +1,6 @@
 // edit_file's text rules, on applyEdits (what the tool runs inside the write's lock): line endings
-// (newText's line breaks are the file's, whatever the model sent).
+// (newText's line breaks are the file's, whatever the model sent) and occurrences counted honestly
+// (overlapping ones too).
 
 import * as assert from 'node:assert/strict';
 import { applyEdits, type EditResult } from '../../src/core/session/handlers/edit-file';
@@ -48,5 +49,16 @@ describe('edit_file: line endings', () => {
   it('follows most of the file: a mostly-CRLF file with a stray LF line gets CRLF', () => {
     const out = ok(applyEdits('a\r\nb\r\nc\nd\r\n', [{ oldText: 'd', newText: 'd\ne' }]));
     assert.equal(out, 'a\r\nb\r\nc\nd\r\ne\r\n');
+  });
+});
+
+describe('edit_file: occurrences', () => {
+  it('counts overlapping occurrences: "aa" is twice in "aaa", so it is not unique', () => {
+    assert.match(failure(applyEdits('aaa', [{ oldText: 'aa', newText: 'b' }])), /^edits\[0\]\.oldText occurs 2 times in the file \(at lines 1, 1\)/);
+    // The same with lines: two closing braces are twice in three.
+    assert.match(failure(applyEdits('}\n}\n}\n', [{ oldText: '}\n}', newText: '}' }])), /occurs 2 times in the file \(at lines 1, 2\)/);
+    // Beyond the listed 20, the count is still the true one.
+    assert.match(failure(applyEdits('a'.repeat(30), [{ oldText: 'aa', newText: 'b' }])), /occurs 29 times in the file \(at lines 1(, 1){19}, …\)/);
+    assert.equal(ok(applyEdits('aab', [{ oldText: 'ab', newText: 'X' }])), 'aX', 'one occurrence is one');
   });
 });
