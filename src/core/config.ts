@@ -84,7 +84,7 @@ export interface EngineConfig {
  */
 export interface CommandPolicy {
   run: 'ask' | 'allowed' | 'always' | 'never';
-  /** Patterns (src/core/session/command-policy.ts): exact, or `*` for a run of characters without a shell operator. */
+  /** Patterns (src/core/session/command-policy.ts): exact, or `*` for a run of plain text as the shell reads it (quoted operators are text). */
   allow: string[];
   /** The longest a command may run; a model may ask for less, never more. */
   timeoutMs: number;

@@ -316,6 +316,30 @@ describe('steering: Stop Task', () => {
     assert.equal(late.signal.reason, 'cancelled by the user', 'a task tracked after the cancel is aborted at once');
   });
 
+  it('stops a stopped task once: a second stop does nothing until new work on the task starts', () => {
+    const events: EventBody[] = [];
+    const state = initialState();
+    for (const id of ['t1', 't2']) state.tasks[id] = { status: 'running' } as (typeof state.tasks)[string];
+    const steering = new Steering({ emit: (e: EventBody) => (events.push(e), e) } as never, state, new AbortController().signal);
+    const agent = steering.track('t1');
+    steering.stop('t1');
+    steering.stop('t1'); // while the stop takes effect
+    agent.release(); // the agent's work ended
+    steering.stop('t1'); // before the orchestrator takes it
+    assert.deepEqual(events.map((e) => e.type), ['task.stopped']);
+    const orchestrator = steering.track('t1'); // escalated: new work, which a stop ends
+    steering.stop('t1');
+    assert.ok(orchestrator.signal.reason instanceof TaskStoppedError);
+    orchestrator.release();
+    state.tasks.t1!.status = 'skipped';
+    steering.stop('t1');
+    assert.deepEqual(events.map((e) => e.type), ['task.stopped', 'task.stopped']);
+    // A task never stopped and not running is still an error that says why.
+    state.tasks.t2!.status = 'completed';
+    assert.throws(() => steering.stop('t2'), /Task t2 is not running \(completed\): there is nothing to stop/);
+    assert.equal(events.length, 2);
+  });
+
   it('aborts only that task\'s call; the orchestrator is asked (reason "stopped by the user"); the other task completes', async () => {
     const t2Gate = gate();
     const r = run('stop', {
@@ -329,12 +353,13 @@ describe('steering: Stop Task', () => {
     await untilRequests(r, 3); // the plan, t1's and t2's first calls
     const t1Agent = r.handle.state.tasks.t1!.agentId!;
     r.handle.stopTask('t1');
+    r.handle.stopTask('t1'); // a second click while the first takes effect
     await untilEvent(r, (e) => e.type === 'task.escalated');
     t2Gate.open(); // t2's call was in flight all along
     const state = await r.handle.done;
     assert.equal(state.status, 'completed', state.error);
     const ev = r.events();
-    assert.deepEqual(ofType(ev, 'task.stopped').map((e) => [e.taskId, e.by]), [['t1', 'user']]);
+    assert.deepEqual(ofType(ev, 'task.stopped').map((e) => [e.taskId, e.by]), [['t1', 'user']], 'one stop, logged once');
     const errors = ofType(ev, 'llm.error');
     assert.deepEqual(errors.map((e) => [e.taskId, e.code]), [['t1', 'aborted']], 'only t1\'s call was aborted');
     assert.deepEqual(ofType(ev, 'task.escalated').map((e) => [e.taskId, e.reason]), [['t1', 'stopped by the user']]);
@@ -349,6 +374,8 @@ describe('steering: Stop Task', () => {
     assert.ok(kinds(foldTranscript(ev).agents[t1Agent]).includes('stopped'));
     assert.throws(() => r.handle.stopTask('t2'), /not running \(completed\)/);
     assert.throws(() => r.handle.stopTask('nope'), /no task "nope"/);
+    r.handle.stopTask('t1'); // stopped, then done by the orchestrator: nothing to do, nothing to say
+    assert.equal(ofType(r.events(), 'task.stopped').length, 1);
   });
 
   it('stopped again while the orchestrator handles it, the task is skipped and the session goes on', async () => {
@@ -361,7 +388,10 @@ describe('steering: Stop Task', () => {
     r.handle.stopTask('t1');
     await untilEvent(r, (e) => e.type === 'llm.request' && e.trace.startsWith('escalate/t1'));
     r.handle.stopTask('t1');
+    r.handle.stopTask('t1');
     const state = await r.handle.done;
+    r.handle.stopTask('t1');
+    assert.deepEqual(ofType(r.events(), 'task.stopped').map((e) => e.taskId), ['t1', 't1'], 'the agent\'s work stopped, then the orchestrator\'s: two stops, each logged once');
     assert.equal(state.tasks.t1!.status, 'skipped');
     assert.equal(state.tasks.t1!.summary, 'stopped by the user');
     assert.equal(state.tasks.t2!.status, 'completed', 'its dependant still ran, told that t1 was skipped');

@@ -118,7 +118,9 @@ export interface SessionHandle {
   /**
    * Stops one running task without cancelling the session (logged as `task.stopped`): its agent's
    * request is aborted and the task is escalated to the orchestrator with the reason "stopped by the
-   * user"; stopped again while the orchestrator handles it, it is skipped. Throws when it is not running.
+   * user"; stopped again while the orchestrator handles it, it is skipped. Stopping a stopped task
+   * that has no running work (the stop is taking effect, or it ended since) does nothing and logs
+   * nothing. Throws when it is not running and was never stopped.
    */
   stopTask(taskId: string): void;
 }

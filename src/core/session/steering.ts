@@ -19,6 +19,8 @@ export const MAX_NOTE_CHARS = 8000;
 export class Steering {
   private readonly notes = new Map<string, string[]>();
   private readonly tasks = new Map<string, AbortController>();
+  /** Tasks the user has stopped (at least once). */
+  private readonly stopped = new Set<string>();
 
   constructor(
     private readonly sink: EventSink,
@@ -69,12 +71,22 @@ export class Steering {
     };
   }
 
-  /** Stops a running task; throws an error that says why when it is not running. */
+  /**
+   * Stops a task's running work (its agent's, or the orchestrator's once it is escalated). A task the
+   * user already stopped and that has no running work (the first stop is taking effect, or the task
+   * ended since) is left as it is, with no second `task.stopped`: a second click is no new decision.
+   * Throws an error that says why when there is no such task, or it is not running and was never
+   * stopped (not started yet, finished, or its session cancelled).
+   */
   stop(taskId: string): void {
     const c = this.tasks.get(taskId);
     const t = this.state.tasks[taskId];
     if (!t) throw new Error(`There is no task "${taskId}" in this session.`);
-    if (!c || c.signal.aborted) throw new Error(`Task ${taskId} is not running (${t.status}): there is nothing to stop.`);
+    if (!c || c.signal.aborted) {
+      if (this.stopped.has(taskId)) return;
+      throw new Error(`Task ${taskId} is not running (${t.status}): there is nothing to stop.`);
+    }
+    this.stopped.add(taskId);
     this.sink.emit({ type: 'task.stopped', taskId, by: 'user' });
     c.abort(new TaskStoppedError(taskId));
   }
