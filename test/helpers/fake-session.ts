@@ -10,6 +10,7 @@ import { createProvider, type ProviderKind } from '../../src/providers/index';
 import { ScriptedProvider, type Script } from './scripted';
 import { tempWorkspace, type Run } from './session';
 import { NodeCommandRunner } from '../../src/node/command-runner';
+import { platformSandbox } from '../../src/node/sandbox';
 
 export interface RealProvider {
   kind: ProviderKind;
@@ -27,6 +28,6 @@ export function runWithFakes(goal: string, scripts: Record<string, Script>, real
     if (!p) adapters.set(id, (p = createProvider({ id, kind: r.kind, apiKey: 'test-key', baseUrl: r.fake.baseUrl, timeoutMs: 5000 })));
     return p;
   };
-  const handle = startSession({ goal, config, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, ...opts.deps } });
+  const handle = startSession({ goal, config, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), sandbox: platformSandbox(), resolve, ...opts.deps } });
   return { handle, workspace, providers, events: () => handle.log.readAll() };
 }

@@ -8,6 +8,7 @@ import type { EnsembleEvent } from '../../src/core/events';
 import type { ChatProvider } from '../../src/core/ports';
 import { ScriptedProvider, type Script } from './scripted';
 import { NodeCommandRunner } from '../../src/node/command-runner';
+import { platformSandbox } from '../../src/node/sandbox';
 
 export { tempWorkspace };
 
@@ -37,7 +38,7 @@ export function run(goal: string, scripts: Record<string, Script>, opts: { confi
   const handle = startSession({
     goal,
     config: opts.config ?? testConfig(),
-    deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
+    deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), sandbox: platformSandbox(), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
     plan: opts.plan,
   });
   return { handle, workspace, providers, events: () => handle.log.readAll() };
