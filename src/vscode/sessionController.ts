@@ -12,6 +12,7 @@ import { dirtyEditors } from './dirty';
 import { withTrust } from './trust';
 import type { SessionRef } from './focus';
 import { NodeCommandRunner } from '../node/command-runner';
+import { platformSandbox } from '../node/sandbox';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -118,7 +119,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), sandbox: platformSandbox(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {
