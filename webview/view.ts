@@ -111,6 +111,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['quality'];
     case 'plan.rejected':
     case 'rules.loaded':
+    case 'sandbox.checked':
     case 'file.writing':
       return [];
     default: {

@@ -9,7 +9,9 @@ import { sessionsDir } from '../core/store/log';
 import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
-import { describeEvent, describePriceSource, describeRules } from '../core/fold/narrate';
+import { describeEvent, describePriceSource, describeRules, describeSandbox } from '../core/fold/narrate';
+import type { SandboxUse } from '../core/fold/sandbox';
+import { sandboxChecked } from '../core/session/sandbox';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
 import type { RulesFile } from '../core/events';
@@ -60,7 +62,8 @@ function approvalFor(): EngineDeps['approveCommand'] {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
     try {
       const task = req.taskId ? ` (task ${req.taskId}${req.taskTitle ? `: ${req.taskTitle}` : ''})` : '';
-      process.stderr.write(`\nThe ${req.role} agent${task} wants to run a command in ${req.cwd === '.' ? 'the workspace' : req.cwd} (without your API keys):\n\n    ${req.command}\n\n`);
+      const where = req.sandbox ? `in ${req.sandbox}, writing only the workspace` : 'WITHOUT a sandbox';
+      process.stderr.write(`\nThe ${req.role} agent${task} wants to run a command in ${req.cwd === '.' ? 'the workspace' : req.cwd} (${where}, without your API keys):\n\n    ${req.command}\n\n`);
       const a = (await rl.question('Allow it? [o]nce, for this [s]ession, or [N]o: ', { signal })).trim().toLowerCase();
       return a === 'o' || a === 'once' || a === 'y' || a === 'yes' ? 'once' : a === 's' || a === 'session' ? 'session' : 'deny';
     } finally {
@@ -126,7 +129,8 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
   const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
-  preflight(config, (await loadRules(workspace, engineDeps.store)).files, io);
+  const sandbox = sandboxChecked(config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await engineDeps.sandbox!.probe(), config.commands);
+  preflight(config, (await loadRules(workspace, engineDeps.store)).files, sandbox, io);
   const handle = startSession({ goal, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
@@ -186,8 +190,8 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   return EXIT.completed;
 }
 
-/** What is about to run: each role's provider and model, a typical session's cost, the budget, the project rules. */
-function preflight(cfg: EngineConfig, rules: readonly RulesFile[], io: Output): void {
+/** What is about to run: each role's provider and model, a typical session's cost, the budget, the project rules, where commands run. */
+function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: SandboxUse, io: Output): void {
   const ref = (r: { provider: string; model: string; fallback?: { provider: string; model: string } }) => `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}`;
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
@@ -196,6 +200,7 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], io: Output): 
   io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
+  io.err(`  sandbox       ${describeSandbox(sandbox)}`);
 }
 
 export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean; 'allow-command'?: string[] }, io: Output = stdio): Promise<number> {

@@ -40,6 +40,9 @@ export const configSchema = z.object({
       run: z.enum(['ask', 'allowed', 'always', 'never']).optional(),
       allow: z.array(z.string().trim().min(1)).optional(),
       timeoutMs: z.number().int().positive().optional(),
+      /** `auto`: commands and the generated tests run in the platform's sandbox; `off`: without one (the user's explicit choice). */
+      sandbox: z.enum(['auto', 'off']).optional(),
+      network: z.enum(['on', 'off']).optional(),
     })
     .optional(),
 });
@@ -88,6 +91,14 @@ export interface CommandPolicy {
   allow: string[];
   /** The longest a command may run; a model may ask for less, never more. */
   timeoutMs: number;
+  /**
+   * `auto`: every command and the generated tests run in the platform's sandbox (src/node/sandbox.ts);
+   * where there is none, no command runs unasked, whatever `run` and `allow` say. `off`: they run
+   * without a sandbox and the policy applies as written (the user's explicit choice).
+   */
+  sandbox: 'auto' | 'off';
+  /** Whether a sandboxed command (and the generated tests) may use the network. */
+  network: 'on' | 'off';
 }
 
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
@@ -114,7 +125,7 @@ export function defaultConfig(): EngineConfig {
     retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
     validation: { runTests: 'ask', timeoutMs: 120_000 },
     planApproval: 'auto',
-    commands: { run: 'ask', allow: [], timeoutMs: 120_000 },
+    commands: { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'auto', network: 'on' },
   };
 }
 

@@ -97,6 +97,13 @@ export type EventBody =
   | ({ type: 'pricing.loaded'; overrides: string[]; models: PricingModel[] } & PriceSourceInfo)
   /** At the start of every run: the project rules files (AGENTS.md, .ensemble/rules.md) the prompts carry; none is `files: []`. */
   | { type: 'rules.loaded'; files: RulesFile[] }
+  /**
+   * At the start of every run: where this run's commands and generated tests run. `sandbox`: the sandbox
+   * that confines them ("bubblewrap 0.8.0"), null when they run without one, and then `reason` says why
+   * (none on this platform, it failed its probe, or `commands.sandbox` is "off"). `setting`: that key;
+   * without a sandbox and with `auto`, no command runs unasked. `network`: `commands.network`.
+   */
+  | { type: 'sandbox.checked'; sandbox: string | null; reason?: string; setting: 'auto' | 'off'; network: 'on' | 'off' }
   // --- agents and tasks ---
   | { type: 'agent.spawned'; agentId: string; role: string; provider: string; model: string; taskId: string }
   /** An agent whose work ends without a task event of its own (an integration review, an escalation that reassigned or skipped). */

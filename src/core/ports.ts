@@ -278,6 +278,34 @@ export interface CommandRunner {
   run(spec: ProcessSpec): Promise<ProcessResult>;
 }
 
+/**
+ * What a confined process may do besides reading the file system: write inside `writable` only (and a
+ * private /tmp of its own), never in the `readOnlyNames` files or folders found there, and use the
+ * network only when `network` is true. It sees no process outside its own tree, and nothing it starts
+ * outlives it.
+ */
+export interface SandboxRules {
+  /** The absolute folder it may write: the workspace. */
+  writable: string;
+  /** Names (`.git`, `.ensemble`) whose files and folders stay read-only wherever they are in `writable`. */
+  readOnlyNames: readonly string[];
+  network: boolean;
+}
+
+/** What probing found: the sandbox that confines processes here, or why there is none. */
+export type SandboxStatus = { available: true; name: string } | { available: false; reason: string };
+
+/**
+ * Confines processes (a Node adapter: src/node/sandbox.ts, bubblewrap on Linux). `probe` tries it once
+ * (later calls answer the same); `wrap` turns a process into one that runs it confined by the rules, for
+ * a CommandRunner to start. `wrap` is called only after `probe` said available, and rejects (with a
+ * message saying why) when it cannot confine this process: the process must not run then.
+ */
+export interface Sandbox {
+  probe(): Promise<SandboxStatus>;
+  wrap(spec: ProcessSpec, rules: SandboxRules): Promise<ProcessSpec>;
+}
+
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */

@@ -44,7 +44,7 @@ export async function askToRunCommand(req: CommandApprovalRequest): Promise<Comm
     `Ensemble: the ${req.role} agent wants to run a command`,
     {
       modal: true,
-      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\nIt runs in the workspace, without your API keys in its environment. The setting "Ensemble: Commands" decides what runs without asking.`,
+      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\n${req.sandbox ? `It runs in ${req.sandbox}: it can write only the workspace (not its .git or .ensemble folders)` : 'It runs WITHOUT a sandbox: it can do whatever you can'}, without your API keys in its environment. The setting "Ensemble: Commands" decides what runs without asking.`,
     },
     once,
     session,

@@ -1,6 +1,6 @@
 // The pre-flight view before a session starts: which provider and model each role uses, which keys
 // are missing (each with a "Set <provider> key…" item that comes back here), what a typical session
-// costs, and the budget. Nothing is sent to any provider before the user picks Start.
+// costs, the budget, and where commands run (the sandbox, or why there is none). Nothing is sent to any provider before the user picks Start.
 import { usdText } from '../core/fold/money';
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
@@ -8,6 +8,9 @@ import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate
 import { describePriceSource, describeRules } from '../core/fold/narrate';
 import { loadRules } from '../core/session/rules';
 import { NodeFileStore } from '../node/file-store';
+import { platformSandbox } from '../node/sandbox';
+import { sandboxChecked } from '../core/session/sandbox';
+import type { SandboxUse } from '../core/fold/sandbox';
 import type { RulesFile } from '../core/events';
 import type { Resolver } from '../node/providers';
 import { isProviderKind } from '../providers';
@@ -37,7 +40,7 @@ export function missingKeyText(cfg: EngineConfig, m: MissingKey): string {
 
 const ref = (r: { provider: string; model: string }) => `${r.provider} / ${r.model}`;
 
-export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = []): Item[] {
+export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = [], sandbox?: SandboxUse): Item[] {
   const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
   const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
   const items: Item[] = [sep('Roles')];
@@ -68,10 +71,19 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
       ? info({ label: `$(book) Project rules: ${describeRules(rules)}`, detail: 'Given to the orchestrator and to every agent with its instructions.' })
       : info({ label: '$(book) No project rules', detail: 'An AGENTS.md at the workspace root (or .ensemble/rules.md) gives the orchestrator and every agent your conventions.' }),
   );
+  if (sandbox) items.push(sandboxItem(sandbox));
   items.push(sep(''));
   if (!missing.length) items.push({ label: '$(play) Start', description: `in ${workspace}`, action: { kind: 'start' } });
   items.push({ label: '$(gear) Open Settings', description: 'ensemble.*', action: { kind: 'settings' } });
   return items;
+}
+
+/** Where commands and the generated tests run: the sandbox, or why there is none and what that means. */
+function sandboxItem(u: SandboxUse): Item {
+  const action: Action = { kind: 'info' };
+  if (u.sandbox !== null) return { label: `$(shield) Sandbox: ${u.sandbox}`, description: `network ${u.network}`, detail: 'Commands and the generated tests write only the workspace (not its .git or .ensemble folders) and see no other process. ensemble.commands.network turns the network off.', action };
+  if (u.setting === 'off') return { label: '$(warning) No sandbox: ensemble.commands.sandbox is "off"', detail: 'Commands and the generated tests run unconfined; the command policy is the only guard.', action };
+  return { label: `$(warning) No sandbox: ${u.reason ?? 'none here'}`, detail: 'Every command is asked before it runs, whatever ensemble.commands allows (ensemble.commands.sandbox "off" runs them without one).', action };
 }
 
 /** The rules files a session here would use; none when the folder cannot be read (the session will say why). */
@@ -91,7 +103,8 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
   for (;;) {
     const engine = await o.load();
     const missing = missingKeys(engine.config, engine.resolver.hasKey);
-    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace)), `Ensemble: ${o.goal}`, missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then press Enter to start');
+    const sandbox = sandboxChecked(engine.config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await platformSandbox().probe(), engine.config.commands);
+    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace), sandbox), `Ensemble: ${o.goal}`, missing.length ? 'Set the missing keys to start' : 'Check the roles, keys and cost, then press Enter to start');
     const action = pick?.action;
     if (!action) return undefined;
     if (action.kind === 'start') return engine;

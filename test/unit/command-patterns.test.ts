@@ -159,9 +159,9 @@ describe('commands: allow patterns read quotes as the shell does', () => {
   it('refuses a command with an open quote even under `*`, and gives the policy\'s reasons', () => {
     no('node -e "a()', '*');
     no("echo 'it''s", '*');
-    const policy = { run: 'allowed' as const, allow: ['node -e *'], timeoutMs: 1000 };
-    assert.equal(policyVerdict(policy, 'node -e "a(); b()"', 'sh').kind, 'allowed');
-    assert.equal(policyVerdict(policy, 'node -e "a()"; b', 'sh').kind, 'denied');
+    const policy = { run: 'allowed' as const, allow: ['node -e *'], timeoutMs: 1000, sandbox: 'auto' as const };
+    assert.equal(policyVerdict(policy, 'node -e "a(); b()"', true, 'sh').kind, 'allowed');
+    assert.equal(policyVerdict(policy, 'node -e "a()"; b', true, 'sh').kind, 'denied');
   });
 
   it('on Windows (cmd.exe) reads no quotes: an operator character counts wherever it stands', () => {

@@ -17,6 +17,7 @@ import { MAX_COPY_BYTES } from '../../src/core/store/workspace-snapshot';
 import type { EngineDeps } from '../../src/core/session/session';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { NodeFileStore } from '../../src/node/file-store';
+import { platformSandbox } from '../../src/node/sandbox';
 import { conv, planStep, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace, testConfig } from '../helpers/session';
 import { runWithFakes } from '../helpers/fake-session';
@@ -80,13 +81,31 @@ describe('commands: allow patterns', () => {
     const allow = ['npm test', 'npm run *'];
     assert.equal(allowingPattern('npm run lint', allow), 'npm run *');
     assert.equal(allowingPattern('make', allow), undefined);
-    const policy = (run: 'ask' | 'allowed' | 'always' | 'never') => ({ run, allow, timeoutMs: 1000 });
-    assert.deepEqual(policyVerdict(policy('ask'), 'make'), { kind: 'ask' });
-    assert.equal(policyVerdict(policy('ask'), 'npm test').kind, 'allowed');
-    assert.equal(policyVerdict(policy('allowed'), 'make').kind, 'denied');
-    assert.equal(policyVerdict(policy('allowed'), 'npm run x').kind, 'allowed');
-    assert.equal(policyVerdict(policy('always'), 'rm -rf build && make').kind, 'allowed');
-    assert.equal(policyVerdict(policy('never'), 'npm test').kind, 'denied');
+    const policy = (run: 'ask' | 'allowed' | 'always' | 'never', sandbox: 'auto' | 'off' = 'auto') => ({ run, allow, sandbox });
+    assert.deepEqual(policyVerdict(policy('ask'), 'make', true), { kind: 'ask' });
+    assert.equal(policyVerdict(policy('ask'), 'npm test', true).kind, 'allowed');
+    assert.equal(policyVerdict(policy('allowed'), 'make', true).kind, 'denied');
+    assert.equal(policyVerdict(policy('allowed'), 'npm run x', true).kind, 'allowed');
+    assert.equal(policyVerdict(policy('always'), 'rm -rf build && make', true).kind, 'allowed');
+    assert.equal(policyVerdict(policy('never'), 'npm test', true).kind, 'denied');
+  });
+
+  it('without a sandbox, runs nothing unasked (what the policy allows is asked) unless commands.sandbox is "off"', () => {
+    const allow = ['npm test'];
+    const policy = (run: 'ask' | 'allowed' | 'always' | 'never', sandbox: 'auto' | 'off' = 'auto') => ({ run, allow, sandbox });
+    for (const run of ['ask', 'allowed'] as const) {
+      const v = policyVerdict(policy(run), 'npm test', false);
+      assert.equal(v.kind, 'ask', run);
+      assert.match((v as { why?: string }).why ?? '', /no sandbox would confine it, so it is asked although it matches the allow pattern "npm test"/);
+    }
+    assert.equal(policyVerdict(policy('always'), 'make', false).kind, 'ask');
+    assert.deepEqual(policyVerdict(policy('ask'), 'make', false), { kind: 'ask' });
+    assert.equal(policyVerdict(policy('allowed'), 'make', false).kind, 'denied');
+    assert.equal(policyVerdict(policy('never'), 'npm test', false).kind, 'denied');
+    // The user's explicit opt-out: the policy as written.
+    assert.equal(policyVerdict(policy('ask', 'off'), 'npm test', false).kind, 'allowed');
+    assert.equal(policyVerdict(policy('always', 'off'), 'make', false).kind, 'allowed');
+    assert.equal(policyVerdict(policy('allowed', 'off'), 'make', false).kind, 'denied');
   });
 });
 
@@ -94,8 +113,13 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
   this.timeout(60_000);
   let fake: FakeServer;
 
+  /** The sandbox commands run in by default here ("bubblewrap 0.8.0"). */
+  let sandboxName: string | null = null;
+
   before(async () => {
     fake = await startFakeServer('openai', () => ({ kind: 'hang' }));
+    const status = await platformSandbox().probe();
+    sandboxName = status.available ? status.name : null;
   });
   after(async () => {
     await fake.close();
@@ -147,7 +171,7 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     const report = reportFromEvents(ev);
     assert.equal(report.commands.length, 1);
     const c = report.commands[0]!;
-    assert.deepEqual({ ...c, durationMs: typeof c.durationMs }, { taskId: 't1', role: 'a', command: 'node check.js --fast', cwd: '.', decision: 'allowed', by: 'policy', exitCode: 3, timedOut: false, durationMs: 'number', files: ['out/result.txt'] });
+    assert.deepEqual({ ...c, durationMs: typeof c.durationMs }, { taskId: 't1', role: 'a', command: 'node check.js --fast', cwd: '.', decision: 'allowed', by: 'policy', exitCode: 3, timedOut: false, durationMs: 'number', files: ['out/result.txt'], sandbox: sandboxName, network: 'on' });
     const made = report.files.find((f) => f.path === 'out/result.txt')!;
     assert.deepEqual([made.change, made.task, made.role, made.provider, made.beforeKnown], ['created', 't1', 'a', 'p1', true]);
     assert.ok(report.tasks[0]!.files.includes('out/result.txt'));
@@ -177,7 +201,7 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     const state = await r.handle.done;
     assert.equal(state.status, 'completed', state.error);
     assert.deepEqual(asked.map((a) => a.command), [node('1'), node('2'), node('3'), node('1')]);
-    assert.deepEqual({ ...asked[0] }, { command: node('1'), cwd: '.', role: 'a', agentId: asked[0]!.agentId, taskId: 't1', taskTitle: 'Task t1' });
+    assert.deepEqual({ ...asked[0] }, { command: node('1'), cwd: '.', role: 'a', agentId: asked[0]!.agentId, taskId: 't1', taskTitle: 'Task t1', sandbox: sandboxName });
     const decided = ofType(r.events(), 'command.decided').map((d) => [d.decision, d.by, d.scope ?? '-']);
     assert.deepEqual(decided, [['approved', 'user', 'once'], ['approved', 'user', 'session'], ['approved', 'user', 'session'], ['denied', 'user', '-'], ['approved', 'user', 'once']]);
     assert.deepEqual(reportFromEvents(r.events()).commands.map((c) => c.exitCode), [0, 0, 0, null, 0]);
@@ -221,11 +245,13 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
     }
   });
 
+  // The runner's own kill of the process group, without a sandbox (`commands.sandbox: "off"`): inside one
+  // the pids a command sees are its PID namespace's; sandbox.test.ts checks the kills there.
   /** A script that starts a grandchild, writes both pids to `pids.json`, and never ends. */
   const HANG = "const {spawn}=require('child_process');const g=spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});require('fs').writeFileSync('pids.json',JSON.stringify([process.pid,g.pid]));setInterval(()=>{},1000)";
 
   it('kills a command that never ends at its timeout, with everything it started; a model may not ask for longer', async () => {
-    const r = session([call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js', { timeoutMs: 600_000 })], { run: 'allowed', allow: ['node hang.js'], timeoutMs: 3000 });
+    const r = session([call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js', { timeoutMs: 600_000 })], { run: 'allowed', allow: ['node hang.js'], timeoutMs: 3000, sandbox: 'off' });
     const state = await r.handle.done;
     assert.equal(state.status, 'completed', state.error);
     assert.equal(ofType(r.events(), 'command.requested')[0]!.timeoutMs, 3000);
@@ -239,9 +265,9 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
   });
 
   it('kills a running command, with everything it started, when the session is cancelled', async () => {
-    const r = session([call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js')], { run: 'allowed', allow: ['node hang.js'], timeoutMs: 600_000 });
+    const r = session([call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js')], { run: 'allowed', allow: ['node hang.js'], timeoutMs: 600_000, sandbox: 'off' });
     const pidsFile = path.join(r.workspace, 'pids.json');
-    const poll = setInterval(() => fs.existsSync(pidsFile) && r.handle.cancel('test cancel'), 25);
+    const poll = setInterval(() => written(pidsFile) && r.handle.cancel('test cancel'), 25);
     const state = await r.handle.done.finally(() => clearInterval(poll));
     assert.equal(state.status, 'cancelled');
     const ran = ofType(r.events(), 'command.ran')[0]!;
@@ -251,12 +277,12 @@ describe('commands: run_command in a session (real OpenAI SDK against the local 
 
   it('kills a running command, with everything it started, when the user stops its task; the session goes on', async () => {
     const turns = [call('write_file', { path: 'hang.js', content: HANG }), run('node hang.js')];
-    const r = session(turns, { run: 'allowed', allow: ['node hang.js'], timeoutMs: 600_000 });
+    const r = session(turns, { run: 'allowed', allow: ['node hang.js'], timeoutMs: 600_000, sandbox: 'off' });
     // The orchestrator's route fails, so the escalation falls back to the fake: it skips the task.
     fake.setHandler((req) => ({ kind: 'reply', ...(req.trace?.startsWith('task/') ? turns[turnOf(req) - 1] ?? finish : call('skip_task', { taskId: 't1', reason: 'the user stopped it' })) }));
     const pidsFile = path.join(r.workspace, 'pids.json');
     const poll = setInterval(() => {
-      if (!fs.existsSync(pidsFile)) return;
+      if (!written(pidsFile)) return;
       clearInterval(poll);
       r.handle.stopTask('t1');
     }, 25);
@@ -417,6 +443,11 @@ function alive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The file exists and holds something (not caught between its creation and its write). */
+function written(file: string): boolean {
+  return fs.existsSync(file) && fs.statSync(file).size > 0;
 }
 
 async function gone(pid: number, withinMs: number): Promise<boolean> {

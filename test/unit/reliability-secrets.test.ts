@@ -18,6 +18,7 @@ import { childEnv } from '../../src/core/quality/validation';
 import { buildResolver, envKeys } from '../../src/node/providers';
 import { tempWorkspace } from '../helpers/tmp';
 import { NodeCommandRunner } from '../../src/node/command-runner';
+import { platformSandbox } from '../../src/node/sandbox';
 
 const cli = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
 const KEYLESS_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_API_KEY$|_BASE_URL$/.test(k)));
@@ -201,7 +202,7 @@ describe('reliability: secrets', function () {
       const ws = tempWorkspace();
       const config = resolveConfig(configJson(fakes, c));
       const resolver = buildResolver(config, envKeys(env), env);
-      const handle = startSession({ goal: 'Canary project', config, deps: { workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), resolve: (id) => resolver.resolve(id), secrets: resolver.secrets() } });
+      const handle = startSession({ goal: 'Canary project', config, deps: { workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), sandbox: platformSandbox(), resolve: (id) => resolver.resolve(id), secrets: resolver.secrets() } });
       let heard = '';
       handle.log.onDidAppend((e) => (heard += JSON.stringify(e) + '\n'));
       const state = await handle.done;

@@ -4,6 +4,7 @@
 import type { EnsembleEvent } from '../events';
 import { setStep } from './agents';
 import { mark } from './marks';
+import { confinementNow, type Confinement } from './sandbox';
 import type { SessionState } from './state';
 
 export interface FileState {
@@ -41,6 +42,8 @@ export interface CommandState {
   reason?: string;
   /** Set once it ran. */
   result?: { exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] };
+  /** Set once it ran: the sandbox it ran in (the run's `sandbox.checked`). */
+  ranIn?: Confinement;
 }
 
 /** Whether the file existed before the session first touched it (a created file, even deleted again, did not). */
@@ -98,6 +101,7 @@ export function applyChange(s: SessionState, e: ChangeEvent): void {
     case 'command.ran': {
       const c = s.commands[e.commandId];
       if (c) c.result = { exitCode: e.exitCode, timedOut: e.timedOut, cancelled: e.cancelled, durationMs: e.durationMs, outputTail: e.outputTail, omittedChars: e.omittedChars, files: e.files };
+      if (c) c.ranIn = confinementNow(s);
       break;
     }
     case 'file.refused':

@@ -4,6 +4,7 @@
 
 import type { EnsembleEvent, Phase, PriceSourceInfo, RulesFile } from '../events';
 import { usdText } from './money';
+import type { SandboxUse } from './sandbox';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
@@ -28,6 +29,16 @@ export function formatBytes(n: number): string {
 /** "AGENTS.md (2.1 KB), .ensemble/rules.md (300 B)": the pre-flight, the progress and the report name the project rules so. */
 export function describeRules(files: readonly RulesFile[]): string {
   return files.length ? files.map((f) => `${f.path} (${formatBytes(f.bytes)}${f.truncated ? ', cut to fit' : ''})`).join(', ') : 'none';
+}
+
+/**
+ * Where commands and the generated tests run, in words: "bubblewrap 0.8.0: …", "none (bwrap is not
+ * installed): every command is asked …". The pre-flight and the progress say it so.
+ */
+export function describeSandbox(u: SandboxUse): string {
+  if (u.sandbox !== null) return `${u.sandbox}: commands and tests write only the workspace (not its .git or .ensemble folders), see no other process, network ${u.network}`;
+  if (u.setting === 'off') return `none (${u.reason ?? 'commands.sandbox is "off"'}): commands and tests run unconfined; the policy is the only guard`;
+  return `none (${u.reason ?? 'no sandbox here'}): every command is asked before it runs, whatever commands.run and commands.allow say (commands.sandbox "off" runs them without one)`;
 }
 
 /** The line an event adds to the progress, with its level; undefined for events too small to mention. */
@@ -60,6 +71,8 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
       return e.exitCode === 0 ? 'info' : 'warn';
     case 'budget.exhausted':
       return 'warn';
+    case 'sandbox.checked':
+      return e.sandbox === null ? 'warn' : 'info';
     default:
       return 'info';
   }
@@ -87,6 +100,8 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  decision [${e.kind}] ${e.summary}`;
     case 'rules.loaded':
       return e.files.length ? `  project rules: ${describeRules(e.files)}` : undefined;
+    case 'sandbox.checked':
+      return `  sandbox: ${describeSandbox(e)}`;
     case 'budget.estimated': {
       const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
       return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})${prices}` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}${prices}`;

@@ -20,8 +20,11 @@ export interface ReportJson {
   tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; finishedBy: Finisher | null; spentBy: SpentBy[] }[];
   /** `beforeKnown` false: a command changed a file the session had no copy of; it cannot be reverted. */
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string; beforeKnown: boolean }[];
-  /** Every run_command request. `decision` null: the session stopped while it was being decided; `exitCode` null: it did not run or was killed. */
-  commands: { taskId: string | null; role: string; command: string; cwd: string; decision: 'allowed' | 'approved' | 'denied' | null; by: 'policy' | 'user' | null; exitCode: number | null; timedOut: boolean; durationMs: number | null; files: string[] }[];
+  /**
+   * Every run_command request. `decision` null: the session stopped while it was being decided; `exitCode` null: it did not run or was killed.
+   * `sandbox`: what confined it ("bubblewrap 0.8.0"; null: none, or it did not run); `network`: whether it had the network (null: it did not run).
+   */
+  commands: { taskId: string | null; role: string; command: string; cwd: string; decision: 'allowed' | 'approved' | 'denied' | null; by: 'policy' | 'user' | null; exitCode: number | null; timedOut: boolean; durationMs: number | null; files: string[]; sandbox: string | null; network: 'on' | 'off' | null }[];
   decisions: { kind: DecisionKind; taskId: string | null; summary: string; rationale: string }[];
   escalationLog: { taskId: string; reason: string }[];
   switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
@@ -37,7 +40,8 @@ export interface ReportJson {
     escalations: number;
   };
   integration: { matched: { method: string; path: string }[]; callsWithoutRoute: unknown[]; routesNeverCalled: unknown[] } | null;
-  validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null } | null;
+  /** `sandbox`, `network`: as for a command. */
+  validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; sandbox: string | null; network: 'on' | 'off' } | null;
   validationNote: string | null;
   /**
    * spentUsd: the total, null when a call's cost is unknown; knownUsd: the dollars known so far;
@@ -108,7 +112,7 @@ export function buildReport(s: SessionState): ReportJson {
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
     tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures) })) })),
     files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review, beforeKnown: !f.beforeUnknown })),
-    commands: s.commandOrder.map((id) => s.commands[id]!).map((c) => ({ taskId: c.taskId ?? null, role: c.role, command: c.command, cwd: c.cwd, decision: c.decision ?? null, by: c.by ?? null, exitCode: c.result?.exitCode ?? null, timedOut: c.result?.timedOut ?? false, durationMs: c.result?.durationMs ?? null, files: c.result?.files.map((f) => f.path) ?? [] })),
+    commands: s.commandOrder.map((id) => s.commands[id]!).map((c) => ({ taskId: c.taskId ?? null, role: c.role, command: c.command, cwd: c.cwd, decision: c.decision ?? null, by: c.by ?? null, exitCode: c.result?.exitCode ?? null, timedOut: c.result?.timedOut ?? false, durationMs: c.result?.durationMs ?? null, files: c.result?.files.map((f) => f.path) ?? [], sandbox: c.ranIn?.sandbox ?? null, network: c.ranIn?.network ?? null })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
     escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
     switchLog: s.switches.map((w) => ({ taskId: w.taskId ?? null, from: `${w.from.provider}/${w.from.model}`, to: `${w.to.provider}/${w.to.model}`, reason: w.reason })),
@@ -124,7 +128,7 @@ export function buildReport(s: SessionState): ReportJson {
       escalations: s.escalations.length,
     },
     integration: s.integration ? { matched: s.integration.matched, callsWithoutRoute: s.integration.callsWithoutRoute, routesNeverCalled: s.integration.routesNeverCalled } : null,
-    validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage } : null,
+    validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage, sandbox: v.sandbox ?? null, network: v.network ?? 'on' } : null,
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
     budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls },
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
@@ -147,6 +151,11 @@ export function finisherText(f: Finisher): string {
 function taskCost(t: ReportJson['tasks'][number]): string {
   if (t.spentBy.length < 2) return usdText(t.costUsd);
   return `${usdText(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usdText(x.costUsd)}`).join(' + ')}`;
+}
+
+/** Where a process ran, in words: "in bubblewrap 0.8.0 with the network off", "without a sandbox". */
+export function confinementText(c: { sandbox: string | null; network: 'on' | 'off' | null }): string {
+  return c.sandbox === null ? 'without a sandbox' : `in ${c.sandbox} with the network ${c.network ?? 'on'}`;
 }
 
 /** What became of a command, in words (the report and the panel say it the same way). */
@@ -173,7 +182,8 @@ export function renderMarkdown(r: ReportJson): string {
   for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   if (r.commands.length) {
     L.push('', '## Commands', '', '| task | role | command | decision | result | files changed |', '|---|---|---|---|---|---|');
-    for (const c of r.commands) L.push(`| ${c.taskId ?? '—'} | ${c.role} | \`${c.command.replace(/\|/g, '\\|').replace(/\n/g, ' ')}\` | ${c.decision ? `${c.decision}${c.by ? ` (${c.by})` : ''}` : 'undecided'} | ${commandResult(c)} | ${c.files.length} |`);
+    for (const c of r.commands) L.push(`| ${c.taskId ?? '—'} | ${c.role} | \`${c.command.replace(/\|/g, '\\|').replace(/\n/g, ' ')}\` | ${c.decision ? `${c.decision}${c.by ? ` (${c.by})` : ''}` : 'undecided'} | ${commandResult(c)} | ${c.files.length} |`);    const ran = [...new Set(r.commands.filter((c) => c.network !== null).map((c) => confinementText(c)))];
+    if (ran.length) L.push('', `Commands ran ${ran.join('; some ')}.`);
   }
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
@@ -209,7 +219,7 @@ export function renderMarkdown(r: ReportJson): string {
   L.push('', '## Validation (the generated tests, run)', '');
   if (r.validation) {
     const v = r.validation;
-    L.push(`\`${v.command}\` exited ${v.exitCode ?? '(killed)'}: ${v.passed ?? '?'} passed, ${v.failed ?? '?'} failed, ${v.skipped ?? '?'} skipped${v.coverage === null ? '; coverage not measured' : `; line coverage ${v.coverage}%`}.`);
+    L.push(`\`${v.command}\` exited ${v.exitCode ?? '(killed)'}: ${v.passed ?? '?'} passed, ${v.failed ?? '?'} failed, ${v.skipped ?? '?'} skipped${v.coverage === null ? '; coverage not measured' : `; line coverage ${v.coverage}%`}. It ran ${confinementText(v)}.`);
   } else L.push(`Not run${r.validationNote ? `: ${r.validationNote}` : ''}.`);
   L.push('', '## Files', '', '| file | change | task | role | provider/model | review |', '|---|---|---|---|---|---|');
   for (const f of r.files) L.push(`| ${f.path} | ${f.change} | ${f.task ?? '—'} | ${f.role ?? '—'} | ${f.provider ?? '—'}/${f.model ?? '—'} | ${f.review}${f.beforeKnown ? '' : ' (changed by a command; its content before is unknown, so it cannot be reverted)'} |`);

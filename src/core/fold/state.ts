@@ -11,6 +11,7 @@ import { isWorking, retryStep, setAgent, setStatus, setStep, stepOfTool, type Ag
 import { addTask, applyTask, type TaskState } from './tasks';
 import { applyChange, type CommandState, type FileState } from './changes';
 import { mark, type TimelineMark } from './marks';
+import { confinementNow, type Confinement, type SandboxUse } from './sandbox';
 import { applyMoney, initialMoney, type MoneyState } from './money';
 
 export type { ProviderFigures, Spender } from './figures';
@@ -85,8 +86,10 @@ export interface SessionState {
   pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
   /** The project rules files the latest run gave the models (absent in logs from before rules were recorded). */
   rules?: RulesFile[];
+  /** Where the latest run's commands and tests run (`sandbox.checked`; absent in logs from before it was recorded: no sandbox). */
+  sandbox?: SandboxUse;
   integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
-  validation?: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } | { notRun: string };
+  validation?: ({ command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } & Confinement) | { notRun: string };
   reportFiles: string[];
   /** Why the report files could not be written, when they could not. */
   reportError?: string;
@@ -277,13 +280,16 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.integration = { matched: e.matched, callsWithoutRoute: e.callsWithoutRoute, routesNeverCalled: e.routesNeverCalled, filesScanned: e.filesScanned };
       break;
     case 'validation.ran':
-      s.validation = { command: e.command, exitCode: e.exitCode, passed: e.passed, failed: e.failed, skipped: e.skipped, coverage: e.coverage, durationMs: e.durationMs, timedOut: e.timedOut, outputTail: e.outputTail };
+      s.validation = { command: e.command, exitCode: e.exitCode, passed: e.passed, failed: e.failed, skipped: e.skipped, coverage: e.coverage, durationMs: e.durationMs, timedOut: e.timedOut, outputTail: e.outputTail, ...confinementNow(s) };
       break;
     case 'validation.skipped':
       s.validation = { notRun: e.reason };
       break;
     case 'rules.loaded':
       s.rules = e.files;
+      break;
+    case 'sandbox.checked':
+      s.sandbox = { sandbox: e.sandbox, reason: e.reason, setting: e.setting, network: e.network };
       break;
     case 'report.written':
       s.reportFiles = e.files;

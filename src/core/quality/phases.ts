@@ -66,9 +66,12 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
     ctx.sink.emit({ type: 'validation.skipped', reason: 'the project declares no tests and has no test files' });
     return 'skipped';
   }
-  const setting = ctx.config.validation.runTests;
+  // Without a sandbox (and unless the user chose commands.sandbox "off"), "always" asks like "ask".
+  const unconfined = !ctx.state.sandbox?.sandbox && ctx.config.commands.sandbox !== 'off';
+  const setting = ctx.config.validation.runTests === 'always' && unconfined ? 'ask' : ctx.config.validation.runTests;
   const granted = setting === 'always' ? true : setting === 'never' ? false : ((await ctx.consent?.(cmd.display)) ?? false);
-  const why = setting === 'ask' ? (ctx.consent ? 'asked the user' : 'no way to ask for consent') : `setting runTests = "${setting}"`;
+  const asked = ctx.consent ? 'asked the user' : 'no way to ask for consent';
+  const why = setting !== ctx.config.validation.runTests ? `setting runTests = "always", but no sandbox would confine the tests: ${asked}` : setting === 'ask' ? asked : `setting runTests = "${setting}"`;
   ctx.sink.emit({ type: 'validation.consent', command: cmd.display, granted, reason: why });
   if (!granted) {
     ctx.sink.emit({ type: 'validation.skipped', reason: `running "${cmd.display}" was not allowed (${why})` });

@@ -234,12 +234,23 @@ export function allowingPattern(command: string, allow: readonly string[], shell
 export type PolicyVerdict =
   | { kind: 'allowed'; reason: string }
   | { kind: 'denied'; reason: string }
-  /** Only the user can decide (run: "ask", and no pattern allows it). */
-  | { kind: 'ask' };
+  /** Only the user can decide (run: "ask", and no pattern allows it; or no sandbox would confine it). `why`: what made it a question, when not plain `ask`. */
+  | { kind: 'ask'; why?: string };
 
-/** What the policy alone says about `command` (before anybody is asked). */
-export function policyVerdict(policy: CommandPolicy, command: string, shell: ShellKind = PLATFORM_SHELL): PolicyVerdict {
+/**
+ * What the policy alone says about `command` (before anybody is asked). `sandboxed`: whether it would
+ * run in a sandbox. Without one, nothing runs unasked (what the policy would allow is asked) unless the
+ * user chose `commands.sandbox: "off"`.
+ */
+export function policyVerdict(policy: Pick<CommandPolicy, 'run' | 'allow' | 'sandbox'>, command: string, sandboxed: boolean, shell: ShellKind = PLATFORM_SHELL): PolicyVerdict {
   if (policy.run === 'never') return { kind: 'denied', reason: 'commands are turned off (commands.run is "never")' };
+  const verdict = writtenVerdict(policy, command, shell);
+  if (verdict.kind === 'allowed' && !sandboxed && policy.sandbox !== 'off') return { kind: 'ask', why: `no sandbox would confine it, so it is asked although ${verdict.reason}` };
+  return verdict;
+}
+
+/** The policy as written: `run` and the allow patterns. */
+function writtenVerdict(policy: Pick<CommandPolicy, 'run' | 'allow'>, command: string, shell: ShellKind): PolicyVerdict {
   if (policy.run === 'always') return { kind: 'allowed', reason: 'commands.run is "always": every command runs' };
   const pattern = allowingPattern(command, policy.allow, shell);
   if (pattern !== undefined) return { kind: 'allowed', reason: `it matches the allow pattern ${JSON.stringify(pattern)}` };

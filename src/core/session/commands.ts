@@ -29,6 +29,8 @@ export interface CommandApprovalRequest {
   agentId: string;
   taskId?: string;
   taskTitle?: string;
+  /** The sandbox it would run in ("bubblewrap 0.8.0"); null: none would confine it (the user is told). */
+  sandbox: string | null;
 }
 
 /** `once`: this request runs; `session`: this command runs whenever asked again in this session; `deny`: not run. */
@@ -123,20 +125,21 @@ export class CommandTool {
   }
 
   private async decide(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
-    const verdict = policyVerdict(this.deps.policy, command);
+    const verdict = policyVerdict(this.deps.policy, command, !!this.deps.state.sandbox?.sandbox);
     if (verdict.kind !== 'ask') return { decision: verdict.kind, by: 'policy', reason: verdict.reason };
-    const turn = this.asking.then(() => this.ask(command, cwd, who, signal));
+    const turn = this.asking.then(() => this.ask(command, cwd, who, signal, verdict.why));
     this.asking = turn.catch(() => undefined);
     return turn;
   }
 
-  private async ask(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
+  /** `why`: what made it a question when the policy alone would have allowed it (no sandbox). */
+  private async ask(command: string, cwd: string, who: CommandCaller, signal: AbortSignal, why?: string): Promise<Decision> {
     const { state, approve } = this.deps;
     const approvedBefore = Object.values(state.commands).some((c) => c.decision === 'approved' && c.scope === 'session' && normaliseCommand(c.command) === normaliseCommand(command));
     if (approvedBefore) return { decision: 'approved', by: 'user', scope: 'session', reason: 'the user allowed this command for the session earlier' };
     if (signal.aborted) return { decision: 'denied', by: 'policy', reason: this.stopped() };
-    if (!approve) return { decision: 'denied', by: 'policy', reason: 'it matches no pattern of commands.allow and nobody can be asked (no terminal)' };
-    const request: CommandApprovalRequest = { command, cwd, role: who.role, agentId: who.agentId, taskId: who.taskId, taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined };
+    if (!approve) return { decision: 'denied', by: 'policy', reason: `${why ?? 'it matches no pattern of commands.allow'} and nobody can be asked (no terminal)` };
+    const request: CommandApprovalRequest = { command, cwd, role: who.role, agentId: who.agentId, taskId: who.taskId, taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined, sandbox: state.sandbox?.sandbox ?? null };
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve('cancelled')), { once: true }));
     try {

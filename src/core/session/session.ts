@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventBody, Phase, SessionStatus, TaskSpec } from '../events';
-import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
+import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -26,6 +26,7 @@ import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
 import { CommandTool, type ApproveCommand } from './commands';
 import { Steering } from './steering';
+import { SandboxedRunner } from './sandbox';
 
 export interface EngineDeps {
   workspace: string;
@@ -49,6 +50,11 @@ export interface EngineDeps {
   reviewPlan?: PlanReviewer;
   /** Runs the generated tests and the agents' commands (src/node/command-runner.ts). */
   runner: CommandRunner;
+  /**
+   * Confines what `runner` starts (src/node/sandbox.ts), probed at the start of every run. Absent or
+   * unavailable: processes run without one, and no command runs unasked unless `commands.sandbox` is "off".
+   */
+  sandbox?: Sandbox;
   /**
    * Asked when an agent wants to run a command the `commands` policy neither allows nor denies (run:
    * "ask"). Absent: nobody can be asked (the CLI without a terminal), and such a command is denied.
@@ -164,6 +170,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   const files = new SessionFiles(deps.store, new BlobStore(path.dirname(log.file)), log, deps.isDirty, deps.changes?.());
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
+  const runner = new SandboxedRunner({ runner: deps.runner, sandbox: deps.sandbox, policy: config.commands, workspace: deps.workspace, state });
   const ctx: SessionContext = {
     sessionId,
     dir: path.dirname(log.file),
@@ -179,8 +186,8 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     signal: controller.signal,
     resolve: deps.resolve,
     consent: deps.consent,
-    runner: deps.runner,
-    commands: new CommandTool({ policy: config.commands, runner: deps.runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
+    runner,
+    commands: new CommandTool({ policy: config.commands, runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
     steering: new Steering(log, state, controller.signal),
     rules: '',
@@ -190,7 +197,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
-  const done = drive(ctx, log, pricing)
+  const done = drive(ctx, log, pricing, runner)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
     .finally(() => {
       files.close();
@@ -230,7 +237,7 @@ function checkpoint(ctx: SessionContext): void {
   if (ctx.budget.isExhausted) throw new BudgetExhaustedError(ctx.budget.limitUsd ?? 0, ctx.budget.spentUsd, ctx.budget.reservedUsd, 0);
 }
 
-async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing): Promise<SessionState> {
+async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runner: SandboxedRunner): Promise<SessionState> {
   const s = ctx.state;
   let status: Exclude<SessionStatus, 'running'> = 'completed';
   let error: string | undefined;
@@ -248,6 +255,8 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing): Prom
     const rules = await loadRules(ctx.workspace, ctx.store);
     ctx.sink.emit({ type: 'rules.loaded', files: rules.files });
     ctx.rules = rules.text;
+    // Before any process starts: where this run's commands and tests run (the setting may have changed since the last run).
+    ctx.sink.emit(await runner.check());
     if (s.phases.some((p) => p.name === 'setup' && p.outcome === 'ok')) announcePricing();
     await phase(ctx, 'setup', async () => {
       const p = announcePricing();

@@ -71,8 +71,9 @@ export function registerRunCommandTests(): void {
     it('offers the modal\'s three choices, reads ensemble.commands, and turns commands off in Restricted Mode', () => {
       assert.deepEqual(Object.values(APPROVAL_CHOICES), ['Allow Once', 'Allow for This Session', 'Deny']);
       const cfg = configFromSettings({ commands: { run: 'allowed', allow: ['npm test', 'npm run *'], timeoutMs: 30_000 } });
-      assert.deepEqual(cfg.commands, { run: 'allowed', allow: ['npm test', 'npm run *'], timeoutMs: 30_000 });
-      assert.deepEqual(configFromSettings({}).commands, { run: 'ask', allow: [], timeoutMs: 120_000 });
+      assert.deepEqual(cfg.commands, { run: 'allowed', allow: ['npm test', 'npm run *'], timeoutMs: 30_000, sandbox: 'auto', network: 'on' });
+      assert.deepEqual(configFromSettings({}).commands, { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'auto', network: 'on' });
+      assert.deepEqual(configFromSettings({ commands: { sandbox: 'off', network: 'off' } }).commands, { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'off', network: 'off' });
       assert.throws(() => configFromSettings({ commands: { run: 'sometimes' } }), (e: unknown) => e instanceof SettingsError && e.setting === 'ensemble.commands');
       assert.equal(withTrust(cfg, false).commands.run, 'never');
       assert.equal(withTrust(cfg, true).commands.run, 'allowed');
