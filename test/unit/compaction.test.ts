@@ -293,6 +293,29 @@ describe('context compaction', function () {
     assert.ok(sizes.length >= 3 && sizes.every((x, i) => i === 0 || x < sizes[i - 1]!), sizes.join(' > '));
   });
 
+  for (const { kind, fake: fk } of KINDS) {
+    it(`${kind}: an overflow recorded in a cassette (status and message) replays as an overflow, with its numbers`, async () => {
+      // What CassetteRecorder keeps of it: the status and the adapter's message, which quotes the provider's words.
+      const fake = fakes.get(fk)!;
+      fake.setHandler(() => ({ kind: 'overflow', promptTokens: 30_000, window: 24_000 }));
+      const provider = createProvider({ id: kind, kind, apiKey: 'k', baseUrl: fake.baseUrl, timeoutMs: 5000 });
+      const refuse = async () => {
+        try {
+          for await (const _ of provider.chat({ model: 'm', system: 's', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 10 }, new AbortController().signal)) {
+            // drain
+          }
+        } catch (e) {
+          return e as { code: string; status: number; message: string; overflow?: unknown };
+        }
+        assert.fail('not refused');
+      };
+      const recorded = await refuse();
+      fake.setHandler(() => ({ kind: 'error', status: recorded.status, message: recorded.message }));
+      const replayed = await refuse();
+      assert.deepEqual([replayed.code, replayed.overflow], ['context_overflow', { promptTokens: 30_000, window: 24_000 }]);
+    });
+  }
+
   it('planning refused as too long is a clear failure, not a switch with the same request', async () => {
     const r = run('plan', { orch: () => ({ error: { code: 'context_overflow', status: 400, retryable: false, message: 'prompt is too long: 300000 tokens > 200000 maximum' } }), p1: untouchable, p2: untouchable });
     const state = await r.handle.done;
