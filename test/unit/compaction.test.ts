@@ -369,7 +369,8 @@ describe('elision keeps every provider’s conversation valid', () => {
       // As Anthropic sent the turn: thinking, then the tool calls (the adapter sends these blocks back verbatim).
       const parts = [{ type: 'thinking', thinking: 'x', signature: 'sig' }, { type: 'text', text: `turn ${t}` }, ...calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.arguments }))];
       const words = small ? `turn ${t}: ${'I compare this module with the ones before it and note what differs. '.repeat(22)}` : `turn ${t}`;
-      m.push({ role: 'assistant', content: words, toolCalls: calls, providerData: { provider: 'anthropic', model: 'm', parts } });
+      // Every third turn carries thinking blocks (provider data), which must go back unchanged.
+      m.push({ role: 'assistant', content: words, toolCalls: calls, ...(t % 3 === 2 ? { providerData: { provider: 'anthropic', model: 'm', parts } } : {}) });
       m.push({ role: 'tool', toolCallId: `r${t}`, name: 'read_file', content: sourceFile(t, small ? 300 : 6000) });
       m.push({ role: 'tool', toolCallId: `w${t}`, name: 'write_file', content: `wrote out/${t}.js` });
       m.push({ role: 'tool', toolCallId: `s${t}`, name: 'search_files', content: Array.from({ length: small ? 4 : 40 }, (_, i) => `src/m${i}.js:${i}: helper ${i}`).join('\n'), isError: false });
@@ -417,7 +418,9 @@ describe('elision keeps every provider’s conversation valid', () => {
     const turn1 = messages[1] as Extract<ChatMessage, { role: 'assistant' }>;
     assert.equal(turn1.toolCalls![1]!.arguments.content, "[elided: 3,000 characters, to keep the conversation within the model's context window]");
     assert.equal(turn1.toolCalls![1]!.arguments.path, 'out/1.js', 'short arguments stay');
-    assert.equal(turn1.providerData, undefined, 'thinking blocks of an old turn go (they would carry the old arguments)');
+    const turn2 = messages.find((m) => m.role === 'assistant' && m.content === 'turn 2') as Extract<ChatMessage, { role: 'assistant' }>;
+    assert.deepEqual(turn2, original.find((m) => m.role === 'assistant' && m.content === 'turn 2'), 'a turn with provider data goes back unchanged');
+    assert.ok(turn2.providerData);
     assert.ok(messages.some((m) => m.role === 'user' && m.content.endsWith('note 3')), "the user's notes stay");
   });
 

@@ -5,7 +5,7 @@
 // Before each request the agent loop asks the Compactor to fit its conversation. Near the window (the
 // window less the answer's room, `maxOutputTokens`, and a margin) it compacts, in this order, until the
 // prompt fits: (1) the oldest tool results (and long tool-call arguments, such as a written file's
-// content) are elided to one line saying what they were; (2) the older turns are summarised by the same
+// content, in turns that carry no provider data) are elided to one line saying what they were; (2) the older turns are summarised by the same
 // model (a model call like any other: reserved against the budget, billed, logged); (3) the results of
 // the latest turns are elided too, the last turn's largest first with a note to read them in parts. The
 // system prompt (with the project rules) and the task are never touched, and the latest turns stay
@@ -271,9 +271,14 @@ export class Compactor {
   }
 }
 
+/**
+ * A tool result, or an assistant turn's tool calls with long arguments. Not a turn that carries provider
+ * data (thinking blocks, thought signatures): the provider wants it back unchanged (Gemini checks the
+ * signatures of every call since the last user text), so only a summary can replace it, whole.
+ */
 function elidable(m: ChatMessage): boolean {
   if (m.role === 'tool') return m.content.length >= MIN_ELIDE_CHARS && !m.content.startsWith(ELIDED);
-  if (m.role === 'assistant') return (m.toolCalls ?? []).some((c) => hasLongString(c.arguments));
+  if (m.role === 'assistant') return !m.providerData && (m.toolCalls ?? []).some((c) => hasLongString(c.arguments));
   return false;
 }
 
@@ -291,13 +296,9 @@ function shortenStrings(v: unknown): unknown {
   return v;
 }
 
-/**
- * An old assistant turn with its long argument strings (a written file's content, an edit's text)
- * elided. Its provider data goes too: thinking blocks are only required back on the latest turn, and
- * they would carry the original arguments.
- */
+/** An assistant turn with its long argument strings (a written file's content, an edit's text) elided. */
 function elidedArguments(m: Extract<ChatMessage, { role: 'assistant' }>): ChatMessage {
-  return { role: 'assistant', content: m.content, toolCalls: (m.toolCalls ?? []).map((c) => ({ ...c, arguments: shortenStrings(c.arguments) as Record<string, unknown> })) };
+  return { ...m, toolCalls: (m.toolCalls ?? []).map((c) => ({ ...c, arguments: shortenStrings(c.arguments) as Record<string, unknown> })) };
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? undefined : JSON.stringify(v));
