@@ -610,6 +610,95 @@ async function promptOverhead(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// compaction_peak_ratio / compaction_tokens_saved (issue 21): a 60-turn task through the real OpenAI SDK
+// against the wire-exact fake, which refuses a prompt over its window as OpenAI does. Each turn the
+// model says a few sentences and reads a 12 KB file whole, reads a range of one, writes a 3 KB file or
+// lists the folder; the engine compacts the conversation to fit. The same task run with no window
+// (nothing compacted) says what compaction saved. Prompt tokens are those the provider counted (usage).
+
+const COMPACTION_TURNS = 60;
+const COMPACTION_WINDOW = 24_000;
+
+function longTaskAnswer(req: FakeRequest): FakeReply {
+  const [conv, turn] = (req.trace ?? '').split('#');
+  if (conv!.startsWith('summary/')) return { kind: 'reply', text: `Notes so far: read the modules up to turn ${turn}; each exports pure helpers f<n>_<i>(a, b); wrote out/n<k>.js for each pair read. Remaining: the other modules, then finish.` };
+  const n = Number(turn);
+  const say = `Turn ${n}: ${'I compare this module with the ones read before and note what the next step needs. '.repeat(4)}`;
+  const k = Math.ceil(n / 4);
+  const calls = [
+    { name: 'read_file', arguments: { path: `src/m${k}.js` } },
+    { name: 'read_file', arguments: { path: `src/m${k + 1}.js`, startLine: 1, endLine: 60 } },
+    { name: 'write_file', arguments: { path: `out/n${k}.js`, content: benchModule(1000 + k, 3 * 1024) } },
+    { name: 'list_files', arguments: { path: 'src' } },
+  ];
+  if (n >= COMPACTION_TURNS) return { kind: 'reply', toolCalls: [{ name: 'finish', arguments: { summary: `compared ${k} modules` } }] };
+  return { kind: 'reply', text: say, toolCalls: [calls[(n - 1) % 4]!] };
+}
+
+/** A module of `bytes` characters. */
+function benchModule(n: number, bytes = 12 * 1024): string {
+  const lines: string[] = [`// module ${n}`];
+  for (let i = 0; lines.join('\n').length < bytes; i++) lines.push(`export function f${n}_${i}(a, b) { return a * ${i} + b - ${n}; } // helper ${i} of module ${n}`);
+  return lines.join('\n').slice(0, bytes);
+}
+
+async function compactionRun(window: number | undefined): Promise<{ status: string; prompts: number[]; summaryPrompts: number[]; events: EnsembleEvent[] }> {
+  const workspace = tmp('compaction');
+  fs.mkdirSync(path.join(workspace, 'src'));
+  for (let i = 1; i <= COMPACTION_TURNS / 4 + 2; i++) fs.writeFileSync(path.join(workspace, 'src', `m${i}.js`), benchModule(i));
+  const fake = await startFakeServer('openai', longTaskAnswer);
+  fake.setContextWindow(window);
+  const provider = createProvider({ id: 'fake', kind: 'openai-compatible', apiKey: SECRET, baseUrl: fake.baseUrl });
+  const cfg = config(1, { roles: { dev: { provider: 'fake', model: 'm', contextWindow: window ?? 100_000_000 } }, maxTurns: COMPACTION_TURNS + 20 });
+  const plan = { rationale: 'bench', tasks: [{ id: 'long', title: 'A long task', description: 'Compare every module and write notes.', role: 'dev', dependsOn: [] }] };
+  const handle = startSession({ goal: 'bench', config: cfg, plan, deps: { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve: () => provider, secrets: [SECRET] } });
+  await handle.done;
+  await fake.close();
+  const events = handle.log.readAll();
+  rm(workspace);
+  const traces = new Map(events.flatMap((e) => (e.type === 'llm.request' ? [[e.callId, e.trace] as const] : [])));
+  const prompts: number[] = [];
+  const summaryPrompts: number[] = [];
+  for (const e of events) {
+    if (e.type !== 'llm.response') continue;
+    const tokens = e.usage.input + (e.usage.cachedInput ?? 0) + (e.usage.cacheWrite ?? 0);
+    (traces.get(e.callId)?.startsWith('summary/') ? summaryPrompts : prompts).push(tokens);
+  }
+  return { status: handle.state.tasks.long?.status ?? 'missing', prompts, summaryPrompts, events };
+}
+
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+async function compaction(): Promise<void> {
+  const compacted = await compactionRun(COMPACTION_WINDOW);
+  const whole = await compactionRun(undefined);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const kinds = compacted.events.flatMap((e) => (e.type === 'context.compacted' ? [e.how] : []));
+  const refusals = compacted.events.filter((e) => e.type === 'llm.error' && e.code === 'context_overflow').length;
+  const switches = compacted.events.filter((e) => e.type === 'provider.switched' || e.type === 'task.escalated').length;
+  const ok = compacted.status === 'completed' && whole.status === 'completed';
+  const why = ok ? '' : `the task did not complete (compacted: ${compacted.status}, uncompacted: ${whole.status}); `;
+  const peak = Math.max(...compacted.prompts);
+  figure(
+    'compaction_peak_ratio',
+    `A ${COMPACTION_TURNS}-turn task (each turn: the model's words and a 12 KB read, a range, a 3 KB write or a listing) through the real OpenAI SDK, on a model with a ${COMPACTION_WINDOW.toLocaleString('en')}-token window: the largest prompt the provider counted ÷ the window`,
+    ok ? peak / COMPACTION_WINDOW : null,
+    '×',
+    { max: 0.9 },
+    `${why}${count(kinds.length, 'compaction')} (${count(kinds.filter((k) => k === 'elided').length, 'elision')}, ${count(kinds.filter((k) => k === 'summarised').length, 'summary', 'summaries')}), ${count(refusals, 'refusal')} by the provider, ${count(switches, 'switch or escalation', 'switches or escalations')}; uncompacted, the same task's largest prompt is ${(Math.max(...whole.prompts) / COMPACTION_WINDOW).toFixed(1)}× the window`,
+  );
+  const spent = sum(compacted.prompts) + sum(compacted.summaryPrompts);
+  figure(
+    'compaction_tokens_saved',
+    'Prompt tokens compaction saved over that task: the same task with no window (nothing compacted) less the compacted one, its summary calls included',
+    ok ? sum(whole.prompts) - spent : null,
+    'tokens',
+    null,
+    `${why}uncompacted ${sum(whole.prompts).toLocaleString('en')} prompt tokens over ${whole.prompts.length} requests; compacted ${spent.toLocaleString('en')} over ${compacted.prompts.length} (of which ${sum(compacted.summaryPrompts).toLocaleString('en')} in ${count(compacted.summaryPrompts.length, 'summary call')})`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // scale_1000_rss_mb: the peak RSS of a 1,000-task session through the SDK, in a process of its own.
 
 async function scaleChild(n: number): Promise<void> {
@@ -785,6 +874,7 @@ const STEPS: [string, () => unknown][] = [
   ['review', keepAll],
   ['cancel', cancel],
   ['prompt', promptOverhead],
+  ['compaction', compaction],
   ['scale', scale],
   ['repo', repoFigures],
   ['bundles', bundles],

@@ -3,6 +3,7 @@
 import { knownCost } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
 import { isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TimelineMark } from '../src/core/fold/state';
+import { compactionText } from '../src/core/fold/narrate';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { plural, tokens, usd } from './format';
 
@@ -132,8 +133,9 @@ export interface TranscriptRow {
   kind: TranscriptEntry['kind'];
   label: string;
   text: string;
-  /** Longer text shown folded (the task prompt). */
+  /** Longer text shown folded (the task prompt, a conversation's summary), under `detailLabel`. */
   detail?: string;
+  detailLabel?: string;
   tone: 'normal' | 'error' | 'warn' | 'user' | 'muted';
   /** Files the call wrote, whose diff can be opened. */
   diffs: string[];
@@ -159,6 +161,8 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
       return row(e.code === 'aborted' ? 'Aborted' : 'Model error', `${e.provider}/${e.model}: ${e.message}`, e.code === 'aborted' ? 'muted' : 'error');
     case 'refusal':
       return row('Refused', `${e.provider}/${e.model}: “${e.words}”`, 'error');
+    case 'compacted':
+      return row(e.how === 'summarised' ? 'Conversation summarised' : 'Context compacted', `${e.model}: ${compactionText(e)}`, 'muted', e.summary ? { detail: e.summary, detailLabel: 'Show the summary' } : {});
     case 'switch':
       return row('Provider switch', `${e.from.provider}/${e.from.model} → ${e.to.provider}/${e.to.model}: ${e.reason}`, 'warn');
     case 'message':

@@ -1,5 +1,5 @@
 // The selected agent's transcript, folded from the log (src/core/fold/transcript.ts): its task prompt,
-// what it said, each tool call with its result, retries, switches, the user's notes, how it ended.
+// what it said, each tool call with its result, retries, switches, compactions, the user's notes, how it ended.
 import { iconButton, textButton } from './components';
 import { fill, h } from './dom';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
@@ -13,7 +13,7 @@ function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
     { class: `entry entry-${r.kind} tone-${r.tone}` },
     h('strong', { class: 'entry-label' }, r.label),
     r.text ? h('span', { class: 'entry-text' }, ` ${r.text}`) : null,
-    r.detail ? h('details', null, h('summary', null, 'Show the prompt'), h('pre', { class: 'entry-detail' }, r.detail)) : null,
+    r.detail ? h('details', null, h('summary', null, r.detailLabel ?? 'Show the prompt'), h('pre', { class: 'entry-detail' }, r.detail)) : null,
     ...r.diffs.map((p) => h('button', { class: 'linklike entry-diff', 'data-key': `tdiff:${r.key}:${p}`, 'aria-label': `Open the diff of ${p}`, onClick: () => v.post({ type: 'openDiff', path: p }) }, `open diff of ${p}`)),
   );
 }

@@ -84,6 +84,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['agents', 'transcript'];
     case 'agent.prompt':
     case 'agent.text':
+    case 'context.compacted':
     case 'tool.failed':
     case 'tool.result':
       return ['transcript'];

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { ModelRef } from './events';
 import type { PriceTable } from './money/pricing';
 
-const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1) });
+/** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
+const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1), contextWindow: z.number().int().min(1024).optional() });
 const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });
 
 export const configSchema = z.object({
@@ -49,8 +50,13 @@ export const configSchema = z.object({
 
 export type UserConfig = z.infer<typeof configSchema>;
 
-export interface RoleConfig extends ModelRef {
-  fallback?: ModelRef;
+/** A model as configured: the route, and its context window when the user gave it (tokens; wins over the price library's). */
+export interface ModelBinding extends ModelRef {
+  contextWindow?: number;
+}
+
+export interface RoleConfig extends ModelBinding {
+  fallback?: ModelBinding;
   description?: string;
 }
 
@@ -174,6 +180,18 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
   }
   if (Object.keys(cfg.roles).length === 0) throw new ConfigError(`Invalid ${where}: at least one role is needed.`);
   return cfg;
+}
+
+/** The context windows the configuration gives (`contextWindow` on a binding), by `provider/model`; the smallest when several differ. */
+export function configuredWindows(cfg: Pick<EngineConfig, 'orchestrator' | 'roles'>): Map<string, number> {
+  const out = new Map<string, number>();
+  const bindings = [cfg.orchestrator, cfg.orchestrator.fallback, ...Object.values(cfg.roles).flatMap((r) => [r, r.fallback])];
+  for (const b of bindings) {
+    if (!b?.contextWindow) continue;
+    const key = `${b.provider}/${b.model}`;
+    out.set(key, Math.min(out.get(key) ?? Infinity, b.contextWindow));
+  }
+  return out;
 }
 
 /** Every provider/model pair a session with this config may call (for pre-flight and pricing). */

@@ -127,6 +127,14 @@ export type EventBody =
   | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
   | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
   | { type: 'agent.text'; agentId: string; text: string }
+  /**
+   * An agent's conversation compacted to fit its model's context window (`window` tokens) before a
+   * request: `elided` old tool results (and long tool-call arguments) to one line each, or `summarised`
+   * the older turns (`summary`: the model's words, written by a call logged as `summary/<trace>#<turn>`).
+   * `messages`: how many were elided or replaced; tokens are the engine's estimates of the prompt.
+   * `trigger`: the estimate neared the window, or the provider refused the prompt as too long.
+   */
+  | { type: 'context.compacted'; agentId: string; taskId?: string; provider: string; model: string; window: number; tokensBefore: number; tokensAfter: number; how: 'elided' | 'summarised'; messages: number; trigger: 'estimate' | 'provider'; summary?: string }
   /** Logged after a retryable llm.error, before the caller waits `inMs` to send attempt `attempt`. */
   | { type: 'llm.retrying'; agentId: string; taskId?: string; provider: string; model: string; inMs: number; attempt: number }
   // --- tools and files ---

@@ -95,6 +95,12 @@ export type ProviderErrorCode =
   | 'quota'
   /** The model declined to answer; the message carries its words. Never retried on the same route. */
   | 'refusal'
+  /**
+   * The prompt is larger than the model's context window (OpenAI `context_length_exceeded`, Anthropic
+   * "prompt is too long", Gemini "input token count … exceeds the maximum"). Not retried as it is: the
+   * engine compacts the conversation and asks the same provider again.
+   */
+  | 'context_overflow'
   | 'timeout'
   | 'network'
   | 'stream_cut'
@@ -110,7 +116,15 @@ export interface ProviderErrorInit {
   retryAfterMs?: number;
   /** Usage seen before the failure (a stream cut mid-way still cost tokens). */
   usage?: Usage;
+  /** A `context_overflow`: the numbers the provider gave, when it gave them (its count of the prompt, the model's window). */
+  overflow?: ContextOverflow;
   cause?: unknown;
+}
+
+/** What a provider said of a prompt too large for its model: its own token count and the window it enforces. */
+export interface ContextOverflow {
+  promptTokens?: number;
+  window?: number;
 }
 
 /** The one error type a ChatProvider throws. */
@@ -121,6 +135,7 @@ export class ProviderError extends Error {
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly usage?: Usage;
+  readonly overflow?: ContextOverflow;
 
   constructor(init: ProviderErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -131,6 +146,7 @@ export class ProviderError extends Error {
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
     this.usage = init.usage;
+    this.overflow = init.overflow;
   }
 }
 

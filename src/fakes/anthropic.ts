@@ -168,6 +168,10 @@ export const anthropicWire: WireFormat = {
     }
     return { status: 402, body: body('billing_error', 'There is an issue with your billing or payment information.') };
   },
+  overflow: (promptTokens, window) => ({
+    status: 400,
+    body: { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${promptTokens} tokens > ${window} maximum` }, request_id: randomId('req_') },
+  }),
   errorFrame: (status, message) => sse({ type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } }, 'error'),
 };
 

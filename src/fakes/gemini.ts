@@ -132,6 +132,18 @@ export const geminiWire: WireFormat = {
       },
     },
   }),
+  // Sometimes with an `errors` array (reason `badRequest`), as Google's front ends add it.
+  overflow: (promptTokens, window) => ({
+    status: 400,
+    body: {
+      error: {
+        code: 400,
+        message: `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${window}).`,
+        errors: [{ message: `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${window}).`, domain: 'global', reason: 'badRequest' }],
+        status: 'INVALID_ARGUMENT',
+      },
+    },
+  }),
   errorFrame: (status, message) => sse({ error: { code: status, message, status: STATUSES[status] ?? 'INTERNAL' } }),
 };
 

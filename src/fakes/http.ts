@@ -4,7 +4,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { pieces, type FakeAnswer, type FakeHandler, type FakeReply, type FakeRequest, type FakeServer, type FakeThinking, type FakeUsage, type QuotaVariant } from './script';
+import { fakePromptTokens, pieces, type FakeAnswer, type FakeHandler, type FakeReply, type FakeRequest, type FakeServer, type FakeThinking, type FakeUsage, type QuotaVariant } from './script';
 
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -39,6 +39,8 @@ export interface WireFormat {
   quota(variant?: QuotaVariant): { status: number; body: unknown };
   /** One SSE error frame inside a 200 stream. */
   errorFrame(status: number, message: string, numeric: boolean): string;
+  /** The provider's answer to a prompt of `promptTokens` over the model's `window` (provider-wire.md §6). */
+  overflow(promptTokens: number, window: number): { status: number; body: unknown };
 }
 
 export interface PreparedCall {
@@ -80,7 +82,7 @@ export function prepare(answer: FakeAnswer, callPrefix: string, promptChars: num
   });
   // Without scripted usage, estimate ~4 characters per token so demos still show plausible figures.
   const outChars = text.length + calls.reduce((n, c) => n + c.name.length + c.args.length, 0);
-  const usage = answer.usage ?? { input: Math.max(1, Math.ceil(promptChars / 4)), output: Math.max(1, Math.ceil(outChars / 4)) };
+  const usage = answer.usage ?? { input: fakePromptTokens(promptChars), output: Math.max(1, Math.ceil(outChars / 4)) };
   return { text, textPieces: text ? pieces(text, size) : [], calls, usage, refusal: answer.refusal, thinking: answer.thinking };
 }
 
@@ -120,6 +122,7 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
   const sockets = new Set<Socket>();
   const requests: FakeRequest[] = [];
   let current = handler;
+  let contextWindow: number | undefined;
 
   const sendError = (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}, retryAfterMs?: number) =>
     sendBody(res, status, wire.errorBody(status, message, retryAfterMs), extra);
@@ -162,6 +165,10 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
       case 'quota': {
         const q = wire.quota(reply.variant);
         return sendBody(res, q.status, q.body);
+      }
+      case 'overflow': {
+        const o = wire.overflow(reply.promptTokens, reply.window);
+        return sendBody(res, o.status, o.body);
       }
       case 'stream_error': {
         const prepared = prepare(reply, wire.provider === 'anthropic' ? 'toolu_' : 'call_', promptChars);
@@ -212,6 +219,9 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
     };
     requests.push(request);
     if (!wire.authorized(req, url)) return sendError(res, 401, 'No API key was provided');
+    // As a real provider: a prompt over the model's window is refused before any model sees it.
+    const promptTokens = fakePromptTokens(raw.length);
+    if (contextWindow !== undefined && promptTokens > contextWindow) return answer(res, { kind: 'overflow', promptTokens, window: contextWindow }, route, body, raw.length, '');
     let reply: FakeReply;
     try {
       reply = await current(request);
@@ -243,6 +253,9 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
     requests,
     setHandler(next: FakeHandler) {
       current = next;
+    },
+    setContextWindow(tokens: number | undefined) {
+      contextWindow = tokens;
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -152,6 +152,15 @@ export const openaiWire: WireFormat = {
       },
     },
   }),
+  overflow: (promptTokens, window) => ({
+    status: 400,
+    body: {
+      error: {
+        message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
+        type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
+      },
+    },
+  }),
   // OpenAI's own frame names a type; compatible servers (vLLM, OpenRouter) send the status as a numeric code.
   errorFrame(status, message, numeric) {
     const [type, code] = ERROR_TYPES[status] ?? (status >= 500 ? ['server_error', null] : ['invalid_request_error', null]);

@@ -82,7 +82,13 @@ export type FakeReply =
   /** Streams one tool call whose argument JSON is broken. */
   | { kind: 'malformed_args'; name: string }
   /** Accepts the request and never answers (timeouts, aborts). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /**
+   * The prompt is over the model's context window: the provider's own 400 (OpenAI `context_length_exceeded`,
+   * Anthropic "prompt is too long: N tokens > M maximum", Gemini INVALID_ARGUMENT "The input token count (N)
+   * exceeds the maximum number of tokens allowed (M)"). A server given a window (`setContextWindow`) answers so by itself.
+   */
+  | { kind: 'overflow'; promptTokens: number; window: number };
 
 export interface FakeRequest {
   provider: string;
@@ -99,6 +105,11 @@ export interface FakeRequest {
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
+/** The fake's count of a request's prompt tokens: its body's characters ÷ 4, rounded up (at least 1). */
+export function fakePromptTokens(bodyChars: number): number {
+  return Math.max(1, Math.ceil(bodyChars / 4));
+}
+
 export interface FakeServer {
   readonly provider: string;
   /** The URL to give the SDK as its base URL (with `/v1` for OpenAI, without for Anthropic and Gemini). */
@@ -107,6 +118,12 @@ export interface FakeServer {
   readonly requests: FakeRequest[];
   /** Replaces the handler (tests script each case). */
   setHandler(handler: FakeHandler): void;
+  /**
+   * The model's context window, in the fake's tokens (its request body's characters ÷ 4, rounded up: what it
+   * reports as the prompt's usage when the answer scripts none). A request over it is answered with the
+   * provider's own overflow error, before the handler is asked; undefined (the default): no window.
+   */
+  setContextWindow(tokens: number | undefined): void;
   close(): Promise<void>;
 }
 

@@ -14,8 +14,8 @@ import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, T
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, httpError, networkError, parseArguments, QUOTA_TYPES, quotaError, refusalError,
-  retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseArguments, QUOTA_TYPES, quotaError,
+  refusalError, retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
 } from './errors';
 
 const ANTHROPIC_URL = 'https://api.anthropic.com';
@@ -271,6 +271,9 @@ function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, start
     if (e.status === undefined) return streamErrorFrame(ctx, { type: e.type, message: detail }, usage);
     const quota = quotaReason(e.status, e.type, e.errorCode, detail);
     if (quota) return quotaError(ctx, quota, { status: e.status, detail, usage, cause: e });
+    // 400 invalid_request_error "prompt is too long: N tokens > M maximum".
+    const overflow = mayBeOverflow(e.status) ? contextOverflow(detail) : undefined;
+    if (overflow) return overflowError(ctx, overflow, { status: e.status, detail, usage, cause: e });
     return httpError(ctx, e.status, { detail, retryAfterMs: retryDelay(e.headers, e.status), usage, cause: e });
   }
   if (e instanceof SyntaxError) return badResponse(ctx, `unparsable stream data (${e.message})`, e, usage);

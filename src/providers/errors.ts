@@ -1,7 +1,7 @@
 // Shared error helpers for the SDK adapters: HTTP status → ProviderError code, `retry-after` parsing,
 // and messages that tell the user what to fix. No SDK is imported here.
 
-import { ProviderError, type ProviderErrorCode, type Usage } from '../core/ports';
+import { ProviderError, type ContextOverflow, type ProviderErrorCode, type Usage } from '../core/ports';
 import type { ProviderConfig } from './config';
 
 /** What the helpers need to know about the provider that failed. */
@@ -211,6 +211,8 @@ export function streamErrorFrame(ctx: ErrorContext, frame: ErrorFrame, usage?: U
   const numeric = raw >= 400 && raw <= 599 ? raw : undefined;
   const t = (type ?? '').toLowerCase();
   if (QUOTA_TYPES.has(t)) return quotaError(ctx, t, { detail: text(frame.message), usage });
+  const overflow = contextOverflow(text(frame.message), frame.code);
+  if (overflow) return overflowError(ctx, overflow, { detail: text(frame.message), usage });
   const status = numeric
     ?? (t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500);
   const cls = classifyStatus(status);
@@ -218,6 +220,50 @@ export function streamErrorFrame(ctx: ErrorContext, frame: ErrorFrame, usage?: U
   return new ProviderError({
     provider: ctx.id, code: cls.code, retryable: cls.retryable, status: numeric, usage,
     message: `${vendorName(ctx)} reported an error mid-stream${detail ? `: ${detail}` : ''}${numeric ? ` (${numeric})` : ''}`,
+  });
+}
+
+/**
+ * The providers' words for a prompt over the model's context window, with the numbers they carry:
+ * OpenAI (and vLLM) "maximum context length is M tokens. However, your messages resulted in N tokens"
+ * (or "you requested N tokens"), Anthropic "prompt is too long: N tokens > M maximum", Gemini "The input
+ * token count (N) exceeds the maximum number of tokens allowed (M)".
+ */
+const OVERFLOW_WORDS: { re: RegExp; prompt: number; window: number }[] = [
+  { re: /maximum context length is (\d+) tokens\b[\s\S]*?(?:resulted in|requested) (\d+) tokens/i, window: 1, prompt: 2 },
+  { re: /prompt is too long: (\d+) tokens > (\d+) maximum/i, prompt: 1, window: 2 },
+  { re: /input token count \((\d+)\) exceeds the maximum number of tokens allowed \((\d+)\)/i, prompt: 1, window: 2 },
+];
+/** The same answers without numbers (a proxy that rewords them, an OpenAI-compatible server's own words). */
+const OVERFLOW_HINTS = /maximum context length|context[ _]length[ _]exceeded|prompt is too long|input token count[^.]*exceeds the maximum|exceeds the (model's )?context window/i;
+
+/**
+ * Whether an error answer says the prompt is over the model's context window (OpenAI's `code`
+ * `context_length_exceeded`, or the words of any of the three providers); the numbers it gives.
+ */
+export function contextOverflow(detail: string | undefined, code?: unknown): ContextOverflow | undefined {
+  const text = detail ?? '';
+  for (const w of OVERFLOW_WORDS) {
+    const m = w.re.exec(text);
+    // "you requested N tokens (A in the messages, B in the completion)": the prompt is A.
+    const messages = /\((\d+) in the messages/i.exec(text);
+    if (m) return { promptTokens: Number(messages?.[1] ?? m[w.prompt]), window: Number(m[w.window]) };
+  }
+  return code === 'context_length_exceeded' || OVERFLOW_HINTS.test(text) ? {} : undefined;
+}
+
+/** The statuses a provider answers an over-long prompt with (400; a proxy's 413 or 422): never a key, quota or rate-limit answer. */
+export function mayBeOverflow(status: number | undefined): boolean {
+  return status === 400 || status === 413 || status === 422;
+}
+
+/** A prompt the provider refused as larger than the model's context window: never retried as it is (the engine compacts the conversation). */
+export function overflowError(ctx: ErrorContext, overflow: ContextOverflow, opts: { status?: number; detail?: string; usage?: Usage; cause?: unknown } = {}): ProviderError {
+  const statusText = opts.status === undefined ? '' : `${opts.status}${STATUS_TEXT[opts.status] ? ` ${STATUS_TEXT[opts.status]}` : ''}`;
+  const detail = opts.detail?.trim() ? `${statusText ? ': ' : ''}${opts.detail.trim()}` : '';
+  return new ProviderError({
+    provider: ctx.id, code: 'context_overflow', retryable: false, status: opts.status, usage: opts.usage, cause: opts.cause, overflow,
+    message: `${vendorName(ctx)} refused the prompt as larger than the model's context window (${statusText}${detail})`,
   });
 }
 

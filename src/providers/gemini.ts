@@ -22,7 +22,8 @@ import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, typ
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, httpError, networkError, parseDuration, quotaError, refusalError, streamCutError, streamErrorFrame, type ErrorContext,
+  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseDuration, quotaError, refusalError, streamCutError,
+  streamErrorFrame, type ErrorContext,
 } from './errors';
 import { hasNoArguments, toGeminiSchema } from './gemini-schema';
 
@@ -256,6 +257,9 @@ function toProviderError(ctx: ErrorContext, e: unknown, started: boolean, usage:
     if (e.errorDetails) detail = detail.replace(` ${JSON.stringify(e.errorDetails)}`, '');
     const quota = e.status === 429 ? exhaustedQuota(details) : undefined;
     if (quota) return quotaError(ctx, quota, { status: e.status, usage, cause: e });
+    // 400 INVALID_ARGUMENT "The input token count (N) exceeds the maximum number of tokens allowed (M)."
+    const overflow = mayBeOverflow(e.status) ? contextOverflow(detail) : undefined;
+    if (overflow) return overflowError(ctx, overflow, { status: e.status, detail, usage, cause: e });
     return httpError(ctx, e.status, {
       detail, usage, cause: e,
       retryAfterMs: parseDuration(retry?.retryDelay),

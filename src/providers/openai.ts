@@ -12,8 +12,8 @@ import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, U
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, httpError, networkError, parseArguments, QUOTA_TYPES, quotaError, refusalError,
-  retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseArguments, QUOTA_TYPES, quotaError,
+  refusalError, retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
 } from './errors';
 
 const OPENAI_URL = 'https://api.openai.com/v1';
@@ -225,6 +225,9 @@ function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, start
     // A 429 `insufficient_quota` is no rate limit: the account is out of credit until someone pays.
     const quota = [body.code, body.type].find((v): v is string => typeof v === 'string' && QUOTA_TYPES.has(v));
     if (quota) return quotaError(ctx, quota, { status: e.status, usage, cause: e });
+    // 400 `context_length_exceeded` ("This model's maximum context length is M tokens. However, your messages resulted in N tokens.").
+    const overflow = mayBeOverflow(e.status) ? contextOverflow(detail, body.code) : undefined;
+    if (overflow) return overflowError(ctx, overflow, { status: e.status, detail, usage, cause: e });
     return httpError(ctx, e.status, { detail, retryAfterMs: retryDelay(e.headers, e.status), usage, cause: e });
   }
   if (e instanceof SyntaxError) return badResponse(ctx, `unparsable stream data (${e.message})`, e, usage);

@@ -64,6 +64,8 @@ const FAULTS: Fault[] = [
     // A compatible server's out-of-money answer is OpenRouter's 402 "insufficient credits".
     cell: (kind) => ({ reply: kind === 'openai-compatible' ? { kind: 'error', status: 402, message: 'Insufficient credits' } : { kind: 'quota' }, expect: { code: 'quota', retryable: false } }),
   },
+  // The provider's own 400 for a prompt over the model's window, with the numbers it gives.
+  { name: 'context window overflow', cell: () => ({ reply: { kind: 'overflow', promptTokens: 130_512, window: 128_000 }, expect: { code: 'context_overflow', retryable: false } }) },
   { name: 'refusal', cell: () => ({ reply: { kind: 'reply', refusal: 'I will not do that.', usage: { input: 20, output: 6 } }, expect: { code: 'refusal', retryable: false } }) },
   {
     name: 'error frame mid-stream',
@@ -141,6 +143,7 @@ describe('reliability fault matrix', () => {
         const e = await classify(provider, cell.abortAfterMs);
         record(label(e));
         assert.deepEqual([e.code, e.retryable, e.provider], [cell.expect.code, cell.expect.retryable, kind], e.message);
+        if (e.code === 'context_overflow') assert.deepEqual(e.overflow, { promptTokens: 130_512, window: 128_000 }, 'the numbers in the answer are read');
         const want = cell.expect.retryAfterMs;
         if (Array.isArray(want)) assert.ok(e.retryAfterMs !== undefined && e.retryAfterMs >= want[0] && e.retryAfterMs <= want[1], `retryAfterMs ${e.retryAfterMs}`);
         else assert.equal(e.retryAfterMs, want);

@@ -41,6 +41,14 @@ export function describeSandbox(u: SandboxUse): string {
   return `none (${u.reason ?? 'no sandbox here'}): every command is asked before it runs, whatever commands.run and commands.allow say (commands.sandbox "off" runs them without one)`;
 }
 
+/** What a compaction did, in words (the progress, the Output channel and the transcript say it the same way). */
+export function compactionText(c: { how: 'elided' | 'summarised'; messages: number; tokensBefore: number; tokensAfter: number; window: number; trigger: 'estimate' | 'provider' }): string {
+  const n = (x: number) => x.toLocaleString('en');
+  const what = c.how === 'elided' ? `tool output elided from ${n(c.messages)} message${c.messages === 1 ? '' : 's'}` : `${n(c.messages)} earlier message${c.messages === 1 ? '' : 's'} summarised by the model`;
+  const why = c.trigger === 'provider' ? 'after the provider refused the prompt as too long' : `to fit the model's window of ${n(c.window)} tokens`;
+  return `conversation compacted ${why}: ${what}, ~${n(c.tokensBefore)} → ~${n(c.tokensAfter)} tokens`;
+}
+
 /** The line an event adds to the progress, with its level; undefined for events too small to mention. */
 export function narrate(e: EnsembleEvent): { level: NarrationLevel; text: string } | undefined {
   const text = describeEvent(e);
@@ -123,7 +131,9 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'provider.switched':
       return `  ⇄ ${e.taskId ?? 'orchestrator'}: switched ${e.from.provider}/${e.from.model} → ${e.to.provider}/${e.to.model}`;
     case 'llm.error':
-      return `  ! ${e.provider}/${e.model}: ${e.message}${e.retryable ? ' (will retry)' : ''}`;
+      return `  ! ${e.provider}/${e.model}: ${e.message}${e.retryable ? ' (will retry)' : e.code === 'context_overflow' ? ' (compacting, then the same provider again)' : ''}`;
+    case 'context.compacted':
+      return `  ⇲ ${e.taskId ?? e.agentId}: ${compactionText(e)}`;
     case 'file.written':
       return `  + ${e.path} (${e.change}, ${e.bytes} bytes)`;
     case 'file.changed':

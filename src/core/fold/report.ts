@@ -38,7 +38,11 @@ export interface ReportJson {
     failures: number;
     providerSwitches: number;
     escalations: number;
+    /** Context compactions (context.compacted) in all. */
+    compactions: number;
   };
+  /** Each agent whose conversation was compacted to fit its model's context window: how often, how much (estimated prompt tokens taken off). */
+  compactions: { agentId: string; taskId: string | null; role: string | null; provider: string; model: string; window: number; elided: number; summarised: number; messages: number; tokensSaved: number }[];
   integration: { matched: { method: string; path: string }[]; callsWithoutRoute: unknown[]; routesNeverCalled: unknown[] } | null;
   /** `sandbox`, `network`: as for a command. */
   validation: { command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; sandbox: string | null; network: 'on' | 'off' } | null;
@@ -126,7 +130,9 @@ export function buildReport(s: SessionState): ReportJson {
       failures,
       providerSwitches: s.switches.length,
       escalations: s.escalations.length,
+      compactions: s.compactionOrder.reduce((n, id) => n + s.compactions[id]!.elided + s.compactions[id]!.summarised, 0),
     },
+    compactions: s.compactionOrder.map((id) => s.compactions[id]!).map((c) => ({ agentId: c.agentId, taskId: c.taskId ?? null, role: c.role ?? null, provider: c.provider, model: c.model, window: c.window, elided: c.elided, summarised: c.summarised, messages: c.messages, tokensSaved: c.tokensSaved })),
     integration: s.integration ? { matched: s.integration.matched, callsWithoutRoute: s.integration.callsWithoutRoute, routesNeverCalled: s.integration.routesNeverCalled } : null,
     validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage, sandbox: v.sandbox ?? null, network: v.network ?? 'on' } : null,
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
@@ -196,7 +202,11 @@ export function renderMarkdown(r: ReportJson): string {
   L.push('', '## Providers', '', '| provider | input tokens | output tokens | cost |', '|---|---|---|---|');
   for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${t.input} | ${t.output} | ${usdText(m.costUsd[id])} |`);
   L.push(`| **total** | | | ${usdText(m.costUsd.total)} |`);
-  L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations}`);
+  L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations} · context compactions: ${m.compactions}`);
+  if (r.compactions.length) {
+    L.push('', '## Context compaction', '', 'Conversations compacted to fit their model\'s context window (tokens are the engine\'s estimates of the prompt).', '', '| agent | task | model | window | elisions | summaries | messages elided or summarised | tokens saved |', '|---|---|---|---|---|---|---|---|');
+    for (const c of r.compactions) L.push(`| ${c.agentId}${c.role ? ` (${c.role})` : ''} | ${c.taskId ?? '—'} | ${c.provider}/${c.model} | ${c.window.toLocaleString('en')} | ${c.elided} | ${c.summarised} | ${c.messages} | ${c.tokensSaved.toLocaleString('en')} |`);
+  }
   const b = r.budget;
   const held = b.chargedUsd > b.knownUsd ? ` (the cap counted ${usdText(b.chargedUsd)}: the worst case of each call of unknown cost)` : '';
   L.push('', '## Budget', '', `Limit: ${b.limitUsd === null ? 'none' : usdText(b.limitUsd)} · estimate before development: ${usdText(b.estimateUsd)} · spent: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls })}${held}`);

@@ -26,6 +26,24 @@ function settleAgents(s: SessionState, status: AgentStatus): void {
   for (const a of Object.values(s.agents)) if (isWorking(a)) setStatus(a, status);
 }
 
+/** One agent's context compactions (context.compacted), summed: what the report counts per task and agent. */
+export interface CompactionFigures {
+  agentId: string;
+  taskId?: string;
+  role?: string;
+  provider: string;
+  model: string;
+  /** How many times old tool results were elided, and the conversation summarised. */
+  elided: number;
+  summarised: number;
+  /** Messages elided or replaced by summaries, in all. */
+  messages: number;
+  /** The prompt tokens the compactions took off (the engine's estimates, before − after). */
+  tokensSaved: number;
+  /** The smallest window it was fitted to. */
+  window: number;
+}
+
 export interface PhaseState {
   name: Phase;
   startedAt: number;
@@ -75,6 +93,9 @@ export interface SessionState {
   /** The run_command requests, keyed by id, in `commandOrder`. */
   commands: Record<string, CommandState>;
   commandOrder: string[];
+  /** Context compactions by agent, in `compactionOrder` (the order of each agent's first one). */
+  compactions: Record<string, CompactionFigures>;
+  compactionOrder: string[];
   /** Keyed by provider id. */
   providers: Record<string, ProviderFigures>;
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
@@ -120,6 +141,8 @@ export function initialState(): SessionState {
     fileOrder: [],
     commands: {},
     commandOrder: [],
+    compactions: {},
+    compactionOrder: [],
     providers: {},
     roles: {},
     money: initialMoney(),
@@ -298,6 +321,18 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'report.failed':
       s.reportError = e.error;
       break;
+    case 'context.compacted': {
+      let c = s.compactions[e.agentId];
+      if (!c) {
+        s.compactions[e.agentId] = c = { agentId: e.agentId, taskId: e.taskId, role: s.agentRoles[e.agentId], provider: e.provider, model: e.model, elided: 0, summarised: 0, messages: 0, tokensSaved: 0, window: e.window };
+        s.compactionOrder.push(e.agentId);
+      }
+      c[e.how]++;
+      c.messages += e.messages;
+      c.tokensSaved += Math.max(0, e.tokensBefore - e.tokensAfter);
+      Object.assign(c, { provider: e.provider, model: e.model, window: Math.min(c.window, e.window) });
+      break;
+    }
     case 'file.writing': // the write's intent, for a resume after a kill; the state follows file.written
     case 'agent.text':
     case 'agent.prompt':

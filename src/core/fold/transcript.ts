@@ -1,6 +1,6 @@
 // What each agent did, in order, as a fold over the log: its prompt, the text it streamed, each tool
 // call with its summary and result (a write names its blobs, never its contents), retries, provider
-// switches, refusals, the user's messages and how it ended. The panel keeps one of these beside the
+// switches, refusals, context compactions, the user's messages and how it ended. The panel keeps one of these beside the
 // session state and shows only the selected agent's entries. Updated in place, O(1) per event; an
 // entry that changes after it was added (text streaming on, a tool's result) bumps its `rev`.
 
@@ -32,6 +32,8 @@ export type TranscriptEntry = Base &
     | { kind: 'error'; provider: string; model: string; code: ProviderErrorCode; message: string }
     | { kind: 'refusal'; provider: string; model: string; words: string }
     | { kind: 'switch'; from: ModelRef; to: ModelRef; reason: string }
+    /** The conversation compacted to fit the model's window (`summary`: the model's own words, when it summarised). */
+    | { kind: 'compacted'; how: 'elided' | 'summarised'; messages: number; tokensBefore: number; tokensAfter: number; window: number; model: string; trigger: 'estimate' | 'provider'; summary?: string }
     | { kind: 'message'; text: string }
     | { kind: 'stopped' }
     | { kind: 'end'; outcome: 'completed' | 'failed' | 'escalated'; text: string }
@@ -112,6 +114,9 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
     }
     case 'provider.switched':
       add(t, e.agentId, e, { kind: 'switch', from: e.from, to: e.to, reason: e.reason });
+      break;
+    case 'context.compacted':
+      add(t, e.agentId, e, { kind: 'compacted', how: e.how, messages: e.messages, tokensBefore: e.tokensBefore, tokensAfter: e.tokensAfter, window: e.window, model: `${e.provider}/${e.model}`, trigger: e.trigger, ...(e.summary === undefined ? {} : { summary: e.summary }) });
       break;
     case 'tool.called':
       t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: e.summary, files: [] }) as Extract<TranscriptEntry, { kind: 'tool' }>;

@@ -52,6 +52,7 @@ type Match = { origin: 'override'; key: string; price: Price } | { origin: 'libr
 export class Pricing {
   private readonly providerIds = new Map<string, string | undefined>();
   private readonly matches = new Map<string, Match | undefined>();
+  private readonly windows = new Map<string, number | undefined>();
 
   constructor(
     private readonly overrides: PriceTable,
@@ -79,6 +80,25 @@ export class Pricing {
     const plain = this.cost(ref, { input: promptTokens, output: maxOutputTokens }, at);
     const written = this.cost(ref, { input: 0, cacheWrite: promptTokens, output: maxOutputTokens }, at);
     return plain === null || written === null ? null : Math.max(plain, written);
+  }
+
+  /**
+   * The model's context window (tokens) as the price library's data gives it (`context_window`), also for
+   * a model whose price a `pricing` row overrides; undefined when the library does not know it.
+   */
+  contextWindow(ref: ModelRef): number | undefined {
+    const key = `${ref.provider}/${ref.model}`;
+    if (!this.windows.has(key)) {
+      const provider = this.libraryProvider(ref.provider);
+      let window: number | undefined;
+      try {
+        window = provider ? priceLibrary().calcPrice({ input_tokens: 0, output_tokens: 0 }, ref.model, { providerId: provider })?.model.context_window : undefined;
+      } catch {
+        window = undefined;
+      }
+      this.windows.set(key, typeof window === 'number' && window > 0 ? window : undefined);
+    }
+    return this.windows.get(key);
   }
 
   /** The `pricing.loaded` event: which price data this run uses, and where each model's price comes from. */

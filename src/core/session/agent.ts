@@ -1,17 +1,21 @@
 // The agent tool loop: ask the model, run the tools it calls, give it the results, until it calls
-// `finish` or runs out of turns. When its provider is exhausted the loop switches to the next route
-// (the role's fallback), carrying the conversation so far; when no route is left it gives up and the
-// engine escalates. Budget exhaustion and cancellation propagate to the engine.
+// `finish` or runs out of turns. Before each request the conversation is fitted to the model's context
+// window (compaction.ts); a provider that still refuses it as too long gets it compacted further and is
+// asked again (never another provider with the same conversation). When its provider is exhausted the
+// loop switches to the next route (the role's fallback), carrying the conversation so far, fitted to
+// that model's window; when no route is left, or the conversation cannot be made to fit, it gives up and
+// the engine escalates. Budget exhaustion and cancellation propagate to the engine.
 
 import type { EventSink, ModelRef } from '../events';
 import type { ChatMessage, ToolCall } from '../ports';
-import { RouteExhaustedError, type ModelCaller } from './caller';
+import { ContextOverflowError, RouteExhaustedError, type ModelCaller } from './caller';
+import { Compactor, ContextTooLargeError, type ContextWindows } from './compaction';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
 import type { SessionFiles } from '../store/workspace';
 import { TOOL_HANDLERS } from './handlers';
 import { toolError, type ToolHandler, type ToolResult } from './handlers/handler';
 import type { CommandTool } from './commands';
-import { userNote } from './prompts';
+import { CONTINUE_NUDGE, userNote } from './prompts';
 
 /** Handles the tools a phase decides itself (the escalation's reassign_task / skip_task, the review's request_fix). */
 export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<ToolResult>;
@@ -37,6 +41,8 @@ export interface AgentDeps {
   caller: ModelCaller;
   files: SessionFiles;
   sink: EventSink;
+  /** Each model's context window: the conversation is compacted to fit it before every request. */
+  windows: ContextWindows;
   /** run_command, when the session's policy offers it. */
   commands?: CommandTool;
   /** The user's notes to this agent, taken before each model call. */
@@ -54,14 +60,19 @@ function addNotes(messages: ChatMessage[], notes: string[]): void {
   else messages.push({ role: 'user', content: text });
 }
 
+/** How many times in a row a provider may refuse a compacted prompt as too long before the agent gives up. */
+const MAX_OVERFLOWS = 3;
+
 export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentOutcome> {
   const { caller, sink } = deps;
   const messages = [...spec.messages];
   const prompt = messages.flatMap((m) => (m.role === 'user' ? [m.content] : [])).join('\n\n');
   sink.emit({ type: 'agent.prompt', agentId: spec.agentId, taskId: spec.taskId, text: prompt });
   const tools = spec.tools.map(toolSpec);
+  const compactor = new Compactor({ agentId: spec.agentId, taskId: spec.taskId, system: spec.system, tools, head: spec.messages.length, maxOutputTokens: spec.maxOutputTokens, trace: spec.trace }, { caller, sink, windows: deps.windows, signal: deps.signal });
   let routeIndex = 0;
   let idleTurns = 0;
+  let overflows = 0;
   for (let turn = 1; turn <= spec.maxTurns; ) {
     const route = spec.routes[routeIndex];
     if (!route) return { kind: 'gave_up', reason: 'no provider is available for this role' };
@@ -69,8 +80,16 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     addNotes(messages, deps.inbox?.take(spec.agentId) ?? []);
     let result;
     try {
+      await compactor.fit(messages, route, turn, overflows ? 'provider' : 'estimate');
       result = await caller.call(route, { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens }, { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}`, signal: deps.signal });
     } catch (e) {
+      if (e instanceof ContextTooLargeError) return { kind: 'gave_up', reason: e.message };
+      if (e instanceof ContextOverflowError) {
+        // The provider counts more than the estimate, or enforces a smaller window than known: learn it, compact, ask it again.
+        if (++overflows > MAX_OVERFLOWS) return { kind: 'gave_up', reason: `${route.provider}/${route.model} refused the conversation as larger than its context window ${overflows} times, even compacted: ${e.message}` };
+        compactor.overflowed(e);
+        continue; // same turn, same provider
+      }
       if (!(e instanceof RouteExhaustedError)) throw e;
       const next = spec.routes[routeIndex + 1];
       if (!next) return { kind: 'gave_up', reason: e.message };
@@ -79,10 +98,11 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
       continue; // same turn, same conversation, next provider
     }
     turn++;
+    overflows = 0;
     messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined, ...(result.providerData ? { providerData: result.providerData } : {}) });
     if (result.toolCalls.length === 0) {
       if (++idleTurns >= 3) return { kind: 'gave_up', reason: 'the model stopped using its tools without calling finish' };
-      messages.push({ role: 'user', content: 'Continue by calling the tools. When your task is complete, call finish with a summary.' });
+      messages.push({ role: 'user', content: CONTINUE_NUDGE });
       continue;
     }
     idleTurns = 0;

@@ -2,10 +2,11 @@
 // errors, honouring retry-after with capped backoff. Every attempt is an event (llm.request, then
 // llm.response or llm.error), every attempt reserves its worst-case cost against the budget first,
 // and each provider has its own concurrency limit. What the caller cannot fix it throws:
-// RouteExhaustedError (switch provider), BudgetExhaustedError, or the abort reason (cancel).
+// RouteExhaustedError (switch provider), ContextOverflowError (the prompt is over the model's window:
+// compact and ask the same provider again), BudgetExhaustedError, or the abort reason (cancel).
 
 import type { EventSink, ModelRef } from '../events';
-import { ProviderError, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type Usage, type StopReason } from '../ports';
+import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type ToolSpec, type Usage, type StopReason } from '../ports';
 import { Budget, estimateTokens } from '../money/budget';
 import type { Pricing } from '../money/pricing';
 import { Semaphore } from './semaphore';
@@ -33,6 +34,22 @@ export class RouteExhaustedError extends Error {
   }
 }
 
+/**
+ * The provider refused the prompt as larger than the model's context window: another attempt with the
+ * same prompt, or another provider given the same conversation, would fail alike. The conversation must
+ * shrink (src/core/session/compaction.ts); `promptTokens` is this prompt's size as the engine estimated it.
+ */
+export class ContextOverflowError extends Error {
+  constructor(
+    readonly route: ModelRef,
+    readonly error: ProviderError,
+    readonly promptTokens: number,
+  ) {
+    super(error.message);
+    this.name = 'ContextOverflowError';
+  }
+}
+
 export interface CallerDeps {
   sink: EventSink;
   clock: Clock;
@@ -55,6 +72,8 @@ export interface CallContext {
    * aborts and which also follows the session's cancel. Without it, the session's.
    */
   signal?: AbortSignal;
+  /** Streams no `agent.text`: a call the engine makes for itself (a conversation's summary), whose text the agent does not say. */
+  quiet?: boolean;
 }
 
 let callCounter = 0;
@@ -81,6 +100,7 @@ export class ModelCaller {
         return await this.attempt(route, req, ctx, attempt, signal);
       } catch (e) {
         if (!(e instanceof ProviderError) || signal.aborted) throw e;
+        if (e.code === 'context_overflow') throw new ContextOverflowError(route, e, requestTokens(req));
         if (e.code === 'quota') this.outOfQuota.set(route.provider, e);
         if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
         const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
@@ -105,7 +125,7 @@ export class ModelCaller {
     // Prices may depend on the time (off-peak rates): the call is priced at the moment it is sent.
     // Its prompt's size is known before sending, so the worst case is priced at the tier it reaches.
     const at = new Date(clock.now());
-    const worst = pricing.worstCase(route, estimateTokens(promptLength(request)), request.maxOutputTokens, at);
+    const worst = pricing.worstCase(route, requestTokens(request), request.maxOutputTokens, at);
     try {
       budget.reserve(worst ?? 0);
     } catch (e) {
@@ -116,7 +136,7 @@ export class ModelCaller {
     const callId = `c${++callCounter}-${clock.now().toString(36)}`;
     sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined });
     const started = clock.now();
-    const text = new TextCoalescer((t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
+    const text = new TextCoalescer(ctx.quiet ? () => {} : (t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
     const toolCalls: ToolCall[] = [];
     let usage: Usage | undefined;
     let providerData: ProviderData | undefined;
@@ -159,12 +179,22 @@ const lengthOf = (key: object, measure: () => number): number => {
   return n;
 };
 
-/** The length of the prompt's text: the system prompt, the tools as JSON and the messages (an assistant's with its tool calls and provider data). */
-function promptLength(r: ChatRequest): number {
+/** The length of one message's text (an assistant's with its tool calls and provider data), counted once per message object. */
+export function messageLength(m: ChatMessage): number {
+  return lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length));
+}
+
+/** The length of the prompt's text: the system prompt, the tools as JSON and the messages. */
+export function promptLength(r: { system: string; tools?: readonly ToolSpec[]; messages: readonly ChatMessage[] }): number {
   let n = r.system.length + r.messages.length;
   for (const t of r.tools ?? []) n += lengthOf(t, () => JSON.stringify(t).length + 1);
-  for (const m of r.messages) n += lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length));
+  for (const m of r.messages) n += messageLength(m);
   return n;
+}
+
+/** A request's prompt in tokens, as the engine estimates it before sending (budget reservations, context windows). */
+export function requestTokens(r: { system: string; tools?: readonly ToolSpec[]; messages: readonly ChatMessage[] }): number {
+  return estimateTokens(promptLength(r));
 }
 
 /** Gathers streamed text and emits it in a few larger pieces instead of one event per token. */

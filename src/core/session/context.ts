@@ -9,6 +9,7 @@ import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
 import type { SessionState } from '../fold/state';
 import type { Steering } from './steering';
+import type { ContextWindows } from './compaction';
 
 export interface SessionContext {
   readonly sessionId: string;
@@ -20,6 +21,8 @@ export interface SessionContext {
   /** The fold of every event so far; kept current by the log's listener. */
   readonly state: SessionState;
   readonly caller: ModelCaller;
+  /** Each model's context window (configuration, price library, what providers said): agents' conversations are fitted to it. */
+  readonly windows: ContextWindows;
   readonly files: SessionFiles;
   readonly store: FileStore;
   readonly budget: Budget;

@@ -10,7 +10,7 @@ import type { ChatMessage, PlanProposal, PlanReviewAnswer, ToolSpec } from '../p
 import type { TaskSpec } from '../events';
 import type { ProposedPlan } from '../fold/state';
 import { estimateSessionCost } from '../money/estimate';
-import { RouteExhaustedError } from './caller';
+import { ContextOverflowError, RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
 import { toolSpec } from './tools';
 import { validatePlan } from './plan';
@@ -147,6 +147,8 @@ async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: {
     try {
       result = await ctx.caller.call(route, { system, messages, tools: [planTool(roles)], maxOutputTokens: ctx.config.maxOutputTokens }, { agentId, trace: `plan#${first + attempt}` });
     } catch (e) {
+      // Another provider would get the same oversized request: a clear failure instead.
+      if (e instanceof ContextOverflowError) throw new PlanningError(`Planning failed: the planning request is larger than ${route.provider}/${route.model}'s context window (${e.message}). Choose an orchestrator model with a larger window.`);
       if (!(e instanceof RouteExhaustedError) || !routes[routeIndex + 1]) throw e instanceof RouteExhaustedError ? new PlanningError(`Planning failed: ${e.message}`) : e;
       ctx.sink.emit({ type: 'provider.switched', agentId, from: route, to: routes[routeIndex + 1]!, reason: e.message });
       routeIndex++;

@@ -106,6 +106,9 @@ export function fixRequest(goal: string, what: string, details: string): string 
 }
 
 /** The user's notes to a working agent, as the agent reads them before its next model call. */
+/** What an agent is told when it answered without calling a tool. */
+export const CONTINUE_NUDGE = 'Continue by calling the tools. When your task is complete, call finish with a summary.';
+
 export function userNote(notes: readonly string[]): string {
   const body = notes.length === 1 ? notes[0]! : notes.map((n, i) => `${i + 1}. ${n}`).join('\n');
   return `A message from the user, who is watching your work (take it into account, then carry on with your task):\n${body}`;

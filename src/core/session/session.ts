@@ -27,6 +27,7 @@ import { Redactor } from '../redact';
 import { CommandTool, type ApproveCommand } from './commands';
 import { Steering } from './steering';
 import { SandboxedRunner } from './sandbox';
+import { ContextWindows } from './compaction';
 
 export interface EngineDeps {
   workspace: string;
@@ -194,6 +195,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     reviewPlan: deps.reviewPlan,
     givenPlan,
     cancel: (reason) => controller.abort(new CancelledError(reason)),
+    windows: new ContextWindows(config, (ref) => pricing.contextWindow(ref)),
     caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };

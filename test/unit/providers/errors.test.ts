@@ -2,7 +2,7 @@
 // and the Gemini schema conversion.
 
 import assert from 'node:assert/strict';
-import { classifyStatus, httpError, parseDuration, parseRetryAfter } from '../../../src/providers/errors';
+import { classifyStatus, contextOverflow, httpError, parseDuration, parseRetryAfter } from '../../../src/providers/errors';
 import { toGeminiSchema } from '../../../src/providers/gemini-schema';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -36,6 +36,22 @@ describe('provider error helpers', () => {
     assert.match(httpError({ id: 'router', kind: 'openai-compatible', keyHint: 'OPENROUTER_API_KEY' }, 403).message, /OPENROUTER_API_KEY/);
     assert.match(httpError({ id: 'gemini', kind: 'gemini' }, 400, { code: 'auth' }).message, /GEMINI_API_KEY/);
     assert.equal(httpError({ id: 'gemini', kind: 'gemini' }, 400, { code: 'auth' }).retryable, false);
+  });
+});
+
+describe('context window overflow answers', () => {
+  it("reads the prompt's tokens and the window from each provider's words", () => {
+    assert.deepEqual(contextOverflow("This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages."), { promptTokens: 130512, window: 128000 });
+    assert.deepEqual(contextOverflow('prompt is too long: 208331 tokens > 200000 maximum'), { promptTokens: 208331, window: 200000 });
+    assert.deepEqual(contextOverflow('The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).'), { promptTokens: 1200293, window: 1048576 });
+    // vLLM and older OpenAI models: the request's total, of which the messages are the prompt.
+    assert.deepEqual(contextOverflow("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion)."), { promptTokens: 4000, window: 4096 });
+  });
+
+  it('knows an overflow without numbers by its code or words, and nothing else as one', () => {
+    assert.deepEqual(contextOverflow('Too long.', 'context_length_exceeded'), {});
+    assert.deepEqual(contextOverflow('Input exceeds the context window of this model'), {});
+    for (const other of ['Invalid value for temperature', 'prompt must be a string', 'maximum of 128 tools', undefined]) assert.equal(contextOverflow(other), undefined, other);
   });
 });
 

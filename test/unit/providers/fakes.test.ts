@@ -15,6 +15,16 @@ const PATHS: Record<FakeKind, { path: string; key: Record<string, string>; body:
 const errorMessage = (kind: FakeKind, body: unknown): unknown =>
   kind === 'anthropic' ? (body as { type: string; error: { message: string } }).error.message : (body as { error: { message: string } }).error.message;
 
+/** Each provider's body for a prompt over the window, as /work/shared/reference/provider-wire.md §6 quotes it. */
+const OVERFLOW: Record<FakeKind, (n: number, m: number) => unknown> = {
+  openai: (n, m) => ({ error: { message: `This model's maximum context length is ${m} tokens. However, your messages resulted in ${n} tokens. Please reduce the length of the messages.`, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }),
+  anthropic: (n, m) => ({ type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${n} tokens > ${m} maximum` } }),
+  gemini: (n, m) => {
+    const message = `The input token count (${n}) exceeds the maximum number of tokens allowed (${m}).`;
+    return { error: { code: 400, message, errors: [{ message, domain: 'global', reason: 'badRequest' }], status: 'INVALID_ARGUMENT' } };
+  },
+};
+
 for (const kind of ['openai', 'anthropic', 'gemini'] as const) {
   describe(`fake ${kind} server`, () => {
     let fake: FakeServer;
@@ -61,6 +71,29 @@ for (const kind of ['openai', 'anthropic', 'gemini'] as const) {
       const res = await post(JSON.stringify(spec.body));
       assert.equal(res.status, 500);
       assert.match(String(errorMessage(kind, await res.json())), /script bug/);
+    });
+
+    it("answers a prompt over the model's window with the provider's own 400, before the handler is asked", async () => {
+      let asked = 0;
+      fake.setHandler(() => (asked++, { kind: 'reply', text: 'Hello' }));
+      const body = JSON.stringify(spec.body);
+      const tokens = Math.ceil(body.length / 4); // the fake's count: its body's characters ÷ 4
+      fake.setContextWindow(tokens - 1);
+      try {
+        const res = await post(body);
+        assert.equal(res.status, 400);
+        const got = (await res.json()) as Record<string, unknown>;
+        if (kind === 'anthropic') {
+          assert.match(String(got.request_id), /^req_/);
+          delete got.request_id;
+        }
+        assert.deepEqual(got, OVERFLOW[kind](tokens, tokens - 1));
+        assert.equal(asked, 0, 'no model saw it');
+        fake.setContextWindow(tokens);
+        assert.equal((await post(body)).status, 200, 'a prompt that fits is answered');
+      } finally {
+        fake.setContextWindow(undefined);
+      }
     });
 
     it('closes promptly while a request hangs', async () => {

@@ -118,6 +118,30 @@ describe('real provider behaviour', () => {
     });
   });
 
+  describe("a prompt over the model's context window", () => {
+    for (const k of KINDS) {
+      it(`${k.kind}: the provider's own 400 is 'context_overflow' (not retryable) with its count of the prompt and the window, before any model answers`, async () => {
+        const fake = await fakeFor(k.fake);
+        fake.setContextWindow(200);
+        try {
+          const big = request([{ role: 'user', content: 'Read this: ' + 'x'.repeat(2000) }]);
+          // Had the handler been asked, this answer would have come back.
+          const { error, chunks } = await once(k.kind, k.fake, { kind: 'reply', text: 'answered' }, big);
+          const sent = fake.requests.at(-1)!;
+          const tokens = Math.ceil(JSON.stringify(sent.body).length / 4);
+          assert.deepEqual([error?.code, error?.retryable, error?.status, error?.overflow], ['context_overflow', false, 400, { promptTokens: tokens, window: 200 }]);
+          assert.ok(error!.message.startsWith(`${k.vendor} refused the prompt as larger than the model's context window (400 Bad Request: `), error!.message);
+          assert.deepEqual(chunks, []);
+          // Under the window, the same fake answers.
+          const small = await once(k.kind, k.fake, { kind: 'reply', text: 'fits' });
+          assert.equal(small.error, undefined);
+        } finally {
+          fake.setContextWindow(undefined);
+        }
+      });
+    }
+  });
+
   describe('rate-limit reset headers', () => {
     it('openai: a 429 without retry-after waits for the used-up window (x-ratelimit-reset-requests)', async () => {
       const { error } = await once('openai', 'openai', { kind: 'error', status: 429, resetAfterMs: 6500 });
