@@ -20,7 +20,7 @@ import { buildResolver, envKeys } from '../node/providers';
 import { loadCassette, saveCassette } from '../cassette/format';
 import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
-import { Redactor } from '../core/redact';
+import { Redactor, secretsInEnv } from '../core/redact';
 import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
 import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
 import { planFileText } from '../core/session/planFile';
@@ -209,7 +209,8 @@ export async function replayCommand(file: string | undefined, flags: { workspace
     if (cassette.note) io.err(cassette.note);
     io.err(`Workspace: ${workspace}`);
     const config = withAllowedCommands(withConsentSetting(replay.config, flags.yes), flags['allow-command']);
-    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags)), scripted: true });
+    // No key is used, but the environment's secrets are still kept out of the log and what the (local) models read.
+    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags), secretsInEnv(process.env)), scripted: true });
     return await follow(handle, { json: flags.json, io });
   } finally {
     await replay.close();

@@ -179,7 +179,7 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     reviewPlan: deps.reviewPlan,
     givenPlan,
     cancel: (reason) => controller.abort(new CancelledError(reason)),
-    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
+    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal, redactor: log.redactor }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
   const done = drive(ctx, log, pricing)
