@@ -21,11 +21,20 @@ export const MIN_SECRET_LENGTH = 8;
 
 type Replacer = string | ((match: string, ...groups: string[]) => string);
 
-export interface Shape {
+interface Rule {
   /** What it finds (tests and the README name the rules by it). */
   name: string;
+  /** Text without this (exactly) cannot match: the rule is not run on it. */
+  needs?: string;
   re: RegExp;
   by: Replacer;
+}
+
+export interface Shape {
+  name: string;
+  needs?: string;
+  /** `text` with what this rule finds replaced. */
+  apply(text: string): string;
 }
 
 /** Bits of Shannon entropy per character of `s`. */
@@ -47,38 +56,77 @@ const PASSWORD_WORDS = /passw(?:or)?d|passphrase|pwd|secret/i;
 
 /** The kind of secret a name says its value is: 'password', 'key' (any other credential), or undefined (not one). */
 function secretName(name: string): 'password' | 'key' | undefined {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/);
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   const squashed = words.join('');
-  if (!words.some((w) => SECRET_WORDS.has(w)) && !/apikey|secretkey|privatekey|accesskey|authtoken|accesstoken|password|passwd|secret|credential/.test(squashed)) return undefined;
-  return PASSWORD_WORDS.test(squashed) ? 'password' : 'key';
+  // A word of the name (`aws_secret_access_key`, `clientSecret`), or a compound written as one
+  // (`apikey`, `dbpassword`); not a word that only begins like one (`secretlint`, `keyboard`).
+  if (!words.some((w) => SECRET_WORDS.has(w)) && !/apikey|secretkey|privatekey|accesskey|authtoken|accesstoken|password|passwd/.test(squashed)) return undefined;
+  return words.some((w) => PASSWORD_WORDS.test(w)) || /password|passwd/.test(squashed) ? 'password' : 'key';
+}
+
+/**
+ * Whether `v` reads as a name rather than random characters: words (`JsonSchema7RecordType`,
+ * `SIGN_IN_V2_SUBMIT`, `task/backend-api`, `openai/gpt-4.1-nano`, `welcome_message_2024`) make long
+ * runs of letters of one case, with vowels in them, and few groups of digits; a random token has
+ * short runs, few vowels, or many digits.
+ */
+function wordy(v: string): boolean {
+  if ((v.match(/\d+/g)?.length ?? 0) > 2 && !/^[A-Za-z]+\d*[A-Za-z]?(?:[_./-](?:[A-Za-z]+\d*|\d+[A-Za-z]{0,2}))+$/.test(v)) return false;
+  const letters = v.replace(/[^A-Za-z]/g, '').length;
+  if (letters < 6 || letters < v.length / 2) return false;
+  const runs = v.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])/g) ?? [];
+  const inWords = runs.filter((r) => r.length >= 3).reduce((n, r) => n + r.length, 0);
+  const lower = v.toLowerCase().replace(/[^a-z]/g, '');
+  const vowels = lower.replace(/[^aeiouy]/g, '').length;
+  return inWords / letters >= 0.7 && vowels / Math.max(1, lower.length) >= 0.25;
+}
+
+/** `/home/me/app2`, `~/.ssh/id_rsa`, `./bin/run.js`: folders of short or wordy names (base64 also holds `/`, in long random runs). */
+function isPath(v: string): boolean {
+  if (!/^(?:~|\.{1,2})?(?:\/[\w.-]+)+\/?$/.test(v)) return false;
+  return v.split('/').every((seg) => seg.length <= 8 || wordy(seg) || /^[\w-]{1,40}\.\w{1,5}$/.test(seg));
 }
 
 /**
  * Whether the value given to a secret-sounding name (`token=…`, `"password": "…"`) looks like a
  * credential rather than code or prose: long enough (8 characters for a password, 16 for a key or a
- * token), random enough (Shannon entropy; gitleaks' generic rule asks 3.5 bits per character), and
- * not a word, an identifier, a number, a path, a URL, an expression or a reference to a variable.
+ * token), random enough (Shannon entropy: 3 bits a character; gitleaks' generic rule asks 3.5, which
+ * one random 32-digit hex key in five misses), and
+ * not a word, a number, a path, a URL, a variable, code or a name made of words.
  */
-function looksSecret(kind: 'password' | 'key', value: string): boolean {
+function looksSecret(kind: 'password' | 'key', value: string, quoted = true): boolean {
   const v = value.replace(/\.+$/, ''); // a sentence's full stop is not part of it
   if (v.length < (kind === 'password' ? 8 : 16)) return false;
   if (/^[A-Za-z_.-]+$/.test(v) || /^[\d.:+-]+$/.test(v)) return false; // a word, an identifier, an expression; a number, a date, a time
-  if (v.includes('://') || /^(?:~|\.{1,2})?\/[\w.-]+\//.test(v)) return false; // a URL, a path
+  if (v.includes('://') || isPath(v)) return false; // a URL, a path
   if (/^\$\{?\w+\}?$|^%\w+%$|^<[^>]*>$|^\{\{.*\}\}$/.test(v)) return false; // a variable, a placeholder
-  // snake_case or kebab-case words and numbers (`welcome_message_2024`): an identifier, not a key
-  if (kind === 'key' && /^[A-Za-z]+\d*(?:[_.-](?:[A-Za-z]+\d*|\d+))+$/.test(v) && /[A-Za-z]{3}/.test(v)) return false;
+  // code: a member access, maybe in an expression (`opts?.workSecret`, `this.config.apiKey2`, `t.tokens.length-1`)
+  if (/^!*[A-Za-z_$][\w$]{0,60}(?:\??\.[A-Za-z_$][\w$]{0,60}|\[\d+\])+(?:[-+*/%|&=!<>?:].*)?$/.test(v)) return false;
+  // a word and numbers: a version, a dated tag (`oauth-2025-04-20`, `v1.2.3`)
+  if (/^[A-Za-z]+(?:[-_.]\d+)+$/.test(v)) return false;
+  // A name (an identifier, a constant, a type, a model, a path of words), not a key. A password may be
+  // made of words; but not one written like a type (`password: Uint8Array`) or, in quotes, like a long
+  // constant's name (`"FlowPasswordRequiredResultV2"`).
+  const named = /^[A-Za-z][A-Za-z0-9_]*$/.test(v) && /[a-z0-9][A-Z]|_/.test(v) && (!quoted || v.length >= 16);
+  if ((kind === 'key' || named) && wordy(v)) return false;
   // A password only needs to be more than a repeated letter; a key or a token must look random.
-  return entropy(v) >= (kind === 'password' ? 2.5 : 3.5);
+  return entropy(v) >= (kind === 'password' ? 2.5 : 3);
 }
+
+/** What documentation writes where a password goes. */
+const PLACEHOLDER = /^(?:password|passwd|pass|secret|changeme|x+|\*+|\.{3}|…|\$\{?\w+\}?|<[^>]*>|%\w+%|\{\{[^}]*\}\})$/i;
 
 // The value of an assignment: up to a separator, a quote or a bracket.
 const VALUE = String.raw`[^\s"'\x60,;<>(){}\[\]\\]`;
 
-export const SHAPES: readonly Shape[] = [
+const RULES: Rule[] = [
   // -----BEGIN RSA PRIVATE KEY----- … -----END RSA PRIVATE KEY----- (OpenSSH, PKCS#8, EC, DSA, PGP);
   // also a block cut before its end (output cut at a length), and the end of one whose beginning was cut off.
-  { name: 'private key block', re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g, by: REDACTED },
-  { name: 'private key block (its end)', re: /(?:[A-Za-z0-9+/=]{16,100}\r?\n)+-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g, by: REDACTED },
+  // (A key is a few KB: the bounds keep a text of many headers from costing a scan of the rest for each.)
+  { name: 'private key block', needs: 'PRIVATE KEY', re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,16384}?-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g, by: REDACTED },
+  { name: 'private key block (cut before its end)', needs: 'PRIVATE KEY', re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=:,\s-]|\\[nr]){32,16384}$/g, by: REDACTED },
+  // The lines before an end whose beginning was cut off: found from each end backwards (a regex would try every line of a long base64 text).
+  { name: 'private key block (its end)', needs: '-----END', re: /-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g, by: '' },
   // OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…), Anthropic (sk-ant-…), OpenRouter (sk-or-…), DeepSeek
   { name: 'OpenAI / Anthropic / OpenRouter key (sk-…)', re: /\bsk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{16,}/g, by: REDACTED },
   { name: 'Google API key (AIza…)', re: /\bAIza[0-9A-Za-z_-]{30,}/g, by: REDACTED },
@@ -98,26 +146,66 @@ export const SHAPES: readonly Shape[] = [
   {
     name: 'Authorization: Basic … (and other schemes)',
     re: /\b(Authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(Basic\s+)([A-Za-z0-9+/]{8,}={0,2})|((?:Token|Bot|Digest|ApiKey)\s+)?([A-Za-z0-9._~+/-]{8,}=*))/gi,
-    by: (m, head: string, basic?: string, b64?: string, scheme?: string, value?: string) => (basic ? `${head}${basic}${REDACTED}` : looksSecret('password', value ?? '') ? `${head}${scheme ?? ''}${REDACTED}` : m),
+    // a credential after a scheme; bare, a long random one (`'Authorization': type1msg` is code)
+    by: (m, head: string, basic?: string, b64?: string, scheme?: string, value?: string) => (basic ? `${head}${basic}${REDACTED}` : looksSecret(scheme ? 'password' : 'key', value ?? '') ? `${head}${scheme ?? ''}${REDACTED}` : m),
   },
-  // .netrc: `machine api.example.com login me password …` (a space, no `=`)
-  { name: 'password in a .netrc (password …)', re: /(^|\s)((?:password|passwd)[ \t]+)(\S{8,})/g, by: (m, lead: string, head: string, value: string) => (looksSecret('password', value) ? `${lead}${head}${REDACTED}` : m) },
+  // .netrc: `machine api.example.com login me password …` (tokens apart by spaces or lines, no `=`)
+  {
+    name: 'password in a .netrc (machine … login … password …)',
+    re: /(\b(?:machine[ \t\r\n]+\S+|default)[ \t\r\n]+(?:(?:login|account|port)[ \t\r\n]+\S+[ \t\r\n]+)*password[ \t\r\n]+)(\S+)/g,
+    by: (m, head: string, value: string) => (PLACEHOLDER.test(value) ? m : `${head}${REDACTED}`),
+  },
   // https://user:password@host (git remotes, database URLs)
-  { name: 'password in a URL (scheme://user:password@host)', re: /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{1,100}:)([^\s@/'"]{3,200})@/gi, by: `$1${REDACTED}@` },
+  {
+    name: 'password in a URL (scheme://user:password@host)',
+    re: /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{1,100}:)([^\s@/'"]{3,200})@/gi,
+    by: (m, head: string, pw: string) => (PLACEHOLDER.test(pw) ? m : `${head}${REDACTED}@`),
+  },
   // key=…, api_key=…, x-api-key: …, _authToken=…, aws_secret_access_key = …, "password": "…",
   // DB_PASSWORD=…, client_secret: …, oauth_token: … (a name, then its value when it looks like a credential).
   {
     name: 'a random value (16+ characters; 8+ for a password) given to a name that says key, token, secret, password, credential or auth',
-    re: new RegExp(String.raw`((?<![\w.-])((?=[\w.-]{0,60}?(?:key|token|secret|passw|passphrase|pwd|cred|auth))[A-Za-z_][\w.-]{0,60}?)(?:\\?["'])?\s{0,4}(?:=|:=|:|=>)\s{0,4}(?:\\?["'\x60])?)(${VALUE}{8,})`, 'gi'),
-    by: (m, head: string, name: string, value: string) => {
+    re: new RegExp(String.raw`((?<![\w.-])((?=[\w.-]{0,60}?(?:key|token|secret|passw|passphrase|pwd|cred|auth))[A-Za-z_][\w.-]{0,60}?)(?:\\?["'])?\s{0,4}(?:=(?!=)|:=|:|=>)\s{0,4}(\\?["'\x60])?)(${VALUE}{8,})`, 'gi'),
+    by: (m, head: string, name: string, quote: string | undefined, value: string) => {
       const kind = secretName(name);
       if (!kind) return m;
       // A key or a token ends where a query string's next parameter begins (`key=…&page=2`); a password may hold any sign.
       const secret = kind === 'key' ? /^[\w+/=.~%-]+/.exec(value)?.[0] ?? '' : value;
-      return looksSecret(kind, secret) ? `${head}${REDACTED}${value.slice(secret.length)}` : m;
+      return looksSecret(kind, secret, !!quote) ? `${head}${REDACTED}${value.slice(secret.length)}` : m;
     },
   },
 ];
+
+/** The base64 lines (a PEM body) that end right before `end` in `text`, at most a key's worth: where they begin. */
+function pemBodyStart(text: string, end: number): number {
+  let start = end;
+  for (let lines = 0; lines < 200 && start > 0 && text[start - 1] === '\n'; lines++) {
+    const from = text.lastIndexOf('\n', start - 2) + 1;
+    if (!/^[A-Za-z0-9+/=]{16,100}\r?$/.test(text.slice(from, start - 1))) break;
+    start = from;
+  }
+  return start;
+}
+
+/** Replaces each end of a private key whose beginning was cut off, with the base64 lines before it. */
+function redactKeyEnds(text: string, re: RegExp): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    const start = Math.max(last, pemBodyStart(text, m.index));
+    if (start === m.index) continue; // no body before it: a mention of the footer, not a key
+    out += text.slice(last, start) + REDACTED;
+    last = m.index + m[0].length;
+  }
+  return out + text.slice(last);
+}
+
+/** The rules, in the order they run. */
+export const SHAPES: readonly Shape[] = RULES.map(({ name, needs, re, by }) => ({
+  name,
+  needs,
+  apply: name === 'private key block (its end)' ? (text: string) => redactKeyEnds(text, re) : (text: string) => text.replace(re, by as string),
+}));
 
 /** What each rule finds, in order (README, tests). */
 export const SHAPE_NAMES: readonly string[] = SHAPES.map((s) => s.name);
@@ -164,7 +252,7 @@ export class Redactor {
   text(text: string): string {
     if (!this.mayHold(text)) return text;
     let out = this.known ? text.replace(this.known, REDACTED) : text;
-    for (const { re, by } of SHAPES) out = out.replace(re, by as string);
+    for (const shape of SHAPES) if (!shape.needs || out.includes(shape.needs)) out = shape.apply(out);
     return out;
   }
 

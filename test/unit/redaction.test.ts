@@ -152,6 +152,13 @@ const ORDINARY: string[] = [
   'Set the API token in the settings; the key is rotated every 90 days. Bearer tokens expire after 1h.',
   'password reset link sent to the user; passwords must be 12 characters long',
   'arn:aws:iam::123456789012:role/deploy and arn:aws:s3:::my-bucket-2026',
+  // what a scan of 3 million lines of packages' code turned up before the rules learnt better
+  'const FLOW_PASSWORD_REQUIRED_V2 = "FlowPasswordRequiredResultV2";\nsubmitPassword: SIGN_IN_V2_SUBMIT_PASSWORD,',
+  'const clientSecretNotEmpty = !!this.config.auth.clientSecret;\nconst workSecret = opts?.workSecret || readEnv("WORK_SECRET");',
+  'const keyType: JsonSchema7RecordPropertyNamesType = Object.entries(schema);',
+  '"message": "Submitting new password for password reset.",\n * Requests authentication challenge (OTP or password validation)',
+  '"secretlint": "bin/secretlint.js",\n{ model: "openai/gpt-4.1-nano", origin: "override", priceKey: "openai/gpt-4.1-nano" }',
+  '{ key: "task/backend-api#1", provider: "gemini", fault: { status: 429 } }, { priceKey: "groq/llama-3.3-70b-versatile" }',
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
   'ℹ tests 7 · ℹ pass 7 · ℹ all files | 84.21 | 50.00 | 100.00 |',
   'Task-force notes: the risk-assessment sk-learn pipeline, the task-1234 id, and a desk-lamp.',
@@ -185,13 +192,21 @@ describe('redactor: the credential shapes of gitleaks\' rules', () => {
   });
 
   it('every rule is exercised by the corpus', () => {
-    const unused = SHAPES.filter((shape) => !SECRETS.some((s) => s.text.replace(shape.re, shape.by as string) !== s.text));
+    const unused = SHAPES.filter((shape) => !SECRETS.some((s) => shape.apply(s.text) !== s.text));
     assert.deepEqual(unused.map((s) => s.name), []);
   });
 
-  it('measures randomness: random tokens reach 3.5 bits a character, identifiers and words do not', () => {
-    assert.ok(entropy(alnum(32)) > 4.5);
-    assert.ok(entropy(hex(40)) > 3.5);
+  it('redacts nearly every random value given to a key\'s name, whatever its alphabet (the rules for code must not let keys through)', () => {
+    const kinds: Record<string, () => string> = { base62: () => alnum(32), hex32: () => hex(32), hex40: () => hex(40), base64: () => b64(40), base64url: () => b64url(43), uuid, lower: () => from('abcdefghijklmnopqrstuvwxyz0123456789', 24) };
+    for (const [kind, make] of Object.entries(kinds)) {
+      const missed = Array.from({ length: 300 }, make).filter((v) => !r.text(`api_key=${v}`).includes(REDACTED));
+      assert.ok(missed.length <= 6, `${kind}: ${missed.length} of 300 not redacted, e.g. ${missed.slice(0, 3).join(' ')}`);
+    }
+  });
+
+  it('measures randomness: random tokens pass 3 bits a character, identifiers and words do not', () => {
+    assert.ok(entropy(alnum(32)) > 4);
+    for (let i = 0; i < 100; i++) assert.ok(entropy(hex(32)) > 3);
     assert.ok(entropy('welcome_message_banner') < 3.5);
     assert.equal(entropy('aaaa'), 0);
   });
