@@ -8,7 +8,7 @@ import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
 import { moneyText, usdText } from '../core/fold/money';
 
-export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+export const EXIT = { completed: 0, failed: 1, usage: 2, diskFull: 3, cancelled: 130 } as const;
 
 export interface Output {
   out: (s: string) => void;
@@ -42,8 +42,15 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
   try {
     const state = await handle.done;
     const report = buildReport(state);
+    const written = state.reportFiles.length > 0;
     if (opts.json) io.out(JSON.stringify(report, null, 2));
-    else io.out(summary(report, handle.dir));
+    else io.out(summary(report, handle.dir, written));
+    if (handle.diskFull) {
+      io.err(handle.diskFull.message);
+      if (!handle.logComplete) io.err(`The log ${path.join(handle.dir, 'events.jsonl')} could not take the session's end, so it reads as interrupted: \`ensemble resume ${handle.sessionId}\` continues it once there is room.`);
+      if (!written) io.err(`No report was written; once there is room, \`ensemble report ${handle.dir}\` writes it from the log.`);
+      return EXIT.diskFull;
+    }
     if (state.reportError) io.err(`The report files could not be written (${state.reportError}); \`ensemble report ${handle.dir}\` rebuilds them from the log.`);
     return report.status === 'completed' ? EXIT.completed : report.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   } finally {
@@ -52,7 +59,8 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
   }
 }
 
-export function summary(r: ReportJson, dir: string): string {
+/** `reportWritten` false: the report files could not be written, and the summary does not point at them. */
+export function summary(r: ReportJson, dir: string, reportWritten = true): string {
   const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
   const done = r.tasks.filter((t) => t.status === 'completed').length;
@@ -66,6 +74,6 @@ export function summary(r: ReportJson, dir: string): string {
   L.push(`Files: ${r.files.length} changed`);
   if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
   else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);
-  L.push(`Report: ${path.join(dir, 'report.md')}`);
+  L.push(reportWritten ? `Report: ${path.join(dir, 'report.md')}` : 'Report: not written (see below)');
   return L.join('\n');
 }

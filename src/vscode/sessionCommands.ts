@@ -15,6 +15,7 @@ import { promptForKey } from './keyCommands';
 import { missingKeyText, runPreflight } from './preflight';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { SessionBusyError, type SessionController } from './sessionController';
+import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 import { readSettings } from './settings';
 
 /** The folder a session works in: the only workspace folder, or the one picked. */
@@ -28,6 +29,15 @@ async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFol
   const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: `Which folder should Ensemble ${purpose}?` });
   if (folder && !fs.existsSync(folder.uri.fsPath)) throw new Error(`${folder.name} is not a folder on this machine's disk (${folder.uri.toString()}); Ensemble works on local folders.`);
   return folder;
+}
+
+/**
+ * Stops before the pre-flight when another session (the CLI's, another window's) holds the folder; the
+ * session takes the workspace lock itself when it starts, so this only spares the questions.
+ */
+function refuseIfBusy(workspace: string, sessionId?: string): void {
+  const holder = workspaceHolder(workspace);
+  if (holder) throw new WorkspaceBusyError(workspace, holder, holder.sessionId === sessionId);
 }
 
 export function registerSessionCommands(controller: SessionController, keys: ApiKeys, focus: SessionFocus): vscode.Disposable[] {
@@ -50,6 +60,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!goal) return;
       const folder = await pickWorkspaceFolder('build in');
       if (!folder) return;
+      refuseIfBusy(folder.uri.fsPath);
       const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
       if (!engine) return;
       notBusy();
@@ -106,6 +117,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
               { title: 'Ensemble: Resume Session', placeHolder: 'Which session should continue?' },
             );
       if (!pick) return;
+      refuseIfBusy(folder.uri.fsPath, pick.session.sessionId);
       const engine = await loadEngine(keys, folder.uri);
       const missing = missingKeys(engine.config, engine.resolver.hasKey);
       if (missing.length) {

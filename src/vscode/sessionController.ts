@@ -78,7 +78,7 @@ export class SessionController implements vscode.Disposable {
   private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>): ActiveSession {
     this.claim();
     try {
-      return this.track(open(this.deps(workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
+      return this.track(open(this.deps(kind, workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
     } finally {
       this.starting = false;
     }
@@ -92,7 +92,7 @@ export class SessionController implements vscode.Disposable {
       const replay = await startReplay(cassette);
       try {
         const config: EngineConfig = withTrust({ ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } }, vscode.workspace.isTrusted);
-        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
+        const handle = startSession({ goal: cassette.goal, config, deps: this.deps('demo', folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
         void handle.done.finally(() => replay.close());
         return this.track(handle, folder, 'demo');
       } catch (e) {
@@ -116,8 +116,10 @@ export class SessionController implements vscode.Disposable {
     this.starting = true;
   }
 
-  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
-    return { ...nodeWorkspace(workspace), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+  private deps(kind: SessionKind, workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
+    // Named to a second session (the CLI's, another window's) that would start in this workspace meanwhile.
+    const command = `VS Code: ${kind === 'run' ? 'Start Orchestration' : kind === 'demo' ? 'Start Demo' : 'Resume Session'}`;
+    return { command, ...nodeWorkspace(workspace), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

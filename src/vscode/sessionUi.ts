@@ -45,7 +45,9 @@ export class SessionNotifications implements vscode.Disposable {
     const s = e.state;
     const files = s.fileOrder.length;
     const summary = `Ensemble session ${statusText(s.status)}${s.error ? ` (${s.error})` : ''}: ${files} file${files === 1 ? '' : 's'} changed · ${moneyText(s.money)}.`;
-    const actions = files ? ['Review Changes', 'Open Report'] : ['Open Report'];
+    const actions = files ? ['Review Changes'] : [];
+    if (s.reportFiles.length) actions.push('Open Report');
+    if (e.handle.diskFull && e.handle.diskFull.message !== s.error) void vscode.window.showErrorMessage(`Ensemble: ${e.handle.diskFull.message}`);
     const outside = !vscode.workspace.workspaceFolders?.some((f) => path.resolve(f.uri.fsPath) === path.resolve(e.ref.workspace));
     if (outside) actions.push('Open Folder');
     const choice = s.status === 'completed' ? await vscode.window.showInformationMessage(summary, ...actions) : await vscode.window.showWarningMessage(summary, ...actions);

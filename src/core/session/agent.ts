@@ -109,7 +109,7 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     let outcome: AgentOutcome | undefined;
     for (const call of result.toolCalls) {
       const r = await runTool(call, spec, deps, route);
-      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: r.result, isError: r.isError });
+      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: caller.redactToolResult(r.result), isError: r.isError });
       outcome ??= r.stop;
     }
     if (outcome) return outcome;
