@@ -11,8 +11,7 @@ import { entropy, REDACTED, Redactor, SHAPES } from '../../src/core/redact';
 import { REDACTION_NOTE } from '../../src/core/session/caller';
 import { startSession } from '../../src/core/session/session';
 import type { ChatProvider } from '../../src/core/ports';
-import { NodeFileStore } from '../../src/node/file-store';
-import { NodeCommandRunner } from '../../src/node/command-runner';
+import { nodeWorkspace } from '../../src/node/workspace';
 import { conv, planStep, ScriptedProvider, turn } from '../helpers/scripted';
 import { tempWorkspace, testConfig } from '../helpers/session';
 
@@ -241,7 +240,7 @@ describe('redactor: what a model is sent', function () {
       goal: 'Read the configuration',
       config: testConfig({ planApproval: 'ask', commands: { run: 'allowed', allow: ['cat *'] } }),
       deps: {
-        workspace: ws, store: new NodeFileStore(ws), runner: new NodeCommandRunner(), resolve: (id) => providers[id], secrets: [known],
+        ...nodeWorkspace(ws), resolve: (id) => providers[id], secrets: [known],
         reviewPlan: async () => (reviews++ === 0 ? { action: 'replan', feedback: `Use the deploy token ${feedback} for the release` } : { action: 'approve' }),
       },
     });
