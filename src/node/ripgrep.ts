@@ -23,7 +23,9 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const BATCH_CHARS = process.platform === 'win32' ? 24_000 : process.platform === 'darwin' ? 400_000 : 800_000;
 /** ripgrep processes at a time (each one is multi-threaded already). */
 const PARALLEL = 2;
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+/** A longer pattern is searched by the engine (it goes on every command line). */
+const MAX_PATTERN_CHARS = 4000;
 
 export interface RipgrepOptions {
   /** The ripgrep program: an absolute path, or a name looked up on PATH (default `rg`). */
@@ -70,7 +72,7 @@ export class RipgrepSearch implements TextSearch {
   }
 
   async search(query: TextQuery, files: readonly string[], page: { offset: number; limit: number }, signal?: AbortSignal): Promise<TextSearchResult | undefined> {
-    if (this.missing) return undefined;
+    if (this.missing || query.pattern.includes('\0') || query.pattern.length > MAX_PATTERN_CHARS) return undefined; // no NUL can be passed to a process
     const version = await (this.version ??= this.probe(signal));
     if (!version) return undefined;
     const flags = ['--no-config', '--text', '--encoding', 'none', '--crlf', '--with-filename', '--null', '--color', 'never', query.caseSensitive ? '--case-sensitive' : '--ignore-case'];
@@ -143,7 +145,7 @@ export class RipgrepSearch implements TextSearch {
   /** Runs `each` over batches of `files` whose paths fit on a command line (at least PARALLEL of them, of even size), PARALLEL at a time. */
   private async batches(files: readonly string[], stop: AbortController, each: (batch: string[]) => Promise<void>): Promise<void> {
     const total = files.reduce((n, f) => n + f.length + 1, 0);
-    const size = Math.min(BATCH_CHARS, Math.ceil(total / PARALLEL));
+    const size = Math.min(BATCH_CHARS - MAX_PATTERN_CHARS, Math.ceil(total / PARALLEL));
     const batches: string[][] = [];
     let batch: string[] = [];
     let chars = 0;

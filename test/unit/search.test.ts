@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { NodeFileStore } from '../../src/node/file-store';
-import { RipgrepSearch } from '../../src/node/ripgrep';
+import { bundledRipgrep, RipgrepSearch } from '../../src/node/ripgrep';
 import { SEARCH_LIMITS, searchFiles } from '../../src/core/session/handlers/search-files';
 import { LIST_LIMITS, listFilesIn } from '../../src/core/session/handlers/list-files';
 import { readingSearch } from '../../src/core/session/text-search';
@@ -152,6 +152,8 @@ describe('search_files and list_files: every file, the true total, in pages', fu
       { pattern: NEEDLE, path: 'packages/a' },
       { pattern: NEEDLE, glob: 'docs/**, *.json', maxResults: 7, offset: 11 },
       { pattern: `${NEEDLE}$`, regex: true, path: 'src/crlf.ts' },
+      { pattern: NEEDLE, path: 'src/bom.ts' },
+      { pattern: `^\ufeff${NEEDLE}`, regex: true },
       { pattern: `var ${NEEDLE}` },
       { pattern: 'caf' },
       { pattern: 'no such text anywhere' },
@@ -179,6 +181,9 @@ describe('search_files and list_files: every file, the true total, in pages', fu
     assert.equal(await rg.search(q, listed, { offset: 0, limit: 10 }), undefined);
     const r = await searchFiles(store, { pattern: q.pattern, regex: true, path: 'docs' }, { search: rg });
     assert.equal(r.result, 'docs/latin1.txt:1: needle caf\uFFFD');
+    // Nor can a NUL be given to a process: the engine searches for it.
+    const nul = await searchFiles(store, { pattern: '\0', path: 'assets' }, { search: rg });
+    assert.equal(nul.result, `No matches for "\\u0000" in 6 files under "assets" (other than in the binary files below).\n(binary files that contain it, lines not shown: ${[0, 1, 2, 3, 4, 5].map((i) => `assets/img${i}.png`).join(', ')})`);
   });
 
   it('ripgrep runs with the allow-listed environment (no key), a time limit and the session\'s signal', async function () {
@@ -225,6 +230,18 @@ describe('search_files and list_files: every file, the true total, in pages', fu
     await assert.rejects(searching, /cancelled by the user/);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(gone(Number(fs.readFileSync(pidFile, 'utf8'))), 'the cancelled ripgrep was killed');
+  });
+
+  it('finds the ripgrep VS Code ships under its appRoot (unpacked from the asar archive or not)', () => {
+    const exe = process.platform === 'win32' ? 'rg.exe' : 'rg';
+    const appRoot = tempWorkspace('ensemble-approot-');
+    assert.equal(bundledRipgrep(appRoot), undefined);
+    for (const modules of ['node_modules.asar.unpacked', 'node_modules']) {
+      const rg = path.join(appRoot, modules, '@vscode', 'ripgrep', 'bin', exe);
+      fs.mkdirSync(path.dirname(rg), { recursive: true });
+      fs.writeFileSync(rg, '');
+      assert.equal(bundledRipgrep(appRoot), rg);
+    }
   });
 
   it('a session hands search_files its TextSearch and its task\'s signal', async () => {
