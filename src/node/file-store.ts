@@ -333,8 +333,13 @@ export class NodeFileStore implements FileStore {
     for (const rel of paths) {
       if (out.length >= limit) break;
       await slice.tick();
-      const fst = fs.statSync(path.join(this.realRoot, rel), { throwIfNoEntry: false }); // gone since: left out
-      if (fst?.isFile()) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs });
+      let fst: fs.Stats | undefined;
+      try {
+        fst = fs.lstatSync(path.join(this.realRoot, rel), { throwIfNoEntry: false });
+      } catch {
+        continue; // unreadable since it was seen: left out, like an unreadable folder
+      }
+      if (fst?.isFile()) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs }); // gone, or no longer a file: left out
     }
     return out;
   }
