@@ -43,9 +43,18 @@ describe('search_files and list_files: every file, the true total, in pages', fu
   let store: NodeFileStore;
   let listed: string[];
   const engines: [string, TextSearch | undefined][] = [['reading', undefined]];
+  const made: string[] = [];
+  const temp = (prefix: string) => {
+    const dir = tempWorkspace(prefix);
+    made.push(dir);
+    return dir;
+  };
+  after(() => {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   before(async () => {
-    ws = tempWorkspace('ensemble-search-');
+    ws = temp('ensemble-search-');
     makeSearchTree(ws, 500);
     // Larger than a search reads: named, never searched (git, which has no such limit, finds its lines).
     fs.mkdirSync(path.join(ws, 'data'));
@@ -188,7 +197,7 @@ describe('search_files and list_files: every file, the true total, in pages', fu
 
   it('ripgrep runs with the allow-listed environment (no key), a time limit and the session\'s signal', async function () {
     if (!HAS_RG || process.platform === 'win32') this.skip();
-    const bin = tempWorkspace('ensemble-fake-rg-');
+    const bin = temp('ensemble-fake-rg-');
     const envDump = path.join(bin, 'env.txt');
     const pidFile = path.join(bin, 'pid');
     const script = (body: string) => {
@@ -234,7 +243,7 @@ describe('search_files and list_files: every file, the true total, in pages', fu
 
   it('finds the ripgrep VS Code ships under its appRoot (unpacked from the asar archive or not)', () => {
     const exe = process.platform === 'win32' ? 'rg.exe' : 'rg';
-    const appRoot = tempWorkspace('ensemble-approot-');
+    const appRoot = temp('ensemble-approot-');
     assert.equal(bundledRipgrep(appRoot), undefined);
     for (const modules of ['node_modules.asar.unpacked', 'node_modules']) {
       const rg = path.join(appRoot, modules, '@vscode', 'ripgrep', 'bin', exe);
