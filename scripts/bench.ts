@@ -33,8 +33,11 @@ import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
 import { NodeCommandRunner } from '../src/node/command-runner';
 import { nodeWorkspace } from '../src/node/workspace';
-import { makeRepo } from './bench-repo';
 import { benchPanel, CHROMIUM } from './bench-panel';
+import { makeRepo, NEEDLE } from './bench-repo';
+import { RipgrepSearch } from '../src/node/ripgrep';
+import { searchFiles } from '../src/core/session/handlers/search-files';
+import { listFilesIn } from '../src/core/session/handlers/list-files';
 
 const ROOT = process.env.ENSEMBLE_BENCH_ROOT ?? path.resolve(__dirname, '..');
 const { values } = parseArgs({
@@ -812,6 +815,43 @@ async function repoFigures(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// repo_search_ms: search_files for a literal over a generated git repository (scripts/bench-repo.ts),
+// as an agent's first search: a new store and ripgrep each time (the listing included), the true
+// total from git grep. Without ripgrep, and list_files' answer, in the note.
+
+async function repoSearch(): Promise<void> {
+  const files = SMOKE ? 300 : 30_000;
+  const dir = tmp('search');
+  makeRepo(dir, files);
+  const grep = execFileSync('git', ['grep', '-I', '-c', '-F', NEEDLE], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const truth = grep.split('\n').filter(Boolean).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(':') + 1)), 0);
+  const search = async (rg: boolean, store = new NodeFileStore(dir)) => {
+    const t0 = performance.now();
+    const r = await searchFiles(store, { pattern: NEEDLE }, { search: rg ? new RipgrepSearch(dir) : undefined });
+    return { ms: performance.now() - t0, found: Number(/^([\d,]+) match/.exec(r.summary ?? '')?.[1]?.replace(/,/g, '') ?? NaN) };
+  };
+  const runs: { ms: number; found: number }[] = [];
+  for (let r = 0; r < Math.max(REPS, 3); r++) runs.push(await search(true));
+  const store = new NodeFileStore(dir);
+  await search(true, store);
+  const again = await search(true, store);
+  const reading = await search(false);
+  const t0 = performance.now();
+  const listing = await listFilesIn(store, {});
+  const listMs = performance.now() - t0;
+  rm(dir);
+  const found = runs.map((r) => r.found);
+  figure(
+    'repo_search_ms',
+    `search_files for a literal over a ${files.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts), ripgrep, the listing included`,
+    Math.round(median(runs.map((r) => r.ms))),
+    'ms',
+    { max: 1500 },
+    `matching lines found / true total (git grep -I -c): ${found[0]!.toLocaleString('en')} / ${truth.toLocaleString('en')}${found.every((f) => f === truth) ? '' : ' (MISMATCH)'}; runs ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (the first: a fresh process); the same store again: ${again.ms.toFixed(0)} ms; without ripgrep (the engine reads every file): ${reading.ms.toFixed(0)} ms, ${reading.found.toLocaleString('en')} found; list_files of the root (its structure): ${listMs.toFixed(0)} ms, ${listing.result.split('\n').length} lines`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bundles: the production build's sizes.
 
 function bundles(): void {
@@ -883,6 +923,7 @@ const STEPS: [string, () => unknown][] = [
   ['compaction', compaction],
   ['scale', scale],
   ['repo', repoFigures],
+  ['search', repoSearch],
   ['bundles', bundles],
   ['panel', panel],
 ];

@@ -252,6 +252,51 @@ export interface ChangeTracker {
   close?(): void;
 }
 
+/** What search_files looks for. */
+export interface TextQuery {
+  pattern: string;
+  /** `pattern` is a regular expression (JavaScript syntax) rather than literal text. */
+  regex: boolean;
+  caseSensitive: boolean;
+}
+
+/** A matching line. */
+export interface TextMatch {
+  path: string;
+  /** 1-based. */
+  line: number;
+  /** The whole line, without its line break (nor the `\r` of a CRLF one). */
+  text: string;
+}
+
+export interface TextSearchResult {
+  /** Each text file with a matching line, in the order the files were given, and how many of its lines match. */
+  files: { path: string; lines: number }[];
+  /** Binary files (a NUL byte in their first 8,000 bytes, as git decides) that contain a match: named, their lines neither counted nor shown. */
+  binary: string[];
+  /** The matching lines of the text files, in file then line order, from the `offset`-th (0-based), at most `limit`. */
+  matches: TextMatch[];
+  /** Files that could not be read (permissions): named, never silently left out. A file gone since it was listed is not. */
+  unreadable: string[];
+}
+
+/**
+ * Searches the given workspace files (workspace-relative paths, as FileStore.list gives them) line by
+ * line, as `git grep` does: lines end at `\n` (a `\r` before it is not part of the line), a file is
+ * UTF-8 (an invalid byte is not an error; a byte order mark is a character like any other), and a line
+ * matches when the pattern is found in it. The engine has one that reads the files through the FileStore
+ * (src/core/session/text-search.ts); the Node adapter runs ripgrep (src/node/ripgrep.ts), which answers
+ * the same, many times faster.
+ */
+export interface TextSearch {
+  /**
+   * Resolves undefined when it cannot take this query here (no ripgrep, a pattern its regex engine
+   * refuses): the engine then reads the files itself. Rejects with the signal's reason when `signal`
+   * aborts, and with an Error that says why when the search fails (its time limit).
+   */
+  search(query: TextQuery, files: readonly string[], page: { offset: number; limit: number }, signal?: AbortSignal): Promise<TextSearchResult | undefined>;
+}
+
 /**
  * A process to run: a program with its arguments, or (`shell`) a command line for the platform's shell
  * (`sh -c` on POSIX, `cmd.exe /d /s /c` on Windows).

@@ -11,6 +11,7 @@ import { dirtyEditors } from './dirty';
 import { withTrust } from './trust';
 import type { SessionRef } from './focus';
 import { nodeWorkspace } from '../node/workspace';
+import { bundledRipgrep } from '../node/ripgrep';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -119,7 +120,8 @@ export class SessionController implements vscode.Disposable {
   private deps(kind: SessionKind, workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
     // Named to a second session (the CLI's, another window's) that would start in this workspace meanwhile.
     const command = `VS Code: ${kind === 'run' ? 'Start Orchestration' : kind === 'demo' ? 'Start Demo' : 'Resume Session'}`;
-    return { command, ...nodeWorkspace(workspace), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    // search_files runs the ripgrep VS Code ships (else one on PATH; else the engine reads the files).
+    return { command, ...nodeWorkspace(workspace, { rgPath: bundledRipgrep(vscode.env.appRoot) }), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

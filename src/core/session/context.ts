@@ -2,7 +2,7 @@
 
 import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
+import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, TextSearch } from '../ports';
 import type { CommandTool } from './commands';
 import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
@@ -25,6 +25,8 @@ export interface SessionContext {
   readonly windows: ContextWindows;
   readonly files: SessionFiles;
   readonly store: FileStore;
+  /** search_files' fast path (ripgrep), when there is one. */
+  readonly search?: TextSearch;
   readonly budget: Budget;
   readonly clock: Clock;
   readonly signal: AbortSignal;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EVENT_VERSION, type EnsembleEvent, type EventBody, type Phase, type SessionStatus, type TaskSpec } from '../events';
-import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox } from '../ports';
+import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox, TextSearch } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -53,6 +53,8 @@ export interface EngineDeps {
   reviewPlan?: PlanReviewer;
   /** Runs the generated tests and the agents' commands (src/node/command-runner.ts). */
   runner: CommandRunner;
+  /** Searches the workspace's files for search_files (ripgrep: src/node/ripgrep.ts); without it they are read through `store`. */
+  search?: TextSearch;
   /**
    * Confines what `runner` starts (src/node/sandbox.ts), probed at the start of every run. Absent or
    * unavailable: processes run without one, and no command runs unasked unless `commands.sandbox` is "off".
@@ -249,6 +251,7 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
     state,
     files,
     store,
+    search: deps.search,
     budget,
     clock,
     signal: controller.signal,
