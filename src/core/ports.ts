@@ -195,8 +195,12 @@ export interface FileStore {
    */
   write(path: string, data: Uint8Array | string, opts?: { expect?: Uint8Array | null }): Promise<void>;
   remove(path: string): Promise<void>;
-  /** Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the store's default when absent). */
-  list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]>;
+  /**
+   * Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the
+   * store's default when absent); with `depth`, only files at most that many levels below `dir` (1: the
+   * files directly in it), and no folder deeper is read.
+   */
+  list(dir?: string, opts?: { limit?: number; depth?: number }): Promise<FileEntry[]>;
   /** undefined when nothing is there. */
   stat(path: string): Promise<FileStat | undefined>;
   /** Clears what an interrupted earlier run may have left behind (temporary files); called when a session starts or resumes. */
