@@ -20,6 +20,7 @@ import { SessionController } from './vscode/sessionController';
 import { SessionNotifications } from './vscode/sessionUi';
 import { listSessions } from './core/store/sessions';
 import { SessionStatusBar } from './vscode/statusBar';
+import { SessionTicker } from './vscode/sessionTicker';
 
 const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
@@ -38,6 +39,10 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
   const treeView = vscode.window.createTreeView(REVIEW_VIEW_ID, { treeDataProvider: tree });
   tree.attach(treeView);
   const panel = new PanelProvider(context.extensionUri, feed, focus, plans);
+  // The status bar and the progress notification redraw on one beat: the same figures at the same moment.
+  const ticker = new SessionTicker(controller);
+  const statusBar = new SessionStatusBar(controller, ticker);
+  const notifications = new SessionNotifications(controller, ticker);
 
   context.subscriptions.push(
     createOutput(controller, context.extensionMode === vscode.ExtensionMode.Test),
@@ -53,10 +58,12 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     panel,
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
     vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, new BeforeContentProvider()),
-    new SessionStatusBar(controller),
-    new SessionNotifications(controller),
+    ticker,
+    statusBar,
+    notifications,
     // A session started in this window takes the focus: the panel and the review tree follow it.
     controller.onDidStart((a) => focus.set(a.ref)),
+    plans.follow(controller.onDidStart),
     review.onDidChange(() => feed.refresh()),
     ...registerSessionCommands(controller, keys, focus),
     ...registerKeyCommands(keys),
@@ -64,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     ...registerReviewCommands(focus, review),
   );
 
-  return { controller, keys, review, feed, focus, plans, changesBadge: () => tree.badge, logged: loggedLines };
+  return { controller, keys, review, feed, focus, plans, changesBadge: () => tree.badge, logged: loggedLines, progress: () => ({ statusBar: statusBar.text, notification: notifications.message }) };
 }
 
 export function deactivate(): void {}

@@ -4,8 +4,9 @@ import type { PanelCommand } from '../src/protocol';
 import { TAG, textButton } from './components';
 import { fill, h, s } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
-import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
-import { duration, moneyText, usd } from './format';
+import { isResumable, statusText as sessionStatusText, taskCounts, tasksText } from '../src/core/fold/summary';
+import { countedUsd, estimateText, spendText } from '../src/core/fold/money';
+import { duration } from './format';
 import type { Section, View } from './view';
 
 export function statusText(v: View): string {
@@ -46,11 +47,9 @@ export class HeaderSection implements Section {
     const m = st.money;
     const status = statusText(v);
     const limit = st.budget.limitUsd;
-    // What the cap counts: known dollars, worst cases kept for calls of unknown cost, calls in flight.
-    const counted = m.chargedUsd + m.reservedUsd;
+    const spend = spendText(m, limit);
     this.elapsed = h('span', { class: 'elapsed' });
-    const tasks = st.taskOrder.length;
-    const done = st.taskOrder.filter((id) => st.tasks[id]!.status === 'completed').length;
+    const tasks = taskCounts(st);
     fill(
       this.info,
       h(
@@ -65,7 +64,7 @@ export class HeaderSection implements Section {
         v.live ? h(TAG.progress, { class: 'ring', 'aria-label': 'Session running' }) : null,
         h('span', { class: `status status-${status.replace(' ', '-')}` }, status),
         st.currentPhase ? h('span', null, ` · ${phaseName(st.currentPhase)}`) : null,
-        tasks ? h('span', null, ` · ${done}/${tasks} tasks`) : null,
+        tasks.total ? h('span', { class: tasks.skipped || tasks.failed ? 'tasks-short' : undefined }, ` · ${tasksText(tasks)}`) : null,
         st.startedAt ? h('span', null, ' · ', this.elapsed) : null,
       ),
       st.error ? h('p', { class: 'error' }, st.error) : null,
@@ -73,10 +72,10 @@ export class HeaderSection implements Section {
         ? h(
             'div',
             { class: 'spend' },
-            h('span', null, `Spent ${moneyText(m)}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
-            counted > m.spentUsd ? h('span', { class: 'muted' }, ` · ${usd(counted)} counted against it (calls in flight, or of unknown cost, at their worst case)`) : null,
-            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${usd(st.budget.estimateUsd)}`) : null,
-            limit !== undefined ? budgetMeter(counted, limit, st.budget.exhausted) : null,
+            h('span', null, spend.spent),
+            spend.counted ? h('span', { class: 'muted' }, ` · ${spend.counted}`) : null,
+            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd)}`) : null,
+            limit !== undefined ? budgetMeter(countedUsd(m), limit, st.budget.exhausted) : null,
           )
         : h('p', { class: 'muted' }, 'Start an orchestration on this workspace, or try the demo (scripted answers, no key needed).'),
     );

@@ -11,6 +11,7 @@ import { resumeSession, startSession, workspaceError, type EngineDeps, type Sess
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
 import { describeEvent, describePriceSource, describeRules } from '../core/fold/narrate';
+import { budgetText, estimateText } from '../core/fold/money';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
 import type { RulesFile } from '../core/events';
@@ -193,8 +194,7 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], io: Output): 
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
   const est = typicalSessionCost(cfg);
-  const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
-  io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
+  io.err(`  cost          ${estimateText(est.estimateUsd, est.unknownModels)}${est.estimateUsd === null ? '' : ' for a typical session'}; budget ${budgetText(cfg.budgetUsd)}`);
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
 }

@@ -19,4 +19,6 @@ export interface EnsembleApi {
   readonly changesBadge: () => { value: number; tooltip: string } | undefined;
   /** What the Ensemble Output channel was sent (`<level> <line>`): only when run by the extension-host tests. */
   readonly logged: () => readonly string[] | undefined;
+  /** What the status bar item and the progress notification say now (the same line, redrawn on the same beat). */
+  readonly progress: () => { statusBar: string; notification: string | undefined };
 }

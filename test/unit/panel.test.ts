@@ -77,7 +77,7 @@ describe('panel', () => {
     // An ended session shows how long it ran, not a running clock.
     const ms = Date.parse(report.endedAt!) - Date.parse(report.startedAt!);
     assert.ok(ms >= 1000 && ms < 60_000, `${ms} ms`);
-    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks done · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
     // report.json's total is checked against what the fakes served in demo.test.ts.
     assert.ok(report.metrics.costUsd.total! > 0 && report.metrics.costUsd.total! < 1);
     assert.match(p.text('.spend'), new RegExp(`^Spent \\$${report.metrics.costUsd.total!.toFixed(4).replace('.', '\\.')} \\(no budget limit\\)`));
