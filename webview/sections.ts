@@ -7,7 +7,7 @@ import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
-import { agentRows, taskRows, timelineRows, type AgentRow, type TaskRow } from './rows';
+import { agentRows, incidents, taskRows, timelineRows, type AgentRow, type Incident, type TaskRow } from './rows';
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 import { empty, type KeyedRows, type PagedList } from './lists';
@@ -91,7 +91,7 @@ export const tasksTable: KeyedRows<TaskRow> = {
       'tr',
       null,
       h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
-      h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
+      h('td', null, h('span', { class: `task task-${t.status}` }, t.statusText)),
       h('td', null, t.finishedBy),
       h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
     ),
@@ -111,23 +111,6 @@ const logList = <R extends { seq: number }>(items: (v: View) => readonly R[], ro
 
 /** The orchestrator's decisions. */
 export const decisionsList = logList((v) => v.state.decisions, (d) => decisionItem(d), 'No decision yet.');
-
-export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused' | 'billing' | 'declined'; text: string; why: string };
-
-export function incidents(v: View): Incident[] {
-  const st = v.state;
-  const out: Incident[] = [
-    ...st.escalations.map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
-    ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
-    ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
-    // A provider out of quota needs the user (billing); a model's refusal is shown with its words.
-    ...st.providerAlerts.map((a) => ({
-      seq: a.seq, ts: a.ts, kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const), why: a.message,
-      text: `${a.taskId ? `Task ${a.taskId}: ` : ''}${a.provider}/${a.model} ${a.code === 'quota' ? 'needs billing attention' : 'refused the request'}`,
-    })),
-  ];
-  return out.sort((a, b) => a.seq - b.seq);
-}
 
 export function incidentItem(x: Incident): HTMLElement {
   return h('li', { class: `incident incident-${x.kind}` }, h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''), h('strong', null, x.text), h('div', { class: 'why' }, x.why));

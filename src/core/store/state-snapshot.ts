@@ -13,7 +13,7 @@ import { lastEvent, readEventsFrom } from './log';
 
 const SNAPSHOT_FILE = 'state.json';
 /** Bumped when SessionState changes shape: an older snapshot is then rebuilt from its log. */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 /** A snapshot is also written after this many events, so that a tail never holds more. */
 export const SNAPSHOT_EVERY = 5_000;
 
