@@ -106,6 +106,8 @@ function render(): void {
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
   for (const s of sections) if (dirty.has(s.id)) s.render(view);
   dirty.clear();
+  // No session yet: the header's welcome alone, not a page of empty sections.
+  app.classList.toggle('no-session', !view.sessionId);
   labelCells(app);
   if (focused && !(document.activeElement instanceof HTMLElement && document.activeElement.dataset.key === focused)) {
     document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
@@ -165,6 +167,7 @@ function onMessage(m: HostMessage): void {
     case 'planReview':
       view.planAwaiting = m.awaiting;
       dirty.add('plan');
+      dirty.add('header');
       break;
     case 'sessions':
       view.sessions = m.sessions;

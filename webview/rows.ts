@@ -17,6 +17,8 @@ export interface AgentRow {
   taskId: string;
   role: string;
   route: string;
+  provider: string;
+  model: string;
   status: string;
   /** CSS class of the status (agent-escalated is a warning, not an error). */
   statusClass: string;
@@ -52,6 +54,8 @@ export function agentRows(st: SessionState): AgentRow[] {
       taskId: a.taskId,
       role: a.role,
       route: `${a.provider} / ${a.model}`,
+      provider: a.provider,
+      model: a.model,
       status: agentStatusText(a),
       statusClass: a.status === 'COMPLETED' && a.decided ? 'agent-decided' : `agent-${a.status.toLowerCase()}`,
       task: t ? `${t.title}${t.attempts > 1 ? ` (${attemptsText(t.attempts)})` : ''}` : a.taskId,
@@ -68,6 +72,8 @@ export interface TaskRow {
   /** The status (its CSS class), and in words. */
   status: string;
   statusText: string;
+  /** Said under the status: "stopped by you" for a task the user stopped; '' otherwise. */
+  statusNote: string;
   /** Who finished it (role, reassigned role, or the orchestrator after escalation) and on which route; '—' until done. */
   finishedBy: string;
   cost: string;
@@ -114,6 +120,7 @@ export function taskRows(st: SessionState): TaskRow[] {
       title: t.title,
       status: t.status,
       statusText: taskStatusText(t),
+      statusNote: t.stopped ? 'stopped by you' : '',
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
       cost: usd(knownCost(t.figures)),
       commands: st.commandOrder.map((c) => st.commands[c]!).filter((c) => c.taskId === id).map(commandRow),

@@ -53,6 +53,7 @@ export function timeline(v: View): (Node | null)[] {
 
 export const agentsTable: KeyedRows<AgentRow> = {
   caption: 'Agents',
+  widths: ['w-22', 'w-28', 'w-24', 'w-26'],
   columns: ['Role', 'Provider / model', 'Status', 'Task'],
   items: (v) => agentRows(v.state),
   key: (a) => a.agentId,
@@ -60,6 +61,9 @@ export const agentsTable: KeyedRows<AgentRow> = {
   row: (a, v) => agentRow(a, v),
   empty: 'No agent has been spawned yet.',
 };
+
+/** A one-line value of a table cell: cut with an ellipsis when it does not fit, its whole text in its tooltip (as VS Code's lists do). */
+const clip = (text: string, cls = '') => h('span', { class: `clip${cls ? ` ${cls}` : ''}`, title: text }, text);
 
 /** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
 function agentRow(a: AgentRow, v: View): HTMLElement {
@@ -70,11 +74,16 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
     h(
       'td',
       null,
-      h('button', { class: 'linklike', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: 'Show what this agent does', 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
-      a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
+      h(
+        'div',
+        { class: 'cell-row' },
+        h('button', { class: 'linklike clip', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} what it does`, 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
+        a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
+      ),
     ),
-    h('td', null, a.route),
-    h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status), a.step ? h('div', { class: 'step muted' }, a.step) : null),
+    // Provider over model, each cut to the column; read (and copied) as "provider / model".
+    h('td', null, clip(a.provider), h('span', { class: 'sr-only' }, ' / '), clip(a.model, 'muted')),
+    h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null),
     h('td', { title: a.taskTitle }, a.task),
   );
 }
@@ -82,6 +91,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
 /** Each task: its status, who finished it, and what it cost split by who spent it. */
 export const tasksTable: KeyedRows<TaskRow> = {
   caption: 'Tasks',
+  widths: ['w-34', 'w-18', 'w-30', 'w-18'],
   columns: ['Task', 'Status', 'Finished by', 'Cost'],
   items: (v) => taskRows(v.state),
   key: (t) => t.id,
@@ -91,9 +101,9 @@ export const tasksTable: KeyedRows<TaskRow> = {
       'tr',
       null,
       h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
-      h('td', null, h('span', { class: `task task-${t.status}` }, t.statusText)),
+      h('td', null, clip(t.status, `task task-${t.status}`), t.statusNote ? h('span', { class: 'sr-only' }, ' · ') : null, t.statusNote ? clip(t.statusNote, 'muted') : null),
       h('td', null, t.finishedBy),
-      h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
+      h('td', null, clip(t.cost, 'num'), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted', title: x }, x))) : null),
     ),
   empty: 'No task has been planned yet.',
 };

@@ -46,7 +46,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'plan.edit_rejected':
     case 'plan.feedback':
     case 'plan.approved':
-      return ['plan', 'timeline'];
+      return ['header', 'plan', 'timeline'];
     case 'plan.accepted':
       return ['header', 'plan', 'tasks', 'agents'];
     case 'task.added':

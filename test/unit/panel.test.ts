@@ -60,13 +60,35 @@ describe('panel', () => {
     for (const p of open.splice(0)) p.close();
   });
 
-  it('says it is ready, and draws an empty panel until a session is focused', () => {
+  it('says it is ready, and until a session exists shows one welcome with Start and Demo, not empty sections', () => {
     const p = panel();
     assert.deepEqual(p.posted, [{ type: 'ready' }]);
     p.send(snapshotOf(null, []));
     assert.equal(p.text('.status'), 'no session yet');
-    assert.equal(p.text('#agents-body'), 'No agent has been spawned yet.');
-    assert.equal(p.app.querySelectorAll('#files-body li.file').length, 0);
+    assert.ok(p.app.classList.contains('no-session'), 'the sections are hidden (media/panel.css .no-session .section)');
+    const buttons = [...p.app.querySelectorAll('.section-header vscode-button')].map((b) => [b.textContent?.trim(), b.getAttribute('appearance')]);
+    assert.deepEqual(buttons, [['Start Orchestration', 'primary'], ['Try the Demo', 'secondary']]);
+    (p.app.querySelector('[data-key="ensemble.demo"]') as HTMLElement).click();
+    assert.deepEqual(p.posted.at(-1), { type: 'run', command: 'ensemble.demo' });
+    // A session shown: the sections are back.
+    p.send(snapshot);
+    assert.ok(!p.app.classList.contains('no-session'));
+  });
+
+  it('while a plan waits, its buttons are the only answers on the panel: the header shows no Cancel of its own', () => {
+    const p = panel();
+    const waiting = [
+      { type: 'session.started', sessionId: 'w', goal: 'g', config: { orchestrator: { provider: 'o', model: 'm' }, roles: {}, maxConcurrency: 1 } },
+      { type: 'plan.proposed', proposal: 1, source: 'orchestrator', rationale: 'r', tasks: [{ id: 't', title: 'T', description: 'd', role: 'a', dependsOn: [] }], estimateUsd: 0.01, unknownModels: [] },
+    ].map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
+    const live = { ...summaries([workspace])[0]!, sessionId: 'w', live: true };
+    p.send(snapshotOf('w', waiting, [live]));
+    assert.ok(p.app.querySelector('[data-key="ensemble.cancel"]'), 'a running session can be cancelled from the header');
+    p.send({ type: 'planReview', awaiting: 1 });
+    assert.equal(p.app.querySelectorAll('[data-key="ensemble.cancel"]').length, 0);
+    assert.deepEqual([...p.app.querySelectorAll('vscode-button')].map((b) => b.textContent?.trim()).filter((t) => /Cancel/.test(t ?? '')), ['Cancel']);
+    p.send({ type: 'planReview', awaiting: null });
+    assert.equal(p.app.querySelector('[data-key="ensemble.cancel"]')?.getAttribute('appearance'), 'secondary', 'Cancel Session is not the primary action');
   });
 
   it('shows the session\'s status and the dollars the fold says in the header', () => {
@@ -113,7 +135,8 @@ describe('panel', () => {
     assert.match(p.text('#incidents-body'), /Task frontend-ui: openai\/gpt-5 → gemini\/gemini-2\.5-flash/);
   });
 
-  it('draws the same panel from events appended one by one, while live, as from the log so far at once', () => {
+  it('draws the same panel from events appended one by one, while live, as from the log so far at once', function () {
+    this.timeout(60_000); // a whole panel drawn twice per event of the demo: ~15 s on a busy 2-core machine
     const liveList = summaries([workspace], report.sessionId);
     const live = panel();
     live.send(snapshotOf(report.sessionId, [], liveList));
