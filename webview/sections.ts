@@ -11,6 +11,7 @@ import { agentRows, incidents, taskRows, timelineRows, type AgentRow, type Incid
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 import { empty, type KeyedRows, type PagedList } from './lists';
+import { answerIcons, questionOf } from './questions';
 
 /** A section whose content is redrawn from the state each time it is touched. */
 export class Redrawn implements Section {
@@ -57,7 +58,7 @@ export const agentsTable: KeyedRows<AgentRow> = {
   columns: ['Role', 'Provider / model', 'Status', 'Task'],
   items: (v) => agentRows(v.state),
   key: (a) => a.agentId,
-  sig: (a, v) => JSON.stringify([a, v.selectedAgent === a.agentId, v.live]),
+  sig: (a, v) => JSON.stringify([a, v.selectedAgent === a.agentId, v.live, questionOf(v, a.agentId)?.id]),
   row: (a, v) => agentRow(a, v),
   empty: 'No agent has been spawned yet.',
 };
@@ -68,9 +69,11 @@ const clip = (text: string, cls = '') => h('span', { class: `clip${cls ? ` ${cls
 /** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
 function agentRow(a: AgentRow, v: View): HTMLElement {
   const selected = v.selectedAgent === a.agentId;
+  // An agent waiting for the user's answer to its command: the answers are on its row too.
+  const asking = questionOf(v, a.agentId);
   return h(
     'tr',
-    { class: selected ? 'selected' : '' },
+    { class: [selected ? 'selected' : '', asking ? 'asking' : ''].filter(Boolean).join(' ') },
     h(
       'td',
       null,
@@ -83,7 +86,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
     ),
     // Provider over model, each cut to the column; read (and copied) as "provider / model".
     h('td', null, clip(a.provider), h('span', { class: 'sr-only' }, ' / '), clip(a.model, 'muted')),
-    h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null),
+    h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null, asking && v.live ? answerIcons(asking, v) : null),
     h('td', { title: a.taskTitle }, a.task),
   );
 }

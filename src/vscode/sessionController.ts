@@ -32,7 +32,7 @@ export class SessionBusyError extends Error {
   }
 }
 
-type Consent = (command: string) => Promise<boolean>;
+type Consent = NonNullable<EngineDeps['consent']>;
 type Approve = NonNullable<EngineDeps['approveCommand']>;
 
 export interface RunRequest {
@@ -42,9 +42,9 @@ export interface RunRequest {
   resolve: EngineDeps['resolve'];
   /** The keys and credential headers the session uses, redacted from its log and report. */
   secrets?: readonly string[];
-  /** Overrides the modal consent (tests). */
+  /** Overrides the question whether the generated tests may run (tests). */
   consent?: Consent;
-  /** Overrides the modal that asks whether an agent may run a command (tests). */
+  /** Overrides the question whether an agent may run a command (tests). */
   approveCommand?: Approve;
 }
 
@@ -56,7 +56,7 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: the modal for a command the policy does not allow. */
+  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: asks about a command the policy does not allow; `consent`: about running the generated tests. */
   constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; reviewPlan?: EngineDeps['reviewPlan'] }) {}
 
   get active(): ActiveSession | undefined {

@@ -10,6 +10,7 @@ import type { HostMessage, SessionSummary } from '../../src/protocol';
 import { listSessions } from '../../src/core/store/sessions';
 import { foldTranscript, concernsAgent } from '../../src/core/fold/transcript';
 import { openSession } from '../../src/core/store/state-snapshot';
+import { foldEvents } from '../../src/core/fold/state';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -89,6 +90,31 @@ describe('panel', () => {
     assert.deepEqual([...p.app.querySelectorAll('vscode-button')].map((b) => b.textContent?.trim()).filter((t) => /Cancel/.test(t ?? '')), ['Cancel']);
     p.send({ type: 'planReview', awaiting: null });
     assert.equal(p.app.querySelector('[data-key="ensemble.cancel"]')?.getAttribute('appearance'), 'secondary', 'Cancel Session is not the primary action');
+  });
+
+  it('asks where the work is shown: the question above the sections, on the agent\'s row and in its transcript, none focused', () => {
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, events, summaries([workspace], report.sessionId)));
+    const agent = report.tasks[2]!; // qa-tests
+    const agentId = Object.values(foldEvents(events).agents).find((a) => a.taskId === agent.id && a.role === 'qa')!.agentId;
+    p.send({ type: 'questions', questions: [{ id: 7, kind: 'command', agentId, role: 'qa', taskId: agent.id, taskTitle: agent.title, command: 'npm test', cwd: '.' }] });
+    assert.match(p.text('.section-questions'), /The qa agent asks to run a command\s*npm test\s*Task: qa-tests — API tests · in the workspace folder/);
+    const answers = [...p.app.querySelectorAll('.section-questions vscode-button')].map((b) => b.textContent?.trim());
+    assert.deepEqual(answers, ['Allow Once', 'Allow for This Session', 'Deny']);
+    const row = [...p.app.querySelectorAll('#agents-body tbody tr')].find((tr) => tr.classList.contains('asking'))!;
+    assert.ok(row, 'the asking agent\'s row is marked');
+    assert.deepEqual([...row.querySelectorAll('.answer-icons vscode-button')].map((b) => b.getAttribute('aria-label')), ['Allow Once: npm test', 'Allow for This Session: npm test', 'Deny: npm test']);
+    (row.querySelector('button.linklike') as HTMLElement).click(); // opens its transcript
+    p.answerTranscripts(events);
+    p.send();
+    assert.deepEqual([...p.app.querySelectorAll('.transcript-question vscode-button')].map((b) => b.textContent?.trim()), ['Allow Once', 'Allow for This Session', 'Deny']);
+    assert.equal(p.window.document.activeElement?.closest('.answers, .answer-icons'), null, 'no answer takes the focus: Enter decides nothing by accident');
+    (p.app.querySelector('[data-key="q:7:session"]') as HTMLElement).click();
+    assert.deepEqual(p.posted.at(-1), { type: 'answer', id: 7, answer: 'session' });
+    // Answered (or withdrawn): gone everywhere.
+    p.send({ type: 'questions', questions: [] });
+    assert.equal(p.app.querySelectorAll('.answers, .answer-icons').length, 0);
+    assert.equal((p.app.querySelector('.section-questions') as HTMLElement).hidden, true);
   });
 
   it('shows the session\'s status and the dollars the fold says in the header', () => {

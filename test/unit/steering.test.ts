@@ -473,5 +473,11 @@ describe('steering: the panel\'s rows (pure, no DOM)', () => {
     assert.ok(isWebviewMessage({ type: 'stopTask', taskId: 't' }));
     assert.ok(!isWebviewMessage({ type: 'messageAgent', agentId: '' }));
     assert.ok(!isWebviewMessage({ type: 'stopTask', taskId: 42 }));
+    // An answer to a question of the session (questions.ts): a known answer to a numbered question.
+    assert.ok(isWebviewMessage({ type: 'answer', id: 3, answer: 'session' }));
+    assert.ok(isWebviewMessage({ type: 'answer', id: 3, answer: 'skip' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: 3, answer: 'always' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: 0, answer: 'once' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: '3', answer: 'once' }));
   });
 });

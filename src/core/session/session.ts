@@ -33,8 +33,8 @@ export interface EngineDeps {
   /** The provider for an id, or undefined when it has no key. */
   resolve: (providerId: string) => ChatProvider | undefined;
   clock?: Clock;
-  /** Asked before the generated tests run when `validation.runTests` is "ask". */
-  consent?: (command: string) => Promise<boolean>;
+  /** Asked before the generated tests run when `validation.runTests` is "ask"; `signal` aborts when the session is cancelled (the question is then withdrawn). */
+  consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
   /**
    * Every secret value of this session (keys, credential headers): redacted from the log and the
    * report wherever it appears, e.g. in a provider's error body that echoes the key it was sent.
