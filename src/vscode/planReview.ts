@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleEvent } from '../core/events';
 import type { PlanProposal, PlanReviewAnswer, PlanReviewer } from '../core/ports';
-import { checkPlanText, planFileText } from '../core/session/planFile';
+import { runtime } from './lazy';
 import { PANEL_VIEW_ID } from './panel';
 
 export class NoPlanWaitingError extends Error {
@@ -189,7 +189,7 @@ export class PlanReviewService implements vscode.Disposable {
     }
     await this.resolveDocument();
     const uri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/Ensemble plan ${p.proposal}.json` });
-    this.files.put(uri, planFileText({ rationale: p.rationale, tasks: p.tasks }));
+    this.files.put(uri, runtime().planFileText({ rationale: p.rationale, tasks: p.tasks }));
     const doc = await vscode.workspace.openTextDocument(uri);
     this.document = { doc, proposal: p.proposal };
     await vscode.window.showTextDocument(doc, { preview: false });
@@ -230,7 +230,7 @@ export class PlanReviewService implements vscode.Disposable {
   /** Live diagnostics by submit_plan's rules, each on the line of the offending task's field. */
   private check(doc: vscode.TextDocument) {
     const roles = this.waiting?.proposal.roles ?? [];
-    const result = checkPlanText(doc.getText(), roles);
+    const result = runtime().checkPlanText(doc.getText(), roles);
     const problems = result.ok ? [] : result.problems;
     this.diagnostics.set(
       doc.uri,

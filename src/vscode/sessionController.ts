@@ -4,14 +4,12 @@
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
 import { NodeFileStore } from '../node/file-store';
-import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session/session';
+import type { EngineDeps, SessionHandle } from '../core/session/session';
 import type { SessionState } from '../core/fold/state';
-import { loadCassette } from '../cassette/format';
-import { demoCassettePath, startReplay } from '../cassette/replay';
 import { dirtyEditors } from './dirty';
 import { withTrust } from './trust';
 import type { SessionRef } from './focus';
-import { NodeCommandRunner } from '../node/command-runner';
+import { runtime } from './lazy';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -68,12 +66,12 @@ export class SessionController implements vscode.Disposable {
   }
 
   start(req: RunRequest): ActiveSession {
-    return this.launch(req.workspace, 'run', (deps) => startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(req.workspace, 'run', (deps) => runtime().startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
   /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
   resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
-    return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(req.workspace, 'resume', (deps) => runtime().resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
   private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>): ActiveSession {
@@ -89,11 +87,12 @@ export class SessionController implements vscode.Disposable {
   async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent; approveCommand?: Approve } = {}): Promise<ActiveSession> {
     this.claim();
     try {
-      const cassette = loadCassette(demoCassettePath(this.opts.extensionPath));
-      const replay = await startReplay(cassette);
+      const rt = runtime();
+      const cassette = rt.loadCassette(rt.demoCassettePath(this.opts.extensionPath));
+      const replay = await rt.startReplay(cassette);
       try {
         const config: EngineConfig = withTrust({ ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } }, vscode.workspace.isTrusted);
-        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
+        const handle = rt.startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
         void handle.done.finally(() => replay.close());
         return this.track(handle, folder, 'demo');
       } catch (e) {
@@ -118,7 +117,7 @@ export class SessionController implements vscode.Disposable {
   }
 
   private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
-    return { workspace, store: new NodeFileStore(workspace), runner: new NodeCommandRunner(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    return { workspace, store: new NodeFileStore(workspace), runner: new (runtime().NodeCommandRunner)(), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {
