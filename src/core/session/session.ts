@@ -26,6 +26,7 @@ import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
 import { CommandTool, type ApproveCommand } from './commands';
 import { Steering } from './steering';
+import { reportUnexpectedError } from '../emitter';
 
 export interface EngineDeps {
   workspace: string;
@@ -184,7 +185,14 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
   };
   const done = drive(ctx, log, pricing)
     .catch((e: unknown) => settleAfterCrash(log, state, e))
-    .finally(() => log.close());
+    .finally(() => {
+      // Every event is written already: a failing close (the file only released) is reported, never rejects `done`.
+      try {
+        log.close();
+      } catch (e) {
+        reportUnexpectedError(e);
+      }
+    });
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
     messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
     stopTask: (taskId) => ctx.steering.stop(taskId),
