@@ -54,7 +54,7 @@ export function timeline(v: View): (Node | null)[] {
 
 export const agentsTable: KeyedRows<AgentRow> = {
   caption: 'Agents',
-  widths: ['w-22', 'w-28', 'w-24', 'w-26'],
+  widths: ['w-20', 'w-26', 'w-28', 'w-26'],
   columns: ['Role', 'Provider / model', 'Status', 'Task'],
   items: (v) => agentRows(v.state),
   key: (a) => a.agentId,
@@ -94,7 +94,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
 /** Each task: its status, who finished it, and what it cost split by who spent it. */
 export const tasksTable: KeyedRows<TaskRow> = {
   caption: 'Tasks',
-  widths: ['w-34', 'w-18', 'w-30', 'w-18'],
+  widths: ['w-30', 'w-16', 'w-26', 'w-28'],
   columns: ['Task', 'Status', 'Finished by', 'Cost'],
   items: (v) => taskRows(v.state),
   key: (t) => t.id,

@@ -25,7 +25,14 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   ) {
     this.disposables.push(feed.onDidMessage((m) => this.post(m)));
     if (plans) this.disposables.push(plans.onDidChange((p) => this.post({ type: 'planReview', awaiting: p?.proposal ?? null })));
-    if (questions) this.disposables.push(questions.onDidChange((q) => this.post({ type: 'questions', questions: [...q] })));
+    // The events batched so far go first: the panel then knows the asking agent when its question arrives.
+    if (questions)
+      this.disposables.push(
+        questions.onDidChange((q) => {
+          feed.flush();
+          this.post({ type: 'questions', questions: [...q] });
+        }),
+      );
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {

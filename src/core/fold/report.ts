@@ -4,7 +4,7 @@
 import type { Finisher, SessionState, ProviderFigures } from './state';
 import type { DecisionKind, EnsembleEvent, RulesFile } from '../events';
 import { describeRules } from './narrate';
-import { attemptsText, foldEvents } from './state';
+import { ATTEMPTS_NOUN, foldEvents } from './state';
 import { estimateText, knownCost, roundUsd, spendText, usdText } from './money';
 import { countTasks, reportedStatus, tasksText, type ReportedStatus } from './summary';
 
@@ -207,8 +207,8 @@ export function renderMarkdown(r: ReportJson): string {
     L.push('', '## Plan review', '', `Plans proposed: ${p.proposals} · approved: ${p.approvedBy === 'user' ? 'by you' : p.approvedBy === 'auto' ? 'automatically (planApproval auto)' : 'not approved'}${p.edited ? ' · edited by you' : ''}`);
     for (const f of p.feedback) L.push(`- feedback: ${f || '(none given)'}`);
   }
-  L.push('', '## Tasks', '', '| task | role | status | finished by | model calls | files | cost |', '|---|---|---|---|---|---|---|');
-  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status}${t.stoppedByUser ? ' (stopped by you)' : ''} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${attemptsText(t.attempts)} | ${t.files.length} | ${taskCost(t)} |`);
+  L.push('', '## Tasks', '', `| task | role | status | finished by | ${ATTEMPTS_NOUN} | files | cost |`, '|---|---|---|---|---|---|---|');
+  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status}${t.stoppedByUser ? ' (stopped by you)' : ''} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   if (r.commands.length) {
     L.push('', '## Commands', '', '| task | role | command | decision | result | files changed |', '|---|---|---|---|---|---|');
     for (const c of r.commands) L.push(`| ${c.taskId ?? '—'} | ${c.role} | \`${c.command.replace(/\|/g, '\\|').replace(/\n/g, ' ')}\` | ${c.decision ? `${c.decision}${c.by ? ` (${c.by})` : ''}` : 'undecided'} | ${commandResult(c)} | ${c.files.length} |`);

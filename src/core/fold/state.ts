@@ -18,7 +18,7 @@ export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
 export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
 export type { CommandState, FileState } from './changes';
 export type { TimelineMark } from './marks';
-export { attemptsText, isFinished, type Finisher, type TaskState, type TaskStatus } from './tasks';
+export { ATTEMPTS_NOUN, attemptsText, isFinished, type Finisher, type TaskState, type TaskStatus } from './tasks';
 
 /** Agents still working when their run ended get `status`. */
 function settleAgents(s: SessionState, status: AgentStatus): void {

@@ -19,11 +19,14 @@ export function isFinished(t: Pick<TaskState, 'status'>): boolean {
 }
 
 /**
- * What `attempts` counts, in words, wherever it is shown (the panel, report.md): every model request
- * the task's role agents sent, retries and failed calls included.
+ * What `attempts` counts, named once for every view (the panel, report.md): every model request the
+ * task's role agents sent, retries and failed calls included.
  */
+export const ATTEMPTS_NOUN = 'model calls';
+
+/** `attempts` in words: "7 model calls". */
 export function attemptsText(n: number): string {
-  return `${n} call${n === 1 ? '' : 's'}`;
+  return n === 1 ? '1 model call' : `${n} ${ATTEMPTS_NOUN}`;
 }
 
 /** Who finished a task: its own role, the role the orchestrator reassigned it to, or the orchestrator itself after escalation. */
