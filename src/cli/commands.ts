@@ -13,6 +13,7 @@ import { typicalSessionCost } from '../core/money/estimate';
 import { describeEvent, describePriceSource, describeRules, describeSandbox } from '../core/fold/narrate';
 import type { SandboxUse } from '../core/fold/sandbox';
 import { sandboxChecked } from '../core/session/sandbox';
+import { budgetText, estimateText } from '../core/fold/money';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
 import type { RulesFile } from '../core/events';
@@ -209,8 +210,7 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: Sand
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
   const est = typicalSessionCost(cfg);
-  const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
-  io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
+  io.err(`  cost          ${estimateText(est.estimateUsd, est.unknownModels)}${est.estimateUsd === null ? '' : ' for a typical session'}; budget ${budgetText(cfg.budgetUsd)}`);
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);

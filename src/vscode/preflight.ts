@@ -1,7 +1,7 @@
 // The pre-flight view before a session starts: which provider and model each role uses, which keys
 // are missing (each with a "Set <provider> key…" item that comes back here), what a typical session
 // costs, the budget, and where commands run (the sandbox, or why there is none). Nothing is sent to any provider before the user picks Start.
-import { usdText } from '../core/fold/money';
+import { budgetText, estimateText, UNKNOWN_COST } from '../core/fold/money';
 import * as vscode from 'vscode';
 import { missingKeys, type EngineConfig, type MissingKey } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
@@ -59,11 +59,11 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   const { TURNS, PROMPT_TOKENS, OUTPUT_TOKENS } = ESTIMATE_ASSUMPTIONS;
   items.push(
     info({
-      label: `$(graph) Typical session: ${est.estimateUsd === null ? 'unknown cost' : `about ${usdText(est.estimateUsd)}`}`,
+      label: `$(graph) Typical session: ${est.estimateUsd === null ? UNKNOWN_COST : estimateText(est.estimateUsd)}`,
       description: est.estimateUsd === null ? `no price for ${est.unknownModels.join(', ')} (add it to ensemble.pricing)` : undefined,
       detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it. Prices: ${describePriceSource(est.prices)}.`,
     }),
-    info({ label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : usdText(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
+    info({ label: `$(law) Budget: ${budgetText(cfg.budgetUsd)}`, description: 'ensemble.budgetUsd', detail: cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.' }),
   );
   items.push(sep('Project'));
   items.push(

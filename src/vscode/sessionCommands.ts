@@ -2,21 +2,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { missingKeys } from '../core/config';
 import { sessionDir } from '../core/store/log';
 import { rebuildReport, resumableSessions } from '../core/store/sessions';
 import { statusText } from '../core/fold/summary';
 import { isWorking } from '../core/fold/state';
 import { COMMANDS } from '../protocol';
-import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
-import { missingKeyText, runPreflight } from './preflight';
+import { runtime } from './lazy';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
-import { readSettings } from './settings';
 
 /** The folder a session works in: the only workspace folder, or the one picked. */
 async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFolder | undefined> {
@@ -61,7 +58,8 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const folder = await pickWorkspaceFolder('build in');
       if (!folder) return;
       refuseIfBusy(folder.uri.fsPath);
-      const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
+      const rt = runtime();
+      const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
       if (!engine) return;
       notBusy();
       controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
@@ -86,7 +84,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       }
       let runTests: 'ask' | 'always' | 'never' = 'ask';
       try {
-        runTests = readSettings().validation.runTests;
+        runTests = runtime().readSettings().validation.runTests;
       } catch {
         // a broken setting does not stop the demo; the tests are still asked about
       }
@@ -118,11 +116,12 @@ export function registerSessionCommands(controller: SessionController, keys: Api
             );
       if (!pick) return;
       refuseIfBusy(folder.uri.fsPath, pick.session.sessionId);
-      const engine = await loadEngine(keys, folder.uri);
-      const missing = missingKeys(engine.config, engine.resolver.hasKey);
+      const rt = runtime();
+      const engine = await rt.loadEngine(keys, folder.uri);
+      const missing = rt.missingKeys(engine.config, engine.resolver.hasKey);
       if (missing.length) {
         const m = missing[0]!;
-        const set = await vscode.window.showErrorMessage(`Ensemble: ${missingKeyText(engine.config, m)}.`, `Set ${m.provider} Key`);
+        const set = await vscode.window.showErrorMessage(`Ensemble: ${rt.missingKeyText(engine.config, m)}.`, `Set ${m.provider} Key`);
         if (set) await promptForKey(keys, m.provider);
         return;
       }

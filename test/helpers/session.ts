@@ -30,7 +30,7 @@ export interface Run {
   events(): EnsembleEvent[];
 }
 
-export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean>; isDirty?: EngineDeps['isDirty']; reviewPlan?: EngineDeps['reviewPlan']; plan?: Parameters<typeof startSession>[0]['plan']; search?: EngineDeps['search'] } = {}): Run {
+export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string, signal?: AbortSignal) => Promise<boolean>; isDirty?: EngineDeps['isDirty']; reviewPlan?: EngineDeps['reviewPlan']; plan?: Parameters<typeof startSession>[0]['plan']; search?: EngineDeps['search'] } = {}): Run {
   const workspace = opts.workspace ?? tempWorkspace();
   const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const handle = startSession({

@@ -122,4 +122,21 @@ describe('validation phase', () => {
     assert.deepEqual(state.validation, { notRun: 'running "npm test" was not allowed (asked the user)' });
     assert.equal(state.status, 'completed');
   });
+
+  it('a cancel while the user is asked withdraws the question: the session ends cancelled, nothing runs', async () => {
+    let signal: AbortSignal | undefined;
+    let asked!: () => void;
+    const asking = new Promise<void>((resolve) => (asked = resolve));
+    const r = run('cancel while asked', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'qa', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: writesThenFinishes({ 'package.json': pkg, 'test/sum.test.js': testFile(true) }),
+      p2: () => ({ hang: true }),
+    }, { config: testConfig({ validation: { runTests: 'ask' } }), consent: (_cmd, s) => ((signal = s), asked(), new Promise<boolean>(() => undefined)) });
+    await asking;
+    r.handle.cancel('cancelled by the user');
+    const state = await r.handle.done;
+    assert.equal(state.status, 'cancelled');
+    assert.equal(signal?.aborted, true, 'the port was given the session\'s signal, which tells it to withdraw the question');
+    assert.equal(ofType(r.events(), 'validation.ran').length, 0);
+  });
 });

@@ -69,8 +69,3 @@ function spender(t: TaskState, role: string, provider: string, model: string): P
   if (!x) t.spentBy.push((x = { role, provider, model, figures: emptyFigures() }));
   return x.figures;
 }
-
-/** The dollars of `f`, or null when a call's cost is unknown (then the true total is unknown). */
-export function knownCost(f: ProviderFigures): number | null {
-  return f.unknownCalls > 0 ? null : f.costUsd;
-}

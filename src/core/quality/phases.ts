@@ -94,6 +94,20 @@ async function readSources(ctx: SessionContext): Promise<{ path: string; content
   return files();
 }
 
+/** The user's consent, or the session's cancel (thrown out of the phase), whichever comes first: the question is not modal. */
+function askConsent(ctx: SessionContext, command: string): Promise<boolean | undefined> {
+  const consent = ctx.consent;
+  if (!consent) return Promise.resolve(undefined);
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    consent(command, ctx.signal)
+      .then(resolve, reject)
+      .finally(() => ctx.signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed' | 'skipped'> {
   const read = async (p: string) => {
     const d = await ctx.store.read(p).catch(() => undefined);
@@ -108,7 +122,7 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
   // Without a sandbox (and unless the user chose commands.sandbox "off"), "always" asks like "ask".
   const unconfined = !ctx.state.sandbox?.sandbox && ctx.config.commands.sandbox !== 'off';
   const setting = ctx.config.validation.runTests === 'always' && unconfined ? 'ask' : ctx.config.validation.runTests;
-  const granted = setting === 'always' ? true : setting === 'never' ? false : ((await ctx.consent?.(cmd.display)) ?? false);
+  const granted = setting === 'always' ? true : setting === 'never' ? false : ((await askConsent(ctx, cmd.display)) ?? false);
   const asked = ctx.consent ? 'asked the user' : 'no way to ask for consent';
   const why = setting !== ctx.config.validation.runTests ? `setting runTests = "always", but no sandbox would confine the tests: ${asked}` : setting === 'ask' ? asked : `setting runTests = "${setting}"`;
   ctx.sink.emit({ type: 'validation.consent', command: cmd.display, granted, reason: why });

@@ -31,7 +31,7 @@ export interface SessionContext {
   readonly clock: Clock;
   readonly signal: AbortSignal;
   readonly resolve: (providerId: string) => ChatProvider | undefined;
-  readonly consent?: (command: string) => Promise<boolean>;
+  readonly consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
   /** Runs processes: the generated tests (validation) and run_command. */
   readonly runner: CommandRunner;
   /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */

@@ -160,7 +160,7 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
 
 async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promise<void> {
   ctx.sink.emit({ type: 'task.escalated', taskId: t.id, reason });
-  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `${t.title} escalated to the orchestrator`, rationale: reason });
+  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: reason === STOPPED_BY_USER ? `${t.title} stopped by the user: the orchestrator decides what becomes of it` : `${t.title} escalated to the orchestrator`, rationale: reason });
   const agentId = ctx.nextAgentId('orchestrator');
   const routes = routesFor(ctx, ctx.config.orchestrator);
   const first = routes[0] ?? ctx.config.orchestrator;

@@ -30,6 +30,7 @@ import { SandboxedRunner } from './sandbox';
 import { ContextWindows } from './compaction';
 import { acquireWorkspaceLock, WorkspaceBusyError, type WorkspaceLock } from '../store/lock';
 import { DiskFullError, diskFullError } from '../store/disk';
+import { reportUnexpectedError } from '../emitter';
 
 export interface EngineDeps {
   workspace: string;
@@ -37,8 +38,8 @@ export interface EngineDeps {
   /** The provider for an id, or undefined when it has no key. */
   resolve: (providerId: string) => ChatProvider | undefined;
   clock?: Clock;
-  /** Asked before the generated tests run when `validation.runTests` is "ask". */
-  consent?: (command: string) => Promise<boolean>;
+  /** Asked before the generated tests run when `validation.runTests` is "ask"; `signal` aborts when the session is cancelled (the question is then withdrawn). */
+  consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
   /**
    * Every secret value of this session (keys, credential headers): redacted from the log and the
    * report wherever it appears, e.g. in a provider's error body that echoes the key it was sent.
@@ -274,8 +275,14 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
     .catch((e: unknown) => settleAfterCrash(log, state, e, ending))
     .finally(() => {
       files.close();
-      log.close();
-      lock.release();
+      // Every event is written already: a failing close (the file only released) is reported, never rejects `done`.
+      try {
+        log.close();
+      } catch (e) {
+        reportUnexpectedError(e);
+      } finally {
+        lock.release();
+      }
     });
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
     messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
