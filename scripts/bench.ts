@@ -47,6 +47,8 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     latency: { type: 'string' },
     only: { type: 'string' },
+    // the repo_* figures on two existing git repositories (small,big) instead of generated ones
+    'repo-dirs': { type: 'string' },
     // internal: the 1,000-task run in a child process of its own, so that its peak RSS is its own
     child: { type: 'string' },
     tasks: { type: 'string' },
@@ -749,6 +751,9 @@ interface RepoRun {
   integrationMs: number;
 }
 
+/** The file the repository session writes (removed after, also from a repository given with --repo-dirs). */
+const ADDED = 'ensemble-bench-added.ts';
+
 /** One task whose agent runs `node -e 1` `commands` times, writes a file, and finishes. */
 async function repoSession(workspace: string, commands: number): Promise<RepoRun> {
   let firstRequest = 0;
@@ -758,7 +763,7 @@ async function repoSession(workspace: string, commands: number): Promise<RepoRun
     async *chat(req: ChatRequest): AsyncIterable<ChatChunk> {
       firstRequest ||= performance.now();
       const [conv, turn] = (req.trace ?? '').split('#');
-      const calls = conv === 'plan' ? [{ name: 'submit_plan', arguments: plan }] : turn === '1' ? [...Array.from({ length: commands }, () => ({ name: 'run_command', arguments: { command: 'node -e 1' } })), { name: 'write_file', arguments: { path: 'packages/p0/src/added.ts', content: 'export const added = 1;\n' } }] : [{ name: 'finish', arguments: { summary: 'done' } }];
+      const calls = conv === 'plan' ? [{ name: 'submit_plan', arguments: plan }] : turn === '1' ? [...Array.from({ length: commands }, () => ({ name: 'run_command', arguments: { command: 'node -e 1' } })), { name: 'write_file', arguments: { path: ADDED, content: 'export const added = 1;\n' } }] : [{ name: 'finish', arguments: { summary: 'done' } }];
       let i = 0;
       for (const c of calls) yield { type: 'tool_call', call: { id: `c${i++}`, ...c } };
       yield { type: 'usage', usage: { input: 100, output: 10 } };
@@ -777,6 +782,7 @@ async function repoSession(workspace: string, commands: number): Promise<RepoRun
   const t0Epoch = Date.now() - (performance.now() - t0);
   const at = (type: string) => (events.find((e) => e.type === type)?.ts ?? NaN) - t0Epoch;
   fs.rmSync(handle.dir, { recursive: true, force: true });
+  fs.rmSync(path.join(workspace, ADDED), { force: true });
   return {
     startMs: firstRequest - t0,
     startSteps: { 'session.started': at('session.started'), 'rules.loaded': at('rules.loaded'), 'sandbox.checked': at('sandbox.checked'), 'pricing.loaded': at('pricing.loaded'), 'llm.request': at('llm.request') },
@@ -786,21 +792,25 @@ async function repoSession(workspace: string, commands: number): Promise<RepoRun
 }
 
 async function repoFigures(): Promise<void> {
-  const big = SMOKE ? 300 : 30_000;
-  const small = SMOKE ? 30 : 3_000;
+  const given = values['repo-dirs']?.split(',').map((d) => path.resolve(d));
+  const trackedIn = (dir: string) => execFileSync('git', ['ls-files', '-z'], { cwd: dir, maxBuffer: 1 << 28 }).toString().split('\0').filter(Boolean).length;
+  const dirs = given ?? [undefined, undefined];
+  const sizes = given ? given.map(trackedIn) : [SMOKE ? 30 : 3_000, SMOKE ? 300 : 30_000];
+  const [small, big] = sizes as [number, number];
   const runs: Record<number, RepoRun[]> = {};
-  for (const files of [small, big]) {
-    const dir = tmp(`repo${files}`);
-    makeRepo(dir, files);
+  for (let i = 0; i < 2; i++) {
+    const files = sizes[i]!;
+    const dir = dirs[i] ?? tmp(`repo${files}`);
+    if (!given) makeRepo(dir, files);
     runs[files] = [];
     for (let r = 0; r < REPS; r++) runs[files]!.push(await repoSession(dir, 5));
-    rm(dir);
+    if (!given) rm(dir);
   }
   const start = (n: number) => median(runs[n]!.map((r) => r.startMs));
   const overhead = (n: number) => median(runs[n]!.flatMap((r) => r.overheadMs.slice(1))); // the first waits for the tracker to open: reported apart
   const firstOverhead = (n: number) => median(runs[n]!.map((r) => r.overheadMs[0]!));
   const integration = (n: number) => median(runs[n]!.map((r) => r.integrationMs));
-  const size = `${big.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts)`;
+  const size = given ? `${big.toLocaleString('en')}-file git repository (${given[1]})` : `${big.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts)`;
   const steps = (n: number) => Object.entries(runs[n]![Math.floor(runs[n]!.length / 2)]!.startSteps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   figure('repo_start_ms', `Session start → first model request, ${size}`, start(big), 'ms', { max: 300 }, `${small.toLocaleString('en')} files: ${start(small).toFixed(0)} ms; ms from the start to each of the first events: ${steps(big)} (at ${small.toLocaleString('en')}: ${steps(small)})`);
   figure(

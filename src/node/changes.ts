@@ -91,6 +91,7 @@ async function gitBaseline(git: Run): Promise<GitBaseline | undefined> {
     const p = entry.slice(3);
     if (!p.startsWith(prefix)) continue;
     const rel = p.slice(prefix.length);
+    if (isProtectedPath(rel.replace(/\/$/, ''))) continue; // .ensemble (untracked, Ensemble's own), a nested .git
     if (rel.endsWith('/')) dirtyDirs.push(rel.slice(0, -1));
     else dirty.add(rel);
   }
