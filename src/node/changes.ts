@@ -252,7 +252,7 @@ class Watcher {
 
   /**
    * Watches `rel` and every folder below it; `fresh`: records the files found (they appeared with it).
-   * Synchronous reads (three times faster here than the thread pool's) in slices of ~10 ms, so that a
+   * Synchronous reads (three times faster here than the thread pool's) in slices of ~4 ms, so that a
    * large tree does not hold up the session's other work.
    */
   private async add(rel: string, fresh = false): Promise<void> {
@@ -273,7 +273,7 @@ class Watcher {
           if (!this.skip(child, true)) todo.push(child);
         } else if (fresh) this.record(child);
       }
-      if (Date.now() - slice > 10) {
+      if (Date.now() - slice > 4) {
         await new Promise((resolve) => setImmediate(resolve));
         slice = Date.now();
       }
@@ -482,15 +482,25 @@ function catBatch(cwd: string, shas: string[]): Promise<(Uint8Array | undefined)
   });
 }
 
+/** How long after the session starts the tracker begins to open, unless a command needs it sooner. */
+const OPEN_DELAY_MS = 250;
+
 /**
  * The best tracker for a workspace: git + watcher in a git repository, else the scan. Opened in the
- * background (it must not delay the session's first request): the first mark waits for it.
+ * background a moment after the session starts (its walk of the workspace's folders and git's look
+ * would otherwise slow the session's start, whose steps wait on the same event loop), or at once when
+ * a command needs it first: the first mark waits for it.
  */
 export function nodeChangeTracker(root: string, store: FileStore): ChangeTracker {
-  const opened = GitChangeTracker.open(root, store).catch(() => undefined);
+  let opened: Promise<GitChangeTracker | undefined> | undefined;
+  const open = () => {
+    clearTimeout(timer);
+    return (opened ??= GitChangeTracker.open(root, store).catch(() => undefined));
+  };
+  const timer = setTimeout(open, OPEN_DELAY_MS);
+  timer.unref?.();
   let chosen: ChangeTracker | undefined;
-  const pick = async () => (chosen ??= (await opened) ?? new ScanTracker(store));
-  let closed = false;
+  const pick = async () => (chosen ??= (await open()) ?? new ScanTracker(store));
   return {
     get kind() {
       return chosen?.kind ?? 'pending';
@@ -498,9 +508,8 @@ export function nodeChangeTracker(root: string, store: FileStore): ChangeTracker
     mark: async () => (await pick()).mark(),
     since: async (mark) => (await pick()).since(mark),
     close: () => {
-      closed = true;
-      void opened.then((t) => t?.close());
-      void closed;
+      clearTimeout(timer);
+      void opened?.then((t) => t?.close());
     },
   };
 }
