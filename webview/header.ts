@@ -6,6 +6,7 @@ import { fill, h, s } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
 import { duration, moneyText, usd } from './format';
+import { estimateText } from '../src/core/fold/money';
 import type { Section, View } from './view';
 
 export function statusText(v: View): string {
@@ -75,7 +76,8 @@ export class HeaderSection implements Section {
             { class: 'spend' },
             h('span', null, `Spent ${moneyText(m)}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
             counted > m.spentUsd ? h('span', { class: 'muted' }, ` · ${usd(counted)} counted against it (calls in flight, or of unknown cost, at their worst case)`) : null,
-            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${usd(st.budget.estimateUsd)}`) : null,
+            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${st.budget.planModels?.length ? estimateText({ estimateUsd: st.budget.estimateUsd, planModels: st.budget.planModels }) : usd(st.budget.estimateUsd)}`) : null,
+            m.planCalls && limit !== undefined ? h('span', { class: 'muted' }, ' · the budget counts only calls with a per-token price') : null,
             limit !== undefined ? budgetMeter(counted, limit, st.budget.exhausted) : null,
           )
         : h('p', { class: 'muted' }, 'Start an orchestration on this workspace, or try the demo (scripted answers, no key needed).'),

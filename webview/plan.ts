@@ -7,6 +7,7 @@ import type { PlanAction } from '../src/protocol';
 import { TAG } from './components';
 import { fill, h } from './dom';
 import { usd } from './format';
+import { estimateText } from '../src/core/fold/money';
 import type { Section, View } from './view';
 
 /** The proposal the panel should put to the user now, if any. */
@@ -81,7 +82,7 @@ export class PlanSection implements Section {
           ...plan.tasks.map((t) => h('tr', null, h('td', { title: t.description }, h('strong', null, t.title), h('div', { class: 'muted' }, t.id), t.rationale ? h('div', { class: 'why' }, t.rationale) : null), h('td', null, t.role), h('td', null, route(t.role)), h('td', null, t.dependsOn.join(', ') || '—'))),
         ),
       ),
-      h('p', null, `Estimated development cost: ${plan.estimateUsd === null ? `unknown (no price for ${plan.unknownModels.join(', ')})` : `about ${usd(plan.estimateUsd)}`}${st.budget.limitUsd ? ` (budget ${usd(st.budget.limitUsd)})` : ''}.`),
+      h('p', null, `Estimated development cost: ${plan.planModels?.length ? estimateText(plan) : plan.estimateUsd === null ? `unknown (no price for ${plan.unknownModels.join(', ')})` : `about ${usd(plan.estimateUsd)}`}${st.budget.limitUsd ? ` (budget ${usd(st.budget.limitUsd)})` : ''}.`),
       h(
         'div',
         { class: 'plan-actions', role: 'group', 'aria-label': 'Plan review' },

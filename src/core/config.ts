@@ -24,6 +24,8 @@ export const configSchema = z.object({
         timeoutMs: z.number().int().positive().optional(),
         apiKeyEnv: z.string().optional(),
         maxConcurrency: z.number().int().positive().optional(),
+        /** `vscode-lm`: only the chat models of this vendor (`copilot`, …). */
+        vendor: z.string().min(1).optional(),
       }),
     )
     .optional(),
@@ -61,13 +63,44 @@ export interface RoleConfig extends ModelBinding {
 }
 
 export interface ProviderSettings {
-  /** `openai`, `anthropic`, `gemini`, `openai-compatible`, or any kind registered in src/providers. */
+  /** One of PROVIDER_KIND_INFO's kinds (an unknown one is refused when the providers are built). */
   kind: string;
   baseUrl?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
   apiKeyEnv?: string;
   maxConcurrency?: number;
+  /** `vscode-lm`: only the chat models of this vendor (`copilot`, …); all of them when absent. */
+  vendor?: string;
+}
+
+/**
+ * The one list of provider kinds (the settings schema's enum, the configuration's messages and the
+ * provider factories are checked against it), with what the engine must know of each: whether it needs
+ * a key, how its calls are billed, and where it can be reached. The adapters themselves live outside
+ * the engine (src/providers for the SDKs, src/vscode for `vscode-lm`).
+ */
+export const PROVIDER_KIND_INFO = {
+  openai: { key: 'required', billing: 'tokens', reach: 'anywhere' },
+  anthropic: { key: 'required', billing: 'tokens', reach: 'anywhere' },
+  gemini: { key: 'required', billing: 'tokens', reach: 'anywhere' },
+  /** A key only with `apiKeyEnv` (a local server needs none). */
+  'openai-compatible': { key: 'optional', billing: 'tokens', reach: 'anywhere' },
+  /** VS Code's Language Model API: the models the user already has (Copilot…), billed by their plan, reachable only in the editor. */
+  'vscode-lm': { key: 'none', billing: 'plan', reach: 'vscode' },
+} as const satisfies Record<string, { key: 'required' | 'optional' | 'none'; billing: 'tokens' | 'plan'; reach: 'anywhere' | 'vscode' }>;
+
+export type ProviderKindName = keyof typeof PROVIDER_KIND_INFO;
+export const PROVIDER_KIND_NAMES = Object.keys(PROVIDER_KIND_INFO) as ProviderKindName[];
+
+/** What the engine knows of a kind; undefined for a kind this version does not know. */
+export function kindInfo(kind: string): (typeof PROVIDER_KIND_INFO)[ProviderKindName] | undefined {
+  return Object.hasOwn(PROVIDER_KIND_INFO, kind) ? PROVIDER_KIND_INFO[kind as ProviderKindName] : undefined;
+}
+
+/** `a, b, c or d`. */
+export function orList(xs: readonly string[]): string {
+  return xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}` : (xs[0] ?? '');
 }
 
 export interface EngineConfig {
@@ -117,6 +150,8 @@ export const BUILTIN_PROVIDERS: Record<string, ProviderSettings> = {
   openai: { kind: 'openai' },
   anthropic: { kind: 'anthropic' },
   gemini: { kind: 'gemini' },
+  /** VS Code's language models (any vendor); `providers.<id>` with kind `vscode-lm` and a `vendor` narrows them. */
+  vscode: { kind: 'vscode-lm' },
 };
 
 export function defaultConfig(): EngineConfig {
@@ -154,7 +189,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
   const providers: Record<string, ProviderSettings> = { ...base.providers };
   for (const [name, p] of Object.entries(u.providers ?? {})) {
     const kind = p.kind ?? providers[name]?.kind;
-    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (openai, anthropic, gemini or openai-compatible).`);
+    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (${orList(PROVIDER_KIND_NAMES)}).`);
     providers[name] = { ...providers[name], ...p, kind };
   }
   const cfg: EngineConfig = {
@@ -212,9 +247,25 @@ function envStem(id: string): string {
  * `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
  */
 export function keyEnvVar(id: string, p: ProviderSettings): string | undefined {
+  const key = kindInfo(p.kind)?.key;
+  if (key === 'none') return undefined; // VS Code's models: the editor holds the user's access
   if (p.apiKeyEnv !== undefined) return p.apiKeyEnv || undefined;
-  if (p.kind === 'openai-compatible') return undefined;
+  if (key === 'optional') return undefined;
   return `${envStem(id)}_API_KEY`;
+}
+
+/** A binding (`orchestrator`, `roles.qa`, `roles.qa.fallback`…) to a provider only the editor can reach. */
+export interface EditorOnlyBinding {
+  who: string;
+  provider: string;
+  model: string;
+}
+
+/** The bindings to providers only VS Code can reach (kind `vscode-lm`): the command line refuses them before anything runs. */
+export function editorOnlyBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'providers'>): EditorOnlyBinding[] {
+  const all: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
+  return all.flatMap(([who, r]) => (r && kindInfo(cfg.providers[r.provider]?.kind ?? '')?.reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : []));
 }
 
 /** The environment variable that overrides a provider's base URL: `<ID>_BASE_URL`. */

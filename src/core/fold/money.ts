@@ -15,13 +15,15 @@ export interface MoneyState {
   reservedUsd: number;
   /** Calls whose cost is unknown: a model without a price, a failure mid-answer that reported no usage, a call a crash cut off. */
   unknownCalls: number;
+  /** Calls paid by the user's plan (VS Code's language models): no dollar figure, not counted by the cap. */
+  planCalls: number;
   /** callId → the worst case it reserved, while it is in flight. */
   inFlight: Record<string, number>;
   inFlightCalls: number;
 }
 
 export function initialMoney(): MoneyState {
-  return { spentUsd: 0, chargedUsd: 0, reservedUsd: 0, unknownCalls: 0, inFlight: {}, inFlightCalls: 0 };
+  return { spentUsd: 0, chargedUsd: 0, reservedUsd: 0, unknownCalls: 0, planCalls: 0, inFlight: {}, inFlightCalls: 0 };
 }
 
 /**
@@ -34,8 +36,17 @@ export function failedMidAnswer(code: ProviderErrorCode): boolean {
 
 const billed = (u: Usage) => u.input + u.output + (u.cachedInput ?? 0) + (u.cacheWrite ?? 0) > 0;
 
-/** What a finished call cost: known dollars, or null when it is unknown. The one rule for every figure of dollars. */
+/** A call paid by the user's plan (VS Code's language models), not per token. */
+export function onPlan(e: EventOf<'llm.response'> | EventOf<'llm.error'>): boolean {
+  return e.billing === 'plan';
+}
+
+/**
+ * What a finished call cost: known dollars, or null when it is unknown. The one rule for every figure of
+ * dollars. A call paid by the user's plan adds no dollars (0 here; every view says "your plan" instead).
+ */
 export function callCost(e: EventOf<'llm.response'> | EventOf<'llm.error'>): number | null {
+  if (onPlan(e)) return 0;
   if (e.type === 'llm.response') return e.costUsd;
   if (typeof e.costUsd === 'number') return e.costUsd;
   if (e.usage) return e.costUsd === null || billed(e.usage) ? null : 0;
@@ -55,6 +66,7 @@ export function applyMoney(m: MoneyState, e: EnsembleEvent): void {
     case 'llm.response':
     case 'llm.error': {
       const reserved = release(m, e.callId);
+      if (onPlan(e)) m.planCalls++;
       const cost = callCost(e);
       if (cost === null) charge(m, reserved);
       else {
@@ -91,8 +103,33 @@ export function usdText(n: number | null | undefined): string {
   return `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 }
 
-/** Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown". */
-export function moneyText(m: { spentUsd: number; unknownCalls: number }): string {
-  if (!m.unknownCalls) return usdText(m.spentUsd);
-  return m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : 'unknown cost';
+/** What the calls paid by the user's plan cost, in words: never $0.00, never a price. */
+export const PLAN_TEXT = 'the VS Code model (your plan)';
+
+/**
+ * Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown", and with
+ * calls paid by the user's plan "through the VS Code model (your plan)" or "$0.1234 + the VS Code model
+ * (your plan)".
+ */
+export function moneyText(m: { spentUsd: number; unknownCalls: number; planCalls?: number }): string {
+  const plan = m.planCalls ? PLAN_TEXT : '';
+  if (!m.unknownCalls) return !plan ? usdText(m.spentUsd) : m.spentUsd > 0 ? `${usdText(m.spentUsd)} + ${plan}` : `through ${plan}`;
+  const dollars = m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : 'unknown cost';
+  return plan ? `${dollars} + ${plan}` : dollars;
+}
+
+/** A figure of dollars that may be unknown (null) beside the calls paid by the user's plan: as moneyText says it. */
+export function costWords(costUsd: number | null, planCalls = 0): string {
+  return planCalls ? moneyText({ spentUsd: costUsd ?? 0, unknownCalls: costUsd === null ? 1 : 0, planCalls }) : usdText(costUsd);
+}
+
+/**
+ * A cost estimate in words: "about $0.30", "unknown (no price for x/y)", and with models paid by the
+ * user's plan "about $0.30 + the VS Code model (your plan)" or "through the VS Code model (your plan)".
+ */
+export function estimateText(e: { estimateUsd: number | null | undefined; unknownModels?: readonly string[]; planModels?: readonly string[] }): string {
+  if (e.estimateUsd === undefined) return '—';
+  if (e.estimateUsd === null) return `unknown (no price for ${e.unknownModels?.join(', ') || 'a model'})`;
+  if (!e.planModels?.length) return `about ${usdText(e.estimateUsd)}`;
+  return e.estimateUsd > 0 ? `about ${usdText(e.estimateUsd)} + ${PLAN_TEXT}` : `through ${PLAN_TEXT}`;
 }
