@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
+import { registerChooseModels } from './vscode/chooseModels';
 import { askToRunCommand, askToRunTests } from './vscode/engine';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
@@ -60,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     review.onDidChange(() => feed.refresh()),
     ...registerSessionCommands(controller, keys, focus),
     ...registerKeyCommands(keys),
+    registerChooseModels(keys),
     ...registerPlanCommands(plans),
     ...registerReviewCommands(focus, review),
   );

@@ -12,7 +12,7 @@ import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
-import { missingKeyText, runPreflight } from './preflight';
+import { blockingUnavailable, missingKeyText, modelAccess, runPreflight } from './preflight';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { readSettings } from './settings';
@@ -50,7 +50,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!goal) return;
       const folder = await pickWorkspaceFolder('build in');
       if (!folder) return;
-      const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
+      const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
       if (!engine) return;
       notBusy();
       controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
@@ -114,6 +114,9 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         if (set) await promptForKey(keys, m.provider);
         return;
       }
+      const gone = blockingUnavailable(engine.lm);
+      if (gone.length) return void vscode.window.showErrorMessage(`Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`);
+      if (!(await modelAccess(engine))) return;
       notBusy();
       controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
     }),
