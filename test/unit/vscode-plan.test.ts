@@ -20,6 +20,7 @@ import type { EnsembleEvent } from '../../src/core/events';
 import { lmHost, ScriptedModel, TextPart, textOf, ToolCallPart, type Answer, type SeenRequest } from '../helpers/lm-host';
 import { ScriptedProvider, writesThenFinishes } from '../helpers/scripted';
 import { tempWorkspace } from '../helpers/tmp';
+import { Panel, snapshotOf } from '../helpers/panel';
 
 /** Answers as the orchestrator or an agent would, read from the conversation (the LM API carries no trace). */
 function agentScript(req: SeenRequest): Answer {
@@ -117,6 +118,24 @@ describe('vscode-lm: honest figures through the engine', () => {
     const cli = summary(buildReport(foldEvents(run.events)), '/tmp/x');
     assert.match(cli, /vscode .* through the VS Code model \(your plan\) \(tokens counted, not billed\)/);
     assert.match(cli, /Total cost: \$\d\.\d+ \+ the VS Code model \(your plan\)/);
+  });
+
+  it('the panel says it as the report does: "your plan" for those calls, their tokens "counted", never $0.00', () => {
+    const p = new Panel();
+    try {
+      p.send(snapshotOf(run.report.sessionId, run.events));
+      assert.match(p.text('.spend'), /^Spent \$\d\.\d+ \+ the VS Code model \(your plan\) of \$1\.00 budget .*estimate about \$\d\.\d+ \+ the VS Code model \(your plan\).*the budget counts only calls with a per-token price/);
+      const [byProvider] = [...p.app.querySelectorAll('#metrics-body table')].map((t) => [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+      const vscodeRow = byProvider!.find((r) => r[0] === 'vscode')!;
+      assert.equal(vscodeRow[1], 'through the VS Code model (your plan)');
+      assert.match(vscodeRow[2]!, / counted$/);
+      assert.doesNotMatch(byProvider!.find((r) => r[0] === 'priced')![2]!, /counted/);
+      const ui = [...p.app.querySelectorAll('#tasks-body tbody tr')].find((tr) => /UI/.test(tr.textContent ?? ''))!;
+      assert.equal(ui.querySelector('td:nth-child(4) .num')?.textContent, 'through the VS Code model (your plan)');
+      assert.doesNotMatch(p.app.textContent ?? '', /\$0\.00(?!\d)/);
+    } finally {
+      p.close();
+    }
   });
 
   it('a session all on VS Code\'s models runs under any budget and says no dollar figure at all', async () => {
