@@ -45,5 +45,7 @@ export function metrics(v: View): (Node | null)[] {
     h('figure', { class: 'chart-figure' }, barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'), h('figcaption', { class: 'muted' }, anyUnknown ? `Tokens per provider (${providers.some(([, f]) => cost(f) === null) ? 'a cost is unknown: a model has no price' : 'calls through the VS Code model are paid by your plan'})` : 'Dollars per provider')),
     table('Per provider', 'Provider', providers, true),
     table('Per role', 'Role', Object.entries(v.state.roles), false),
+    // Requests per model: what a plan's request allowance (Copilot's premium requests) is spent on. Absent in a state folded by an older version.
+    table('Per model', 'Model', Object.entries(v.state.models ?? {}), false),
   ];
 }

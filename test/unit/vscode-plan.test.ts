@@ -125,11 +125,12 @@ describe('vscode-lm: honest figures through the engine', () => {
     try {
       p.send(snapshotOf(run.report.sessionId, run.events));
       assert.match(p.text('.spend'), /^Spent \$\d\.\d+ \+ the VS Code model \(your plan\) of \$1\.00 budget .*estimate about \$\d\.\d+ \+ the VS Code model \(your plan\).*the budget counts only calls with a per-token price/);
-      const [byProvider] = [...p.app.querySelectorAll('#metrics-body table')].map((t) => [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+      const [byProvider, , byModel] = [...p.app.querySelectorAll('#metrics-body table')].map((t) => [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
       const vscodeRow = byProvider!.find((r) => r[0] === 'vscode')!;
       assert.equal(vscodeRow[1], 'through the VS Code model (your plan)');
       assert.match(vscodeRow[2]!, / counted$/);
       assert.doesNotMatch(byProvider!.find((r) => r[0] === 'priced')![2]!, /counted/);
+      assert.deepEqual(byModel!.map((r) => [r[0], Number(r[3])]).sort(), Object.entries(run.report.metrics.byModel).map(([id, x]) => [id, x.calls]).sort(), 'requests per model');
       const ui = [...p.app.querySelectorAll('#tasks-body tbody tr')].find((tr) => /UI/.test(tr.textContent ?? ''))!;
       assert.equal(ui.querySelector('td:nth-child(4) .num')?.textContent, 'through the VS Code model (your plan)');
       assert.doesNotMatch(p.app.textContent ?? '', /\$0\.00(?!\d)/);
