@@ -194,6 +194,27 @@ export function registerLmTests(): void {
       console.log(`      measured: 0 of ${models.length} consent requests reached the provider`);
     });
 
+    it('consent at Start for a model that requires it (as Copilot\'s do): VS Code asks before anything is sent, and a refusal is reported', async () => {
+      // `requiresAuthorization` takes effect for an extension with the proposed chatProvider API, which
+      // code-server enables for every extension. In an extension test run VS Code refuses to show
+      // dialogs, so its consent dialog counts as declined: what is measured is that the consent is
+      // asked by askModelAccess, before any request reaches the model, and that the refusal is named.
+      scripted.setModels([...MODELS, { ...info('ens-consent', 'consent-test'), requiresAuthorization: { label: 'Ensemble tester' } } as ModelInfo]);
+      try {
+        const [model] = await vscode.lm.selectChatModels({ vendor: VENDOR, id: 'ens-consent' });
+        assert.ok(model, 'the model that requires consent is offered');
+        const before = scripted.counts.responses;
+        const refused = await withTimeout(askModelAccess(vscode, [model]), 20_000, 'the consent step');
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(scripted.counts.responses, before, 'nothing reached the model');
+        console.log(`      measured: consent for ens-consent → ${refused.length ? `refused: ${refused[0]!.message}` : 'granted'}`);
+        assert.equal(refused.length, 1, 'the declined consent is reported');
+        assert.match(refused[0]!.message, /cannot be used by 'ensemble-dev\.ensemble'/);
+      } finally {
+        scripted.setModels(MODELS);
+      }
+    });
+
     it('with no key and no roles set, the default line-up runs on the models VS Code offers (and the pre-flight says so)', async () => {
       const restore = await setSettings({ orchestrator: undefined, roles: undefined });
       try {
