@@ -132,7 +132,7 @@ export type EventBody =
   // `billing: "plan"`: the call is paid by the user's plan (VS Code's language models), not per token:
   // it has no dollar figure (`costUsd` null or absent, never a guess) and the budget does not count it.
   // `usage.counted`: its tokens were counted by the adapter with the model's tokenizer, not reported as billed.
-  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number }
+  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number; billing?: 'plan' }
   | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; billing?: 'plan'; stopReason: string; toolCalls: string[] }
   | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null; billing?: 'plan' }
   | { type: 'agent.text'; agentId: string; text: string }

@@ -112,6 +112,8 @@ describe('vscode-lm: honest figures through the engine', () => {
     assert.match(run.md, /counted by Ensemble with the model's own tokenizer/);
     assert.match(run.md, /The limit counts only calls with a per-token price/);
     assert.match(run.md, /estimate before development: about \$\d\.\d+ \+ the VS Code model \(your plan\)/);
+    const firstSent = run.events.findIndex((e) => e.type === 'llm.request' && e.provider === 'vscode');
+    assert.equal(moneyText(foldEvents(run.events.slice(0, firstSent + 1)).money), 'through the VS Code model (your plan)', 'from the first request on, not $0.00 until it is answered');
     const total = moneyText(foldEvents(run.events).money);
     assert.match(total, /^\$\d\.\d+ \+ the VS Code model \(your plan\)$/);
     assert.equal(summarise(foldEvents(run.events))!.costText, total);

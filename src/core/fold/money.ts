@@ -15,7 +15,7 @@ export interface MoneyState {
   reservedUsd: number;
   /** Calls whose cost is unknown: a model without a price, a failure mid-answer that reported no usage, a call a crash cut off. */
   unknownCalls: number;
-  /** Calls paid by the user's plan (VS Code's language models): no dollar figure, not counted by the cap. */
+  /** Calls paid by the user's plan (VS Code's language models), counted when sent: no dollar figure, not counted by the cap. */
   planCalls: number;
   /** callId → the worst case it reserved, while it is in flight. */
   inFlight: Record<string, number>;
@@ -58,6 +58,8 @@ export function applyMoney(m: MoneyState, e: EnsembleEvent): void {
   switch (e.type) {
     case 'llm.request': {
       const r = e.reservedUsd ?? 0;
+      // A call paid by the plan is counted when it is sent: from then on no view says $0.00 for it.
+      if (e.billing === 'plan' && !(e.callId in m.inFlight)) m.planCalls++;
       if (!(e.callId in m.inFlight)) m.inFlightCalls++;
       m.inFlight[e.callId] = r;
       m.reservedUsd += r;
@@ -66,7 +68,6 @@ export function applyMoney(m: MoneyState, e: EnsembleEvent): void {
     case 'llm.response':
     case 'llm.error': {
       const reserved = release(m, e.callId);
-      if (onPlan(e)) m.planCalls++;
       const cost = callCost(e);
       if (cost === null) charge(m, reserved);
       else {

@@ -137,7 +137,7 @@ export class ModelCaller {
     }
     // Emitted at once (nothing awaited since the budget admitted it): the money fold counts the reservation from here.
     const callId = `c${++callCounter}-${clock.now().toString(36)}`;
-    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined });
+    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined, ...billing });
     const started = clock.now();
     const text = new TextCoalescer(ctx.quiet ? () => {} : (t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
     const toolCalls: ToolCall[] = [];
