@@ -185,6 +185,16 @@ function messageText(m: ChatMessage): string {
 
 let syntheticIds = 0;
 
+/** How long a turn waits for the model's token counts once its answer is complete: past it, the call has no usage (never a guess). */
+const COUNT_WAIT_MS = 10_000;
+
+/** `p`'s value, or undefined when it fails or takes longer than `ms`. */
+function within<T>(p: PromiseLike<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([Promise.resolve(p).then((v) => v, () => undefined), late]).finally(() => clearTimeout(timer));
+}
+
 class LmProvider implements ChatProvider {
   private readonly models = new Map<string, Promise<vscode.LanguageModelChat | undefined>>();
   private readonly counters = new WeakMap<vscode.LanguageModelChat, TokenCounter>();
@@ -226,11 +236,9 @@ class LmProvider implements ChatProvider {
     const cts = new this.host.CancellationTokenSource();
     const onAbort = () => cts.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
-    // Counted while the model answers; a count that fails leaves the call's tokens unknown (no usage chunk), never guessed.
-    const prompt = counter.prompt(request, cts.token).then(
-      (n) => n,
-      () => undefined,
-    );
+    // Counted while the model answers; a count that fails (or hangs) leaves the call's tokens unknown (no usage chunk), never guessed.
+    const prompt = counter.prompt(request, cts.token);
+    prompt.catch(() => undefined); // handled where it is awaited; a turn the caller leaves early never awaits it
     const calls: ToolCall[] = [];
     let text = '';
     try {
@@ -252,11 +260,8 @@ class LmProvider implements ChatProvider {
       }
       if (signal.aborted) throw toProviderError(signal.reason, { ...ctx, aborted: true });
       const latencyMs = Date.now() - started;
-      const input = await prompt;
-      const output = await counter.answer(text, calls, cts.token).then(
-        (n) => n,
-        () => undefined,
-      );
+      const input = await within(prompt, COUNT_WAIT_MS);
+      const output = await within(counter.answer(text, calls, cts.token), COUNT_WAIT_MS);
       if (input !== undefined && output !== undefined) {
         const usage: Usage = { input, output, counted: true };
         yield { type: 'usage', usage };
@@ -264,7 +269,7 @@ class LmProvider implements ChatProvider {
       yield { type: 'end', stopReason: calls.length ? 'tool_calls' : 'end', latencyMs };
     } catch (e) {
       if (e instanceof ProviderError) throw e;
-      const error = toProviderError(e, { ...ctx, aborted: signal.aborted, promptTokens: await prompt });
+      const error = toProviderError(e, { ...ctx, aborted: signal.aborted, promptTokens: await within(prompt, signal.aborted ? 0 : 1_000) });
       if (error.code === 'not_found') this.models.delete(request.model);
       throw error;
     } finally {
