@@ -1,8 +1,11 @@
 // Lint: typescript-eslint's recommended rules, promises that are never dropped, and the layering
 // (src/core is the engine: no editor, no SDK, no Node adapter; the webview imports only pure folds).
+import * as fs from 'node:fs';
 import tseslint from 'typescript-eslint';
 
-const SDKS = ['openai', 'openai/*', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', '@google/generative-ai', '@google/generative-ai/*'];
+// Every provider SDK, from the one list of adapter kinds (src/providers/kinds.json), and its subpaths.
+const KINDS = JSON.parse(fs.readFileSync(new URL('./src/providers/kinds.json', import.meta.url), 'utf8')).kinds;
+const SDKS = [...new Set(Object.values(KINDS).map((k) => k.sdk))].flatMap((sdk) => [sdk, `${sdk}/*`]);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'demo/**', 'test/e2e/**', 'test/vscode/**', '**/*.mjs', '**/*.js', '.vscode-test/**'] },

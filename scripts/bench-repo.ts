@@ -66,7 +66,9 @@ export function makeRepo(dir: string, files: number): { needles: number } {
   for (let i = 0; i < Math.min(2000, files / 10); i++) write(`node_modules/dep${i % 50}/lib/f${i}.js`, `module.exports = '${NEEDLE}';\n`);
   for (let i = 0; i < Math.min(500, files / 50); i++) write(`packages/p0/dist/out${i}.js`, `// built ${NEEDLE}\n`);
   write('debug.log', `${NEEDLE}\n`);
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=bench@example.invalid', '-c', 'user.name=bench', ...args], { cwd: dir, stdio: 'pipe', maxBuffer: 1 << 26 });
+  // No automatic gc: after a commit of thousands of loose objects git packs them in the background,
+  // which competed with the measurements and raced the benchmark's removal of the repository.
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=bench@example.invalid', '-c', 'user.name=bench', '-c', 'gc.auto=0', ...args], { cwd: dir, stdio: 'pipe', maxBuffer: 1 << 26 });
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'generated');

@@ -33,8 +33,11 @@ import type { FakeReply, FakeRequest } from '../src/fakes/script';
 import { createProvider } from '../src/providers';
 import { NodeCommandRunner } from '../src/node/command-runner';
 import { nodeWorkspace } from '../src/node/workspace';
-import { makeRepo } from './bench-repo';
 import { benchPanel, CHROMIUM } from './bench-panel';
+import { makeRepo, NEEDLE } from './bench-repo';
+import { RipgrepSearch } from '../src/node/ripgrep';
+import { searchFiles } from '../src/core/session/handlers/search-files';
+import { listFilesIn } from '../src/core/session/handlers/list-files';
 
 const ROOT = process.env.ENSEMBLE_BENCH_ROOT ?? path.resolve(__dirname, '..');
 const { values } = parseArgs({
@@ -493,7 +496,7 @@ async function logFigures(): Promise<void> {
   );
   figure('report_100k_ms', `Rebuild the report of a ${n.toLocaleString('en')}-event session (ensemble report, a review decision)`, median(reports), 'ms', { max: 200 });
   figure(
-    'activation_ms',
+    'session_lookup_ms',
     `Activation's work on sessions with a ${n.toLocaleString('en')}-event session in the workspace`,
     median(activations),
     'ms',
@@ -739,6 +742,8 @@ function scale(): void {
 
 interface RepoRun {
   startMs: number;
+  /** From startSession to each of the first events, in ms: where the start's time goes. */
+  startSteps: Record<string, number>;
   /** Per command: wall time from the tool call to its result, beyond the command's own run. */
   overheadMs: number[];
   integrationMs: number;
@@ -769,9 +774,12 @@ async function repoSession(workspace: string, commands: number): Promise<RepoRun
   const results = events.filter((e) => e.type === 'tool.result' && e.tool === 'run_command');
   const ran = events.filter((e): e is EventOf<'command.ran'> => e.type === 'command.ran');
   const phase = (name: string, type: 'phase.started' | 'phase.ended') => events.find((e) => e.type === type && 'phase' in e && e.phase === name)!.ts;
+  const t0Epoch = Date.now() - (performance.now() - t0);
+  const at = (type: string) => (events.find((e) => e.type === type)?.ts ?? NaN) - t0Epoch;
   fs.rmSync(handle.dir, { recursive: true, force: true });
   return {
     startMs: firstRequest - t0,
+    startSteps: { 'session.started': at('session.started'), 'rules.loaded': at('rules.loaded'), 'sandbox.checked': at('sandbox.checked'), 'pricing.loaded': at('pricing.loaded'), 'llm.request': at('llm.request') },
     overheadMs: ran.map((r, i) => results[i]!.ts - called[i]!.ts - r.durationMs),
     integrationMs: phase('integration', 'phase.ended') - phase('integration', 'phase.started'),
   };
@@ -793,7 +801,8 @@ async function repoFigures(): Promise<void> {
   const firstOverhead = (n: number) => median(runs[n]!.map((r) => r.overheadMs[0]!));
   const integration = (n: number) => median(runs[n]!.map((r) => r.integrationMs));
   const size = `${big.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts)`;
-  figure('repo_start_ms', `Session start → first model request, ${size}`, start(big), 'ms', { max: 300 }, `${small.toLocaleString('en')} files: ${start(small).toFixed(0)} ms`);
+  const steps = (n: number) => Object.entries(runs[n]![Math.floor(runs[n]!.length / 2)]!.startSteps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  figure('repo_start_ms', `Session start → first model request, ${size}`, start(big), 'ms', { max: 300 }, `${small.toLocaleString('en')} files: ${start(small).toFixed(0)} ms; ms from the start to each of the first events: ${steps(big)} (at ${small.toLocaleString('en')}: ${steps(small)})`);
   figure(
     'repo_command_overhead_ms',
     `A run_command's time beyond the command's own (\`node -e 1\`), ${size}: finding what it changed, the log, the tool result`,
@@ -806,18 +815,81 @@ async function repoFigures(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// repo_search_ms: search_files for a literal over a generated git repository (scripts/bench-repo.ts),
+// as an agent's first search: a new store and ripgrep each time (the listing included), the true
+// total from git grep. Without ripgrep, and list_files' answer, in the note.
+
+async function repoSearch(): Promise<void> {
+  const files = SMOKE ? 300 : 30_000;
+  const dir = tmp('search');
+  makeRepo(dir, files);
+  const grep = execFileSync('git', ['grep', '-I', '-c', '-F', NEEDLE], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const truth = grep.split('\n').filter(Boolean).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(':') + 1)), 0);
+  const search = async (rg: boolean, store = new NodeFileStore(dir)) => {
+    const t0 = performance.now();
+    const r = await searchFiles(store, { pattern: NEEDLE }, { search: rg ? new RipgrepSearch(dir) : undefined });
+    return { ms: performance.now() - t0, found: Number(/^([\d,]+) match/.exec(r.summary ?? '')?.[1]?.replace(/,/g, '') ?? NaN) };
+  };
+  const runs: { ms: number; found: number }[] = [];
+  for (let r = 0; r < Math.max(REPS, 3); r++) runs.push(await search(true));
+  const store = new NodeFileStore(dir);
+  await search(true, store);
+  const again = await search(true, store);
+  const reading = await search(false);
+  const t0 = performance.now();
+  const listing = await listFilesIn(store, {});
+  const listMs = performance.now() - t0;
+  rm(dir);
+  const found = runs.map((r) => r.found);
+  figure(
+    'repo_search_ms',
+    `search_files for a literal over a ${files.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts), ripgrep, the listing included`,
+    Math.round(median(runs.map((r) => r.ms))),
+    'ms',
+    { max: 1500 },
+    `matching lines found / true total (git grep -I -c): ${found[0]!.toLocaleString('en')} / ${truth.toLocaleString('en')}${found.every((f) => f === truth) ? '' : ' (MISMATCH)'}; runs ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms (the first: a fresh process); the same store again: ${again.ms.toFixed(0)} ms; without ripgrep (the engine reads every file): ${reading.ms.toFixed(0)} ms, ${reading.found.toLocaleString('en')} found; list_files of the root (its structure): ${listMs.toFixed(0)} ms, ${listing.result.split('\n').length} lines`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bundles: the production build's sizes.
+
+const ACTIVATION_RUNS = SMOKE ? 3 : 9;
 
 function bundles(): void {
   const out = tmp('dist');
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--production', '--out', out], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the production build failed');
   const kb = (f: string) => fs.statSync(path.join(out, f)).size / 1024;
-  figure('extension_bundle_kb', 'dist/extension.js, production build', kb('extension.js'), 'KB', { max: 1536 });
+  figure('extension_bundle_kb', 'dist/extension.js, production build (what loading and activating the extension parses)', kb('extension.js'), 'KB', { max: 1536 }, `dist/runtime.js, required when a session first starts (the engine, the SDKs, zod): ${Math.round(kb('runtime.js')).toLocaleString('en')} KB`);
   figure('webview_bundle_kb', 'dist/webview.js, production build', kb('webview.js'), 'KB', { max: 300 });
+  activation(out);
   rm(out);
   const allowed = fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!'));
   if (allowed.some((l) => /^!media\/(\*|panel\.png)/.test(l))) throw new Error('.vscodeignore lets the screenshot into the .vsix');
+}
+
+/**
+ * activation_ms: the production dist/extension.js loaded and activated in a fresh Node process with a
+ * stub `vscode` (scripts/activation.js), before any session exists; median of ACTIVATION_RUNS processes.
+ */
+function activation(out: string): void {
+  const runs: { loadMs: number; activateMs: number; loaded: string[] }[] = [];
+  for (let i = 0; i < ACTIVATION_RUNS; i++) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'activation.js'), path.join(out, 'extension.js')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`activation failed: ${r.stderr}`);
+    runs.push(JSON.parse(r.stdout) as (typeof runs)[number]);
+  }
+  const total = runs.map((r) => r.loadMs + r.activateMs);
+  const loaded = [...new Set(runs.flatMap((r) => r.loaded))].sort();
+  figure(
+    'activation_ms',
+    `Load dist/extension.js and call activate(): a fresh Node process, a stub vscode module, no session yet (median of ${ACTIVATION_RUNS})`,
+    median(total),
+    'ms',
+    { max: 50 },
+    `load ${median(runs.map((r) => r.loadMs)).toFixed(1)} ms + activate() ${median(runs.map((r) => r.activateMs)).toFixed(1)} ms; runs ${total.map((x) => x.toFixed(0)).join(', ')} ms; files of dist/ loaded: ${loaded.join(', ')} (the session runtime is required when a session starts); node:fs, path and crypto preloaded, as the extension host has them`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -877,6 +949,7 @@ const STEPS: [string, () => unknown][] = [
   ['compaction', compaction],
   ['scale', scale],
   ['repo', repoFigures],
+  ['search', repoSearch],
   ['bundles', bundles],
   ['panel', panel],
 ];

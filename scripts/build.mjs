@@ -1,6 +1,8 @@
-// Bundles the targets with esbuild: the extension (node, cjs, `vscode` external), the CLI (node),
-// the price data (dist/prices.js) and the side panel (browser), and copies the panel's codicons.
-// Type-checking is separate: `npm run typecheck`.
+// Bundles the targets with esbuild: the extension (node, cjs, `vscode` external) in two files — what
+// loading and activating it needs (dist/extension.js) and what a session needs (dist/runtime.js: the
+// engine, the provider SDKs, zod…, required when a session is first started: src/vscode/lazy.ts) —,
+// the CLI (node), the price data (dist/prices.js) and the side panel (browser), and copies the panel's
+// codicons. Type-checking is separate: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -35,8 +37,39 @@ const pricesApart = {
   },
 };
 
+// The session runtime is a file of its own, required on first use: `./runtime` in src/vscode/lazy.ts
+// stays a require of dist/runtime.js in dist/extension.js.
+const runtimeApart = {
+  name: 'runtime-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/runtime$/ }, (a) => (a.importer.endsWith(path.join('src', 'vscode', 'lazy.ts')) ? { path: './runtime.js', external: true } : undefined));
+  },
+};
+
+/**
+ * What each extension file must not hold: activation never loads an SDK, zod or the engine; the runtime
+ * never holds a copy of the window's state (the Output channel, the keys it handled: output.ts, secrets.ts).
+ */
+const FORBIDDEN = {
+  'extension.js': [/node_modules\/(openai|@anthropic-ai|@google|zod)\//, /^src\/core\/session\/session\.ts$/, /^src\/providers\//, /^src\/vscode\/runtime\.ts$/],
+  'runtime.js': [/^src\/vscode\/(output|secrets|lazy)\.ts$/],
+};
+const checkInputs = {
+  name: 'check-inputs',
+  setup(build) {
+    build.onEnd((r) => {
+      if (!r.metafile) return;
+      for (const [file, inputs] of Object.entries(r.metafile.outputs).map(([f, o]) => [path.basename(f), Object.keys(o.inputs)])) {
+        const bad = inputs.filter((i) => (FORBIDDEN[file] ?? []).some((re) => re.test(i)));
+        if (bad.length) throw new Error(`dist/${file} must not hold ${bad.join(', ')} (scripts/build.mjs FORBIDDEN)`);
+      }
+    });
+  },
+};
+
 const targets = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: path.join(out, 'extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [pricesApart] },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: path.join(out, 'extension.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [pricesApart, runtimeApart, checkInputs], metafile: true },
+  { ...common, entryPoints: ['src/vscode/runtime.ts'], outfile: path.join(out, 'runtime.js'), platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [pricesApart, checkInputs], metafile: true },
   { ...common, entryPoints: ['src/cli.ts'], outfile: path.join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20', plugins: [pricesApart] },
   // Through `require`, so that the package's CommonJS build is the one bundled.
   { ...common, stdin: { contents: `module.exports = require('${PRICES}');`, resolveDir: root, sourcefile: 'prices.cjs' }, outfile: path.join(out, 'prices.js'), platform: 'node', format: 'cjs', target: 'node20' },

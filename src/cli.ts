@@ -5,6 +5,8 @@ import { ConfigError } from './core/config';
 import { WorkspaceNotWritableError } from './core/session/session';
 import { demoCommand, planCommand, replayCommand, reportCommand, resumeCommand, runCommand, serveCommand, sessionsCommand, UsageError } from './cli/commands';
 import { EXIT, stdio } from './cli/runner';
+import { WorkspaceBusyError } from './core/store/lock';
+import { DiskFullError } from './core/store/disk';
 
 const HELP = `Usage:
   ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
@@ -25,7 +27,8 @@ const HELP = `Usage:
 --allow-command PATTERN lets agents run matching commands (e.g. "npm test", "npm run *"); other
 commands are asked about on a terminal, and denied when there is none (see commands in the README).
 Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (and *_BASE_URL).
-Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration, 130 cancelled.`;
+Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration (also: another
+session is running in the workspace, or it is read-only), 3 the disk is full, 130 cancelled.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
@@ -76,9 +79,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof WorkspaceNotWritableError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
+    // Not the user's usage: a read-only workspace, another session running there, a full disk.
+    const environment = e instanceof WorkspaceNotWritableError || e instanceof WorkspaceBusyError;
+    const usage = environment || e instanceof UsageError || e instanceof ConfigError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
     stdio.err(`ensemble: ${(e as Error)?.message ?? e}`); // redacted, like all the CLI prints
-    if (usage && !(e instanceof WorkspaceNotWritableError)) stdio.err(`Run "ensemble --help" for usage.`);
-    process.exit(usage ? EXIT.usage : EXIT.failed);
+    if (usage && !environment) stdio.err(`Run "ensemble --help" for usage.`);
+    process.exit(e instanceof DiskFullError ? EXIT.diskFull : usage ? EXIT.usage : EXIT.failed);
   },
 );

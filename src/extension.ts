@@ -2,13 +2,13 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
-import { registerChooseModels } from './vscode/chooseModels';
-import { askToRunCommand, askToRunTests } from './vscode/engine';
+import { registerModelCommands } from './vscode/modelCommands';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
 import { registerPlanCommands } from './vscode/planCommands';
 import { PlanReviewService } from './vscode/planReview';
+import { Questions } from './vscode/questions';
 import { createOutput, loggedLines, output } from './vscode/output';
 import { PANEL_VIEW_ID, PanelProvider } from './vscode/panel';
 import { registerReviewCommands } from './vscode/reviewCommands';
@@ -21,6 +21,7 @@ import { SessionController } from './vscode/sessionController';
 import { SessionNotifications } from './vscode/sessionUi';
 import { listSessions } from './core/store/sessions';
 import { SessionStatusBar } from './vscode/statusBar';
+import { SessionTicker } from './vscode/sessionTicker';
 
 const workspacePaths = (): string[] => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
@@ -32,13 +33,19 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     const newest = listSessions(workspacePaths(), 1)[0];
     return newest && { workspace: newest.workspace, sessionId: newest.sessionId };
   });
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: askToRunTests, reviewPlan: plans.reviewer, approveCommand: askToRunCommand });
+  // What a session asks (may an agent run a command, may the tests run): in the panel and a notification, never a modal.
+  const questions = new Questions();
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: questions.consentToTests, reviewPlan: plans.reviewer, approveCommand: questions.approveCommand });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);
   const treeView = vscode.window.createTreeView(REVIEW_VIEW_ID, { treeDataProvider: tree });
   tree.attach(treeView);
-  const panel = new PanelProvider(context.extensionUri, feed, focus, plans);
+  const panel = new PanelProvider(context.extensionUri, feed, focus, plans, questions);
+  // The status bar and the progress notification redraw on one beat: the same figures at the same moment.
+  const ticker = new SessionTicker(controller);
+  const statusBar = new SessionStatusBar(controller, ticker);
+  const notifications = new SessionNotifications(controller, ticker);
 
   context.subscriptions.push(
     createOutput(controller, context.extensionMode === vscode.ExtensionMode.Test),
@@ -47,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     focus,
     controller,
     plans,
+    questions,
+    controller.onDidEnd(() => questions.withdrawAll()),
     feed,
     review,
     tree,
@@ -54,19 +63,21 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     panel,
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
     vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, new BeforeContentProvider()),
-    new SessionStatusBar(controller),
-    new SessionNotifications(controller),
+    ticker,
+    statusBar,
+    notifications,
     // A session started in this window takes the focus: the panel and the review tree follow it.
     controller.onDidStart((a) => focus.set(a.ref)),
+    plans.follow(controller.onDidStart),
     review.onDidChange(() => feed.refresh()),
     ...registerSessionCommands(controller, keys, focus),
     ...registerKeyCommands(keys),
-    registerChooseModels(keys),
+    registerModelCommands(keys),
     ...registerPlanCommands(plans),
     ...registerReviewCommands(focus, review),
   );
 
-  return { controller, keys, review, feed, focus, plans, changesBadge: () => tree.badge, logged: loggedLines };
+  return { controller, keys, review, feed, focus, plans, questions, changesBadge: () => tree.badge, logged: loggedLines, progress: () => ({ statusBar: statusBar.text, notification: notifications.message }) };
 }
 
 export function deactivate(): void {}

@@ -45,6 +45,16 @@ export interface SessionSummary extends FoldedSummary {
   live: boolean;
 }
 
+/** Answers to an agent's command (src/core/session/commands.ts CommandApproval) and to running the generated tests. */
+export const COMMAND_ANSWERS = ['once', 'session', 'deny'] as const;
+export const TEST_ANSWERS = ['run', 'skip'] as const;
+export type QuestionAnswer = (typeof COMMAND_ANSWERS)[number] | (typeof TEST_ANSWERS)[number];
+
+/** What the session running in this window asks the user now (src/vscode/questions.ts), answered from the panel or a notification. */
+export type Question =
+  | { id: number; kind: 'command'; agentId: string; role: string; taskId?: string; taskTitle?: string; command: string; cwd: string }
+  | { id: number; kind: 'tests'; command: string };
+
 /** Extension → panel. */
 export type HostMessage =
   /**
@@ -58,7 +68,9 @@ export type HostMessage =
   /** The answer to a `transcript` request: the events of the log through `seq` that agent's transcript folds (transcript.ts `concernsAgent`). */
   | { type: 'transcript'; sessionId: string; agentId: string; seq: number; events: EnsembleEvent[] }
   /** The proposal (plan.proposed's number) the session running in this window waits on for the user's answer; null: none. */
-  | { type: 'planReview'; awaiting: number | null };
+  | { type: 'planReview'; awaiting: number | null }
+  /** The questions waiting for the user's answer (may an agent run a command, may the tests run), oldest first. */
+  | { type: 'questions'; questions: Question[] };
 
 /** The user's answers to a proposed plan, from the panel's buttons. */
 export const PLAN_ACTIONS = ['approve', 'edit', 'replan', 'cancel'] as const;
@@ -78,7 +90,9 @@ export type WebviewMessage =
   | { type: 'messageAgent'; agentId: string }
   | { type: 'stopTask'; taskId: string }
   /** Asks for an agent's transcript (the panel opened it): answered by a `transcript` message. */
-  | { type: 'transcript'; sessionId: string; agentId: string };
+  | { type: 'transcript'; sessionId: string; agentId: string }
+  /** An answer to question `id` (ignored when it no longer waits). */
+  | { type: 'answer'; id: number; answer: QuestionAnswer };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -106,6 +120,8 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isString(m.taskId);
     case 'transcript':
       return isString(m.sessionId) && isString(m.agentId);
+    case 'answer':
+      return Number.isInteger(m.id) && (m.id as number) > 0 && ([...COMMAND_ANSWERS, ...TEST_ANSWERS] as readonly unknown[]).includes(m.answer);
     default:
       return false;
   }

@@ -4,9 +4,9 @@ import type { PanelCommand } from '../src/protocol';
 import { TAG, textButton } from './components';
 import { fill, h, s } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
-import { isResumable, statusText as sessionStatusText } from '../src/core/fold/summary';
-import { duration, moneyText, usd } from './format';
-import { estimateText } from '../src/core/fold/money';
+import { isResumable, statusText as sessionStatusText, taskCounts, tasksText } from '../src/core/fold/summary';
+import { countedUsd, estimateText, planBudgetText, spendText } from '../src/core/fold/money';
+import { duration } from './format';
 import type { Section, View } from './view';
 
 export function statusText(v: View): string {
@@ -43,15 +43,14 @@ export class HeaderSection implements Section {
   }
 
   render(v: View): void {
+    if (!v.sessionId) return this.welcome(v);
     const st = v.state;
     const m = st.money;
     const status = statusText(v);
     const limit = st.budget.limitUsd;
-    // What the cap counts: known dollars, worst cases kept for calls of unknown cost, calls in flight.
-    const counted = m.chargedUsd + m.reservedUsd;
+    const spend = spendText(m, limit);
     this.elapsed = h('span', { class: 'elapsed' });
-    const tasks = st.taskOrder.length;
-    const done = st.taskOrder.filter((id) => st.tasks[id]!.status === 'completed').length;
+    const tasks = taskCounts(st);
     fill(
       this.info,
       h(
@@ -66,35 +65,61 @@ export class HeaderSection implements Section {
         v.live ? h(TAG.progress, { class: 'ring', 'aria-label': 'Session running' }) : null,
         h('span', { class: `status status-${status.replace(' ', '-')}` }, status),
         st.currentPhase ? h('span', null, ` · ${phaseName(st.currentPhase)}`) : null,
-        tasks ? h('span', null, ` · ${done}/${tasks} tasks`) : null,
+        tasks.total ? h('span', { class: tasks.skipped || tasks.failed ? 'tasks-short' : undefined }, ` · ${tasksText(tasks)}`) : null,
         st.startedAt ? h('span', null, ' · ', this.elapsed) : null,
       ),
       st.error ? h('p', { class: 'error' }, st.error) : null,
-      v.sessionId
-        ? h(
-            'div',
-            { class: 'spend' },
-            h('span', null, `Spent ${moneyText(m)}`, limit !== undefined ? ` of ${usd(limit)} budget` : ' (no budget limit)'),
-            counted > m.spentUsd ? h('span', { class: 'muted' }, ` · ${usd(counted)} counted against it (calls in flight, or of unknown cost, at their worst case)`) : null,
-            st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${st.budget.planModels?.length ? estimateText({ estimateUsd: st.budget.estimateUsd, planModels: st.budget.planModels }) : usd(st.budget.estimateUsd)}`) : null,
-            m.planCalls && limit !== undefined ? h('span', { class: 'muted' }, ' · the budget counts only calls with a per-token price') : null,
-            limit !== undefined ? budgetMeter(counted, limit, st.budget.exhausted) : null,
-          )
-        : h('p', { class: 'muted' }, 'Start an orchestration on this workspace, or try the demo (scripted answers, no key needed).'),
+      h(
+        'div',
+        { class: 'spend' },
+        h('span', null, spend.spent),
+        spend.counted ? h('span', { class: 'muted' }, ` · ${spend.counted}`) : null,
+        st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd, [], st.budget.planModels)}`) : null,
+        m.planCalls && limit !== undefined ? h('span', { class: 'muted' }, ` · ${planBudgetText(m.planCalls)}`) : null,
+        limit !== undefined ? budgetMeter(countedUsd(m), limit, st.budget.exhausted) : null,
+      ),
     );
     this.tick(v);
     this.renderActions(v);
   }
 
+  /**
+   * No session in this workspace yet: one welcome, as VS Code's own views show one (its words, then
+   * full-width buttons), instead of empty sections.
+   */
+  private welcome(v: View): void {
+    this.elapsed = undefined;
+    this.actionsKey = '';
+    fill(
+      this.info,
+      h('h1', { class: 'goal' }, 'Ensemble'),
+      h('p', { class: 'status-line' }, h('span', { class: 'status status-none' }, 'no session yet')),
+      h('p', null, 'Give a goal: an orchestrator model plans the work and role agents, each on the provider and model you configure, build it in this workspace. Every call, dollar and change is logged, and you review the changes before keeping them.'),
+    );
+    fill(
+      this.actions,
+      h(
+        'div',
+        { class: 'welcome-actions' },
+        button('Start Orchestration', 'ensemble.start', v, 'primary'),
+        button('Try the Demo', 'ensemble.demo', v),
+      ),
+      h('p', { class: 'muted' }, 'The demo replays a recorded session through the real SDKs against local servers: no key, no cost.'),
+      h('p', { class: 'muted' }, 'Keys: ', h('button', { class: 'linklike', 'data-key': 'welcome:keys', onClick: () => v.post({ type: 'run', command: 'ensemble.setApiKey' }) }, 'Set API Key'), ' (or the provider\'s environment variable).'),
+    );
+  }
+
   /** The buttons are rebuilt only when they change, so keyboard focus stays put while events stream. */
   private renderActions(v: View): void {
     const resumable = v.sessions.some((x) => isResumable(x) && !x.live);
-    const key = [v.live, !!v.sessionId, v.state.fileOrder.length > 0, resumable].join();
+    const planWaits = v.live && !!v.planAwaiting && v.state.plan.awaiting;
+    const key = [v.live, !!v.sessionId, v.state.fileOrder.length > 0, resumable, planWaits].join();
     if (key === this.actionsKey) return;
     this.actionsKey = key;
+    // While a plan waits, its own buttons (Approve first) are the actions: one Cancel on screen, the plan's.
     fill(
       this.actions,
-      v.live ? button('Cancel', 'ensemble.cancel', v, 'primary') : button('Start', 'ensemble.start', v, 'primary'),
+      v.live ? (planWaits ? null : button('Cancel Session', 'ensemble.cancel', v)) : button('Start', 'ensemble.start', v, 'primary'),
       v.live ? null : button('Demo', 'ensemble.demo', v),
       v.sessionId && !v.live ? button('Report', 'ensemble.openReport', v) : null,
       v.state.fileOrder.length && !v.live ? button('Review', 'ensemble.reviewChanges', v) : null,

@@ -69,7 +69,9 @@ export class KeyedTable<R> implements Section {
   ) {
     this.rows = new KeyedChildren(this.body, spec.key);
     this.placeholder = empty(spec.empty);
-    this.table = h('table', { class: 'grid' }, h('caption', { class: 'sr-only' }, spec.caption), h('thead', null, h('tr', null, ...spec.columns.map((c) => h('th', { scope: 'col' }, c)))), this.body);
+    // Columns of given widths (CSS classes: the CSP allows no inline style): a fixed layout whose cells cut what does not fit.
+    const w = spec.widths;
+    this.table = h('table', { class: w ? 'grid fixed' : 'grid' }, h('caption', { class: 'sr-only' }, spec.caption), h('thead', null, h('tr', null, ...spec.columns.map((c, i) => h('th', { scope: 'col', class: w?.[i] }, c)))), this.body);
   }
 
   reset(): void {
@@ -96,6 +98,8 @@ export interface Rows<R> {
 export interface KeyedRows<R> extends Rows<R> {
   caption: string;
   columns: string[];
+  /** Width classes of the columns (`w-<percent>`, media/panel.css); none: the columns size to their content. */
+  widths?: string[];
   items(v: View): R[];
   empty: string;
 }

@@ -13,6 +13,7 @@ import { pane } from './pane';
 import { phaseName } from '../src/core/fold/narrate';
 import { HeaderSection, statusText } from './header';
 import { PlanSection } from './plan';
+import { QuestionsSection } from './questions';
 import { metrics } from './metrics';
 import { agentsTable, decisionsList, filesList, incidentsList, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
 import { KeyedTable, PagedSection } from './lists';
@@ -58,9 +59,9 @@ function region(id: SectionId, title: string, open = true): HTMLElement {
   return body;
 }
 
-/** The plan sits right under the header, not in a collapsible section: it is what the user must answer. */
-function planRegion(): HTMLElement {
-  const el = h('section', { class: 'section-plan', 'aria-label': 'Plan', hidden: true });
+/** The plan and the session's questions sit right under the header, not in collapsible sections: they are what the user must answer. */
+function answerRegion(cls: string, label: string): HTMLElement {
+  const el = h('section', { class: cls, 'aria-label': label, hidden: true });
   app.append(el);
   return el;
 }
@@ -75,7 +76,8 @@ app.append(announcer);
 const header = new HeaderSection(headerRoot);
 const sections: Section[] = [
   header,
-  new PlanSection(planRegion()),
+  new PlanSection(answerRegion('section-plan', 'Plan')),
+  new QuestionsSection(answerRegion('section-questions', 'Questions waiting for your answer')),
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
   new KeyedTable('tasks', region('tasks', 'Tasks'), tasksTable),
   new KeyedTable('agents', region('agents', 'Agents'), agentsTable),
@@ -106,6 +108,8 @@ function render(): void {
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
   for (const s of sections) if (dirty.has(s.id)) s.render(view);
   dirty.clear();
+  // No session yet: the header's welcome alone, not a page of empty sections.
+  app.classList.toggle('no-session', !view.sessionId);
   labelCells(app);
   if (focused && !(document.activeElement instanceof HTMLElement && document.activeElement.dataset.key === focused)) {
     document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
@@ -165,6 +169,13 @@ function onMessage(m: HostMessage): void {
     case 'planReview':
       view.planAwaiting = m.awaiting;
       dirty.add('plan');
+      dirty.add('header');
+      break;
+    case 'questions':
+      view.questions = m.questions;
+      dirty.add('questions');
+      dirty.add('agents');
+      dirty.add('transcript');
       break;
     case 'sessions':
       view.sessions = m.sessions;

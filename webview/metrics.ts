@@ -1,7 +1,8 @@
 // Figures per provider and per role: tokens, dollars ("unknown cost" when a call had no price, never
 // $0.00), average response time, success rate, failures; and a bar chart of $ per provider (tokens
 // when a cost is unknown).
-import { knownCost as cost, costText, tokensCounted } from '../src/core/fold/figures';
+import { knownCost as cost } from '../src/core/fold/money';
+import { costText, tokensCounted } from '../src/core/fold/figures';
 import type { ProviderFigures } from '../src/core/fold/state';
 import { barChart, providerColour } from './chart';
 import { h } from './dom';

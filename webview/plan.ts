@@ -6,8 +6,7 @@ import type { SessionState } from '../src/core/fold/state';
 import type { PlanAction } from '../src/protocol';
 import { TAG } from './components';
 import { fill, h } from './dom';
-import { usd } from './format';
-import { estimateText } from '../src/core/fold/money';
+import { budgetText, estimateText } from '../src/core/fold/money';
 import type { Section, View } from './view';
 
 /** The proposal the panel should put to the user now, if any. */
@@ -66,30 +65,31 @@ export class PlanSection implements Section {
     };
     const answer = (action: PlanAction) => () => v.post({ type: 'planReview', action, proposal: plan.proposal });
     const approve = h(TAG.button, { 'data-key': 'plan:approve', 'aria-label': `Approve plan ${plan.proposal}`, onClick: answer('approve') }, 'Approve');
+    // The answers first, under the heading: in a narrow side bar they are on screen without scrolling.
     fill(
       this.root,
       h('h3', { id: 'plan-heading' }, `Plan ${plan.proposal} — waiting for your approval`),
-      h('p', { class: 'why' }, plan.rationale),
-      st.plan.editErrors.length ? h('div', { class: 'warn', role: 'alert' }, h('strong', null, 'Your edit was refused:'), h('ul', null, ...st.plan.editErrors.map((e) => h('li', null, e)))) : null,
-      h(
-        'table',
-        { class: 'grid', 'aria-describedby': 'plan-heading' },
-        h('caption', { class: 'sr-only' }, `Plan ${plan.proposal}`),
-        h('thead', null, h('tr', null, ...['Task', 'Role', 'Provider / model', 'After'].map((c) => h('th', { scope: 'col' }, c)))),
-        h(
-          'tbody',
-          null,
-          ...plan.tasks.map((t) => h('tr', null, h('td', { title: t.description }, h('strong', null, t.title), h('div', { class: 'muted' }, t.id), t.rationale ? h('div', { class: 'why' }, t.rationale) : null), h('td', null, t.role), h('td', null, route(t.role)), h('td', null, t.dependsOn.join(', ') || '—'))),
-        ),
-      ),
-      h('p', null, `Estimated development cost: ${plan.planModels?.length ? estimateText(plan) : plan.estimateUsd === null ? `unknown (no price for ${plan.unknownModels.join(', ')})` : `about ${usd(plan.estimateUsd)}`}${st.budget.limitUsd ? ` (budget ${usd(st.budget.limitUsd)})` : ''}.`),
       h(
         'div',
         { class: 'plan-actions', role: 'group', 'aria-label': 'Plan review' },
         approve,
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:edit', onClick: answer('edit') }, 'Edit'),
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:replan', onClick: answer('replan') }, 'Replan with feedback'),
-        h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:cancel', onClick: answer('cancel') }, 'Cancel'),
+        h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:cancel', 'aria-label': 'Cancel the session', title: 'Cancel the session', onClick: answer('cancel') }, 'Cancel'),
+      ),
+      h('p', null, `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} · estimated development cost ${estimateText(plan.estimateUsd, plan.unknownModels, plan.planModels)}${st.budget.limitUsd ? ` (budget ${budgetText(st.budget.limitUsd)})` : ''}`),
+      st.plan.editErrors.length ? h('div', { class: 'warn', role: 'alert' }, h('strong', null, 'Your edit was refused:'), h('ul', null, ...st.plan.editErrors.map((e) => h('li', null, e)))) : null,
+      h('p', { class: 'why' }, plan.rationale),
+      h(
+        'table',
+        { class: 'grid fixed', 'aria-describedby': 'plan-heading' },
+        h('caption', { class: 'sr-only' }, `Plan ${plan.proposal}`),
+        h('thead', null, h('tr', null, ...[['Task', 'w-40'], ['Role', 'w-18'], ['Provider / model', 'w-27'], ['After', 'w-15']].map(([c, w]) => h('th', { scope: 'col', class: w }, c)))),
+        h(
+          'tbody',
+          null,
+          ...plan.tasks.map((t) => h('tr', null, h('td', { title: t.description }, h('strong', null, t.title), h('div', { class: 'muted' }, t.id), t.rationale ? h('div', { class: 'why' }, t.rationale) : null), h('td', null, h('span', { class: 'clip', title: t.role }, t.role)), h('td', null, route(t.role)), h('td', null, t.dependsOn.join(', ') || '—'))),
+        ),
       ),
     );
     // A new proposal takes the keyboard focus once: Enter approves it.

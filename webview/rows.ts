@@ -2,7 +2,7 @@
 // words and figures on screen are tested in Node and read the same fold as the report.
 import { costText } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
-import { isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TimelineMark } from '../src/core/fold/state';
+import { attemptsText, isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TaskState, type TimelineMark } from '../src/core/fold/state';
 import { compactionText } from '../src/core/fold/narrate';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { plural, tokens } from './format';
@@ -18,6 +18,8 @@ export interface AgentRow {
   taskId: string;
   role: string;
   route: string;
+  provider: string;
+  model: string;
   status: string;
   /** CSS class of the status (agent-escalated is a warning, not an error). */
   statusClass: string;
@@ -29,9 +31,14 @@ export interface AgentRow {
   working: boolean;
 }
 
-/** An agent that gave up is shown handing its task on, not as a failure: the task may still be done. */
+/**
+ * An agent that gave up is shown handing its task on, not as a failure: the task may still be done. An
+ * orchestrator that decided what becomes of an escalated task (skip it, give it to another role) says so.
+ */
 function agentStatusText(a: AgentState): string {
-  return a.status === 'ESCALATED' ? 'ESCALATED → orchestrator' : a.status;
+  if (a.status === 'ESCALATED') return 'ESCALATED → orchestrator';
+  if (a.status === 'COMPLETED' && a.decided) return `DECIDED: ${a.decided}`;
+  return a.status;
 }
 
 /** Grouped by task, in the plan's order (agents without a task of the plan last, as they came). */
@@ -48,9 +55,11 @@ export function agentRows(st: SessionState): AgentRow[] {
       taskId: a.taskId,
       role: a.role,
       route: `${a.provider} / ${a.model}`,
+      provider: a.provider,
+      model: a.model,
       status: agentStatusText(a),
-      statusClass: `agent-${a.status.toLowerCase()}`,
-      task: t ? `${t.title}${t.attempts > 1 ? ` (${t.attempts} turns)` : ''}` : a.taskId,
+      statusClass: a.status === 'COMPLETED' && a.decided ? 'agent-decided' : `agent-${a.status.toLowerCase()}`,
+      task: t ? `${t.title}${t.attempts > 1 ? ` (${attemptsText(t.attempts)})` : ''}` : a.taskId,
       taskTitle: t?.description ?? '',
       step: (isWorking(a) && a.step) || '',
       working: isWorking(a),
@@ -61,7 +70,11 @@ export function agentRows(st: SessionState): AgentRow[] {
 export interface TaskRow {
   id: string;
   title: string;
+  /** The status (its CSS class), and in words. */
   status: string;
+  statusText: string;
+  /** Said under the status: "stopped by you" for a task the user stopped; '' otherwise. */
+  statusNote: string;
   /** Who finished it (role, reassigned role, or the orchestrator after escalation) and on which route; '—' until done. */
   finishedBy: string;
   cost: string;
@@ -95,6 +108,11 @@ export function commandRow(c: CommandState): CommandRow {
   };
 }
 
+/** A task's status in words: one the user stopped says so ("skipped · stopped by you"). */
+export function taskStatusText(t: Pick<TaskState, 'status' | 'stopped'>): string {
+  return t.stopped ? `${t.status} · stopped by you` : t.status;
+}
+
 export function taskRows(st: SessionState): TaskRow[] {
   return st.taskOrder.map((id) => {
     const t = st.tasks[id]!;
@@ -102,6 +120,8 @@ export function taskRows(st: SessionState): TaskRow[] {
       id,
       title: t.title,
       status: t.status,
+      statusText: taskStatusText(t),
+      statusNote: t.stopped ? 'stopped by you' : '',
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
       cost: costText(t.figures),
       commands: st.commandOrder.map((c) => st.commands[c]!).filter((c) => c.taskId === id).map(commandRow),
@@ -168,7 +188,9 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
     case 'message':
       return row('You', e.text, 'user');
     case 'stopped':
-      return row('Stopped', 'You stopped this task.', 'warn');
+      return row('Stopped by you', 'The orchestrator decides what becomes of the task.', 'user');
+    case 'decided':
+      return row('Then', e.text, 'muted');
     case 'end':
       return row(e.outcome === 'completed' ? 'Finished' : e.outcome === 'escalated' ? 'Gave up: escalated to the orchestrator' : 'Failed', e.text, e.outcome === 'completed' ? 'normal' : e.outcome === 'escalated' ? 'warn' : 'error');
   }
@@ -176,4 +198,23 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
 
 export function transcriptRows(entries: readonly TranscriptEntry[]): TranscriptRow[] {
   return entries.map(transcriptRow);
+}
+
+export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused' | 'billing' | 'declined'; text: string; why: string };
+
+/** Escalations, provider switches, refused writes and provider alerts, in log order. */
+export function incidents(v: { state: SessionState }): Incident[] {
+  const st = v.state;
+  const out: Incident[] = [
+    // A task the user stopped went to the orchestrator too, but nothing failed: the timeline shows the stop.
+    ...st.escalations.filter((e) => !e.byUser).map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
+    ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
+    ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
+    // A provider out of quota needs the user (billing); a model's refusal is shown with its words.
+    ...st.providerAlerts.map((a) => ({
+      seq: a.seq, ts: a.ts, kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const), why: a.message,
+      text: `${a.taskId ? `Task ${a.taskId}: ` : ''}${a.provider}/${a.model} ${a.code === 'quota' ? 'needs billing attention' : 'refused the request'}`,
+    })),
+  ];
+  return out.sort((a, b) => a.seq - b.seq);
 }

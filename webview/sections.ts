@@ -7,10 +7,11 @@ import { fill, h } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText } from '../src/core/fold/summary';
 import { clock, duration } from './format';
-import { agentRows, taskRows, timelineRows, type AgentRow, type TaskRow } from './rows';
+import { agentRows, incidents, taskRows, timelineRows, type AgentRow, type Incident, type TaskRow } from './rows';
 import { planSteps } from './plan';
 import type { Section, SectionId, View } from './view';
 import { empty, type KeyedRows, type PagedList } from './lists';
+import { answerIcons, questionOf } from './questions';
 
 /** A section whose content is redrawn from the state each time it is touched. */
 export class Redrawn implements Section {
@@ -53,28 +54,39 @@ export function timeline(v: View): (Node | null)[] {
 
 export const agentsTable: KeyedRows<AgentRow> = {
   caption: 'Agents',
+  widths: ['w-20', 'w-26', 'w-28', 'w-26'],
   columns: ['Role', 'Provider / model', 'Status', 'Task'],
   items: (v) => agentRows(v.state),
   key: (a) => a.agentId,
-  sig: (a, v) => JSON.stringify([a, v.selectedAgent === a.agentId, v.live]),
+  sig: (a, v) => JSON.stringify([a, v.selectedAgent === a.agentId, v.live, questionOf(v, a.agentId)?.id]),
   row: (a, v) => agentRow(a, v),
   empty: 'No agent has been spawned yet.',
 };
 
+/** A one-line value of a table cell: cut with an ellipsis when it does not fit, its whole text in its tooltip (as VS Code's lists do). */
+const clip = (text: string, cls = '') => h('span', { class: `clip${cls ? ` ${cls}` : ''}`, title: text }, text);
+
 /** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
 function agentRow(a: AgentRow, v: View): HTMLElement {
   const selected = v.selectedAgent === a.agentId;
+  // An agent waiting for the user's answer to its command: the answers are on its row too.
+  const asking = questionOf(v, a.agentId);
   return h(
     'tr',
-    { class: selected ? 'selected' : '' },
+    { class: [selected ? 'selected' : '', asking ? 'asking' : ''].filter(Boolean).join(' ') },
     h(
       'td',
       null,
-      h('button', { class: 'linklike', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: 'Show what this agent does', 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
-      a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
+      h(
+        'div',
+        { class: 'cell-row' },
+        h('button', { class: 'linklike clip', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} what it does`, 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
+        a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
+      ),
     ),
-    h('td', null, a.route),
-    h('td', null, h('span', { class: `agent ${a.statusClass}` }, a.status), a.step ? h('div', { class: 'step muted' }, a.step) : null),
+    // Provider over model, each cut to the column; read (and copied) as "provider / model".
+    h('td', null, clip(a.provider), h('span', { class: 'sr-only' }, ' / '), clip(a.model, 'muted')),
+    h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null, asking && v.live ? answerIcons(asking, v) : null),
     h('td', { title: a.taskTitle }, a.task),
   );
 }
@@ -82,6 +94,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
 /** Each task: its status, who finished it, and what it cost split by who spent it. */
 export const tasksTable: KeyedRows<TaskRow> = {
   caption: 'Tasks',
+  widths: ['w-30', 'w-16', 'w-26', 'w-28'],
   columns: ['Task', 'Status', 'Finished by', 'Cost'],
   items: (v) => taskRows(v.state),
   key: (t) => t.id,
@@ -91,9 +104,9 @@ export const tasksTable: KeyedRows<TaskRow> = {
       'tr',
       null,
       h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
-      h('td', null, h('span', { class: `task task-${t.status}` }, t.status)),
+      h('td', null, clip(t.status, `task task-${t.status}`), t.statusNote ? h('span', { class: 'sr-only' }, ' · ') : null, t.statusNote ? clip(t.statusNote, 'muted') : null),
       h('td', null, t.finishedBy),
-      h('td', null, h('span', { class: 'num' }, t.cost), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted' }, x))) : null),
+      h('td', null, clip(t.cost, 'num'), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted', title: x }, x))) : null),
     ),
   empty: 'No task has been planned yet.',
 };
@@ -111,23 +124,6 @@ const logList = <R extends { seq: number }>(items: (v: View) => readonly R[], ro
 
 /** The orchestrator's decisions. */
 export const decisionsList = logList((v) => v.state.decisions, (d) => decisionItem(d), 'No decision yet.');
-
-export type Incident = { seq: number; ts?: number; kind: 'escalated' | 'switched' | 'refused' | 'billing' | 'declined'; text: string; why: string };
-
-export function incidents(v: View): Incident[] {
-  const st = v.state;
-  const out: Incident[] = [
-    ...st.escalations.map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
-    ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
-    ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
-    // A provider out of quota needs the user (billing); a model's refusal is shown with its words.
-    ...st.providerAlerts.map((a) => ({
-      seq: a.seq, ts: a.ts, kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const), why: a.message,
-      text: `${a.taskId ? `Task ${a.taskId}: ` : ''}${a.provider}/${a.model} ${a.code === 'quota' ? 'needs billing attention' : 'refused the request'}`,
-    })),
-  ];
-  return out.sort((a, b) => a.seq - b.seq);
-}
 
 export function incidentItem(x: Incident): HTMLElement {
   return h('li', { class: `incident incident-${x.kind}` }, h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''), h('strong', null, x.text), h('div', { class: 'why' }, x.why));

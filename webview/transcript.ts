@@ -4,6 +4,7 @@ import { iconButton, textButton } from './components';
 import { fill, h } from './dom';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { agentRows, transcriptRow, type TranscriptRow } from './rows';
+import { answerButtons, questionOf } from './questions';
 import { empty, Paged, type PagedRows } from './lists';
 import type { Section, View } from './view';
 
@@ -62,7 +63,8 @@ export class TranscriptSection implements Section {
     if (!a || !id) return;
     const row = agentRows(v.state).find((r) => r.agentId === id)!;
     const steer = row.working && v.live;
-    const sig = [row.status, row.step, steer].join('|');
+    const asking = v.live ? questionOf(v, id) : undefined;
+    const sig = [row.status, row.step, steer, asking?.id].join('|');
     if (sig !== this.headSig) {
       this.headSig = sig;
       fill(
@@ -72,6 +74,7 @@ export class TranscriptSection implements Section {
         steer ? textButton('Message Agent', 'comment', { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }) : null,
         steer && v.state.tasks[a.taskId] ? textButton('Stop Task', 'debug-stop', { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }) : null,
         iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
+        asking ? h('div', { class: 'transcript-question' }, h('span', null, 'Asks to run ', h('code', null, asking.command), asking.cwd === '.' ? '' : ` in ${asking.cwd}`, ':'), answerButtons(asking, v, 't')) : null,
       );
     }
     this.entries.render(v.transcript?.agents[id] ?? [], v);

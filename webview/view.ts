@@ -3,7 +3,7 @@
 import type { EventType } from '../src/core/events';
 import type { SessionState } from '../src/core/fold/state';
 import type { TranscriptState } from '../src/core/fold/transcript';
-import type { SessionSummary, WebviewMessage } from '../src/protocol';
+import type { Question, SessionSummary, WebviewMessage } from '../src/protocol';
 
 export interface View {
   state: SessionState;
@@ -13,6 +13,8 @@ export interface View {
   live: boolean;
   /** The proposal the session running in this window waits on (the host says so); null or absent: none. */
   planAwaiting?: number | null;
+  /** What the session running in this window asks the user now (the host says so). */
+  questions?: Question[];
   post(m: WebviewMessage): void;
   /** The open agent's transcript (asked for when it is opened; undefined until it comes), and that agent. */
   transcript?: TranscriptState;
@@ -21,7 +23,7 @@ export interface View {
   selectAgent?(agentId: string | undefined): void;
 }
 
-export type SectionId = 'header' | 'plan' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId = 'header' | 'plan' | 'questions' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -46,7 +48,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'plan.edit_rejected':
     case 'plan.feedback':
     case 'plan.approved':
-      return ['plan', 'timeline'];
+      return ['header', 'plan', 'timeline'];
     case 'plan.accepted':
       return ['header', 'plan', 'tasks', 'agents'];
     case 'task.added':

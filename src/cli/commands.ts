@@ -1,32 +1,36 @@
 // The `ensemble` commands. Each returns its exit code (README: 0 completed, 1 ran but something
-// failed, 2 bad usage or configuration, 130 cancelled).
+// failed, 2 bad usage or configuration, 3 the disk is full, 130 cancelled).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { baseUrlEnvVar, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, missingKeys, orList, PROVIDER_KIND_INFO, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, kindInfo, missingKeys, orList, type EngineConfig } from '../core/config';
 import { sessionsDir } from '../core/store/log';
-import { resumeSession, startSession, workspaceError, type EngineDeps, type SessionHandle } from '../core/session/session';
+import { resumeSession, startSession, workspaceError, WorkspaceNotWritableError, type EngineDeps, type SessionHandle } from '../core/session/session';
+import { DiskFullError } from '../core/store/disk';
 import { findSession, foldSession, listSessions, resumableSessions, workspaceOf, writeReportFiles, writeSummary } from '../core/store/sessions';
 import { typicalSessionCost } from '../core/money/estimate';
 import { describeEvent, describePriceSource, describeRules, describeSandbox } from '../core/fold/narrate';
 import type { SandboxUse } from '../core/fold/sandbox';
 import { sandboxChecked } from '../core/session/sandbox';
+import { budgetText, estimateText } from '../core/fold/money';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
 import type { RulesFile } from '../core/events';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
 import { buildResolver, envKeys } from '../node/providers';
+import { PROVIDER_KINDS } from '../providers';
 import { loadCassette, saveCassette } from '../cassette/format';
 import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
-import { Redactor } from '../core/redact';
+import { Redactor, secretsInEnv } from '../core/redact';
 import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
 import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
 import { planFileText } from '../core/session/planFile';
 import type { PlanProposal } from '../core/ports';
 import { nodeWorkspace } from '../node/workspace';
+import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 
 export class UsageError extends Error {}
 
@@ -98,9 +102,18 @@ function planApproval(cfg: EngineConfig, approvePlan: boolean | undefined, redac
   return { config: { ...cfg, planApproval: 'ask' }, reviewPlan: terminalReviewer(process.stdin, (text) => process.stderr.write(redactor.text(text))) };
 }
 
-function deps(workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
+/**
+ * Stops before anything is shown or asked when another session holds the workspace (the session takes
+ * the lock itself when it starts: this only spares the pre-flight and the prompts).
+ */
+function refuseIfBusy(workspace: string, sessionId?: string): void {
+  const holder = workspaceHolder(workspace);
+  if (holder) throw new WorkspaceBusyError(workspace, holder, holder.sessionId === sessionId);
+}
+
+function deps(command: string, workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
   try {
-    return { ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
+    return { command, ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }
@@ -114,6 +127,7 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   if (!flags.goal?.trim() && !flags.plan) throw new UsageError('ensemble run needs --goal "what to build" (or --plan FILE).');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const { config: loaded, source } = loadConfig(workspace, flags.config);
+  refuseIfBusy(workspace);
   // A plan file is checked before any key or model: every problem named, with its line.
   const plan = flags.plan ? givenPlan(flags.plan, loaded) : undefined;
   refuseEditorOnly(loaded, source);
@@ -129,7 +143,7 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
-  const engineDeps = deps(workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
+  const engineDeps = deps('ensemble run', workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
   const sandbox = sandboxChecked(config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await engineDeps.sandbox!.probe(), config.commands);
   preflight(config, (await loadRules(workspace, engineDeps.store)).files, sandbox, io);
   const handle = startSession({ goal, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
@@ -152,7 +166,7 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
 function refuseEditorOnly(cfg: EngineConfig, source: string): void {
   const bound = editorOnlyBindings(cfg);
   if (!bound.length) return;
-  const keyed = Object.entries(PROVIDER_KIND_INFO).filter(([, k]) => k.key === 'required').map(([kind]) => kind);
+  const keyed = PROVIDER_KINDS.filter((kind) => kindInfo(kind).key === 'required');
   const where = source === 'defaults' ? 'a .ensemble/config.json in the workspace (or --config FILE)' : source;
   throw new ConfigError(
     bound.map((b) => `${b.who} uses provider "${b.provider}" (model ${b.model}): VS Code's language models can only be used by the Ensemble extension inside VS Code, not from the command line.`).join('\n') +
@@ -181,6 +195,7 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   const out = path.resolve(flags.out ?? defaultPlanFile(workspace));
   const { config, source } = loadConfig(workspace, flags.config);
   refuseEditorOnly(config, source);
+  refuseIfBusy(workspace);
   const resolver = buildResolver(config, envKeys());
   const secrets = resolver.secrets();
   const io = redacting(terminal, new Redactor(secrets));
@@ -188,7 +203,7 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   let proposal: PlanProposal | undefined;
   const reviewPlan: EngineDeps['reviewPlan'] = async (p) => ((proposal = p), { action: 'cancel', reason: `planned only: the plan is in ${out}` });
-  const handle = startSession({ goal, config: { ...config, planApproval: 'ask' }, deps: deps(workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan) });
+  const handle = startSession({ goal, config: { ...config, planApproval: 'ask' }, deps: deps('ensemble plan', workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan) });
   io.err(`Ensemble planning session ${handle.sessionId} in ${workspace}`);
   const sub = handle.log.onDidAppend((e) => {
     const line = describeEvent(e);
@@ -213,8 +228,7 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: Sand
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
   const est = typicalSessionCost(cfg);
-  const cost = est.estimateUsd === null ? `unknown (no price for ${est.unknownModels.join(', ')})` : `about $${est.estimateUsd.toFixed(2)} for a typical session`;
-  io.err(`  cost          ${cost}; budget ${cfg.budgetUsd === undefined ? 'none' : `$${cfg.budgetUsd.toFixed(2)}`}`);
+  io.err(`  cost          ${estimateText(est.estimateUsd, est.unknownModels)}${est.estimateUsd === null ? '' : ' for a typical session'}; budget ${budgetText(cfg.budgetUsd)}`);
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);
@@ -224,13 +238,15 @@ export async function replayCommand(file: string | undefined, flags: { workspace
   if (!file) throw new UsageError('ensemble replay needs the cassette file: ensemble replay FILE [--workspace DIR].');
   const cassette = loadCassette(file);
   const workspace = path.resolve(flags.workspace ?? process.cwd());
+  refuseIfBusy(workspace);
   const replay = await startReplay(cassette);
   try {
     io.err(flags.demo ? 'Ensemble demo: the model answers are SCRIPTED (a cassette), served by local servers that speak each provider\'s wire protocol to the real SDKs. No key is needed and nothing leaves this machine.' : `Replaying ${file}: scripted answers from local servers; no real model is called.`);
     if (cassette.note) io.err(cassette.note);
     io.err(`Workspace: ${workspace}`);
     const config = withAllowedCommands(withConsentSetting(replay.config, flags.yes), flags['allow-command']);
-    const handle = startSession({ goal: cassette.goal, config, deps: deps(workspace, replay.resolve, consentFor(flags)), scripted: true });
+    // No key is used, but the environment's secrets are still kept out of the log and what the (local) models read.
+    const handle = startSession({ goal: cassette.goal, config, deps: deps(flags.demo ? 'ensemble demo' : `ensemble replay ${file}`, workspace, replay.resolve, consentFor(flags), secretsInEnv(process.env)), scripted: true });
     return await follow(handle, { json: flags.json, io });
   } finally {
     await replay.close();
@@ -292,6 +308,7 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
     throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)} (give its id, or its folder .ensemble/sessions/<id>).${ids.length ? ` Sessions that can be resumed there: ${ids.join(', ')}.` : ''}`);
   }
   const { dir, workspace: ws } = found;
+  refuseIfBusy(ws, path.basename(dir));
   const { config: loaded, source } = loadConfig(ws, flags.config);
   refuseEditorOnly(loaded, source);
   const resolver = buildResolver(loaded, envKeys());
@@ -303,8 +320,9 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: deps(ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
+    handle = resumeSession({ dir, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: deps(`ensemble resume ${path.basename(dir)}`, ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
   } catch (e) {
+    if (e instanceof WorkspaceBusyError || e instanceof WorkspaceNotWritableError || e instanceof DiskFullError) throw e;
     throw new UsageError((e as Error).message);
   }
   io.err(`Resuming session ${handle.sessionId}`);

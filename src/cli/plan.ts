@@ -9,8 +9,8 @@ import type { Readable } from 'node:stream';
 import type { PlanProposal, PlanReviewAnswer, PlanReviewer } from '../core/ports';
 import type { TaskSpec } from '../core/events';
 import { checkPlanText } from '../core/session/planFile';
-import { ENSEMBLE_DIR } from '../core/store/log';
 import { estimateText } from '../core/fold/money';
+import { ENSEMBLE_DIR } from '../core/store/log';
 
 export class PlanFileError extends Error {}
 
@@ -42,7 +42,7 @@ export function planLines(p: PlanProposal): string[] {
     L.push(`  ${i + 1}. ${t.id}: ${t.title}`, `     role ${t.role} on ${route}; after ${t.dependsOn.length ? t.dependsOn.join(', ') : 'nothing'}`);
     if (t.rationale) L.push(`     why: ${t.rationale}`);
   });
-  L.push(`  estimate: ${p.planModels?.length ? `${estimateText(p)} for development` : p.estimateUsd === null ? `unknown (no price for ${p.unknownModels.join(', ')})` : `about $${p.estimateUsd.toFixed(2)} for development`}`);
+  L.push(`  estimate: ${estimateText(p.estimateUsd, p.unknownModels, p.planModels)}${p.estimateUsd === null ? '' : ' for development'}`);
   return L;
 }
 

@@ -6,9 +6,10 @@ import type { SessionHandle } from '../core/session/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
 import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
-import { costWords, moneyText } from '../core/fold/money';
+import { costWords, moneyText, unknownCallsText } from '../core/fold/money';
+import { countTasks, tasksText } from '../core/fold/summary';
 
-export const EXIT = { completed: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+export const EXIT = { completed: 0, failed: 1, usage: 2, diskFull: 3, cancelled: 130 } as const;
 
 export interface Output {
   out: (s: string) => void;
@@ -42,8 +43,15 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
   try {
     const state = await handle.done;
     const report = buildReport(state);
+    const written = state.reportFiles.length > 0;
     if (opts.json) io.out(JSON.stringify(report, null, 2));
-    else io.out(summary(report, handle.dir));
+    else io.out(summary(report, handle.dir, written));
+    if (handle.diskFull) {
+      io.err(handle.diskFull.message);
+      if (!handle.logComplete) io.err(`The log ${path.join(handle.dir, 'events.jsonl')} could not take the session's end, so it reads as interrupted: \`ensemble resume ${handle.sessionId}\` continues it once there is room.`);
+      if (!written) io.err(`No report was written; once there is room, \`ensemble report ${handle.dir}\` writes it from the log.`);
+      return EXIT.diskFull;
+    }
     if (state.reportError) io.err(`The report files could not be written (${state.reportError}); \`ensemble report ${handle.dir}\` rebuilds them from the log.`);
     return report.status === 'completed' ? EXIT.completed : report.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   } finally {
@@ -52,21 +60,21 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
   }
 }
 
-export function summary(r: ReportJson, dir: string): string {
+/** `reportWritten` false: the report files could not be written, and the summary does not point at them. */
+export function summary(r: ReportJson, dir: string, reportWritten = true): string {
   const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
-  const done = r.tasks.filter((t) => t.status === 'completed').length;
-  L.push(`Tasks: ${done}/${r.tasks.length} completed${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`);
+  L.push(`Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`);
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id] ?? null;
     const counted = r.metrics.usageSource?.[id] === 'counted' ? ' (tokens counted, not billed)' : '';
     L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${costWords(c, r.metrics.planCalls?.[id])}${counted}`);
   }
   const b = r.budget;
-  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${b.unknownCalls ? ` (${b.unknownCalls} call${b.unknownCalls === 1 ? '' : 's'} of unknown cost: a model without a price, or an answer cut off)` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
+  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${b.unknownCalls ? ` (${unknownCallsText(b.unknownCalls)})` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
   L.push(`Files: ${r.files.length} changed`);
   if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
   else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);
-  L.push(`Report: ${path.join(dir, 'report.md')}`);
+  L.push(reportWritten ? `Report: ${path.join(dir, 'report.md')}` : 'Report: not written (see below)');
   return L.join('\n');
 }

@@ -63,7 +63,7 @@ export interface RoleConfig extends ModelBinding {
 }
 
 export interface ProviderSettings {
-  /** One of PROVIDER_KIND_INFO's kinds (an unknown one is refused when the providers are built). */
+  /** One of the kinds of src/providers/kinds.json (an unknown one is refused when the providers are built). */
   kind: string;
   baseUrl?: string;
   headers?: Record<string, string>;
@@ -74,28 +74,31 @@ export interface ProviderSettings {
   vendor?: string;
 }
 
+/** What the engine must know of a provider kind: whether it needs a key, how its calls are billed, where it can be reached. */
+export interface KindTraits {
+  key: 'required' | 'optional' | 'none';
+  billing: 'tokens' | 'plan';
+  reach: 'anywhere' | 'vscode';
+}
+
+/** A kind's traits unless KIND_TRAITS says otherwise: a key, a price per token, reachable from anywhere (the SDK kinds). */
+const DEFAULT_TRAITS: KindTraits = { key: 'required', billing: 'tokens', reach: 'anywhere' };
+
 /**
- * The one list of provider kinds (the settings schema's enum, the configuration's messages and the
- * provider factories are checked against it), with what the engine must know of each: whether it needs
- * a key, how its calls are billed, and where it can be reached. The adapters themselves live outside
- * the engine (src/providers for the SDKs, src/vscode for `vscode-lm`).
+ * The kinds that differ from that. The kinds themselves are listed once, in src/providers/kinds.json
+ * (the engine does not import it: a unit test holds this table to it); the adapters live outside the
+ * engine (src/providers for the SDKs, src/vscode for `vscode-lm`).
  */
-export const PROVIDER_KIND_INFO = {
-  openai: { key: 'required', billing: 'tokens', reach: 'anywhere' },
-  anthropic: { key: 'required', billing: 'tokens', reach: 'anywhere' },
-  gemini: { key: 'required', billing: 'tokens', reach: 'anywhere' },
+export const KIND_TRAITS: Readonly<Record<string, KindTraits>> = {
   /** A key only with `apiKeyEnv` (a local server needs none). */
   'openai-compatible': { key: 'optional', billing: 'tokens', reach: 'anywhere' },
-  /** VS Code's Language Model API: the models the user already has (Copilot…), billed by their plan, reachable only in the editor. */
+  /** VS Code's Language Model API: the models the user already has (Copilot…), paid by their plan, reachable only in the editor. */
   'vscode-lm': { key: 'none', billing: 'plan', reach: 'vscode' },
-} as const satisfies Record<string, { key: 'required' | 'optional' | 'none'; billing: 'tokens' | 'plan'; reach: 'anywhere' | 'vscode' }>;
+};
 
-export type ProviderKindName = keyof typeof PROVIDER_KIND_INFO;
-export const PROVIDER_KIND_NAMES = Object.keys(PROVIDER_KIND_INFO) as ProviderKindName[];
-
-/** What the engine knows of a kind; undefined for a kind this version does not know. */
-export function kindInfo(kind: string): (typeof PROVIDER_KIND_INFO)[ProviderKindName] | undefined {
-  return Object.hasOwn(PROVIDER_KIND_INFO, kind) ? PROVIDER_KIND_INFO[kind as ProviderKindName] : undefined;
+/** What the engine knows of a kind (an unknown kind is refused when the providers are built: src/node/providers.ts). */
+export function kindInfo(kind: string): KindTraits {
+  return Object.hasOwn(KIND_TRAITS, kind) ? KIND_TRAITS[kind]! : DEFAULT_TRAITS;
 }
 
 /** `a, b, c or d`. */
@@ -189,7 +192,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
   const providers: Record<string, ProviderSettings> = { ...base.providers };
   for (const [name, p] of Object.entries(u.providers ?? {})) {
     const kind = p.kind ?? providers[name]?.kind;
-    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (${orList(PROVIDER_KIND_NAMES)}).`);
+    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (e.g. "openai-compatible" for a server with an OpenAI-style API; the ensemble.providers setting lists every kind).`);
     providers[name] = { ...providers[name], ...p, kind };
   }
   const cfg: EngineConfig = {
@@ -247,7 +250,7 @@ function envStem(id: string): string {
  * `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
  */
 export function keyEnvVar(id: string, p: ProviderSettings): string | undefined {
-  const key = kindInfo(p.kind)?.key;
+  const key = kindInfo(p.kind).key;
   if (key === 'none') return undefined; // VS Code's models: the editor holds the user's access
   if (p.apiKeyEnv !== undefined) return p.apiKeyEnv || undefined;
   if (key === 'optional') return undefined;
@@ -265,7 +268,7 @@ export interface EditorOnlyBinding {
 export function editorOnlyBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'providers'>): EditorOnlyBinding[] {
   const all: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
   for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
-  return all.flatMap(([who, r]) => (r && kindInfo(cfg.providers[r.provider]?.kind ?? '')?.reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : []));
+  return all.flatMap(([who, r]) => (r && kindInfo(cfg.providers[r.provider]?.kind ?? '').reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : []));
 }
 
 /** The environment variable that overrides a provider's base URL: `<ID>_BASE_URL`. */

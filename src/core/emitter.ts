@@ -16,6 +16,11 @@ export function setUnexpectedErrorHandler(handler: (error: unknown) => void): vo
   unexpectedError = handler;
 }
 
+/** Reports an error where a throwing listener's goes now (another copy of this module can forward its own here). */
+export function reportUnexpectedError(error: unknown): void {
+  unexpectedError(error);
+}
+
 export class Emitter<T> implements Disposable {
   private listeners = new Set<(value: T) => void>();
 

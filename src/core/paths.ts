@@ -34,8 +34,12 @@ function canonicalName(name: string): string {
   return name.toLowerCase().replace(/[. ]+$/, '');
 }
 
+/** A path with no match here has no protected component (each holds one of these names, in any case). */
+const MAYBE_PROTECTED = /\.(?:git|ensemble)/i;
+
 /** True when a component of `rel` (a normalised workspace-relative path) is .git or .ensemble. */
 export function isProtectedPath(rel: string): boolean {
+  if (!MAYBE_PROTECTED.test(rel)) return false; // the common case, without splitting the path (listings ask for every file)
   return rel.split('/').some((part) => (PROTECTED_NAMES as readonly string[]).includes(canonicalName(part)));
 }
 

@@ -200,8 +200,12 @@ export interface FileStore {
    */
   write(path: string, data: Uint8Array | string, opts?: { expect?: Uint8Array | null }): Promise<void>;
   remove(path: string): Promise<void>;
-  /** Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the store's default when absent). */
-  list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]>;
+  /**
+   * Files under `dir` (default the root), recursively, without ignored ones; at most `limit` of them (the
+   * store's default when absent); with `depth`, only files at most that many levels below `dir` (1: the
+   * files directly in it), and no folder deeper is read.
+   */
+  list(dir?: string, opts?: { limit?: number; depth?: number }): Promise<FileEntry[]>;
   /** undefined when nothing is there. */
   stat(path: string): Promise<FileStat | undefined>;
   /** Clears what an interrupted earlier run may have left behind (temporary files); called when a session starts or resumes. */
@@ -255,6 +259,51 @@ export interface ChangeTracker {
   since(mark: ChangeMark): Promise<{ changes: FileChange[]; touched: string[] }>;
   /** Stops watching; called when the session ends. */
   close?(): void;
+}
+
+/** What search_files looks for. */
+export interface TextQuery {
+  pattern: string;
+  /** `pattern` is a regular expression (JavaScript syntax) rather than literal text. */
+  regex: boolean;
+  caseSensitive: boolean;
+}
+
+/** A matching line. */
+export interface TextMatch {
+  path: string;
+  /** 1-based. */
+  line: number;
+  /** The whole line, without its line break (nor the `\r` of a CRLF one). */
+  text: string;
+}
+
+export interface TextSearchResult {
+  /** Each text file with a matching line, in the order the files were given, and how many of its lines match. */
+  files: { path: string; lines: number }[];
+  /** Binary files (a NUL byte in their first 8,000 bytes, as git decides) that contain a match: named, their lines neither counted nor shown. */
+  binary: string[];
+  /** The matching lines of the text files, in file then line order, from the `offset`-th (0-based), at most `limit`. */
+  matches: TextMatch[];
+  /** Files that could not be read (permissions): named, never silently left out. A file gone since it was listed is not. */
+  unreadable: string[];
+}
+
+/**
+ * Searches the given workspace files (workspace-relative paths, as FileStore.list gives them) line by
+ * line, as `git grep` does: lines end at `\n` (a `\r` before it is not part of the line), a file is
+ * UTF-8 (an invalid byte is not an error; a byte order mark is a character like any other), and a line
+ * matches when the pattern is found in it. The engine has one that reads the files through the FileStore
+ * (src/core/session/text-search.ts); the Node adapter runs ripgrep (src/node/ripgrep.ts), which answers
+ * the same, many times faster.
+ */
+export interface TextSearch {
+  /**
+   * Resolves undefined when it cannot take this query here (no ripgrep, a pattern its regex engine
+   * refuses): the engine then reads the files itself. Rejects with the signal's reason when `signal`
+   * aborts, and with an Error that says why when the search fails (its time limit).
+   */
+  search(query: TextQuery, files: readonly string[], page: { offset: number; limit: number }, signal?: AbortSignal): Promise<TextSearchResult | undefined>;
 }
 
 /**

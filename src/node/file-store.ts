@@ -12,8 +12,6 @@ import ignore, { type Ignore } from 'ignore';
 import { WriteConflictError, type FileEntry, type FileStat, type FileStore } from '../core/ports';
 import { isProtectedPath, normaliseFilePath, normaliseRelative, PathError, protectedError, quote } from '../core/paths';
 
-/** Never listed: too big or not the project's own (.git/.ensemble are also refused at any depth). */
-const ALWAYS_IGNORED = ['node_modules/', '.git/', '.ensemble/'];
 const DEFAULT_LIST_LIMIT = 2000;
 const TMP_DIR = path.join('.ensemble', 'tmp');
 
@@ -68,6 +66,8 @@ export class NodeFileStore implements FileStore {
   readonly root: string;
   private readonly realRoot: string;
   private tmpMade = false;
+  /** The rules of each .gitignore read so far, by absolute path, with the text they were made from. */
+  private readonly gitignores = new Map<string, { text: string; ig: Ignore }>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -285,51 +285,142 @@ export class NodeFileStore implements FileStore {
     }
   }
 
-  /** Files under `dir` (recursive, .gitignore-aware, never inside node_modules/.git/.ensemble), sorted. */
-  async list(dir = '.', opts: { limit?: number } = {}): Promise<FileEntry[]> {
+  /**
+   * Files under `dir` (recursive; never inside node_modules/.git/.ensemble; what the .gitignore files
+   * of the folders on the way ignore is left out; symbolic links are not listed), sorted by path (code
+   * units), at most `limit`. Walks with synchronous readdir/stat in slices of a few milliseconds,
+   * yielding to the event loop between them: on a 30,000-file tree that is several times faster than
+   * a walk of awaited calls, and never holds the loop for long.
+   */
+  async list(dir = '.', opts: { limit?: number; depth?: number } = {}): Promise<FileEntry[]> {
     const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+    const depth = opts.depth ?? Number.POSITIVE_INFINITY;
     const start = this.resolve(dir);
     const st = await fs.promises.stat(start).catch((e: unknown) => {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PathError(dir, 'invalid', `${quote(dir)} does not exist.`);
       throw explain(dir, 'list', e);
     });
     if (!st.isDirectory()) throw new PathError(dir, 'invalid', `${quote(dir)} is a file, not a folder; use read_file to read it.`);
-    const ig = await this.ignoreRules();
-    const out: FileEntry[] = [];
-    const walk = async (absDir: string): Promise<void> => {
+    const startRel = path.relative(this.realRoot, start).split(path.sep).join('/');
+    const from = this.rulesDown(startRel);
+    if (!from) return []; // the folder itself is ignored (or inside node_modules)
+    const slice = new Slicer();
+    const paths: string[] = [];
+    const stack: { abs: string; rel: string; rules: Rules | undefined; level: number }[] = [{ abs: start, rel: startRel, rules: from.rules, level: 1 }];
+    while (stack.length) {
+      await slice.tick();
+      const { abs, rel, rules: parent, level } = stack.pop()!;
       let entries: fs.Dirent[];
       try {
-        entries = await fs.promises.readdir(absDir, { withFileTypes: true });
+        entries = fs.readdirSync(abs, { withFileTypes: true });
       } catch {
-        return; // an unreadable folder is left out rather than failing the whole listing
+        continue; // an unreadable folder is left out rather than failing the whole listing
       }
-      entries.sort((a, b) => a.name.localeCompare(b.name));
+      const prefix = rel ? `${rel}/` : '';
+      const rules = entries.some((e) => e.name === '.gitignore' && e.isFile()) ? this.withGitignore(parent, abs, prefix) : parent;
       for (const ent of entries) {
-        if (out.length >= limit) return;
-        const abs = path.join(absDir, ent.name);
-        const rel = path.relative(this.realRoot, abs).split(path.sep).join('/');
-        if (isProtectedPath(rel)) continue;
+        const name = ent.name;
+        if (isProtectedPath(name)) continue;
+        const childRel = prefix + name;
         if (ent.isDirectory()) {
-          if (ig.ignores(rel + '/')) continue;
-          await walk(abs);
-        } else if (ent.isFile()) {
-          if (ig.ignores(rel)) continue;
-          const fst = await fs.promises.stat(abs).catch(() => undefined);
-          if (fst) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs });
+          if (level < depth && name !== 'node_modules' && !ignored(rules, childRel, true)) stack.push({ abs: path.join(abs, name), rel: childRel, rules, level: level + 1 });
+        } else if (ent.isFile() && !ignored(rules, childRel, false)) {
+          paths.push(childRel);
         }
       }
-    };
-    await walk(start);
+    }
+    paths.sort();
+    const out: FileEntry[] = [];
+    for (const rel of paths) {
+      if (out.length >= limit) break;
+      await slice.tick();
+      let fst: fs.Stats | undefined;
+      try {
+        fst = fs.lstatSync(path.join(this.realRoot, rel), { throwIfNoEntry: false });
+      } catch {
+        continue; // unreadable since it was seen: left out, like an unreadable folder
+      }
+      if (fst?.isFile()) out.push({ path: rel, type: 'file', size: fst.size, mtimeMs: fst.mtimeMs, ctimeMs: fst.ctimeMs }); // gone, or no longer a file: left out
+    }
     return out;
   }
 
-  private async ignoreRules(): Promise<Ignore> {
-    const ig = ignore().add(ALWAYS_IGNORED);
-    try {
-      ig.add(await fs.promises.readFile(path.join(this.realRoot, '.gitignore'), 'utf8'));
-    } catch {
-      // no .gitignore: only the defaults apply
+  /**
+   * The .gitignore rules that apply inside the folder `rel` (read from the root down to it), or
+   * undefined when the folder itself, or one on the way, is ignored or is a node_modules folder.
+   */
+  private rulesDown(rel: string): { rules: Rules | undefined } | undefined {
+    let rules = this.withGitignore(undefined, this.realRoot, '');
+    if (!rel) return { rules };
+    let at = '';
+    for (const part of rel.split('/')) {
+      at = at ? `${at}/${part}` : part;
+      if (part === 'node_modules' || ignored(rules, at, true)) return undefined;
+      rules = this.withGitignore(rules, path.join(this.realRoot, at), `${at}/`);
     }
-    return ig;
+    return { rules };
+  }
+
+  /**
+   * `parent` plus the rules of the .gitignore in `absDir`, when it has one that can be read. A file's
+   * rules are kept while its text stays the same: they remember what they decided, so the next
+   * listing of the same tree asks them again at a fraction of the cost.
+   */
+  private withGitignore(parent: Rules | undefined, absDir: string, base: string): Rules | undefined {
+    const file = path.join(absDir, '.gitignore');
+    let text: string;
+    try {
+      if (!fs.lstatSync(file).isFile()) return parent; // a link is not followed (it could lead anywhere)
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return parent; // none, or unreadable: the rules above apply
+    }
+    let known = this.gitignores.get(file);
+    if (known?.text !== text) this.gitignores.set(file, (known = { text, ig: ignore({ ignorecase: IGNORE_CASE }).add(text) }));
+    return { base, ig: known.ig, parent };
+  }
+}
+
+/**
+ * The .gitignore files that apply to a folder, deepest first: each one's rules, matched against paths
+ * relative to the folder it sits in (`base`, ending in "/", or "" at the root).
+ */
+interface Rules {
+  base: string;
+  ig: Ignore;
+  parent: Rules | undefined;
+}
+
+/** Like git: patterns match case-insensitively where the filesystem usually is (Windows, macOS). */
+const IGNORE_CASE = process.platform === 'win32' || process.platform === 'darwin';
+
+/**
+ * Whether the .gitignore files ignore `rel` (a workspace-relative path whose folders are not ignored),
+ * as git decides: the deepest file with a rule for the path decides; in a file, its last matching rule
+ * (a `!` rule includes the path again). A folder ignored by a shallower file but included again by a
+ * deeper one is walked; the shallower file's rules then do not judge the paths inside it.
+ */
+function ignored(rules: Rules | undefined, rel: string, isDir: boolean): boolean {
+  for (let r = rules; r; r = r.parent) {
+    const sub = rel.slice(r.base.length);
+    const t = r.ig.test(isDir ? `${sub}/` : sub);
+    if (t.unignored) return false;
+    if (!t.ignored) continue;
+    const slash = sub.lastIndexOf('/');
+    // Ignored only because its folder is (in these rules): that folder was included again deeper down.
+    if (slash > 0 && r.ig.ignores(sub.slice(0, slash + 1))) continue;
+    return true;
+  }
+  return false;
+}
+
+/** Lets the event loop run every few milliseconds of synchronous work. */
+class Slicer {
+  private until = performance.now() + 8;
+  private n = 0;
+  async tick(): Promise<void> {
+    if ((++this.n & 63) !== 0 || performance.now() < this.until) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.until = performance.now() + 8;
   }
 }

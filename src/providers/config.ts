@@ -1,6 +1,8 @@
 // How a provider is configured. Kept apart from index.ts so the adapters can import it without a cycle.
+import KINDS from './kinds.json';
 
-export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'openai-compatible';
+/** An adapter kind this build knows: the keys of kinds.json, the one list of kinds and their SDKs. */
+export type ProviderKind = keyof typeof KINDS.kinds;
 
 export interface ProviderConfig {
   /** The id used in config, events and the report (`openai`, `anthropic`, `gemini`, or the name given to a compatible endpoint). */

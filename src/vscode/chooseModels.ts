@@ -1,12 +1,11 @@
 // Ensemble: Choose Models — a quick pick per role (the orchestrator first) over the chat models VS Code
 // offers, written to the `ensemble.orchestrator` and `ensemble.roles` settings. Escape at any step writes
 // nothing. Scripts and tests pass the choices instead (`{ orchestrator?: id, roles?: { name: id } }`).
+// Part of the session runtime (runtime.ts); the command is registered by modelCommands.ts.
 import * as vscode from 'vscode';
 import { kindInfo, type EngineConfig, type RoleConfig } from '../core/config';
-import { COMMANDS } from '../protocol';
 import { loadLineup } from './engine';
 import type { ApiKeys } from './secrets';
-import { registerGuarded } from './guard';
 import { matchModel, type LmModelInfo } from './lmLineup';
 
 /** The choices given instead of the quick picks: a model id (or family) per role, `orchestrator` apart. */
@@ -19,7 +18,7 @@ export interface ModelChoices {
 function providerFor(cfg: EngineConfig, current: string, m: LmModelInfo): string | undefined {
   const offers = (id: string) => {
     const p = cfg.providers[id];
-    return !!p && kindInfo(p.kind)?.billing === 'plan' && (!p.vendor || p.vendor === m.vendor);
+    return !!p && kindInfo(p.kind).billing === 'plan' && (!p.vendor || p.vendor === m.vendor);
   };
   if (offers(current)) return current;
   return Object.keys(cfg.providers).find((id) => offers(id) && !cfg.providers[id]!.vendor) ?? Object.keys(cfg.providers).find(offers);
@@ -92,8 +91,4 @@ export async function chooseModels(keys: ApiKeys, choices?: ModelChoices): Promi
   }
   void vscode.window.showInformationMessage(`Ensemble: ${[...chosen].map(([n, m]) => `${n} → ${m.name}`).join(', ')}.`);
   return true;
-}
-
-export function registerChooseModels(keys: ApiKeys): vscode.Disposable {
-  return registerGuarded(COMMANDS.chooseModels, 'choose models', (choices?: unknown) => chooseModels(keys, choices && typeof choices === 'object' ? (choices as ModelChoices) : undefined));
 }

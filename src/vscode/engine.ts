@@ -4,7 +4,6 @@
 // when no key is set, each bound model's context window.
 import * as vscode from 'vscode';
 import { kindInfo, type EngineConfig } from '../core/config';
-import type { CommandApproval, CommandApprovalRequest } from '../core/session/commands';
 import { buildResolver, type Resolver } from '../node/providers';
 import { createLmProvider } from './lmProvider';
 import { defaultLineup, lmBindings, matchModel, withModelWindows, type LmBinding, type LmModelInfo } from './lmLineup';
@@ -52,51 +51,11 @@ export async function loadLineup(keys: ApiKeys, scope?: vscode.ConfigurationScop
   const source = await keys.keySource(Object.keys(settings.providers));
   const resolver = buildResolver(settings, source, process.env, undefined, { 'vscode-lm': (id, p) => createLmProvider(id, p, vscode) });
   const models = await offeredModels();
-  const keyed = Object.entries(settings.providers).filter(([, p]) => kindInfo(p.kind)?.key === 'required').map(([id]) => id);
+  const keyed = Object.entries(settings.providers).filter(([, p]) => kindInfo(p.kind).key === 'required').map(([id]) => id);
   if (models.length && !isUserSet('orchestrator', scope) && !isUserSet('roles', scope) && !keyed.some((id) => resolver.hasKey(id))) {
-    const builtIn = Object.entries(settings.providers).find(([, p]) => kindInfo(p.kind)?.billing === 'plan' && !p.vendor)?.[0];
+    const builtIn = Object.entries(settings.providers).find(([, p]) => kindInfo(p.kind).billing === 'plan' && !p.vendor)?.[0];
     const picked = builtIn && defaultLineup(models, settings, builtIn);
     if (picked) return { config: { ...settings, ...picked }, resolver, models, lineup: true };
   }
   return { config: settings, resolver, models, lineup: false };
-}
-
-/** Asked before the generated tests run when `ensemble.validation.runTests` is "ask". */
-export async function askToRunTests(command: string): Promise<boolean> {
-  // One pair of choices: "Don't Run" is also what closing the dialog means (no extra Cancel button).
-  const run: vscode.MessageItem = { title: 'Run Tests' };
-  const dontRun: vscode.MessageItem = { title: "Don't Run", isCloseAffordance: true };
-  const choice = await vscode.window.showWarningMessage(
-    `Run the generated project's tests with "${command}"?`,
-    { modal: true, detail: `Ensemble runs the project's own tests in the workspace, without your API keys in their environment. The setting "Ensemble › Validation: Run Tests" changes whether it asks.` },
-    run,
-    dontRun,
-  );
-  return choice === run;
-}
-
-export const APPROVAL_CHOICES = { once: 'Allow Once', session: 'Allow for This Session', deny: 'Deny' } as const;
-
-/**
- * Asked when an agent wants to run a command that `ensemble.commands` neither allows nor denies: a
- * modal naming the command, the task and the role. Closing it denies. Nothing runs in Restricted Mode.
- */
-export async function askToRunCommand(req: CommandApprovalRequest): Promise<CommandApproval> {
-  if (!vscode.workspace.isTrusted) return 'deny';
-  const task = req.taskId ? `${req.taskId}${req.taskTitle ? ` — ${req.taskTitle}` : ''}` : '(none)';
-  // Three choices, no extra Cancel: Deny is also what closing the dialog (Escape) means.
-  const once: vscode.MessageItem = { title: APPROVAL_CHOICES.once };
-  const session: vscode.MessageItem = { title: APPROVAL_CHOICES.session };
-  const deny: vscode.MessageItem = { title: APPROVAL_CHOICES.deny, isCloseAffordance: true };
-  const choice = await vscode.window.showWarningMessage(
-    `Ensemble: the ${req.role} agent wants to run a command`,
-    {
-      modal: true,
-      detail: `${req.command}\n\nTask: ${task}\nRole: ${req.role}\nFolder: ${req.cwd === '.' ? 'the workspace folder' : req.cwd}\n\n${req.sandbox ? `It runs in ${req.sandbox}: it can write only the workspace (not its .git or .ensemble folders)` : 'It runs WITHOUT a sandbox: it can do whatever you can'}, without your API keys in its environment. The setting "Ensemble: Commands" decides what runs without asking.`,
-    },
-    once,
-    session,
-    deny,
-  );
-  return choice === once ? 'once' : choice === session ? 'session' : 'deny';
 }

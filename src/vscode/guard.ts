@@ -5,11 +5,12 @@ import { PANEL_VIEW_ID } from './panel';
 import { ReviewBusyError } from './reviewService';
 import { windowRedactor } from './secrets';
 import { SessionBusyError } from './sessionController';
-import { SettingsError, showSettingsError } from './settings';
+import { runtime, runtimeLoaded } from './lazy';
 import { ensureTrusted } from './trust';
 
 export async function showFailure(e: unknown): Promise<void> {
-  if (e instanceof SettingsError) return showSettingsError(e);
+  // A settings error can only come from the session runtime (settings.ts is in it): no need to load it to check.
+  if (runtimeLoaded() && e instanceof runtime().SettingsError) return runtime().showSettingsError(e);
   if (e instanceof SessionBusyError) {
     const choice = await vscode.window.showInformationMessage(`${e.message} Only one session runs at a time per window.`, 'Show Session', 'Cancel Session');
     if (choice === 'Show Session') await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);

@@ -1,18 +1,18 @@
 // Ensemble: Set API Key / Clear API Key. Keys go to SecretStorage only.
 import * as vscode from 'vscode';
 import { output } from './output';
-import { defaultConfig, keyEnvVar, type EngineConfig } from '../core/config';
+import type { EngineConfig } from '../core/config';
 import { COMMANDS } from '../protocol';
 import { registerGuarded } from './guard';
 import type { ApiKeys } from './secrets';
-import { readSettings } from './settings';
+import { runtime } from './lazy';
 
 function configOrDefault(): EngineConfig {
   try {
-    return readSettings();
+    return runtime().readSettings();
   } catch (e) {
     output.warn('The Ensemble settings are invalid; listing the default providers', e);
-    return defaultConfig();
+    return runtime().defaultConfig();
   }
 }
 
@@ -20,7 +20,7 @@ function configOrDefault(): EngineConfig {
 async function keyedProviders(keys: ApiKeys): Promise<{ id: string; envVar: string; stored: boolean; inEnv: boolean }[]> {
   const out = [];
   for (const [id, p] of Object.entries(configOrDefault().providers)) {
-    const envVar = keyEnvVar(id, p);
+    const envVar = runtime().keyEnvVar(id, p);
     if (!envVar) continue; // a local OpenAI-compatible endpoint needs no key
     out.push({ id, envVar, stored: !!(await keys.stored(id)), inEnv: !!process.env[envVar]?.trim() });
   }

@@ -31,7 +31,7 @@ export function lmBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'p
   for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
   return all.flatMap(([who, r]) => {
     const p = r && cfg.providers[r.provider];
-    return r && p && kindInfo(p.kind)?.billing === 'plan' ? [{ who, provider: r.provider, model: r.model, ...(p.vendor ? { vendor: p.vendor } : {}) }] : [];
+    return r && p && kindInfo(p.kind).billing === 'plan' ? [{ who, provider: r.provider, model: r.model, ...(p.vendor ? { vendor: p.vendor } : {}) }] : [];
   });
 }
 
@@ -49,7 +49,7 @@ export function withModelWindows(cfg: EngineConfig, models: readonly LmModelInfo
   const provider = (r: ModelBinding) => cfg.providers[r.provider];
   const fit = <T extends ModelBinding>(r: T | undefined): T | undefined => {
     const p = r && provider(r);
-    if (!r || !p || kindInfo(p.kind)?.billing !== 'plan' || r.contextWindow) return r;
+    if (!r || !p || kindInfo(p.kind).billing !== 'plan' || r.contextWindow) return r;
     const m = matchModel(models, { model: r.model, vendor: p.vendor });
     return m && m.maxInputTokens > 0 ? { ...r, contextWindow: m.maxInputTokens + cfg.maxOutputTokens } : r;
   };

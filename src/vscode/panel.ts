@@ -5,6 +5,7 @@ import { COMMANDS, isWebviewMessage, type HostMessage, type WebviewMessage } fro
 import type { PanelFeed } from './feed';
 import type { SessionFocus } from './focus';
 import type { PlanReviewService } from './planReview';
+import type { Questions } from './questions';
 import { panelHtml } from './html';
 
 export const PANEL_VIEW_ID = 'ensemble.panel';
@@ -20,9 +21,18 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly feed: PanelFeed,
     private readonly focus: SessionFocus,
     private readonly plans?: PlanReviewService,
+    private readonly questions?: Questions,
   ) {
     this.disposables.push(feed.onDidMessage((m) => this.post(m)));
     if (plans) this.disposables.push(plans.onDidChange((p) => this.post({ type: 'planReview', awaiting: p?.proposal ?? null })));
+    // The events batched so far go first: the panel then knows the asking agent when its question arrives.
+    if (questions)
+      this.disposables.push(
+        questions.onDidChange((q) => {
+          feed.flush();
+          this.post({ type: 'questions', questions: [...q] });
+        }),
+      );
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -60,6 +70,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
         this.ready = true;
         this.post(this.feed.snapshot());
         this.post({ type: 'planReview', awaiting: this.plans?.awaiting?.proposal ?? null });
+        this.post({ type: 'questions', questions: this.questions?.waiting ?? [] });
         return;
       case 'run':
         await vscode.commands.executeCommand(m.command);
@@ -92,6 +103,9 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
         if (answer) this.post(answer);
         return;
       }
+      case 'answer':
+        this.questions?.answer(m.id, m.answer);
+        return;
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

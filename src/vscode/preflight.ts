@@ -3,7 +3,7 @@
 // offers (and a binding whose model it does not offer), what a typical session costs, the budget, and
 // where commands run (the sandbox, or why there is none). Nothing is sent to any provider before the user
 // picks Start; then VS Code asks its consent for its models, before any agent runs.
-import { estimateText, PLAN_TEXT, usdText } from '../core/fold/money';
+import { budgetText, estimateText, PLAN_TEXT, UNKNOWN_COST } from '../core/fold/money';
 import * as vscode from 'vscode';
 import { kindInfo, missingKeys, type EngineConfig, type MissingKey, type RoleConfig } from '../core/config';
 import { ESTIMATE_ASSUMPTIONS, typicalSessionCost } from '../core/money/estimate';
@@ -66,7 +66,7 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   if (lm?.models.length) items.push({ label: '$(settings) Choose Models…', description: 'a model VS Code offers for each role (writes ensemble.roles)', action: { kind: 'chooseModels' } });
   if (lm) items.push(...lmItems(lm, sep, info));
   items.push(sep('API keys'));
-  const onVscode = [cfg.orchestrator, ...Object.values(cfg.roles)].every((r) => kindInfo(cfg.providers[r.provider]?.kind ?? '')?.key === 'none');
+  const onVscode = [cfg.orchestrator, ...Object.values(cfg.roles)].every((r) => kindInfo(cfg.providers[r.provider]?.kind ?? '').key === 'none');
   if (!missing.length) items.push(info({ label: `$(pass) ${onVscode ? "No key needed: every role runs on VS Code's models" : 'Every provider in use has a key'}` }));
   for (const m of missing) {
     items.push({ label: `$(key) Set ${providerName(cfg, m.provider)} key…`, description: missingKeyText(cfg, m), detail: `Stored in VS Code's secret storage (or set the environment variable ${m.envVar}).`, action: { kind: 'setKey', provider: m.provider } });
@@ -77,12 +77,12 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
   const plan = est.planModels.length > 0;
   items.push(
     info({
-      label: `$(graph) Typical session: ${plan ? estimateText(est) : est.estimateUsd === null ? 'unknown cost' : `about ${usdText(est.estimateUsd)}`}`,
+      label: `$(graph) Typical session: ${est.estimateUsd === null ? UNKNOWN_COST : estimateText(est.estimateUsd, [], est.planModels)}`,
       description: est.estimateUsd === null ? `no price for ${est.unknownModels.join(', ')} (add it to ensemble.pricing)` : plan ? `about ${est.planRequests} requests to ${est.planModels.join(', ')}` : undefined,
       detail: `Development only: one task per role, ${TURNS} turns of ~${PROMPT_TOKENS} prompt and ~${OUTPUT_TOKENS} output tokens each. Planning, retries and escalations add to it. ${plan ? `Calls through ${PLAN_TEXT} are paid by your plan, not per token: they are counted as requests (with their tokens counted by the model's tokenizer), never priced. ` : ''}Prices: ${describePriceSource(est.prices)}.`,
     }),
     info({
-      label: `$(law) Budget: ${cfg.budgetUsd === undefined ? 'no limit' : usdText(cfg.budgetUsd)}`,
+      label: `$(law) Budget: ${budgetText(cfg.budgetUsd)}`,
       description: 'ensemble.budgetUsd',
       detail: `${cfg.budgetUsd === undefined ? 'The session stops only when it is done or cancelled.' : 'The session stops before a call would exceed it.'}${plan && cfg.budgetUsd !== undefined ? ` It counts only calls with a per-token price: calls through ${PLAN_TEXT} are not counted against it.` : ''}`,
     }),

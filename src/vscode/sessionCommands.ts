@@ -2,20 +2,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { missingKeys } from '../core/config';
 import { sessionDir } from '../core/store/log';
 import { rebuildReport, resumableSessions } from '../core/store/sessions';
 import { statusText } from '../core/fold/summary';
 import { isWorking } from '../core/fold/state';
 import { COMMANDS } from '../protocol';
-import { loadEngine } from './engine';
 import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
-import { blockingUnavailable, missingKeyText, modelAccess, runPreflight } from './preflight';
+import { runtime } from './lazy';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { SessionBusyError, type SessionController } from './sessionController';
-import { readSettings } from './settings';
+import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 
 /** The folder a session works in: the only workspace folder, or the one picked. */
 async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFolder | undefined> {
@@ -28,6 +26,15 @@ async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFol
   const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: `Which folder should Ensemble ${purpose}?` });
   if (folder && !fs.existsSync(folder.uri.fsPath)) throw new Error(`${folder.name} is not a folder on this machine's disk (${folder.uri.toString()}); Ensemble works on local folders.`);
   return folder;
+}
+
+/**
+ * Stops before the pre-flight when another session (the CLI's, another window's) holds the folder; the
+ * session takes the workspace lock itself when it starts, so this only spares the questions.
+ */
+function refuseIfBusy(workspace: string, sessionId?: string): void {
+  const holder = workspaceHolder(workspace);
+  if (holder) throw new WorkspaceBusyError(workspace, holder, holder.sessionId === sessionId);
 }
 
 export function registerSessionCommands(controller: SessionController, keys: ApiKeys, focus: SessionFocus): vscode.Disposable[] {
@@ -50,7 +57,9 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!goal) return;
       const folder = await pickWorkspaceFolder('build in');
       if (!folder) return;
-      const engine = await runPreflight({ goal, workspace: folder.uri.fsPath, load: () => loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
+      refuseIfBusy(folder.uri.fsPath);
+      const rt = runtime();
+      const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
       if (!engine) return;
       notBusy();
       controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
@@ -75,7 +84,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       }
       let runTests: 'ask' | 'always' | 'never' = 'ask';
       try {
-        runTests = readSettings().validation.runTests;
+        runTests = runtime().readSettings().validation.runTests;
       } catch {
         // a broken setting does not stop the demo; the tests are still asked about
       }
@@ -106,17 +115,19 @@ export function registerSessionCommands(controller: SessionController, keys: Api
               { title: 'Ensemble: Resume Session', placeHolder: 'Which session should continue?' },
             );
       if (!pick) return;
-      const engine = await loadEngine(keys, folder.uri);
-      const missing = missingKeys(engine.config, engine.resolver.hasKey);
+      refuseIfBusy(folder.uri.fsPath, pick.session.sessionId);
+      const rt = runtime();
+      const engine = await rt.loadEngine(keys, folder.uri);
+      const missing = rt.missingKeys(engine.config, engine.resolver.hasKey);
       if (missing.length) {
         const m = missing[0]!;
-        const set = await vscode.window.showErrorMessage(`Ensemble: ${missingKeyText(engine.config, m)}.`, `Set ${m.provider} Key`);
+        const set = await vscode.window.showErrorMessage(`Ensemble: ${rt.missingKeyText(engine.config, m)}.`, `Set ${m.provider} Key`);
         if (set) await promptForKey(keys, m.provider);
         return;
       }
-      const gone = blockingUnavailable(engine.lm);
+      const gone = rt.blockingUnavailable(engine.lm);
       if (gone.length) return void vscode.window.showErrorMessage(`Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`);
-      if (!(await modelAccess(engine))) return;
+      if (!(await rt.modelAccess(engine))) return;
       notBusy();
       controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
     }),

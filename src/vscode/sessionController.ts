@@ -3,14 +3,12 @@
 // notification, the status bar and the panel listen to its events.
 import * as vscode from 'vscode';
 import type { EngineConfig } from '../core/config';
-import { resumeSession, startSession, type EngineDeps, type SessionHandle } from '../core/session/session';
+import type { EngineDeps, SessionHandle } from '../core/session/session';
 import type { SessionState } from '../core/fold/state';
-import { loadCassette } from '../cassette/format';
-import { demoCassettePath, startReplay } from '../cassette/replay';
 import { dirtyEditors } from './dirty';
 import { withTrust } from './trust';
 import type { SessionRef } from './focus';
-import { nodeWorkspace } from '../node/workspace';
+import { runtime } from './lazy';
 
 export type SessionKind = 'run' | 'demo' | 'resume';
 
@@ -31,7 +29,7 @@ export class SessionBusyError extends Error {
   }
 }
 
-type Consent = (command: string) => Promise<boolean>;
+type Consent = NonNullable<EngineDeps['consent']>;
 type Approve = NonNullable<EngineDeps['approveCommand']>;
 
 export interface RunRequest {
@@ -41,9 +39,9 @@ export interface RunRequest {
   resolve: EngineDeps['resolve'];
   /** The keys and credential headers the session uses, redacted from its log and report. */
   secrets?: readonly string[];
-  /** Overrides the modal consent (tests). */
+  /** Overrides the question whether the generated tests may run (tests). */
   consent?: Consent;
-  /** Overrides the modal that asks whether an agent may run a command (tests). */
+  /** Overrides the question whether an agent may run a command (tests). */
   approveCommand?: Approve;
 }
 
@@ -55,7 +53,7 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: the modal for a command the policy does not allow. */
+  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: asks about a command the policy does not allow; `consent`: about running the generated tests. */
   constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; reviewPlan?: EngineDeps['reviewPlan'] }) {}
 
   get active(): ActiveSession | undefined {
@@ -67,18 +65,18 @@ export class SessionController implements vscode.Disposable {
   }
 
   start(req: RunRequest): ActiveSession {
-    return this.launch(req.workspace, 'run', (deps) => startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(req.workspace, 'run', (deps) => runtime().startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
   /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
   resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
-    return this.launch(req.workspace, 'resume', (deps) => resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(req.workspace, 'resume', (deps) => runtime().resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
   }
 
   private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>): ActiveSession {
     this.claim();
     try {
-      return this.track(open(this.deps(workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
+      return this.track(open(this.deps(kind, workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
     } finally {
       this.starting = false;
     }
@@ -88,11 +86,12 @@ export class SessionController implements vscode.Disposable {
   async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent; approveCommand?: Approve } = {}): Promise<ActiveSession> {
     this.claim();
     try {
-      const cassette = loadCassette(demoCassettePath(this.opts.extensionPath));
-      const replay = await startReplay(cassette);
+      const rt = runtime();
+      const cassette = rt.loadCassette(rt.demoCassettePath(this.opts.extensionPath));
+      const replay = await rt.startReplay(cassette);
       try {
         const config: EngineConfig = withTrust({ ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } }, vscode.workspace.isTrusted);
-        const handle = startSession({ goal: cassette.goal, config, deps: this.deps(folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
+        const handle = rt.startSession({ goal: cassette.goal, config, deps: this.deps('demo', folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
         void handle.done.finally(() => replay.close());
         return this.track(handle, folder, 'demo');
       } catch (e) {
@@ -116,8 +115,12 @@ export class SessionController implements vscode.Disposable {
     this.starting = true;
   }
 
-  private deps(workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
-    return { ...nodeWorkspace(workspace), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+  private deps(kind: SessionKind, workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
+    // Named to a second session (the CLI's, another window's) that would start in this workspace meanwhile.
+    const command = `VS Code: ${kind === 'run' ? 'Start Orchestration' : kind === 'demo' ? 'Start Demo' : 'Resume Session'}`;
+    const rt = runtime();
+    // search_files runs the ripgrep VS Code ships (else one on PATH; else the engine reads the files).
+    return { command, ...rt.nodeWorkspace(workspace, { rgPath: rt.bundledRipgrep(vscode.env.appRoot) }), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

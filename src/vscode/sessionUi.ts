@@ -1,18 +1,23 @@
-// While a session runs: a progress notification with Cancel. When it ends: what happened, with the
-// next steps (review the changes, open the report).
+// While a session runs: a progress notification with Cancel, saying what the status bar says, on the
+// same beat (sessionTicker.ts). When it ends: how it ended in the same words (summary.ts `outcomeText`:
+// the status, the tasks done and those skipped or failed, the files, the money), with the next steps
+// (review the changes, open the report).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { phaseName } from '../core/fold/narrate';
+import { outcomeText, progressText } from '../core/fold/summary';
 import { COMMANDS } from '../protocol';
 import type { ActiveSession, EndedSession, SessionController } from './sessionController';
-import { moneyText } from '../core/fold/money';
-import { statusText } from '../core/fold/summary';
-
+import type { SessionTicker } from './sessionTicker';
 
 export class SessionNotifications implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** What the progress notification says now (tests). */
+  message: string | undefined;
 
-  constructor(controller: SessionController) {
+  constructor(
+    controller: SessionController,
+    private readonly ticker: SessionTicker,
+  ) {
     this.disposables.push(
       controller.onDidStart((a) => void this.progress(a)),
       controller.onDidEnd((e) => void this.ended(e)),
@@ -23,20 +28,15 @@ export class SessionNotifications implements vscode.Disposable {
     const title = a.kind === 'demo' ? 'Ensemble demo (scripted answers, no key)' : a.kind === 'resume' ? 'Ensemble (resumed)' : 'Ensemble';
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       const cancel = token.onCancellationRequested(() => a.handle.cancel('cancelled by the user'));
-      const s = a.handle.state;
-      const message = () => {
-        const tasks = s.taskOrder.length;
-        const done = s.taskOrder.filter((id) => ['completed', 'failed', 'skipped'].includes(s.tasks[id]!.status)).length;
-        const phase = phaseName(s.currentPhase);
-        return `${phase}${s.currentPhase === 'development' && tasks ? ` (${done}/${tasks} tasks)` : ''} · ${moneyText(s.money)}`;
-      };
-      progress.report({ message: message() });
-      const sub = a.handle.log.onDidAppend((e) => {
-        if (e.type === 'phase.started' || e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.skipped') progress.report({ message: message() });
+      const report = () => progress.report({ message: (this.message = progressText(a.handle.state)) });
+      report();
+      const sub = this.ticker.onDidTick((x) => {
+        if (x === a) report();
       });
       return a.handle.done.finally(() => {
         sub.dispose();
         cancel.dispose();
+        this.message = undefined;
       });
     });
   }
@@ -44,8 +44,10 @@ export class SessionNotifications implements vscode.Disposable {
   private async ended(e: EndedSession): Promise<void> {
     const s = e.state;
     const files = s.fileOrder.length;
-    const summary = `Ensemble session ${statusText(s.status)}${s.error ? ` (${s.error})` : ''}: ${files} file${files === 1 ? '' : 's'} changed · ${moneyText(s.money)}.`;
-    const actions = files ? ['Review Changes', 'Open Report'] : ['Open Report'];
+    const summary = `Ensemble session ${outcomeText(s)}.`;
+    const actions = files ? ['Review Changes'] : [];
+    if (s.reportFiles.length) actions.push('Open Report');
+    if (e.handle.diskFull && e.handle.diskFull.message !== s.error) void vscode.window.showErrorMessage(`Ensemble: ${e.handle.diskFull.message}`);
     const outside = !vscode.workspace.workspaceFolders?.some((f) => path.resolve(f.uri.fsPath) === path.resolve(e.ref.workspace));
     if (outside) actions.push('Open Folder');
     const choice = s.status === 'completed' ? await vscode.window.showInformationMessage(summary, ...actions) : await vscode.window.showWarningMessage(summary, ...actions);

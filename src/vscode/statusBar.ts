@@ -1,52 +1,40 @@
-// The status-bar item while a session runs: its phase and the dollars spent so far, folded from the
-// log (the session's live state). Clicking it shows the panel.
+// The status-bar item while a session runs: its phase, tasks and dollars so far, in the words of the
+// progress notification (summary.ts `progressText`), redrawn on the same beat (sessionTicker.ts).
+// Clicking it shows the panel.
 import * as vscode from 'vscode';
+import { spendText } from '../core/fold/money';
+import { progressText } from '../core/fold/summary';
 import { PANEL_VIEW_ID } from './panel';
-import type { ActiveSession, SessionController } from './sessionController';
-import { moneyText, usdText } from '../core/fold/money';
-import { phaseName } from '../core/fold/narrate';
+import type { SessionController } from './sessionController';
+import type { SessionTicker } from './sessionTicker';
 
 export class SessionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ensemble.session', vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
-  private live: { dispose(): void } | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(controller: SessionController) {
+  constructor(controller: SessionController, ticker: SessionTicker) {
     this.item.name = 'Ensemble Session';
     this.item.command = `${PANEL_VIEW_ID}.focus`;
     this.disposables.push(
-      controller.onDidStart((a) => this.follow(a)),
-      controller.onDidEnd(() => this.stop()),
+      ticker.onDidTick((a) => {
+        const s = a.handle.state;
+        const line = progressText(s);
+        const spend = spendText(s.money, s.budget.limitUsd);
+        this.item.text = `$(sync~spin) Ensemble: ${line}`;
+        this.item.tooltip = `${a.kind === 'demo' ? '(scripted demo) ' : ''}${s.goal ?? ''}\n${spend.spent}${spend.counted ? `; ${spend.counted}` : ''}.\nClick to show the session.`;
+        this.item.accessibilityInformation = { label: `Ensemble session: ${line}` };
+        this.item.show();
+      }),
+      controller.onDidEnd(() => this.item.hide()),
     );
   }
 
-  private follow(a: ActiveSession): void {
-    this.stop();
-    const update = () => {
-      this.timer = undefined;
-      const s = a.handle.state;
-      this.item.text = `$(sync~spin) Ensemble: ${phaseName(s.currentPhase)} · ${moneyText(s.money)}`;
-      this.item.tooltip = `${a.kind === 'demo' ? '(scripted demo) ' : ''}${s.goal ?? ''}\nBudget: ${s.budget.limitUsd === undefined ? 'none' : `${usdText(s.budget.limitUsd)} (${usdText(s.money.chargedUsd + s.money.reservedUsd)} counted, in-flight calls included)`}\nClick to show the session.`;
-      this.item.accessibilityInformation = { label: `Ensemble session, ${phaseName(s.currentPhase)}, spent ${moneyText(s.money)}` };
-    };
-    update();
-    this.item.show();
-    this.live = a.handle.log.onDidAppend(() => {
-      this.timer ??= setTimeout(update, 250);
-    });
-  }
-
-  private stop(): void {
-    this.live?.dispose();
-    this.live = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.item.hide();
+  /** What the item says now (tests). */
+  get text(): string {
+    return this.item.text;
   }
 
   dispose(): void {
-    this.stop();
     this.item.dispose();
     for (const d of this.disposables) d.dispose();
   }

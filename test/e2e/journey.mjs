@@ -64,8 +64,9 @@ const SETTINGS = {
   'ensemble.validation.runTests': 'always',
   // The plan waits for the user's approval (the default), given in the panel with the keyboard.
   'ensemble.planApproval': 'ask',
-  // The qa agent runs `npm test` (the cassette's own commands.allow): allowed without a dialog.
-  'ensemble.commands': { run: 'allowed', allow: ['npm test'] },
+  // No command is allowed by the settings: the qa agent's `npm test` is asked about, in the panel (and a
+  // notification), and the user allows it there.
+  'ensemble.commands': { run: 'ask', allow: [] },
   'workbench.colorTheme': 'Default Dark Modern',
 };
 // The themes' names in the Color Theme picker.
@@ -178,6 +179,8 @@ async function readPanel(page) {
       quality: text(app.querySelector('.section-quality .body')),
       timeline: [...app.querySelectorAll('.section-timeline li.phase')].map((li) => text(li)),
       plan: text(app.querySelector('.section-plan')),
+      tasks: rows('.section-tasks tbody tr').map(([title, status]) => ({ title, status })),
+      questions: text(app.querySelector('.section-questions:not([hidden])')),
       planTasks: rows('.section-plan tbody tr').map((r) => r[0]),
       // The control with the keyboard focus (data-key), and whether the panel's document has it.
       focused: document.hasFocus() ? (document.activeElement?.getAttribute('data-key') ?? document.activeElement?.tagName ?? null) : null,
@@ -267,15 +270,15 @@ async function journey(tmp) {
     const p = await panelUntil(page, 'that there is no session yet', (s) => s.status === 'no session yet', 30000);
     log(`panel: "${p.statusLine}"`);
     await widenSideBar(page, SIDEBAR_WIDTH);
-    // A section header is a view pane's: focused, Space collapses it and Enter expands it again.
-    const header = panelFrame(page).locator('#timeline-title');
-    const expanded = () => header.getAttribute('aria-expanded');
-    await header.focus();
-    await page.keyboard.press('Space');
-    await waitFor(async () => (await expanded()) === 'false' && await panelFrame(page).locator('#timeline-body').isHidden(), { timeout: 5000, what: 'Space to collapse the Timeline section' });
-    await page.keyboard.press('Enter');
-    await waitFor(async () => (await expanded()) === 'true' && await panelFrame(page).locator('#timeline-body').isVisible(), { timeout: 5000, what: 'Enter to expand the Timeline section' });
-    log('section header: Space collapsed Timeline, Enter expanded it (aria-expanded follows)');
+    // One welcome with Start and Demo until a session exists, not a page of empty sections.
+    const welcome = await panelFrame(page).locator('#app').evaluate((app) => {
+      const shown = (el) => el.getBoundingClientRect().height > 0;
+      return { sections: [...app.querySelectorAll('section')].filter(shown).map((s) => s.className), buttons: [...app.querySelectorAll('vscode-button')].filter(shown).map((b) => b.textContent.trim()) };
+    });
+    log(`welcome: buttons ${JSON.stringify(welcome.buttons)}; sections shown: ${welcome.sections.length}`);
+    if (welcome.sections.length) throw new Error(`sections shown before any session: ${welcome.sections.join(', ')}`);
+    if (JSON.stringify(welcome.buttons) !== JSON.stringify(['Start Orchestration', 'Try the Demo'])) throw new Error(`the welcome's buttons: ${JSON.stringify(welcome.buttons)}`);
+    await screenshot(page, `journey-${ctx.stepNo}-welcome`);
   });
 
   await step('start', async () => {
@@ -314,8 +317,25 @@ async function journey(tmp) {
     const shown = await panelUntil(page, 'the plan waiting for approval', (s) => /Plan 1 — waiting for your approval/.test(s.plan) && s.planTasks.length > 0, 30000);
     log(`plan: ${shown.planTasks.join(' | ')}`);
     if (shown.planTasks.length !== 3) throw new Error(`the plan lists ${shown.planTasks.length} tasks`);
-    if (!/Estimated development cost/.test(shown.plan)) throw new Error(`no estimate in the plan: ${shown.plan}`);
+    if (!/estimated development cost/.test(shown.plan)) throw new Error(`no estimate in the plan: ${shown.plan}`);
     if (shown.agents.length) throw new Error(`agents ran before the plan was approved: ${JSON.stringify(shown.agents)}`);
+    // In a 300 px side bar the answers are on screen without scrolling, and the panel has one Cancel.
+    await widenSideBar(page, NARROW_WIDTH);
+    const narrow = await panelFrame(page).locator('#app').evaluate((app) => {
+      const buttons = [...app.querySelectorAll('vscode-button')].filter((b) => b.getBoundingClientRect().height > 0);
+      return {
+        onScreen: buttons.filter((b) => b.getBoundingClientRect().bottom <= window.innerHeight).map((b) => b.textContent.trim()),
+        cancels: buttons.filter((b) => /Cancel/.test(b.textContent)).map((b) => `${b.textContent.trim()} (${b.getAttribute('appearance')})`),
+        // (the toolkit's default appearance is primary)
+        primary: buttons.filter((b) => (b.getAttribute('appearance') ?? 'primary') === 'primary').map((b) => b.textContent.trim()),
+      };
+    });
+    log(`plan at ${NARROW_WIDTH}px: on screen ${JSON.stringify(narrow.onScreen)}; cancels ${JSON.stringify(narrow.cancels)}; primary ${JSON.stringify(narrow.primary)}`);
+    for (const b of ['Approve', 'Edit', 'Replan with feedback']) if (!narrow.onScreen.includes(b)) throw new Error(`${b} is not on screen at ${NARROW_WIDTH}px: ${JSON.stringify(narrow)}`);
+    if (narrow.cancels.length !== 1 || !/secondary/.test(narrow.cancels[0])) throw new Error(`the panel's Cancels: ${JSON.stringify(narrow.cancels)}`);
+    if (JSON.stringify(narrow.primary) !== '["Approve"]') throw new Error(`primary-styled buttons: ${JSON.stringify(narrow.primary)}`);
+    await screenshot(page, `journey-${ctx.stepNo}-plan-300`);
+    await widenSideBar(page, SIDEBAR_WIDTH);
     const focused = await panelUntil(page, 'Approve with the keyboard focus', (s) => s.focused === 'plan:approve', 10000);
     log(`focus: ${focused.focused}`);
     await screenshot(page, `journey-${ctx.stepNo}-plan`);
@@ -356,6 +376,17 @@ async function journey(tmp) {
     }
     const more = await panelUntil(page, `spending above ${live.usd}`, (s) => s.usd > live.usd && s.tokens > live.tokens, 60000);
     log(`panel: ${more.spend}, ${more.tokens} tokens (was $${live.usd}, ${live.tokens})`);
+    // The status bar, the progress notification and the panel say the same line, the same figures.
+    const same = await waitFor(async () => {
+      const bar = (await page.locator('.part.statusbar .statusbar-item', { hasText: 'Ensemble:' }).first().innerText({ timeout: 2000 }).catch(() => '')).replace(/\s+/g, ' ').replace(/^.*?Ensemble:\s*/, '').trim();
+      const toasts = await page.locator('.notification-toast .notification-list-item-message').allInnerTexts().catch(() => []);
+      const toast = toasts.map((t) => t.replace(/\s+/g, ' ').trim()).find((t) => /tasks done/.test(t)) ?? '';
+      const p = await readPanel(page);
+      const [, tasks, money] = bar.split(' · ');
+      const agree = !!tasks && toast.endsWith(bar) && p.statusLine.includes(` · ${tasks} · `) && p.spend.startsWith(`Spent ${money}`);
+      return agree && { bar, toast, panel: `${p.statusLine} | ${p.spend}` };
+    }, { timeout: 20000, interval: 100, what: 'the status bar, the progress notification and the panel to show the same figures' });
+    log(`same figures: status bar "${same.bar}"; notification "${same.toast}"; panel "${same.panel}"`);
   });
 
   // What the panel showed for each agent when the session was cancelled.
@@ -368,6 +399,10 @@ async function journey(tmp) {
     const working = atCancel.agents.filter((a) => AT_WORK.test(a.status));
     if (working.length) throw new Error(`agents still at work after the cancel: ${JSON.stringify(working)}`);
     if (!atCancel.agents.some((a) => a.status === 'CANCELLED')) throw new Error(`no agent reads CANCELLED: ${JSON.stringify(atCancel.agents)}`);
+    // No task reads running after the cancel: the fold settled them.
+    log(`tasks: ${atCancel.tasks.map((t) => `${t.title.slice(0, 24)}: ${t.status}`).join('; ')}`);
+    if (atCancel.tasks.some((t) => /running|escalated/.test(t.status))) throw new Error(`tasks still running after the cancel: ${JSON.stringify(atCancel.tasks)}`);
+    if (!atCancel.tasks.some((t) => /cancelled/.test(t.status))) throw new Error(`no task reads cancelled: ${JSON.stringify(atCancel.tasks)}`);
   });
 
   await step('resume', async () => {
@@ -381,6 +416,23 @@ async function journey(tmp) {
     await page.locator(QUICK).waitFor({ state: 'hidden', timeout: 15000 });
     const again = await panelUntil(page, 'the session running again', (s) => s.status === 'running', 30000);
     log(`panel: "${again.statusLine}"`);
+    // The qa agent asks to run `npm test`: the question is in the panel and a notification, not a modal.
+    const asked = await panelUntil(page, 'the qa agent asking to run npm test', (s) => /qa agent asks to run a command/.test(s.questions) && /npm test/.test(s.questions), 90000);
+    log(`panel question: "${asked.questions}"`);
+    const toast = notification(page, 'asks to run "npm test"');
+    await toast.waitFor({ state: 'visible', timeout: 15000 });
+    const toastButtons = await toast.locator('.monaco-button').allInnerTexts();
+    log(`notification: "${(await toast.locator('.notification-list-item-message').innerText()).trim()}" [${toastButtons.join(' | ')}]`);
+    for (const b of ['Allow Once', 'Allow for This Session', 'Deny']) if (!toastButtons.includes(b)) throw new Error(`the notification lacks ${b}: ${toastButtons.join(', ')}`);
+    if (await page.locator('.monaco-dialog-box').count()) throw new Error('a modal dialog is open');
+    const row = panelFrame(page).locator('.section-agents tbody tr.asking');
+    await row.locator('.answer-icons [aria-label^="Allow Once"]').first().waitFor({ state: 'attached', timeout: 5000 });
+    log(`the asking agent's row: "${(await row.first().innerText()).replace(/\s+/g, ' ').trim()}", with its answers`);
+    await screenshot(page, `journey-${ctx.stepNo}-question`);
+    // For this session: the orchestrator, which takes the qa task over, runs it again without asking.
+    await panelFrame(page).locator('.section-questions [data-key$=":session"]').first().click();
+    await panelUntil(page, 'the question answered', (s) => !s.questions, 15000);
+    log('answered Allow for This Session in the panel: the question is gone');
     const inc = await panelUntil(page, 'a provider switch and an escalation', (s) => s.incidents.some((i) => i.kind === 'switched') && s.incidents.some((i) => i.kind === 'escalated'), 90000);
     for (const i of inc.incidents) log(`incident: [${i.kind}] ${i.text} — ${i.why}`);
     const sw = inc.incidents.find((i) => i.kind === 'switched');
@@ -393,6 +445,16 @@ async function journey(tmp) {
     await waitFor(() => EXPECTED_FILES.every((f) => exists(ws, f)), { timeout: 60000, what: `${EXPECTED_FILES.join(', ')} on disk` });
     const end = await panelUntil(page, 'the session completed', (s) => s.status === 'completed', 90000);
     log(`panel: "${end.statusLine}" · ${end.spend}`);
+    if (!end.statusLine.includes(' · 3/3 tasks done · ')) throw new Error(`the header's tasks: "${end.statusLine}"`);
+    // A section header is a view pane's: focused, Space collapses it and Enter expands it again.
+    const header = panelFrame(page).locator('#timeline-title');
+    const expanded = () => header.getAttribute('aria-expanded');
+    await header.focus();
+    await page.keyboard.press('Space');
+    await waitFor(async () => (await expanded()) === 'false' && await panelFrame(page).locator('#timeline-body').isHidden(), { timeout: 5000, what: 'Space to collapse the Timeline section' });
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await expanded()) === 'true' && await panelFrame(page).locator('#timeline-body').isVisible(), { timeout: 5000, what: 'Enter to expand the Timeline section' });
+    log('section header: Space collapsed Timeline, Enter expanded it (aria-expanded follows)');
     log(`panel quality: ${end.quality}`);
     if (!/7 passed, 0 failed/.test(end.quality)) throw new Error(`validation not shown as passed: ${end.quality}`);
     const fe = end.agents.findLast((a) => a.role === 'frontend');
@@ -447,8 +509,10 @@ async function journey(tmp) {
     const preview = page.frameLocator(PREVIEW_FRAME).first().frameLocator('#active-frame');
     await preview.locator('h1', { hasText: 'Ensemble session report' }).waitFor({ timeout: 30000 });
     const text = await preview.locator('body').innerText({ timeout: 10000 });
-    if (!/Goal:\s*Simple todo list web app/.test(text) || !/Status:\s*completed/.test(text)) throw new Error(`report preview: ${text.slice(0, 400)}`);
-    log('report preview: "Ensemble session report", goal and status completed');
+    if (!/Goal:\s*Simple todo list web app/.test(text) || !/Status:\s*completed · 3\/3 tasks done/.test(text)) throw new Error(`report preview: ${text.slice(0, 400)}`);
+    // What the user did is in the report: the message to the frontend agent.
+    if (!/What you did/.test(text) || !text.includes(`you messaged frontend`) || !text.includes(NOTE)) throw new Error(`the report does not say what the user did: ${text.slice(0, 1200)}`);
+    log('report preview: "Ensemble session report", goal, status completed · 3/3 tasks done, and "What you did"');
   });
 
   await step('review', async () => {
@@ -465,9 +529,19 @@ async function journey(tmp) {
   await step('revert-styles', async () => {
     const row = treeRow(page, 'public/styles.css');
     log(`tree: "${await row.getAttribute('aria-label')}"`);
-    await row.hover();
-    await row.locator('.actions a.action-label[aria-label="Revert Change"]').click();
+    // Its diff, then Revert Change in the diff editor's title bar: the diff closes (nothing is left to
+    // compare), and no title bar offers Keep for it any more.
+    await row.click();
+    const tab = page.locator('.tabs-container .tab', { hasText: 'styles.css (created by Ensemble)' }).first();
+    await tab.waitFor({ state: 'visible', timeout: 15000 });
+    const actions = page.locator('.editor-group-container.active .editor-actions');
+    await actions.locator('a.action-label[aria-label^="Keep Change"]').first().waitFor({ state: 'visible', timeout: 10000 });
+    await actions.locator('a.action-label[aria-label^="Revert Change"]').first().click();
     await waitFor(() => !exists(ws, 'public/styles.css'), { timeout: 15000, what: 'public/styles.css to be deleted' });
+    await tab.waitFor({ state: 'detached', timeout: 10000 });
+    if (await page.locator('.tabs-container .tab', { hasText: 'styles.css' }).count()) throw new Error('a styles.css tab is still open after the revert');
+    const active = (await page.locator('.tabs-container .tab.active').first().innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+    log(`reverted from the diff editor: its tab closed (the active tab is now "${active}")`);
     await waitFor(async () => /, reverted$/.test(await treeRow(page, 'public/styles.css').getAttribute('aria-label')), { timeout: 15000, what: 'the tree to show styles.css reverted' });
     const p = await panelUntil(page, 'styles.css reverted', (s) => s.files.some((f) => f.path === 'public/styles.css' && f.pills.includes('reverted')), 15000);
     log(`panel: public/styles.css ${JSON.stringify(p.files.find((f) => f.path === 'public/styles.css'))}`);

@@ -41,6 +41,8 @@ export class Panel {
     w.acquireVsCodeApi = () => ({ postMessage: (m: WebviewMessage) => this.posted.push(structuredClone(m)) });
     w.requestAnimationFrame = (cb: (t: number) => void) => this.frames.push(() => cb(0));
     w.cancelAnimationFrame = () => {};
+    // jsdom has no CSS.escape (the panel uses it to find the control that had the focus after a redraw).
+    w.CSS ??= { escape: (s: string) => s.replace(/["\\\]\[]/g, '\\$&') };
     this.window.eval(panelBundle());
   }
 

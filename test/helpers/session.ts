@@ -30,13 +30,13 @@ export interface Run {
   events(): EnsembleEvent[];
 }
 
-export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string) => Promise<boolean>; isDirty?: EngineDeps['isDirty']; reviewPlan?: EngineDeps['reviewPlan']; plan?: Parameters<typeof startSession>[0]['plan'] } = {}): Run {
+export function run(goal: string, scripts: Record<string, Script>, opts: { config?: EngineConfig; workspace?: string; consent?: (c: string, signal?: AbortSignal) => Promise<boolean>; isDirty?: EngineDeps['isDirty']; reviewPlan?: EngineDeps['reviewPlan']; plan?: Parameters<typeof startSession>[0]['plan']; search?: EngineDeps['search'] } = {}): Run {
   const workspace = opts.workspace ?? tempWorkspace();
   const providers = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const handle = startSession({
     goal,
     config: opts.config ?? testConfig(),
-    deps: { ...nodeWorkspace(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan },
+    deps: { ...nodeWorkspace(workspace), resolve: (id): ChatProvider | undefined => providers[id], consent: opts.consent, isDirty: opts.isDirty, reviewPlan: opts.reviewPlan, ...(opts.search ? { search: opts.search } : {}) },
     plan: opts.plan,
   });
   return { handle, workspace, providers, events: () => handle.log.readAll() };

@@ -48,7 +48,7 @@ function seedProject(ws: string): Record<string, Buffer | string> {
     'README.md': Array.from({ length: 60 }, (_, i) => `Line ${i + 1} of the shop's readme.`).join('\n') + '\n',
     'src/min.js': `${'a'.repeat(3000)}NEEDLE${'b'.repeat(2000)}\n`,
     '.gitignore': 'dist/\n*.log\n',
-    // Never searched: ignored by .gitignore, binary, not UTF-8, inside a .git or .ensemble folder.
+    // Never searched: ignored by .gitignore, inside a .git or .ensemble folder. Binary: only named. Latin-1: text, as git and ripgrep see it.
     'dist/bundle.js': 'formatPrice(1)\n',
     'debug.log': 'formatPrice failed\n',
     'assets/logo.bin': Buffer.concat([Buffer.from('PNG\0\0\x01'), Buffer.from('formatPrice')]),
@@ -98,7 +98,7 @@ const text = (ws: string, p: string) => fs.readFileSync(path.join(ws, p), 'utf8'
 describe('agent tools on an existing project', function () {
   this.timeout(60_000);
 
-  it('search_files: finds a name with path:line, skips ignored, binary, non-UTF-8, .git and .ensemble files, caps with "… and N more"', async () => {
+  it('search_files: finds a name with path:line (also in a text file that is not UTF-8), names the binary files that hold it, skips ignored, .git and .ensemble files, pages with "… and N more"', async () => {
     const ws = tempWorkspace();
     seedProject(ws);
     const { r, results } = await agentSession(ws, [
@@ -114,12 +114,18 @@ describe('agent tools on an existing project', function () {
       search({ pattern: 'x', path: '.git' }),
     ]);
     const lines = (i: number) => results[i]!.content.split('\n');
-    assert.deepEqual(lines(0), [`src/big.js:${PRICE_LINE}: ${PRICE}`, "src/cart.js:1: import { formatPrice } from './big.js';", 'src/cart.js:80: export const total = (items) => formatPrice(items.reduce((a, i) => a + i.cents, 0));']);
+    assert.deepEqual(lines(0), [
+      'docs/latin1.txt:1: formatPrice caf\uFFFD',
+      `src/big.js:${PRICE_LINE}: ${PRICE}`,
+      "src/cart.js:1: import { formatPrice } from './big.js';",
+      'src/cart.js:80: export const total = (items) => formatPrice(items.reduce((a, i) => a + i.cents, 0));',
+      '(binary files that contain it, lines not shown: assets/logo.bin)',
+    ]);
     assert.deepEqual(lines(1).slice(0, 5), ['src/big.js:1: export function helper1(x) { return x * 1 + 1; }', 'src/big.js:2: export function helper2(x) { return x * 2 + 2; }', 'src/big.js:3: export function helper3(x) { return x * 3 + 3; }', 'src/big.js:4: export function helper4(x) { return x * 4 + 4; }', 'src/big.js:5: export function helper5(x) { return x * 5 + 5; }']);
-    assert.match(lines(1)[5]!, new RegExp(`^… and ${BIG_LINES - 1 - 5} more`));
+    assert.match(lines(1)[5]!, new RegExp(`^… and ${(BIG_LINES - 1 - 5).toLocaleString('en')} more: ${(BIG_LINES - 1).toLocaleString('en')} matching lines in 1 file \\(these are 1–5\\); call again with offset 5 for the next 5`));
     assert.equal(lines(1).length, 6);
     assert.equal(lines(2).length, SEARCH_LIMITS.results + 1, 'the default cap');
-    assert.match(lines(2).at(-1)!, new RegExp(`^… and ${BIG_LINES - 1 - SEARCH_LIMITS.results} more`));
+    assert.match(lines(2).at(-1)!, new RegExp(`^… and ${(BIG_LINES - 1 - SEARCH_LIMITS.results).toLocaleString('en')} more`));
     assert.equal(results[3]!.isError, true);
     assert.match(results[3]!.content, /^Invalid regular expression "\(": .*regex: false/);
     assert.deepEqual(lines(4), Array.from({ length: 10 }, (_, k) => `src/big.js:${190 + k}: export function helper${190 + k}(x) { return x * ${190 + k} + ${(190 + k) % 7}; }`));

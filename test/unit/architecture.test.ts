@@ -18,7 +18,11 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]!);
 }
 
-const SDKS = ['vscode', 'openai', '@anthropic-ai/sdk', '@google/generative-ai', '@google/genai', '@vscode/webview-ui-toolkit'];
+/** The adapter kinds and their SDKs: the one list (src/providers/kinds.json). */
+const KIND_LIST = JSON.parse(fs.readFileSync(path.join(root, 'src', 'providers', 'kinds.json'), 'utf8')) as { kinds: Record<string, { adapter: string; sdk: string }>; hostKinds: Record<string, { host: string; adapter: string }> };
+const KINDS = KIND_LIST.kinds;
+const PROVIDER_SDKS = [...new Set(Object.values(KINDS).map((k) => k.sdk))];
+const SDKS = ['vscode', ...PROVIDER_SDKS, '@google/genai', '@vscode/webview-ui-toolkit'];
 
 describe('architecture', () => {
   it('src/core imports no editor and no provider SDK', () => {
@@ -38,14 +42,19 @@ describe('architecture', () => {
     for (const f of sources('src/providers')) for (const i of imports(f).filter((x) => x.includes('core/'))) assert.match(i, /core\/ports$/, `${f} imports ${i}`);
   });
 
-  it('each SDK is imported by exactly one adapter file', () => {
+  it('each SDK is imported by exactly one adapter file, the one kinds.json names', () => {
     const owners: Record<string, Set<string>> = {};
-    for (const f of sources('src')) for (const i of imports(f)) if (['openai', '@anthropic-ai/sdk', '@google/generative-ai'].includes(i)) (owners[i] ??= new Set()).add(f);
-    assert.deepEqual(Object.fromEntries(Object.entries(owners).map(([k, v]) => [k, [...v]])), {
-      openai: ['src/providers/openai.ts'],
-      '@anthropic-ai/sdk': ['src/providers/anthropic.ts'],
-      '@google/generative-ai': ['src/providers/gemini.ts'],
-    });
+    for (const f of sources('src')) for (const i of imports(f)) if (PROVIDER_SDKS.includes(i)) (owners[i] ??= new Set()).add(f);
+    const expected = Object.fromEntries(Object.values(KINDS).map((k) => [k.sdk, [path.join('src', 'providers', `${k.adapter}.ts`)]]));
+    assert.deepEqual(Object.fromEntries(Object.entries(owners).map(([k, v]) => [k, [...v].sort()])), expected);
+    assert.ok(Object.keys(expected).length >= 3);
+  });
+
+  it('the kinds a user can configure are the kinds this build knows: package.json\'s enum is kinds.json\'s (its SDK kinds, then its host kinds)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { additionalProperties?: { properties?: { kind?: { enum?: string[] } } } }> } } };
+    const settingEnum = pkg.contributes.configuration.properties['ensemble.providers']?.additionalProperties?.properties?.kind?.enum;
+    assert.deepEqual(settingEnum, [...Object.keys(KINDS), ...Object.keys(KIND_LIST.hostKinds)], 'package.json contributes.configuration ensemble.providers.additionalProperties.properties.kind.enum must list the keys of src/providers/kinds.json\'s kinds, then of its hostKinds, in order');
+    for (const k of Object.values(KIND_LIST.hostKinds)) assert.ok(fs.existsSync(path.join(root, k.adapter)), `a host kind's adapter ${k.adapter} exists`);
   });
 
   it('src/core is organised by concern: only the shared contracts stand at its top', () => {

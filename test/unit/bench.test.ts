@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const IDS = [
-  'schedule_ratio', 'schedule_ratio_short', 'cpu_per_event_us', 'cpu_per_event_cold_us', 'fold_100k_ms', 'append_per_s', 'activation_ms', 'panel_open_ms', 'extension_bundle_kb', 'webview_bundle_kb',
+  'schedule_ratio', 'schedule_ratio_short', 'cpu_per_event_us', 'cpu_per_event_cold_us', 'fold_100k_ms', 'append_per_s', 'activation_ms', 'session_lookup_ms', 'panel_open_ms', 'extension_bundle_kb', 'webview_bundle_kb',
   'cancel_ms', 'prompt_overhead_tokens', 'review_keep_all_ms', 'scale_1000_rss_mb', 'panel_p95_ms', 'panel_10k_first_render_ms',
-  'compaction_peak_ratio', 'compaction_tokens_saved', 'repo_start_ms', 'repo_command_overhead_ms', 'repo_integration_ms',
+  'compaction_peak_ratio', 'compaction_tokens_saved', 'repo_start_ms', 'repo_command_overhead_ms', 'repo_integration_ms', 'repo_search_ms',
 ];
 
 describe('bench (smoke run)', function () {

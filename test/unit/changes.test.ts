@@ -232,4 +232,20 @@ describe('changes: a save that lands while the session writes the file', () => {
     assert.equal(read(ws, 'run.sh').toString(), 'echo 2\n');
     assert.equal(fs.statSync(path.join(ws, 'run.sh')).mode & 0o777, 0o755);
   });
+
+  it('refuses content that would write the redaction placeholder over a secret, and keeps the file', async () => {
+    const ws = tempWorkspace();
+    write(ws, '.env', 'API_TOKEN=sk-live-0123456789abcdefghij\nPORT=3000\n');
+    write(ws, 'doc.md', 'Secrets show as [redacted] in the log.\n');
+    const files = new SessionFiles(new NodeFileStore(ws), new BlobStore(path.join(ws, '.ensemble', 's')), sink(() => undefined));
+    await files.begin();
+    await files.read('.env');
+    const out = await files.write('.env', 'API_TOKEN=[redacted]\nPORT=4000\n', { agentId: 'a-1' });
+    assert.equal(out.ok, false);
+    assert.match(out.ok ? '' : out.message, /placeholder for a secret/);
+    assert.equal(read(ws, '.env').toString(), 'API_TOKEN=sk-live-0123456789abcdefghij\nPORT=3000\n');
+    // A file that already says [redacted] (as many times) may be written.
+    await files.read('doc.md');
+    assert.equal((await files.write('doc.md', 'Secrets show as [redacted] in the log and the report.\n', { agentId: 'a-1' })).ok, true);
+  });
 });

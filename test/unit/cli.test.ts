@@ -86,14 +86,14 @@ describe('cli', function () {
       // Before anything runs, the pre-flight: who runs where, and what it may cost.
       assert.match(r.stderr, /orchestrator +anthropic\/claude-opus-4-8/);
       assert.match(r.stderr, /frontend +openai\/gpt-5 \(fallback gemini\/gemini-2\.5-flash\)/);
-      assert.match(r.stderr, /cost +about \$\d+\.\d\d for a typical session; budget none/);
+      assert.match(r.stderr, /cost +about \$\d+\.\d{2,4} for a typical session; budget no limit/);
       assert.match(r.stderr, /prices +@pydantic\/genai-prices \d+\.\d+\.\d+ \(data of \d{4}-\d\d-\d\d\)/);
       assert.match(r.stderr, /\n  project rules AGENTS\.md \(2\.2 KB\)\n/, 'the pre-flight names the rules file');
       assert.match(r.stderr, /\n  project rules: AGENTS\.md \(2\.2 KB\)\n/, 'and so does the progress');
       // Where commands and the generated tests run (bubblewrap here and in CI).
       assert.match(r.stderr, /\n  sandbox +bubblewrap \d[\d.]*: commands and tests write only the workspace \(not its \.git or \.ensemble folders\), see no other process, network on\n/, 'the pre-flight names the sandbox');
       assert.match(r.stderr, /\n  sandbox: bubblewrap \d[\d.]*: /, 'and so does the progress');
-      assert.match(r.stderr, /cost estimate: \$\d+\.\d\d; prices: @pydantic\/genai-prices/);
+      assert.match(r.stderr, /cost estimate: about \$\d+\.\d{2,4}; prices: @pydantic\/genai-prices/);
       // Every SDK sent the key it was given, and the trace header the cassette is keyed by.
       const auth = servers.flatMap((s) => s.requests.map((q) => JSON.stringify(q.headers)));
       assert.ok(auth.every((h) => h.includes(SECRET)));

@@ -33,6 +33,23 @@ describe('file store', () => {
     assert.deepEqual(fs.readdirSync(path.join(root, 'src')), ['a.js']); // no temp file left
   });
 
+  it('lists with the .gitignore files as they are now (a change to one between two listings counts), sorted by path', async () => {
+    const root = tempWorkspace();
+    const store = new NodeFileStore(root);
+    for (const p of ['a.txt', 'b.txt', 'sub/a.txt', 'sub/b.txt', 'a-b/x.txt', 'a/x.txt']) await store.write(p, 'x');
+    fs.writeFileSync(path.join(root, 'sub', '.gitignore'), 'a.txt\n');
+    const paths = async () => (await store.list()).map((e) => e.path);
+    assert.deepEqual(await paths(), ['a-b/x.txt', 'a.txt', 'a/x.txt', 'b.txt', 'sub/.gitignore', 'sub/b.txt']);
+    fs.writeFileSync(path.join(root, 'sub', '.gitignore'), 'b.txt\n'); // same size
+    assert.deepEqual(await paths(), ['a-b/x.txt', 'a.txt', 'a/x.txt', 'b.txt', 'sub/.gitignore', 'sub/a.txt']);
+    fs.rmSync(path.join(root, 'sub', '.gitignore'));
+    fs.writeFileSync(path.join(root, '.gitignore'), 'a*\n!a/\n');
+    assert.deepEqual(await paths(), ['.gitignore', 'a/x.txt', 'b.txt', 'sub/b.txt']);
+    const entry = (await store.list('sub'))[0]!;
+    assert.deepEqual(Object.keys(entry).sort(), ['ctimeMs', 'mtimeMs', 'path', 'size', 'type']);
+    assert.deepEqual([entry.path, entry.type, entry.size], ['sub/b.txt', 'file', 1]);
+  });
+
   it('writes again after its temporary folder was removed, and into folders removed since', async () => {
     const root = tempWorkspace();
     const store = new NodeFileStore(root);

@@ -3,9 +3,10 @@
 import * as assert from 'node:assert/strict';
 import type { EnsembleEvent, EventBody } from '../../src/core/events';
 import { foldEvents } from '../../src/core/fold/state';
-import { buildReport, localTime } from '../../src/core/fold/report';
+import { buildReport, localTime, renderMarkdown } from '../../src/core/fold/report';
 import { agentRows } from '../../webview/rows';
 import { foldTranscript } from '../../src/core/fold/transcript';
+import { outcomeText, progressText, summarise, taskCounts, tasksText } from '../../src/core/fold/summary';
 
 function log(bodies: EventBody[]): EnsembleEvent[] {
   return bodies.map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
@@ -68,6 +69,19 @@ describe('fold: agents are settled when their run ends', () => {
     assert.equal(s.agents['backend-2']!.status, 'COMPLETED');
   });
 
+  it('a cancel settles the tasks too: none reads running; every view counts them the same way; a resume runs them again', () => {
+    const s = foldEvents(log([...start, { type: 'session.ended', status: 'cancelled', error: 'cancelled by the user' }]));
+    assert.deepEqual([s.tasks.t1!.status, s.tasks.t2!.status], ['cancelled', 'completed']);
+    assert.equal(tasksText(taskCounts(s)), '1/2 tasks done');
+    assert.equal(outcomeText(s), 'cancelled (cancelled by the user) · 1/2 tasks done · 0 files changed · $0.00');
+    assert.equal(buildReport(s).tasks[0]!.status, 'cancelled');
+    const other = foldEvents(log([...start, { type: 'session.ended', status: 'budget_exhausted' }]));
+    assert.equal(other.tasks.t1!.status, 'interrupted');
+    const resumed = foldEvents(log([...start, { type: 'session.ended', status: 'cancelled' }, { type: 'session.resumed', reason: 'the previous run ended cancelled' }]));
+    assert.equal(resumed.tasks.t1!.status, 'pending', 'it waits to run again');
+    assert.equal(resumed.tasks.t2!.status, 'completed');
+  });
+
   it('a resume after a kill marks the earlier run’s working agents INTERRUPTED; another end marks them STOPPED', () => {
     const resumed = foldEvents(log([...start, { type: 'session.resumed', reason: 'the previous run was interrupted' }]));
     assert.equal(resumed.agents['backend-1']!.status, 'INTERRUPTED');
@@ -121,5 +135,31 @@ describe('fold: a transcript keeps each turn\'s words apart', () => {
       { type: 'agent.text', agentId: 'qa-1', text: 'Understood.' },
     ]));
     assert.deepEqual(t.agents['qa-1']!.filter((e) => e.kind === 'text').map((e) => (e.kind === 'text' ? e.text : '')), ['No tests exist yet.', 'Understood.']);
+  });
+});
+
+describe('fold: one line for the tasks and the money, in every view', () => {
+  const tasks = ['a', 'b', 'c', 'd'].map((id) => ({ id, title: id.toUpperCase(), description: 'd', role: 'backend', dependsOn: [] }));
+  const events = log([
+    { type: 'session.started', sessionId: 's', goal: 'g', config },
+    { type: 'phase.started', phase: 'development' },
+    { type: 'plan.accepted', rationale: 'r', tasks },
+    ...call('c1', 'orchestrator-0', 'anthropic', { input: 1000, output: 200 }, 0.0402),
+    { type: 'task.completed', taskId: 'a', agentId: 'x', summary: 'done' },
+    { type: 'task.completed', taskId: 'b', agentId: 'x', summary: 'done' },
+    { type: 'task.skipped', taskId: 'c', reason: 'stopped by the user' },
+  ]);
+  const s = foldEvents(events);
+
+  it('counts a skipped task as skipped, not done, and says so', () => {
+    assert.deepEqual(taskCounts(s), { total: 4, completed: 2, skipped: 1, failed: 0 });
+    assert.equal(tasksText(taskCounts(s)), '2/4 tasks done, 1 skipped');
+    assert.equal(progressText(s), 'Development · 2/4 tasks done, 1 skipped · $0.0402');
+  });
+
+  it('the report and the session list count them alike', () => {
+    const r = buildReport(s);
+    assert.match(renderMarkdown(r), /\*\*Status:\*\* interrupted · 2\/4 tasks done, 1 skipped/);
+    assert.deepEqual(summarise(s)!.tasks, { total: 4, completed: 2, skipped: 1, failed: 0 });
   });
 });

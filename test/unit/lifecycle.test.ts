@@ -44,6 +44,22 @@ describe('lifecycles', () => {
     assert.ok(fs.existsSync(`${r.handle.dir}/report.json`));
   });
 
+  it('`done` settles (never rejects) when closing the log throws, and the failure is reported', async () => {
+    const r = run('close fails', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 't', role: 'a' }]) : { text: '' }),
+      p1: writesThenFinishes({ 'a.txt': 'A' }),
+      p2: () => ({ text: '' }),
+    });
+    const close = r.handle.log.close.bind(r.handle.log);
+    r.handle.log.close = () => {
+      close();
+      throw new Error('EIO: the log could not be closed');
+    };
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed');
+    assert.match(String(reported.at(-1)), /EIO: the log could not be closed/);
+  });
+
   it('`done` settles (never rejects) when the session folder is deleted before the report, and says the report failed', async () => {
     const r = run('vanishing', {
       orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 't', role: 'a' }]) : { text: '' }),

@@ -45,7 +45,7 @@ describe('money: one fold over the call events', () => {
     const r = buildReport(s);
     assert.equal(r.metrics.costUsd.total, null);
     assert.deepEqual([r.budget.spentUsd, r.budget.knownUsd, r.budget.chargedUsd, r.budget.unknownCalls], [null, 0.12, 0.72, 2]);
-    assert.match(renderMarkdown(r), /spent: \$0\.1200 \+ unknown \(the cap counted \$0\.7200/);
+    assert.match(renderMarkdown(r), /Spent \$0\.1200 \+ unknown of \$1\.00 budget; \$0\.7200 counted against the budget/);
   });
 
   it('charges the worst case of a call a crash cut off, when the session is resumed', () => {

@@ -10,6 +10,7 @@ import type { HostMessage, SessionSummary } from '../../src/protocol';
 import { listSessions } from '../../src/core/store/sessions';
 import { foldTranscript, concernsAgent } from '../../src/core/fold/transcript';
 import { openSession } from '../../src/core/store/state-snapshot';
+import { foldEvents } from '../../src/core/fold/state';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,13 +61,60 @@ describe('panel', () => {
     for (const p of open.splice(0)) p.close();
   });
 
-  it('says it is ready, and draws an empty panel until a session is focused', () => {
+  it('says it is ready, and until a session exists shows one welcome with Start and Demo, not empty sections', () => {
     const p = panel();
     assert.deepEqual(p.posted, [{ type: 'ready' }]);
     p.send(snapshotOf(null, []));
     assert.equal(p.text('.status'), 'no session yet');
-    assert.equal(p.text('#agents-body'), 'No agent has been spawned yet.');
-    assert.equal(p.app.querySelectorAll('#files-body li.file').length, 0);
+    assert.ok(p.app.classList.contains('no-session'), 'the sections are hidden (media/panel.css .no-session .section)');
+    const buttons = [...p.app.querySelectorAll('.section-header vscode-button')].map((b) => [b.textContent?.trim(), b.getAttribute('appearance')]);
+    assert.deepEqual(buttons, [['Start Orchestration', 'primary'], ['Try the Demo', 'secondary']]);
+    (p.app.querySelector('[data-key="ensemble.demo"]') as HTMLElement).click();
+    assert.deepEqual(p.posted.at(-1), { type: 'run', command: 'ensemble.demo' });
+    // A session shown: the sections are back.
+    p.send(snapshot);
+    assert.ok(!p.app.classList.contains('no-session'));
+  });
+
+  it('while a plan waits, its buttons are the only answers on the panel: the header shows no Cancel of its own', () => {
+    const p = panel();
+    const waiting = [
+      { type: 'session.started', sessionId: 'w', goal: 'g', config: { orchestrator: { provider: 'o', model: 'm' }, roles: {}, maxConcurrency: 1 } },
+      { type: 'plan.proposed', proposal: 1, source: 'orchestrator', rationale: 'r', tasks: [{ id: 't', title: 'T', description: 'd', role: 'a', dependsOn: [] }], estimateUsd: 0.01, unknownModels: [] },
+    ].map((b, i) => ({ ...b, v: 1, seq: i + 1, ts: 1000 + i }) as EnsembleEvent);
+    const live = { ...summaries([workspace])[0]!, sessionId: 'w', live: true };
+    p.send(snapshotOf('w', waiting, [live]));
+    assert.ok(p.app.querySelector('[data-key="ensemble.cancel"]'), 'a running session can be cancelled from the header');
+    p.send({ type: 'planReview', awaiting: 1 });
+    assert.equal(p.app.querySelectorAll('[data-key="ensemble.cancel"]').length, 0);
+    assert.deepEqual([...p.app.querySelectorAll('vscode-button')].map((b) => b.textContent?.trim()).filter((t) => /Cancel/.test(t ?? '')), ['Cancel']);
+    p.send({ type: 'planReview', awaiting: null });
+    assert.equal(p.app.querySelector('[data-key="ensemble.cancel"]')?.getAttribute('appearance'), 'secondary', 'Cancel Session is not the primary action');
+  });
+
+  it('asks where the work is shown: the question above the sections, on the agent\'s row and in its transcript, none focused', () => {
+    const p = panel();
+    p.send(snapshotOf(report.sessionId, events, summaries([workspace], report.sessionId)));
+    const agent = report.tasks[2]!; // qa-tests
+    const agentId = Object.values(foldEvents(events).agents).find((a) => a.taskId === agent.id && a.role === 'qa')!.agentId;
+    p.send({ type: 'questions', questions: [{ id: 7, kind: 'command', agentId, role: 'qa', taskId: agent.id, taskTitle: agent.title, command: 'npm test', cwd: '.' }] });
+    assert.match(p.text('.section-questions'), /The qa agent asks to run a command\s*npm test\s*Task: qa-tests — API tests · in the workspace folder/);
+    const answers = [...p.app.querySelectorAll('.section-questions vscode-button')].map((b) => b.textContent?.trim());
+    assert.deepEqual(answers, ['Allow Once', 'Allow for This Session', 'Deny']);
+    const row = [...p.app.querySelectorAll('#agents-body tbody tr')].find((tr) => tr.classList.contains('asking'))!;
+    assert.ok(row, 'the asking agent\'s row is marked');
+    assert.deepEqual([...row.querySelectorAll('.answer-icons vscode-button')].map((b) => b.getAttribute('aria-label')), ['Allow Once: npm test', 'Allow for This Session: npm test', 'Deny: npm test']);
+    (row.querySelector('button.linklike') as HTMLElement).click(); // opens its transcript
+    p.answerTranscripts(events);
+    p.send();
+    assert.deepEqual([...p.app.querySelectorAll('.transcript-question vscode-button')].map((b) => b.textContent?.trim()), ['Allow Once', 'Allow for This Session', 'Deny']);
+    assert.equal(p.window.document.activeElement?.closest('.answers, .answer-icons'), null, 'no answer takes the focus: Enter decides nothing by accident');
+    (p.app.querySelector('[data-key="q:7:session"]') as HTMLElement).click();
+    assert.deepEqual(p.posted.at(-1), { type: 'answer', id: 7, answer: 'session' });
+    // Answered (or withdrawn): gone everywhere.
+    p.send({ type: 'questions', questions: [] });
+    assert.equal(p.app.querySelectorAll('.answers, .answer-icons').length, 0);
+    assert.equal((p.app.querySelector('.section-questions') as HTMLElement).hidden, true);
   });
 
   it('shows the session\'s status and the dollars the fold says in the header', () => {
@@ -77,7 +125,7 @@ describe('panel', () => {
     // An ended session shows how long it ran, not a running clock.
     const ms = Date.parse(report.endedAt!) - Date.parse(report.startedAt!);
     assert.ok(ms >= 1000 && ms < 60_000, `${ms} ms`);
-    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
+    assert.equal(p.text('.status-line'), `completed · ${report.tasks.length}/${report.tasks.length} tasks done · ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
     // report.json's total is checked against what the fakes served in demo.test.ts.
     assert.ok(report.metrics.costUsd.total! > 0 && report.metrics.costUsd.total! < 1);
     assert.match(p.text('.spend'), new RegExp(`^Spent \\$${report.metrics.costUsd.total!.toFixed(4).replace('.', '\\.')} \\(no budget limit\\)`));
@@ -113,7 +161,8 @@ describe('panel', () => {
     assert.match(p.text('#incidents-body'), /Task frontend-ui: openai\/gpt-5 → gemini\/gemini-2\.5-flash/);
   });
 
-  it('draws the same panel from events appended one by one, while live, as from the log so far at once', () => {
+  it('draws the same panel from events appended one by one, while live, as from the log so far at once', function () {
+    this.timeout(60_000); // a whole panel drawn twice per event of the demo: ~15 s on a busy 2-core machine
     const liveList = summaries([workspace], report.sessionId);
     const live = panel();
     live.send(snapshotOf(report.sessionId, [], liveList));

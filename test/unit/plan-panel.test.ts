@@ -58,12 +58,15 @@ describe('panel: the plan waiting for approval', () => {
     assert.match(text, /test plan/); // the rationale
     const rows = [...root.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
     assert.deepEqual(rows, [['Task apiapi', 'a', 'p1/m-1', '—'], ['Task uiui', 'b', 'p2/m-2', 'api']]);
-    assert.match(text, /Estimated development cost: about \$\d+\.\d+/);
+    assert.match(text, /estimated development cost about \$\d+\.\d+/);
     assert.deepEqual(focused, ['plan:approve'], 'Approve takes the focus: Enter approves');
     section.render(view);
     assert.deepEqual(focused, ['plan:approve'], 'only once per proposal');
     const buttons = [...root.querySelectorAll('[data-key^="plan:"]')] as HTMLElement[];
     assert.deepEqual(buttons.map((b) => b.textContent), ['Approve', 'Edit', 'Replan with feedback', 'Cancel']);
+    // The answers come first, right under the heading (in a 300 px side bar the table is below the fold); one Cancel, not primary.
+    assert.deepEqual([...root.children].slice(0, 2).map((e) => e.tagName + (e.className ? `.${e.className}` : '')), ['H3', 'DIV.plan-actions']);
+    assert.deepEqual(buttons.map((b) => b.getAttribute('appearance')), [null, 'secondary', 'secondary', 'secondary']);
     for (const b of buttons) b.dispatchEvent(new dom.window.Event('click'));
     assert.deepEqual(posted, ['approve', 'edit', 'replan', 'cancel'].map((action) => ({ type: 'planReview', action, proposal: 1 })));
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conv, planStep, turn, writesThenFinishes, type Step } from '../helpers/scripted';
 import { ofType, run, testConfig } from '../helpers/session';
+import { tempWorkspace } from '../helpers/tmp';
 import type { ChatRequest } from '../../src/core/ports';
 
 const server = (route: string) => `const http = require('node:http');\nhttp.createServer((req, res) => {\n  if (req.method === 'GET' && req.url === '${route}') return res.end('[]');\n}).listen(3000);\n`;
@@ -57,6 +58,32 @@ describe('integration phase', () => {
   });
 });
 
+describe('integration phase: the cost of the change', () => {
+  it('checks what the session changed against the routes elsewhere in the workspace, reading only the files that mention them', async () => {
+    const ws = tempWorkspace();
+    const put = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+      fs.writeFileSync(path.join(ws, rel), text);
+    };
+    // An existing back end: a router mounted under /api in another file, among many unrelated sources.
+    put('server.js', "const express = require('express');\nconst app = express();\napp.use('/api', require('./routes/todos'));\napp.listen(3000);\n");
+    put('routes/todos.js', "const router = require('express').Router();\nrouter.get('/todos', (req, res) => res.json([]));\nmodule.exports = router;\n");
+    for (let i = 0; i < 300; i++) put(`lib/m${i}.js`, `module.exports = ${i};\n`);
+    const r = run('todo page', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'ui', role: 'b' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: () => ({ hang: true }),
+      p2: writesThenFinishes({ 'public/app.js': front }),
+    }, { workspace: ws });
+    const state = await r.handle.done;
+    assert.equal(state.status, 'completed', state.error);
+    const [check] = ofType(r.events(), 'integration.checked');
+    assert.deepEqual(check!.matched, [{ method: 'GET', path: '/api/todos' }]);
+    assert.deepEqual(check!.callsWithoutRoute, []);
+    assert.equal(check!.filesScanned, 3, 'the page the session wrote, the router and the file that mounts it: not the 300 others');
+    assert.equal(r.providers.orch!.requests.length, 1, 'no review: nothing is wrong');
+  });
+});
+
 describe('validation phase', () => {
   const pkg = JSON.stringify({ name: 'x', private: true, scripts: { test: 'node --test' } });
   const testFile = (ok: boolean) => `const test = require('node:test');\nconst assert = require('node:assert');\ntest('sum', () => assert.equal(1 + 1, ${ok ? 2 : 3}));\n`;
@@ -94,5 +121,22 @@ describe('validation phase', () => {
     assert.equal(ofType(r.events(), 'validation.ran').length, 0);
     assert.deepEqual(state.validation, { notRun: 'running "npm test" was not allowed (asked the user)' });
     assert.equal(state.status, 'completed');
+  });
+
+  it('a cancel while the user is asked withdraws the question: the session ends cancelled, nothing runs', async () => {
+    let signal: AbortSignal | undefined;
+    let asked!: () => void;
+    const asking = new Promise<void>((resolve) => (asked = resolve));
+    const r = run('cancel while asked', {
+      orch: (req) => (conv(req) === 'plan' ? planStep([{ id: 'qa', role: 'a' }]) : { error: { code: 'bad_request', retryable: false } }),
+      p1: writesThenFinishes({ 'package.json': pkg, 'test/sum.test.js': testFile(true) }),
+      p2: () => ({ hang: true }),
+    }, { config: testConfig({ validation: { runTests: 'ask' } }), consent: (_cmd, s) => ((signal = s), asked(), new Promise<boolean>(() => undefined)) });
+    await asking;
+    r.handle.cancel('cancelled by the user');
+    const state = await r.handle.done;
+    assert.equal(state.status, 'cancelled');
+    assert.equal(signal?.aborted, true, 'the port was given the session\'s signal, which tells it to withdraw the question');
+    assert.equal(ofType(r.events(), 'validation.ran').length, 0);
   });
 });

@@ -134,26 +134,48 @@ describe('reliability: paths through the agent tools', function () {
     console.log(`      paths: ${cases.length} cases (${tried} odd: ${cases.filter((c) => c.tool === 'write_file').length} writes, ${cases.filter((c) => c.tool === 'read_file').length} reads, ${cases.filter((c) => c.tool === 'list_files').length} listings), ${refused} refused, ${written.length} written (controls)`);
   });
 
-  it('a write the disk refuses (full, read-only) is a tool failure the model sees, not the end of the session', async () => {
-    const ws = tempWorkspace('ensemble-paths-');
-    made.push(ws);
-    /** The plain store, on a disk that is full for one file (ENOSPC cannot be made to happen for real here). */
-    class FullDisk extends NodeFileStore {
+  /** The plain store, with one file the disk refuses with `code` (ENOSPC cannot be made to happen here without root: see reliability-disk). */
+  const refusing = (code: string, message: string) =>
+    class extends NodeFileStore {
       override async write(p: string, data: Uint8Array | string): Promise<void> {
-        if (p === 'big.txt') throw Object.assign(new Error('Could not write "big.txt": the disk is full.'), { code: 'ENOSPC' });
+        if (p === 'big.txt') throw new Error(message, { cause: Object.assign(new Error(code), { code }) });
         return super.write(p, data);
       }
-    }
-    const agent = new ScriptedProvider('p1', (req) => (turn(req) === 1 ? { toolCalls: [{ name: 'write_file', arguments: { path: 'big.txt', content: 'x' } }, { name: 'write_file', arguments: { path: 'small.txt', content: 'y' } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }));
+    };
+  const twoWrites = () => new ScriptedProvider('p1', (req) => (turn(req) === 1 ? { toolCalls: [{ name: 'write_file', arguments: { path: 'big.txt', content: 'x' } }, { name: 'write_file', arguments: { path: 'small.txt', content: 'y' } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }));
+
+  it('a write the disk refuses (no permission) is a tool failure the model sees, not the end of the session', async () => {
+    const ws = tempWorkspace('ensemble-paths-');
+    made.push(ws);
+    const Denied = refusing('EACCES', 'Could not write "big.txt": permission denied.');
+    const agent = twoWrites();
     const orch = new ScriptedProvider('orch', () => planStep([{ id: 't1', role: 'a' }]));
-    const handle = startSession({ goal: 'full disk', config: testConfig(), deps: { workspace: ws, store: new FullDisk(ws), runner: new NodeCommandRunner(), resolve: (id) => ({ orch, p1: agent })[id] } });
+    const handle = startSession({ goal: 'no permission', config: testConfig(), deps: { workspace: ws, store: new Denied(ws), runner: new NodeCommandRunner(), resolve: (id) => ({ orch, p1: agent })[id] } });
     const state = await handle.done;
     assert.equal(state.status, 'completed', state.error);
     const results = agent.requests[1]!.messages.filter((m) => m.role === 'tool');
-    assert.deepEqual(results.map((m) => [m.content, !!(m as { isError?: boolean }).isError]), [['Could not write "big.txt": the disk is full.', true], ['Wrote small.txt (created, 1 bytes).', false]]);
+    assert.deepEqual(results.map((m) => [m.content, !!(m as { isError?: boolean }).isError]), [['Could not write "big.txt": permission denied.', true], ['Wrote small.txt (created, 1 bytes).', false]]);
     const failed = ofType(handle.log.readAll(), 'tool.failed');
-    assert.deepEqual(failed.map((e) => [e.tool, e.error]), [['write_file', 'Could not write "big.txt": the disk is full.']]);
+    assert.deepEqual(failed.map((e) => [e.tool, e.error]), [['write_file', 'Could not write "big.txt": permission denied.']]);
     assert.ok(!fs.existsSync(path.join(ws, 'big.txt')));
+  });
+
+  it('a full disk while writing a file stops the session, naming the disk and the folder (no model is asked again)', async () => {
+    const ws = tempWorkspace('ensemble-paths-');
+    made.push(ws);
+    const Full = refusing('ENOSPC', 'Could not write "big.txt": the disk is full.');
+    const agent = twoWrites();
+    const orch = new ScriptedProvider('orch', () => planStep([{ id: 't1', role: 'a' }]));
+    const handle = startSession({ goal: 'full disk', config: testConfig(), deps: { workspace: ws, store: new Full(ws), runner: new NodeCommandRunner(), resolve: (id) => ({ orch, p1: agent })[id] } });
+    const state = await handle.done;
+    assert.equal(state.status, 'failed');
+    assert.match(state.error ?? '', new RegExp(`^The disk is full: Ensemble could not write big\\.txt in ${ws.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(ENOSPC, the disk mounted at /`));
+    assert.equal(handle.diskFull?.code, 'ENOSPC');
+    assert.equal(handle.logComplete, true);
+    assert.equal(agent.requests.length, 1, 'the agent is not asked again');
+    const ended = ofType(handle.log.readAll(), 'session.ended');
+    assert.deepEqual(ended.map((e) => [e.status, e.error]), [['failed', state.error]]);
+    assert.ok(fs.existsSync(path.join(handle.dir, 'report.md')));
   });
 
   it('reverts nothing through a path that became odd since the session wrote it, and says why', async () => {

@@ -32,8 +32,8 @@ function canaries() {
     OPENAI_API_KEY: `sk-proj-${b64(36)}`,
     ANTHROPIC_API_KEY: `sk-ant-api03-${b64(60)}`,
     GEMINI_API_KEY: `AIza${b64(27).slice(0, 35)}`,
-    // shaped like a Groq key: none of the redactor's shapes matches it, only the configured value does
-    [ROUTER_ENV]: `gsk_${b64(36)}`,
+    // shaped like no known kind of key: none of the redactor's shapes matches it, only the configured value does
+    [ROUTER_ENV]: `rtr_${b64(36)}`,
     header: `hdr_${randomBytes(20).toString('hex')}`,
   };
 }

@@ -15,7 +15,9 @@ import { applyEvent, foldEvents, initialState } from '../../src/core/fold/state'
 import { foldTranscript, type TranscriptEntry } from '../../src/core/fold/transcript';
 import { BlobStore, sha256 } from '../../src/core/store/blobs';
 import type { ProviderKind } from '../../src/providers/index';
-import { agentRows, timelineRows, transcriptRows } from '../../webview/rows';
+import { agentRows, incidents, taskRows, timelineRows, transcriptRows } from '../../webview/rows';
+import { buildReport, renderMarkdown } from '../../src/core/fold/report';
+import { outcomeText } from '../../src/core/fold/summary';
 import { isWebviewMessage } from '../../src/protocol';
 import { Steering, TaskStoppedError } from '../../src/core/session/steering';
 
@@ -370,8 +372,20 @@ describe('steering: Stop Task', () => {
     assert.equal(state.tasks.t1!.finishedBy?.by, 'orchestrator');
     assert.equal(fs.readFileSync(path.join(r.workspace, 't2.txt'), 'utf8'), 't2');
     assert.equal(state.agents[t1Agent]!.status, 'CANCELLED');
-    assert.deepEqual(state.timelineMarks.map((m) => [m.kind, m.text]), [['stop', 'Stopped task Task t1']]);
-    assert.ok(kinds(foldTranscript(ev).agents[t1Agent]).includes('stopped'));
+    assert.deepEqual(state.timelineMarks.map((m) => [m.kind, m.text]), [['stop', 'You stopped task Task t1']]);
+    // Told as a stop, then what the orchestrator decided: not as the agent giving up, not as an escalation.
+    const rows = transcriptRows(foldTranscript(ev).agents[t1Agent] ?? []);
+    assert.deepEqual(rows.slice(-2).map((x) => [x.label, x.text]), [
+      ['Stopped by you', 'The orchestrator decides what becomes of the task.'],
+      ['Then', 'The orchestrator did the task itself.'],
+    ]);
+    assert.ok(!rows.some((x) => /Gave up/.test(x.label)), rows.map((x) => x.label).join(', '));
+    assert.deepEqual(incidents({ state }), []);
+    assert.deepEqual(state.escalations.map((e) => [e.taskId, e.byUser]), [['t1', true]]);
+    const report = buildReport(state);
+    assert.deepEqual(report.userActions.map((a) => (a.kind === 'stop' ? [a.kind, a.taskId, a.outcome] : [a.kind])), [['stop', 't1', 'did the task itself']]);
+    assert.match(renderMarkdown(report), /## What you did\n\n- .*: you stopped task t1; the orchestrator then did the task itself/);
+    assert.match(renderMarkdown(report), /- t1 stopped by you: handed to the orchestrator to decide/);
     assert.throws(() => r.handle.stopTask('t2'), /not running \(completed\)/);
     assert.throws(() => r.handle.stopTask('nope'), /no task "nope"/);
     r.handle.stopTask('t1'); // stopped, then done by the orchestrator: nothing to do, nothing to say
@@ -394,6 +408,10 @@ describe('steering: Stop Task', () => {
     assert.deepEqual(ofType(r.events(), 'task.stopped').map((e) => e.taskId), ['t1', 't1'], 'the agent\'s work stopped, then the orchestrator\'s: two stops, each logged once');
     assert.equal(state.tasks.t1!.status, 'skipped');
     assert.equal(state.tasks.t1!.summary, 'stopped by the user');
+    assert.deepEqual(taskRows(state).map((t) => t.statusText), ['skipped · stopped by you', 'completed']);
+    // The session says that a task was skipped, wherever it says how it ended.
+    assert.match(outcomeText(state), /^completed · 1\/2 tasks done, 1 skipped · /);
+    assert.match(renderMarkdown(buildReport(state)), /\| t1: Task t1 \| a \| skipped \(stopped by you\) \|/);
     assert.equal(state.tasks.t2!.status, 'completed', 'its dependant still ran, told that t1 was skipped');
     assert.equal(state.status, 'completed', state.error);
     assert.ok(Object.values(state.agents).every((a) => a.status !== 'ACTIVE' && a.status !== 'READY'));
@@ -485,5 +503,11 @@ describe('steering: the panel\'s rows (pure, no DOM)', () => {
     assert.ok(isWebviewMessage({ type: 'stopTask', taskId: 't' }));
     assert.ok(!isWebviewMessage({ type: 'messageAgent', agentId: '' }));
     assert.ok(!isWebviewMessage({ type: 'stopTask', taskId: 42 }));
+    // An answer to a question of the session (questions.ts): a known answer to a numbered question.
+    assert.ok(isWebviewMessage({ type: 'answer', id: 3, answer: 'session' }));
+    assert.ok(isWebviewMessage({ type: 'answer', id: 3, answer: 'skip' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: 3, answer: 'always' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: 0, answer: 'once' }));
+    assert.ok(!isWebviewMessage({ type: 'answer', id: '3', answer: 'once' }));
   });
 });

@@ -1,13 +1,13 @@
-// The `vscode-lm` provider kind in the configuration: one list of kinds (the settings schema, the
-// messages and the provider factories agree with it), the built-in `vscode` provider needing no key, and
+// The `vscode-lm` provider kind in the configuration: one list of kinds (src/providers/kinds.json; the
+// settings schema and the engine's traits agree with it), the built-in `vscode` provider needing no key, and
 // the command line refusing a binding to it before anything runs (exit 2), naming the role.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUILTIN_PROVIDERS, editorOnlyBindings, keyEnvVar, missingKeys, PROVIDER_KIND_INFO, PROVIDER_KIND_NAMES, resolveConfig } from '../../src/core/config';
+import { BUILTIN_PROVIDERS, editorOnlyBindings, keyEnvVar, KIND_TRAITS, kindInfo, missingKeys, resolveConfig } from '../../src/core/config';
 import { buildResolver, envKeys } from '../../src/node/providers';
-import { PROVIDER_KINDS } from '../../src/providers';
+import { ALL_KINDS, HOST_KINDS } from '../../src/providers';
 import { ensemble } from '../helpers/cli';
 import { tempWorkspace } from '../helpers/tmp';
 import { ScriptedProvider } from '../helpers/scripted';
@@ -15,14 +15,16 @@ import { ScriptedProvider } from '../helpers/scripted';
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8'));
 
 describe('vscode-lm: configuration', () => {
-  it('one list of provider kinds: the settings schema and the SDK adapters agree with it', () => {
+  it('one list of provider kinds (src/providers/kinds.json): the engine\'s traits and the settings schema agree with it', () => {
     const schema = pkg.contributes.configuration.properties['ensemble.providers'].additionalProperties.properties;
-    assert.deepEqual(schema.kind.enum, PROVIDER_KIND_NAMES);
-    for (const k of PROVIDER_KINDS) assert.ok(k in PROVIDER_KIND_INFO, `${k} is an SDK kind the list does not know`);
-    // Every kind no SDK adapter serves is built by a host: only VS Code's, reachable in the editor only.
-    assert.deepEqual(PROVIDER_KIND_NAMES.filter((k) => !(PROVIDER_KINDS as readonly string[]).includes(k)), ['vscode-lm']);
+    assert.deepEqual(schema.kind.enum, ALL_KINDS);
+    assert.deepEqual(HOST_KINDS, ['vscode-lm']);
+    // Every kind with traits of its own is a kind of the list; every kind no SDK serves has traits (it is reached by a host).
+    for (const k of Object.keys(KIND_TRAITS)) assert.ok(ALL_KINDS.includes(k), `KIND_TRAITS names ${k}, which src/providers/kinds.json does not list`);
+    for (const k of HOST_KINDS) assert.notEqual(kindInfo(k).reach, 'anywhere', `${k} is built by a host: KIND_TRAITS must say where it can be reached`);
+    assert.deepEqual(kindInfo('openai'), { key: 'required', billing: 'tokens', reach: 'anywhere' });
     assert.ok(schema.vendor, 'the schema has `vendor`');
-    assert.throws(() => resolveConfig({ providers: { x: { baseUrl: 'http://localhost' } } }), /needs a "kind" \(openai, anthropic, gemini, openai-compatible or vscode-lm\)/);
+    assert.throws(() => buildResolver(resolveConfig({ providers: { x: { kind: 'nope' } } }), envKeys({}), {}), /kind "nope", which this version of Ensemble does not know\. Kinds: openai, anthropic, gemini, openai-compatible, vscode-lm\./);
   });
 
   it('`vscode` is built in, needs no key, and only the editor can build it', () => {

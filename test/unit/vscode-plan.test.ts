@@ -145,7 +145,7 @@ describe('vscode-lm: honest figures through the engine', () => {
     const all = await session(config({ roles: { web: { provider: 'vscode', model: 'gpt-test' }, api: { provider: 'vscode', model: 'claude-test' } }, budgetUsd: 0.000001 }));
     const md = renderMarkdown(all.report);
     assert.match(md, /\| \*\*total\*\* \| \| \| through the VS Code model \(your plan\) \|/);
-    assert.match(md, /spent: through the VS Code model \(your plan\)/);
+    assert.match(md, /Spent through the VS Code model \(your plan\) of \$0\.0000 budget/);
     assert.match(md, /estimate before development: through the VS Code model \(your plan\)/);
     assert.doesNotMatch(md, /\$0\.00(?!\d)/);
     const proposed = all.events.find((e) => e.type === 'plan.proposed');

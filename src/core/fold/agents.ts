@@ -51,6 +51,8 @@ export interface AgentState {
   status: AgentStatus;
   /** What the working agent is doing now ("thinking", "editing src/app.js", "retrying in 3 s"); none once it stopped working. */
   step?: string;
+  /** An orchestrator that took an escalated task and decided rather than did it: what it decided ("skipped", "reassigned to qa"). */
+  decided?: string;
 }
 
 /** What working agent `agentId` is doing now (an agent no longer working keeps its last step). */

@@ -5,7 +5,7 @@
 import type { EventOf } from '../events';
 import type { Usage } from '../ports';
 import type { SessionState, TaskState } from './state';
-import { callCost, costWords, onPlan } from './money';
+import { callCost, costWords, knownCost, onPlan } from './money';
 
 export interface ProviderFigures {
   calls: number;
@@ -77,12 +77,6 @@ function spender(t: TaskState, role: string, provider: string, model: string): P
   if (!x) t.spentBy.push((x = { role, provider, model, figures: emptyFigures() }));
   return x.figures;
 }
-
-/** The dollars of `f`, or null when a call's cost is unknown (then the true total is unknown). */
-export function knownCost(f: ProviderFigures): number | null {
-  return f.unknownCalls > 0 ? null : f.costUsd;
-}
-
 /** What `f` cost, in words: its dollars, "unknown cost", or with calls paid by the user's plan "through the VS Code model (your plan)". */
 export function costText(f: ProviderFigures): string {
   return costWords(knownCost(f), f.planCalls ?? 0);

@@ -1,7 +1,9 @@
 // Money, as one fold over the call events: what the calls cost, what the cap counts, what calls in
 // flight have reserved. The budget reads it (so a resumed session starts from the figure the last run
-// ended on), and so do the status bar, the panel, the session list, the CLI and the report; `moneyText`
-// is the one way any of them says it.
+// ended on), and so do the status bar, the progress notification, the panel, the session list, the CLI,
+// the narration and the report. This module also owns every figure derived from it and its words
+// (dollars, "unknown cost", what the cap counts, an estimate, a budget): no view computes or words one
+// on its own.
 
 import type { EnsembleEvent, EventOf } from '../events';
 import type { ProviderErrorCode, Usage } from '../ports';
@@ -98,9 +100,27 @@ function charge(m: MoneyState, worstCaseUsd: number): void {
   m.chargedUsd += worstCaseUsd;
 }
 
+/** What the cap counts now: known dollars, the worst case kept for each call of unknown cost, and what the calls in flight reserved. */
+export function countedUsd(m: Pick<MoneyState, 'chargedUsd' | 'reservedUsd'>): number {
+  return m.chargedUsd + m.reservedUsd;
+}
+
+/** The dollars of some calls (a provider's, a role's, a task's), or null when one of their costs is unknown: then the true total is unknown. */
+export function knownCost(f: { costUsd: number; unknownCalls: number }): number | null {
+  return f.unknownCalls > 0 ? null : f.costUsd;
+}
+
+/** Dollars as report.json keeps them: rounded to a millionth (null stays null). */
+export function roundUsd<T extends number | null>(n: T): T {
+  return (n === null ? null : Math.round(n * 1e6) / 1e6) as T;
+}
+
+/** The words for a cost nobody knows: never $0.00. */
+export const UNKNOWN_COST = 'unknown cost';
+
 /** Dollars as every view writes them: "$0.1234", "$12.50"; "unknown cost" for null (never $0.00). */
 export function usdText(n: number | null | undefined): string {
-  if (n === null || n === undefined) return 'unknown cost';
+  if (n === null || n === undefined) return UNKNOWN_COST;
   return `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 }
 
@@ -109,28 +129,57 @@ export const PLAN_TEXT = 'the VS Code model (your plan)';
 
 /**
  * Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown", and with
- * calls paid by the user's plan "through the VS Code model (your plan)" or "$0.1234 + the VS Code model
- * (your plan)".
+ * calls paid by the user's plan (VS Code's models) "through the VS Code model (your plan)" or
+ * "$0.1234 + the VS Code model (your plan)".
  */
 export function moneyText(m: { spentUsd: number; unknownCalls: number; planCalls?: number }): string {
   const plan = m.planCalls ? PLAN_TEXT : '';
   if (!m.unknownCalls) return !plan ? usdText(m.spentUsd) : m.spentUsd > 0 ? `${usdText(m.spentUsd)} + ${plan}` : `through ${plan}`;
-  const dollars = m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : 'unknown cost';
+  const dollars = m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : UNKNOWN_COST;
   return plan ? `${dollars} + ${plan}` : dollars;
 }
 
-/** A figure of dollars that may be unknown (null) beside the calls paid by the user's plan: as moneyText says it. */
+/** A figure of dollars that may be unknown (null) beside the calls paid by the user's plan, as moneyText says it. */
 export function costWords(costUsd: number | null, planCalls = 0): string {
   return planCalls ? moneyText({ spentUsd: costUsd ?? 0, unknownCalls: costUsd === null ? 1 : 0, planCalls }) : usdText(costUsd);
 }
 
+/** How many calls' cost is unknown, and why a cost can be: "2 calls of unknown cost (…)"; '' for none. */
+export function unknownCallsText(n: number): string {
+  return n ? `${n} call${n === 1 ? '' : 's'} of unknown cost (a model without a price, or an answer cut off)` : '';
+}
+
 /**
- * A cost estimate in words: "about $0.30", "unknown (no price for x/y)", and with models paid by the
- * user's plan "about $0.30 + the VS Code model (your plan)" or "through the VS Code model (your plan)".
+ * A cost estimate in words: "about $0.0500", or "unknown (no price for x, y)"; with models paid by the
+ * user's plan (`planModels`, left out of the dollars) "about $0.0500 + the VS Code model (your plan)", or
+ * "through the VS Code model (your plan)" when every model is one of them.
  */
-export function estimateText(e: { estimateUsd: number | null | undefined; unknownModels?: readonly string[]; planModels?: readonly string[] }): string {
-  if (e.estimateUsd === undefined) return '—';
-  if (e.estimateUsd === null) return `unknown (no price for ${e.unknownModels?.join(', ') || 'a model'})`;
-  if (!e.planModels?.length) return `about ${usdText(e.estimateUsd)}`;
-  return e.estimateUsd > 0 ? `about ${usdText(e.estimateUsd)} + ${PLAN_TEXT}` : `through ${PLAN_TEXT}`;
+export function estimateText(usd: number | null | undefined, unknownModels: readonly string[] = [], planModels: readonly string[] = []): string {
+  if (usd === undefined) return 'none yet';
+  if (usd === null) return `unknown${unknownModels.length ? ` (no price for ${unknownModels.join(', ')})` : ''}`;
+  if (!planModels.length) return `about ${usdText(usd)}`;
+  return usd > 0 ? `about ${usdText(usd)} + ${PLAN_TEXT}` : `through ${PLAN_TEXT}`;
+}
+
+/** A budget in words: "$2.50", or "no limit". */
+export function budgetText(limitUsd: number | null | undefined): string {
+  return limitUsd === null || limitUsd === undefined ? 'no limit' : usdText(limitUsd);
+}
+
+/** What the budget does not count, when the session has calls paid by the user's plan: '' otherwise. */
+export function planBudgetText(planCalls: number | undefined): string {
+  return planCalls ? `the budget counts only calls with a per-token price, not the ${planCalls} through ${PLAN_TEXT}` : '';
+}
+
+/**
+ * Money against the budget, as the panel's header, the status bar's tooltip, the final notification
+ * and the report say it: what was spent, and — when the cap counts more (calls in flight, calls of
+ * unknown cost at their worst case) — what it counts.
+ */
+export function spendText(m: Pick<MoneyState, 'spentUsd' | 'unknownCalls' | 'chargedUsd' | 'reservedUsd'> & { planCalls?: number }, limitUsd: number | null | undefined): { spent: string; counted: string | undefined } {
+  const counted = countedUsd(m);
+  return {
+    spent: `Spent ${moneyText(m)}${limitUsd === null || limitUsd === undefined ? ' (no budget limit)' : ` of ${usdText(limitUsd)} budget`}`,
+    counted: counted > m.spentUsd + 1e-12 ? `${usdText(counted)} counted against the budget (calls in flight, or of unknown cost, at their worst case)` : undefined,
+  };
 }

@@ -3,7 +3,7 @@
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
 import type { EnsembleEvent, Phase, PriceSourceInfo, RulesFile } from '../events';
-import { estimateText, usdText } from './money';
+import { budgetText, estimateText, usdText } from './money';
 import type { SandboxUse } from './sandbox';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
@@ -95,7 +95,7 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'plan.rejected':
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'plan.proposed':
-      return `  plan ${e.proposal} proposed${e.source === 'file' ? ' (from a plan file)' : ''}: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}, estimate ${e.planModels?.length ? estimateText(e) : e.estimateUsd === null ? `unknown (no price for ${e.unknownModels.join(', ')})` : `$${e.estimateUsd.toFixed(2)}`}`;
+      return `  plan ${e.proposal} proposed${e.source === 'file' ? ' (from a plan file)' : ''}: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}, estimate ${estimateText(e.estimateUsd, e.unknownModels, e.planModels)}`;
     case 'plan.edit_rejected':
       return `  edited plan refused: ${e.errors.join(' ')}`;
     case 'plan.edited':
@@ -112,8 +112,7 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  sandbox: ${describeSandbox(e)}`;
     case 'budget.estimated': {
       const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
-      if (e.planModels?.length) return `  cost estimate: ${estimateText(e)} (${e.planModels.join(', ')}: requests counted, no dollar figure)${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)}, which counts only calls with a per-token price)` : ''}${prices}`;
-      return e.estimateUsd === null ? `  cost estimate: unknown (no price for ${e.unknownModels.join(', ')})${prices}` : `  cost estimate: $${e.estimateUsd.toFixed(2)}${e.limitUsd ? ` (budget $${e.limitUsd.toFixed(2)})` : ''}${prices}`;
+      return `  cost estimate: ${estimateText(e.estimateUsd, e.unknownModels, e.planModels)}${e.planModels?.length ? ` (${e.planModels.join(', ')}: requests counted, no dollar figure)` : ''}${e.limitUsd ? ` (budget ${budgetText(e.limitUsd)}${e.planModels?.length ? ', which counts only calls with a per-token price' : ''})` : ''}${prices}`;
     }
     case 'task.started':
       return `  ⋯ ${e.taskId} started on ${e.provider}/${e.model}`;

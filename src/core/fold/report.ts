@@ -4,9 +4,9 @@
 import type { Finisher, SessionState, ProviderFigures } from './state';
 import type { DecisionKind, EnsembleEvent, RulesFile } from '../events';
 import { describeRules } from './narrate';
-import { foldEvents } from './state';
-import { costWords, estimateText, moneyText, PLAN_TEXT, usdText } from './money';
-import { reportedStatus, type ReportedStatus } from './summary';
+import { ATTEMPTS_NOUN, foldEvents } from './state';
+import { costWords, estimateText, knownCost, PLAN_TEXT, roundUsd, spendText } from './money';
+import { countTasks, reportedStatus, tasksText, type ReportedStatus } from './summary';
 
 export interface ReportJson {
   sessionId: string;
@@ -16,9 +16,13 @@ export interface ReportJson {
   startedAt: string | null;
   endedAt: string | null;
   phases: { name: string; startedAt: string; endedAt: string | null; outcome: string | null }[];
-  /** provider/model: the route that finished the task (see finishedBy), else the one its role agent last ran on. */
-  /** `planCalls`: calls paid by the user's plan (VS Code's language models), in no dollar figure. */
-  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; planCalls: number; finishedBy: Finisher | null; spentBy: SpentBy[] }[];
+  /**
+   * provider/model: the route that finished the task (see finishedBy), else the one its role agent last ran on.
+   * attempts: the model requests its role agents sent, retries and failed calls included ("calls" in report.md and the panel).
+   * stoppedByUser: the user stopped it (Stop Task) since it last started.
+   * planCalls: calls paid by the user's plan (VS Code's language models), in no dollar figure.
+   */
+  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; planCalls: number; finishedBy: Finisher | null; spentBy: SpentBy[]; stoppedByUser: boolean }[];
   /** `beforeKnown` false: a command changed a file the session had no copy of; it cannot be reverted. */
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string; beforeKnown: boolean }[];
   /**
@@ -27,7 +31,13 @@ export interface ReportJson {
    */
   commands: { taskId: string | null; role: string; command: string; cwd: string; decision: 'allowed' | 'approved' | 'denied' | null; by: 'policy' | 'user' | null; exitCode: number | null; timedOut: boolean; durationMs: number | null; files: string[]; sandbox: string | null; network: 'on' | 'off' | null }[];
   decisions: { kind: DecisionKind; taskId: string | null; summary: string; rationale: string }[];
-  escalationLog: { taskId: string; reason: string }[];
+  /** byUser: the user stopped the task, which went to the orchestrator to decide (not a failure of the agent). */
+  escalationLog: { taskId: string; reason: string; byUser: boolean }[];
+  /**
+   * What the user did while the session ran, in order: messages to agents, stopped tasks (with what the
+   * orchestrator then decided, null until it did) and edits of the plan that were refused (with why).
+   */
+  userActions: ({ at: string } & ({ kind: 'message'; agentId: string; taskId: string | null; text: string } | { kind: 'stop'; taskId: string; outcome: string | null } | { kind: 'edit_refused'; proposal: number; errors: string[] }))[];
   switchLog: { taskId: string | null; from: string; to: string; reason: string }[];
   metrics: {
     tokens: Record<string, { input: number; output: number; cachedInput: number; cacheWrite: number }>;
@@ -104,16 +114,30 @@ export function localTime(isoTime: string | null, timeZone?: string): string {
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const cost = (f: ProviderFigures) => (f.unknownCalls > 0 ? null : round(f.costUsd));
+const cost = (f: ProviderFigures) => roundUsd(knownCost(f));
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 const usageSource = (f: ProviderFigures): 'reported' | 'counted' => (f.countedCalls ? 'counted' : 'reported');
+
+function userActions(s: SessionState): ReportJson['userActions'] {
+  return s.userActions.map((a) => {
+    const at = iso(a.ts)!;
+    switch (a.kind) {
+      case 'message':
+        return { at, kind: a.kind, agentId: a.agentId, taskId: a.taskId ?? null, text: a.text };
+      case 'stop':
+        return { at, kind: a.kind, taskId: a.taskId, outcome: a.outcome ?? null };
+      case 'edit_refused':
+        return { at, kind: a.kind, proposal: a.proposal, errors: [...a.errors] };
+    }
+  });
+}
 
 export function buildReport(s: SessionState): ReportJson {
   const providers = Object.entries(s.providers);
   const costs: Record<string, number | null> = {};
   for (const [id, f] of providers) costs[id] = cost(f);
   const m = s.money;
-  const total = m.unknownCalls > 0 ? null : round(m.spentUsd);
+  const total = roundUsd(knownCost({ costUsd: m.spentUsd, unknownCalls: m.unknownCalls }));
   const calls = providers.reduce((a, [, f]) => a + f.calls, 0);
   const failures = providers.reduce((a, [, f]) => a + f.failures, 0);
   const latN = providers.reduce((a, [, f]) => a + f.latencyCount, 0);
@@ -127,11 +151,12 @@ export function buildReport(s: SessionState): ReportJson {
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
-    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), planCalls: t.figures.planCalls ?? 0, finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures), planCalls: x.figures.planCalls ?? 0 })) })),
+    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), planCalls: t.figures.planCalls ?? 0, finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures), planCalls: x.figures.planCalls ?? 0 })), stoppedByUser: !!t.stopped })),
     files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review, beforeKnown: !f.beforeUnknown })),
     commands: s.commandOrder.map((id) => s.commands[id]!).map((c) => ({ taskId: c.taskId ?? null, role: c.role, command: c.command, cwd: c.cwd, decision: c.decision ?? null, by: c.by ?? null, exitCode: c.result?.exitCode ?? null, timedOut: c.result?.timedOut ?? false, durationMs: c.result?.durationMs ?? null, files: c.result?.files.map((f) => f.path) ?? [], sandbox: c.ranIn?.sandbox ?? null, network: c.ranIn?.network ?? null })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
-    escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason })),
+    escalationLog: s.escalations.map((e) => ({ taskId: e.taskId, reason: e.reason, byUser: !!e.byUser })),
+    userActions: userActions(s),
     switchLog: s.switches.map((w) => ({ taskId: w.taskId ?? null, from: `${w.from.provider}/${w.from.model}`, to: `${w.to.provider}/${w.to.model}`, reason: w.reason })),
     metrics: {
       tokens: Object.fromEntries(providers.map(([id, f]) => [id, { input: f.input, output: f.output, cachedInput: f.cachedInput, cacheWrite: f.cacheWrite }])),
@@ -167,6 +192,18 @@ export function reportFromEvents(events: EnsembleEvent[]): ReportJson {
 export function finisherText(f: Finisher): string {
   const who = f.by === 'orchestrator' ? 'orchestrator after escalation' : f.by === 'reassigned' ? `${f.role} (reassigned)` : f.role;
   return `${who} on ${f.provider}/${f.model}`;
+}
+
+/** One thing the user did, in words (report.md). */
+function userActionText(a: ReportJson['userActions'][number]): string {
+  switch (a.kind) {
+    case 'message':
+      return `you messaged ${a.agentId}${a.taskId ? ` (task ${a.taskId})` : ''}: “${a.text}”`;
+    case 'stop':
+      return `you stopped task ${a.taskId}; ${a.outcome ? `the orchestrator then ${a.outcome}` : 'the session ended before the orchestrator decided what becomes of it'}`;
+    case 'edit_refused':
+      return `your edit of plan ${a.proposal} was refused: ${a.errors.join(' ')}`;
+  }
 }
 
 /** A task's cost, split by who spent it when more than one did. */
@@ -205,7 +242,8 @@ export function commandResult(c: { decision: string | null; exitCode: number | n
 
 export function renderMarkdown(r: ReportJson): string {
   const L: string[] = [];
-  L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${localTime(r.startedAt)} · **Ended:** ${localTime(r.endedAt)}`);
+  const tasks = countTasks(r.tasks.map((t) => t.status));
+  L.push(`# Ensemble session report`, '', `**Goal:** ${r.goal}`, '', `**Status:** ${r.status}${tasks.total ? ` · ${tasksText(tasks)}` : ''}  `, `**Session:** ${r.sessionId}  `, `**Started:** ${localTime(r.startedAt)} · **Ended:** ${localTime(r.endedAt)}`);
   if (r.rules.length) L.push('', `**Project rules:** ${describeRules(r.rules)}`);
   if (r.scripted) L.push('', '> The model answers in this session were scripted (a cassette replayed through the real SDKs against local servers). No real model was called.');
   L.push('', '## Timeline', '', '| phase | started | ended | outcome |', '|---|---|---|---|');
@@ -215,18 +253,22 @@ export function renderMarkdown(r: ReportJson): string {
     L.push('', '## Plan review', '', `Plans proposed: ${p.proposals} · approved: ${p.approvedBy === 'user' ? 'by you' : p.approvedBy === 'auto' ? 'automatically (planApproval auto)' : 'not approved'}${p.edited ? ' · edited by you' : ''}`);
     for (const f of p.feedback) L.push(`- feedback: ${f || '(none given)'}`);
   }
-  L.push('', '## Tasks', '', '| task | role | status | finished by | attempts | files | cost |', '|---|---|---|---|---|---|---|');
-  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
+  L.push('', '## Tasks', '', `| task | role | status | finished by | ${ATTEMPTS_NOUN} | files | cost |`, '|---|---|---|---|---|---|---|');
+  for (const t of r.tasks) L.push(`| ${t.id}: ${t.title} | ${t.role} | ${t.status}${t.stoppedByUser ? ' (stopped by you)' : ''} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`);
   if (r.commands.length) {
     L.push('', '## Commands', '', '| task | role | command | decision | result | files changed |', '|---|---|---|---|---|---|');
     for (const c of r.commands) L.push(`| ${c.taskId ?? '—'} | ${c.role} | \`${c.command.replace(/\|/g, '\\|').replace(/\n/g, ' ')}\` | ${c.decision ? `${c.decision}${c.by ? ` (${c.by})` : ''}` : 'undecided'} | ${commandResult(c)} | ${c.files.length} |`);    const ran = [...new Set(r.commands.filter((c) => c.network !== null).map((c) => confinementText(c)))];
     if (ran.length) L.push('', `Commands ran ${ran.join('; some ')}.`);
   }
+  if (r.userActions.length) {
+    L.push('', '## What you did', '');
+    for (const a of r.userActions) L.push(`- ${localTime(a.at)}: ${userActionText(a)}`);
+  }
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);
   if (r.escalationLog.length || r.switchLog.length) {
     L.push('', '## Escalations and provider switches', '');
-    for (const e of r.escalationLog) L.push(`- escalated ${e.taskId}: ${e.reason}`);
+    for (const e of r.escalationLog) L.push(e.byUser ? `- ${e.taskId} stopped by you: handed to the orchestrator to decide` : `- escalated ${e.taskId}: ${e.reason}`);
     for (const w of r.switchLog) L.push(`- switched ${w.taskId ?? 'orchestrator'} from ${w.from} to ${w.to}: ${w.reason}`);
   }
   const m = r.metrics;
@@ -245,9 +287,8 @@ export function renderMarkdown(r: ReportJson): string {
     for (const c of r.compactions) L.push(`| ${c.agentId}${c.role ? ` (${c.role})` : ''} | ${c.taskId ?? '—'} | ${c.provider}/${c.model} | ${c.window.toLocaleString('en')} | ${c.elided} | ${c.summarised} | ${c.messages} | ${c.tokensSaved.toLocaleString('en')} |`);
   }
   const b = r.budget;
-  const held = b.chargedUsd > b.knownUsd ? ` (the cap counted ${usdText(b.chargedUsd)}: the worst case of each call of unknown cost)` : '';
-  const estimate = b.planModels?.length ? estimateText({ estimateUsd: b.estimateUsd, planModels: b.planModels }) : usdText(b.estimateUsd);
-  L.push('', '## Budget', '', `Limit: ${b.limitUsd === null ? 'none' : usdText(b.limitUsd)} · estimate before development: ${estimate} · spent: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${held}`);
+  const spend = spendText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls, chargedUsd: b.chargedUsd, reservedUsd: 0 }, b.limitUsd);
+  L.push('', '## Budget', '', `${spend.spent}${spend.counted ? `; ${spend.counted}` : ''} · estimate before development: ${estimateText(b.estimateUsd, [], b.planModels)}`);
   if (b.planCalls && b.limitUsd !== null) L.push('', `The limit counts only calls with a per-token price: the ${b.planCalls} through ${PLAN_TEXT} are not counted against it.`);
   if (r.pricing) {
     const p = r.pricing;

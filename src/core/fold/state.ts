@@ -4,11 +4,11 @@
 // by concern: tasks.ts, changes.ts (files, commands, review), agents.ts, marks.ts, plan-review.ts,
 // figures.ts and money.ts.
 
-import type { DecisionKind, EnsembleEvent, EndpointFinding, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus } from '../events';
+import type { DecisionKind, EnsembleEvent, EndpointFinding, EventOf, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus } from '../events';
 import { recordCall, type ProviderFigures } from './figures';
 import { applyPlanReview, initialPlanReview, type PlanReviewState } from './plan-review';
 import { isWorking, retryStep, setAgent, setStatus, setStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
-import { addTask, applyTask, type TaskState } from './tasks';
+import { addTask, applyTask, settleTasks, unsettleTasks, type TaskState } from './tasks';
 import { applyChange, type CommandState, type FileState } from './changes';
 import { mark, type TimelineMark } from './marks';
 import { confinementNow, type Confinement, type SandboxUse } from './sandbox';
@@ -19,7 +19,7 @@ export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
 export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
 export type { CommandState, FileState } from './changes';
 export type { TimelineMark } from './marks';
-export type { Finisher, TaskState, TaskStatus } from './tasks';
+export { ATTEMPTS_NOUN, attemptsText, isFinished, type Finisher, type TaskState, type TaskStatus } from './tasks';
 
 /** Agents still working when their run ended get `status`. */
 function settleAgents(s: SessionState, status: AgentStatus): void {
@@ -62,6 +62,14 @@ export interface Decision {
   rationale: string;
 }
 
+/** Something the user did to a running session: a message to an agent, a stopped task, an edit of the plan that was refused. */
+export type UserAction = { seq: number; ts: number } & (
+  | { kind: 'message'; agentId: string; taskId?: string; text: string }
+  /** `outcome`: what the orchestrator then did with the task ("skipped the task (…)"), once known. */
+  | { kind: 'stop'; taskId: string; outcome?: string }
+  | { kind: 'edit_refused'; proposal: number; errors: string[] }
+);
+
 export interface SessionState {
   sessionId?: string;
   goal?: string;
@@ -83,7 +91,10 @@ export interface SessionState {
   taskOrder: string[];
   agents: Record<string, AgentState>;
   decisions: Decision[];
-  escalations: { seq: number; ts: number; taskId: string; reason: string }[];
+  /** `byUser`: the user stopped the task and it went to the orchestrator to decide (not a failure). */
+  escalations: { seq: number; ts: number; taskId: string; reason: string; byUser?: true }[];
+  /** What the user did while the session ran, in log order (the report lists it; the timeline shows it as marks). */
+  userActions: UserAction[];
   switches: { seq: number; ts: number; taskId?: string; from: ModelRef; to: ModelRef; reason: string }[];
   refusals: { seq: number; path: string; reason: string; message: string }[];
   /** Model calls the user should see even when the engine coped: a model's refusal, a provider out of quota. */
@@ -137,6 +148,7 @@ export function initialState(): SessionState {
     agents: {},
     decisions: [],
     escalations: [],
+    userActions: [],
     switches: [],
     refusals: [],
     providerAlerts: [],
@@ -168,6 +180,18 @@ function markCancelled(s: SessionState): void {
   if (p?.outcome === 'failed' && p.note !== undefined) p.outcome = 'cancelled';
 }
 
+/** A task the user stopped was decided on: each of its stops without an outcome gets this one. */
+function settleStops(s: SessionState, e: EventOf<'task.completed' | 'task.failed' | 'task.skipped' | 'task.reassigned'>): void {
+  const t = s.tasks[e.taskId];
+  if (!t?.stopped) return;
+  const outcome =
+    e.type === 'task.skipped' ? `skipped the task (${e.reason})`
+    : e.type === 'task.reassigned' ? `reassigned the task to ${e.role} (${e.reason})`
+    : e.type === 'task.completed' ? 'did the task itself'
+    : `could not finish the task (${e.error})`;
+  for (const a of s.userActions) if (a.kind === 'stop' && a.taskId === e.taskId && a.outcome === undefined) a.outcome = outcome;
+}
+
 /** Applies one event to the state, in place, and returns it. */
 export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
   s.eventCount++;
@@ -186,6 +210,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'session.resumed':
       settleAgents(s, 'INTERRUPTED');
+      unsettleTasks(s);
       mark(s, e, 'resumed', `Resumed${e.reason ? `: ${e.reason}` : ''}`);
       s.status = 'running';
       s.runPhasesFrom = s.phases.length;
@@ -198,6 +223,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.endedAt = e.ts;
       s.currentPhase = undefined;
       settleAgents(s, e.status === 'cancelled' ? 'CANCELLED' : 'STOPPED');
+      settleTasks(s, e.status === 'cancelled');
       if (e.status === 'cancelled') markCancelled(s);
       break;
     case 'phase.started':
@@ -218,8 +244,11 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.plan.awaiting = false;
       for (const t of e.tasks) addTask(s, t);
       break;
-    case 'plan.proposed':
     case 'plan.edit_rejected':
+      s.userActions.push({ seq: e.seq, ts: e.ts, kind: 'edit_refused', proposal: e.proposal, errors: e.errors });
+      applyPlanReview(s.plan, e);
+      break;
+    case 'plan.proposed':
     case 'plan.edited':
     case 'plan.feedback':
     case 'plan.approved':
@@ -247,16 +276,23 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.agents[e.agentId] = { agentId: e.agentId, role: e.role, provider: e.provider, model: e.model, taskId: e.taskId, status: 'SPAWNING' };
       s.agentRoles[e.agentId] = e.role;
       break;
-    case 'agent.ended':
+    case 'agent.ended': {
       setAgent(s.agents, e.agentId, e.status);
+      // The orchestrator ended its work on an escalated task of the plan without doing it: it decided what becomes of it.
+      const a = s.agents[e.agentId];
+      if (a && e.status === 'COMPLETED' && a.role === 'orchestrator' && s.tasks[a.taskId]) a.decided = e.summary;
       break;
+    }
     case 'task.started':
+    case 'task.escalated':
+      applyTask(s, e);
+      break;
     case 'task.completed':
     case 'task.failed':
     case 'task.skipped':
-    case 'task.escalated':
     case 'task.reassigned':
       applyTask(s, e);
+      settleStops(s, e);
       break;
     case 'provider.switched': {
       s.switches.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, from: e.from, to: e.to, reason: e.reason });
@@ -268,11 +304,15 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     }
     case 'task.stopped': {
       for (const a of Object.values(s.agents)) if (a.taskId === e.taskId && isWorking(a)) setStatus(a, 'CANCELLED');
-      mark(s, e, 'stop', `Stopped task ${s.tasks[e.taskId]?.title ?? e.taskId}`);
+      const t = s.tasks[e.taskId];
+      if (t) t.stopped = true;
+      mark(s, e, 'stop', `You stopped task ${t?.title ?? e.taskId}`);
+      s.userActions.push({ seq: e.seq, ts: e.ts, kind: 'stop', taskId: e.taskId });
       break;
     }
     case 'agent.messaged':
       mark(s, e, 'message', `Message to ${e.agentId}: ${e.text.length > 80 ? `${e.text.slice(0, 79)}…` : e.text}`);
+      s.userActions.push({ seq: e.seq, ts: e.ts, kind: 'message', agentId: e.agentId, ...(e.taskId ? { taskId: e.taskId } : {}), text: e.text });
       break;
     case 'llm.retrying':
       setStep(s.agents, e.agentId, retryStep(e.inMs));

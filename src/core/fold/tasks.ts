@@ -6,7 +6,28 @@ import { emptyFigures, type ProviderFigures, type Spender } from './figures';
 import { isWorking, setAgent, setStatus, type AgentState } from './agents';
 import type { SessionState } from './state';
 
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated';
+/**
+ * `cancelled`: running (or with the orchestrator) when the user cancelled the session; `interrupted`:
+ * the same when the session ended for another reason (the budget, a failure). The session's end settles
+ * every task: none stays `running` after it. A resume makes them `pending` again (they run again).
+ */
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'escalated' | 'cancelled' | 'interrupted';
+
+/** Finished for good: completed, failed or skipped (a cancelled or interrupted task runs again on resume). */
+export function isFinished(t: Pick<TaskState, 'status'>): boolean {
+  return t.status === 'completed' || t.status === 'failed' || t.status === 'skipped';
+}
+
+/**
+ * What `attempts` counts, named once for every view (the panel, report.md): every model request the
+ * task's role agents sent, retries and failed calls included.
+ */
+export const ATTEMPTS_NOUN = 'model calls';
+
+/** `attempts` in words: "7 model calls". */
+export function attemptsText(n: number): string {
+  return n === 1 ? '1 model call' : `${n} ${ATTEMPTS_NOUN}`;
+}
 
 /** Who finished a task: its own role, the role the orchestrator reassigned it to, or the orchestrator itself after escalation. */
 export interface Finisher {
@@ -24,6 +45,7 @@ export interface TaskState extends TaskSpec {
   model?: string;
   /** The task's role agent (the last one started for it). */
   agentId?: string;
+  /** Model requests sent by the task's role agents, retries and failed calls included (say it with `attemptsText`). */
   attempts: number;
   files: string[];
   /** The task's model calls: tokens, dollars (unpricedCalls > 0: unknown), latency. */
@@ -36,6 +58,8 @@ export interface TaskState extends TaskSpec {
   reassignedFrom?: string;
   summary?: string;
   error?: string;
+  /** The user stopped the task (Stop Task) since it last started: the orchestrator decides what becomes of it. */
+  stopped?: boolean;
 }
 
 /** Adds a task of the plan (again: a replan keeps what it cost so far). */
@@ -61,7 +85,7 @@ export function applyTask(s: SessionState, e: TaskEvent): void {
   switch (e.type) {
     case 'task.started': {
       const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined, finishedBy: undefined });
+      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined, finishedBy: undefined, stopped: undefined });
       setAgent(s.agents, e.agentId, 'READY');
       break;
     }
@@ -91,7 +115,7 @@ export function applyTask(s: SessionState, e: TaskEvent): void {
       // An agent whose task the user stopped stays CANCELLED.
       const a = t?.agentId ? s.agents[t.agentId] : undefined;
       if (a && isWorking(a)) setStatus(a, 'ESCALATED');
-      s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason });
+      s.escalations.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, reason: e.reason, ...(t?.stopped ? { byUser: true } : {}) });
       break;
     }
     case 'task.reassigned': {
@@ -103,5 +127,21 @@ export function applyTask(s: SessionState, e: TaskEvent): void {
       const unhandled: never = e;
       return unhandled;
     }
+  }
+}
+
+/** The session ended (`cancelled`, or otherwise): tasks still running or with the orchestrator are settled, so none reads `running` after it. */
+export function settleTasks(s: SessionState, cancelled: boolean): void {
+  for (const id of s.taskOrder) {
+    const t = s.tasks[id]!;
+    if (t.status === 'running' || t.status === 'escalated') t.status = cancelled ? 'cancelled' : 'interrupted';
+  }
+}
+
+/** A resume runs the settled tasks again: they wait as they did before the run that settled them. */
+export function unsettleTasks(s: SessionState): void {
+  for (const id of s.taskOrder) {
+    const t = s.tasks[id]!;
+    if (t.status === 'cancelled' || t.status === 'interrupted') t.status = 'pending';
   }
 }

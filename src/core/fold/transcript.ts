@@ -35,7 +35,9 @@ export type TranscriptEntry = Base &
     /** The conversation compacted to fit the model's window (`summary`: the model's own words, when it summarised). */
     | { kind: 'compacted'; how: 'elided' | 'summarised'; messages: number; tokensBefore: number; tokensAfter: number; window: number; model: string; trigger: 'estimate' | 'provider'; summary?: string }
     | { kind: 'message'; text: string }
+    /** The user stopped the agent's task; `decided` follows once the orchestrator decided what becomes of it. */
     | { kind: 'stopped' }
+    | { kind: 'decided'; text: string }
     | { kind: 'end'; outcome: 'completed' | 'failed' | 'escalated'; text: string }
   );
 
@@ -50,10 +52,20 @@ export interface TranscriptState {
   current: Record<string, string>;
   /** Agents whose next text starts a new turn's entry (what one turn says is one entry, not glued to the last turn's). */
   newTurn: Record<string, boolean>;
+  /** taskId → the agents working on it when the user stopped it, until the orchestrator decided. */
+  stopped: Record<string, string[]>;
 }
 
 export function initialTranscript(): TranscriptState {
-  return { agents: {}, open: {}, current: {}, newTurn: {} };
+  return { agents: {}, open: {}, current: {}, newTurn: {}, stopped: {} };
+}
+
+/** What the orchestrator did with a task the user stopped, told in the stopped agent's transcript. */
+function decided(t: TranscriptState, e: EnsembleEvent, taskId: string, text: string): void {
+  const agents = t.stopped[taskId];
+  if (!agents) return;
+  delete t.stopped[taskId];
+  for (const agentId of agents) add(t, agentId, e, { kind: 'decided', text });
 }
 
 function entriesOf(t: TranscriptState, agentId: string): TranscriptEntry[] {
@@ -100,6 +112,8 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       add(t, e.agentId, e, { kind: 'message', text: e.text });
       break;
     case 'llm.error':
+      // The call the user's stop aborted: the transcript already says the task was stopped.
+      if (e.code === 'aborted' && e.taskId && t.stopped[e.taskId]?.includes(e.agentId)) break;
       if (e.code === 'refusal') add(t, e.agentId, e, { kind: 'refusal', provider: e.provider, model: e.model, words: e.message });
       else if (e.retryable && e.code !== 'aborted') add(t, e.agentId, e, { kind: 'retry', provider: e.provider, model: e.model, code: e.code, message: e.message });
       else add(t, e.agentId, e, { kind: 'error', provider: e.provider, model: e.model, code: e.code, message: e.message });
@@ -153,16 +167,31 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
     }
     case 'task.stopped': {
       const agentId = t.current[e.taskId];
-      if (agentId) add(t, agentId, e, { kind: 'stopped' });
+      const stopped = (t.stopped[e.taskId] ??= []);
+      if (agentId && !stopped.includes(agentId)) {
+        delete t.open[agentId];
+        add(t, agentId, e, { kind: 'stopped' });
+        stopped.push(agentId);
+      }
       break;
     }
     case 'task.completed':
       end(t, e.agentId, e, 'completed', e.summary);
+      decided(t, e, e.taskId, 'The orchestrator did the task itself.');
       break;
     case 'task.failed':
       end(t, e.agentId ?? t.current[e.taskId], e, 'failed', e.error);
+      decided(t, e, e.taskId, `The orchestrator could not finish the task: ${e.error}`);
+      break;
+    case 'task.skipped':
+      decided(t, e, e.taskId, `The orchestrator skipped the task: ${e.reason}`);
+      break;
+    case 'task.reassigned':
+      decided(t, e, e.taskId, `The orchestrator gave the task to ${e.role}: ${e.reason}`);
       break;
     case 'task.escalated':
+      // A stopped task goes to the orchestrator too; its agent did not give up: its transcript says it was stopped.
+      if (t.stopped[e.taskId]?.includes(t.current[e.taskId] ?? '')) break;
       end(t, t.current[e.taskId], e, 'escalated', e.reason);
       break;
     case 'agent.ended':

@@ -66,7 +66,7 @@ export class Pricing {
    * counted as requests (`billing: "plan"` on their events).
    */
   onPlan(ref: ModelRef): boolean {
-    return kindInfo(this.providers[ref.provider]?.kind ?? '')?.billing === 'plan' && this.match(ref)?.origin !== 'override';
+    return kindInfo(this.providers[ref.provider]?.kind ?? '').billing === 'plan' && this.match(ref)?.origin !== 'override';
   }
 
   /** Dollars for one call's usage (at the time it was billed); null when the model has no price. */
@@ -137,7 +137,7 @@ export class Pricing {
       const price = this.overrides[k];
       if (price) return { origin: 'override', key: k, price };
     }
-    if (kindInfo(this.providers[ref.provider]?.kind ?? '')?.billing === 'plan') return undefined; // never a per-token price the user does not pay
+    if (kindInfo(this.providers[ref.provider]?.kind ?? '').billing === 'plan') return undefined; // never a per-token price the user does not pay
     const provider = this.libraryProvider(ref.provider);
     if (!provider) return undefined;
     try {

@@ -50,7 +50,7 @@ export async function reviewIntegration(ctx: SessionContext, report: ContractRep
       trace: 'review',
       extraTools,
     },
-    { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, inbox: ctx.steering },
+    { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, inbox: ctx.steering, search: ctx.search },
   );
   ctx.sink.emit({ type: 'agent.ended', agentId, status: outcome.kind === 'finished' ? 'COMPLETED' : 'FAILED', summary: outcome.kind === 'gave_up' ? outcome.reason : outcome.summary });
   if (outcome.kind !== 'finished') return fixes.length ? fixes : 'unavailable';

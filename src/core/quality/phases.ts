@@ -10,6 +10,7 @@ import { checkContracts, type ContractReport } from './integration';
 import { reviewIntegration } from './integration-review';
 import { detectTestCommand, runTests } from './validation';
 import { runDevelopment } from '../session/development';
+import { readingSearch } from '../session/text-search';
 
 const SOURCE = /\.(m?js|cjs|ts|jsx|tsx|html?)$/i;
 const MAX_SOURCE_BYTES = 512 * 1024;
@@ -46,13 +47,65 @@ function check(ctx: SessionContext, files: { path: string; content: string }[]):
   return report;
 }
 
+/** At most this many files found by searching for counterparts are read (the rest are named in no finding). */
+const MAX_COUNTERPARTS = 200;
+
+/**
+ * The files the contract check reads, at the cost of the change rather than of the workspace: the
+ * source files the session created or changed, then — for each call or route among them without a
+ * counterpart there — the workspace's source files that mention the last fixed segment of its path
+ * (`/todos` for `GET /api/todos/:id`: where the route is defined, or called), and the files that mention
+ * a back-end file found so (`/todos` again for `routes/todos.js`: where it is mounted under a prefix).
+ * Searched with ripgrep where there is one; a workspace is listed only when a finding needs it.
+ */
 async function readSources(ctx: SessionContext): Promise<{ path: string; content: string }[]> {
-  const out = [];
-  for (const e of (await ctx.store.list()).filter((x) => SOURCE.test(x.path) && (x.size ?? 0) <= MAX_SOURCE_BYTES)) {
-    const data = await ctx.store.read(e.path);
-    if (data) out.push({ path: e.path, content: Buffer.from(data).toString('utf8') });
-  }
-  return out;
+  const changed = Object.values(ctx.state.files).filter((f) => f.afterSha !== null && SOURCE.test(f.path)).map((f) => f.path);
+  const out = new Map<string, string>();
+  const readInto = async (paths: Iterable<string>) => {
+    for (const p of paths) {
+      if (out.has(p)) continue;
+      const data = await ctx.store.read(p).catch(() => undefined);
+      if (data && data.byteLength <= MAX_SOURCE_BYTES) out.set(p, Buffer.from(data).toString('utf8'));
+    }
+  };
+  await readInto(changed.sort());
+  const files = () => [...out].map(([path, content]) => ({ path, content }));
+  const first = checkContracts(files());
+  const lone = [...first.callsWithoutRoute, ...first.routesNeverCalled];
+  if (lone.length === 0) return files();
+  let sources: string[] | undefined;
+  const mentioning = async (literals: Set<string>): Promise<string[]> => {
+    sources ??= (await ctx.store.list('.', { limit: Number.POSITIVE_INFINITY })).filter((e) => SOURCE.test(e.path) && (e.size ?? 0) <= MAX_SOURCE_BYTES).map((e) => e.path);
+    const found = new Set<string>();
+    for (const pattern of literals) {
+      const query = { pattern, regex: false, caseSensitive: true };
+      const page = { offset: 0, limit: 0 };
+      const r = (await ctx.search?.search(query, sources, page, ctx.signal).catch(() => undefined)) ?? (await readingSearch(ctx.store).search(query, sources, page, ctx.signal));
+      for (const f of r?.files ?? []) if (found.size < MAX_COUNTERPARTS) found.add(f.path);
+    }
+    return [...found];
+  };
+  const segment = (p: string) => p.split('/').filter((x) => x && !/[:{}*]|\u0000/.test(x) && !x.startsWith('$')).at(-1);
+  const literals = new Set(lone.map((f) => segment(f.path)).filter((x): x is string => !!x).map((x) => `/${x}`));
+  await readInto(await mentioning(literals));
+  const routeFiles = checkContracts(files()).routes.map((r) => r.file);
+  const stems = new Set(routeFiles.map((f) => `/${f.split('/').at(-1)!.replace(/\.[^.]+$/, '')}`).filter((x) => !literals.has(x)));
+  if (stems.size) await readInto(await mentioning(stems));
+  return files();
+}
+
+/** The user's consent, or the session's cancel (thrown out of the phase), whichever comes first: the question is not modal. */
+function askConsent(ctx: SessionContext, command: string): Promise<boolean | undefined> {
+  const consent = ctx.consent;
+  if (!consent) return Promise.resolve(undefined);
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    consent(command, ctx.signal)
+      .then(resolve, reject)
+      .finally(() => ctx.signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed' | 'skipped'> {
@@ -69,7 +122,7 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
   // Without a sandbox (and unless the user chose commands.sandbox "off"), "always" asks like "ask".
   const unconfined = !ctx.state.sandbox?.sandbox && ctx.config.commands.sandbox !== 'off';
   const setting = ctx.config.validation.runTests === 'always' && unconfined ? 'ask' : ctx.config.validation.runTests;
-  const granted = setting === 'always' ? true : setting === 'never' ? false : ((await ctx.consent?.(cmd.display)) ?? false);
+  const granted = setting === 'always' ? true : setting === 'never' ? false : ((await askConsent(ctx, cmd.display)) ?? false);
   const asked = ctx.consent ? 'asked the user' : 'no way to ask for consent';
   const why = setting !== ctx.config.validation.runTests ? `setting runTests = "always", but no sandbox would confine the tests: ${asked}` : setting === 'ask' ? asked : `setting runTests = "${setting}"`;
   ctx.sink.emit({ type: 'validation.consent', command: cmd.display, granted, reason: why });

@@ -7,7 +7,7 @@
 // the engine escalates. Budget exhaustion and cancellation propagate to the engine.
 
 import type { EventSink, ModelRef } from '../events';
-import type { ChatMessage, ToolCall } from '../ports';
+import type { ChatMessage, TextSearch, ToolCall } from '../ports';
 import { ContextOverflowError, RouteExhaustedError, type ModelCaller } from './caller';
 import { Compactor, ContextTooLargeError, type ContextWindows } from './compaction';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
@@ -49,6 +49,8 @@ export interface AgentDeps {
   inbox?: { take(agentId: string): string[] };
   /** Aborts this agent's work: its task's signal (Steering.track), which the user's Stop Task and the session's cancel abort. */
   signal?: AbortSignal;
+  /** search_files' fast path (ripgrep), when the session has one. */
+  search?: TextSearch;
 }
 
 /** Adds the user's notes to the conversation: to the last user turn when there is one (no back-to-back user turns), else as a user turn after the tool results. */
@@ -109,7 +111,7 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     let outcome: AgentOutcome | undefined;
     for (const call of result.toolCalls) {
       const r = await runTool(call, spec, deps, route);
-      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: r.result, isError: r.isError });
+      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: caller.redactToolResult(r.result), isError: r.isError });
       outcome ??= r.stop;
     }
     if (outcome) return outcome;

@@ -7,6 +7,7 @@
 
 import type { EventSink, ModelRef } from '../events';
 import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type ToolSpec, type Usage, type StopReason } from '../ports';
+import { REDACTED, type Redactor } from '../redact';
 import { Budget, estimateTokens } from '../money/budget';
 import type { Pricing } from '../money/pricing';
 import { Semaphore } from './semaphore';
@@ -61,7 +62,16 @@ export interface CallerDeps {
   signal: AbortSignal;
   /** Flush streamed text into one `agent.text` event at most this often. */
   textFlushMs?: number;
+  /**
+   * The session's redactor (the log's): what is sent to a provider is redacted by it first — the system
+   * prompt (with the project rules), the user turns (task prompts, feedback, notes) and the tool results
+   * (file contents, command output, search lines). Without it (tests of the caller alone), nothing is.
+   */
+  redactor?: Redactor;
 }
+
+/** Said after a tool result that had credentials replaced, so that the model does not write the placeholder back into a file. */
+export const REDACTION_NOTE = `(Ensemble replaced credentials in this result with ${REDACTED}. Never write ${REDACTED} into a file: leave those lines as they are, and change the others with edit_file.)`;
 
 export interface CallContext {
   agentId: string;
@@ -83,12 +93,44 @@ export class ModelCaller {
   /** Providers that answered 'quota': out of money until the user acts, so not asked again this session. */
   private readonly outOfQuota = new Map<string, ProviderError>();
 
+  /** Each message as it was sent, redacted: a conversation only grows, and its messages are the same objects turn after turn. */
+  private readonly sent = new WeakMap<ChatMessage, ChatMessage>();
+  /** System prompts as sent (a few per session: one per role, the planner's, the reviewer's). */
+  private readonly systems = new Map<string, string>();
+
   constructor(private readonly deps: CallerDeps) {}
 
   async call(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext): Promise<CallResult> {
     const known = this.outOfQuota.get(route.provider);
     if (known) throw new RouteExhaustedError(route, known, 0);
-    return this.retried(route, req, ctx, ctx.signal ?? this.deps.signal);
+    return this.retried(route, this.redacted(req), ctx, ctx.signal ?? this.deps.signal);
+  }
+
+  /** A tool's result as the model may read it: redacted, with a note when something was (the agent loop pushes it so into the conversation). */
+  redactToolResult(text: string): string {
+    const out = this.deps.redactor?.text(text) ?? text;
+    return out === text ? text : `${out}\n\n${REDACTION_NOTE}`;
+  }
+
+  /** `req` with every text a provider would read redacted; the model's own turns are sent back as they came. */
+  private redacted(req: Omit<ChatRequest, 'model' | 'trace'>): Omit<ChatRequest, 'model' | 'trace'> {
+    const r = this.deps.redactor;
+    if (!r) return req;
+    let system = this.systems.get(req.system);
+    if (system === undefined) {
+      if (this.systems.size >= 32) this.systems.clear();
+      this.systems.set(req.system, (system = r.text(req.system)));
+    }
+    const messages = req.messages.map((m) => {
+      if (m.role === 'assistant') return m;
+      let out = this.sent.get(m);
+      if (!out) {
+        const content = r.text(m.content);
+        this.sent.set(m, (out = content === m.content ? m : { ...m, content }));
+      }
+      return out;
+    });
+    return { ...req, system, messages };
   }
 
   private async retried(route: ModelRef, req: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, signal: AbortSignal): Promise<CallResult> {

@@ -2,7 +2,7 @@
 
 import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer } from '../ports';
+import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, TextSearch } from '../ports';
 import type { CommandTool } from './commands';
 import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
@@ -25,11 +25,13 @@ export interface SessionContext {
   readonly windows: ContextWindows;
   readonly files: SessionFiles;
   readonly store: FileStore;
+  /** search_files' fast path (ripgrep), when there is one. */
+  readonly search?: TextSearch;
   readonly budget: Budget;
   readonly clock: Clock;
   readonly signal: AbortSignal;
   readonly resolve: (providerId: string) => ChatProvider | undefined;
-  readonly consent?: (command: string) => Promise<boolean>;
+  readonly consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
   /** Runs processes: the generated tests (validation) and run_command. */
   readonly runner: CommandRunner;
   /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */

@@ -150,7 +150,7 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
   const outcome = await stoppable(ctx, t.id, (signal) =>
     runAgent(
       { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
-      { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal },
+      { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
     ),
   );
   if (!outcome) await escalate(ctx, t, STOPPED_BY_USER);
@@ -160,7 +160,7 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
 
 async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promise<void> {
   ctx.sink.emit({ type: 'task.escalated', taskId: t.id, reason });
-  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: `${t.title} escalated to the orchestrator`, rationale: reason });
+  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: reason === STOPPED_BY_USER ? `${t.title} stopped by the user: the orchestrator decides what becomes of it` : `${t.title} escalated to the orchestrator`, rationale: reason });
   const agentId = ctx.nextAgentId('orchestrator');
   const routes = routesFor(ctx, ctx.config.orchestrator);
   const first = routes[0] ?? ctx.config.orchestrator;
@@ -202,7 +202,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       trace: `escalate/${t.id}`,
       extraTools,
     },
-    { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal },
+    { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
   ));
   if (!outcome) {
     // Stopped again while the orchestrator handled it: the user does not want it done.

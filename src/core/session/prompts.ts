@@ -23,11 +23,22 @@ export function planningSystem(roles: Record<string, RoleConfig>, rules = ''): s
   );
 }
 
+/** How many folder levels of the workspace the planner is shown (files deeper are left to list_files). */
+export const PICTURE_DEPTH = 3;
+const PICTURE_FILES = 200;
+
+/**
+ * What the orchestrator is shown of the workspace: its files to three levels deep (at most 200 of
+ * them), its README's first lines and its package.json files. It reads no folder deeper than that, so
+ * it costs the same in a 30,000-file repository as in a small project; list_files shows the rest.
+ */
 export async function workspacePicture(files: FileStore): Promise<string> {
-  const entries = await files.list();
-  const tree = entries.slice(0, 200).map((e) => `  ${e.path}`);
-  if (entries.length > 200) tree.push(`  … and ${entries.length - 200} more files`);
-  const parts = [`Files in the workspace (${entries.length}):\n${tree.length ? tree.join('\n') : '  (empty folder)'}`];
+  const entries = await files.list('.', { depth: PICTURE_DEPTH, limit: Number.POSITIVE_INFINITY });
+  const tree = entries.slice(0, PICTURE_FILES).map((e) => `  ${e.path}`);
+  if (entries.length > PICTURE_FILES) tree.push(`  … and ${entries.length - PICTURE_FILES} more files to this depth`);
+  const deep = entries.some((e) => e.path.split('/').length === PICTURE_DEPTH);
+  const head = `Files in the workspace${deep ? `, to ${PICTURE_DEPTH} levels deep (list_files shows every folder with its file count, and deeper files)` : ''} (${entries.length}):`;
+  const parts = [`${head}\n${tree.length ? tree.join('\n') : '  (empty folder)'}`];
   const readme = entries.find((e) => /^readme(\.md|\.txt)?$/i.test(e.path));
   if (readme) {
     const text = Buffer.from((await files.read(readme.path)) ?? new Uint8Array()).toString('utf8');

@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EventBody, Phase, SessionStatus, TaskSpec } from '../events';
-import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox } from '../ports';
+import { EVENT_VERSION, type EnsembleEvent, type EventBody, type Phase, type SessionStatus, type TaskSpec } from '../events';
+import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox, TextSearch } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
-import { foldEvents, initialState, type SessionState } from '../fold/state';
+import { applyEvent, foldEvents, initialState, type SessionState } from '../fold/state';
 import { followLog, writeReportFiles } from '../store/sessions';
 import { BlobStore } from '../store/blobs';
 import { SessionFiles, type DirtyCheck } from '../store/workspace';
@@ -28,6 +28,9 @@ import { CommandTool, type ApproveCommand } from './commands';
 import { Steering } from './steering';
 import { SandboxedRunner } from './sandbox';
 import { ContextWindows } from './compaction';
+import { acquireWorkspaceLock, WorkspaceBusyError, type WorkspaceLock } from '../store/lock';
+import { DiskFullError, diskFullError } from '../store/disk';
+import { reportUnexpectedError } from '../emitter';
 
 export interface EngineDeps {
   workspace: string;
@@ -35,8 +38,8 @@ export interface EngineDeps {
   /** The provider for an id, or undefined when it has no key. */
   resolve: (providerId: string) => ChatProvider | undefined;
   clock?: Clock;
-  /** Asked before the generated tests run when `validation.runTests` is "ask". */
-  consent?: (command: string) => Promise<boolean>;
+  /** Asked before the generated tests run when `validation.runTests` is "ask"; `signal` aborts when the session is cancelled (the question is then withdrawn). */
+  consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
   /**
    * Every secret value of this session (keys, credential headers): redacted from the log and the
    * report wherever it appears, e.g. in a provider's error body that echoes the key it was sent.
@@ -51,6 +54,8 @@ export interface EngineDeps {
   reviewPlan?: PlanReviewer;
   /** Runs the generated tests and the agents' commands (src/node/command-runner.ts). */
   runner: CommandRunner;
+  /** Searches the workspace's files for search_files (ripgrep: src/node/ripgrep.ts); without it they are read through `store`. */
+  search?: TextSearch;
   /**
    * Confines what `runner` starts (src/node/sandbox.ts), probed at the start of every run. Absent or
    * unavailable: processes run without one, and no command runs unasked unless `commands.sandbox` is "off".
@@ -67,6 +72,11 @@ export interface EngineDeps {
    * compared (src/core/store/workspace-snapshot.ts).
    */
   changes?: () => ChangeTracker;
+  /**
+   * What started the session (`ensemble run`, `ensemble resume <id>`, `VS Code: Start Orchestration`):
+   * the workspace lock names it to a second session that would start there meanwhile.
+   */
+  command?: string;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -104,7 +114,31 @@ function openLog(workspace: string, dir: string, clock: Clock, redactor: Redacto
   try {
     return EventLog.open(dir, clock, redactor);
   } catch (e) {
-    throw workspaceError(workspace, e);
+    throw diskFullError(e, dir, 'the event log') ?? workspaceError(workspace, e);
+  }
+}
+
+/** The workspace for this session alone (see store/lock.ts): a second session there stops with WorkspaceBusyError. */
+function lockWorkspace(deps: EngineDeps, sessionId: string): WorkspaceLock {
+  try {
+    return acquireWorkspaceLock(deps.workspace, { sessionId, command: deps.command ?? 'ensemble' });
+  } catch (e) {
+    if (e instanceof WorkspaceBusyError) throw e;
+    throw diskFullError(e, path.join(deps.workspace, '.ensemble'), 'the workspace lock') ?? workspaceError(deps.workspace, e);
+  }
+}
+
+/** Opens the session's log under the workspace lock, and runs it; the lock is given back if it cannot start. */
+function underLock(deps: EngineDeps, sessionId: string, dir: string, start: (log: EventLog, lock: WorkspaceLock) => SessionHandle): SessionHandle {
+  const lock = lockWorkspace(deps, sessionId);
+  let log: EventLog | undefined;
+  try {
+    log = openLog(deps.workspace, dir, deps.clock ?? systemClock, new Redactor(deps.secrets));
+    return start(log, lock);
+  } catch (e) {
+    log?.close();
+    lock.release();
+    throw e;
   }
 }
 
@@ -122,6 +156,10 @@ export interface SessionHandle {
    * `agent.messaged` now). Throws an Error saying why when the agent is not working or the note is empty.
    */
   messageAgent(agentId: string, text: string): void;
+  /** Set when the session stopped because a disk was full (or its report could not be written for that): which disk, which folder. */
+  readonly diskFull: DiskFullError | undefined;
+  /** False when the log could not take the session's end (a full disk): it then reads as interrupted. */
+  readonly logComplete: boolean;
   /**
    * Stops one running task without cancelling the session (logged as `task.stopped`): its agent's
    * request is aborted and the task is escalated to the orchestrator with the reason "stopped by the
@@ -140,35 +178,67 @@ export function newSessionId(now = Date.now()): string {
 /** `plan`: run this plan (a plan file) instead of asking the orchestrator for one; it is proposed like the orchestrator's. */
 export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean; plan?: { rationale: string; tasks: TaskSpec[] } }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
-  const clock = opts.deps.clock ?? systemClock;
-  const log = openLog(opts.deps.workspace, sessionDir(opts.deps.workspace, sessionId), clock, new Redactor(opts.deps.secrets));
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
-  return run(log, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted }, opts.plan);
+  return underLock(opts.deps, sessionId, sessionDir(opts.deps.workspace, sessionId), (log, lock) =>
+    run(log, lock, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted }, opts.plan));
 }
 
 /** Continues a session from its log (its folder under .ensemble/sessions). */
 export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
-  const clock = opts.deps.clock ?? systemClock;
   if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
-  const log = openLog(opts.deps.workspace, opts.dir, clock, new Redactor(opts.deps.secrets));
-  const before = foldEvents(log.existing);
-  if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
-  if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
-  const reason = before.status === 'running' ? 'the previous run was interrupted' : `the previous run ended ${before.status}`;
-  return run(log, before.sessionId, before.goal, opts.config, opts.deps, true, { type: 'session.resumed', reason });
+  // Locked before the log is even opened (opening it cuts a partial last line): a run of this session may be writing it.
+  return underLock(opts.deps, path.basename(opts.dir), opts.dir, (log, lock) => {
+    const before = foldEvents(log.existing);
+    if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
+    if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
+    const reason = before.status === 'running' ? 'the previous run was interrupted' : `the previous run ended ${before.status}`;
+    return run(log, lock, before.sessionId, before.goal, opts.config, opts.deps, true, { type: 'session.resumed', reason });
+  });
 }
 
-function run(log: EventLog, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody, givenPlan?: SessionContext['givenPlan']): SessionHandle {
+/** `store`, telling `onFull` when a write of it fails because the disk is full (the write still fails as before). */
+function watchingDisk(store: FileStore, workspace: string, onFull: (e: DiskFullError) => void): FileStore {
+  const watched = (op: 'write' | 'remove') => async (p: string, ...rest: unknown[]) => {
+    try {
+      return await (store[op] as (p: string, ...rest: unknown[]) => Promise<void>).call(store, p, ...rest);
+    } catch (e) {
+      const full = diskFullError(e, workspace, p);
+      if (full) onFull(full);
+      throw e;
+    }
+  };
+  const write = watched('write');
+  const remove = watched('remove');
+  // Every other member (including ones the port may gain) is the store's own.
+  return new Proxy(store, {
+    get: (target, prop) => {
+      if (prop === 'write') return write;
+      if (prop === 'remove') return remove;
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody, givenPlan?: SessionContext['givenPlan']): SessionHandle {
   const clock = deps.clock ?? systemClock;
   const state = foldEvents(log.existing, initialState());
   followLog(log, state);
-  log.emit(first);
   const controller = new AbortController();
+  // A full disk (the log, the blobs, a workspace file, the report) stops the session: nothing can go on usefully.
+  let diskFull: DiskFullError | undefined;
+  const onFull = (e: DiskFullError) => {
+    diskFull ??= e;
+    if (!controller.signal.aborted) controller.abort(diskFull);
+  };
+  log.onDiskFull(onFull);
+  log.emit(first);
+  const store = watchingDisk(deps.store, deps.workspace, onFull);
   const pricing = pricingFor(config);
   // The cap counts what the log says was charged: a resumed run starts where the last one stopped.
   const budget = new Budget(config.budgetUsd, state.money);
-  const files = new SessionFiles(deps.store, new BlobStore(path.dirname(log.file)), log, deps.isDirty, deps.changes?.());
+  const files = new SessionFiles(store, new BlobStore(path.dirname(log.file), onFull), log, deps.isDirty, deps.changes?.());
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const runner = new SandboxedRunner({ runner: deps.runner, sandbox: deps.sandbox, policy: config.commands, workspace: deps.workspace, state });
@@ -181,14 +251,15 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     sink: log,
     state,
     files,
-    store: deps.store,
+    store,
+    search: deps.search,
     budget,
     clock,
     signal: controller.signal,
     resolve: deps.resolve,
     consent: deps.consent,
     runner,
-    commands: new CommandTool({ policy: config.commands, runner, store: deps.store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
+    commands: new CommandTool({ policy: config.commands, runner, store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
     resumed,
     steering: new Steering(log, state, controller.signal),
     rules: '',
@@ -196,19 +267,39 @@ function run(log: EventLog, sessionId: string, goal: string, config: EngineConfi
     givenPlan,
     cancel: (reason) => controller.abort(new CancelledError(reason)),
     windows: new ContextWindows(config, (ref) => pricing.contextWindow(ref)),
-    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal }),
+    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal, redactor: log.redactor }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
-  const done = drive(ctx, log, pricing, runner)
-    .catch((e: unknown) => settleAfterCrash(log, state, e))
+  const ending = { logComplete: true, onFull };
+  const done = drive(ctx, log, pricing, runner, ending)
+    .catch((e: unknown) => settleAfterCrash(log, state, e, ending))
     .finally(() => {
       files.close();
-      log.close();
+      // Every event is written already: a failing close (the file only released) is reported, never rejects `done`.
+      try {
+        log.close();
+      } catch (e) {
+        reportUnexpectedError(e);
+      } finally {
+        lock.release();
+      }
     });
   return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
     messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
     stopTask: (taskId) => ctx.steering.stop(taskId),
+    get diskFull() {
+      return diskFull;
+    },
+    get logComplete() {
+      return ending.logComplete;
+    },
   };
+}
+
+/** How the session's end went: whether the log took it, and where a full disk is reported. */
+interface Ending {
+  logComplete: boolean;
+  onFull: (e: DiskFullError) => void;
 }
 
 export class CancelledError extends Error {
@@ -239,7 +330,7 @@ function checkpoint(ctx: SessionContext): void {
   if (ctx.budget.isExhausted) throw new BudgetExhaustedError(ctx.budget.limitUsd ?? 0, ctx.budget.spentUsd, ctx.budget.reservedUsd, 0);
 }
 
-async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runner: SandboxedRunner): Promise<SessionState> {
+async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runner: SandboxedRunner, ending: Ending): Promise<SessionState> {
   const s = ctx.state;
   let status: Exclude<SessionStatus, 'running'> = 'completed';
   let error: string | undefined;
@@ -283,7 +374,12 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
     if (failedTask) error = 'some tasks failed';
     else if (testsFailed) error = 'the generated tests failed';
   } catch (e) {
-    if (ctx.signal.aborted) {
+    const full = ctx.signal.reason instanceof DiskFullError ? ctx.signal.reason : e instanceof DiskFullError ? e : undefined;
+    if (full) {
+      ending.onFull(full);
+      status = 'failed';
+      error = full.message;
+    } else if (ctx.signal.aborted) {
       status = 'cancelled';
       error = (ctx.signal.reason as Error)?.message ?? 'cancelled';
     } else if (e instanceof BudgetExhaustedError || ctx.budget.isExhausted) {
@@ -295,33 +391,57 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
       error = e instanceof Error ? e.message : String(e);
     }
   }
-  writeReport(ctx, log, status, error);
+  writeReport(ctx, log, status, ending, error);
   return s;
 }
 
-function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<SessionStatus, 'running'>, error?: string): void {
+function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<SessionStatus, 'running'>, ending: Ending, error?: string): void {
   // The report is a fold of the log, so it is written once the log holds the session's end.
-  ctx.sink.emit({ type: 'phase.started', phase: 'report' });
-  ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
-  ctx.sink.emit({ type: 'session.ended', status, error });
   try {
-    log.emit({ type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state, log.redactor) });
+    ctx.sink.emit({ type: 'phase.started', phase: 'report' });
+    ctx.sink.emit({ type: 'phase.ended', phase: 'report', outcome: 'ok' });
+    ctx.sink.emit({ type: 'session.ended', status, error });
+  } catch (e) {
+    // The log takes no more (a full disk): the session ends in memory only, and its log reads as
+    // interrupted (a resume continues it). No report is written from a log that does not hold its end.
+    ending.logComplete = false;
+    foldUnlogged(ctx.state, log, ctx.clock, { type: 'session.ended', status, error });
+    foldUnlogged(ctx.state, log, ctx.clock, { type: 'report.failed', error: `not written: the log could not take the session's end (${(e as Error)?.message ?? String(e)})` });
+    return;
+  }
+  let end: EventBody;
+  try {
+    end = { type: 'report.written', files: writeReportFiles(ctx.dir, ctx.state, log.redactor) };
   } catch (e) {
     // The session's folder may be gone or its disk full: the session has ended all the same.
-    log.emit({ type: 'report.failed', error: (e as Error)?.message ?? String(e) });
+    const full = diskFullError(e, ctx.dir, 'the report');
+    if (full) ending.onFull(full);
+    end = { type: 'report.failed', error: full?.message ?? (e as Error)?.message ?? String(e) };
   }
+  try {
+    log.emit(end);
+  } catch {
+    // The log holds the session's end; only whether its report was written is missing from it.
+    foldUnlogged(ctx.state, log, ctx.clock, end);
+  }
+}
+
+/** Applies an event the log could not take to the in-memory fold, so that what the session shows (and the CLI says) is still its end. */
+function foldUnlogged(state: SessionState, log: EventLog, clock: Clock, body: EventBody): void {
+  applyEvent(state, { ...body, v: EVENT_VERSION, seq: log.lastSeq + 1, ts: clock.now() } as EnsembleEvent);
 }
 
 /**
  * `done` never rejects: whatever escaped the session (the log itself failing to write, a bug), it ends
  * `failed` — as an event when the log still takes one, else only in the in-memory fold.
  */
-function settleAfterCrash(log: EventLog, state: SessionState, e: unknown): SessionState {
+function settleAfterCrash(log: EventLog, state: SessionState, e: unknown, ending: Ending): SessionState {
   const error = `internal error: ${e instanceof Error ? e.message : String(e)}`;
   if (state.status !== 'running') return state;
   try {
     log.emit({ type: 'session.ended', status: 'failed', error });
   } catch {
+    ending.logComplete = false;
     Object.assign(state, { status: 'failed', error, currentPhase: undefined });
   }
   return state;

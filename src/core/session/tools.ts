@@ -23,7 +23,11 @@ export const toolSchemas = {
     rationale: z.string().describe('Why the work is split this way'),
     tasks: z.array(taskSchema),
   }),
-  list_files: z.object({ path: z.string().optional().describe('Folder relative to the workspace root; default the root') }),
+  list_files: z.object({
+    path: z.string().optional().describe('Folder relative to the workspace root; default the root'),
+    depth: z.number().int().min(1).max(20).optional().describe('Show subfolders (with file counts) this many levels deep'),
+    offset: z.number().int().min(0).optional().describe('List the files from this position (0-based), 400 at a time'),
+  }),
   read_file: z.object({
     path: z.string().describe('File path relative to the workspace root'),
     startLine: line.optional().describe('First line to read (1-based); give a range for large files'),
@@ -36,6 +40,7 @@ export const toolSchemas = {
     regex: z.boolean().optional().describe('Treat pattern as a JavaScript regular expression; default false (literal text)'),
     caseSensitive: z.boolean().optional().describe('Default true'),
     maxResults: z.number().int().min(1).max(1000).optional().describe('Matching lines to show; default 100'),
+    offset: z.number().int().min(0).optional().describe('Skip this many matching lines: the next page'),
   }),
   write_file: z.object({ path: z.string().describe('File path relative to the workspace root'), content: z.string().describe('The complete new content') }),
   edit_file: z.object({
@@ -71,9 +76,9 @@ export type ToolArgs<T extends ToolName> = z.infer<(typeof toolSchemas)[T]>;
 
 const descriptions: Record<ToolName, string> = {
   submit_plan: 'Submit the plan: the tasks, the role that does each, and their dependencies.',
-  list_files: 'List the files in the workspace (or under a folder).',
+  list_files: 'List the files in the workspace (or under a folder); a large folder answers with its subfolders\' file counts.',
   read_file: 'Read a text file from the workspace. For a large file give startLine/endLine: the range comes back with line numbers ("  12| text") and the file\'s line count.',
-  search_files: 'Search the workspace\'s text files for a pattern (skips .gitignore\'d and binary files): answers "path:line: text" for each matching line.',
+  search_files: 'Search the files list_files lists for a pattern: answers "path:line: text" for each matching line, a page at a time.',
   write_file: 'Create a file, or replace one with the complete content given. To change part of an existing file use edit_file.',
   edit_file: 'Change an existing file by replacing exact text: each oldText must occur exactly once in the file as it is now. All edits apply together or not at all.',
   finish: 'Call when your task is complete, with a summary of what you did.',

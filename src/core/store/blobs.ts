@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { diskFullError, type DiskFullError } from './disk';
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -29,8 +30,11 @@ export class BlobStore {
   private indexed = 0;
   private made = false;
 
-  /** `dir`: the session's folder. */
-  constructor(readonly dir: string) {
+  /** `dir`: the session's folder; `onDiskFull` hears of a record the disk had no room for (`put` throws it too). */
+  constructor(
+    readonly dir: string,
+    private readonly onDiskFull?: (e: DiskFullError) => void,
+  ) {
     this.pack = path.join(dir, 'blobs.pack');
   }
 
@@ -52,7 +56,19 @@ export class BlobStore {
       const header = Buffer.from(`blob ${sha} ${bytes.length}\n`);
       // One write (a record is whole, or torn by a kill), continued if the system took only part of it.
       const record = Buffer.concat([header, bytes, NEWLINE]);
-      for (let done = 0; done < record.length; ) done += fs.writeSync(fd, record, done);
+      try {
+        for (let done = 0; done < record.length; ) done += fs.writeSync(fd, record, done);
+      } catch (e) {
+        // A full disk: what fitted of the record is cut off (the next put would cut it anyway).
+        try {
+          fs.ftruncateSync(fd, this.indexed);
+        } catch {
+          // left for the next put
+        }
+        const full = diskFullError(e, this.dir, 'a copy of a file\'s content (blobs.pack)');
+        if (full) this.onDiskFull?.(full);
+        throw full ?? e;
+      }
       this.index.set(sha, { at: this.indexed + header.length, length: bytes.length });
       this.indexed += header.length + bytes.length + 1;
     } finally {

@@ -8,6 +8,7 @@ import { EVENT_VERSION, type EnsembleEvent, type EventBody, type EventSink } fro
 import { Emitter } from '../emitter';
 import { systemClock, type Clock } from '../ports';
 import { Redactor } from '../redact';
+import { diskFullError, type DiskFullError } from './disk';
 
 export const ENSEMBLE_DIR = '.ensemble';
 
@@ -104,6 +105,9 @@ export function lastEvent(fd: number, end: number): { end: number; last?: Ensemb
 export class EventLog implements EventSink {
   private readonly _onDidAppend = new Emitter<EnsembleEvent>();
   readonly onDidAppend = this._onDidAppend.event;
+  /** An event could not be written because the disk is full (the event is not in the log; `emit` throws the same error). */
+  private readonly _onDiskFull = new Emitter<DiskFullError>();
+  readonly onDiskFull = this._onDiskFull.event;
   private fd: number | undefined;
   private _existing: EnsembleEvent[] | undefined;
   /** Bytes of the log through its last complete line (what a reader of the file would fold). */
@@ -178,7 +182,31 @@ export class EventLog implements EventSink {
       event = this.redactor.value(event);
       line = JSON.stringify(event);
     }
-    this._bytes += fs.writeSync(this.fd, line + '\n');
+    const text = line + '\n';
+    let written = 0;
+    try {
+      written = fs.writeSync(this.fd, text);
+      const size = Buffer.byteLength(text);
+      if (written < size) {
+        // The system took part of it (a disk filling up): the rest, or the error that stops it.
+        const bytes = Buffer.from(text);
+        while (written < size) written += fs.writeSync(this.fd, bytes, written);
+      }
+      this._bytes += size;
+    } catch (e) {
+      this.seq--;
+      // Half a line would glue the next event to it: what was written of it is cut off again.
+      if (written > 0) {
+        try {
+          fs.ftruncateSync(this.fd, fs.fstatSync(this.fd).size - written);
+        } catch {
+          // the next open cuts a partial last line off
+        }
+      }
+      const full = diskFullError(e, path.dirname(this.file), 'the event log');
+      if (full) this._onDiskFull.fire(full);
+      throw full ?? e;
+    }
     this._onDidAppend.fire(event);
     return event;
   }
@@ -192,5 +220,6 @@ export class EventLog implements EventSink {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     this._onDidAppend.dispose();
+    this._onDiskFull.dispose();
   }
 }

@@ -148,9 +148,21 @@ export function writeReportFiles(dir: string, state: SessionState, redactor: Red
   const report = redactor.value(buildReport(state));
   const json = path.join(dir, 'report.json');
   const md = path.join(dir, 'report.md');
-  fs.writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(md, redactor.text(renderMarkdown(report)));
+  writeWhole(json, JSON.stringify(report, null, 2) + '\n');
+  writeWhole(md, redactor.text(renderMarkdown(report)));
   return [json, md];
+}
+
+/** Writes `file` whole or not at all (a full disk leaves no half report behind). */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Folds the session's log again and rewrites its report files and its summary (an interrupted session, an older log, a review decision). */

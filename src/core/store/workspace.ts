@@ -12,6 +12,7 @@ import { WriteConflictError, type ChangeMark, type ChangeTracker, type FileEntry
 import { BlobStore, sha256 } from './blobs';
 import { normaliseFilePath, PathError, type PathRefusal } from '../paths';
 import { ScanTracker } from './workspace-snapshot';
+import { REDACTED } from '../redact';
 
 export interface WriteContext {
   agentId: string;
@@ -175,6 +176,11 @@ export class SessionFiles {
       const produced = produce(before);
       if (!produced.ok) return { ok: false, reason: 'rejected', message: produced.message };
       const content = produced.content;
+      // What models are sent is redacted: a model writing back a file it read would put the placeholder
+      // where the user's secret is. More placeholders than the file holds now: refused, the file kept.
+      if (count(content, REDACTED) > (before === undefined ? 0 : count(Buffer.from(before).toString('utf8'), REDACTED))) {
+        return { ok: false, reason: 'rejected', message: `Refused to write ${path}: the new content holds ${REDACTED}, the placeholder for a secret you were not shown. Writing it would replace the secret in the file. Change the file with edit_file around the lines that hold ${REDACTED}, leaving them as they are.` };
+      }
       if (before !== undefined) this.blobs.put(before);
       const afterSha = this.blobs.put(content);
       const change = beforeSha === null ? 'created' : 'modified';
@@ -260,4 +266,11 @@ export class SessionFiles {
     }
     return { ok: false, reason: 'failed', message: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** How many times `needle` stands in `text`. */
+function count(text: string, needle: string): number {
+  let n = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n++;
+  return n;
 }

@@ -128,3 +128,12 @@ export function saveEnv(names: readonly string[]): () => void {
     }
   };
 }
+
+/** Polls `ok` every 50 ms until it holds, else fails after `ms` naming `what`. */
+export async function waitFor(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,7 +1,8 @@
 // The plan's review in the editor (`ensemble.planApproval` "ask", the setting's default): a session
-// started through the controller waits with its plan; the commands approve it, edit it (an untitled
-// JSON document with live diagnostics, refused then accepted), and replan it with feedback that reaches
-// the orchestrator's next request. Providers are scripted through the engine's port (no key needed).
+// started through the controller waits with its plan; the commands approve it, edit it (a JSON document,
+// "Ensemble plan 1.json", with live diagnostics, refused then accepted, closed once the plan is decided),
+// and replan it with feedback that reaches the orchestrator's next request. Providers are scripted
+// through the engine's port (no key needed).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { COMMANDS } from '../../../src/protocol';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { configFromSettings } from '../../../src/vscode/settings';
 import { ScriptedProvider, conv, planStep, writesThenFinishes, type Step } from '../../helpers/scripted';
-import { getApi, tempFolder, waitForEvent, withTimeout } from './helpers';
+import { getApi, tempFolder, waitFor, waitForEvent, withTimeout } from './helpers';
 
 const SETTINGS = {
   orchestrator: { provider: 'orch', model: 'o-1' },
@@ -63,6 +64,8 @@ export function registerPlanTests(): void {
       return now();
     };
     const planEvents = (dir: string) => readEvents(path.join(dir, 'events.jsonl')).events.filter((e) => e.type.startsWith('plan.'));
+    /** Whether an editor tab shows `doc`. */
+    const shown = (doc: vscode.TextDocument) => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === doc.uri.toString()));
 
     it('approves with Ensemble: Approve Plan; no agent ran before', async () => {
       const { active, providers, first, folder } = await start([TWO]);
@@ -80,11 +83,12 @@ export function registerPlanTests(): void {
       assert.deepEqual(report.plan, { proposals: 1, approvedBy: 'user', edited: false, feedback: [] });
     });
 
-    it('edits the plan in an untitled JSON document: live diagnostics, a refused edit, then the edit that runs', async () => {
+    it('edits the plan in a JSON document: live diagnostics, a refused edit, then the edit that runs, and the document closes', async () => {
       const { active, providers } = await start([TWO]);
       const doc = (await vscode.commands.executeCommand(COMMANDS.editPlan)) as vscode.TextDocument;
       assert.ok(doc, 'Edit Plan returns the document it opened');
-      assert.equal(doc.isUntitled, true);
+      assert.equal(doc.uri.scheme, 'ensemble-plan', 'kept in memory, not in the workspace');
+      assert.equal(path.posix.basename(doc.uri.path), 'Ensemble plan 1.json');
       assert.equal(doc.languageId, 'json');
       assert.deepEqual(JSON.parse(doc.getText()).tasks.map((t: { id: string }) => t.id), ['one', 'two']);
       assert.equal(vscode.languages.getDiagnostics(doc.uri).length, 0);
@@ -115,10 +119,16 @@ export function registerPlanTests(): void {
       assert.match(refused.errors.join('\n'), /role "ghost"/);
       assert.match(refused.errors.join('\n'), /"x" is used more than once/);
 
+      assert.ok(shown(doc), 'a refused edit keeps its document open, to correct');
+      assert.equal(api.plans.editing, doc);
+
       await replaceAll({ rationale: 'mine', tasks: [task('solo', 'beta')] });
       await diagnosticsUntil(doc, (d) => d.length === 0, 'the diagnostics to clear');
       await vscode.commands.executeCommand(COMMANDS.submitEditedPlan);
       const state = await withTimeout(active.handle.done, 30_000, 'the session to end');
+      // The plan was decided: its document is closed (with nothing to save, so no prompt).
+      await waitFor(() => !shown(doc), 5_000, 'the plan document to close');
+      assert.equal(api.plans.editing, undefined);
       assert.equal(state.status, 'completed', state.error);
       assert.deepEqual(state.taskOrder, ['solo']);
       assert.equal(providers.p1!.requests.length, 0);
@@ -127,9 +137,11 @@ export function registerPlanTests(): void {
 
     it('replans with feedback that reaches the orchestrator, then approves the new plan', async () => {
       const { active, providers } = await start([TWO, [{ id: 'single', role: 'alpha' }]]);
+      const stale = (await vscode.commands.executeCommand(COMMANDS.editPlan)) as vscode.TextDocument;
       const second = nextProposal();
       await vscode.commands.executeCommand(COMMANDS.replan, 'One task for alpha, please.');
       const p2 = await second;
+      await waitFor(() => !shown(stale), 5_000, "plan 1's document to close once plan 1 was replanned");
       assert.equal(p2.proposal, 2);
       assert.deepEqual(p2.tasks.map((t) => t.id), ['single']);
       const asked = providers.orch!.requests[1]!;

@@ -9,10 +9,10 @@ import { resolveConfig } from '../../../src/core/config';
 import type { CommandApproval, CommandApprovalRequest } from '../../../src/core/session/commands';
 import { startFakeServer, type FakeServer } from '../../../src/fakes';
 import { buildResolver } from '../../../src/node/providers';
-import { APPROVAL_CHOICES } from '../../../src/vscode/engine';
+import { ANSWER_TITLES } from '../../../src/vscode/questions';
 import { configFromSettings, SettingsError } from '../../../src/vscode/settings';
 import { withTrust } from '../../../src/vscode/trust';
-import { getApi, nextEvent, tempFolder } from './helpers';
+import { getApi, nextEvent, tempFolder, waitForEvent, withTimeout } from './helpers';
 
 const PROVIDER = 'ensemble-commands';
 const MAKE = 'node -e "require(\'fs\').writeFileSync(\'made.txt\',\'x\')"';
@@ -68,8 +68,54 @@ export function registerRunCommandTests(): void {
       fs.rmSync(folder, { recursive: true, force: true });
     });
 
-    it('offers the modal\'s three choices, reads ensemble.commands, and turns commands off in Restricted Mode', () => {
-      assert.deepEqual(Object.values(APPROVAL_CHOICES), ['Allow Once', 'Allow for This Session', 'Deny']);
+    it('asks in the panel and a notification, not a modal: answered there, or withdrawn when the task is stopped', async () => {
+      const api = await getApi();
+      // The agent asks for MAKE, MAKE (allowed for the session by then) and TOUCH; the orchestrator skips a stopped task.
+      const asks = await startFakeServer('openai', (req) => {
+        const t = req.trace ?? '';
+        if (t.startsWith('plan#')) return { kind: 'reply', toolCalls: [{ name: 'submit_plan', arguments: { rationale: 'one task', tasks: [{ id: 'make', title: 'Make a file', description: 'Run the commands', role: 'dev', dependsOn: [] }] } }] };
+        if (t.startsWith('escalate/')) return { kind: 'reply', toolCalls: [{ name: 'skip_task', arguments: { taskId: 'make', reason: 'the user stopped it' } }] };
+        const command = [MAKE, MAKE, TOUCH][Number(t.split('#')[1]) - 1];
+        return { kind: 'reply', toolCalls: [command ? { name: 'run_command', arguments: { command } } : { name: 'finish', arguments: { summary: 'done' } }] };
+      });
+      try {
+        const config = resolveConfig({
+          orchestrator: { provider: PROVIDER, model: 'm' },
+          roles: { dev: { provider: PROVIDER, model: 'm' } },
+          providers: { [PROVIDER]: { kind: 'openai-compatible', baseUrl: asks.baseUrl } },
+          validation: { runTests: 'never' },
+          commands: { run: 'ask', allow: [] },
+        });
+        const resolver = buildResolver(config, await api.keys.keySource([PROVIDER]), {});
+        const folder = tempFolder();
+        const asked = (command: string) => waitForEvent(api.questions.onDidChange, (qs) => qs.some((q) => q.command === command), 20_000, `the question about ${command}`);
+        const first = asked(MAKE);
+        const active = api.controller.start({ goal: 'commands asked in the panel', workspace: folder, config, resolve: (id) => resolver.resolve(id) });
+        const [q] = await first;
+        assert.deepEqual(q && q.kind === 'command' ? [q.command, q.role, q.taskId, q.taskTitle, q.cwd] : q, [MAKE, 'dev', 'make', 'Make a file', '.']);
+        const touch = asked(TOUCH);
+        assert.equal(api.questions.answer(q!.id, 'session'), true);
+        assert.equal(api.questions.answer(q!.id, 'deny'), false, 'an answered question no longer waits');
+        const [t] = await touch;
+        assert.equal(api.questions.waiting.length, 1, 'MAKE was allowed for the session: asked once');
+        const withdrawn = waitForEvent(api.questions.onDidChange, (qs) => qs.length === 0, 10_000, 'the question to be withdrawn');
+        active.handle.stopTask('make');
+        await withdrawn;
+        assert.equal(api.questions.answer(t!.id, 'once'), false, 'a withdrawn question takes no answer');
+        const state = await withTimeout(active.handle.done, 30_000, 'the session to end');
+        assert.equal(state.status, 'completed', state.error);
+        const report = JSON.parse(fs.readFileSync(path.join(active.handle.dir, 'report.json'), 'utf8'));
+        assert.deepEqual(report.commands.map((c: { decision: string; by: string }) => [c.decision, c.by]), [['approved', 'user'], ['approved', 'user'], ['denied', 'policy']]);
+        assert.ok(fs.existsSync(path.join(folder, 'made.txt')));
+        assert.equal(fs.existsSync(path.join(folder, 'touched.txt')), false);
+        fs.rmSync(folder, { recursive: true, force: true });
+      } finally {
+        await asks.close();
+      }
+    });
+
+    it('offers the three answers, reads ensemble.commands, and turns commands off in Restricted Mode', () => {
+      assert.deepEqual([ANSWER_TITLES.once, ANSWER_TITLES.session, ANSWER_TITLES.deny], ['Allow Once', 'Allow for This Session', 'Deny']);
       const cfg = configFromSettings({ commands: { run: 'allowed', allow: ['npm test', 'npm run *'], timeoutMs: 30_000 } });
       assert.deepEqual(cfg.commands, { run: 'allowed', allow: ['npm test', 'npm run *'], timeoutMs: 30_000, sandbox: 'auto', network: 'on' });
       assert.deepEqual(configFromSettings({}).commands, { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'auto', network: 'on' });

@@ -1,0 +1,93 @@
+// What a running session asks the user — may an agent run this command (the ApproveCommand port)? may
+// the generated project's tests run (the consent port)? — asked where the work is shown, never in a
+// modal that blocks the window: the panel shows each question (above the sections, on the agent's row
+// and in its transcript) with its answers, and a notification offers the same answers. Nothing is
+// focused for the user and closing the notification answers nothing, so neither Enter nor Escape
+// decides by accident. A question is withdrawn when its task is stopped or the session cancelled
+// (the port's AbortSignal), and when the session ends.
+import * as vscode from 'vscode';
+import type { CommandApproval, CommandApprovalRequest } from '../core/session/commands';
+import { PANEL_VIEW_ID } from './panel';
+import { COMMAND_ANSWERS, TEST_ANSWERS, type Question, type QuestionAnswer } from '../protocol';
+
+type Pending = { question: Question; settle: (answer: QuestionAnswer | undefined) => void };
+/** A question before it is numbered. */
+type Asked = { [K in Question['kind']]: Omit<Extract<Question, { kind: K }>, 'id'> }[Question['kind']];
+
+/** The words of each answer, on the panel's buttons and the notification's. */
+export const ANSWER_TITLES: Record<QuestionAnswer, string> = { once: 'Allow Once', session: 'Allow for This Session', deny: 'Deny', run: 'Run Tests', skip: "Don't Run" };
+
+/** The question in one sentence, as the notification and the panel's screen-reader text say it. */
+export function questionText(q: Question): string {
+  if (q.kind === 'tests') return `Run the generated project's tests with "${q.command}"? They run in the workspace, without your API keys in their environment.`;
+  const task = q.taskId ? ` (task ${q.taskId}${q.taskTitle ? ` — ${q.taskTitle}` : ''})` : '';
+  return `The ${q.role} agent${task} asks to run "${q.command}" in ${q.cwd === '.' ? 'the workspace folder' : q.cwd}. It runs without your API keys in its environment.`;
+}
+
+export class Questions implements vscode.Disposable {
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private readonly _onDidChange = new vscode.EventEmitter<readonly Question[]>();
+  /** Fires with the questions waiting for an answer, oldest first. */
+  readonly onDidChange = this._onDidChange.event;
+
+  /** The questions waiting for an answer, oldest first. */
+  get waiting(): Question[] {
+    return [...this.pending.values()].map((p) => p.question);
+  }
+
+  /** The ApproveCommand port: an agent asks to run a command the `ensemble.commands` policy neither allows nor denies. */
+  readonly approveCommand = async (req: CommandApprovalRequest, signal: AbortSignal): Promise<CommandApproval> => {
+    if (!vscode.workspace.isTrusted) return 'deny'; // nothing runs in Restricted Mode
+    const answer = await this.ask({ kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: req.command, cwd: req.cwd }, COMMAND_ANSWERS, signal);
+    return answer === 'once' || answer === 'session' ? answer : 'deny';
+  };
+
+  /** The consent port: asked before the generated tests run when `ensemble.validation.runTests` is "ask". */
+  readonly consentToTests = async (command: string, signal?: AbortSignal): Promise<boolean> => (await this.ask({ kind: 'tests', command }, TEST_ANSWERS, signal)) === 'run';
+
+  /** Answers question `id` (the panel's buttons, the notification's); false when it no longer waits (answered, withdrawn). */
+  answer(id: number, answer: QuestionAnswer): boolean {
+    const p = this.pending.get(id);
+    if (!p || !(p.question.kind === 'tests' ? TEST_ANSWERS : COMMAND_ANSWERS).includes(answer as never)) return false;
+    p.settle(answer);
+    return true;
+  }
+
+  /** Withdraws every question (the session ended): each resolves as undecided. */
+  withdrawAll(): void {
+    for (const p of [...this.pending.values()]) p.settle(undefined);
+  }
+
+  private ask(q: Asked, answers: readonly QuestionAnswer[], signal?: AbortSignal): Promise<QuestionAnswer | undefined> {
+    if (signal?.aborted) return Promise.resolve(undefined);
+    const question = { ...q, id: this.next++ } as Question;
+    return new Promise((resolve) => {
+      const onAbort = () => settle(undefined);
+      const settle = (answer: QuestionAnswer | undefined) => {
+        if (!this.pending.delete(question.id)) return;
+        signal?.removeEventListener('abort', onAbort);
+        this._onDidChange.fire(this.waiting);
+        resolve(answer);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(question.id, { question, settle });
+      this._onDidChange.fire(this.waiting);
+      void this.notify(question, answers);
+    });
+  }
+
+  /** The notification: the same answers as the panel, plus Show in Panel; closing it answers nothing (the question stays in the panel). */
+  private async notify(q: Question, answers: readonly QuestionAnswer[]): Promise<void> {
+    const show = 'Show in Panel';
+    const choice = await vscode.window.showWarningMessage(`Ensemble: ${questionText(q)}`, ...answers.map((a) => ANSWER_TITLES[a]), show);
+    if (choice === show) return void vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+    const answer = answers.find((a) => ANSWER_TITLES[a] === choice);
+    if (answer && !this.answer(q.id, answer)) vscode.window.setStatusBarMessage('Ensemble: that question no longer waits (it was answered in the panel, or its task stopped).', 5000);
+  }
+
+  dispose(): void {
+    this.withdrawAll();
+    this._onDidChange.dispose();
+  }
+}
