@@ -13,6 +13,8 @@ export default defineConfig({
   label: 'extension-host',
   files: 'out/test/suite/index.js',
   workspaceFolder,
+  // Ensemble, and the test-only extension whose scripted language models the suite drives (test/vscode/lm-provider).
+  extensionDevelopmentPath: [path.resolve('.'), path.resolve('test/vscode/lm-provider')],
   // Ensemble does not run in Restricted Mode; the test workspace must be trusted.
   launchArgs: ['--disable-workspace-trust', '--disable-extensions'],
   mocha: { ui: 'bdd', timeout: 120000 },

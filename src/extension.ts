@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
+import { registerModelCommands } from './vscode/modelCommands';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
 import { registerKeyCommands } from './vscode/keyCommands';
@@ -71,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     review.onDidChange(() => feed.refresh()),
     ...registerSessionCommands(controller, keys, focus),
     ...registerKeyCommands(keys),
+    registerModelCommands(keys),
     ...registerPlanCommands(plans),
     ...registerReviewCommands(focus, review),
   );

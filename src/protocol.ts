@@ -30,6 +30,7 @@ export const COMMANDS = {
   submitEditedPlan: 'ensemble.submitEditedPlan',
   messageAgent: 'ensemble.messageAgent',
   stopTask: 'ensemble.stopTask',
+  chooseModels: 'ensemble.chooseModels',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -5,7 +5,7 @@ import { TAG, textButton } from './components';
 import { fill, h, s } from './dom';
 import { phaseName } from '../src/core/fold/narrate';
 import { isResumable, statusText as sessionStatusText, taskCounts, tasksText } from '../src/core/fold/summary';
-import { countedUsd, estimateText, spendText } from '../src/core/fold/money';
+import { countedUsd, estimateText, planBudgetText, spendText } from '../src/core/fold/money';
 import { duration } from './format';
 import type { Section, View } from './view';
 
@@ -74,7 +74,8 @@ export class HeaderSection implements Section {
         { class: 'spend' },
         h('span', null, spend.spent),
         spend.counted ? h('span', { class: 'muted' }, ` · ${spend.counted}`) : null,
-        st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd)}`) : null,
+        st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd, [], st.budget.planModels)}`) : null,
+        m.planCalls && limit !== undefined ? h('span', { class: 'muted' }, ` · ${planBudgetText(m.planCalls)}`) : null,
         limit !== undefined ? budgetMeter(countedUsd(m), limit, st.budget.exhausted) : null,
       ),
     );

@@ -77,7 +77,7 @@ export class PlanSection implements Section {
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:replan', onClick: answer('replan') }, 'Replan with feedback'),
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:cancel', 'aria-label': 'Cancel the session', title: 'Cancel the session', onClick: answer('cancel') }, 'Cancel'),
       ),
-      h('p', null, `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} · estimated development cost ${estimateText(plan.estimateUsd, plan.unknownModels)}${st.budget.limitUsd ? ` (budget ${budgetText(st.budget.limitUsd)})` : ''}`),
+      h('p', null, `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} · estimated development cost ${estimateText(plan.estimateUsd, plan.unknownModels, plan.planModels)}${st.budget.limitUsd ? ` (budget ${budgetText(st.budget.limitUsd)})` : ''}`),
       st.plan.editErrors.length ? h('div', { class: 'warn', role: 'alert' }, h('strong', null, 'Your edit was refused:'), h('ul', null, ...st.plan.editErrors.map((e) => h('li', null, e)))) : null,
       h('p', { class: 'why' }, plan.rationale),
       h(

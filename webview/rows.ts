@@ -1,11 +1,11 @@
 // What the agents and tasks tables say, as plain data: pure functions of the fold (no DOM), so the
 // words and figures on screen are tested in Node and read the same fold as the report.
-import { knownCost } from '../src/core/fold/money';
+import { costText } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
 import { attemptsText, isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TaskState, type TimelineMark } from '../src/core/fold/state';
 import { compactionText } from '../src/core/fold/narrate';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
-import { plural, tokens, usd } from './format';
+import { plural, tokens } from './format';
 
 /** A phase's outcome as the timeline says it (`cancelled` when a user's cancel stopped it: a fold rule). */
 export function phaseOutcome(p: PhaseState, st: SessionState, live: boolean): string {
@@ -123,9 +123,9 @@ export function taskRows(st: SessionState): TaskRow[] {
       statusText: taskStatusText(t),
       statusNote: t.stopped ? 'stopped by you' : '',
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
-      cost: usd(knownCost(t.figures)),
+      cost: costText(t.figures),
       commands: st.commandOrder.map((c) => st.commands[c]!).filter((c) => c.taskId === id).map(commandRow),
-      spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${usd(knownCost(x.figures))} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
+      spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${costText(x.figures)} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
     };
   });
 }

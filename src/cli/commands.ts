@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { baseUrlEnvVar, ConfigError, defaultConfig, keyEnvVar, missingKeys, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, kindInfo, missingKeys, orList, type EngineConfig } from '../core/config';
 import { sessionsDir } from '../core/store/log';
 import { resumeSession, startSession, workspaceError, WorkspaceNotWritableError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { DiskFullError } from '../core/store/disk';
@@ -20,6 +20,7 @@ import type { RulesFile } from '../core/events';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
 import { buildResolver, envKeys } from '../node/providers';
+import { PROVIDER_KINDS } from '../providers';
 import { loadCassette, saveCassette } from '../cassette/format';
 import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
@@ -125,10 +126,11 @@ function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): Engine
 export async function runCommand(flags: RunFlags, terminal: Output = stdio): Promise<number> {
   if (!flags.goal?.trim() && !flags.plan) throw new UsageError('ensemble run needs --goal "what to build" (or --plan FILE).');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
-  const { config: loaded } = loadConfig(workspace, flags.config);
+  const { config: loaded, source } = loadConfig(workspace, flags.config);
   refuseIfBusy(workspace);
   // A plan file is checked before any key or model: every problem named, with its line.
   const plan = flags.plan ? givenPlan(flags.plan, loaded) : undefined;
+  refuseEditorOnly(loaded, source);
   const goal = flags.goal?.trim() || plan?.goal?.trim();
   if (!goal) throw new UsageError(`ensemble run needs --goal "what to build": the plan file ${flags.plan} names no goal.`);
   const recorder = flags.record ? new CassetteRecorder() : undefined;
@@ -157,6 +159,21 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   return code;
 }
 
+/**
+ * VS Code's language models (`vscode-lm` providers) cannot be reached from a terminal: a binding to one
+ * stops the command before anything runs (exit 2), naming the role and what to use instead.
+ */
+function refuseEditorOnly(cfg: EngineConfig, source: string): void {
+  const bound = editorOnlyBindings(cfg);
+  if (!bound.length) return;
+  const keyed = PROVIDER_KINDS.filter((kind) => kindInfo(kind).key === 'required');
+  const where = source === 'defaults' ? 'a .ensemble/config.json in the workspace (or --config FILE)' : source;
+  throw new ConfigError(
+    bound.map((b) => `${b.who} uses provider "${b.provider}" (model ${b.model}): VS Code's language models can only be used by the Ensemble extension inside VS Code, not from the command line.`).join('\n') +
+      `\nIn ${where}, bind ${orList(bound.map((b) => b.who))} to a provider with an API key (${orList(keyed)}) or an openai-compatible endpoint (e.g. a local Ollama), or start this session from VS Code (Ensemble: Start Orchestration).`,
+  );
+}
+
 function givenPlan(file: string, cfg: EngineConfig): ReturnType<typeof readPlanFile> {
   try {
     return readPlanFile(file, Object.keys(cfg.roles));
@@ -176,7 +193,8 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   if (!goal) throw new UsageError('ensemble plan needs --goal "what to build".');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const out = path.resolve(flags.out ?? defaultPlanFile(workspace));
-  const { config } = loadConfig(workspace, flags.config);
+  const { config, source } = loadConfig(workspace, flags.config);
+  refuseEditorOnly(config, source);
   refuseIfBusy(workspace);
   const resolver = buildResolver(config, envKeys());
   const secrets = resolver.secrets();
@@ -291,7 +309,8 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   }
   const { dir, workspace: ws } = found;
   refuseIfBusy(ws, path.basename(dir));
-  const { config: loaded } = loadConfig(ws, flags.config);
+  const { config: loaded, source } = loadConfig(ws, flags.config);
+  refuseEditorOnly(loaded, source);
   const resolver = buildResolver(loaded, envKeys());
   const missing = missingKeys(loaded, resolver.hasKey);
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));

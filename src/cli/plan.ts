@@ -42,7 +42,7 @@ export function planLines(p: PlanProposal): string[] {
     L.push(`  ${i + 1}. ${t.id}: ${t.title}`, `     role ${t.role} on ${route}; after ${t.dependsOn.length ? t.dependsOn.join(', ') : 'nothing'}`);
     if (t.rationale) L.push(`     why: ${t.rationale}`);
   });
-  L.push(`  estimate: ${estimateText(p.estimateUsd, p.unknownModels)}${p.estimateUsd === null ? '' : ' for development'}`);
+  L.push(`  estimate: ${estimateText(p.estimateUsd, p.unknownModels, p.planModels)}${p.estimateUsd === null ? '' : ' for development'}`);
   return L;
 }
 

@@ -6,7 +6,7 @@ import type { SessionHandle } from '../core/session/session';
 import { buildReport, type ReportJson } from '../core/fold/report';
 import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
-import { moneyText, unknownCallsText, usdText } from '../core/fold/money';
+import { costWords, moneyText, unknownCallsText } from '../core/fold/money';
 import { countTasks, tasksText } from '../core/fold/summary';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, diskFull: 3, cancelled: 130 } as const;
@@ -66,11 +66,12 @@ export function summary(r: ReportJson, dir: string, reportWritten = true): strin
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
   L.push(`Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`);
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
-    const c = r.metrics.costUsd[id];
-    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${usdText(c)}`);
+    const c = r.metrics.costUsd[id] ?? null;
+    const counted = r.metrics.usageSource?.[id] === 'counted' ? ' (tokens counted, not billed)' : '';
+    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${costWords(c, r.metrics.planCalls?.[id])}${counted}`);
   }
   const b = r.budget;
-  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls })}${b.unknownCalls ? ` (${unknownCallsText(b.unknownCalls)})` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
+  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${b.unknownCalls ? ` (${unknownCallsText(b.unknownCalls)})` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
   L.push(`Files: ${r.files.length} changed`);
   if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
   else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);

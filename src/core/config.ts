@@ -24,6 +24,8 @@ export const configSchema = z.object({
         timeoutMs: z.number().int().positive().optional(),
         apiKeyEnv: z.string().optional(),
         maxConcurrency: z.number().int().positive().optional(),
+        /** `vscode-lm`: only the chat models of this vendor (`copilot`, …). */
+        vendor: z.string().min(1).optional(),
       }),
     )
     .optional(),
@@ -61,13 +63,47 @@ export interface RoleConfig extends ModelBinding {
 }
 
 export interface ProviderSettings {
-  /** `openai`, `anthropic`, `gemini`, `openai-compatible`, or any kind registered in src/providers. */
+  /** One of the kinds of src/providers/kinds.json (an unknown one is refused when the providers are built). */
   kind: string;
   baseUrl?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
   apiKeyEnv?: string;
   maxConcurrency?: number;
+  /** `vscode-lm`: only the chat models of this vendor (`copilot`, …); all of them when absent. */
+  vendor?: string;
+}
+
+/** What the engine must know of a provider kind: whether it needs a key, how its calls are billed, where it can be reached. */
+export interface KindTraits {
+  key: 'required' | 'optional' | 'none';
+  billing: 'tokens' | 'plan';
+  reach: 'anywhere' | 'vscode';
+}
+
+/** A kind's traits unless KIND_TRAITS says otherwise: a key, a price per token, reachable from anywhere (the SDK kinds). */
+const DEFAULT_TRAITS: KindTraits = { key: 'required', billing: 'tokens', reach: 'anywhere' };
+
+/**
+ * The kinds that differ from that. The kinds themselves are listed once, in src/providers/kinds.json
+ * (the engine does not import it: a unit test holds this table to it); the adapters live outside the
+ * engine (src/providers for the SDKs, src/vscode for `vscode-lm`).
+ */
+export const KIND_TRAITS: Readonly<Record<string, KindTraits>> = {
+  /** A key only with `apiKeyEnv` (a local server needs none). */
+  'openai-compatible': { key: 'optional', billing: 'tokens', reach: 'anywhere' },
+  /** VS Code's Language Model API: the models the user already has (Copilot…), paid by their plan, reachable only in the editor. */
+  'vscode-lm': { key: 'none', billing: 'plan', reach: 'vscode' },
+};
+
+/** What the engine knows of a kind (an unknown kind is refused when the providers are built: src/node/providers.ts). */
+export function kindInfo(kind: string): KindTraits {
+  return Object.hasOwn(KIND_TRAITS, kind) ? KIND_TRAITS[kind]! : DEFAULT_TRAITS;
+}
+
+/** `a, b, c or d`. */
+export function orList(xs: readonly string[]): string {
+  return xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}` : (xs[0] ?? '');
 }
 
 export interface EngineConfig {
@@ -117,6 +153,8 @@ export const BUILTIN_PROVIDERS: Record<string, ProviderSettings> = {
   openai: { kind: 'openai' },
   anthropic: { kind: 'anthropic' },
   gemini: { kind: 'gemini' },
+  /** VS Code's language models (any vendor); `providers.<id>` with kind `vscode-lm` and a `vendor` narrows them. */
+  vscode: { kind: 'vscode-lm' },
 };
 
 export function defaultConfig(): EngineConfig {
@@ -154,7 +192,7 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
   const providers: Record<string, ProviderSettings> = { ...base.providers };
   for (const [name, p] of Object.entries(u.providers ?? {})) {
     const kind = p.kind ?? providers[name]?.kind;
-    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (openai, anthropic, gemini or openai-compatible).`);
+    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (e.g. "openai-compatible" for a server with an OpenAI-style API; the ensemble.providers setting lists every kind).`);
     providers[name] = { ...providers[name], ...p, kind };
   }
   const cfg: EngineConfig = {
@@ -212,9 +250,25 @@ function envStem(id: string): string {
  * `apiKeyEnv` needs no key (a local Ollama, LM Studio, vLLM).
  */
 export function keyEnvVar(id: string, p: ProviderSettings): string | undefined {
+  const key = kindInfo(p.kind).key;
+  if (key === 'none') return undefined; // VS Code's models: the editor holds the user's access
   if (p.apiKeyEnv !== undefined) return p.apiKeyEnv || undefined;
-  if (p.kind === 'openai-compatible') return undefined;
+  if (key === 'optional') return undefined;
   return `${envStem(id)}_API_KEY`;
+}
+
+/** A binding (`orchestrator`, `roles.qa`, `roles.qa.fallback`…) to a provider only the editor can reach. */
+export interface EditorOnlyBinding {
+  who: string;
+  provider: string;
+  model: string;
+}
+
+/** The bindings to providers only VS Code can reach (kind `vscode-lm`): the command line refuses them before anything runs. */
+export function editorOnlyBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'providers'>): EditorOnlyBinding[] {
+  const all: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
+  return all.flatMap(([who, r]) => (r && kindInfo(cfg.providers[r.provider]?.kind ?? '').reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : []));
 }
 
 /** The environment variable that overrides a provider's base URL: `<ID>_BASE_URL`. */

@@ -45,10 +45,13 @@ export interface SessionConfigSnapshot {
 
 export type DecisionKind = 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review';
 
-/** Where one model's price comes from: the price library (its `provider/model`), a user override (its key), or nowhere. */
+/**
+ * Where one model's price comes from: the price library (its `provider/model`), a user override (its key),
+ * nowhere, or the user's plan (VS Code's language models: no per-token price, the calls are counted).
+ */
 export interface PricingModel {
   model: string;
-  origin: 'library' | 'override' | 'unknown';
+  origin: 'library' | 'override' | 'unknown' | 'plan';
   priceKey?: string;
 }
 
@@ -81,7 +84,7 @@ export type EventBody =
    * A valid plan put up for approval (`planApproval`): the orchestrator's, or a plan file's. `proposal`
    * counts from 1; the estimate is the development cost of these tasks (null: a model has no price).
    */
-  | { type: 'plan.proposed'; proposal: number; source: 'orchestrator' | 'file'; rationale: string; tasks: TaskSpec[]; estimateUsd: number | null; unknownModels: string[] }
+  | { type: 'plan.proposed'; proposal: number; source: 'orchestrator' | 'file'; rationale: string; tasks: TaskSpec[]; estimateUsd: number | null; unknownModels: string[]; planModels?: string[] }
   /** The user's edit of proposal `proposal`, valid by submit_plan's rules: it is the plan approved. */
   | { type: 'plan.edited'; proposal: number; rationale: string; tasks: TaskSpec[] }
   /** An edit that broke submit_plan's rules: the same proposal is put to the user again, with these errors. */
@@ -91,8 +94,11 @@ export type EventBody =
   /** Proposal `proposal` approved, by the user or at once (`planApproval: "auto"`); plan.accepted follows. */
   | { type: 'plan.approved'; proposal: number; by: 'user' | 'auto' }
   | { type: 'decision'; kind: DecisionKind; taskId?: string; summary: string; rationale: string }
-  /** `prices`: the price data the estimate used (absent in logs written before it was recorded). */
-  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; prices?: PriceSourceInfo & { overrides: string[] } }
+  /**
+   * `prices`: the price data the estimate used (absent in logs written before it was recorded).
+   * `planModels`: models paid by the user's plan (VS Code's), whose calls the estimate's dollars leave out.
+   */
+  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; planModels?: string[]; prices?: PriceSourceInfo & { overrides: string[] } }
   /** At the start of a run (and again on resume, which may run a newer version): how calls are priced. */
   | ({ type: 'pricing.loaded'; overrides: string[]; models: PricingModel[] } & PriceSourceInfo)
   /** At the start of every run: the project rules files (AGENTS.md, .ensemble/rules.md) the prompts carry; none is `files: []`. */
@@ -123,9 +129,12 @@ export type EventBody =
   /** The user stopped one task (the session goes on): its agent's call is aborted and the task escalated. */
   | { type: 'task.stopped'; taskId: string; by: 'user' }
   // --- model calls (one request/response pair per attempt) ---
-  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number }
-  | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; stopReason: string; toolCalls: string[] }
-  | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null }
+  // `billing: "plan"`: the call is paid by the user's plan (VS Code's language models), not per token:
+  // it has no dollar figure (`costUsd` null or absent, never a guess) and the budget does not count it.
+  // `usage.counted`: its tokens were counted by the adapter with the model's tokenizer, not reported as billed.
+  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number; billing?: 'plan' }
+  | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; billing?: 'plan'; stopReason: string; toolCalls: string[] }
+  | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null; billing?: 'plan' }
   | { type: 'agent.text'; agentId: string; text: string }
   /**
    * An agent's conversation compacted to fit its model's context window (`window` tokens) before a

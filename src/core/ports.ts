@@ -60,6 +60,11 @@ export interface Usage {
   cachedInput?: number;
   /** Prompt tokens written to the provider's cache, where it reports them (Anthropic). */
   cacheWrite?: number;
+  /**
+   * The provider reports no usage (VS Code's language models): the adapter counted these tokens with the
+   * model's own tokenizer on what it sent and received. Counted, not billed.
+   */
+  counted?: boolean;
 }
 
 export type StopReason = 'end' | 'tool_calls' | 'max_tokens' | 'other';
@@ -406,6 +411,8 @@ export interface PlanProposal {
   /** The development cost of these tasks; null when a model has no price (`unknownModels`). */
   estimateUsd: number | null;
   unknownModels: string[];
+  /** Models paid by the user's plan (VS Code's), whose calls `estimateUsd` leaves out (say it with fold/money.ts `estimateText`). */
+  planModels?: string[];
   /** Why the user's last edit was refused (submit_plan's rules), when it was: the same plan is proposed again. */
   errors: string[];
 }

@@ -3,9 +3,9 @@
 // the SDK adapters and nothing else (not the config, not the log, not the report).
 
 import type { ChatProvider } from '../core/ports';
-import { baseUrlEnvVar, ConfigError, keyEnvVar, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, ConfigError, keyEnvVar, type EngineConfig, type ProviderSettings } from '../core/config';
 import { secretsInEnv } from '../core/redact';
-import { createProvider, isProviderKind, PROVIDER_KINDS } from '../providers';
+import { ALL_KINDS, createProvider, isProviderKind, type HOST_KINDS } from '../providers';
 
 export interface KeySource {
   /** The key for a provider, or undefined. `envVar` is where the CLI would look for it. */
@@ -28,10 +28,17 @@ export interface Resolver {
   secrets(): string[];
 }
 
-/** `wrap` lets the CLI record a cassette around each provider. */
-export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.ProcessEnv = process.env, wrap: (p: ChatProvider) => ChatProvider = (p) => p): Resolver {
+/**
+ * Providers of the kinds that are no SDK's, built by the host that can reach them: VS Code's language
+ * models (`vscode-lm`) exist only in the editor, which passes their factory; elsewhere (the CLI) they
+ * resolve to nothing, and the CLI refuses such a binding before it starts.
+ */
+export type HostProviders = Partial<Record<(typeof HOST_KINDS)[number], (id: string, settings: ProviderSettings) => ChatProvider>>;
+
+/** `wrap` lets the CLI record a cassette around each provider; `hosts` builds the kinds no SDK adapter serves. */
+export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.ProcessEnv = process.env, wrap: (p: ChatProvider) => ChatProvider = (p) => p, hosts: HostProviders = {}): Resolver {
   for (const [id, p] of Object.entries(cfg.providers)) {
-    if (!isProviderKind(p.kind)) throw new ConfigError(`providers.${id} has kind "${p.kind}", which this version of Ensemble does not know. Kinds: ${PROVIDER_KINDS.join(', ')}.`);
+    if (!ALL_KINDS.includes(p.kind)) throw new ConfigError(`providers.${id} has kind "${p.kind}", which this version of Ensemble does not know. Kinds: ${ALL_KINDS.join(', ')}.`);
   }
   const cache = new Map<string, ChatProvider | undefined>();
   const keyOf = (id: string): string | undefined => {
@@ -56,8 +63,9 @@ export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.Pr
       if (settings && apiKey) {
         const baseUrl = env[baseUrlEnvVar(id)]?.trim() || settings.baseUrl;
         const kind = settings.kind;
-        if (!isProviderKind(kind)) return undefined;
-        p = wrap(createProvider({ id, kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
+        const host = hosts[kind as keyof HostProviders];
+        if (isProviderKind(kind)) p = wrap(createProvider({ id, kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
+        else if (host) p = wrap(host(id, settings));
       }
       cache.set(id, p);
       return p;

@@ -15,6 +15,12 @@ export { classifyStatus, parseRetryAfter } from './errors';
 /** The adapter kinds this build knows (kinds.json); configuration names one per provider. */
 export const PROVIDER_KINDS = Object.keys(KINDS.kinds) as readonly ProviderKind[];
 
+/** The kinds no SDK adapter serves (kinds.json `hostKinds`): the host that reaches them builds them (VS Code's `vscode-lm`). */
+export const HOST_KINDS = Object.keys(KINDS.hostKinds) as readonly (keyof typeof KINDS.hostKinds)[];
+
+/** Every kind a configuration may name: the SDK adapters', then the hosts'. */
+export const ALL_KINDS: readonly string[] = [...PROVIDER_KINDS, ...HOST_KINDS];
+
 export function isProviderKind(kind: string): kind is ProviderKind {
   return (PROVIDER_KINDS as readonly string[]).includes(kind);
 }

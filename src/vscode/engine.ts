@@ -1,13 +1,61 @@
 // The engine's configuration and provider resolver for a real session: the settings, the keys from
-// SecretStorage (then the environment), and `*_BASE_URL` environment overrides (buildResolver).
+// SecretStorage (then the environment), `*_BASE_URL` environment overrides (buildResolver), and VS Code's
+// own chat models (the `vscode-lm` provider kind): which the editor offers, the default line-up on them
+// when no key is set, each bound model's context window.
 import * as vscode from 'vscode';
-import { buildResolver } from '../node/providers';
+import { kindInfo, type EngineConfig } from '../core/config';
+import { buildResolver, type Resolver } from '../node/providers';
+import { createLmProvider } from './lmProvider';
+import { defaultLineup, lmBindings, matchModel, withModelWindows, type LmBinding, type LmModelInfo } from './lmLineup';
 import type { Engine } from './preflight';
 import type { ApiKeys } from './secrets';
-import { readSettings } from './settings';
+import { isUserSet, readSettings } from './settings';
+
+/** VS Code's language models as an engine sees them. */
+export interface LmView {
+  /** The chat models VS Code offers now (any vendor). */
+  models: (vscode.LanguageModelChat & LmModelInfo)[];
+  /** Bindings to a `vscode-lm` provider whose model VS Code does not offer. */
+  unavailable: LmBinding[];
+  /** The models the bindings name: the user's consent to them is asked at Start. */
+  bound: vscode.LanguageModelChat[];
+  /** No key was set and no role configured: the roles run on VS Code's models (defaultLineup). */
+  defaultLineup: boolean;
+}
+
+/** The chat models VS Code offers; none in an editor without the Language Model API, or when it fails. */
+export async function offeredModels(): Promise<(vscode.LanguageModelChat & LmModelInfo)[]> {
+  try {
+    return typeof vscode.lm?.selectChatModels === 'function' ? [...(await vscode.lm.selectChatModels())] : [];
+  } catch {
+    return [];
+  }
+}
 
 export async function loadEngine(keys: ApiKeys, scope?: vscode.ConfigurationScope): Promise<Engine> {
-  const config = readSettings(scope);
-  const source = await keys.keySource(Object.keys(config.providers));
-  return { config, resolver: buildResolver(config, source, process.env) };
+  const { config: chosen, resolver, models, lineup } = await loadLineup(keys, scope);
+  const config = withModelWindows(chosen, models);
+  const bindings = lmBindings(config);
+  const unavailable = bindings.filter((b) => !matchModel(models, b));
+  const bound = [...new Set(bindings.map((b) => matchModel(models, b)).filter((m): m is (typeof models)[number] => !!m))];
+  return { config, resolver, lm: { models, unavailable, bound, defaultLineup: lineup } };
+}
+
+/**
+ * The settings, the provider resolver and the models VS Code offers; with no key for any provider that
+ * needs one and no `ensemble.orchestrator` or `ensemble.roles` set, the roles on the models VS Code offers
+ * (`lineup`; the pre-flight says so).
+ */
+export async function loadLineup(keys: ApiKeys, scope?: vscode.ConfigurationScope): Promise<{ config: EngineConfig; resolver: Resolver; models: (vscode.LanguageModelChat & LmModelInfo)[]; lineup: boolean }> {
+  const settings = readSettings(scope);
+  const source = await keys.keySource(Object.keys(settings.providers));
+  const resolver = buildResolver(settings, source, process.env, undefined, { 'vscode-lm': (id, p) => createLmProvider(id, p, vscode) });
+  const models = await offeredModels();
+  const keyed = Object.entries(settings.providers).filter(([, p]) => kindInfo(p.kind).key === 'required').map(([id]) => id);
+  if (models.length && !isUserSet('orchestrator', scope) && !isUserSet('roles', scope) && !keyed.some((id) => resolver.hasKey(id))) {
+    const builtIn = Object.entries(settings.providers).find(([, p]) => kindInfo(p.kind).billing === 'plan' && !p.vendor)?.[0];
+    const picked = builtIn && defaultLineup(models, settings, builtIn);
+    if (picked) return { config: { ...settings, ...picked }, resolver, models, lineup: true };
+  }
+  return { config: settings, resolver, models, lineup: false };
 }

@@ -15,5 +15,6 @@ export { defaultConfig, keyEnvVar, missingKeys } from '../core/config';
 export { checkPlanText, planFileText } from '../core/session/planFile';
 export { setUnexpectedErrorHandler } from '../core/emitter';
 export { loadEngine } from './engine';
-export { missingKeyText, runPreflight } from './preflight';
+export { blockingUnavailable, missingKeyText, modelAccess, runPreflight } from './preflight';
+export { chooseModels } from './chooseModels';
 export { readSettings, SettingsError, showSettingsError } from './settings';

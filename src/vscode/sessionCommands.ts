@@ -59,7 +59,7 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!folder) return;
       refuseIfBusy(folder.uri.fsPath);
       const rt = runtime();
-      const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p) });
+      const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
       if (!engine) return;
       notBusy();
       controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
@@ -125,6 +125,9 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         if (set) await promptForKey(keys, m.provider);
         return;
       }
+      const gone = rt.blockingUnavailable(engine.lm);
+      if (gone.length) return void vscode.window.showErrorMessage(`Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`);
+      if (!(await rt.modelAccess(engine))) return;
       notBusy();
       controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
     }),

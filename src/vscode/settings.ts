@@ -56,6 +56,12 @@ function userValue(section: vscode.WorkspaceConfiguration, name: string): unknow
   return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
 }
 
+/** Whether the user set `ensemble.<name>` anywhere (folder, workspace, user), rather than leaving the default. */
+export function isUserSet(name: SettingName, scope?: vscode.ConfigurationScope): boolean {
+  const value = userValue(vscode.workspace.getConfiguration('ensemble', scope), name);
+  return value !== undefined && value !== null;
+}
+
 export function readSettings(scope?: vscode.ConfigurationScope): EngineConfig {
   const section = vscode.workspace.getConfiguration('ensemble', scope);
   const values: Partial<Record<SettingName, unknown>> = {};

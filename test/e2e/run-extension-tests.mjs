@@ -55,6 +55,8 @@ async function main() {
   const code = await runExtensionTests({
     print,
     extensionPath: ROOT,
+    // Ensemble's suites drive the scripted language models of a test-only extension (VS Code's LM API), installed next to it.
+    installed: suite === SMOKE_SUITE ? [] : [path.join(ROOT, 'test/vscode/lm-provider')],
     testsPath: path.basename(suite) === 'index.js' ? path.dirname(suite) : suite,
     folder: workspace,
     env,

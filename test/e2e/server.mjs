@@ -157,12 +157,15 @@ function cleanEnv(env) {
  * @param {boolean} [o.trust=false] enable workspace trust (default: disabled, every folder trusted)
  * @param {Record<string,string>} [o.env] extra environment: reaches the extension host (OPENAI_BASE_URL, …)
  * @param {object} [o.settings] extra User settings merged over QUIET_SETTINGS
+ * @param {string[]} [o.installed] unpacked extension folders to install into the fresh profile (the
+ *   web workbench takes one extension under development: any other one is installed instead)
  * @param {number} [o.timeout=60000] readiness timeout
  * @returns {Promise<Server>} { url, host, port, pid, dir, workspace, logFile, remote(p), stop() }
  */
-export async function startServer({ extensionPath, trust = false, env = {}, settings = {}, timeout = 60000 } = {}) {
+export async function startServer({ extensionPath, installed = [], trust = false, env = {}, settings = {}, timeout = 60000 } = {}) {
   checkTools();
   const dir = makeRunDir();
+  installUnpacked(path.join(dir, 'exts'), installed);
   const userSettings = { ...QUIET_SETTINGS, 'security.workspace.trust.enabled': !!trust, ...settings };
   fs.writeFileSync(path.join(dir, 'ud/User/settings.json'), JSON.stringify(userSettings, null, 2));
   const port = await freePort();
@@ -172,6 +175,25 @@ export async function startServer({ extensionPath, trust = false, env = {}, sett
     '--user-data-dir', path.join(dir, 'ud'), '--server-data-dir', path.join(dir, 'sd'),
     '--extensions-dir', path.join(dir, 'exts')];
   return spawnServer({ kind: 'vscode-server', dir, port, args, env, timeout, extensionPath });
+}
+
+/**
+ * Installs unpacked extension folders into an extensions folder as VS Code records its installs: a
+ * copy named `<publisher>.<name>-<version>` and an entry in `extensions.json`.
+ */
+function installUnpacked(extsDir, folders) {
+  if (!folders.length) return;
+  const manifest = path.join(extsDir, 'extensions.json');
+  const entries = fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')) : [];
+  for (const folder of folders) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8'));
+    const id = `${pkg.publisher}.${pkg.name}`;
+    const relativeLocation = `${id}-${pkg.version}`;
+    const target = path.join(extsDir, relativeLocation);
+    fs.cpSync(folder, target, { recursive: true });
+    entries.push({ identifier: { id }, version: pkg.version, location: { $mid: 1, path: target, scheme: 'file' }, relativeLocation, metadata: { installedTimestamp: Date.now(), source: 'vsix', pinned: true } });
+  }
+  fs.writeFileSync(manifest, JSON.stringify(entries));
 }
 
 /**
@@ -337,13 +359,14 @@ export async function screenshot(page, name) {
 
 /**
  * Run an @vscode/test-electron style mocha suite (a folder/file whose module exports run()) inside
- * the VS Code server's extension host. Resolves to the suite's exit code (0 = all passed).
+ * the VS Code server's extension host, `extensionPath` under development and the unpacked extension
+ * folders of `installed` installed next to it. Resolves to the suite's exit code (0 = all passed).
  * On timeout: screenshot + server log into test-results/, then rejects.
  */
-export async function runExtensionTests({ extensionPath = ROOT, testsPath, folder, env = {}, trust = false,
+export async function runExtensionTests({ extensionPath = ROOT, installed = [], testsPath, folder, env = {}, trust = false,
   settings = {}, timeout = Number(process.env.ENSEMBLE_E2E_TIMEOUT_MS || 300000), print = console.log } = {}) {
   if (!testsPath) throw new Error('runExtensionTests: testsPath is required');
-  const server = await startServer({ extensionPath, trust, env, settings });
+  const server = await startServer({ extensionPath, installed, trust, env, settings });
   const browser = await launchBrowser({ dir: path.join(server.dir, 'tmp') });
   const { page } = browser;
   try {

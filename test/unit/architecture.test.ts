@@ -19,7 +19,8 @@ function imports(file: string): string[] {
 }
 
 /** The adapter kinds and their SDKs: the one list (src/providers/kinds.json). */
-const KINDS = (JSON.parse(fs.readFileSync(path.join(root, 'src', 'providers', 'kinds.json'), 'utf8')) as { kinds: Record<string, { adapter: string; sdk: string }> }).kinds;
+const KIND_LIST = JSON.parse(fs.readFileSync(path.join(root, 'src', 'providers', 'kinds.json'), 'utf8')) as { kinds: Record<string, { adapter: string; sdk: string }>; hostKinds: Record<string, { host: string; adapter: string }> };
+const KINDS = KIND_LIST.kinds;
 const PROVIDER_SDKS = [...new Set(Object.values(KINDS).map((k) => k.sdk))];
 const SDKS = ['vscode', ...PROVIDER_SDKS, '@google/genai', '@vscode/webview-ui-toolkit'];
 
@@ -49,10 +50,11 @@ describe('architecture', () => {
     assert.ok(Object.keys(expected).length >= 3);
   });
 
-  it('the kinds a user can configure are the kinds this build knows: package.json\'s enum is kinds.json\'s', () => {
+  it('the kinds a user can configure are the kinds this build knows: package.json\'s enum is kinds.json\'s (its SDK kinds, then its host kinds)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { additionalProperties?: { properties?: { kind?: { enum?: string[] } } } }> } } };
     const settingEnum = pkg.contributes.configuration.properties['ensemble.providers']?.additionalProperties?.properties?.kind?.enum;
-    assert.deepEqual(settingEnum, Object.keys(KINDS), 'package.json contributes.configuration ensemble.providers.additionalProperties.properties.kind.enum must list the keys of src/providers/kinds.json, in order');
+    assert.deepEqual(settingEnum, [...Object.keys(KINDS), ...Object.keys(KIND_LIST.hostKinds)], 'package.json contributes.configuration ensemble.providers.additionalProperties.properties.kind.enum must list the keys of src/providers/kinds.json\'s kinds, then of its hostKinds, in order');
+    for (const k of Object.values(KIND_LIST.hostKinds)) assert.ok(fs.existsSync(path.join(root, k.adapter)), `a host kind's adapter ${k.adapter} exists`);
   });
 
   it('src/core is organised by concern: only the shared contracts stand at its top', () => {

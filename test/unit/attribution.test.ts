@@ -70,8 +70,8 @@ describe('who finished a task and who paid for it', () => {
     assert.deepEqual(t.finishedBy, { by: 'orchestrator', role: 'orchestrator', provider: 'orch', model: 'o-1' });
     assert.deepEqual([t.provider, t.model, t.role], ['orch', 'o-1', 'a']);
     assert.deepEqual(t.spentBy, [
-      { role: 'a', provider: 'p1', model: 'm-1', calls: roleCalls, tokens: { input: roleCalls * ROLE_USAGE.input, output: roleCalls * ROLE_USAGE.output, cachedInput: 0 }, costUsd: round6(price('p1/m-1', ROLE_USAGE, roleCalls)) },
-      { role: 'orchestrator', provider: 'orch', model: 'o-1', calls: orchCalls, tokens: { input: orchCalls * ORCH_USAGE.input, output: orchCalls * ORCH_USAGE.output, cachedInput: 0 }, costUsd: round6(price('orch/o-1', ORCH_USAGE, orchCalls)) },
+      { role: 'a', provider: 'p1', model: 'm-1', calls: roleCalls, tokens: { input: roleCalls * ROLE_USAGE.input, output: roleCalls * ROLE_USAGE.output, cachedInput: 0 }, costUsd: round6(price('p1/m-1', ROLE_USAGE, roleCalls)), planCalls: 0 },
+      { role: 'orchestrator', provider: 'orch', model: 'o-1', calls: orchCalls, tokens: { input: orchCalls * ORCH_USAGE.input, output: orchCalls * ORCH_USAGE.output, cachedInput: 0 }, costUsd: round6(price('orch/o-1', ORCH_USAGE, orchCalls)), planCalls: 0 },
     ]);
     assert.deepEqual(report, buildReport(state), 'the written report is the fold of the final state');
   });

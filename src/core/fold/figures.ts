@@ -5,7 +5,7 @@
 import type { EventOf } from '../events';
 import type { Usage } from '../ports';
 import type { SessionState, TaskState } from './state';
-import { callCost } from './money';
+import { callCost, costWords, knownCost, onPlan } from './money';
 
 export interface ProviderFigures {
   calls: number;
@@ -17,6 +17,10 @@ export interface ProviderFigures {
   /** Dollars of the calls whose cost is known; `unknownCalls` > 0 means the true total is unknown. */
   costUsd: number;
   unknownCalls: number;
+  /** Calls paid by the user's plan (VS Code's language models): in no dollar figure. */
+  planCalls: number;
+  /** Calls whose tokens the adapter counted with the model's tokenizer (the provider reports no usage): counted, not billed. */
+  countedCalls: number;
   latencyMsTotal: number;
   latencyCount: number;
 }
@@ -30,15 +34,17 @@ export interface Spender {
 }
 
 export function emptyFigures(): ProviderFigures {
-  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, costUsd: 0, unknownCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, costUsd: 0, unknownCalls: 0, planCalls: 0, countedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
 }
 
 function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
   return (map[key] ??= emptyFigures());
 }
 
-function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usage | undefined, cost: number | null): void {
+function addCall(f: ProviderFigures, ok: boolean, latencyMs: number, usage: Usage | undefined, cost: number | null, plan: boolean): void {
   f.calls++;
+  if (plan) f.planCalls++;
+  if (usage?.counted) f.countedCalls++;
   if (!ok) f.failures++;
   if (ok) {
     f.latencyMsTotal += latencyMs;
@@ -59,8 +65,10 @@ export function recordCall(s: SessionState, e: EventOf<'llm.response'> | EventOf
   const role = s.agentRoles[e.agentId] ?? 'orchestrator';
   const task = e.taskId ? s.tasks[e.taskId] : undefined;
   const cost = callCost(e);
-  for (const f of [figures(s.providers, e.provider), figures(s.roles, role), task?.figures, task && spender(task, role, e.provider, e.model)]) {
-    if (f) addCall(f, ok, e.latencyMs, e.usage, cost);
+  const plan = onPlan(e);
+  // `models` is absent in a state folded by an older version (a snapshot is rebuilt when its shape changes).
+  for (const f of [figures(s.providers, e.provider), figures(s.roles, role), figures((s.models ??= {}), `${e.provider}/${e.model}`), task?.figures, task && spender(task, role, e.provider, e.model)]) {
+    if (f) addCall(f, ok, e.latencyMs, e.usage, cost, plan);
   }
 }
 
@@ -68,4 +76,13 @@ function spender(t: TaskState, role: string, provider: string, model: string): P
   let x = t.spentBy.find((y) => y.role === role && y.provider === provider && y.model === model);
   if (!x) t.spentBy.push((x = { role, provider, model, figures: emptyFigures() }));
   return x.figures;
+}
+/** What `f` cost, in words: its dollars, "unknown cost", or with calls paid by the user's plan "through the VS Code model (your plan)". */
+export function costText(f: ProviderFigures): string {
+  return costWords(knownCost(f), f.planCalls ?? 0);
+}
+
+/** Whether `f`'s tokens were (partly) counted by Ensemble rather than reported by the provider as billed. */
+export function tokensCounted(f: ProviderFigures): boolean {
+  return (f.countedCalls ?? 0) > 0;
 }

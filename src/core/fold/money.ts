@@ -17,13 +17,15 @@ export interface MoneyState {
   reservedUsd: number;
   /** Calls whose cost is unknown: a model without a price, a failure mid-answer that reported no usage, a call a crash cut off. */
   unknownCalls: number;
+  /** Calls paid by the user's plan (VS Code's language models), counted when sent: no dollar figure, not counted by the cap. */
+  planCalls: number;
   /** callId → the worst case it reserved, while it is in flight. */
   inFlight: Record<string, number>;
   inFlightCalls: number;
 }
 
 export function initialMoney(): MoneyState {
-  return { spentUsd: 0, chargedUsd: 0, reservedUsd: 0, unknownCalls: 0, inFlight: {}, inFlightCalls: 0 };
+  return { spentUsd: 0, chargedUsd: 0, reservedUsd: 0, unknownCalls: 0, planCalls: 0, inFlight: {}, inFlightCalls: 0 };
 }
 
 /**
@@ -36,8 +38,17 @@ export function failedMidAnswer(code: ProviderErrorCode): boolean {
 
 const billed = (u: Usage) => u.input + u.output + (u.cachedInput ?? 0) + (u.cacheWrite ?? 0) > 0;
 
-/** What a finished call cost: known dollars, or null when it is unknown. The one rule for every figure of dollars. */
+/** A call paid by the user's plan (VS Code's language models), not per token. */
+export function onPlan(e: EventOf<'llm.response'> | EventOf<'llm.error'>): boolean {
+  return e.billing === 'plan';
+}
+
+/**
+ * What a finished call cost: known dollars, or null when it is unknown. The one rule for every figure of
+ * dollars. A call paid by the user's plan adds no dollars (0 here; every view says "your plan" instead).
+ */
 export function callCost(e: EventOf<'llm.response'> | EventOf<'llm.error'>): number | null {
+  if (onPlan(e)) return 0;
   if (e.type === 'llm.response') return e.costUsd;
   if (typeof e.costUsd === 'number') return e.costUsd;
   if (e.usage) return e.costUsd === null || billed(e.usage) ? null : 0;
@@ -49,6 +60,8 @@ export function applyMoney(m: MoneyState, e: EnsembleEvent): void {
   switch (e.type) {
     case 'llm.request': {
       const r = e.reservedUsd ?? 0;
+      // A call paid by the plan is counted when it is sent: from then on no view says $0.00 for it.
+      if (e.billing === 'plan' && !(e.callId in m.inFlight)) m.planCalls++;
       if (!(e.callId in m.inFlight)) m.inFlightCalls++;
       m.inFlight[e.callId] = r;
       m.reservedUsd += r;
@@ -111,10 +124,24 @@ export function usdText(n: number | null | undefined): string {
   return `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 }
 
-/** Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown". */
-export function moneyText(m: { spentUsd: number; unknownCalls: number }): string {
-  if (!m.unknownCalls) return usdText(m.spentUsd);
-  return m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : UNKNOWN_COST;
+/** What the calls paid by the user's plan cost, in words: never $0.00, never a price. */
+export const PLAN_TEXT = 'the VS Code model (your plan)';
+
+/**
+ * Money spent, in words, wherever it is shown: "$0.1234", "unknown cost", "$0.1234 + unknown", and with
+ * calls paid by the user's plan (VS Code's models) "through the VS Code model (your plan)" or
+ * "$0.1234 + the VS Code model (your plan)".
+ */
+export function moneyText(m: { spentUsd: number; unknownCalls: number; planCalls?: number }): string {
+  const plan = m.planCalls ? PLAN_TEXT : '';
+  if (!m.unknownCalls) return !plan ? usdText(m.spentUsd) : m.spentUsd > 0 ? `${usdText(m.spentUsd)} + ${plan}` : `through ${plan}`;
+  const dollars = m.spentUsd > 0 ? `${usdText(m.spentUsd)} + unknown` : UNKNOWN_COST;
+  return plan ? `${dollars} + ${plan}` : dollars;
+}
+
+/** A figure of dollars that may be unknown (null) beside the calls paid by the user's plan, as moneyText says it. */
+export function costWords(costUsd: number | null, planCalls = 0): string {
+  return planCalls ? moneyText({ spentUsd: costUsd ?? 0, unknownCalls: costUsd === null ? 1 : 0, planCalls }) : usdText(costUsd);
 }
 
 /** How many calls' cost is unknown, and why a cost can be: "2 calls of unknown cost (…)"; '' for none. */
@@ -122,10 +149,16 @@ export function unknownCallsText(n: number): string {
   return n ? `${n} call${n === 1 ? '' : 's'} of unknown cost (a model without a price, or an answer cut off)` : '';
 }
 
-/** A cost estimate in words: "about $0.0500", or "unknown (no price for x, y)". */
-export function estimateText(usd: number | null | undefined, unknownModels: readonly string[] = []): string {
+/**
+ * A cost estimate in words: "about $0.0500", or "unknown (no price for x, y)"; with models paid by the
+ * user's plan (`planModels`, left out of the dollars) "about $0.0500 + the VS Code model (your plan)", or
+ * "through the VS Code model (your plan)" when every model is one of them.
+ */
+export function estimateText(usd: number | null | undefined, unknownModels: readonly string[] = [], planModels: readonly string[] = []): string {
   if (usd === undefined) return 'none yet';
-  return usd === null ? `unknown${unknownModels.length ? ` (no price for ${unknownModels.join(', ')})` : ''}` : `about ${usdText(usd)}`;
+  if (usd === null) return `unknown${unknownModels.length ? ` (no price for ${unknownModels.join(', ')})` : ''}`;
+  if (!planModels.length) return `about ${usdText(usd)}`;
+  return usd > 0 ? `about ${usdText(usd)} + ${PLAN_TEXT}` : `through ${PLAN_TEXT}`;
 }
 
 /** A budget in words: "$2.50", or "no limit". */
@@ -133,12 +166,17 @@ export function budgetText(limitUsd: number | null | undefined): string {
   return limitUsd === null || limitUsd === undefined ? 'no limit' : usdText(limitUsd);
 }
 
+/** What the budget does not count, when the session has calls paid by the user's plan: '' otherwise. */
+export function planBudgetText(planCalls: number | undefined): string {
+  return planCalls ? `the budget counts only calls with a per-token price, not the ${planCalls} through ${PLAN_TEXT}` : '';
+}
+
 /**
  * Money against the budget, as the panel's header, the status bar's tooltip, the final notification
  * and the report say it: what was spent, and — when the cap counts more (calls in flight, calls of
  * unknown cost at their worst case) — what it counts.
  */
-export function spendText(m: Pick<MoneyState, 'spentUsd' | 'unknownCalls' | 'chargedUsd' | 'reservedUsd'>, limitUsd: number | null | undefined): { spent: string; counted: string | undefined } {
+export function spendText(m: Pick<MoneyState, 'spentUsd' | 'unknownCalls' | 'chargedUsd' | 'reservedUsd'> & { planCalls?: number }, limitUsd: number | null | undefined): { spent: string; counted: string | undefined } {
   const counted = countedUsd(m);
   return {
     spent: `Spent ${moneyText(m)}${limitUsd === null || limitUsd === undefined ? ' (no budget limit)' : ` of ${usdText(limitUsd)} budget`}`,

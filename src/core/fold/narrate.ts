@@ -95,7 +95,7 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'plan.rejected':
       return `  plan rejected (attempt ${e.attempt}): ${e.errors.join(' ')}`;
     case 'plan.proposed':
-      return `  plan ${e.proposal} proposed${e.source === 'file' ? ' (from a plan file)' : ''}: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}, estimate ${estimateText(e.estimateUsd, e.unknownModels)}`;
+      return `  plan ${e.proposal} proposed${e.source === 'file' ? ' (from a plan file)' : ''}: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}, estimate ${estimateText(e.estimateUsd, e.unknownModels, e.planModels)}`;
     case 'plan.edit_rejected':
       return `  edited plan refused: ${e.errors.join(' ')}`;
     case 'plan.edited':
@@ -112,7 +112,7 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  sandbox: ${describeSandbox(e)}`;
     case 'budget.estimated': {
       const prices = e.prices ? `; prices: ${describePriceSource(e.prices)}` : '';
-      return `  cost estimate: ${estimateText(e.estimateUsd, e.unknownModels)}${e.limitUsd ? ` (budget ${budgetText(e.limitUsd)})` : ''}${prices}`;
+      return `  cost estimate: ${estimateText(e.estimateUsd, e.unknownModels, e.planModels)}${e.planModels?.length ? ` (${e.planModels.join(', ')}: requests counted, no dollar figure)` : ''}${e.limitUsd ? ` (budget ${budgetText(e.limitUsd)}${e.planModels?.length ? ', which counts only calls with a per-token price' : ''})` : ''}${prices}`;
     }
     case 'task.started':
       return `  ⋯ ${e.taskId} started on ${e.provider}/${e.model}`;

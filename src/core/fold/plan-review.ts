@@ -11,6 +11,8 @@ export interface ProposedPlan {
   tasks: TaskSpec[];
   estimateUsd: number | null;
   unknownModels: string[];
+  /** Models paid by the user's plan (VS Code's), whose calls the estimate leaves out (absent in older logs). */
+  planModels?: string[];
 }
 
 /** One step of the plan's review, for the timeline: `detail` is the feedback, the edit's errors, or who approved. */
@@ -47,7 +49,7 @@ export function applyPlanReview(plan: PlanReviewState, e: PlanReviewEvent): void
   switch (e.type) {
     case 'plan.proposed':
       Object.assign(plan, { proposals: plan.proposals + 1, awaiting: true, editErrors: [], approvedBy: undefined });
-      plan.latest = { proposal: e.proposal, source: e.source, rationale: e.rationale, tasks: e.tasks, estimateUsd: e.estimateUsd, unknownModels: e.unknownModels };
+      plan.latest = { proposal: e.proposal, source: e.source, rationale: e.rationale, tasks: e.tasks, estimateUsd: e.estimateUsd, unknownModels: e.unknownModels, ...(e.planModels ? { planModels: e.planModels } : {}) };
       planStep(plan, e, 'proposed');
       break;
     case 'plan.edit_rejected':

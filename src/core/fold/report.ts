@@ -5,7 +5,7 @@ import type { Finisher, SessionState, ProviderFigures } from './state';
 import type { DecisionKind, EnsembleEvent, RulesFile } from '../events';
 import { describeRules } from './narrate';
 import { ATTEMPTS_NOUN, foldEvents } from './state';
-import { estimateText, knownCost, roundUsd, spendText, usdText } from './money';
+import { costWords, estimateText, knownCost, PLAN_TEXT, roundUsd, spendText } from './money';
 import { countTasks, reportedStatus, tasksText, type ReportedStatus } from './summary';
 
 export interface ReportJson {
@@ -20,8 +20,9 @@ export interface ReportJson {
    * provider/model: the route that finished the task (see finishedBy), else the one its role agent last ran on.
    * attempts: the model requests its role agents sent, retries and failed calls included ("calls" in report.md and the panel).
    * stoppedByUser: the user stopped it (Stop Task) since it last started.
+   * planCalls: calls paid by the user's plan (VS Code's language models), in no dollar figure.
    */
-  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; finishedBy: Finisher | null; spentBy: SpentBy[]; stoppedByUser: boolean }[];
+  tasks: { id: string; title: string; role: string; provider: string | null; model: string | null; status: string; attempts: number; files: string[]; tokens: { input: number; output: number }; costUsd: number | null; planCalls: number; finishedBy: Finisher | null; spentBy: SpentBy[]; stoppedByUser: boolean }[];
   /** `beforeKnown` false: a command changed a file the session had no copy of; it cannot be reverted. */
   files: { path: string; change: 'created' | 'modified' | 'deleted'; task: string | null; role: string | null; provider: string | null; model: string | null; review: string; beforeKnown: boolean }[];
   /**
@@ -41,7 +42,16 @@ export interface ReportJson {
   metrics: {
     tokens: Record<string, { input: number; output: number; cachedInput: number; cacheWrite: number }>;
     costUsd: Record<string, number | null> & { total: number | null };
-    byRole: Record<string, { calls: number; input: number; output: number; costUsd: number | null }>;
+    /**
+     * Per provider: `reported` when the provider reported its usage (what it bills), `counted` when it reports
+     * none (VS Code's language models) and Ensemble counted the tokens with the model's tokenizer: counted, not billed.
+     */
+    usageSource: Record<string, 'reported' | 'counted'>;
+    /** Per provider: calls paid by the user's plan (VS Code's language models), in no dollar figure. */
+    planCalls: Record<string, number>;
+    /** Per `provider/model`: its requests (calls), failures, tokens and dollars. */
+    byModel: Record<string, { calls: number; failures: number; input: number; output: number; costUsd: number | null; planCalls: number; usageSource: 'reported' | 'counted' }>;
+    byRole: Record<string, { calls: number; input: number; output: number; costUsd: number | null; planCalls: number }>;
     avgLatencyMs: number | null;
     successRate: number | null;
     calls: number;
@@ -61,7 +71,8 @@ export interface ReportJson {
    * spentUsd: the total, null when a call's cost is unknown; knownUsd: the dollars known so far;
    * chargedUsd: what the cap counted (known + the worst case of each call of unknown cost).
    */
-  budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null; knownUsd: number; chargedUsd: number; unknownCalls: number };
+  /** `planCalls`: calls paid by the user's plan, which no dollar figure and not the cap counts; `planModels`: the models so paid that the estimate leaves out. */
+  budget: { limitUsd: number | null; estimateUsd: number | null; spentUsd: number | null; knownUsd: number; chargedUsd: number; unknownCalls: number; planCalls: number; planModels: string[] };
   /** The price data that priced the calls (the version shipped with Ensemble; nothing is fetched) and each model's price origin. */
   pricing: { source: string; version: string; publishedAt: string; overrides: string[]; models: { model: string; origin: string; priceKey: string | null }[] } | null;
   /** The project rules files (AGENTS.md, .ensemble/rules.md) the models were given; empty when none (or the log predates them). */
@@ -79,6 +90,7 @@ export interface SpentBy {
   /** input excludes cache reads (cachedInput), as in metrics.tokens. */
   tokens: { input: number; output: number; cachedInput: number };
   costUsd: number | null;
+  planCalls: number;
 }
 
 /**
@@ -104,6 +116,7 @@ export function localTime(isoTime: string | null, timeZone?: string): string {
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 const cost = (f: ProviderFigures) => roundUsd(knownCost(f));
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
+const usageSource = (f: ProviderFigures): 'reported' | 'counted' => (f.countedCalls ? 'counted' : 'reported');
 
 function userActions(s: SessionState): ReportJson['userActions'] {
   return s.userActions.map((a) => {
@@ -138,7 +151,7 @@ export function buildReport(s: SessionState): ReportJson {
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
     phases: s.phases.map((p) => ({ name: p.name, startedAt: iso(p.startedAt)!, endedAt: iso(p.endedAt), outcome: p.outcome ?? null })),
-    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures) })), stoppedByUser: !!t.stopped })),
+    tasks: s.taskOrder.map((id) => s.tasks[id]!).map((t) => ({ id: t.id, title: t.title, role: t.role, provider: t.provider ?? null, model: t.model ?? null, status: t.status, attempts: t.attempts, files: t.files, tokens: { input: t.figures.input, output: t.figures.output }, costUsd: cost(t.figures), planCalls: t.figures.planCalls ?? 0, finishedBy: t.finishedBy ? { ...t.finishedBy } : null, spentBy: t.spentBy.map((x) => ({ role: x.role, provider: x.provider, model: x.model, calls: x.figures.calls, tokens: { input: x.figures.input, output: x.figures.output, cachedInput: x.figures.cachedInput }, costUsd: cost(x.figures), planCalls: x.figures.planCalls ?? 0 })), stoppedByUser: !!t.stopped })),
     files: s.fileOrder.map((p) => s.files[p]!).map((f) => ({ path: f.path, change: f.change, task: f.taskId ?? null, role: f.role ?? null, provider: f.provider ?? null, model: f.model ?? null, review: f.review, beforeKnown: !f.beforeUnknown })),
     commands: s.commandOrder.map((id) => s.commands[id]!).map((c) => ({ taskId: c.taskId ?? null, role: c.role, command: c.command, cwd: c.cwd, decision: c.decision ?? null, by: c.by ?? null, exitCode: c.result?.exitCode ?? null, timedOut: c.result?.timedOut ?? false, durationMs: c.result?.durationMs ?? null, files: c.result?.files.map((f) => f.path) ?? [], sandbox: c.ranIn?.sandbox ?? null, network: c.ranIn?.network ?? null })),
     decisions: s.decisions.map((d) => ({ kind: d.kind, taskId: d.taskId ?? null, summary: d.summary, rationale: d.rationale })),
@@ -148,7 +161,10 @@ export function buildReport(s: SessionState): ReportJson {
     metrics: {
       tokens: Object.fromEntries(providers.map(([id, f]) => [id, { input: f.input, output: f.output, cachedInput: f.cachedInput, cacheWrite: f.cacheWrite }])),
       costUsd: { ...costs, total },
-      byRole: Object.fromEntries(Object.entries(s.roles).map(([r, f]) => [r, { calls: f.calls, input: f.input, output: f.output, costUsd: cost(f) }])),
+      usageSource: Object.fromEntries(providers.map(([id, f]) => [id, usageSource(f)])),
+      planCalls: Object.fromEntries(providers.map(([id, f]) => [id, f.planCalls ?? 0])),
+      byModel: Object.fromEntries(Object.entries(s.models ?? {}).map(([id, f]) => [id, { calls: f.calls, failures: f.failures, input: f.input, output: f.output, costUsd: cost(f), planCalls: f.planCalls ?? 0, usageSource: usageSource(f) }])),
+      byRole: Object.fromEntries(Object.entries(s.roles).map(([r, f]) => [r, { calls: f.calls, input: f.input, output: f.output, costUsd: cost(f), planCalls: f.planCalls ?? 0 }])),
       avgLatencyMs: latN ? Math.round(latSum / latN) : null,
       successRate: calls ? round((calls - failures) / calls) : null,
       calls,
@@ -161,7 +177,7 @@ export function buildReport(s: SessionState): ReportJson {
     integration: s.integration ? { matched: s.integration.matched, callsWithoutRoute: s.integration.callsWithoutRoute, routesNeverCalled: s.integration.routesNeverCalled } : null,
     validation: v ? { command: v.command, exitCode: v.exitCode, passed: v.passed, failed: v.failed, skipped: v.skipped, coverage: v.coverage, sandbox: v.sandbox ?? null, network: v.network ?? 'on' } : null,
     validationNote: s.validation && 'notRun' in s.validation ? s.validation.notRun : null,
-    budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls },
+    budget: { limitUsd: s.budget.limitUsd ?? null, estimateUsd: s.budget.estimateUsd ?? null, spentUsd: total, knownUsd: round(m.spentUsd), chargedUsd: round(m.chargedUsd), unknownCalls: m.unknownCalls, planCalls: m.planCalls ?? 0, planModels: [...(s.budget.planModels ?? [])] },
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
     rules: (s.rules ?? []).map((f) => ({ ...f })),
     plan: { proposals: s.plan.proposals, approvedBy: s.plan.approvedBy ?? null, edited: s.plan.edited, feedback: [...s.plan.feedback] },
@@ -192,8 +208,23 @@ function userActionText(a: ReportJson['userActions'][number]): string {
 
 /** A task's cost, split by who spent it when more than one did. */
 function taskCost(t: ReportJson['tasks'][number]): string {
-  if (t.spentBy.length < 2) return usdText(t.costUsd);
-  return `${usdText(t.costUsd)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${usdText(x.costUsd)}`).join(' + ')}`;
+  if (t.spentBy.length < 2) return costWords(t.costUsd, t.planCalls);
+  return `${costWords(t.costUsd, t.planCalls)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${costWords(x.costUsd, x.planCalls)}`).join(' + ')}`;
+}
+
+/** A provider's or a model's tokens, marked when Ensemble counted them (the provider reported none). */
+export function tokensText(n: number, source: 'reported' | 'counted' | undefined): string {
+  return source === 'counted' ? `${n} (counted)` : String(n);
+}
+
+/** What the report says of tokens counted by Ensemble and of calls paid by the user's plan, when there are any. */
+export function countedNote(r: Pick<ReportJson, 'metrics' | 'budget'>): string[] {
+  const L: string[] = [];
+  const counted = Object.entries(r.metrics.usageSource ?? {}).filter(([, u]) => u === 'counted').map(([id]) => id);
+  if (counted.length) L.push(`Tokens marked "counted" (${counted.join(', ')}) were counted by Ensemble with the model's own tokenizer on what was sent and received, because VS Code's language models report no usage: counted, not billed.`);
+  const plan = r.budget.planCalls ?? 0;
+  if (plan) L.push(`${plan} call${plan === 1 ? ' was' : 's were'} made through ${PLAN_TEXT}: ${plan === 1 ? 'it is' : 'they are'} paid by your plan, not per token, so no dollar figure is given for ${plan === 1 ? 'it' : 'them'} and the budget does not count ${plan === 1 ? 'it' : 'them'}.`);
+  return L;
 }
 
 /** Where a process ran, in words: "in bubblewrap 0.8.0 with the network off", "without a sandbox". */
@@ -242,19 +273,26 @@ export function renderMarkdown(r: ReportJson): string {
   }
   const m = r.metrics;
   L.push('', '## Providers', '', '| provider | input tokens | output tokens | cost |', '|---|---|---|---|');
-  for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${t.input} | ${t.output} | ${usdText(m.costUsd[id])} |`);
-  L.push(`| **total** | | | ${usdText(m.costUsd.total)} |`);
+  for (const [id, t] of Object.entries(m.tokens)) L.push(`| ${id} | ${tokensText(t.input, m.usageSource?.[id])} | ${tokensText(t.output, m.usageSource?.[id])} | ${costWords(m.costUsd[id] ?? null, m.planCalls?.[id])} |`);
+  L.push(`| **total** | | | ${costWords(m.costUsd.total, r.budget.planCalls)} |`);
+  if (Object.keys(m.byModel ?? {}).length) {
+    L.push('', '| model | requests | failures | input tokens | output tokens | cost |', '|---|---|---|---|---|---|');
+    for (const [id, x] of Object.entries(m.byModel)) L.push(`| ${id} | ${x.calls} | ${x.failures} | ${tokensText(x.input, x.usageSource)} | ${tokensText(x.output, x.usageSource)} | ${costWords(x.costUsd, x.planCalls)} |`);
+  }
+  const note = countedNote(r);
+  if (note.length) L.push('', ...note);
   L.push('', `Calls: ${m.calls} · failures: ${m.failures} · success rate: ${m.successRate === null ? '—' : `${(m.successRate * 100).toFixed(1)}%`} · average response time: ${m.avgLatencyMs === null ? '—' : `${m.avgLatencyMs} ms`} · provider switches: ${m.providerSwitches} · escalations: ${m.escalations} · context compactions: ${m.compactions}`);
   if (r.compactions.length) {
     L.push('', '## Context compaction', '', 'Conversations compacted to fit their model\'s context window (tokens are the engine\'s estimates of the prompt).', '', '| agent | task | model | window | elisions | summaries | messages elided or summarised | tokens saved |', '|---|---|---|---|---|---|---|---|');
     for (const c of r.compactions) L.push(`| ${c.agentId}${c.role ? ` (${c.role})` : ''} | ${c.taskId ?? '—'} | ${c.provider}/${c.model} | ${c.window.toLocaleString('en')} | ${c.elided} | ${c.summarised} | ${c.messages} | ${c.tokensSaved.toLocaleString('en')} |`);
   }
   const b = r.budget;
-  const spend = spendText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, chargedUsd: b.chargedUsd, reservedUsd: 0 }, b.limitUsd);
-  L.push('', '## Budget', '', `${spend.spent}${spend.counted ? `; ${spend.counted}` : ''} · estimate before development: ${estimateText(b.estimateUsd)}`);
+  const spend = spendText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls, chargedUsd: b.chargedUsd, reservedUsd: 0 }, b.limitUsd);
+  L.push('', '## Budget', '', `${spend.spent}${spend.counted ? `; ${spend.counted}` : ''} · estimate before development: ${estimateText(b.estimateUsd, [], b.planModels)}`);
+  if (b.planCalls && b.limitUsd !== null) L.push('', `The limit counts only calls with a per-token price: the ${b.planCalls} through ${PLAN_TEXT} are not counted against it.`);
   if (r.pricing) {
     const p = r.pricing;
-    const origin = (m: { model: string; origin: string; priceKey: string | null }) => `${m.model} (${m.origin === 'unknown' ? 'no price: unknown cost' : m.origin === 'override' ? `your pricing row ${m.priceKey}` : m.priceKey})`;
+    const origin = (m: { model: string; origin: string; priceKey: string | null }) => `${m.model} (${m.origin === 'unknown' ? 'no price: unknown cost' : m.origin === 'plan' ? `no per-token price: ${PLAN_TEXT}` : m.origin === 'override' ? `your pricing row ${m.priceKey}` : m.priceKey})`;
     L.push('', `Prices: ${p.source} ${p.version} (data published ${p.publishedAt}, shipped with Ensemble; nothing fetched)${p.overrides.length ? `; overridden by your pricing for ${p.overrides.join(', ')}` : ''}. Models: ${p.models.map(origin).join(', ') || 'none'}.`);
   }
   L.push('', '## Integration (contract check)', '');

@@ -111,9 +111,12 @@ export interface SessionState {
   providers: Record<string, ProviderFigures>;
   /** Keyed by role (the orchestrator is the role `orchestrator`). */
   roles: Record<string, ProviderFigures>;
+  /** Keyed by `provider/model`: the requests (and tokens, dollars) per model. */
+  models: Record<string, ProviderFigures>;
   /** Dollars spent, charged against the cap, reserved in flight: what the budget and every view read. */
   money: MoneyState;
-  budget: { limitUsd?: number; estimateUsd?: number | null; exhausted: boolean };
+  /** `planModels`: models paid by the user's plan (VS Code's), whose calls the estimate leaves out. */
+  budget: { limitUsd?: number; estimateUsd?: number | null; planModels?: string[]; exhausted: boolean };
   /** How the latest run priced its calls (absent in logs from before prices were recorded). */
   pricing?: PriceSourceInfo & { overrides: string[]; models: PricingModel[] };
   /** The project rules files the latest run gave the models (absent in logs from before rules were recorded). */
@@ -157,6 +160,7 @@ export function initialState(): SessionState {
     compactionOrder: [],
     providers: {},
     roles: {},
+    models: {},
     money: initialMoney(),
     budget: { exhausted: false },
     reportFiles: [],
@@ -258,6 +262,8 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'budget.estimated':
       s.budget.estimateUsd = e.estimateUsd;
+      if (e.planModels) s.budget.planModels = e.planModels;
+      else delete s.budget.planModels;
       if (e.limitUsd !== undefined) s.budget.limitUsd = e.limitUsd;
       break;
     case 'budget.exhausted':

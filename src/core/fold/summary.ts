@@ -69,7 +69,8 @@ export interface SessionSummary {
   /** Files the session changed. */
   files: number;
   tasks: TaskCounts;
-  money: { spentUsd: number; chargedUsd: number; unknownCalls: number };
+  /** `planCalls`: calls paid by the user's plan (VS Code's language models; absent in older summaries). */
+  money: { spentUsd: number; chargedUsd: number; unknownCalls: number; planCalls?: number };
   /** `money` in words ("$0.1234 + unknown"). */
   costText: string;
 }
@@ -77,7 +78,7 @@ export interface SessionSummary {
 /** The summary of a folded session; undefined when its log holds no session start. */
 export function summarise(s: SessionState): SessionSummary | undefined {
   if (!s.sessionId) return undefined;
-  const { spentUsd, chargedUsd, unknownCalls } = s.money;
+  const { spentUsd, chargedUsd, unknownCalls, planCalls } = s.money;
   return {
     sessionId: s.sessionId,
     goal: s.goal ?? '',
@@ -87,7 +88,7 @@ export function summarise(s: SessionState): SessionSummary | undefined {
     scripted: s.scripted,
     files: s.fileOrder.length,
     tasks: taskCounts(s),
-    money: { spentUsd, chargedUsd, unknownCalls },
+    money: { spentUsd, chargedUsd, unknownCalls, ...(planCalls ? { planCalls } : {}) },
     costText: moneyText(s.money),
   };
 }

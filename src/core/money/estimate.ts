@@ -10,8 +10,12 @@ import { PRICE_DATA, pricingFor, type Pricing } from './pricing';
 export const ESTIMATE_ASSUMPTIONS = { TURNS: 6, PROMPT_TOKENS: 6000, OUTPUT_TOKENS: 1500 } as const;
 
 export interface SessionEstimate {
+  /** The dollars of the models priced per token (null: one has no price); calls paid by the user's plan are not in it. */
   estimateUsd: number | null;
   unknownModels: string[];
+  /** Models paid by the user's plan (VS Code's language models), and the requests the estimate expects of them. */
+  planModels: string[];
+  planRequests: number;
   /** The price data used, and the models the user's `pricing` overrides. */
   prices: PriceSourceInfo & { overrides: string[] };
 }
@@ -20,14 +24,21 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
   const { TURNS, PROMPT_TOKENS, OUTPUT_TOKENS } = ESTIMATE_ASSUMPTIONS;
   let total = 0;
   const unknown = new Set<string>();
+  const plan = new Set<string>();
+  let planRequests = 0;
   for (const t of tasks) {
     const r = cfg.roles[t.role] ?? cfg.orchestrator;
+    if (pricing.onPlan(r)) {
+      plan.add(`${r.provider}/${r.model}`);
+      planRequests += TURNS;
+      continue;
+    }
     // Each turn on its own: a price tier is reached by one prompt's size, not by a task's total.
     const turn = pricing.cost(r, { input: PROMPT_TOKENS, output: OUTPUT_TOKENS });
     if (turn === null) unknown.add(`${r.provider}/${r.model}`);
     else total += TURNS * turn;
   }
-  return { estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4, unknownModels: [...unknown], prices: { ...PRICE_DATA, overrides: Object.keys(cfg.pricing) } };
+  return { estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4, unknownModels: [...unknown], planModels: [...plan], planRequests, prices: { ...PRICE_DATA, overrides: Object.keys(cfg.pricing) } };
 }
 
 /** Before any plan exists: the development cost of a typical session, one task per role. */

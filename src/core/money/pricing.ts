@@ -10,7 +10,7 @@
 
 import type { Usage } from '../ports';
 import type { EventBody, ModelRef, PricingModel } from '../events';
-import type { ProviderSettings } from '../config';
+import { kindInfo, type ProviderSettings } from '../config';
 
 /** A user's price row, USD per 1M tokens. */
 export interface Price {
@@ -58,6 +58,16 @@ export class Pricing {
     private readonly overrides: PriceTable,
     private readonly providers: Record<string, ProviderSettings>,
   ) {}
+
+  /**
+   * Whether a model's calls are paid by the user's plan rather than per token: a provider of a kind billed
+   * that way (VS Code's language models, through Copilot or another extension), unless a `pricing` row
+   * prices the model. Such calls have no dollar figure: they reserve nothing against the budget and are
+   * counted as requests (`billing: "plan"` on their events).
+   */
+  onPlan(ref: ModelRef): boolean {
+    return kindInfo(this.providers[ref.provider]?.kind ?? '').billing === 'plan' && this.match(ref)?.origin !== 'override';
+  }
 
   /** Dollars for one call's usage (at the time it was billed); null when the model has no price. */
   cost(ref: ModelRef, usage: Usage, at: Date = new Date()): number | null {
@@ -110,6 +120,7 @@ export class Pricing {
   describe(ref: ModelRef): PricingModel {
     const m = this.match(ref);
     const model = `${ref.provider}/${ref.model}`;
+    if (this.onPlan(ref)) return { model, origin: 'plan' };
     if (!m) return { model, origin: 'unknown' };
     if (m.origin === 'override') return { model, origin: 'override', priceKey: m.key };
     return { model, origin: 'library', priceKey: `${m.provider}/${m.model}` };
@@ -126,6 +137,7 @@ export class Pricing {
       const price = this.overrides[k];
       if (price) return { origin: 'override', key: k, price };
     }
+    if (kindInfo(this.providers[ref.provider]?.kind ?? '').billing === 'plan') return undefined; // never a per-token price the user does not pay
     const provider = this.libraryProvider(ref.provider);
     if (!provider) return undefined;
     try {

@@ -167,7 +167,10 @@ export class ModelCaller {
     // Prices may depend on the time (off-peak rates): the call is priced at the moment it is sent.
     // Its prompt's size is known before sending, so the worst case is priced at the tier it reaches.
     const at = new Date(clock.now());
-    const worst = pricing.worstCase(route, requestTokens(request), request.maxOutputTokens, at);
+    // A call paid by the user's plan (VS Code's models) has no per-token price: it reserves nothing.
+    const plan = pricing.onPlan(route);
+    const billing = plan ? { billing: 'plan' as const } : {};
+    const worst = plan ? null : pricing.worstCase(route, requestTokens(request), request.maxOutputTokens, at);
     try {
       budget.reserve(worst ?? 0);
     } catch (e) {
@@ -176,7 +179,7 @@ export class ModelCaller {
     }
     // Emitted at once (nothing awaited since the budget admitted it): the money fold counts the reservation from here.
     const callId = `c${++callCounter}-${clock.now().toString(36)}`;
-    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined });
+    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined, ...billing });
     const started = clock.now();
     const text = new TextCoalescer(ctx.quiet ? () => {} : (t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
     const toolCalls: ToolCall[] = [];
@@ -197,8 +200,8 @@ export class ModelCaller {
       const err = e instanceof ProviderError ? e : new ProviderError({ provider: route.provider, code: signal.aborted ? 'aborted' : 'bad_response', retryable: false, message: String((e as Error)?.message ?? e), cause: e });
       // The error settles the reservation in the money fold: at its cost when the provider reported
       // usage; else free before any answer, or unknown mid-answer (its worst case stays charged).
-      const cost = err.usage ? pricing.cost(route, err.usage, at) : undefined;
-      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost });
+      const cost = err.usage && !plan ? pricing.cost(route, err.usage, at) : undefined;
+      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost, ...billing });
       throw signal.aborted ? signal.reason ?? err : err;
     } finally {
       release();
@@ -206,8 +209,8 @@ export class ModelCaller {
     text.flush();
     const finalUsage = usage ?? { input: 0, output: 0 };
     // Settled at the tier the provider billed: the one its reported usage reaches.
-    const cost = usage ? pricing.cost(route, usage, at) : null;
-    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
+    const cost = usage && !plan ? pricing.cost(route, usage, at) : null;
+    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, ...billing, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
     return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs, ...(providerData ? { providerData } : {}) };
   }
 }

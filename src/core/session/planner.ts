@@ -53,7 +53,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
       const given = !p.latest ? ctx.givenPlan : undefined;
       const plan = given ? checkGiven(given, roles) : await orchestratorPlan(ctx, roles, p.latest && { previous: p.latest, feedback: p.feedback.at(-1) ?? '', round: p.feedback.length });
       const est = estimateSessionCost(plan.tasks, ctx.config);
-      ctx.sink.emit({ type: 'plan.proposed', proposal: p.proposals + 1, source: given ? 'file' : 'orchestrator', rationale: plan.rationale, tasks: plan.tasks, estimateUsd: est.estimateUsd, unknownModels: est.unknownModels });
+      ctx.sink.emit({ type: 'plan.proposed', proposal: p.proposals + 1, source: given ? 'file' : 'orchestrator', rationale: plan.rationale, tasks: plan.tasks, estimateUsd: est.estimateUsd, unknownModels: est.unknownModels, ...(est.planModels.length ? { planModels: est.planModels } : {}) });
       continue;
     }
     const proposal = p.latest;
@@ -93,7 +93,7 @@ function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
     const r = ctx.config.roles[t.role]!;
     routes[t.id] = { provider: r.provider, model: r.model, ...(r.fallback ? { fallback: { provider: r.fallback.provider, model: r.fallback.model } } : {}) };
   }
-  return { proposal: p.proposal, rationale: p.rationale, tasks: p.tasks, roles: Object.keys(ctx.config.roles), routes, estimateUsd: p.estimateUsd, unknownModels: p.unknownModels, errors: ctx.state.plan.editErrors };
+  return { proposal: p.proposal, rationale: p.rationale, tasks: p.tasks, roles: Object.keys(ctx.config.roles), routes, estimateUsd: p.estimateUsd, unknownModels: p.unknownModels, planModels: p.planModels ?? [], errors: ctx.state.plan.editErrors };
 }
 
 /** The reviewer's answer, or the session's cancel, whichever comes first. */

@@ -359,7 +359,7 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
     if (s.taskOrder.length === 0) await phase(ctx, 'planning', async () => void (await runPlanning(ctx)));
     if (!s.phases.some((p) => p.name === 'development' && p.outcome === 'ok')) {
       const est = estimateSessionCost(s.taskOrder.map((id) => s.tasks[id]!), ctx.config, pricing);
-      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels, prices: est.prices });
+      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels, ...(est.planModels.length ? { planModels: est.planModels } : {}), prices: est.prices });
     }
     await phase(ctx, 'development', async () => {
       await runDevelopment(ctx);

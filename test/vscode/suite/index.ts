@@ -8,6 +8,7 @@ import Mocha from 'mocha';
 import { registerCommandTests } from './commands.test';
 import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
+import { registerLmTests } from './lm.test';
 import { registerPlanTests } from './plan.test';
 import { registerResumeTests } from './resume.test';
 import { registerRunCommandTests } from './runCommand.test';
@@ -29,6 +30,7 @@ function registerAll(): void {
   registerPlanTests();
   registerRunCommandTests();
   registerSteeringTests();
+  registerLmTests();
 }
 
 export function run(): Promise<void> {
