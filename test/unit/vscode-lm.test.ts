@@ -4,11 +4,12 @@
 // adapter runs against a real VS Code's API in the extension-host suite (test/vscode/suite/lm.test.ts).
 
 import * as assert from 'node:assert/strict';
-import { ProviderError, type ChatChunk, type ChatMessage as EngineMessage, type ChatRequest, type ToolSpec } from '../../src/core/ports';
+import { type ChatChunk, type ChatMessage as EngineMessage, type ChatRequest, type ToolSpec } from '../../src/core/ports';
 import { askModelAccess, createLmProvider, JUSTIFICATION, toLmMessages, toProviderError } from '../../src/vscode/lmProvider';
 import { defaultLineup, lmBindings, matchModel, withModelWindows, type LmModelInfo } from '../../src/vscode/lmLineup';
 import { resolveConfig } from '../../src/core/config';
 import { ChatMessage, lmError, lmHost, namedError, ScriptedModel, TextPart, ToolCallPart, ToolResultPart, type Answer } from '../helpers/lm-host';
+import { providerFailure } from '../helpers/provider-error';
 
 const TOOLS: ToolSpec[] = [{ name: 'write_file', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } }];
 
@@ -22,15 +23,7 @@ async function collect(it: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
   return out;
 }
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ProviderError, `not a ProviderError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('no error');
-}
+const failure = providerFailure;
 
 const answers = (...list: Answer[]) => (_req: unknown, n: number) => list[Math.min(n, list.length - 1)]!;
 

@@ -9,13 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { missingKeys } from '../../../src/core/config';
-import { ProviderError, type ChatChunk, type ChatRequest } from '../../../src/core/ports';
+import type { ChatChunk, ChatRequest } from '../../../src/core/ports';
 import type { ReportJson } from '../../../src/core/fold/report';
 import type { EnsembleApi } from '../../../src/vscode/api';
 import { loadEngine } from '../../../src/vscode/engine';
 import { askModelAccess, createLmProvider } from '../../../src/vscode/lmProvider';
 import { modelAccess, preflightItems } from '../../../src/vscode/preflight';
 import { getApi, saveEnv, saveKeys, setSettings, stopActiveSession, tempFolder, withTimeout } from './helpers';
+import { providerFailure } from '../../helpers/provider-error';
 
 const TEST_EXTENSION = 'ensemble-dev.ensemble-test-lm';
 const VENDOR = 'ensemble-test';
@@ -74,15 +75,7 @@ async function turn(model: string, signal = new AbortController().signal, text?:
   return out;
 }
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ProviderError, `not a ProviderError: ${String(e)}`);
-    return e;
-  }
-  assert.fail('the turn did not fail');
-}
+const failure = providerFailure;
 
 export function registerLmTests(): void {
   describe("VS Code's language models (a scripted LanguageModelChatProvider)", function () {
