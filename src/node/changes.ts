@@ -321,6 +321,24 @@ export class GitChangeTracker implements ChangeTracker {
     return new GitChangeTracker(root, store, git, base, watcher);
   }
 
+  private sortedTracked: string[] | undefined;
+
+  /** The tracked files under folder `dir`: a range of the sorted paths, found by binary search. */
+  private trackedUnder(dir: string): string[] {
+    const all = (this.sortedTracked ??= [...this.base.tracked.keys()].sort());
+    const prefix = `${dir}/`;
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (all[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < all.length && all[i]!.startsWith(prefix); i++) out.push(all[i]!);
+    return out;
+  }
+
   /** Why the watcher is not trusted (git status then checks after each command), if it is not. */
   get degraded(): string | undefined {
     return this.watcher.broken;
@@ -366,12 +384,11 @@ export class GitChangeTracker implements ChangeTracker {
       events++;
       candidates.add(p);
     }
-    // A folder removed or renamed away: the files known under it.
+    // A folder removed or renamed away: the files known under it (a path known as a file is none).
     for (const p of [...candidates]) {
-      const prefix = `${p}/`;
-      if (fs.existsSync(path.join(this.root, p))) continue;
-      for (const t of this.base.tracked.keys()) if (t.startsWith(prefix)) candidates.add(t);
-      for (const t of m.copies.keys()) if (t.startsWith(prefix)) candidates.add(t);
+      if (this.base.tracked.has(p) || m.copies.has(p) || fs.existsSync(path.join(this.root, p))) continue;
+      for (const t of this.trackedUnder(p)) candidates.add(t);
+      for (const t of m.copies.keys()) if (t.startsWith(`${p}/`)) candidates.add(t);
     }
     if (this.watcher.broken || events > EVENT_GUARD || this.watcher.seq - m.seq > EVENT_GUARD) {
       for (const p of await this.statusNow()) candidates.add(p);
