@@ -1,5 +1,9 @@
-// The McpClient port on Node: the official MCP SDK (@modelcontextprotocol/sdk, its Client and its
-// streamable HTTP transport), the only file that imports it. Stdio servers run through a transport of
+// The McpClient port on Node: the official MCP SDK (@modelcontextprotocol/sdk: its protocol engine,
+// schemas and streamable HTTP transport), the only file that imports it. The client is the SDK's
+// Protocol with the handshake its Client does (initialize, the version check, notifications/initialized):
+// the Client class also brings ajv to check tools' structured output against their output schemas,
+// ~145 KB of the extension's bundle for a check Ensemble does not need (a model reads what the server
+// said; an answer whose shape is not MCP's is still refused, by the SDK's schemas). Stdio servers run through a transport of
 // our own built on the SDK's own framing (ReadBuffer, serializeMessage), because the SDK's
 // StdioClientTransport starts the server in our process group, adds variables of its own to the
 // environment, prints its stderr to ours and stops only the process it started (an `npx` wrapper's
@@ -13,11 +17,23 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Protocol, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ListRootsRequestSchema, ToolListChangedNotificationSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  InitializeResultSchema,
+  LATEST_PROTOCOL_VERSION,
+  ListRootsRequestSchema,
+  ListToolsResultSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  ToolListChangedNotificationSchema,
+  type JSONRPCMessage,
+  type Notification,
+  type Request,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { McpClient, McpConnection, McpContent, McpEndpoint, McpToolInfo, McpToolResult } from '../core/ports';
 import { ENSEMBLE_DIR } from '../core/store/log';
 
@@ -29,6 +45,25 @@ const STDERR_TAIL = 2000;
 /** After closing its stdin, how long a server may take to exit before its process group is killed. */
 const EXIT_GRACE_MS = 500;
 const windows = process.platform === 'win32';
+
+/** The SDK's protocol engine as a client: the handshake of the SDK's Client, nothing it would check besides. */
+class McpProtocolClient extends Protocol<Request, Notification, Result> {
+  /** The client's half of the handshake (initialize, then notifications/initialized); rejects when the server speaks no version we do. */
+  async open(transport: Transport, options: RequestOptions): Promise<void> {
+    await this.connect(transport);
+    const r = await this.request({ method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: { roots: { listChanged: false } }, clientInfo: { name: 'ensemble', version: VERSION } } }, InitializeResultSchema, options);
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(r.protocolVersion)) throw new Error(`the server speaks MCP ${r.protocolVersion}, which this client does not (${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+    (transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion?.(r.protocolVersion);
+    await this.notification({ method: 'notifications/initialized' });
+  }
+
+  // What the client may send and answer is what this file sends and answers: nothing to assert.
+  protected assertCapabilityForMethod(): void {}
+  protected assertNotificationCapability(): void {}
+  protected assertRequestHandlerCapability(): void {}
+  protected assertTaskCapability(): void {}
+  protected assertTaskHandlerCapability(): void {}
+}
 
 /** Every stdio server this process runs: killed (whole groups) when the process exits, however it exits normally. */
 const live = new Set<ProcessTransport>();
@@ -262,7 +297,7 @@ export class NodeMcpClient implements McpClient {
   }
 
   async connect(name: string, endpoint: McpEndpoint, opts: { signal: AbortSignal; roots: string[] }): Promise<McpConnection> {
-    const client = new Client({ name: 'ensemble', version: VERSION }, { capabilities: { roots: { listChanged: false } } });
+    const client = new McpProtocolClient();
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: opts.roots.map((r) => ({ uri: pathToFileURL(r).href, name: path.basename(r) })) }));
     const toolsChanged: (() => void)[] = [];
     const closed: ((reason: string) => void)[] = [];
@@ -298,7 +333,7 @@ export class NodeMcpClient implements McpClient {
       await proc?.close().catch(() => undefined);
     };
     try {
-      await client.connect(transport, { signal: opts.signal, timeout: NO_SDK_TIMEOUT });
+      await client.open(transport, { signal: opts.signal, timeout: NO_SDK_TIMEOUT });
     } catch (e) {
       const why = proc && proc.reason !== 'it stopped' ? ` (${proc.reason})` : '';
       await close();
@@ -314,7 +349,7 @@ export class NodeMcpClient implements McpClient {
         const out: McpToolInfo[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < 100; page++) {
-          const r = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: NO_SDK_TIMEOUT }).catch((e: unknown) => {
+          const r = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { signal, timeout: NO_SDK_TIMEOUT }).catch((e: unknown) => {
             throw withExit(e);
           });
           for (const t of r.tools) out.push({ name: t.name, title: t.title ?? t.annotations?.title, description: t.description, inputSchema: t.inputSchema as Record<string, unknown>, readOnly: t.annotations?.readOnlyHint === true });
@@ -324,13 +359,12 @@ export class NodeMcpClient implements McpClient {
         return out;
       },
       callTool: async (tool, args, signal) => {
-        const r = await client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT, resetTimeoutOnProgress: true }).catch((e: unknown) => {
+        const r = await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, { signal, timeout: NO_SDK_TIMEOUT, resetTimeoutOnProgress: true }).catch((e: unknown) => {
           throw withExit(e);
         });
         const blocks = Array.isArray(r.content) ? (r.content as Record<string, unknown>[]) : [];
         const result: McpToolResult = { content: blocks.map(content), isError: r.isError === true };
         if (r.structuredContent !== undefined) result.structured = r.structuredContent;
-        else if (!blocks.length && 'toolResult' in r) result.structured = r.toolResult; // the protocol's 2024-10-07 shape
         return result;
       },
       onToolsChanged: (l) => void toolsChanged.push(l),
