@@ -1,5 +1,6 @@
 // Run as a child process by the MCP tests: a session whose agent calls a stdio MCP server's tool (the
-// server started with `marker` among its arguments, to be found among the system's processes), then
+// server started with `marker` among its arguments, to be found among the system's processes, and
+// `--stay`: it does not end when its stdin closes), then
 // waits forever, so that the parent can kill this process with SIGKILL while the server runs.
 // argv: workspace, marker, commands.sandbox ("auto" or "off").
 import { nodeWorkspace } from '../../src/node/workspace';
@@ -15,7 +16,7 @@ const providers: Record<string, ScriptedProvider> = {
 };
 const config = testConfig({
   roles: { a: { provider: 'p1', model: 'm-1', mcp: ['grow'] } },
-  mcpServers: { grow: stdio(SERVERS.test, ['grow', marker]) },
+  mcpServers: { grow: stdio(SERVERS.test, ['grow', marker, '--stay']) },
   mcp: { run: 'always' },
   commands: { sandbox },
 });

@@ -3,14 +3,15 @@
 //   hang     `hang` never answers (the process lives on)
 //   garbage  `garbage` answers a result that is not MCP, and a line that is not JSON-RPC on stdout
 //   grow     `unlock` adds the tool `unlocked` (the server says its tool list changed); `write` writes a file
-// Every mode also has `ping`. The pid is written to the file named by MCP_TEST_PID_FILE when it is set.
+// Every mode also has `ping`. With `--stay` among its arguments it keeps running when its stdin closes
+// (as servers with timers or children of their own do), so that only a kill ends it.
 import * as fs from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 
 const mode = process.argv[2] ?? 'grow';
-if (process.env.MCP_TEST_PID_FILE) fs.writeFileSync(process.env.MCP_TEST_PID_FILE, String(process.pid));
+if (process.argv.includes('--stay')) setInterval(() => {}, 1000);
 if (mode === 'garbage') {
   // Raw JSON-RPC, without the SDK (whose server checks its own answers): a valid start, then for
   // `garbage` a line that is not JSON-RPC and a result that is not a tool result.
