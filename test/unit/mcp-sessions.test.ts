@@ -15,6 +15,7 @@ import type { McpApprovalRequest } from '../../src/core/session/mcp';
 import { reportFromEvents } from '../../src/core/fold/report';
 import { describeEvent } from '../../src/core/fold/narrate';
 import { foldTranscript } from '../../src/core/fold/transcript';
+import { foldEvents } from '../../src/core/fold/state';
 import { reviewSession } from '../../src/core/store/review';
 import type { EngineDeps } from '../../src/core/session/session';
 import type { ChatRequest } from '../../src/core/ports';
@@ -111,6 +112,9 @@ describe('MCP servers as tools (real servers, real SDKs against the fakes)', fun
       const tools = foldTranscript(ev).agents[state.tasks.t1!.agentId!]!.filter((e) => e.kind === 'tool');
       assert.ok(tools.some((e) => e.kind === 'tool' && e.tool === 'mcp__everything__echo' && e.summary === 'everything/echo {"message":"hello mcp"}' && e.ok === true), JSON.stringify(tools[0]));
       assert.match(describeEvent(ofType(ev, 'mcp.called')[0]!)!, /everything\/echo/);
+      // While the call runs, the agent's step says what it calls.
+      const decidedAt = ev.findIndex((e) => e.type === 'mcp.decided');
+      assert.equal(foldEvents(ev.slice(0, decidedAt + 1)).agents[state.tasks.t1!.agentId!]!.step, 'calling everything/echo');
       // Reported per server; stopped with the session.
       const report = reportFromEvents(ev);
       assert.deepEqual(report.mcp.map((m) => [m.server, m.transport, m.calls, m.errors, m.denied]).sort(), [['everything', 'stdio', 3, 0, 0], ['memory', 'stdio', 2, 0, 0]]);
@@ -216,7 +220,8 @@ describe('MCP servers as tools (real servers, real SDKs against the fakes)', fun
       const env = JSON.parse(r.result(1).text.split('\n')[0]!) as Record<string, string>;
       assert.equal(env.OPENAI_API_KEY, undefined);
       assert.equal(env.SOME_SETTING, undefined);
-      assert.equal(env.GITHUB_TOKEN, 'ghp-configured-secret-0123456789');
+      // The server has the token it was given; the model is sent it redacted (the session's redactor knows it).
+      assert.equal(env.GITHUB_TOKEN, '[redacted]');
       assert.equal(env.MODE, 'test');
       assert.ok(env.PATH);
       const log = fs.readFileSync(path.join(r.handle.dir, 'events.jsonl'), 'utf8');
@@ -245,20 +250,14 @@ describe('MCP servers as tools (real servers, real SDKs against the fakes)', fun
     }
   });
 
-  it('server-filesystem works in the workspace (its root), and what it writes is reviewable; a long call is stopped with the task', async () => {
+  it('server-filesystem works in the workspace, and what it writes is reviewable; a long call is stopped with the task, or the session', async () => {
+    // Given the workspace as its folder, as users configure it ("args": ["${workspaceFolder}"]); it is offered as the root too.
+    const workspace = fs.realpathSync(tempWorkspace());
     const r = openai(
-      [call('mcp__fs__write_file', { path: path.join('WS', 'notes.md'), content: '# notes\n' }), call('mcp__fs__list_allowed_directories')],
-      { mcpServers: { fs: stdio(SERVERS.filesystem) }, mcp: { run: 'always' } },
-      { selection: ['fs'] },
+      [call('mcp__fs__write_file', { path: path.join(workspace, 'notes.md'), content: '# notes\n' }), call('mcp__fs__list_allowed_directories')],
+      { mcpServers: { fs: stdio(SERVERS.filesystem, [workspace]) }, mcp: { run: 'always' } },
+      { selection: ['fs'], workspace },
     );
-    // The workspace's real path is only known once the session made it: the model names it through a placeholder.
-    const fake = fakes.get('openai')!;
-    fake.setHandler((req) => {
-      const turn = turnOf(req);
-      if (turn === 1) return { kind: 'reply', ...call('mcp__fs__write_file', { path: path.join(fs.realpathSync(r.workspace), 'notes.md'), content: '# notes\n' }) };
-      if (turn === 2) return { kind: 'reply', ...call('mcp__fs__list_allowed_directories') };
-      return { kind: 'reply', ...finish };
-    });
     const state = await r.handle.done;
     assert.equal(state.status, 'completed', state.error);
     assert.equal(fs.readFileSync(path.join(r.workspace, 'notes.md'), 'utf8'), '# notes\n');
@@ -280,5 +279,16 @@ describe('MCP servers as tools (real servers, real SDKs against the fakes)', fun
     assert.equal(res.ok, false);
     assert.match(res.error ?? '', /cancelled: its task was stopped/);
     assert.ok(['completed', 'failed'].includes(s2.status), s2.status);
+
+    // Cancelling the session cancels the call and stops the server.
+    const cancelled = openai([call('mcp__everything__trigger-long-running-operation', { duration: 20, steps: 4 })], { mcpServers: everything, mcp: { run: 'always' } }, { selection: ['everything'] });
+    const sub2 = cancelled.handle.log.onDidAppend((e) => {
+      if (e.type === 'mcp.decided') setTimeout(() => cancelled.handle.cancel(), 300);
+    });
+    const s3 = await cancelled.handle.done;
+    sub2.dispose();
+    assert.equal(s3.status, 'cancelled');
+    assert.match(ofType(cancelled.events(), 'mcp.result')[0]!.error ?? '', /cancelled: the session was cancelled/);
+    assert.deepEqual(ofType(cancelled.events(), 'mcp.server').map((e) => e.status), ['started', 'stopped']);
   });
 });
