@@ -3,9 +3,9 @@
 import * as fs from 'node:fs';
 import tseslint from 'typescript-eslint';
 
-// Every provider SDK, from the one list of adapter kinds (src/providers/kinds.json), and its subpaths.
+// Every provider SDK, from the one list of adapter kinds (src/providers/kinds.json), and the MCP SDK (src/node/mcp-client.ts), with their subpaths.
 const KINDS = JSON.parse(fs.readFileSync(new URL('./src/providers/kinds.json', import.meta.url), 'utf8')).kinds;
-const SDKS = [...new Set(Object.values(KINDS).map((k) => k.sdk))].flatMap((sdk) => [sdk, `${sdk}/*`]);
+const SDKS = [...new Set([...Object.values(KINDS).map((k) => k.sdk), '@modelcontextprotocol/sdk'])].flatMap((sdk) => [sdk, `${sdk}/*`]);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'demo/**', 'test/e2e/**', 'test/vscode/**', '**/*.mjs', '**/*.js', '.vscode-test/**'] },
@@ -30,7 +30,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'src/core is the engine: it never imports the editor.' }],
         patterns: [
-          { group: SDKS, message: 'src/core never imports an SDK: providers meet the engine through the ChatProvider port.' },
+          { group: SDKS, message: 'src/core never imports an SDK: providers meet the engine through the ChatProvider port, MCP servers through the McpClient port.' },
           { group: ['**/providers/**', '**/vscode/**', '**/node/**', '**/cli/**', '**/fakes/**', '**/cassette/**'], message: 'src/core does not import the layers above it.' },
         ],
       }],

@@ -33,9 +33,9 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     const newest = listSessions(workspacePaths(), 1)[0];
     return newest && { workspace: newest.workspace, sessionId: newest.sessionId };
   });
-  // What a session asks (may an agent run a command, may the tests run): in the panel and a notification, never a modal.
+  // What a session asks (may an agent run a command or call an MCP tool, may the tests run): in the panel and a notification, never a modal.
   const questions = new Questions();
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: questions.consentToTests, reviewPlan: plans.reviewer, approveCommand: questions.approveCommand });
+  const controller = new SessionController({ extensionPath: context.extensionPath, consent: questions.consentToTests, reviewPlan: plans.reviewer, approveCommand: questions.approveCommand, approveMcp: questions.approveMcp });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);

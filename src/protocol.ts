@@ -52,7 +52,8 @@ export type QuestionAnswer = (typeof COMMAND_ANSWERS)[number] | (typeof TEST_ANS
 
 /** What the session running in this window asks the user now (src/vscode/questions.ts), answered from the panel or a notification. */
 export type Question =
-  | { id: number; kind: 'command'; agentId: string; role: string; taskId?: string; taskTitle?: string; command: string; cwd: string }
+  /** `mcp`: the call of an MCP server's tool (`command` then says `server/tool {arguments}`), asked with the same answers as a command. */
+  | { id: number; kind: 'command'; agentId: string; role: string; taskId?: string; taskTitle?: string; command: string; cwd: string; mcp?: { server: string; tool: string; readOnly: boolean } }
   | { id: number; kind: 'tests'; command: string };
 
 /** Extension → panel. */

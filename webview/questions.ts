@@ -36,7 +36,7 @@ export function answerButtons(q: Question, v: View, where: string): HTMLElement 
 export function answerIcons(q: Question, v: View): HTMLElement {
   return h(
     'div',
-    { class: 'answer-icons', role: 'group', 'aria-label': `Answer: run ${q.command}?` },
+    { class: 'answer-icons', role: 'group', 'aria-label': `Answer: ${q.kind === 'command' && q.mcp ? 'call' : 'run'} ${q.command}?` },
     ...answersOf(q).map((a) => iconButton(ANSWER_LABELS[a].icon, `${ANSWER_LABELS[a].text}: ${q.command}`, { 'data-key': `row:${q.id}:${a}`, onClick: () => v.post({ type: 'answer', id: q.id, answer: a }) })),
   );
 }
@@ -49,9 +49,9 @@ function questionItem(q: Question, v: View): HTMLElement {
   return h(
     'li',
     { class: 'question' },
-    h('strong', null, `The ${q.role} agent asks to run a command`),
+    h('strong', null, q.mcp ? `The ${q.role} agent asks to call ${q.mcp.server}/${q.mcp.tool}` : `The ${q.role} agent asks to run a command`),
     h('div', null, h('code', null, q.command)),
-    h('div', { class: 'muted' }, `Task: ${task} · in ${q.cwd === '.' ? 'the workspace folder' : q.cwd} · without your API keys`),
+    h('div', { class: 'muted' }, q.mcp ? `Task: ${task} · a tool of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (it marks it read-only)' : ''}` : `Task: ${task} · in ${q.cwd === '.' ? 'the workspace folder' : q.cwd} · without your API keys`),
     answerButtons(q, v, 'q'),
   );
 }

@@ -74,7 +74,7 @@ export class TranscriptSection implements Section {
         steer ? textButton('Message Agent', 'comment', { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }) : null,
         steer && v.state.tasks[a.taskId] ? textButton('Stop Task', 'debug-stop', { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }) : null,
         iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
-        asking ? h('div', { class: 'transcript-question' }, h('span', null, 'Asks to run ', h('code', null, asking.command), asking.cwd === '.' ? '' : ` in ${asking.cwd}`, ':'), answerButtons(asking, v, 't')) : null,
+        asking ? h('div', { class: 'transcript-question' }, h('span', null, asking.mcp ? 'Asks to call ' : 'Asks to run ', h('code', null, asking.command), asking.cwd === '.' || asking.mcp ? '' : ` in ${asking.cwd}`, ':'), answerButtons(asking, v, 't')) : null,
       );
     }
     this.entries.render(v.transcript?.agents[id] ?? [], v);

@@ -107,6 +107,12 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['tasks', 'agents']; // the agent's step: waiting for approval, running
     case 'command.ran':
       return ['tasks'];
+    case 'mcp.called':
+    case 'mcp.decided':
+      return ['agents']; // the agent's step: waiting for approval, calling
+    case 'mcp.server':
+    case 'mcp.result':
+      return [];
     case 'integration.checked':
     case 'validation.ran':
     case 'validation.skipped':

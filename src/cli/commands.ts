@@ -31,6 +31,11 @@ import { planFileText } from '../core/session/planFile';
 import type { PlanProposal } from '../core/ports';
 import { nodeWorkspace } from '../node/workspace';
 import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
+import { withWorkspaceMcp } from '../node/mcp-config';
+import { McpConfigError, resolveMcpVariables, serversInUse, type McpInput } from '../core/session/mcp-config';
+import type { ApproveMcpCall } from '../core/session/mcp';
+import * as os from 'node:os';
+import { Writable } from 'node:stream';
 
 export class UsageError extends Error {}
 
@@ -76,6 +81,60 @@ function approvalFor(): EngineDeps['approveCommand'] {
   };
 }
 
+/** Asks on the terminal whether an agent may call an MCP tool its policy does not allow; undefined (denied) without a terminal. */
+function mcpApprovalFor(): ApproveMcpCall | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (req, signal) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const task = req.taskId ? ` (task ${req.taskId}${req.taskTitle ? `: ${req.taskTitle}` : ''})` : '';
+      process.stderr.write(`\nThe ${req.role} agent${task} wants to call the tool ${req.tool} of the MCP server ${req.server}${req.readOnly ? ' (which the server marks read-only)' : ''}:\n\n    ${req.server}/${req.tool} ${req.arguments}\n\n`);
+      const a = (await rl.question('Allow it? [o]nce, for this [s]ession, or [N]o: ', { signal })).trim().toLowerCase();
+      return a === 'o' || a === 'once' || a === 'y' || a === 'yes' ? 'once' : a === 's' || a === 'session' ? 'session' : 'deny';
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+/** Asks on the terminal for an `${input:…}` of an MCP server's configuration (not echoed when it is a password). */
+async function askInput(input: McpInput): Promise<string | undefined> {
+  if (!process.stdin.isTTY) return undefined;
+  let muted = false;
+  const output = new Writable({
+    write(chunk, encoding, done) {
+      if (!muted) process.stderr.write(chunk, encoding as BufferEncoding);
+      done();
+    },
+  });
+  const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    process.stderr.write(`${input.description ?? `Value for \${input:${input.id}}`} (MCP input "${input.id}"${input.password === false ? '' : ', not shown'}): `);
+    muted = input.password !== false;
+    const a = await rl.question('');
+    return a || undefined;
+  } finally {
+    muted = false;
+    process.stderr.write('\n');
+    rl.close();
+  }
+}
+
+/**
+ * The MCP servers of the configuration as a session uses them: the workspace's .vscode/mcp.json joined
+ * (`mcp.useWorkspaceConfig`), and the `${…}` variables of the servers in use resolved, inputs asked on the
+ * terminal (exit 2 without one). The resolved values join the secrets the session redacts.
+ */
+async function withMcp(cfg: EngineConfig, workspace: string): Promise<{ config: EngineConfig; secrets: string[] }> {
+  try {
+    const { config, inputs } = withWorkspaceMcp(cfg, workspace);
+    if (!serversInUse(config).length) return { config, secrets: [] };
+    return await resolveMcpVariables(config, { workspaceFolder: workspace, userHome: os.homedir(), env: process.env, inputs, input: askInput, pathSeparator: path.sep });
+  } catch (e) {
+    throw e instanceof McpConfigError ? new ConfigError(process.stdin.isTTY ? e.message : `${e.message} Without a terminal nobody can be asked: write the value as \${env:NAME} in the configuration instead.`) : e;
+  }
+}
+
 function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean>) | undefined {
   if (flags.yes) return async () => true;
   if (!process.stdin.isTTY) return undefined;
@@ -113,7 +172,7 @@ function refuseIfBusy(workspace: string, sessionId?: string): void {
 
 function deps(command: string, workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
   try {
-    return { command, ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor() };
+    return { command, ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor(), approveMcp: mcpApprovalFor() };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }
@@ -126,23 +185,26 @@ function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): Engine
 export async function runCommand(flags: RunFlags, terminal: Output = stdio): Promise<number> {
   if (!flags.goal?.trim() && !flags.plan) throw new UsageError('ensemble run needs --goal "what to build" (or --plan FILE).');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
-  const { config: loaded, source } = loadConfig(workspace, flags.config);
+  const { config: file, source } = loadConfig(workspace, flags.config);
   refuseIfBusy(workspace);
   // A plan file is checked before any key or model: every problem named, with its line.
-  const plan = flags.plan ? givenPlan(flags.plan, loaded) : undefined;
-  refuseEditorOnly(loaded, source);
+  const plan = flags.plan ? givenPlan(flags.plan, file) : undefined;
+  refuseEditorOnly(file, source);
   const goal = flags.goal?.trim() || plan?.goal?.trim();
   if (!goal) throw new UsageError(`ensemble run needs --goal "what to build": the plan file ${flags.plan} names no goal.`);
   const recorder = flags.record ? new CassetteRecorder() : undefined;
-  const resolver = buildResolver(loaded, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
-  const secrets = resolver.secrets();
-  const redactor = new Redactor(secrets);
-  const io = redacting(terminal, redactor);
-  const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
-  const missing = missingKeys(config, resolver.hasKey);
+  const resolver = buildResolver(file, envKeys(), process.env, recorder ? (p) => recorder.wrap(p) : undefined);
+  // Keys are checked before anybody is asked for an MCP server's input.
+  const missing = missingKeys(file, resolver.hasKey);
   if (missing.length) {
     throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   }
+  const mcp = await withMcp(file, workspace);
+  const loaded = mcp.config;
+  const secrets = [...resolver.secrets(), ...mcp.secrets];
+  const redactor = new Redactor(secrets);
+  const io = redacting(terminal, redactor);
+  const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   const engineDeps = deps('ensemble run', workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
   const sandbox = sandboxChecked(config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await engineDeps.sandbox!.probe(), config.commands);
   preflight(config, (await loadRules(workspace, engineDeps.store)).files, sandbox, io);
@@ -232,6 +294,8 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: Sand
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);
+  const mcp = [['orchestrator', cfg.orchestrator.mcp] as const, ...Object.entries(cfg.roles).map(([n, r]) => [n, r.mcp] as const)].filter(([, m]) => m?.length);
+  if (mcp.length && cfg.mcp.run !== 'never') io.err(`  mcp           ${mcp.map(([n, m]) => `${n}: ${m!.join(', ')}`).join('; ')} (calls ${cfg.mcp.run === 'always' ? 'run without asking' : `matching mcp.allow${cfg.mcp.allowReadOnly ? ' or read-only' : ''} run, ${cfg.mcp.run === 'ask' ? 'others are asked' : 'others are denied'}`})`);
 }
 
 export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean; 'allow-command'?: string[] }, io: Output = stdio): Promise<number> {
@@ -309,12 +373,14 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   }
   const { dir, workspace: ws } = found;
   refuseIfBusy(ws, path.basename(dir));
-  const { config: loaded, source } = loadConfig(ws, flags.config);
-  refuseEditorOnly(loaded, source);
-  const resolver = buildResolver(loaded, envKeys());
-  const missing = missingKeys(loaded, resolver.hasKey);
+  const { config: file, source } = loadConfig(ws, flags.config);
+  refuseEditorOnly(file, source);
+  const resolver = buildResolver(file, envKeys());
+  const missing = missingKeys(file, resolver.hasKey);
   if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}": set ${m.envVar}.`).join('\n'));
-  const secrets = resolver.secrets();
+  const mcp = await withMcp(file, ws);
+  const loaded = mcp.config;
+  const secrets = [...resolver.secrets(), ...mcp.secrets];
   const redactor = new Redactor(secrets);
   const io = redacting(terminal, redactor);
   const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);

@@ -5,14 +5,15 @@
 import { z } from 'zod';
 import type { ModelRef } from './events';
 import type { PriceTable } from './money/pricing';
+import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, type McpPolicy, type McpServerConfig } from './session/mcp-config';
 
 /** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
 const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1), contextWindow: z.number().int().min(1024).optional() });
 const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });
 
 export const configSchema = z.object({
-  orchestrator: modelRef.extend({ fallback: modelRef.optional() }).optional(),
-  roles: z.record(z.string(), modelRef.extend({ fallback: modelRef.optional(), description: z.string().optional() })).optional(),
+  orchestrator: modelRef.extend({ fallback: modelRef.optional(), mcp: mcpSelection.optional() }).optional(),
+  roles: z.record(z.string(), modelRef.extend({ fallback: modelRef.optional(), description: z.string().optional(), mcp: mcpSelection.optional() })).optional(),
   providers: z
     .record(
       z.string(),
@@ -48,6 +49,9 @@ export const configSchema = z.object({
       network: z.enum(['on', 'off']).optional(),
     })
     .optional(),
+  /** MCP servers by name, in the shape of VS Code's mcp.json `servers` (src/core/session/mcp-config.ts). */
+  mcpServers: mcpServersSchema.optional(),
+  mcp: mcpPolicySchema.optional(),
 });
 
 export type UserConfig = z.infer<typeof configSchema>;
@@ -60,6 +64,8 @@ export interface ModelBinding extends ModelRef {
 export interface RoleConfig extends ModelBinding {
   fallback?: ModelBinding;
   description?: string;
+  /** The MCP servers (`github`) and tools (`github/search_issues`) this role's agents get; none by default. */
+  mcp?: string[];
 }
 
 export interface ProviderSettings {
@@ -120,6 +126,9 @@ export interface EngineConfig {
   /** The engine's default is `auto` (the CLI without --approve-plan); VS Code's setting defaults to `ask`. */
   planApproval: 'ask' | 'auto';
   commands: CommandPolicy;
+  /** MCP servers by name (variables such as `${input:…}` resolved by the wiring: mcp-config.ts). */
+  mcpServers: Record<string, McpServerConfig>;
+  mcp: McpPolicy;
 }
 
 /**
@@ -170,6 +179,8 @@ export function defaultConfig(): EngineConfig {
     validation: { runTests: 'ask', timeoutMs: 120_000 },
     planApproval: 'auto',
     commands: { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'auto', network: 'on' },
+    mcpServers: {},
+    mcp: { ...DEFAULT_MCP_POLICY, allow: [] },
   };
 }
 
@@ -208,6 +219,8 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     validation: { ...base.validation, ...u.validation },
     planApproval: u.planApproval ?? base.planApproval,
     commands: { ...base.commands, ...u.commands },
+    mcpServers: u.mcpServers ?? {},
+    mcp: { ...base.mcp, ...u.mcp },
   };
   const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
   for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);

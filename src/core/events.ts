@@ -159,7 +159,8 @@ export type EventBody =
   /**
    * A file a command changed (run_command), found by comparing the workspace before and after it ran.
    * `beforeKnown` false: the file existed but the session had no copy of it (too large, or beyond the
-   * copy budget), so `beforeSha` is null and the change cannot be reverted.
+   * copy budget), so `beforeSha` is null and the change cannot be reverted. `commandId`: the command's
+   * id, or the MCP call's (`m1`…) when a server's tool changed it.
    */
   | { type: 'file.changed'; agentId: string; taskId?: string; commandId: string; path: string; change: 'created' | 'modified' | 'deleted'; beforeSha: string | null; beforeKnown: boolean; afterSha: string | null; role?: string; provider?: string; model?: string }
   // --- commands (run_command) ---
@@ -169,6 +170,20 @@ export type EventBody =
   | { type: 'command.decided'; commandId: string; decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }
   /** `outputTail`: the end of stdout+stderr (at most 16 KB); `omittedChars`: how much came before it. */
   | { type: 'command.ran'; commandId: string; exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }
+  // --- MCP servers (tools of the user's Model Context Protocol servers) ---
+  /**
+   * A server's life: `started` (`tools`: what it listed; `sandbox`: what confines a stdio server, null:
+   * nothing), `tools_changed` (listed again after its notification), `failed` to start, `exited` on its
+   * own (`error`: why, with the end of its stderr), `stopped` by the session's end or cancel (or, for
+   * one an earlier run left running when it was killed, by this run's start).
+   */
+  | { type: 'mcp.server'; server: string; status: 'started' | 'tools_changed' | 'failed' | 'exited' | 'stopped'; transport: 'stdio' | 'http'; tools?: string[]; sandbox?: string | null; error?: string }
+  /** An agent called a server's tool; `arguments`: summarised (long values cut, secret-named ones hidden). */
+  | { type: 'mcp.called'; callId: string; agentId: string; taskId?: string; role: string; server: string; tool: string; arguments: string }
+  /** As `command.decided`, for an MCP call (`mcp.run`, `mcp.allow`, `mcp.allowReadOnly`, or the user). */
+  | { type: 'mcp.decided'; callId: string; decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }
+  /** A call that ran: its result in a few words, or why it failed (the tool's error, a timeout, the server's exit); the files it changed. */
+  | { type: 'mcp.result'; callId: string; ok: boolean; durationMs: number; summary: string; error?: string; timedOut?: boolean; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }
   // --- integration, validation, budget ---
   | { type: 'integration.checked'; matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number }
   | { type: 'validation.consent'; command: string; granted: boolean; reason: string }

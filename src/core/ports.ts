@@ -32,11 +32,18 @@ export interface ProviderData {
   parts: unknown[];
 }
 
+/** An image a tool returned (an MCP server's): adapters whose provider takes images in tool results send it, the others a note. */
+export interface ToolImage {
+  mimeType: string;
+  /** Base64. */
+  data: string;
+}
+
 /** Our own neutral message type: no SDK's types leak into the engine. */
 export type ChatMessage =
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string; toolCalls?: ToolCall[]; providerData?: ProviderData }
-  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean; images?: ToolImage[] };
 
 export interface ChatRequest {
   model: string;
@@ -422,3 +429,70 @@ export type PlanReviewAnswer = { action: 'approve' } | { action: 'edit'; tasks: 
 
 /** Asks the user about a plan; `signal` aborts when the session is cancelled meanwhile. */
 export type PlanReviewer = (proposal: PlanProposal, signal: AbortSignal) => Promise<PlanReviewAnswer>;
+
+// --- MCP servers (the Model Context Protocol): tools of the user's servers, offered to agents ---
+
+/**
+ * Where an MCP server is: a process speaking MCP on its stdin/stdout (the engine gives the exact program,
+ * arguments and environment: already wrapped by the sandbox when one confines it), or a streamable HTTP
+ * endpoint.
+ */
+export type McpEndpoint =
+  | { transport: 'stdio'; command: string; args: string[]; cwd: string; env: Record<string, string | undefined> }
+  | { transport: 'http'; url: string; headers: Record<string, string> };
+
+/** A tool as the server lists it (tools/list). */
+export interface McpToolInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  /** Its arguments' JSON Schema, as the server wrote it. */
+  inputSchema: Record<string, unknown>;
+  /** The server annotates it `readOnlyHint: true` (its word, not a guarantee). */
+  readOnly: boolean;
+}
+
+/** One piece of a tool's result (the protocol's content blocks; `other` for a kind this client does not know). */
+export type McpContent =
+  | { type: 'text'; text: string }
+  | { type: 'image'; mimeType: string; data: string }
+  | { type: 'audio'; mimeType: string; data: string }
+  | { type: 'resource'; uri: string; mimeType?: string; text?: string; blob?: string }
+  | { type: 'resource_link'; uri: string; name?: string; mimeType?: string; description?: string }
+  | { type: 'other'; kind: string };
+
+export interface McpToolResult {
+  content: McpContent[];
+  isError: boolean;
+  /** `structuredContent`, when the server gave it. */
+  structured?: unknown;
+}
+
+/** A connected server. Every method rejects with an Error saying what went wrong (in words a model can act on). */
+export interface McpConnection {
+  /** The process id of a stdio server, for the log (inside a sandbox: bwrap's). */
+  readonly pid?: number;
+  /** Every page of tools/list. */
+  listTools(signal: AbortSignal): Promise<McpToolInfo[]>;
+  /** tools/call. Rejects when `signal` aborts (the server is told the call is cancelled), the server exits or answers what is not MCP. */
+  callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<McpToolResult>;
+  /** `notifications/tools/list_changed`. */
+  onToolsChanged(listener: () => void): void;
+  /** The connection is gone (the process exited, the endpoint failed), with why; called at most once, not after close(). */
+  onClosed(listener: (reason: string) => void): void;
+  /** Stops the server (a process and everything it started) and closes the connection. Never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to MCP servers (the Node adapter: src/node/mcp-client.ts, the only user of the MCP SDK).
+ * `roots`: the folders the client offers a server that asks (the workspace).
+ */
+export interface McpClient {
+  connect(name: string, endpoint: McpEndpoint, opts: { signal: AbortSignal; roots: string[] }): Promise<McpConnection>;
+  /**
+   * Stops the stdio servers an earlier run in this workspace started and left running because it was
+   * killed (`kill -9`) — never those of a process still alive. Returns a line for each one stopped.
+   */
+  recover?(): Promise<string[]>;
+}

@@ -121,6 +121,9 @@ export const anthropicWire: WireFormat = {
     if (invalid) return { status: 400, message: invalid };
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const toolNames = tools.map((t) => (isObject(t) ? String(t.name) : '')).filter(Boolean);
+    // The API's rule for tool names (a 400 otherwise).
+    const bad = toolNames.findIndex((n) => !/^[a-zA-Z0-9_-]{1,64}$/.test(n));
+    if (bad >= 0) return { status: 400, message: `tools.${bad}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'` };
     return { model: body.model, stream: body.stream === true, toolNames };
   },
   authorized(req) {

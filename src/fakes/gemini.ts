@@ -97,6 +97,11 @@ export const geminiWire: WireFormat = {
       .flatMap((t) => (isObject(t) && Array.isArray(t.functionDeclarations) ? t.functionDeclarations : []))
       .map((d) => (isObject(d) ? String(d.name) : ''))
       .filter(Boolean);
+    // The API's rules for function names and for the schema fields it knows (a 400 otherwise).
+    const bad = toolNames.findIndex((n) => !/^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$/.test(n));
+    if (bad >= 0) return { status: 400, message: `* GenerateContentRequest.tools[0].function_declarations[${bad}].name: Invalid function name. Must start with a letter or an underscore. Must be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, with a maximum length of 64.` };
+    const unknown = unknownSchemaField(tools);
+    if (unknown) return { status: 400, message: `Invalid JSON payload received. Unknown name "${unknown.name}" at '${unknown.at}': Cannot find field.` };
     return { model: decodeURIComponent(m[1]), stream, toolNames };
   },
   authorized: (req, url) => !!req.headers['x-goog-api-key'] || !!url.searchParams.get('key'),
@@ -162,4 +167,38 @@ function retryInfo(ms: number) {
 
 export function startGeminiFake(handler: FakeHandler): Promise<FakeServer> {
   return startWireServer(geminiWire, handler);
+}
+
+/** The fields of Gemini's Schema object (OpenAPI's subset); any other in a function's parameters is a 400. */
+const SCHEMA_FIELDS = new Set(['type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering', 'default', 'items', 'minimum', 'maximum']);
+
+/** The first field of a declaration's parameters that Gemini's Schema does not have, and where. */
+function unknownSchemaField(tools: unknown[]): { name: string; at: string } | undefined {
+  const walk = (s: unknown, at: string): { name: string; at: string } | undefined => {
+    if (!isObject(s)) return undefined;
+    for (const [k, v] of Object.entries(s)) {
+      if (!SCHEMA_FIELDS.has(k)) return { name: k, at };
+      if (k === 'properties' && isObject(v)) for (const [n, p] of Object.entries(v)) {
+        const r = walk(p, `${at}.properties[${n}].value`);
+        if (r) return r;
+      }
+      if (k === 'items') {
+        const r = walk(v, `${at}.items`);
+        if (r) return r;
+      }
+      if (k === 'anyOf' && Array.isArray(v)) for (const [i, x] of v.entries()) {
+        const r = walk(x, `${at}.any_of[${i}]`);
+        if (r) return r;
+      }
+    }
+    return undefined;
+  };
+  for (const [t, tool] of tools.entries()) {
+    const decls = isObject(tool) && Array.isArray(tool.functionDeclarations) ? tool.functionDeclarations : [];
+    for (const [d, decl] of decls.entries()) {
+      const r = isObject(decl) ? walk(decl.parameters, `tools[${t}].function_declarations[${d}].parameters`) : undefined;
+      if (r) return r;
+    }
+  }
+  return undefined;
 }

@@ -120,6 +120,9 @@ export const openaiWire: WireFormat = {
     if (invalid) return { status: 400, message: invalid };
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const toolNames = tools.map((t) => (isObject(t) && isObject(t.function) ? String(t.function.name) : '')).filter(Boolean);
+    // The API's rule for function names (a 400 otherwise).
+    const bad = toolNames.findIndex((n) => !/^[a-zA-Z0-9_-]{1,64}$/.test(n));
+    if (bad >= 0) return { status: 400, message: `Invalid 'tools[${bad}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.` };
     return { model: body.model, stream: body.stream === true, toolNames };
   },
   authorized(req) {

@@ -1,6 +1,7 @@
 // The `@anthropic-ai/sdk` Messages API as a ChatProvider: raw streamed events, tools, and prompt
 // caching on the stable prefix (system prompt and tool definitions).
 
+import { ANTHROPIC_IMAGE_TYPES, withImageNotes } from './tool-images';
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
@@ -113,7 +114,10 @@ export function toAnthropicMessages(request: ChatRequest, providerId: string): M
       continue;
     }
     if (m.role === 'tool') {
-      const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content, ...(m.isError ? { is_error: true } : {}) };
+      const shown = (m.images ?? []).filter((im) => ANTHROPIC_IMAGE_TYPES.includes(im.mimeType));
+      const text = withImageNotes(m.content, m.images?.filter((im) => !shown.includes(im)), 'Anthropic does not take this image type');
+      const content: ToolResultBlockParam['content'] = shown.length ? [{ type: 'text', text }, ...shown.map((im) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: im.mimeType as 'image/png', data: im.data } }))] : text;
+      const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content, ...(m.isError ? { is_error: true } : {}) };
       if (results) results.push(block);
       else {
         results = [block];

@@ -26,6 +26,22 @@ export function toGeminiSchema(schema: unknown): Json {
     src.type = types.find((t) => t !== 'null') ?? 'string';
   }
   if ('const' in src && !('enum' in src)) src.enum = [src.const];
+  // MCP servers' schemas (JSON Schema as zod or pydantic write it): `oneOf` read as `anyOf`, an `allOf`
+  // merged into one object, and a missing `type` inferred where the shape says it.
+  if (Array.isArray(src.oneOf) && !('anyOf' in src)) src.anyOf = src.oneOf;
+  if (Array.isArray(src.allOf)) {
+    for (const part of src.allOf.filter(isObject)) {
+      if (isObject(part.properties)) src.properties = { ...(isObject(src.properties) ? src.properties : {}), ...part.properties };
+      if (Array.isArray(part.required)) src.required = [...(Array.isArray(src.required) ? src.required : []), ...part.required];
+      src.type ??= part.type;
+      src.description ??= part.description;
+    }
+  }
+  if (src.type === undefined && !Array.isArray(src.anyOf)) {
+    if (isObject(src.properties)) src.type = 'object';
+    else if ('items' in src) src.type = 'array';
+    else if (Array.isArray(src.enum)) src.type = 'string';
+  }
   if (Array.isArray(src.enum)) src.enum = src.enum.filter((v) => v !== null).map(String);
 
   const out: Json = {};

@@ -3,6 +3,7 @@
 // `result.response` must always be caught, its `timeout` option leaks a timer (we time out ourselves),
 // and its aggregated response garbles several function calls (we read the per-chunk stream).
 
+import { withImageNotes } from './tool-images';
 import {
   GoogleGenerativeAI,
   GoogleGenerativeAIAbortError,
@@ -132,7 +133,8 @@ export function toGeminiContents(request: ChatRequest, providerId: string): Cont
   };
   for (const m of request.messages) {
     if (m.role === 'tool') {
-      add('user', [{ functionResponse: { name: m.name, response: m.isError ? { error: m.content } : { content: m.content } } }]);
+      const content = withImageNotes(m.content, m.images, 'function responses carry only JSON here');
+      add('user', [{ functionResponse: { name: m.name, response: m.isError ? { error: content } : { content } } }]);
     } else if (m.role === 'user') {
       add('user', [{ text: m.content }]);
     } else if (m.providerData?.provider === providerId && m.providerData.model === request.model) {

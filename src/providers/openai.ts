@@ -1,6 +1,7 @@
 // The `openai` SDK as a ChatProvider: streamed chat completions with tools. Also serves the
 // OpenAI-compatible kind (Ollama, LM Studio, vLLM, OpenRouter, Azure OpenAI deployments).
 
+import { withImageNotes } from './tool-images';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type {
   ChatCompletionChunk,
@@ -123,7 +124,8 @@ export function toOpenAIMessages(request: ChatRequest): ChatCompletionMessagePar
   for (const m of request.messages) {
     if (m.role === 'user') out.push({ role: 'user', content: m.content });
     else if (m.role === 'tool') {
-      out.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.isError ? `Error: ${m.content}` : m.content });
+      const content = withImageNotes(m.content, m.images, 'chat completions take only text in a tool result');
+      out.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.isError ? `Error: ${content}` : content });
     } else {
       const calls = m.toolCalls ?? [];
       out.push({

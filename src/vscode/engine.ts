@@ -7,6 +7,10 @@ import { kindInfo, type EngineConfig } from '../core/config';
 import { buildResolver, type Resolver } from '../node/providers';
 import { createLmProvider } from './lmProvider';
 import { defaultLineup, lmBindings, matchModel, withModelWindows, type LmBinding, type LmModelInfo } from './lmLineup';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { withWorkspaceMcp } from '../node/mcp-config';
+import { resolveMcpVariables, serversInUse, type McpInput } from '../core/session/mcp-config';
 import type { Engine } from './preflight';
 import type { ApiKeys } from './secrets';
 import { isUserSet, readSettings } from './settings';
@@ -34,11 +38,14 @@ export async function offeredModels(): Promise<(vscode.LanguageModelChat & LmMod
 
 export async function loadEngine(keys: ApiKeys, scope?: vscode.ConfigurationScope): Promise<Engine> {
   const { config: chosen, resolver, models, lineup } = await loadLineup(keys, scope);
-  const config = withModelWindows(chosen, models);
+  // The workspace folder's .vscode/mcp.json joins the servers when ensemble.mcp.useWorkspaceConfig says so.
+  const folder = scope instanceof vscode.Uri ? scope.fsPath : undefined;
+  const { config: withMcp, inputs } = folder ? withWorkspaceMcp(chosen, folder) : { config: chosen, inputs: [] };
+  const config = withModelWindows(withMcp, models);
   const bindings = lmBindings(config);
   const unavailable = bindings.filter((b) => !matchModel(models, b));
   const bound = [...new Set(bindings.map((b) => matchModel(models, b)).filter((m): m is (typeof models)[number] => !!m))];
-  return { config, resolver, lm: { models, unavailable, bound, defaultLineup: lineup } };
+  return { config, resolver, lm: { models, unavailable, bound, defaultLineup: lineup }, mcpInputs: inputs };
 }
 
 /**
@@ -58,4 +65,14 @@ export async function loadLineup(keys: ApiKeys, scope?: vscode.ConfigurationScop
     if (picked) return { config: { ...settings, ...picked }, resolver, models, lineup: true };
   }
   return { config: settings, resolver, models, lineup: false };
+}
+
+/**
+ * The configuration with the `${…}` variables of the MCP servers in use resolved (`input` asks for an
+ * `${input:…}`: SecretStorage, else an input box), and the values the session must redact. Throws an
+ * McpConfigError for a role naming an unknown server or an input not given.
+ */
+export async function resolveMcp(engine: Engine, workspace: string, input: (i: McpInput) => Promise<string | undefined>): Promise<{ config: EngineConfig; secrets: string[] }> {
+  if (!serversInUse(engine.config).length) return { config: engine.config, secrets: [] };
+  return resolveMcpVariables(engine.config, { workspaceFolder: workspace, userHome: os.homedir(), env: process.env, inputs: engine.mcpInputs, input, pathSeparator: path.sep });
 }

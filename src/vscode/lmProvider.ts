@@ -9,6 +9,7 @@
 
 import type * as vscode from 'vscode';
 import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest, type ContextOverflow, type ToolCall, type ToolSpec, type Usage } from '../core/ports';
+import { withImageNotes } from '../providers/tool-images';
 import type { ProviderSettings } from '../core/config';
 import { classifyStatus, contextOverflow } from '../providers/errors';
 
@@ -53,7 +54,11 @@ export function toLmMessages(host: LmHost, system: string, messages: readonly Ch
   if (system) user(new host.LanguageModelTextPart(system));
   for (const m of messages) {
     if (m.role === 'user') user(new host.LanguageModelTextPart(m.content));
-    else if (m.role === 'tool') user(new host.LanguageModelToolResultPart(m.toolCallId, [new host.LanguageModelTextPart(m.isError && !/^error\b/i.test(m.content) ? `Error: ${m.content}` : m.content)]));
+    else if (m.role === 'tool') {
+      // The API's tool results carry text here: an image an MCP tool returned is a note.
+      const content = withImageNotes(m.content, m.images, "VS Code's language model API is sent text only");
+      user(new host.LanguageModelToolResultPart(m.toolCallId, [new host.LanguageModelTextPart(m.isError && !/^error\b/i.test(content) ? `Error: ${content}` : content)]));
+    }
     else {
       const parts: Part[] = [];
       if (m.content) parts.push(new host.LanguageModelTextPart(m.content));

@@ -19,15 +19,19 @@ import { isProviderKind } from '../providers';
 import { vendorName } from '../providers/errors';
 import type { LmView } from './engine';
 import { askModelAccess, modelLabel } from './lmProvider';
+import { serversInUse, type McpInput } from '../core/session/mcp-config';
+import { readWorkspaceMcp, WORKSPACE_MCP_JSON } from '../node/mcp-config';
 
 export interface Engine {
   config: EngineConfig;
   resolver: Resolver;
   /** VS Code's language models, as this engine sees them (absent: not looked up). */
   lm?: LmView;
+  /** The `${input:…}` declared by the workspace's .vscode/mcp.json, when its servers are used. */
+  mcpInputs?: McpInput[];
 }
 
-type Action = { kind: 'start' } | { kind: 'setKey'; provider: string } | { kind: 'chooseModels' } | { kind: 'settings' } | { kind: 'info' };
+type Action = { kind: 'start' } | { kind: 'setKey'; provider: string } | { kind: 'chooseModels' } | { kind: 'settings' } | { kind: 'info' } | { kind: 'useMcpJson' };
 type Item = vscode.QuickPickItem & { action?: Action };
 
 /** "OpenAI", "Anthropic", "Gemini", or the name of a configured endpoint. */
@@ -51,7 +55,26 @@ export function blockingUnavailable(lm: LmView | undefined): LmView['unavailable
   return (lm?.unavailable ?? []).filter((b) => !b.who.endsWith('.fallback'));
 }
 
-export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = [], sandbox?: SandboxUse, lm?: LmView): Item[] {
+/**
+ * The MCP servers each role gets, and — when the workspace has a .vscode/mcp.json whose servers are not
+ * used yet (`ensemble.mcp.useWorkspaceConfig` not set) — the question whether to use them.
+ */
+function mcpItems(cfg: EngineConfig, mcpJson: { servers: string[]; asked: boolean } | undefined): Item[] {
+  const items: Item[] = [];
+  const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
+  const inUse = serversInUse(cfg);
+  if (inUse.length) {
+    const who = [['orchestrator', cfg.orchestrator.mcp] as const, ...Object.entries(cfg.roles).map(([n, r]) => [n, r.mcp] as const)].filter(([, m]) => m?.length);
+    const policy = cfg.mcp.run === 'always' ? 'every call runs without asking' : `calls matching ensemble.mcp.allow${cfg.mcp.allowReadOnly ? ' (or read-only tools)' : ''} run; ${cfg.mcp.run === 'ask' ? 'you are asked about the others' : 'the others are denied'}`;
+    items.push(info({ label: `$(plug) MCP servers: ${inUse.join(', ')}`, description: who.map(([n, m]) => `${n}: ${m!.join(', ')}`).join(' · '), detail: `Started when the first agent that uses them starts, stopped when the session ends. ${policy[0]!.toUpperCase()}${policy.slice(1)}.` }));
+  }
+  if (mcpJson && !mcpJson.asked && mcpJson.servers.length) {
+    items.push({ label: `$(plug) Use the MCP servers of ${WORKSPACE_MCP_JSON}`, description: mcpJson.servers.join(', '), detail: 'Sets ensemble.mcp.useWorkspaceConfig for this workspace; roles use the servers they name in their "mcp" list (none by default).', action: { kind: 'useMcpJson' } });
+  }
+  return items;
+}
+
+export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspace: string, rules: readonly RulesFile[] = [], sandbox?: SandboxUse, lm?: LmView, mcpJson?: { servers: string[]; asked: boolean }): Item[] {
   const sep = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator });
   const info = (x: Omit<Item, 'action'>): Item => ({ ...x, action: { kind: 'info' } });
   const items: Item[] = [sep('Roles')];
@@ -94,6 +117,7 @@ export function preflightItems(cfg: EngineConfig, missing: MissingKey[], workspa
       : info({ label: '$(book) No project rules', detail: 'An AGENTS.md at the workspace root (or .ensemble/rules.md) gives the orchestrator and every agent your conventions.' }),
   );
   if (sandbox) items.push(sandboxItem(sandbox));
+  items.push(...mcpItems(cfg, mcpJson));
   items.push(sep(''));
   if (!missing.length && !blockingUnavailable(lm).length) items.push({ label: '$(play) Start', description: `in ${workspace}${lm?.bound.length ? ' (VS Code asks for your consent to its models first, if it has not yet)' : ''}`, action: { kind: 'start' } });
   items.push({ label: '$(gear) Open Settings', description: 'ensemble.*', action: { kind: 'settings' } });
@@ -141,7 +165,7 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
     const blocked = blockingUnavailable(engine.lm);
     const sandbox = sandboxChecked(engine.config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await platformSandbox().probe(), engine.config.commands);
     const hint = missing.length ? 'Set the missing keys to start' : blocked.length ? 'Choose models VS Code offers to start' : 'Check the roles, keys and cost, then press Enter to start';
-    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace), sandbox, engine.lm), `Ensemble: ${o.goal}`, hint);
+    const pick = await pickAction(preflightItems(engine.config, missing, o.workspace, await projectRules(o.workspace), sandbox, engine.lm, workspaceMcp(o.workspace)), `Ensemble: ${o.goal}`, hint);
     const action = pick?.action;
     if (!action) return undefined;
     if (action.kind === 'start') {
@@ -157,6 +181,24 @@ export async function runPreflight(o: { goal: string; workspace: string; load: (
       return undefined;
     }
     if (action.kind === 'setKey') await o.setKey(action.provider);
+    if (action.kind === 'useMcpJson') {
+      const section = vscode.workspace.getConfiguration('ensemble', vscode.Uri.file(o.workspace));
+      const current = section.inspect<Record<string, unknown>>('mcp')?.workspaceValue ?? {};
+      await section.update('mcp', { ...current, useWorkspaceConfig: true }, vscode.ConfigurationTarget.Workspace);
+    }
+  }
+}
+
+/** The workspace's .vscode/mcp.json: its servers, and whether ensemble.mcp.useWorkspaceConfig was set either way. */
+function workspaceMcp(workspace: string): { servers: string[]; asked: boolean } | undefined {
+  try {
+    const found = readWorkspaceMcp(workspace);
+    if (!found) return undefined;
+    const i = vscode.workspace.getConfiguration('ensemble', vscode.Uri.file(workspace)).inspect<{ useWorkspaceConfig?: boolean }>('mcp');
+    const asked = [i?.workspaceFolderValue, i?.workspaceValue, i?.globalValue].some((v) => typeof v?.useWorkspaceConfig === 'boolean');
+    return { servers: Object.keys(found.servers), asked };
+  } catch {
+    return undefined; // a broken mcp.json is reported when it is used
   }
 }
 

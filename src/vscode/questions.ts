@@ -7,6 +7,7 @@
 // (the port's AbortSignal), and when the session ends.
 import * as vscode from 'vscode';
 import type { CommandApproval, CommandApprovalRequest } from '../core/session/commands';
+import type { McpApprovalRequest } from '../core/session/mcp';
 import { PANEL_VIEW_ID } from './panel';
 import { COMMAND_ANSWERS, TEST_ANSWERS, type Question, type QuestionAnswer } from '../protocol';
 
@@ -21,6 +22,7 @@ export const ANSWER_TITLES: Record<QuestionAnswer, string> = { once: 'Allow Once
 export function questionText(q: Question): string {
   if (q.kind === 'tests') return `Run the generated project's tests with "${q.command}"? They run in the workspace, without your API keys in their environment.`;
   const task = q.taskId ? ` (task ${q.taskId}${q.taskTitle ? ` — ${q.taskTitle}` : ''})` : '';
+  if (q.mcp) return `The ${q.role} agent${task} asks to call the tool ${q.mcp.tool} of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (which it marks read-only)' : ''}: ${q.command}`;
   return `The ${q.role} agent${task} asks to run "${q.command}" in ${q.cwd === '.' ? 'the workspace folder' : q.cwd}. It runs without your API keys in its environment.`;
 }
 
@@ -40,6 +42,13 @@ export class Questions implements vscode.Disposable {
   readonly approveCommand = async (req: CommandApprovalRequest, signal: AbortSignal): Promise<CommandApproval> => {
     if (!vscode.workspace.isTrusted) return 'deny'; // nothing runs in Restricted Mode
     const answer = await this.ask({ kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: req.command, cwd: req.cwd }, COMMAND_ANSWERS, signal);
+    return answer === 'once' || answer === 'session' ? answer : 'deny';
+  };
+
+  /** The ApproveMcpCall port: an agent calls an MCP tool the `ensemble.mcp` policy neither allows nor denies (the same answers as a command's). */
+  readonly approveMcp = async (req: McpApprovalRequest, signal: AbortSignal): Promise<CommandApproval> => {
+    if (!vscode.workspace.isTrusted) return 'deny'; // nothing runs in Restricted Mode
+    const answer = await this.ask({ kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: `${req.server}/${req.tool} ${req.arguments}`, cwd: '.', mcp: { server: req.server, tool: req.tool, readOnly: req.readOnly } }, COMMAND_ANSWERS, signal);
     return answer === 'once' || answer === 'session' ? answer : 'deny';
   };
 

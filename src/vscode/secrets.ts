@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { Redactor, secretsInEnv } from '../core/redact';
 import type { KeySource } from '../node/providers';
+import type { McpInput } from '../core/session/mcp-config';
 
 const PREFIX = 'ensemble.apiKey.';
 
@@ -68,6 +69,21 @@ export class ApiKeys implements vscode.Disposable {
     return {
       key: (id, envVar) => loaded.get(id) ?? (envVar ? this.env[envVar]?.trim() || undefined : undefined),
     };
+  }
+
+  /**
+   * An `${input:ID}` of an MCP server's configuration: asked once (a password box unless the input says
+   * `password: false`), then kept in SecretStorage; undefined when the user dismisses the question.
+   */
+  async mcpInput(input: McpInput): Promise<string | undefined> {
+    const name = `ensemble.mcpInput.${input.id}`;
+    let value = (await this.secrets.get(name))?.trim() || undefined;
+    if (!value) {
+      value = (await vscode.window.showInputBox({ title: `Ensemble: MCP input "${input.id}"`, prompt: `${input.description ?? `The value of \${input:${input.id}} in your MCP configuration`} (kept in VS Code's secret storage)`, password: input.password !== false, ignoreFocusOut: true }))?.trim() || undefined;
+      if (value) await this.secrets.store(name, value);
+    }
+    if (value) handled.add(value);
+    return value;
   }
 
   dispose(): void {

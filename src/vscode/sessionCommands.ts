@@ -11,6 +11,8 @@ import type { SessionFocus } from './focus';
 import { registerGuarded } from './guard';
 import { promptForKey } from './keyCommands';
 import { runtime } from './lazy';
+import type { Engine } from './preflight';
+import type { EngineConfig } from '../core/config';
 import { windowRedactor, type ApiKeys } from './secrets';
 import { SessionBusyError, type SessionController } from './sessionController';
 import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
@@ -37,6 +39,21 @@ function refuseIfBusy(workspace: string, sessionId?: string): void {
   if (holder) throw new WorkspaceBusyError(workspace, holder, holder.sessionId === sessionId);
 }
 
+/**
+ * The configuration with the `${…}` variables of the MCP servers in use resolved: each `${input:…}`
+ * asked once and kept in SecretStorage. Undefined (nothing starts) when the user dismissed an input.
+ */
+async function withMcpInputs(engine: Engine, workspace: string, keys: ApiKeys): Promise<{ config: EngineConfig; secrets: string[] } | undefined> {
+  const rt = runtime();
+  try {
+    return await rt.resolveMcp(engine, workspace, (i) => keys.mcpInput(i));
+  } catch (e) {
+    if (!(e instanceof rt.McpConfigError)) throw e;
+    void vscode.window.showErrorMessage(`Ensemble: ${e.message}`, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ensemble.mcp'));
+    return undefined;
+  }
+}
+
 export function registerSessionCommands(controller: SessionController, keys: ApiKeys, focus: SessionFocus): vscode.Disposable[] {
   const notBusy = () => {
     if (controller.busy) throw new SessionBusyError(controller.active);
@@ -61,8 +78,10 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const rt = runtime();
       const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
       if (!engine) return;
+      const mcp = await withMcpInputs(engine, folder.uri.fsPath, keys);
+      if (!mcp) return;
       notBusy();
-      controller.start({ goal, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
+      controller.start({ goal, workspace: folder.uri.fsPath, config: mcp.config, resolve: (id) => engine.resolver.resolve(id), secrets: [...engine.resolver.secrets(), ...mcp.secrets] });
     }),
 
     registerGuarded(COMMANDS.demo, 'start the demo', async () => {
@@ -128,8 +147,10 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       const gone = rt.blockingUnavailable(engine.lm);
       if (gone.length) return void vscode.window.showErrorMessage(`Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`);
       if (!(await rt.modelAccess(engine))) return;
+      const mcp = await withMcpInputs(engine, folder.uri.fsPath, keys);
+      if (!mcp) return;
       notBusy();
-      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: engine.config, resolve: (id) => engine.resolver.resolve(id), secrets: engine.resolver.secrets() });
+      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: mcp.config, resolve: (id) => engine.resolver.resolve(id), secrets: [...engine.resolver.secrets(), ...mcp.secrets] });
     }),
 
     registerGuarded(COMMANDS.cancel, 'cancel a session', () => {

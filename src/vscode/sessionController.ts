@@ -31,6 +31,7 @@ export class SessionBusyError extends Error {
 
 type Consent = NonNullable<EngineDeps['consent']>;
 type Approve = NonNullable<EngineDeps['approveCommand']>;
+type ApproveMcp = NonNullable<EngineDeps['approveMcp']>;
 
 export interface RunRequest {
   goal: string;
@@ -53,8 +54,8 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`: asks about a command the policy does not allow; `consent`: about running the generated tests. */
-  constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; reviewPlan?: EngineDeps['reviewPlan'] }) {}
+  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`, `approveMcp`: ask about a command, an MCP call, the policy does not allow; `consent`: about running the generated tests. */
+  constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; approveMcp?: ApproveMcp; reviewPlan?: EngineDeps['reviewPlan'] }) {}
 
   get active(): ActiveSession | undefined {
     return this.current;
@@ -120,7 +121,7 @@ export class SessionController implements vscode.Disposable {
     const command = `VS Code: ${kind === 'run' ? 'Start Orchestration' : kind === 'demo' ? 'Start Demo' : 'Resume Session'}`;
     const rt = runtime();
     // search_files runs the ripgrep VS Code ships (else one on PATH; else the engine reads the files).
-    return { command, ...rt.nodeWorkspace(workspace, { rgPath: rt.bundledRipgrep(vscode.env.appRoot) }), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    return { command, ...rt.nodeWorkspace(workspace, { rgPath: rt.bundledRipgrep(vscode.env.appRoot) }), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, approveMcp: this.opts.approveMcp, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

@@ -22,7 +22,8 @@ function imports(file: string): string[] {
 const KIND_LIST = JSON.parse(fs.readFileSync(path.join(root, 'src', 'providers', 'kinds.json'), 'utf8')) as { kinds: Record<string, { adapter: string; sdk: string }>; hostKinds: Record<string, { host: string; adapter: string }> };
 const KINDS = KIND_LIST.kinds;
 const PROVIDER_SDKS = [...new Set(Object.values(KINDS).map((k) => k.sdk))];
-const SDKS = ['vscode', ...PROVIDER_SDKS, '@google/genai', '@vscode/webview-ui-toolkit'];
+const MCP_SDK = '@modelcontextprotocol/sdk';
+const SDKS = ['vscode', ...PROVIDER_SDKS, '@google/genai', '@vscode/webview-ui-toolkit', MCP_SDK];
 
 describe('architecture', () => {
   it('src/core imports no editor and no provider SDK', () => {
@@ -48,6 +49,11 @@ describe('architecture', () => {
     const expected = Object.fromEntries(Object.values(KINDS).map((k) => [k.sdk, [path.join('src', 'providers', `${k.adapter}.ts`)]]));
     assert.deepEqual(Object.fromEntries(Object.entries(owners).map(([k, v]) => [k, [...v].sort()])), expected);
     assert.ok(Object.keys(expected).length >= 3);
+  });
+
+  it('the MCP SDK is imported by one file: the Node adapter of the McpClient port', () => {
+    const users = sources('src').filter((f) => imports(f).some((i) => i === MCP_SDK || i.startsWith(`${MCP_SDK}/`)));
+    assert.deepEqual(users, [path.join('src', 'node', 'mcp-client.ts')]);
   });
 
   it('the kinds a user can configure are the kinds this build knows: package.json\'s enum is kinds.json\'s (its SDK kinds, then its host kinds)', () => {

@@ -45,6 +45,15 @@ describe('vscode-lm: the adapter of VS Code\'s Language Model API', () => {
       assert.deepEqual(out[2]!.content, [new ToolResultPart('c1', [new TextPart('x = 1')]), new ToolResultPart('c2', [new TextPart('Error: no such folder')]), new TextPart('a note from the user')]);
       assert.deepEqual(out[3]!.content, [new TextPart('(no reply)')], 'an empty assistant turn is never sent empty');
     });
+
+    it('sends an image an MCP tool returned as a note (the API\'s tool results are text here)', () => {
+      const out = toLmMessages(lmHost([]), 'S', [
+        { role: 'user', content: 'the task' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'mcp__web__shot', arguments: {} }] },
+        { role: 'tool', toolCallId: 'c1', name: 'mcp__web__shot', content: 'the page:\n[image 1: image/png image, 3 B]', images: [{ mimeType: 'image/png', data: 'aGk=' }] },
+      ]) as unknown as ChatMessage[];
+      assert.deepEqual(out[2]!.content, [new ToolResultPart('c1', [new TextPart("the page:\n[image 1: image/png image, 3 B]\n[image 1 (image/png, 3 bytes) is not shown: VS Code's language model API is sent text only]")])]);
+    });
   });
 
   describe('errors', () => {

@@ -33,6 +33,8 @@ const STEP_OF_TOOL: Record<string, (target: string) => string> = {
 };
 
 export function stepOfTool(tool: string, summary: string): string {
+  // An MCP tool's summary starts with its server and tool: "calling github/search_issues".
+  if (tool.startsWith('mcp__')) return `calling ${summary.split(' ', 1)[0] || tool}`;
   const f = Object.hasOwn(STEP_OF_TOOL, tool) ? STEP_OF_TOOL[tool]! : () => `using ${tool}`;
   return f(summary.replace(/ \([^()]*\)$/, ''));
 }

@@ -77,6 +77,12 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
       return e.decision === 'denied' ? 'warn' : 'info';
     case 'command.ran':
       return e.exitCode === 0 ? 'info' : 'warn';
+    case 'mcp.server':
+      return e.status === 'failed' || e.status === 'exited' ? 'warn' : 'info';
+    case 'mcp.decided':
+      return e.decision === 'denied' ? 'warn' : 'info';
+    case 'mcp.result':
+      return e.ok ? 'info' : 'warn';
     case 'budget.exhausted':
       return 'warn';
     case 'sandbox.checked':
@@ -148,6 +154,18 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     }
     case 'file.refused':
       return `  ⊘ ${e.path}: ${e.message}`;
+    case 'mcp.server':
+      return e.status === 'started'
+        ? `  ⚙ MCP server ${e.server} started (${e.transport}${e.transport === 'stdio' ? (e.sandbox ? ` in ${e.sandbox}` : ', no sandbox') : ''}): ${e.tools?.length ?? 0} tool${e.tools?.length === 1 ? '' : 's'}`
+        : e.status === 'tools_changed'
+          ? `  ⚙ MCP server ${e.server}: its tools changed (${e.tools?.length ?? 0} now)`
+          : `  ⚙ MCP server ${e.server} ${e.status}${e.error ? `: ${e.error}` : ''}`;
+    case 'mcp.called':
+      return `  ⚙ ${e.taskId ?? e.agentId} (${e.role}) calls ${e.server}/${e.tool} ${e.arguments} [${e.callId}]`;
+    case 'mcp.decided':
+      return e.decision === 'denied' ? `    [${e.callId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}` : `    [${e.callId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
+    case 'mcp.result':
+      return `    [${e.callId}] ${e.ok ? 'answered' : 'failed'} after ${(e.durationMs / 1000).toFixed(1)} s: ${e.ok ? e.summary : (e.error ?? e.summary)}${e.files.length ? `; ${e.files.length} file${e.files.length === 1 ? '' : 's'} changed` : ''}`;
     case 'integration.checked':
       return `  contract check: ${e.matched.length} matched, ${e.callsWithoutRoute.length} calls without a route, ${e.routesNeverCalled.length} routes never called`;
     case 'validation.ran':

@@ -79,6 +79,12 @@ export interface ReportJson {
   rules: RulesFile[];
   /** The plan's review: plans proposed, who approved (null: not approved, or a log from before reviews), whether the user edited it, the user's feedback. */
   plan: { proposals: number; approvedBy: 'user' | 'auto' | null; edited: boolean; feedback: string[] };
+  /**
+   * Each MCP server the session started or tried to: its calls that ran, those that failed (the tool's
+   * error, a timeout, a crash), those denied, the time its calls took, how often it was started, the tools
+   * it listed last, what confined it (stdio; null: nothing), and why it last failed or exited.
+   */
+  mcp: { server: string; transport: 'stdio' | 'http'; calls: number; errors: number; denied: number; durationMs: number; starts: number; tools: string[]; sandbox: string | null; lastError: string | null }[];
 }
 
 /** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
@@ -181,6 +187,7 @@ export function buildReport(s: SessionState): ReportJson {
     pricing: s.pricing ? { ...s.pricing, models: s.pricing.models.map((m) => ({ model: m.model, origin: m.origin, priceKey: m.priceKey ?? null })) } : null,
     rules: (s.rules ?? []).map((f) => ({ ...f })),
     plan: { proposals: s.plan.proposals, approvedBy: s.plan.approvedBy ?? null, edited: s.plan.edited, feedback: [...s.plan.feedback] },
+    mcp: s.mcp.serverOrder.map((id) => s.mcp.servers[id]!).map((m) => ({ server: m.server, transport: m.transport, calls: m.calls, errors: m.errors, denied: m.denied, durationMs: m.durationMs, starts: m.starts, tools: [...m.tools], sandbox: m.sandbox ?? null, lastError: m.lastError ?? null })),
   };
 }
 
@@ -263,6 +270,10 @@ export function renderMarkdown(r: ReportJson): string {
   if (r.userActions.length) {
     L.push('', '## What you did', '');
     for (const a of r.userActions) L.push(`- ${localTime(a.at)}: ${userActionText(a)}`);
+  }
+  if (r.mcp.length) {
+    L.push('', '## MCP servers', '', '| server | transport | calls | errors | denied | time | tools | notes |', '|---|---|---|---|---|---|---|---|');
+    for (const m of r.mcp) L.push(`| ${m.server} | ${m.transport} | ${m.calls} | ${m.errors} | ${m.denied} | ${(m.durationMs / 1000).toFixed(1)} s | ${m.tools.length} | ${[m.transport === 'stdio' ? (m.sandbox ? `in ${m.sandbox}` : 'no sandbox') : '', m.starts > 1 ? `started ${m.starts} times` : m.starts === 0 ? 'never started' : '', m.lastError ? `last error: ${m.lastError.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)}` : ''].filter(Boolean).join('; ')} |`);
   }
   L.push('', '## Orchestration decisions', '');
   for (const d of r.decisions) L.push(`- **${d.kind}**${d.taskId ? ` (${d.taskId})` : ''}: ${d.summary} — ${d.rationale}`);

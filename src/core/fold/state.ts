@@ -13,11 +13,13 @@ import { applyChange, type CommandState, type FileState } from './changes';
 import { mark, type TimelineMark } from './marks';
 import { confinementNow, type Confinement, type SandboxUse } from './sandbox';
 import { applyMoney, initialMoney, type MoneyState } from './money';
+import { applyMcp, initialMcp, type McpState } from './mcp';
 
 export type { ProviderFigures, Spender } from './figures';
 export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
 export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
 export type { CommandState, FileState } from './changes';
+export type { McpCallState, McpServerFigures, McpState } from './mcp';
 export type { TimelineMark } from './marks';
 export { ATTEMPTS_NOUN, attemptsText, isFinished, type Finisher, type TaskState, type TaskStatus } from './tasks';
 
@@ -104,6 +106,8 @@ export interface SessionState {
   /** The run_command requests, keyed by id, in `commandOrder`. */
   commands: Record<string, CommandState>;
   commandOrder: string[];
+  /** The MCP servers' lives and figures, and every MCP call (fold/mcp.ts). */
+  mcp: McpState;
   /** Context compactions by agent, in `compactionOrder` (the order of each agent's first one). */
   compactions: Record<string, CompactionFigures>;
   compactionOrder: string[];
@@ -156,6 +160,7 @@ export function initialState(): SessionState {
     fileOrder: [],
     commands: {},
     commandOrder: [],
+    mcp: initialMcp(),
     compactions: {},
     compactionOrder: [],
     providers: {},
@@ -344,6 +349,12 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'review.kept':
     case 'review.reverted':
       applyChange(s, e);
+      break;
+    case 'mcp.server':
+    case 'mcp.called':
+    case 'mcp.decided':
+    case 'mcp.result':
+      applyMcp(s.mcp, s.agents, e);
       break;
     case 'integration.checked':
       s.integration = { matched: e.matched, callsWithoutRoute: e.callsWithoutRoute, routesNeverCalled: e.routesNeverCalled, filesScanned: e.filesScanned };

@@ -7,7 +7,7 @@
 // the engine escalates. Budget exhaustion and cancellation propagate to the engine.
 
 import type { EventSink, ModelRef } from '../events';
-import type { ChatMessage, TextSearch, ToolCall } from '../ports';
+import type { ChatMessage, TextSearch, ToolCall, ToolSpec } from '../ports';
 import { ContextOverflowError, RouteExhaustedError, type ModelCaller } from './caller';
 import { Compactor, ContextTooLargeError, type ContextWindows } from './compaction';
 import { isToolName, parseToolArgs, toolSpec, type ToolName } from './tools';
@@ -16,6 +16,7 @@ import { TOOL_HANDLERS } from './handlers';
 import { toolError, type ToolHandler, type ToolResult } from './handlers/handler';
 import type { CommandTool } from './commands';
 import { CONTINUE_NUDGE, userNote } from './prompts';
+import type { DynamicTools } from './mcp';
 
 /** Handles the tools a phase decides itself (the escalation's reassign_task / skip_task, the review's request_fix). */
 export type ExtraToolHandler = (name: ToolName, args: unknown) => Promise<ToolResult>;
@@ -33,6 +34,8 @@ export interface AgentSpec {
   /** Conversation key for traces: `task/<id>`, `escalate/<id>`… */
   trace: string;
   extraTools?: ExtraToolHandler;
+  /** The role's MCP tools (`mcp__<server>__<tool>`), offered besides `tools`; their list may change between turns. */
+  mcp?: DynamicTools;
 }
 
 export type AgentOutcome = { kind: 'finished'; summary: string } | { kind: 'gave_up'; reason: string } | { kind: 'decided'; summary: string };
@@ -70,7 +73,9 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
   const messages = [...spec.messages];
   const prompt = messages.flatMap((m) => (m.role === 'user' ? [m.content] : [])).join('\n\n');
   sink.emit({ type: 'agent.prompt', agentId: spec.agentId, taskId: spec.taskId, text: prompt });
-  const tools = spec.tools.map(toolSpec);
+  const builtIn = spec.tools.map(toolSpec);
+  // One array for the whole loop (the compactor counts it): refilled before each turn, since an MCP server's tools may change.
+  const tools: ToolSpec[] = [...builtIn];
   const compactor = new Compactor({ agentId: spec.agentId, taskId: spec.taskId, system: spec.system, tools, head: spec.messages.length, maxOutputTokens: spec.maxOutputTokens, trace: spec.trace }, { caller, sink, windows: deps.windows, signal: deps.signal });
   let routeIndex = 0;
   let idleTurns = 0;
@@ -80,6 +85,7 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     if (!route) return { kind: 'gave_up', reason: 'no provider is available for this role' };
     if (deps.signal?.aborted) throw deps.signal.reason;
     addNotes(messages, deps.inbox?.take(spec.agentId) ?? []);
+    if (spec.mcp) tools.splice(0, tools.length, ...builtIn, ...spec.mcp.specs());
     let result;
     try {
       await compactor.fit(messages, route, turn, overflows ? 'provider' : 'estimate');
@@ -111,7 +117,7 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     let outcome: AgentOutcome | undefined;
     for (const call of result.toolCalls) {
       const r = await runTool(call, spec, deps, route);
-      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: caller.redactToolResult(r.result), isError: r.isError });
+      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: caller.redactToolResult(r.result), isError: r.isError, ...(r.images?.length ? { images: r.images } : {}) });
       outcome ??= r.stop;
     }
     if (outcome) return outcome;
@@ -134,7 +140,11 @@ async function dispatch(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route:
     sink.emit({ type: 'tool.failed', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, error });
     return toolError(error);
   };
-  if (!isToolName(call.name) || !spec.tools.includes(call.name)) return fail(`Unknown tool "${call.name}". Available: ${spec.tools.join(', ')}.`);
+  if (spec.mcp?.has(call.name)) {
+    sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, summary: spec.mcp.summary(call.name, call.arguments) });
+    return spec.mcp.run(call.name, call.arguments, { agentId: spec.agentId, taskId: spec.taskId, role: spec.role, provider: route.provider, model: route.model }, deps.signal ?? new AbortController().signal);
+  }
+  if (!isToolName(call.name) || !spec.tools.includes(call.name)) return fail(`Unknown tool "${call.name}". Available: ${[...spec.tools, ...(spec.mcp?.specs().map((t) => t.name) ?? [])].join(', ')}.`);
   const name = call.name;
   const handler = TOOL_HANDLERS[name] as ToolHandler | undefined;
   if (!handler) {

@@ -218,6 +218,9 @@ export class ModelCaller {
 // A conversation only grows, and its messages and tool specs are the same objects from one turn to
 // the next: each one's length is counted once, so pricing an attempt is not O(conversation) again.
 const lengths = new WeakMap<object, number>();
+/** What an image in a tool result counts for, in characters of the estimate: ~1,600 tokens, what a provider bills a large one. */
+const IMAGE_CHARS = 4_800;
+
 const lengthOf = (key: object, measure: () => number): number => {
   let n = lengths.get(key);
   if (n === undefined) lengths.set(key, (n = measure()));
@@ -226,7 +229,7 @@ const lengthOf = (key: object, measure: () => number): number => {
 
 /** The length of one message's text (an assistant's with its tool calls and provider data), counted once per message object. */
 export function messageLength(m: ChatMessage): number {
-  return lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length));
+  return lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length + (m.role === 'tool' ? (m.images?.length ?? 0) * IMAGE_CHARS : 0)));
 }
 
 /** The length of the prompt's text: the system prompt, the tools as JSON and the messages. */

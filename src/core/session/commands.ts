@@ -39,6 +39,17 @@ export type CommandApproval = 'once' | 'session' | 'deny';
 /** Asks the user (VS Code: a modal; CLI: a prompt on the terminal). Absent: nobody can be asked. */
 export type ApproveCommand = (request: CommandApprovalRequest, signal: AbortSignal) => Promise<CommandApproval>;
 
+/** The user's questions, one at a time: parallel agents must not prompt over each other (run_command's and MCP calls' share one). */
+export class Questions {
+  private last: Promise<unknown> = Promise.resolve();
+
+  turn<T>(ask: () => Promise<T>): Promise<T> {
+    const t = this.last.then(ask);
+    this.last = t.catch(() => undefined);
+    return t;
+  }
+}
+
 export interface CommandToolDeps {
   policy: CommandPolicy;
   runner: CommandRunner;
@@ -50,6 +61,8 @@ export interface CommandToolDeps {
   workspace: string;
   signal: AbortSignal;
   approve?: ApproveCommand;
+  /** Shared with the session's other questions; a queue of its own when absent. */
+  questions?: Questions;
 }
 
 /** Who asks: the agent, its task, and the route it is on (the files a command changes are theirs). */
@@ -67,9 +80,11 @@ type Decision = { decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'u
 
 export class CommandTool {
   /** Questions to the user, one at a time (parallel agents must not prompt over each other). */
-  private asking: Promise<unknown> = Promise.resolve();
+  private readonly questions: Questions;
 
-  constructor(private readonly deps: CommandToolDeps) {}
+  constructor(private readonly deps: CommandToolDeps) {
+    this.questions = deps.questions ?? new Questions();
+  }
 
   /** Whether agents are offered run_command at all (not when the policy is `never`). */
   get offered(): boolean {
@@ -127,9 +142,7 @@ export class CommandTool {
   private async decide(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
     const verdict = policyVerdict(this.deps.policy, command, !!this.deps.state.sandbox?.sandbox);
     if (verdict.kind !== 'ask') return { decision: verdict.kind, by: 'policy', reason: verdict.reason };
-    const turn = this.asking.then(() => this.ask(command, cwd, who, signal, verdict.why));
-    this.asking = turn.catch(() => undefined);
-    return turn;
+    return this.questions.turn(() => this.ask(command, cwd, who, signal, verdict.why));
   }
 
   /** `why`: what made it a question when the policy alone would have allowed it (no sandbox). */

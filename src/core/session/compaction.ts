@@ -217,7 +217,8 @@ export class Compactor {
     for (const i of order) {
       if (estimateTokens(chars) <= until) break;
       const m = messages[i]!;
-      const next = m.role === 'tool' ? { ...m, content: elidedResult(m, calls.get(m.toolCallId), largestFirst) } : m.role === 'assistant' ? elidedArguments(m) : m;
+      // An elided result keeps no image.
+      const next = m.role === 'tool' ? { role: m.role, toolCallId: m.toolCallId, name: m.name, isError: m.isError, content: elidedResult(m, calls.get(m.toolCallId), largestFirst) } : m.role === 'assistant' ? elidedArguments(m) : m;
       chars += messageLength(next) - messageLength(m);
       messages[i] = next;
       count++;
@@ -277,7 +278,7 @@ export class Compactor {
  * signatures of every call since the last user text), so only a summary can replace it, whole.
  */
 function elidable(m: ChatMessage): boolean {
-  if (m.role === 'tool') return m.content.length >= MIN_ELIDE_CHARS && !m.content.startsWith(ELIDED);
+  if (m.role === 'tool') return (m.content.length >= MIN_ELIDE_CHARS || !!m.images?.length) && !m.content.startsWith(ELIDED);
   if (m.role === 'assistant') return !m.providerData && (m.toolCalls ?? []).some((c) => hasLongString(c.arguments));
   return false;
 }

@@ -10,6 +10,7 @@ import type { Budget } from '../money/budget';
 import type { SessionState } from '../fold/state';
 import type { Steering } from './steering';
 import type { ContextWindows } from './compaction';
+import type { McpHub } from './mcp';
 
 export interface SessionContext {
   readonly sessionId: string;
@@ -36,6 +37,8 @@ export interface SessionContext {
   readonly runner: CommandRunner;
   /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */
   readonly commands?: CommandTool;
+  /** The session's MCP servers, as tools for the roles that select them (absent: no MCP client, e.g. tests of a bare context). */
+  readonly mcp?: McpHub;
   readonly resumed: boolean;
   /** The user's notes to agents and stops of tasks while the session runs. */
   readonly steering: Steering;

@@ -147,9 +147,11 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     filesSoFar: filesFor(ctx, t),
     resumed: ctx.resumed && t.attempts > 0,
   });
+  // The role's MCP servers start with its first agent (a server that cannot start offers no tools: the log says why).
+  const mcp = await ctx.mcp?.toolsFor(role.mcp);
   const outcome = await stoppable(ctx, t.id, (signal) =>
     runAgent(
-      { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}` },
+      { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}`, mcp },
       { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
     ),
   );
@@ -188,6 +190,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
     }
     return { result: `Tool "${name}" is not available here.`, isError: true };
   };
+  const mcp = await ctx.mcp?.toolsFor(ctx.config.orchestrator.mcp);
   const outcome: AgentOutcome | undefined = await stoppable(ctx, t.id, (signal) => runAgent(
     {
       agentId,
@@ -201,6 +204,7 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
       maxOutputTokens: ctx.config.maxOutputTokens,
       trace: `escalate/${t.id}`,
       extraTools,
+      mcp,
     },
     { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
   ));

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EVENT_VERSION, type EnsembleEvent, type EventBody, type Phase, type SessionStatus, type TaskSpec } from '../events';
-import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, Sandbox, TextSearch } from '../ports';
+import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, McpClient, PlanReviewer, Sandbox, TextSearch } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -24,7 +24,9 @@ import { runDevelopment } from './development';
 import { runIntegration, runValidation } from '../quality/phases';
 import { estimateSessionCost } from '../money/estimate';
 import { Redactor } from '../redact';
-import { CommandTool, type ApproveCommand } from './commands';
+import { CommandTool, Questions, type ApproveCommand } from './commands';
+import { McpHub, type ApproveMcpCall } from './mcp';
+import { mcpSecrets } from './mcp-config';
 import { Steering } from './steering';
 import { SandboxedRunner } from './sandbox';
 import { ContextWindows } from './compaction';
@@ -77,6 +79,13 @@ export interface EngineDeps {
    * the workspace lock names it to a second session that would start there meanwhile.
    */
   command?: string;
+  /** Connects to the MCP servers the roles select (src/node/mcp-client.ts). Absent: no MCP tool is offered. */
+  mcp?: McpClient;
+  /**
+   * Asked when an agent calls an MCP tool the `mcp` policy neither allows nor denies (run: "ask").
+   * Absent: nobody can be asked, and such a call is denied.
+   */
+  approveMcp?: ApproveMcpCall;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
@@ -180,15 +189,21 @@ export function startSession(opts: { goal: string; config: EngineConfig; deps: E
   const sessionId = opts.sessionId ?? newSessionId();
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
-  return underLock(opts.deps, sessionId, sessionDir(opts.deps.workspace, sessionId), (log, lock) =>
+  return underLock(withMcpSecrets(opts.deps, opts.config), sessionId, sessionDir(opts.deps.workspace, sessionId), (log, lock) =>
     run(log, lock, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted }, opts.plan));
+}
+
+/** The deps with the MCP servers' secrets (header values, secret-named env values) among those the log redacts. */
+function withMcpSecrets(deps: EngineDeps, config: EngineConfig): EngineDeps {
+  const more = mcpSecrets(config);
+  return more.length ? { ...deps, secrets: [...(deps.secrets ?? []), ...more] } : deps;
 }
 
 /** Continues a session from its log (its folder under .ensemble/sessions). */
 export function resumeSession(opts: { dir: string; config: EngineConfig; deps: EngineDeps }): SessionHandle {
   if (!fs.existsSync(path.join(opts.dir, 'events.jsonl'))) throw new Error(`No session log at ${path.join(opts.dir, 'events.jsonl')}.`);
   // Locked before the log is even opened (opening it cuts a partial last line): a run of this session may be writing it.
-  return underLock(opts.deps, path.basename(opts.dir), opts.dir, (log, lock) => {
+  return underLock(withMcpSecrets(opts.deps, opts.config), path.basename(opts.dir), opts.dir, (log, lock) => {
     const before = foldEvents(log.existing);
     if (!before.sessionId || !before.goal) throw new Error(`${opts.dir} does not hold a session that started.`);
     if (before.status === 'completed') throw new Error(`Session ${before.sessionId} already completed; there is nothing to resume.`);
@@ -242,6 +257,8 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const runner = new SandboxedRunner({ runner: deps.runner, sandbox: deps.sandbox, policy: config.commands, workspace: deps.workspace, state });
+  const questions = new Questions();
+  const mcp = deps.mcp && new McpHub({ client: deps.mcp, config, sink: log, state, files, workspace: deps.workspace, signal: controller.signal, sandbox: deps.sandbox, approve: deps.approveMcp, questions });
   const ctx: SessionContext = {
     sessionId,
     dir: path.dirname(log.file),
@@ -259,7 +276,8 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
     resolve: deps.resolve,
     consent: deps.consent,
     runner,
-    commands: new CommandTool({ policy: config.commands, runner, store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand }),
+    commands: new CommandTool({ policy: config.commands, runner, store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand, questions }),
+    mcp,
     resumed,
     steering: new Steering(log, state, controller.signal),
     rules: '',
@@ -273,7 +291,8 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
   const ending = { logComplete: true, onFull };
   const done = drive(ctx, log, pricing, runner, ending)
     .catch((e: unknown) => settleAfterCrash(log, state, e, ending))
-    .finally(() => {
+    .finally(async () => {
+      await mcp?.close().catch(() => undefined); // a session that crashed still stops its servers
       files.close();
       // Every event is written already: a failing close (the file only released) is reported, never rejects `done`.
       try {
@@ -350,6 +369,8 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
     ctx.rules = rules.text;
     // Before any process starts: where this run's commands and tests run (the setting may have changed since the last run).
     ctx.sink.emit(await runner.check());
+    // Servers a killed earlier run left running are stopped before any agent starts its own.
+    await ctx.mcp?.recover();
     if (s.phases.some((p) => p.name === 'setup' && p.outcome === 'ok')) announcePricing();
     await phase(ctx, 'setup', async () => {
       const p = announcePricing();
@@ -391,6 +412,8 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
       error = e instanceof Error ? e.message : String(e);
     }
   }
+  // The servers stop with the session's work (logged as `mcp.server` stopped), before its end is logged.
+  await ctx.mcp?.close();
   writeReport(ctx, log, status, ending, error);
   return s;
 }

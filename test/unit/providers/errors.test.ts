@@ -70,7 +70,7 @@ describe('Gemini schema conversion', () => {
       properties: {
         tasks: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' } } } },
         note: { type: 'string', nullable: true },
-        mode: { enum: ['fast'] },
+        mode: { type: 'string', enum: ['fast'] }, // an enum is of strings to Gemini: its type is said
       },
     });
   });

@@ -51,6 +51,16 @@ export function registerCommandTests(): void {
       assert.throws(() => configFromSettings({ roles: { x: { provider: 'nowhere', model: 'm' } } }), (e: unknown) => e instanceof SettingsError && /ensemble\.roles\.x uses provider "nowhere"/.test(e.message));
     });
 
+    it("reads the MCP settings: ensemble.mcpServers in mcp.json's shape, ensemble.mcp, a role's mcp list", () => {
+      const c = configFromSettings({ mcpServers: { docs: { url: 'http://127.0.0.1:1/mcp' } }, mcp: { allow: ['docs/*'] }, roles: { dev: { provider: 'openai', model: 'gpt-5', mcp: ['docs'] } } });
+      assert.deepEqual(c.mcpServers.docs, { type: 'http', url: 'http://127.0.0.1:1/mcp', headers: {} });
+      assert.deepEqual([c.mcp.run, c.mcp.allow], ['ask', ['docs/*']]);
+      assert.deepEqual(c.roles.dev!.mcp, ['docs']);
+      assert.throws(() => configFromSettings({ mcp: { run: 'sometimes' } }), (e: unknown) => e instanceof SettingsError && e.setting === 'ensemble.mcp');
+      const props = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.configuration.properties as Record<string, unknown>;
+      assert.ok(props['ensemble.mcpServers'] && props['ensemble.mcp']);
+    });
+
     it('serves the panel under a strict CSP with a nonce, resources through asWebviewUri', () => {
       const root = vscode.Uri.file('/ext');
       const webview = { cspSource: 'https://csp.example', asWebviewUri: (u: vscode.Uri) => u.with({ scheme: 'https', authority: 'csp.example' }) } as unknown as vscode.Webview;

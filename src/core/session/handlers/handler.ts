@@ -6,6 +6,7 @@ import type { ModelRef } from '../../events';
 import type { ToolArgs, ToolName } from '../tools';
 import type { AgentDeps, AgentOutcome, AgentSpec } from '../agent';
 import type { WriteOutcome } from '../../store/workspace';
+import type { ToolImage } from '../../ports';
 
 export interface ToolResult {
   /** What the model reads back. */
@@ -18,6 +19,8 @@ export interface ToolResult {
   isError?: boolean;
   /** The failure is already in the log (a `file.refused`): no `tool.failed` is added. */
   recorded?: boolean;
+  /** Images for the model (an MCP tool's), sent as its provider takes them (else a note). */
+  images?: ToolImage[];
   /** Ends the agent's loop with this outcome (finish, and the escalation's decisions). */
   stop?: AgentOutcome;
 }
