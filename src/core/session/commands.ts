@@ -1,9 +1,10 @@
 // The run_command tool: a shell command an agent asks to run in the workspace. The `commands` policy
 // decides (src/core/session/command-policy.ts), else the user when they can be asked (the
-// ApproveCommand port: a modal in VS Code, a prompt on the CLI's terminal); nobody to ask means
-// denied. An approved command runs through the CommandRunner port with the allow-listed environment
-// (never a key), in a folder inside the workspace, killed whole at its timeout or on cancel; the files
-// it created, changed or deleted are the task's, like its writes (src/core/store/snapshot.ts). Every
+// ApproveCommand port: the panel and a notification in VS Code, a prompt on the CLI's terminal); nobody
+// to ask means denied. An approved command runs through the CommandRunner port (in the sandbox where
+// there is one) with the allow-listed environment (never a key), in a folder inside the workspace,
+// killed whole at its timeout or on cancel; the files it created, changed or deleted are the task's,
+// like its writes (the ChangeTracker port, through SessionFiles.beforeCommand/afterCommand). Every
 // request, decision and result is an event.
 
 import * as path from 'node:path';
@@ -36,7 +37,7 @@ export interface CommandApprovalRequest {
 /** `once`: this request runs; `session`: this command runs whenever asked again in this session; `deny`: not run. */
 export type CommandApproval = 'once' | 'session' | 'deny';
 
-/** Asks the user (VS Code: a modal; CLI: a prompt on the terminal). Absent: nobody can be asked. */
+/** Asks the user (VS Code: the panel and a notification; CLI: a prompt on the terminal). Absent: nobody can be asked. */
 export type ApproveCommand = (request: CommandApprovalRequest, signal: AbortSignal) => Promise<CommandApproval>;
 
 /** The user's questions, one at a time: parallel agents must not prompt over each other (run_command's and MCP calls' share one). */
