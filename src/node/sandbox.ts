@@ -84,6 +84,10 @@ export async function bwrapArgs(spec: ProcessSpec, rules: SandboxRules, userns: 
   // folder comes back, read-only: /etc/resolv.conf often links into it.
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
   if (isRealDir('/var/run')) args.push('--tmpfs', '/var/run'); // usually a link to /run
+  // Ensemble's own installation stays visible, read-only, where it lives under a folder masked above (a
+  // checkout under /tmp): the MCP servers it ships or its tests start run from there.
+  const own = ownRoot();
+  if (own && MASKED.some((m) => isInside(m, own))) args.push('--ro-bind', own, own);
   args.push('--bind', root, root);
   const protectedPaths = await protectedIn(root, rules.readOnlyNames);
   if (protectedPaths.length > MAX_PROTECTED) throw new Error(`the workspace holds more than ${MAX_PROTECTED} ${rules.readOnlyNames.join(' and ')} folders to keep read-only`);
@@ -161,6 +165,28 @@ export async function findProtected(root: string, names: readonly string[]): Pro
     }
   }
   return out;
+}
+
+/** The folders bwrap masks with an empty one of the sandbox's own. */
+const MASKED = ['/tmp', '/run', '/var/run'];
+
+/** The folder Ensemble runs from: the nearest one above this file whose package.json names it. */
+let ownRootFound: string | null | undefined;
+function ownRoot(): string | undefined {
+  if (ownRootFound !== undefined) return ownRootFound ?? undefined;
+  ownRootFound = null;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      if ((JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'ensemble') {
+        ownRootFound = fs.realpathSync(dir);
+        break;
+      }
+    } catch {
+      // no package.json here: one folder up
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  return ownRootFound ?? undefined;
 }
 
 function isInside(root: string, p: string): boolean {
