@@ -69,7 +69,7 @@ describe('sandbox: commands and generated tests run confined (bubblewrap)', func
 
   it('#22.1: a command sees no environment of Ensemble through /proc, not even walking every process it can see', async () => {
     const ws = tempWorkspace();
-    const canary = { ENSEMBLE_CANARY_TOKEN: 'canary-0f9e8d7c6b5a4938-secret', ANTHROPIC_API_KEY: 'sk-ant-canary-1234567890abcdef' };
+    const canary = { ENSEMBLE_CANARY_TOKEN: 'canary-0f9e8d7c6b5a4938-secret', ANTHROPIC_API_KEY: 'canary-anthropic-1234567890abcdef' };
     const walk = node("const fs=require('fs');const hits=[];for(const p of fs.readdirSync('/proc').filter(d=>/^\\d+$/.test(d))){try{const e=fs.readFileSync('/proc/'+p+'/environ','utf8');if(e.includes('ENSEMBLE_CANARY_'+'TOKEN'))hits.push(p)}catch{}}console.log('processes whose environment holds the canary: '+(hits.join(',')||'none'))");
     // Ensemble as its own process, started with the canary in its environment (as a user's keys are).
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'command-session.ts'), ws, JSON.stringify(['cat /proc/$PPID/environ', walk]), JSON.stringify({ run: 'always', allow: [] })], { env: { ...process.env, ...canary }, stdio: ['ignore', 'pipe', 'inherit'] });
