@@ -32,7 +32,7 @@ import type { PlanProposal } from '../core/ports';
 import { nodeWorkspace } from '../node/workspace';
 import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 import { withWorkspaceMcp } from '../node/mcp-config';
-import { McpConfigError, resolveMcpVariables, serversInUse, type McpInput } from '../core/session/mcp-config';
+import { McpConfigError, resolveMcpVariables, serversInUse, type McpInput } from '../core/mcp-config';
 import type { ApproveMcpCall } from '../core/session/mcp';
 import * as os from 'node:os';
 import { Writable } from 'node:stream';

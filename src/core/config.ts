@@ -4,12 +4,26 @@
 
 import { z } from 'zod';
 import type { ModelRef } from './events';
-import type { PriceTable } from './money/pricing';
-import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, type McpPolicy, type McpServerConfig } from './session/mcp-config';
+import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, type McpPolicy, type McpServerConfig } from './mcp-config';
 
 /** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
 const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1), contextWindow: z.number().int().min(1024).optional() });
 const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });
+
+
+/** A user's price row, USD per 1M tokens. */
+export interface Price {
+  input: number;
+  output: number;
+  /** Cache reads; when absent, billed at the input price (never understated). */
+  cachedInput?: number;
+  /** Cache writes (Anthropic); when absent, billed at the input price. */
+  cacheWrite?: number;
+  date?: string;
+  source?: string;
+}
+
+export type PriceTable = Record<string, Price>;
 
 export const configSchema = z.object({
   orchestrator: modelRef.extend({ fallback: modelRef.optional(), mcp: mcpSelection.optional() }).optional(),

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { EngineConfig } from '../core/config';
-import { McpConfigError, parseMcpJson, type McpInput, type McpServerConfig } from '../core/session/mcp-config';
+import { McpConfigError, parseMcpJson, type McpInput, type McpServerConfig } from '../core/mcp-config';
 
 export const WORKSPACE_MCP_JSON = path.join('.vscode', 'mcp.json');
 

@@ -10,7 +10,7 @@ import { defaultLineup, lmBindings, matchModel, withModelWindows, type LmBinding
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withWorkspaceMcp } from '../node/mcp-config';
-import { resolveMcpVariables, serversInUse, type McpInput } from '../core/session/mcp-config';
+import { resolveMcpVariables, serversInUse, type McpInput } from '../core/mcp-config';
 import type { Engine } from './preflight';
 import type { ApiKeys } from './secrets';
 import { isUserSet, readSettings } from './settings';

@@ -19,7 +19,7 @@ import { isProviderKind } from '../providers';
 import { vendorName } from '../providers/errors';
 import type { LmView } from './engine';
 import { askModelAccess, modelLabel } from './lmProvider';
-import { serversInUse, type McpInput } from '../core/session/mcp-config';
+import { serversInUse, type McpInput } from '../core/mcp-config';
 import { readWorkspaceMcp, WORKSPACE_MCP_JSON } from '../node/mcp-config';
 
 export interface Engine {

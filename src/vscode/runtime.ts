@@ -15,7 +15,7 @@ export { defaultConfig, keyEnvVar, missingKeys } from '../core/config';
 export { checkPlanText, planFileText } from '../core/session/planFile';
 export { setUnexpectedErrorHandler } from '../core/emitter';
 export { loadEngine, resolveMcp } from './engine';
-export { McpConfigError } from '../core/session/mcp-config';
+export { McpConfigError } from '../core/mcp-config';
 export { blockingUnavailable, missingKeyText, modelAccess, runPreflight } from './preflight';
 export { chooseModels } from './chooseModels';
 export { readSettings, SettingsError, showSettingsError } from './settings';

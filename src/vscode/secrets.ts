@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { Redactor, secretsInEnv } from '../core/redact';
 import type { KeySource } from '../node/providers';
-import type { McpInput } from '../core/session/mcp-config';
+import type { McpInput } from '../core/mcp-config';
 
 const PREFIX = 'ensemble.apiKey.';
 

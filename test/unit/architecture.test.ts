@@ -68,7 +68,28 @@ describe('architecture', () => {
     const folders = top.filter((d) => d.isDirectory()).map((d) => d.name).sort();
     assert.deepEqual(folders, ['fold', 'money', 'quality', 'session', 'store']);
     const files = top.filter((d) => d.isFile()).map((d) => d.name);
-    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'paths.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'mcp-config.ts', 'paths.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+  });
+
+  it('inside src/core the imports run one way: fold → money → store → quality → session, the shared contracts under all', () => {
+    // Each folder may import the shared contracts at core's top and the folders before it, never one after it:
+    // the pure folds know nothing else; quality (the contract check, the test runner's parsing) knows no session.
+    const ORDER = ['fold', 'money', 'store', 'quality', 'session'];
+    const core = path.join(root, 'src', 'core');
+    const where = (abs: string) => path.relative(core, abs).split(path.sep)[0]!;
+    let checked = 0;
+    for (const f of sources('src/core')) {
+      const from = where(path.join(root, f));
+      const rank = ORDER.indexOf(from);
+      for (const i of imports(f).filter((x) => x.startsWith('.'))) {
+        const to = where(path.resolve(path.dirname(path.join(root, f)), i));
+        const toRank = ORDER.indexOf(to);
+        checked++;
+        if (rank < 0) assert.equal(toRank, -1, `${f} is a shared contract at core's top, yet imports ${i} (${to}/)`);
+        else assert.ok(toRank <= rank, `${f} (${from}/) imports ${i}, from ${to}/, which comes after it in ${ORDER.join(' → ')}`);
+      }
+    }
+    assert.ok(checked > 100);
   });
 
   it('src/core holds no Node adapter: the file store implementation lives in src/node', () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { formatResult, matchesMcpPattern, mcpToolName, mcpVerdict, normaliseSchema, summariseArguments } from '../../src/core/session/mcp-tools';
-import { mcpSecrets, parseMcpJson, resolveMcpVariables, serversInUse, unknownServers, McpConfigError } from '../../src/core/session/mcp-config';
+import { mcpSecrets, parseMcpJson, resolveMcpVariables, serversInUse, unknownServers, McpConfigError } from '../../src/core/mcp-config';
 import { resolveConfig, ConfigError } from '../../src/core/config';
 import { toGeminiSchema } from '../../src/providers/gemini-schema';
 import { NodeMcpClient } from '../../src/node/mcp-client';

@@ -10,21 +10,9 @@
 
 import type { Usage } from '../ports';
 import type { EventBody, ModelRef, PricingModel } from '../events';
-import { kindInfo, type ProviderSettings } from '../config';
+import { kindInfo, type Price, type PriceTable, type ProviderSettings } from '../config';
 
-/** A user's price row, USD per 1M tokens. */
-export interface Price {
-  input: number;
-  output: number;
-  /** Cache reads; when absent, billed at the input price (never understated). */
-  cachedInput?: number;
-  /** Cache writes (Anthropic); when absent, billed at the input price. */
-  cacheWrite?: number;
-  date?: string;
-  source?: string;
-}
-
-export type PriceTable = Record<string, Price>;
+export type { Price, PriceTable };
 
 /**
  * The price data Ensemble ships. The package carries no date, so the day this version was published

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { JsonSchema, McpContent, McpToolResult, ToolImage } from '../ports';
 import { SECRET_ENV_NAME } from '../redact';
-import type { McpPolicy } from './mcp-config';
+import type { McpPolicy } from '../mcp-config';
 
 /** The longest tool name every provider accepts. */
 export const MAX_TOOL_NAME = 64;

@@ -20,7 +20,7 @@ import type { JsonSchema, McpClient, McpConnection, McpEndpoint, McpToolInfo, Mc
 import { childEnv } from '../quality/validation';
 import type { SessionFiles } from '../store/workspace';
 import type { CommandApproval, CommandCaller, Questions } from './commands';
-import type { McpServerConfig } from './mcp-config';
+import type { McpServerConfig } from '../mcp-config';
 import { formatResult, mcpDescription, mcpToolName, mcpVerdict, normaliseSchema, selects, summariseArguments } from './mcp-tools';
 
 /** What the user is shown when asked about a call. */

@@ -5,12 +5,12 @@
 // the owning role for one fix round, then the tests run again. Only what ran is reported.
 
 import type { TaskSpec } from '../events';
-import type { SessionContext } from '../session/context';
-import { checkContracts, type ContractReport } from './integration';
+import type { SessionContext } from './context';
+import { checkContracts, type ContractReport } from '../quality/integration';
 import { reviewIntegration } from './integration-review';
-import { detectTestCommand, runTests } from './validation';
-import { runDevelopment } from '../session/development';
-import { readingSearch } from '../session/text-search';
+import { detectTestCommand, runTests } from '../quality/validation';
+import { runDevelopment } from './development';
+import { readingSearch } from './text-search';
 
 const SOURCE = /\.(m?js|cjs|ts|jsx|tsx|html?)$/i;
 const MAX_SOURCE_BYTES = 512 * 1024;

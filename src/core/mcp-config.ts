@@ -8,7 +8,7 @@
 // by default none, so servers configured for other tools change nothing here.
 
 import { z } from 'zod';
-import { SECRET_ENV_NAME } from '../redact';
+import { SECRET_ENV_NAME } from './redact';
 
 /** A server as configured: a process speaking MCP on its stdin/stdout, or a streamable HTTP endpoint. */
 export type McpServerConfig =

@@ -4,10 +4,10 @@
 // otherwise the measurement speaks for itself and no model is paid to restate it.
 
 import type { TaskSpec } from '../events';
-import type { ContractReport } from './integration';
-import { runAgent, type ExtraToolHandler } from '../session/agent';
-import { routesFor, type SessionContext } from '../session/context';
-import { parseToolArgs, REVIEW_TOOLS } from '../session/tools';
+import type { ContractReport } from '../quality/integration';
+import { runAgent, type ExtraToolHandler } from './agent';
+import { routesFor, type SessionContext } from './context';
+import { parseToolArgs, REVIEW_TOOLS } from './tools';
 
 function findings(report: ContractReport): string {
   const fmt = (xs: ContractReport['calls']) => xs.map((x) => `- ${x.method} ${x.path} (${x.file}:${x.line})`).join('\n') || '- none';
