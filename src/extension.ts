@@ -35,7 +35,13 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
   });
   // What a session asks (may an agent run a command or call an MCP tool, may the tests run): in the panel and a notification, never a modal.
   const questions = new Questions();
-  const controller = new SessionController({ extensionPath: context.extensionPath, consent: questions.consentToTests, reviewPlan: plans.reviewer, approveCommand: questions.approveCommand, approveMcp: questions.approveMcp });
+  const controller = new SessionController({
+    extensionPath: context.extensionPath,
+    consent: questions.consentToTests,
+    reviewPlan: plans.reviewer,
+    approveCommand: questions.approveCommand,
+    approveMcp: questions.approveMcp,
+  });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
   const tree = new ReviewTree(focus, review, controller);
@@ -77,7 +83,18 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     ...registerReviewCommands(focus, review),
   );
 
-  return { controller, keys, review, feed, focus, plans, questions, changesBadge: () => tree.badge, logged: loggedLines, progress: () => ({ statusBar: statusBar.text, notification: notifications.message }) };
+  return {
+    controller,
+    keys,
+    review,
+    feed,
+    focus,
+    plans,
+    questions,
+    changesBadge: () => tree.badge,
+    logged: loggedLines,
+    progress: () => ({ statusBar: statusBar.text, notification: notifications.message }),
+  };
 }
 
 export function deactivate(): void {}

@@ -36,7 +36,18 @@ export const COMMANDS = {
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
 /** The commands the panel's buttons may run (they take no arguments). */
-export const PANEL_COMMANDS = [COMMANDS.start, COMMANDS.demo, COMMANDS.cancel, COMMANDS.resume, COMMANDS.openReport, COMMANDS.reviewChanges, COMMANDS.keepAll, COMMANDS.revertAll, COMMANDS.setApiKey, COMMANDS.showLog] as const;
+export const PANEL_COMMANDS = [
+  COMMANDS.start,
+  COMMANDS.demo,
+  COMMANDS.cancel,
+  COMMANDS.resume,
+  COMMANDS.openReport,
+  COMMANDS.reviewChanges,
+  COMMANDS.keepAll,
+  COMMANDS.revertAll,
+  COMMANDS.setApiKey,
+  COMMANDS.showLog,
+] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** One session of the workspace, as listed in the panel (its summary.json, or a fold of its log). */
@@ -53,7 +64,17 @@ export type QuestionAnswer = (typeof COMMAND_ANSWERS)[number] | (typeof TEST_ANS
 /** What the session running in this window asks the user now (src/vscode/questions.ts), answered from the panel or a notification. */
 export type Question =
   /** `mcp`: the call of an MCP server's tool (`command` then says `server/tool {arguments}`), asked with the same answers as a command. */
-  | { id: number; kind: 'command'; agentId: string; role: string; taskId?: string; taskTitle?: string; command: string; cwd: string; mcp?: { server: string; tool: string; readOnly: boolean } }
+  | {
+      id: number;
+      kind: 'command';
+      agentId: string;
+      role: string;
+      taskId?: string;
+      taskTitle?: string;
+      command: string;
+      cwd: string;
+      mcp?: { server: string; tool: string; readOnly: boolean };
+    }
   | { id: number; kind: 'tests'; command: string };
 
 /** Extension → panel. */

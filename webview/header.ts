@@ -57,7 +57,13 @@ export class HeaderSection implements Section {
         'div',
         { class: 'title-row' },
         h('h1', { class: 'goal', title: st.goal ?? '' }, st.goal ?? 'Ensemble'),
-        st.scripted ? h('span', { class: 'pill scripted', title: 'The model answers were scripted (a cassette replayed through the real SDKs); no real model was called.' }, 'scripted') : null,
+        st.scripted
+          ? h(
+              'span',
+              { class: 'pill scripted', title: 'The model answers were scripted (a cassette replayed through the real SDKs); no real model was called.' },
+              'scripted',
+            )
+          : null,
       ),
       h(
         'p',
@@ -74,7 +80,9 @@ export class HeaderSection implements Section {
         { class: 'spend' },
         h('span', null, spend.spent),
         spend.counted ? h('span', { class: 'muted' }, ` · ${spend.counted}`) : null,
-        st.budget.estimateUsd !== undefined ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd, [], st.budget.planModels)}`) : null,
+        st.budget.estimateUsd !== undefined
+          ? h('span', { class: 'muted' }, ` · estimate ${estimateText(st.budget.estimateUsd, [], st.budget.planModels)}`)
+          : null,
         m.planCalls && limit !== undefined ? h('span', { class: 'muted' }, ` · ${planBudgetText(m.planCalls)}`) : null,
         limit !== undefined ? budgetMeter(countedUsd(m), limit, st.budget.exhausted) : null,
       ),
@@ -94,18 +102,23 @@ export class HeaderSection implements Section {
       this.info,
       h('h1', { class: 'goal' }, 'Ensemble'),
       h('p', { class: 'status-line' }, h('span', { class: 'status status-none' }, 'no session yet')),
-      h('p', null, 'Give a goal: an orchestrator model plans the work and role agents, each on the provider and model you configure, build it in this workspace. Every call, dollar and change is logged, and you review the changes before keeping them.'),
+      h(
+        'p',
+        null,
+        'Give a goal: an orchestrator model plans the work and role agents, each on the provider and model you configure, build it in this workspace. Every call, dollar and change is logged, and you review the changes before keeping them.',
+      ),
     );
     fill(
       this.actions,
-      h(
-        'div',
-        { class: 'welcome-actions' },
-        button('Start Orchestration', 'ensemble.start', v, 'primary'),
-        button('Try the Demo', 'ensemble.demo', v),
-      ),
+      h('div', { class: 'welcome-actions' }, button('Start Orchestration', 'ensemble.start', v, 'primary'), button('Try the Demo', 'ensemble.demo', v)),
       h('p', { class: 'muted' }, 'The demo replays a recorded session through the real SDKs against local servers: no key, no cost.'),
-      h('p', { class: 'muted' }, 'Keys: ', h('button', { class: 'linklike', 'data-key': 'welcome:keys', onClick: () => v.post({ type: 'run', command: 'ensemble.setApiKey' }) }, 'Set API Key'), ' (or the provider\'s environment variable).'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Keys: ',
+        h('button', { class: 'linklike', 'data-key': 'welcome:keys', onClick: () => v.post({ type: 'run', command: 'ensemble.setApiKey' }) }, 'Set API Key'),
+        " (or the provider's environment variable).",
+      ),
     );
   }
 
@@ -131,14 +144,32 @@ export class HeaderSection implements Section {
   tick(v: View): void {
     const st = v.state;
     if (!this.elapsed || st.startedAt === undefined) return;
-    const end = st.endedAt ?? (v.live ? Date.now() : st.lastTs ?? st.startedAt);
+    const end = st.endedAt ?? (v.live ? Date.now() : (st.lastTs ?? st.startedAt));
     this.elapsed.textContent = `${duration(end - st.startedAt)}${st.endedAt || !v.live ? '' : ' elapsed'}`;
   }
 }
 
 function budgetMeter(spent: number, limit: number, exhausted: boolean): SVGElement {
   const ratio = limit > 0 ? Math.min(1, spent / limit) : 1;
-  const svg = s('svg', { class: 'meter', viewBox: '0 0 100 4', preserveAspectRatio: 'none', role: 'meter', 'aria-label': 'Budget used', 'aria-valuemin': 0, 'aria-valuemax': limit, 'aria-valuenow': Number(spent.toFixed(4)) });
-  svg.append(s('rect', { x: 0, y: 0, width: 100, height: 4, class: 'meter-track' }), s('rect', { x: 0, y: 0, width: Math.max(0.5, ratio * 100), height: 4, class: exhausted || ratio >= 1 ? 'meter-over' : ratio > 0.8 ? 'meter-warn' : 'meter-fill' }));
+  const svg = s('svg', {
+    class: 'meter',
+    viewBox: '0 0 100 4',
+    preserveAspectRatio: 'none',
+    role: 'meter',
+    'aria-label': 'Budget used',
+    'aria-valuemin': 0,
+    'aria-valuemax': limit,
+    'aria-valuenow': Number(spent.toFixed(4)),
+  });
+  svg.append(
+    s('rect', { x: 0, y: 0, width: 100, height: 4, class: 'meter-track' }),
+    s('rect', {
+      x: 0,
+      y: 0,
+      width: Math.max(0.5, ratio * 100),
+      height: 4,
+      class: exhausted || ratio >= 1 ? 'meter-over' : ratio > 0.8 ? 'meter-warn' : 'meter-fill',
+    }),
+  );
   return svg;
 }

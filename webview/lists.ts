@@ -71,7 +71,13 @@ export class KeyedTable<R> implements Section {
     this.placeholder = empty(spec.empty);
     // Columns of given widths (CSS classes: the CSP allows no inline style): a fixed layout whose cells cut what does not fit.
     const w = spec.widths;
-    this.table = h('table', { class: w ? 'grid fixed' : 'grid' }, h('caption', { class: 'sr-only' }, spec.caption), h('thead', null, h('tr', null, ...spec.columns.map((c, i) => h('th', { scope: 'col', class: w?.[i] }, c)))), this.body);
+    this.table = h(
+      'table',
+      { class: w ? 'grid fixed' : 'grid' },
+      h('caption', { class: 'sr-only' }, spec.caption),
+      h('thead', null, h('tr', null, ...spec.columns.map((c, i) => h('th', { scope: 'col', class: w?.[i] }, c)))),
+      this.body,
+    );
   }
 
   reset(): void {
@@ -80,7 +86,11 @@ export class KeyedTable<R> implements Section {
 
   render(v: View): void {
     const items = this.spec.items(v);
-    this.rows.sync(items, (r) => this.spec.sig(r, v), (r) => this.spec.row(r, v));
+    this.rows.sync(
+      items,
+      (r) => this.spec.sig(r, v),
+      (r) => this.spec.row(r, v),
+    );
     // Either the table or the placeholder, as the section shows nothing else.
     const shown = items.length ? this.table : this.placeholder;
     if (this.root.firstChild !== shown || this.root.childNodes.length !== 1) this.root.replaceChildren(shown);
@@ -139,7 +149,11 @@ export class Paged<R> {
   ) {
     this.rows = new KeyedChildren(list, spec.key);
     const newest = spec.from === 'newest';
-    this.more = textButton(this.moreLabel, newest ? 'chevron-up' : 'chevron-down', { appearance: 'secondary', 'data-key': `${key}:more`, onClick: () => this.show(this.shown + PAGE, this.more) });
+    this.more = textButton(this.moreLabel, newest ? 'chevron-up' : 'chevron-down', {
+      appearance: 'secondary',
+      'data-key': `${key}:more`,
+      onClick: () => this.show(this.shown + PAGE, this.more),
+    });
     this.all = textButton(this.allLabel, 'unfold', { appearance: 'secondary', 'data-key': `${key}:all`, onClick: () => this.show(Infinity, this.all) });
     this.controls = h('div', { class: 'list-more', hidden: true }, this.more, this.all);
     this.nodes = newest ? [this.controls, list] : [list, this.controls];
@@ -166,7 +180,11 @@ export class Paged<R> {
     this.last = { items, v };
     const n = Math.min(this.shown, items.length);
     const newest = this.spec.from === 'newest';
-    this.rows.sync(n === items.length ? items : newest ? items.slice(items.length - n) : items.slice(0, n), (r) => this.spec.sig(r, v), (r) => this.spec.row(r, v));
+    this.rows.sync(
+      n === items.length ? items : newest ? items.slice(items.length - n) : items.slice(0, n),
+      (r) => this.spec.sig(r, v),
+      (r) => this.spec.row(r, v),
+    );
     const rest = items.length - n;
     this.controls.hidden = this.more.hidden = rest <= 0;
     this.all.hidden = rest <= PAGE;

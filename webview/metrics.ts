@@ -15,7 +15,11 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][],
     'table',
     { class: 'grid metrics' },
     h('caption', null, caption),
-    h('thead', null, h('tr', null, ...[head, 'Cost', 'Tokens in / out', 'Calls', 'Failed', 'Success', 'Avg response'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      null,
+      h('tr', null, ...[head, 'Cost', 'Tokens in / out', 'Calls', 'Failed', 'Success', 'Avg response'].map((c) => h('th', { scope: 'col' }, c))),
+    ),
     h(
       'tbody',
       null,
@@ -25,7 +29,16 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][],
           null,
           h('th', { scope: 'row' }, swatch ? h('span', { class: `swatch chart-${providerColour(name)}`, 'aria-hidden': 'true' }) : null, name),
           h('td', { class: `num ${cost(f) === null || f.planCalls ? 'unknown' : ''}` }, costText(f)),
-          h('td', { class: 'num', ...(tokensCounted(f) ? { title: "Counted by Ensemble with the model's own tokenizer (VS Code's models report no usage): counted, not billed." } : {}) }, `${tokens(f.input + f.cachedInput + f.cacheWrite)} / ${tokens(f.output)}${tokensCounted(f) ? ' counted' : ''}`),
+          h(
+            'td',
+            {
+              class: 'num',
+              ...(tokensCounted(f)
+                ? { title: "Counted by Ensemble with the model's own tokenizer (VS Code's models report no usage): counted, not billed." }
+                : {}),
+            },
+            `${tokens(f.input + f.cachedInput + f.cacheWrite)} / ${tokens(f.output)}${tokensCounted(f) ? ' counted' : ''}`,
+          ),
           h('td', { class: 'num' }, f.calls),
           h('td', { class: `num ${f.failures ? 'warn' : ''}` }, f.failures),
           h('td', { class: 'num' }, percent(f.calls ? (f.calls - f.failures) / f.calls : null)),
@@ -41,9 +54,26 @@ export function metrics(v: View): (Node | null)[] {
   if (!providers.length) return [h('p', { class: 'muted' }, 'No model call has been answered yet.')];
   // Calls paid by the user's plan have no dollar figure either: the chart shows tokens then.
   const anyUnknown = providers.some(([, f]) => cost(f) === null || f.planCalls > 0);
-  const bars = providers.map(([id, f]) => (anyUnknown ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` } : { label: id, value: f.costUsd, text: usd(f.costUsd) })).map((b) => ({ ...b, colour: providerColour(b.label) }));
+  const bars = providers
+    .map(([id, f]) =>
+      anyUnknown
+        ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` }
+        : { label: id, value: f.costUsd, text: usd(f.costUsd) },
+    )
+    .map((b) => ({ ...b, colour: providerColour(b.label) }));
   return [
-    h('figure', { class: 'chart-figure' }, barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'), h('figcaption', { class: 'muted' }, anyUnknown ? `Tokens per provider (${providers.some(([, f]) => cost(f) === null) ? 'a cost is unknown: a model has no price' : 'calls through the VS Code model are paid by your plan'})` : 'Dollars per provider')),
+    h(
+      'figure',
+      { class: 'chart-figure' },
+      barChart(bars, anyUnknown ? 'Tokens per provider' : 'Dollars per provider'),
+      h(
+        'figcaption',
+        { class: 'muted' },
+        anyUnknown
+          ? `Tokens per provider (${providers.some(([, f]) => cost(f) === null) ? 'a cost is unknown: a model has no price' : 'calls through the VS Code model are paid by your plan'})`
+          : 'Dollars per provider',
+      ),
+    ),
     table('Per provider', 'Provider', providers, true),
     table('Per role', 'Role', Object.entries(v.state.roles), false),
     // Requests per model: what a plan's request allowance (Copilot's premium requests) is spent on. Absent in a state folded by an older version.

@@ -8,7 +8,12 @@ import { h } from './dom';
 export function pane(id: string, title: string, open = true): { section: HTMLElement; body: HTMLElement } {
   const body = h('div', { class: 'body', id: `${id}-body`, role: 'region', 'aria-labelledby': `${id}-title` });
   const chevron = icon(open ? 'chevron-down' : 'chevron-right', 'chevron');
-  const toggle = h('button', { class: 'pane-toggle', id: `${id}-title`, 'data-key': `pane:${id}`, 'aria-expanded': String(open), 'aria-controls': body.id }, chevron, h('span', { class: 'pane-title' }, title));
+  const toggle = h(
+    'button',
+    { class: 'pane-toggle', id: `${id}-title`, 'data-key': `pane:${id}`, 'aria-expanded': String(open), 'aria-controls': body.id },
+    chevron,
+    h('span', { class: 'pane-title' }, title),
+  );
   const section = h('section', { class: `section section-${id}${open ? '' : ' collapsed'}` }, h('h2', { class: 'pane-header' }, toggle), body);
   const set = (expanded: boolean) => {
     toggle.setAttribute('aria-expanded', String(expanded));

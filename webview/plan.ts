@@ -19,7 +19,8 @@ export function planToReview(v: View): SessionState['plan']['latest'] {
 export function planSummary(st: SessionState): string {
   const p = st.plan;
   if (!p.proposals) return '';
-  const approved = p.approvedBy === 'user' ? 'approved by you' : p.approvedBy === 'auto' ? 'approved automatically' : p.awaiting ? 'waiting for approval' : 'not approved';
+  const approved =
+    p.approvedBy === 'user' ? 'approved by you' : p.approvedBy === 'auto' ? 'approved automatically' : p.awaiting ? 'waiting for approval' : 'not approved';
   return `Plan ${p.latest?.proposal ?? p.proposals}: ${approved}${p.edited ? ', edited by you' : ''}${p.feedback.length ? ` · ${p.feedback.length} replan${p.feedback.length === 1 ? '' : 's'} with your feedback` : ''}.`;
 }
 
@@ -75,20 +76,63 @@ export class PlanSection implements Section {
         approve,
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:edit', onClick: answer('edit') }, 'Edit'),
         h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:replan', onClick: answer('replan') }, 'Replan with feedback'),
-        h(TAG.button, { appearance: 'secondary', 'data-key': 'plan:cancel', 'aria-label': 'Cancel the session', title: 'Cancel the session', onClick: answer('cancel') }, 'Cancel'),
+        h(
+          TAG.button,
+          { appearance: 'secondary', 'data-key': 'plan:cancel', 'aria-label': 'Cancel the session', title: 'Cancel the session', onClick: answer('cancel') },
+          'Cancel',
+        ),
       ),
-      h('p', null, `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} · estimated development cost ${estimateText(plan.estimateUsd, plan.unknownModels, plan.planModels)}${st.budget.limitUsd ? ` (budget ${budgetText(st.budget.limitUsd)})` : ''}`),
-      st.plan.editErrors.length ? h('div', { class: 'warn', role: 'alert' }, h('strong', null, 'Your edit was refused:'), h('ul', null, ...st.plan.editErrors.map((e) => h('li', null, e)))) : null,
+      h(
+        'p',
+        null,
+        `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} · estimated development cost ${estimateText(plan.estimateUsd, plan.unknownModels, plan.planModels)}${st.budget.limitUsd ? ` (budget ${budgetText(st.budget.limitUsd)})` : ''}`,
+      ),
+      st.plan.editErrors.length
+        ? h(
+            'div',
+            { class: 'warn', role: 'alert' },
+            h('strong', null, 'Your edit was refused:'),
+            h('ul', null, ...st.plan.editErrors.map((e) => h('li', null, e))),
+          )
+        : null,
       h('p', { class: 'why' }, plan.rationale),
       h(
         'table',
         { class: 'grid fixed', 'aria-describedby': 'plan-heading' },
         h('caption', { class: 'sr-only' }, `Plan ${plan.proposal}`),
-        h('thead', null, h('tr', null, ...[['Task', 'w-40'], ['Role', 'w-18'], ['Provider / model', 'w-27'], ['After', 'w-15']].map(([c, w]) => h('th', { scope: 'col', class: w }, c)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ...[
+              ['Task', 'w-40'],
+              ['Role', 'w-18'],
+              ['Provider / model', 'w-27'],
+              ['After', 'w-15'],
+            ].map(([c, w]) => h('th', { scope: 'col', class: w }, c)),
+          ),
+        ),
         h(
           'tbody',
           null,
-          ...plan.tasks.map((t) => h('tr', null, h('td', { title: t.description }, h('strong', null, t.title), h('div', { class: 'muted' }, t.id), t.rationale ? h('div', { class: 'why' }, t.rationale) : null), h('td', null, h('span', { class: 'clip', title: t.role }, t.role)), h('td', null, route(t.role)), h('td', null, t.dependsOn.join(', ') || '—'))),
+          ...plan.tasks.map((t) =>
+            h(
+              'tr',
+              null,
+              h(
+                'td',
+                { title: t.description },
+                h('strong', null, t.title),
+                h('div', { class: 'muted' }, t.id),
+                t.rationale ? h('div', { class: 'why' }, t.rationale) : null,
+              ),
+              h('td', null, h('span', { class: 'clip', title: t.role }, t.role)),
+              h('td', null, route(t.role)),
+              h('td', null, t.dependsOn.join(', ') || '—'),
+            ),
+          ),
         ),
       ),
     );

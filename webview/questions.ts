@@ -28,7 +28,13 @@ export function answerButtons(q: Question, v: View, where: string): HTMLElement 
   return h(
     'div',
     { class: 'answers', role: 'group', 'aria-label': `Answer: ${q.command}` },
-    ...answersOf(q).map((a, i) => textButton(ANSWER_LABELS[a].text, ANSWER_LABELS[a].icon, { appearance: i === 0 ? 'primary' : 'secondary', 'data-key': `${where}:${q.id}:${a}`, onClick: () => v.post({ type: 'answer', id: q.id, answer: a }) })),
+    ...answersOf(q).map((a, i) =>
+      textButton(ANSWER_LABELS[a].text, ANSWER_LABELS[a].icon, {
+        appearance: i === 0 ? 'primary' : 'secondary',
+        'data-key': `${where}:${q.id}:${a}`,
+        onClick: () => v.post({ type: 'answer', id: q.id, answer: a }),
+      }),
+    ),
   );
 }
 
@@ -37,13 +43,25 @@ export function answerIcons(q: Question, v: View): HTMLElement {
   return h(
     'div',
     { class: 'answer-icons', role: 'group', 'aria-label': `Answer: ${q.kind === 'command' && q.mcp ? 'call' : 'run'} ${q.command}?` },
-    ...answersOf(q).map((a) => iconButton(ANSWER_LABELS[a].icon, `${ANSWER_LABELS[a].text}: ${q.command}`, { 'data-key': `row:${q.id}:${a}`, onClick: () => v.post({ type: 'answer', id: q.id, answer: a }) })),
+    ...answersOf(q).map((a) =>
+      iconButton(ANSWER_LABELS[a].icon, `${ANSWER_LABELS[a].text}: ${q.command}`, {
+        'data-key': `row:${q.id}:${a}`,
+        onClick: () => v.post({ type: 'answer', id: q.id, answer: a }),
+      }),
+    ),
   );
 }
 
 function questionItem(q: Question, v: View): HTMLElement {
   if (q.kind === 'tests') {
-    return h('li', { class: 'question' }, h('strong', null, 'Run the generated project\'s tests?'), h('div', null, h('code', null, q.command)), h('div', { class: 'muted' }, 'In the workspace, without your API keys in their environment.'), answerButtons(q, v, 'q'));
+    return h(
+      'li',
+      { class: 'question' },
+      h('strong', null, "Run the generated project's tests?"),
+      h('div', null, h('code', null, q.command)),
+      h('div', { class: 'muted' }, 'In the workspace, without your API keys in their environment.'),
+      answerButtons(q, v, 'q'),
+    );
   }
   const task = q.taskId ? `${q.taskId}${q.taskTitle ? ` — ${q.taskTitle}` : ''}` : '—';
   return h(
@@ -51,7 +69,13 @@ function questionItem(q: Question, v: View): HTMLElement {
     { class: 'question' },
     h('strong', null, q.mcp ? `The ${q.role} agent asks to call ${q.mcp.server}/${q.mcp.tool}` : `The ${q.role} agent asks to run a command`),
     h('div', null, h('code', null, q.command)),
-    h('div', { class: 'muted' }, q.mcp ? `Task: ${task} · a tool of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (it marks it read-only)' : ''}` : `Task: ${task} · in ${q.cwd === '.' ? 'the workspace folder' : q.cwd} · without your API keys`),
+    h(
+      'div',
+      { class: 'muted' },
+      q.mcp
+        ? `Task: ${task} · a tool of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (it marks it read-only)' : ''}`
+        : `Task: ${task} · in ${q.cwd === '.' ? 'the workspace folder' : q.cwd} · without your API keys`,
+    ),
     answerButtons(q, v, 'q'),
   );
 }
@@ -63,6 +87,10 @@ export class QuestionsSection implements Section {
   render(v: View): void {
     const qs = v.live ? (v.questions ?? []) : [];
     this.root.hidden = !qs.length;
-    fill(this.root, qs.length ? h('h3', null, qs.length === 1 ? 'Waiting for your answer' : `${qs.length} questions waiting for your answer`) : null, qs.length ? h('ul', { class: 'questions' }, ...qs.map((q) => questionItem(q, v))) : null);
+    fill(
+      this.root,
+      qs.length ? h('h3', null, qs.length === 1 ? 'Waiting for your answer' : `${qs.length} questions waiting for your answer`) : null,
+      qs.length ? h('ul', { class: 'questions' }, ...qs.map((q) => questionItem(q, v))) : null,
+    );
   }
 }

@@ -2,7 +2,16 @@
 // words and figures on screen are tested in Node and read the same fold as the report.
 import { costText } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
-import { attemptsText, isWorking, type AgentState, type CommandState, type PhaseState, type SessionState, type TaskState, type TimelineMark } from '../src/core/fold/state';
+import {
+  attemptsText,
+  isWorking,
+  type AgentState,
+  type CommandState,
+  type PhaseState,
+  type SessionState,
+  type TaskState,
+  type TimelineMark,
+} from '../src/core/fold/state';
 import { compactionText } from '../src/core/fold/narrate';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
 import { plural, tokens } from './format';
@@ -97,7 +106,12 @@ export interface CommandRow {
 export function commandRow(c: CommandState): CommandRow {
   const r = c.result;
   const decided = c.decision ? `${c.decision}${c.by === 'user' ? ` by the user${c.scope === 'session' ? ' for this session' : ''}` : ''}` : 'undecided';
-  const result = commandResult({ decision: c.decision ?? null, exitCode: r?.exitCode ?? null, timedOut: r?.timedOut ?? false, durationMs: r?.durationMs ?? null });
+  const result = commandResult({
+    decision: c.decision ?? null,
+    exitCode: r?.exitCode ?? null,
+    timedOut: r?.timedOut ?? false,
+    durationMs: r?.durationMs ?? null,
+  });
   const files = r?.files.length ? ` · ${plural(r.files.length, 'file')} changed` : '';
   const tail = r?.outputTail.trimEnd().split('\n').slice(-8).join('\n');
   return {
@@ -124,8 +138,14 @@ export function taskRows(st: SessionState): TaskRow[] {
       statusNote: t.stopped ? 'stopped by you' : '',
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
       cost: costText(t.figures),
-      commands: st.commandOrder.map((c) => st.commands[c]!).filter((c) => c.taskId === id).map(commandRow),
-      spentBy: t.spentBy.map((x) => `${x.role} on ${x.provider}/${x.model}: ${costText(x.figures)} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`),
+      commands: st.commandOrder
+        .map((c) => st.commands[c]!)
+        .filter((c) => c.taskId === id)
+        .map(commandRow),
+      spentBy: t.spentBy.map(
+        (x) =>
+          `${x.role} on ${x.provider}/${x.model}: ${costText(x.figures)} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`,
+      ),
     };
   });
 }
@@ -164,7 +184,15 @@ export interface TranscriptRow {
 const ms = (n: number) => (n < 1000 ? `${n} ms` : `${Math.round(n / 100) / 10} s`);
 
 export function transcriptRow(e: TranscriptEntry): TranscriptRow {
-  const row = (label: string, text: string, tone: TranscriptRow['tone'] = 'normal', more: Partial<TranscriptRow> = {}): TranscriptRow => ({ key: e.seq, kind: e.kind, label, text, tone, diffs: [], ...more });
+  const row = (label: string, text: string, tone: TranscriptRow['tone'] = 'normal', more: Partial<TranscriptRow> = {}): TranscriptRow => ({
+    key: e.seq,
+    kind: e.kind,
+    label,
+    text,
+    tone,
+    diffs: [],
+    ...more,
+  });
   switch (e.kind) {
     case 'prompt':
       return row('Task prompt', e.text.split('\n', 1)[0] ?? '', 'muted', { detail: e.text });
@@ -173,7 +201,9 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
     case 'tool': {
       const failed = e.ok === false || e.error !== undefined;
       const outcome = e.error ?? e.result ?? (e.ok === undefined ? 'running…' : '');
-      return row(`${e.tool}${e.summary ? ` ${e.summary}` : ''}`, e.refused ? `refused: ${outcome}` : outcome, failed ? 'error' : 'normal', { diffs: e.files.map((f) => f.path) });
+      return row(`${e.tool}${e.summary ? ` ${e.summary}` : ''}`, e.refused ? `refused: ${outcome}` : outcome, failed ? 'error' : 'normal', {
+        diffs: e.files.map((f) => f.path),
+      });
     }
     case 'retry':
       return row('Retry', `${e.provider}/${e.model}: ${e.message}${e.inMs === undefined ? '' : ` — attempt ${e.attempt} in ${ms(e.inMs)}`}`, 'warn');
@@ -182,7 +212,12 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
     case 'refusal':
       return row('Refused', `${e.provider}/${e.model}: “${e.words}”`, 'error');
     case 'compacted':
-      return row(e.how === 'summarised' ? 'Conversation summarised' : 'Context compacted', `${e.model}: ${compactionText(e)}`, 'muted', e.summary ? { detail: e.summary, detailLabel: 'Show the summary' } : {});
+      return row(
+        e.how === 'summarised' ? 'Conversation summarised' : 'Context compacted',
+        `${e.model}: ${compactionText(e)}`,
+        'muted',
+        e.summary ? { detail: e.summary, detailLabel: 'Show the summary' } : {},
+      );
     case 'switch':
       return row('Provider switch', `${e.from.provider}/${e.from.model} → ${e.to.provider}/${e.to.model}: ${e.reason}`, 'warn');
     case 'message':
@@ -192,7 +227,11 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
     case 'decided':
       return row('Then', e.text, 'muted');
     case 'end':
-      return row(e.outcome === 'completed' ? 'Finished' : e.outcome === 'escalated' ? 'Gave up: escalated to the orchestrator' : 'Failed', e.text, e.outcome === 'completed' ? 'normal' : e.outcome === 'escalated' ? 'warn' : 'error');
+      return row(
+        e.outcome === 'completed' ? 'Finished' : e.outcome === 'escalated' ? 'Gave up: escalated to the orchestrator' : 'Failed',
+        e.text,
+        e.outcome === 'completed' ? 'normal' : e.outcome === 'escalated' ? 'warn' : 'error',
+      );
   }
 }
 
@@ -207,12 +246,23 @@ export function incidents(v: { state: SessionState }): Incident[] {
   const st = v.state;
   const out: Incident[] = [
     // A task the user stopped went to the orchestrator too, but nothing failed: the timeline shows the stop.
-    ...st.escalations.filter((e) => !e.byUser).map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
-    ...st.switches.map((w) => ({ seq: w.seq, ts: w.ts, kind: 'switched' as const, text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`, why: w.reason })),
+    ...st.escalations
+      .filter((e) => !e.byUser)
+      .map((e) => ({ seq: e.seq, ts: e.ts, kind: 'escalated' as const, text: `Task ${e.taskId} escalated to the orchestrator`, why: e.reason })),
+    ...st.switches.map((w) => ({
+      seq: w.seq,
+      ts: w.ts,
+      kind: 'switched' as const,
+      text: `${w.taskId ? `Task ${w.taskId}: ` : 'Orchestrator: '}${w.from.provider}/${w.from.model} → ${w.to.provider}/${w.to.model}`,
+      why: w.reason,
+    })),
     ...st.refusals.map((r) => ({ seq: r.seq, kind: 'refused' as const, text: `Write to ${r.path} refused (${r.reason})`, why: r.message })),
     // A provider out of quota needs the user (billing); a model's refusal is shown with its words.
     ...st.providerAlerts.map((a) => ({
-      seq: a.seq, ts: a.ts, kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const), why: a.message,
+      seq: a.seq,
+      ts: a.ts,
+      kind: a.code === 'quota' ? ('billing' as const) : ('declined' as const),
+      why: a.message,
       text: `${a.taskId ? `Task ${a.taskId}: ` : ''}${a.provider}/${a.model} ${a.code === 'quota' ? 'needs billing attention' : 'refused the request'}`,
     })),
   ];

@@ -80,8 +80,24 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
       h(
         'div',
         { class: 'cell-row' },
-        h('button', { class: 'linklike clip', 'data-key': `agent:${a.agentId}`, 'aria-expanded': selected ? 'true' : 'false', title: `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} what it does`, 'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`, onClick: () => v.selectAgent?.(selected ? undefined : a.agentId) }, a.role),
-        a.working && v.live ? iconButton('comment', `Message ${a.role} (${a.agentId})`, { 'data-key': `message:${a.agentId}`, onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }) }) : null,
+        h(
+          'button',
+          {
+            class: 'linklike clip',
+            'data-key': `agent:${a.agentId}`,
+            'aria-expanded': selected ? 'true' : 'false',
+            title: `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} what it does`,
+            'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`,
+            onClick: () => v.selectAgent?.(selected ? undefined : a.agentId),
+          },
+          a.role,
+        ),
+        a.working && v.live
+          ? iconButton('comment', `Message ${a.role} (${a.agentId})`, {
+              'data-key': `message:${a.agentId}`,
+              onClick: () => v.post({ type: 'messageAgent', agentId: a.agentId }),
+            })
+          : null,
       ),
     ),
     // Provider over model, each cut to the column; read (and copied) as "provider / model".
@@ -103,10 +119,34 @@ export const tasksTable: KeyedRows<TaskRow> = {
     h(
       'tr',
       null,
-      h('td', { title: t.id }, t.title, t.commands.length ? h('ul', { class: 'commands' }, ...t.commands.map((c) => h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)))) : null),
-      h('td', null, clip(t.status, `task task-${t.status}`), t.statusNote ? h('span', { class: 'sr-only' }, ' · ') : null, t.statusNote ? clip(t.statusNote, 'muted') : null),
+      h(
+        'td',
+        { title: t.id },
+        t.title,
+        t.commands.length
+          ? h(
+              'ul',
+              { class: 'commands' },
+              ...t.commands.map((c) =>
+                h('li', { class: `command ${c.statusClass}`, title: c.detail }, h('code', null, c.command), h('span', { class: 'muted' }, ` ${c.outcome}`)),
+              ),
+            )
+          : null,
+      ),
+      h(
+        'td',
+        null,
+        clip(t.status, `task task-${t.status}`),
+        t.statusNote ? h('span', { class: 'sr-only' }, ' · ') : null,
+        t.statusNote ? clip(t.statusNote, 'muted') : null,
+      ),
       h('td', null, t.finishedBy),
-      h('td', null, clip(t.cost, 'num'), t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted', title: x }, x))) : null),
+      h(
+        'td',
+        null,
+        clip(t.cost, 'num'),
+        t.spentBy.length > 1 ? h('ul', { class: 'spent-by' }, ...t.spentBy.map((x) => h('li', { class: 'muted', title: x }, x))) : null,
+      ),
     ),
   empty: 'No task has been planned yet.',
 };
@@ -123,17 +163,36 @@ const logList = <R extends { seq: number }>(items: (v: View) => readonly R[], ro
 });
 
 /** The orchestrator's decisions. */
-export const decisionsList = logList((v) => v.state.decisions, (d) => decisionItem(d), 'No decision yet.');
+export const decisionsList = logList(
+  (v) => v.state.decisions,
+  (d) => decisionItem(d),
+  'No decision yet.',
+);
 
 export function incidentItem(x: Incident): HTMLElement {
-  return h('li', { class: `incident incident-${x.kind}` }, h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''), h('strong', null, x.text), h('div', { class: 'why' }, x.why));
+  return h(
+    'li',
+    { class: `incident incident-${x.kind}` },
+    h('span', { class: 'muted' }, x.ts ? `${clock(x.ts)} ` : ''),
+    h('strong', null, x.text),
+    h('div', { class: 'why' }, x.why),
+  );
 }
 
 /** Escalations, switches, refusals and provider alerts. */
 export const incidentsList = logList(incidents, incidentItem, 'None so far.');
 
 export function decisionItem(d: View['state']['decisions'][number]): HTMLElement {
-  return h('li', { class: 'decision' }, h('span', { class: 'muted' }, `${clock(d.ts)} `), h('span', { class: 'pill' }, d.kind), ' ', h('strong', null, d.summary), d.taskId ? h('span', { class: 'muted' }, ` (${d.taskId})`) : null, h('div', { class: 'why' }, d.rationale));
+  return h(
+    'li',
+    { class: 'decision' },
+    h('span', { class: 'muted' }, `${clock(d.ts)} `),
+    h('span', { class: 'pill' }, d.kind),
+    ' ',
+    h('strong', null, d.summary),
+    d.taskId ? h('span', { class: 'muted' }, ` (${d.taskId})`) : null,
+    h('div', { class: 'why' }, d.rationale),
+  );
 }
 
 function fileRow(f: FileState, v: View): HTMLElement {
@@ -146,16 +205,40 @@ function fileRow(f: FileState, v: View): HTMLElement {
     h(
       'div',
       { class: 'file-main' },
-      h('button', { class: 'linklike', 'data-key': `diff:${f.path}`, title: `Open the diff of ${f.path}`, 'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }, f.path),
-      h('div', { class: 'muted' }, h('span', { class: `pill change change-${f.change}` }, f.change), f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null, ` ${who}`, f.beforeUnknown ? ' · changed by a command; no copy from before, cannot be reverted' : ''),
+      h(
+        'button',
+        {
+          class: 'linklike',
+          'data-key': `diff:${f.path}`,
+          title: `Open the diff of ${f.path}`,
+          'aria-label': `${f.path}, ${f.change}, ${f.review}. Open diff`,
+          onClick: () => v.post({ type: 'openDiff', path: f.path }),
+        },
+        f.path,
+      ),
+      h(
+        'div',
+        { class: 'muted' },
+        h('span', { class: `pill change change-${f.change}` }, f.change),
+        f.review !== 'pending' ? h('span', { class: `pill review-tag-${f.review}` }, f.review) : null,
+        ` ${who}`,
+        f.beforeUnknown ? ' · changed by a command; no copy from before, cannot be reverted' : '',
+      ),
     ),
     // As in the Source Control view: open the change, keep it, discard it (no decision while the session runs).
     h(
       'div',
       { class: 'file-actions', role: 'toolbar', 'aria-label': `Actions for ${f.path}` },
       iconButton('git-compare', `Open Changes: ${f.path}`, { 'data-key': `open:${f.path}`, onClick: () => v.post({ type: 'openDiff', path: f.path }) }),
-      canDecide && f.review === 'pending' ? iconButton('check', `Keep ${f.path}`, { 'data-key': `keep:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) }) : null,
-      canDecide && !f.beforeUnknown ? iconButton('discard', `Revert ${f.path}`, { 'data-key': `revert:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }) }) : null,
+      canDecide && f.review === 'pending'
+        ? iconButton('check', `Keep ${f.path}`, { 'data-key': `keep:${f.path}`, onClick: () => v.post({ type: 'review', path: f.path, action: 'keep' }) })
+        : null,
+      canDecide && !f.beforeUnknown
+        ? iconButton('discard', `Revert ${f.path}`, {
+            'data-key': `revert:${f.path}`,
+            onClick: () => v.post({ type: 'review', path: f.path, action: 'revert' }),
+          })
+        : null,
     ),
   );
 }
@@ -179,9 +262,21 @@ export function quality(v: View): (Node | null)[] {
   else {
     const ok = !i.callsWithoutRoute.length;
     out.push(
-      h('p', { class: ok ? 'ok' : 'warn' }, `${i.matched.length} call${i.matched.length === 1 ? '' : 's'} matched a route; ${i.callsWithoutRoute.length} without a route; ${i.routesNeverCalled.length} route${i.routesNeverCalled.length === 1 ? '' : 's'} never called (${i.filesScanned} files scanned).`),
-      i.callsWithoutRoute.length ? h('ul', { class: 'findings' }, ...i.callsWithoutRoute.map((f) => h('li', { class: 'warn' }, `${f.method} ${f.path} — ${f.file}:${f.line}`))) : null,
-      i.routesNeverCalled.length ? h('ul', { class: 'findings' }, ...i.routesNeverCalled.map((f) => h('li', { class: 'muted' }, `never called: ${f.method} ${f.path} — ${f.file}:${f.line}`))) : null,
+      h(
+        'p',
+        { class: ok ? 'ok' : 'warn' },
+        `${i.matched.length} call${i.matched.length === 1 ? '' : 's'} matched a route; ${i.callsWithoutRoute.length} without a route; ${i.routesNeverCalled.length} route${i.routesNeverCalled.length === 1 ? '' : 's'} never called (${i.filesScanned} files scanned).`,
+      ),
+      i.callsWithoutRoute.length
+        ? h('ul', { class: 'findings' }, ...i.callsWithoutRoute.map((f) => h('li', { class: 'warn' }, `${f.method} ${f.path} — ${f.file}:${f.line}`)))
+        : null,
+      i.routesNeverCalled.length
+        ? h(
+            'ul',
+            { class: 'findings' },
+            ...i.routesNeverCalled.map((f) => h('li', { class: 'muted' }, `never called: ${f.method} ${f.path} — ${f.file}:${f.line}`)),
+          )
+        : null,
     );
   }
   out.push(h('h3', null, 'Validation'));
@@ -216,13 +311,35 @@ export function sessions(v: View): (Node | null)[] {
         return h(
           'li',
           { class: current ? 'current' : '' },
-          h('button', { class: 'linklike', 'data-key': `session:${x.sessionId}`, 'aria-current': current ? 'true' : undefined, 'aria-label': `${x.goal || x.sessionId}, ${status}${current ? ', shown' : ''}. Show this session`, onClick: () => v.post({ type: 'openSession', sessionId: x.sessionId }) }, x.goal || x.sessionId),
+          h(
+            'button',
+            {
+              class: 'linklike',
+              'data-key': `session:${x.sessionId}`,
+              'aria-current': current ? 'true' : undefined,
+              'aria-label': `${x.goal || x.sessionId}, ${status}${current ? ', shown' : ''}. Show this session`,
+              onClick: () => v.post({ type: 'openSession', sessionId: x.sessionId }),
+            },
+            x.goal || x.sessionId,
+          ),
           x.scripted ? h('span', { class: 'pill' }, 'scripted') : null,
           // An interrupted, cancelled or failed session can continue (a scripted replay cannot).
           !x.live && isResumable(x)
-            ? h('button', { class: 'linklike', 'aria-label': `Resume ${x.goal || x.sessionId}`, onClick: () => v.post({ type: 'resumeSession', sessionId: x.sessionId }) }, 'Resume')
+            ? h(
+                'button',
+                {
+                  class: 'linklike',
+                  'aria-label': `Resume ${x.goal || x.sessionId}`,
+                  onClick: () => v.post({ type: 'resumeSession', sessionId: x.sessionId }),
+                },
+                'Resume',
+              )
             : null,
-          h('div', { class: 'muted' }, `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${x.costText}`),
+          h(
+            'div',
+            { class: 'muted' },
+            `${status} · ${x.startedAt ? new Date(x.startedAt).toLocaleString() : '—'} · ${x.files} file${x.files === 1 ? '' : 's'} · ${x.costText}`,
+          ),
         );
       }),
     ),

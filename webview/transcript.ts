@@ -15,7 +15,18 @@ function transcriptItem(r: TranscriptRow, v: View): HTMLElement {
     h('strong', { class: 'entry-label' }, r.label),
     r.text ? h('span', { class: 'entry-text' }, ` ${r.text}`) : null,
     r.detail ? h('details', null, h('summary', null, r.detailLabel ?? 'Show the prompt'), h('pre', { class: 'entry-detail' }, r.detail)) : null,
-    ...r.diffs.map((p) => h('button', { class: 'linklike entry-diff', 'data-key': `tdiff:${r.key}:${p}`, 'aria-label': `Open the diff of ${p}`, onClick: () => v.post({ type: 'openDiff', path: p }) }, `open diff of ${p}`)),
+    ...r.diffs.map((p) =>
+      h(
+        'button',
+        {
+          class: 'linklike entry-diff',
+          'data-key': `tdiff:${r.key}:${p}`,
+          'aria-label': `Open the diff of ${p}`,
+          onClick: () => v.post({ type: 'openDiff', path: p }),
+        },
+        `open diff of ${p}`,
+      ),
+    ),
   );
 }
 
@@ -72,9 +83,29 @@ export class TranscriptSection implements Section {
         h('strong', null, `${a.role} (${id})`),
         h('span', { class: 'muted' }, ` ${row.route} · ${row.status}${row.step ? ` · ${row.step}` : ''}`),
         steer ? textButton('Message Agent', 'comment', { 'data-key': `tmessage:${id}`, onClick: () => v.post({ type: 'messageAgent', agentId: id }) }) : null,
-        steer && v.state.tasks[a.taskId] ? textButton('Stop Task', 'debug-stop', { appearance: 'secondary', 'data-key': `tstop:${a.taskId}`, onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }) }) : null,
+        steer && v.state.tasks[a.taskId]
+          ? textButton('Stop Task', 'debug-stop', {
+              appearance: 'secondary',
+              'data-key': `tstop:${a.taskId}`,
+              onClick: () => v.post({ type: 'stopTask', taskId: a.taskId }),
+            })
+          : null,
         iconButton('close', 'Close the transcript', { onClick: () => v.selectAgent?.(undefined) }),
-        asking ? h('div', { class: 'transcript-question' }, h('span', null, asking.mcp ? 'Asks to call ' : 'Asks to run ', h('code', null, asking.command), asking.cwd === '.' || asking.mcp ? '' : ` in ${asking.cwd}`, ':'), answerButtons(asking, v, 't')) : null,
+        asking
+          ? h(
+              'div',
+              { class: 'transcript-question' },
+              h(
+                'span',
+                null,
+                asking.mcp ? 'Asks to call ' : 'Asks to run ',
+                h('code', null, asking.command),
+                asking.cwd === '.' || asking.mcp ? '' : ` in ${asking.cwd}`,
+                ':',
+              ),
+              answerButtons(asking, v, 't'),
+            )
+          : null,
       );
     }
     this.entries.render(v.transcript?.agents[id] ?? [], v);

@@ -23,7 +23,8 @@ export interface View {
   selectAgent?(agentId: string | undefined): void;
 }
 
-export type SectionId = 'header' | 'plan' | 'questions' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+export type SectionId =
+  'header' | 'plan' | 'questions' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
 
 export interface Section {
   readonly id: SectionId;

@@ -9,13 +9,23 @@ import { z } from 'zod';
 import { configSchema } from '../core/config';
 
 const toolCall = z.object({ id: z.string().optional(), name: z.string(), arguments: z.record(z.string(), z.unknown()) });
-const usage = z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cachedInput: z.number().int().nonnegative().optional(), cacheWrite: z.number().int().nonnegative().optional() });
+const usage = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  cachedInput: z.number().int().nonnegative().optional(),
+  cacheWrite: z.number().int().nonnegative().optional(),
+});
 
 const entrySchema = z.union([
   z.object({
     key: z.string().min(1),
     provider: z.string().min(1),
-    reply: z.object({ text: z.string().optional(), toolCalls: z.array(toolCall).optional(), usage: usage.optional(), delayMs: z.number().int().nonnegative().optional() }),
+    reply: z.object({
+      text: z.string().optional(),
+      toolCalls: z.array(toolCall).optional(),
+      usage: usage.optional(),
+      delayMs: z.number().int().nonnegative().optional(),
+    }),
   }),
   z.object({
     key: z.string().min(1),
@@ -42,7 +52,10 @@ export type CassetteEntry = z.infer<typeof entrySchema>;
 export function parseCassette(json: unknown, where = 'cassette'): Cassette {
   const r = cassetteSchema.safeParse(json);
   if (!r.success) {
-    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = r.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`${where} is not a valid cassette: ${issues}`);
   }
   return r.data;

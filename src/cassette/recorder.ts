@@ -28,7 +28,11 @@ export class CassetteRecorder {
               entries.push({
                 key,
                 provider: inner.id,
-                reply: { text: text || undefined, toolCalls: toolCalls.length ? toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) : undefined, usage: usage && { input: usage.input, output: usage.output, cachedInput: usage.cachedInput, cacheWrite: usage.cacheWrite } },
+                reply: {
+                  text: text || undefined,
+                  toolCalls: toolCalls.length ? toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) : undefined,
+                  usage: usage && { input: usage.input, output: usage.output, cachedInput: usage.cachedInput, cacheWrite: usage.cacheWrite },
+                },
               });
             }
             yield chunk;

@@ -20,9 +20,8 @@ export interface Replay {
   close(): Promise<void>;
 }
 
-
 export async function startReplay(cassette: Cassette, overrides: Partial<EngineConfig> = {}): Promise<Replay> {
-  const config = { ...resolveConfig(cassette.config ?? {}, 'the cassette\'s config'), ...overrides };
+  const config = { ...resolveConfig(cassette.config ?? {}, "the cassette's config"), ...overrides };
   const providers = new Map<string, ChatProvider>();
   const servers: FakeServer[] = [];
   const endpoints: Replay['endpoints'] = [];
@@ -31,7 +30,8 @@ export async function startReplay(cassette: Cassette, overrides: Partial<EngineC
       const settings = config.providers[id];
       if (!settings) throw new Error(`The cassette uses provider "${id}", which its config does not define.`);
       const fakeKind = fakeKindFor(settings.kind);
-      if (!fakeKind || !isProviderKind(settings.kind)) throw new Error(`The cassette's provider "${id}" has kind "${settings.kind}", which has no local server to replay it.`);
+      if (!fakeKind || !isProviderKind(settings.kind))
+        throw new Error(`The cassette's provider "${id}" has kind "${settings.kind}", which has no local server to replay it.`);
       const server = await startFakeServer(fakeKind, cassetteHandler(cassette, id));
       servers.push(server);
       endpoints.push({ provider: id, baseUrl: server.baseUrl });

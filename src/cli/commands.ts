@@ -72,7 +72,9 @@ function approvalFor(): EngineDeps['approveCommand'] {
     try {
       const task = req.taskId ? ` (task ${req.taskId}${req.taskTitle ? `: ${req.taskTitle}` : ''})` : '';
       const where = req.sandbox ? `in ${req.sandbox}, writing only the workspace` : 'WITHOUT a sandbox';
-      process.stderr.write(`\nThe ${req.role} agent${task} wants to run a command in ${req.cwd === '.' ? 'the workspace' : req.cwd} (${where}, without your API keys):\n\n    ${req.command}\n\n`);
+      process.stderr.write(
+        `\nThe ${req.role} agent${task} wants to run a command in ${req.cwd === '.' ? 'the workspace' : req.cwd} (${where}, without your API keys):\n\n    ${req.command}\n\n`,
+      );
       const a = (await rl.question('Allow it? [o]nce, for this [s]ession, or [N]o: ', { signal })).trim().toLowerCase();
       return a === 'o' || a === 'once' || a === 'y' || a === 'yes' ? 'once' : a === 's' || a === 'session' ? 'session' : 'deny';
     } finally {
@@ -88,7 +90,9 @@ function mcpApprovalFor(): ApproveMcpCall | undefined {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
     try {
       const task = req.taskId ? ` (task ${req.taskId}${req.taskTitle ? `: ${req.taskTitle}` : ''})` : '';
-      process.stderr.write(`\nThe ${req.role} agent${task} wants to call the tool ${req.tool} of the MCP server ${req.server}${req.readOnly ? ' (which the server marks read-only)' : ''}:\n\n    ${req.server}/${req.tool} ${req.arguments}\n\n`);
+      process.stderr.write(
+        `\nThe ${req.role} agent${task} wants to call the tool ${req.tool} of the MCP server ${req.server}${req.readOnly ? ' (which the server marks read-only)' : ''}:\n\n    ${req.server}/${req.tool} ${req.arguments}\n\n`,
+      );
       const a = (await rl.question('Allow it? [o]nce, for this [s]ession, or [N]o: ', { signal })).trim().toLowerCase();
       return a === 'o' || a === 'once' || a === 'y' || a === 'yes' ? 'once' : a === 's' || a === 'session' ? 'session' : 'deny';
     } finally {
@@ -109,7 +113,9 @@ async function askInput(input: McpInput): Promise<string | undefined> {
   });
   const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
   try {
-    process.stderr.write(`${input.description ?? `Value for \${input:${input.id}}`} (MCP input "${input.id}"${input.password === false ? '' : ', not shown'}): `);
+    process.stderr.write(
+      `${input.description ?? `Value for \${input:${input.id}}`} (MCP input "${input.id}"${input.password === false ? '' : ', not shown'}): `,
+    );
     muted = input.password !== false;
     const a = await rl.question('');
     return a || undefined;
@@ -129,9 +135,22 @@ async function withMcp(cfg: EngineConfig, workspace: string): Promise<{ config: 
   try {
     const { config, inputs } = withWorkspaceMcp(cfg, workspace);
     if (!serversInUse(config).length) return { config, secrets: [] };
-    return await resolveMcpVariables(config, { workspaceFolder: workspace, userHome: os.homedir(), env: process.env, inputs, input: askInput, pathSeparator: path.sep });
+    return await resolveMcpVariables(config, {
+      workspaceFolder: workspace,
+      userHome: os.homedir(),
+      env: process.env,
+      inputs,
+      input: askInput,
+      pathSeparator: path.sep,
+    });
   } catch (e) {
-    throw e instanceof McpConfigError ? new ConfigError(process.stdin.isTTY ? e.message : `${e.message} Without a terminal nobody can be asked: write the value as \${env:NAME} in the configuration instead.`) : e;
+    throw e instanceof McpConfigError
+      ? new ConfigError(
+          process.stdin.isTTY
+            ? e.message
+            : `${e.message} Without a terminal nobody can be asked: write the value as \${env:NAME} in the configuration instead.`,
+        )
+      : e;
   }
 }
 
@@ -153,10 +172,17 @@ function consentFor(flags: { yes?: boolean }): ((cmd: string) => Promise<boolean
  * The plan's approval on the CLI: `auto` unless --approve-plan (or the config's planApproval) asks for
  * it, which needs a terminal to ask on; refused before anything runs when there is none.
  */
-function planApproval(cfg: EngineConfig, approvePlan: boolean | undefined, redactor: Redactor): { config: EngineConfig; reviewPlan?: EngineDeps['reviewPlan'] } {
+function planApproval(
+  cfg: EngineConfig,
+  approvePlan: boolean | undefined,
+  redactor: Redactor,
+): { config: EngineConfig; reviewPlan?: EngineDeps['reviewPlan'] } {
   const mode = approvePlan ? 'ask' : cfg.planApproval;
   if (mode === 'auto') return { config: { ...cfg, planApproval: 'auto' } };
-  if (!process.stdin.isTTY) throw new UsageError(`--approve-plan needs a terminal${approvePlan ? '' : ' (the configuration says planApproval "ask")'}: run it interactively, or review the plan with \`ensemble plan\` and run it with \`ensemble run --plan FILE\`.`);
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      `--approve-plan needs a terminal${approvePlan ? '' : ' (the configuration says planApproval "ask")'}: run it interactively, or review the plan with \`ensemble plan\` and run it with \`ensemble run --plan FILE\`.`,
+    );
   // What the terminal shows is redacted like everything the CLI prints.
   return { config: { ...cfg, planApproval: 'ask' }, reviewPlan: terminalReviewer(process.stdin, (text) => process.stderr.write(redactor.text(text))) };
 }
@@ -170,7 +196,14 @@ function refuseIfBusy(workspace: string, sessionId?: string): void {
   if (holder) throw new WorkspaceBusyError(workspace, holder, holder.sessionId === sessionId);
 }
 
-function deps(command: string, workspace: string, resolve: EngineDeps['resolve'], consent: EngineDeps['consent'], secrets?: readonly string[], reviewPlan?: EngineDeps['reviewPlan']): EngineDeps {
+function deps(
+  command: string,
+  workspace: string,
+  resolve: EngineDeps['resolve'],
+  consent: EngineDeps['consent'],
+  secrets?: readonly string[],
+  reviewPlan?: EngineDeps['reviewPlan'],
+): EngineDeps {
   try {
     return { command, ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor(), approveMcp: mcpApprovalFor() };
   } catch (e) {
@@ -208,14 +241,27 @@ export async function runCommand(flags: RunFlags, terminal: Output = stdio): Pro
   const engineDeps = deps('ensemble run', workspace, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan);
   const sandbox = sandboxChecked(config.commands.sandbox === 'off' ? { available: false, reason: 'off' } : await engineDeps.sandbox!.probe(), config.commands);
   preflight(config, (await loadRules(workspace, engineDeps.store)).files, sandbox, io);
-  const handle = startSession({ goal, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: engineDeps, plan: plan && { rationale: plan.rationale, tasks: plan.tasks } });
+  const handle = startSession({
+    goal,
+    config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']),
+    deps: engineDeps,
+    plan: plan && { rationale: plan.rationale, tasks: plan.tasks },
+  });
   io.err(`Ensemble session ${handle.sessionId} in ${workspace}`);
   const code = await follow(handle, { json: flags.json, io });
   if (recorder && flags.record) {
     const { providers, ...rest } = config;
     // Headers may carry credentials for compatible endpoints: a cassette keeps none of them.
     const safeProviders = Object.fromEntries(Object.entries(providers).map(([id, p]) => [id, { kind: p.kind }]));
-    saveCassette(flags.record, recorder.cassette(goal, { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency }, `Recorded from session ${handle.sessionId}`, redactor));
+    saveCassette(
+      flags.record,
+      recorder.cassette(
+        goal,
+        { orchestrator: rest.orchestrator, roles: rest.roles, providers: safeProviders, maxConcurrency: rest.maxConcurrency },
+        `Recorded from session ${handle.sessionId}`,
+        redactor,
+      ),
+    );
     io.err(`Cassette written to ${path.resolve(flags.record)}`);
   }
   return code;
@@ -231,7 +277,12 @@ function refuseEditorOnly(cfg: EngineConfig, source: string): void {
   const keyed = PROVIDER_KINDS.filter((kind) => kindInfo(kind).key === 'required');
   const where = source === 'defaults' ? 'a .ensemble/config.json in the workspace (or --config FILE)' : source;
   throw new ConfigError(
-    bound.map((b) => `${b.who} uses provider "${b.provider}" (model ${b.model}): VS Code's language models can only be used by the Ensemble extension inside VS Code, not from the command line.`).join('\n') +
+    bound
+      .map(
+        (b) =>
+          `${b.who} uses provider "${b.provider}" (model ${b.model}): VS Code's language models can only be used by the Ensemble extension inside VS Code, not from the command line.`,
+      )
+      .join('\n') +
       `\nIn ${where}, bind ${orList(bound.map((b) => b.who))} to a provider with an API key (${orList(keyed)}) or an openai-compatible endpoint (e.g. a local Ollama), or start this session from VS Code (Ensemble: Start Orchestration).`,
   );
 }
@@ -250,7 +301,10 @@ function givenPlan(file: string, cfg: EngineConfig): ReturnType<typeof readPlanF
  * written and no agent runs: the session stops at the proposal (its log keeps what planning cost, and
  * it ends "cancelled" with that reason).
  */
-export async function planCommand(flags: { goal?: string; workspace?: string; config?: string; out?: string; json?: boolean }, terminal: Output = stdio): Promise<number> {
+export async function planCommand(
+  flags: { goal?: string; workspace?: string; config?: string; out?: string; json?: boolean },
+  terminal: Output = stdio,
+): Promise<number> {
   const goal = flags.goal?.trim();
   if (!goal) throw new UsageError('ensemble plan needs --goal "what to build".');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
@@ -262,10 +316,15 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   const secrets = resolver.secrets();
   const io = redacting(terminal, new Redactor(secrets));
   const missing = missingKeys(config, resolver.hasKey);
-  if (missing.length) throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
+  if (missing.length)
+    throw new ConfigError(missing.map((m) => `No API key for provider "${m.provider}" (used by ${m.usedBy.join(', ')}): set ${m.envVar}.`).join('\n'));
   let proposal: PlanProposal | undefined;
   const reviewPlan: EngineDeps['reviewPlan'] = async (p) => ((proposal = p), { action: 'cancel', reason: `planned only: the plan is in ${out}` });
-  const handle = startSession({ goal, config: { ...config, planApproval: 'ask' }, deps: deps('ensemble plan', workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan) });
+  const handle = startSession({
+    goal,
+    config: { ...config, planApproval: 'ask' },
+    deps: deps('ensemble plan', workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan),
+  });
   io.err(`Ensemble planning session ${handle.sessionId} in ${workspace}`);
   const sub = handle.log.onDidAppend((e) => {
     const line = describeEvent(e);
@@ -279,38 +338,59 @@ export async function planCommand(flags: { goal?: string; workspace?: string; co
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, planFileText({ goal, rationale: proposal.rationale, tasks: proposal.tasks }));
   io.err(planLines(proposal).join('\n'));
-  io.err(`Plan written to ${out}. Edit it if you like, then: ensemble run --plan ${path.relative(process.cwd(), out) || out}${flags.workspace ? ` --workspace ${flags.workspace}` : ''}`);
+  io.err(
+    `Plan written to ${out}. Edit it if you like, then: ensemble run --plan ${path.relative(process.cwd(), out) || out}${flags.workspace ? ` --workspace ${flags.workspace}` : ''}`,
+  );
   if (flags.json) io.out(JSON.stringify({ goal, rationale: proposal.rationale, tasks: proposal.tasks, estimateUsd: proposal.estimateUsd, file: out }, null, 2));
   return EXIT.completed;
 }
 
 /** What is about to run: each role's provider and model, a typical session's cost, the budget, the project rules, where commands run. */
 function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: SandboxUse, io: Output): void {
-  const ref = (r: { provider: string; model: string; fallback?: { provider: string; model: string } }) => `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}`;
+  const ref = (r: { provider: string; model: string; fallback?: { provider: string; model: string } }) =>
+    `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}`;
   io.err(`  orchestrator  ${ref(cfg.orchestrator)}`);
   for (const [name, r] of Object.entries(cfg.roles)) io.err(`  ${name.padEnd(13)} ${ref(r)}`);
   const est = typicalSessionCost(cfg);
-  io.err(`  cost          ${estimateText(est.estimateUsd, est.unknownModels)}${est.estimateUsd === null ? '' : ' for a typical session'}; budget ${budgetText(cfg.budgetUsd)}`);
+  io.err(
+    `  cost          ${estimateText(est.estimateUsd, est.unknownModels)}${est.estimateUsd === null ? '' : ' for a typical session'}; budget ${budgetText(cfg.budgetUsd)}`,
+  );
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);
   const mcp = [['orchestrator', cfg.orchestrator.mcp] as const, ...Object.entries(cfg.roles).map(([n, r]) => [n, r.mcp] as const)].filter(([, m]) => m?.length);
-  if (mcp.length && cfg.mcp.run !== 'never') io.err(`  mcp           ${mcp.map(([n, m]) => `${n}: ${m!.join(', ')}`).join('; ')} (calls ${cfg.mcp.run === 'always' ? 'run without asking' : `matching mcp.allow${cfg.mcp.allowReadOnly ? ' or read-only' : ''} run, ${cfg.mcp.run === 'ask' ? 'others are asked' : 'others are denied'}`})`);
+  if (mcp.length && cfg.mcp.run !== 'never')
+    io.err(
+      `  mcp           ${mcp.map(([n, m]) => `${n}: ${m!.join(', ')}`).join('; ')} (calls ${cfg.mcp.run === 'always' ? 'run without asking' : `matching mcp.allow${cfg.mcp.allowReadOnly ? ' or read-only' : ''} run, ${cfg.mcp.run === 'ask' ? 'others are asked' : 'others are denied'}`})`,
+    );
 }
 
-export async function replayCommand(file: string | undefined, flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean; 'allow-command'?: string[] }, io: Output = stdio): Promise<number> {
+export async function replayCommand(
+  file: string | undefined,
+  flags: { workspace?: string; yes?: boolean; json?: boolean; demo?: boolean; 'allow-command'?: string[] },
+  io: Output = stdio,
+): Promise<number> {
   if (!file) throw new UsageError('ensemble replay needs the cassette file: ensemble replay FILE [--workspace DIR].');
   const cassette = loadCassette(file);
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   refuseIfBusy(workspace);
   const replay = await startReplay(cassette);
   try {
-    io.err(flags.demo ? 'Ensemble demo: the model answers are SCRIPTED (a cassette), served by local servers that speak each provider\'s wire protocol to the real SDKs. No key is needed and nothing leaves this machine.' : `Replaying ${file}: scripted answers from local servers; no real model is called.`);
+    io.err(
+      flags.demo
+        ? "Ensemble demo: the model answers are SCRIPTED (a cassette), served by local servers that speak each provider's wire protocol to the real SDKs. No key is needed and nothing leaves this machine."
+        : `Replaying ${file}: scripted answers from local servers; no real model is called.`,
+    );
     if (cassette.note) io.err(cassette.note);
     io.err(`Workspace: ${workspace}`);
     const config = withAllowedCommands(withConsentSetting(replay.config, flags.yes), flags['allow-command']);
     // No key is used, but the environment's secrets are still kept out of the log and what the (local) models read.
-    const handle = startSession({ goal: cassette.goal, config, deps: deps(flags.demo ? 'ensemble demo' : `ensemble replay ${file}`, workspace, replay.resolve, consentFor(flags), secretsInEnv(process.env)), scripted: true });
+    const handle = startSession({
+      goal: cassette.goal,
+      config,
+      deps: deps(flags.demo ? 'ensemble demo' : `ensemble replay ${file}`, workspace, replay.resolve, consentFor(flags), secretsInEnv(process.env)),
+      scripted: true,
+    });
     return await follow(handle, { json: flags.json, io });
   } finally {
     await replay.close();
@@ -363,13 +443,19 @@ function reportSecrets(workspace: string | undefined): string[] {
   }
 }
 
-export async function resumeCommand(session: string | undefined, flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean; approvePlan?: boolean; 'allow-command'?: string[] }, terminal: Output = stdio): Promise<number> {
+export async function resumeCommand(
+  session: string | undefined,
+  flags: { workspace?: string; config?: string; yes?: boolean; json?: boolean; approvePlan?: boolean; 'allow-command'?: string[] },
+  terminal: Output = stdio,
+): Promise<number> {
   if (!session) throw new UsageError('ensemble resume needs a session: its id or its folder.');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const found = findSession(workspace, session);
   if (!found) {
     const ids = resumableSessions(workspace).map((s) => s.sessionId);
-    throw new UsageError(`No session "${session}" in ${sessionsDir(workspace)} (give its id, or its folder .ensemble/sessions/<id>).${ids.length ? ` Sessions that can be resumed there: ${ids.join(', ')}.` : ''}`);
+    throw new UsageError(
+      `No session "${session}" in ${sessionsDir(workspace)} (give its id, or its folder .ensemble/sessions/<id>).${ids.length ? ` Sessions that can be resumed there: ${ids.join(', ')}.` : ''}`,
+    );
   }
   const { dir, workspace: ws } = found;
   refuseIfBusy(ws, path.basename(dir));
@@ -386,7 +472,11 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
   const { config, reviewPlan } = planApproval(loaded, flags.approvePlan, redactor);
   let handle: SessionHandle;
   try {
-    handle = resumeSession({ dir, config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']), deps: deps(`ensemble resume ${path.basename(dir)}`, ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan) });
+    handle = resumeSession({
+      dir,
+      config: withAllowedCommands(withConsentSetting(config, flags.yes), flags['allow-command']),
+      deps: deps(`ensemble resume ${path.basename(dir)}`, ws, (id) => resolver.resolve(id), consentFor(flags), secrets, reviewPlan),
+    });
   } catch (e) {
     if (e instanceof WorkspaceBusyError || e instanceof WorkspaceNotWritableError || e instanceof DiskFullError) throw e;
     throw new UsageError((e as Error).message);
@@ -399,7 +489,14 @@ export async function resumeCommand(session: string | undefined, flags: { worksp
 export function sessionsCommand(flags: { workspace?: string; json?: boolean }, io: Output = stdio): number {
   const workspace = path.resolve(flags.workspace ?? process.cwd());
   const listed = listSessions(workspace);
-  if (flags.json) io.out(JSON.stringify(listed.map((s) => ({ ...s.summary, status: reportedStatus(s.summary.status), dir: s.dir })), null, 2));
+  if (flags.json)
+    io.out(
+      JSON.stringify(
+        listed.map((s) => ({ ...s.summary, status: reportedStatus(s.summary.status), dir: s.dir })),
+        null,
+        2,
+      ),
+    );
   else if (!listed.length) io.err(`No session in ${sessionsDir(workspace)}.`);
   else for (const s of listed) io.out(`${s.sessionId}  ${statusText(s.summary.status).padEnd(16)} ${s.summary.costText.padEnd(18)} ${s.summary.goal}`);
   return EXIT.completed;

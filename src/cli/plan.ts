@@ -30,7 +30,9 @@ export function readPlanFile(file: string, roles: readonly string[]): { goal?: s
   const check = checkPlanText(text, roles);
   if (check.ok) return check;
   const n = check.problems.length;
-  throw new PlanFileError(`The plan file ${file} has ${n} problem${n === 1 ? '' : 's'}:\n${check.problems.map((p) => `  ${file}:${p.line}:${p.column}: ${p.message}`).join('\n')}`);
+  throw new PlanFileError(
+    `The plan file ${file} has ${n} problem${n === 1 ? '' : 's'}:\n${check.problems.map((p) => `  ${file}:${p.line}:${p.column}: ${p.message}`).join('\n')}`,
+  );
 }
 
 /** The plan as the terminal shows it: each task with its role, route and dependencies, the rationale and the estimate. */

@@ -25,7 +25,10 @@ export function redacting(io: Output, redactor: Redactor): Output {
  * The terminal. Everything printed is redacted of the environment's secrets and key shapes; the
  * commands add their configuration's secrets (an `apiKeyEnv` of any name, `headers` values).
  */
-export const stdio: Output = redacting({ out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, new Redactor(secretsInEnv(process.env)));
+export const stdio: Output = redacting(
+  { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') },
+  new Redactor(secretsInEnv(process.env)),
+);
 
 export async function follow(handle: SessionHandle, opts: { json?: boolean; io?: Output } = {}): Promise<number> {
   const io = opts.io ?? stdio;
@@ -48,11 +51,15 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
     else io.out(summary(report, handle.dir, written));
     if (handle.diskFull) {
       io.err(handle.diskFull.message);
-      if (!handle.logComplete) io.err(`The log ${path.join(handle.dir, 'events.jsonl')} could not take the session's end, so it reads as interrupted: \`ensemble resume ${handle.sessionId}\` continues it once there is room.`);
+      if (!handle.logComplete)
+        io.err(
+          `The log ${path.join(handle.dir, 'events.jsonl')} could not take the session's end, so it reads as interrupted: \`ensemble resume ${handle.sessionId}\` continues it once there is room.`,
+        );
       if (!written) io.err(`No report was written; once there is room, \`ensemble report ${handle.dir}\` writes it from the log.`);
       return EXIT.diskFull;
     }
-    if (state.reportError) io.err(`The report files could not be written (${state.reportError}); \`ensemble report ${handle.dir}\` rebuilds them from the log.`);
+    if (state.reportError)
+      io.err(`The report files could not be written (${state.reportError}); \`ensemble report ${handle.dir}\` rebuilds them from the log.`);
     return report.status === 'completed' ? EXIT.completed : report.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
   } finally {
     process.off('SIGINT', onSigint);
@@ -64,16 +71,23 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
 export function summary(r: ReportJson, dir: string, reportWritten = true): string {
   const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
-  L.push(`Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`);
+  L.push(
+    `Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`,
+  );
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id] ?? null;
     const counted = r.metrics.usageSource?.[id] === 'counted' ? ' (tokens counted, not billed)' : '';
     L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${costWords(c, r.metrics.planCalls?.[id])}${counted}`);
   }
   const b = r.budget;
-  L.push(`Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${b.unknownCalls ? ` (${unknownCallsText(b.unknownCalls)})` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`);
+  L.push(
+    `Total cost: ${moneyText({ spentUsd: b.knownUsd, unknownCalls: b.unknownCalls, planCalls: b.planCalls })}${b.unknownCalls ? ` (${unknownCallsText(b.unknownCalls)})` : ''} · success rate ${r.metrics.successRate === null ? '—' : `${Math.round(r.metrics.successRate * 100)}%`} · avg response ${r.metrics.avgLatencyMs ?? '—'} ms`,
+  );
   L.push(`Files: ${r.files.length} changed`);
-  if (r.validation) L.push(`Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`);
+  if (r.validation)
+    L.push(
+      `Tests: ${r.validation.passed ?? '?'} passed, ${r.validation.failed ?? '?'} failed${r.validation.coverage === null ? '' : `, line coverage ${r.validation.coverage}%`} (\`${r.validation.command}\`)`,
+    );
   else L.push(`Tests: not run${r.validationNote ? ` (${r.validationNote})` : ''}`);
   L.push(reportWritten ? `Report: ${path.join(dir, 'report.md')}` : 'Report: not written (see below)');
   return L.join('\n');

@@ -8,8 +8,14 @@ import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, ty
 
 /** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
 const modelRef = z.object({ provider: z.string().min(1), model: z.string().min(1), contextWindow: z.number().int().min(1024).optional() });
-const priceRow = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional(), date: z.string().optional(), source: z.string().optional() });
-
+const priceRow = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
+  date: z.string().optional(),
+  source: z.string().optional(),
+});
 
 /** A user's price row, USD per 1M tokens. */
 export interface Price {
@@ -169,7 +175,11 @@ export interface CommandPolicy {
 export const DEFAULT_ROLES: Record<string, RoleConfig> = {
   frontend: { provider: 'openai', model: 'gpt-5', description: 'Front-end specialist: HTML, CSS, browser JavaScript, accessibility.' },
   backend: { provider: 'gemini', model: 'gemini-2.5-pro', description: 'Back-end specialist: Node.js servers, HTTP APIs, data storage.' },
-  qa: { provider: 'openai', model: 'gpt-5-mini', description: 'QA specialist: automated tests with node:test, test data, edge cases; runs the tests it writes whenever it has a tool to run commands.' },
+  qa: {
+    provider: 'openai',
+    model: 'gpt-5-mini',
+    description: 'QA specialist: automated tests with node:test, test data, edge cases; runs the tests it writes whenever it has a tool to run commands.',
+  },
 };
 
 export const BUILTIN_PROVIDERS: Record<string, ProviderSettings> = {
@@ -217,7 +227,10 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
   const providers: Record<string, ProviderSettings> = { ...base.providers };
   for (const [name, p] of Object.entries(u.providers ?? {})) {
     const kind = p.kind ?? providers[name]?.kind;
-    if (!kind) throw new ConfigError(`Invalid ${where}: providers.${name} needs a "kind" (e.g. "openai-compatible" for a server with an OpenAI-style API; the ensemble.providers setting lists every kind).`);
+    if (!kind)
+      throw new ConfigError(
+        `Invalid ${where}: providers.${name} needs a "kind" (e.g. "openai-compatible" for a server with an OpenAI-style API; the ensemble.providers setting lists every kind).`,
+      );
     providers[name] = { ...providers[name], ...p, kind };
   }
   const cfg: EngineConfig = {
@@ -236,11 +249,16 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     mcpServers: u.mcpServers ?? {},
     mcp: { ...base.mcp, ...u.mcp },
   };
-  const refs: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  const refs: [string, ModelRef | undefined][] = [
+    ['orchestrator', cfg.orchestrator],
+    ['orchestrator.fallback', cfg.orchestrator.fallback],
+  ];
   for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
   for (const [where2, ref] of refs) {
     if (ref && !cfg.providers[ref.provider]) {
-      throw new ConfigError(`Invalid ${where}: ${where2} uses provider "${ref.provider}", which is not defined. Known providers: ${Object.keys(cfg.providers).join(', ')}.`);
+      throw new ConfigError(
+        `Invalid ${where}: ${where2} uses provider "${ref.provider}", which is not defined. Known providers: ${Object.keys(cfg.providers).join(', ')}.`,
+      );
     }
   }
   if (Object.keys(cfg.roles).length === 0) throw new ConfigError(`Invalid ${where}: at least one role is needed.`);
@@ -263,7 +281,9 @@ export function configuredWindows(cfg: Pick<EngineConfig, 'orchestrator' | 'role
 export function modelsInUse(cfg: EngineConfig): ModelRef[] {
   const all = [cfg.orchestrator, cfg.orchestrator.fallback, ...Object.values(cfg.roles).flatMap((r) => [r, r.fallback])].filter((r): r is ModelRef => !!r);
   const seen = new Set<string>();
-  return all.filter((r) => (seen.has(`${r.provider}/${r.model}`) ? false : (seen.add(`${r.provider}/${r.model}`), true))).map(({ provider, model }) => ({ provider, model }));
+  return all
+    .filter((r) => (seen.has(`${r.provider}/${r.model}`) ? false : (seen.add(`${r.provider}/${r.model}`), true)))
+    .map(({ provider, model }) => ({ provider, model }));
 }
 
 /** `openai` → `OPENAI`, `my-llm` → `MY_LLM`: the stem of a provider's environment variables. */
@@ -293,9 +313,14 @@ export interface EditorOnlyBinding {
 
 /** The bindings to providers only VS Code can reach (kind `vscode-lm`): the command line refuses them before anything runs. */
 export function editorOnlyBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'providers'>): EditorOnlyBinding[] {
-  const all: [string, ModelRef | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  const all: [string, ModelRef | undefined][] = [
+    ['orchestrator', cfg.orchestrator],
+    ['orchestrator.fallback', cfg.orchestrator.fallback],
+  ];
   for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
-  return all.flatMap(([who, r]) => (r && kindInfo(cfg.providers[r.provider]?.kind ?? '').reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : []));
+  return all.flatMap(([who, r]) =>
+    r && kindInfo(cfg.providers[r.provider]?.kind ?? '').reach === 'vscode' ? [{ who, provider: r.provider, model: r.model }] : [],
+  );
 }
 
 /** The environment variable that overrides a provider's base URL: `<ID>_BASE_URL`. */

@@ -84,7 +84,16 @@ export type EventBody =
    * A valid plan put up for approval (`planApproval`): the orchestrator's, or a plan file's. `proposal`
    * counts from 1; the estimate is the development cost of these tasks (null: a model has no price).
    */
-  | { type: 'plan.proposed'; proposal: number; source: 'orchestrator' | 'file'; rationale: string; tasks: TaskSpec[]; estimateUsd: number | null; unknownModels: string[]; planModels?: string[] }
+  | {
+      type: 'plan.proposed';
+      proposal: number;
+      source: 'orchestrator' | 'file';
+      rationale: string;
+      tasks: TaskSpec[];
+      estimateUsd: number | null;
+      unknownModels: string[];
+      planModels?: string[];
+    }
   /** The user's edit of proposal `proposal`, valid by submit_plan's rules: it is the plan approved. */
   | { type: 'plan.edited'; proposal: number; rationale: string; tasks: TaskSpec[] }
   /** An edit that broke submit_plan's rules: the same proposal is put to the user again, with these errors. */
@@ -98,7 +107,14 @@ export type EventBody =
    * `prices`: the price data the estimate used (absent in logs written before it was recorded).
    * `planModels`: models paid by the user's plan (VS Code's), whose calls the estimate's dollars leave out.
    */
-  | { type: 'budget.estimated'; estimateUsd: number | null; limitUsd?: number; unknownModels: string[]; planModels?: string[]; prices?: PriceSourceInfo & { overrides: string[] } }
+  | {
+      type: 'budget.estimated';
+      estimateUsd: number | null;
+      limitUsd?: number;
+      unknownModels: string[];
+      planModels?: string[];
+      prices?: PriceSourceInfo & { overrides: string[] };
+    }
   /** At the start of a run (and again on resume, which may run a newer version): how calls are priced. */
   | ({ type: 'pricing.loaded'; overrides: string[]; models: PricingModel[] } & PriceSourceInfo)
   /** At the start of every run: the project rules files (AGENTS.md, .ensemble/rules.md) the prompts carry; none is `files: []`. */
@@ -132,9 +148,49 @@ export type EventBody =
   // `billing: "plan"`: the call is paid by the user's plan (VS Code's language models), not per token:
   // it has no dollar figure (`costUsd` null or absent, never a guess) and the budget does not count it.
   // `usage.counted`: its tokens were counted by the adapter with the model's tokenizer, not reported as billed.
-  | { type: 'llm.request'; callId: string; agentId: string; taskId?: string; provider: string; model: string; trace: string; attempt: number; reservedUsd?: number; billing?: 'plan' }
-  | { type: 'llm.response'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; usage: Usage; costUsd: number | null; billing?: 'plan'; stopReason: string; toolCalls: string[] }
-  | { type: 'llm.error'; callId: string; agentId: string; taskId?: string; provider: string; model: string; latencyMs: number; code: ProviderErrorCode; status?: number; retryable: boolean; retryAfterMs?: number; message: string; usage?: Usage; costUsd?: number | null; billing?: 'plan' }
+  | {
+      type: 'llm.request';
+      callId: string;
+      agentId: string;
+      taskId?: string;
+      provider: string;
+      model: string;
+      trace: string;
+      attempt: number;
+      reservedUsd?: number;
+      billing?: 'plan';
+    }
+  | {
+      type: 'llm.response';
+      callId: string;
+      agentId: string;
+      taskId?: string;
+      provider: string;
+      model: string;
+      latencyMs: number;
+      usage: Usage;
+      costUsd: number | null;
+      billing?: 'plan';
+      stopReason: string;
+      toolCalls: string[];
+    }
+  | {
+      type: 'llm.error';
+      callId: string;
+      agentId: string;
+      taskId?: string;
+      provider: string;
+      model: string;
+      latencyMs: number;
+      code: ProviderErrorCode;
+      status?: number;
+      retryable: boolean;
+      retryAfterMs?: number;
+      message: string;
+      usage?: Usage;
+      costUsd?: number | null;
+      billing?: 'plan';
+    }
   | { type: 'agent.text'; agentId: string; text: string }
   /**
    * An agent's conversation compacted to fit its model's context window (`window` tokens) before a
@@ -143,7 +199,20 @@ export type EventBody =
    * `messages`: how many were elided or replaced; tokens are the engine's estimates of the prompt.
    * `trigger`: the estimate neared the window, or the provider refused the prompt as too long.
    */
-  | { type: 'context.compacted'; agentId: string; taskId?: string; provider: string; model: string; window: number; tokensBefore: number; tokensAfter: number; how: 'elided' | 'summarised'; messages: number; trigger: 'estimate' | 'provider'; summary?: string }
+  | {
+      type: 'context.compacted';
+      agentId: string;
+      taskId?: string;
+      provider: string;
+      model: string;
+      window: number;
+      tokensBefore: number;
+      tokensAfter: number;
+      how: 'elided' | 'summarised';
+      messages: number;
+      trigger: 'estimate' | 'provider';
+      summary?: string;
+    }
   /** Logged after a retryable llm.error, before the caller waits `inMs` to send attempt `attempt`. */
   | { type: 'llm.retrying'; agentId: string; taskId?: string; provider: string; model: string; inMs: number; attempt: number }
   // --- tools and files ---
@@ -152,24 +221,85 @@ export type EventBody =
   /** A tool call's outcome in a few words ("read 120 lines of src/app.js", "3 matches", the error's first line): never file contents. */
   | { type: 'tool.result'; agentId: string; taskId?: string; tool: string; ok: boolean; summary: string }
   /** Logged just before a write lands (its `file.written` follows): a run killed in between is settled on resume from the file on disk. */
-  | { type: 'file.writing'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
-  | { type: 'file.written'; agentId: string; taskId?: string; path: string; change: 'created' | 'modified'; beforeSha: string | null; afterSha: string; bytes: number; provider?: string; model?: string; role?: string }
+  | {
+      type: 'file.writing';
+      agentId: string;
+      taskId?: string;
+      path: string;
+      change: 'created' | 'modified';
+      beforeSha: string | null;
+      afterSha: string;
+      bytes: number;
+      provider?: string;
+      model?: string;
+      role?: string;
+    }
+  | {
+      type: 'file.written';
+      agentId: string;
+      taskId?: string;
+      path: string;
+      change: 'created' | 'modified';
+      beforeSha: string | null;
+      afterSha: string;
+      bytes: number;
+      provider?: string;
+      model?: string;
+      role?: string;
+    }
   | { type: 'file.deleted'; agentId: string; taskId?: string; path: string; beforeSha: string }
-  | { type: 'file.refused'; agentId: string; taskId?: string; path: string; reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid'; message: string }
+  | {
+      type: 'file.refused';
+      agentId: string;
+      taskId?: string;
+      path: string;
+      reason: 'outside_workspace' | 'conflict' | 'protected' | 'invalid';
+      message: string;
+    }
   /**
    * A file a command changed (run_command), found by comparing the workspace before and after it ran.
    * `beforeKnown` false: the file existed but the session had no copy of it (too large, or beyond the
    * copy budget), so `beforeSha` is null and the change cannot be reverted. `commandId`: the command's
    * id, or the MCP call's (`m1`…) when a server's tool changed it.
    */
-  | { type: 'file.changed'; agentId: string; taskId?: string; commandId: string; path: string; change: 'created' | 'modified' | 'deleted'; beforeSha: string | null; beforeKnown: boolean; afterSha: string | null; role?: string; provider?: string; model?: string }
+  | {
+      type: 'file.changed';
+      agentId: string;
+      taskId?: string;
+      commandId: string;
+      path: string;
+      change: 'created' | 'modified' | 'deleted';
+      beforeSha: string | null;
+      beforeKnown: boolean;
+      afterSha: string | null;
+      role?: string;
+      provider?: string;
+      model?: string;
+    }
   // --- commands (run_command) ---
   /** `timeoutMs`: what it may run for (the model's wish, capped by the policy). */
   | { type: 'command.requested'; commandId: string; agentId: string; taskId?: string; role: string; command: string; cwd: string; timeoutMs: number }
   /** `allowed`: by the policy (an allow pattern, or `run: "always"`); `approved`: by the user when asked; `scope` says for how long. */
-  | { type: 'command.decided'; commandId: string; decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }
+  | {
+      type: 'command.decided';
+      commandId: string;
+      decision: 'allowed' | 'approved' | 'denied';
+      by: 'policy' | 'user';
+      scope?: 'once' | 'session';
+      reason: string;
+    }
   /** `outputTail`: the end of stdout+stderr (at most 16 KB); `omittedChars`: how much came before it. */
-  | { type: 'command.ran'; commandId: string; exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }
+  | {
+      type: 'command.ran';
+      commandId: string;
+      exitCode: number | null;
+      timedOut: boolean;
+      cancelled: boolean;
+      durationMs: number;
+      outputTail: string;
+      omittedChars: number;
+      files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
+    }
   // --- MCP servers (tools of the user's Model Context Protocol servers) ---
   /**
    * A server's life: `started` (`tools`: what it listed; `sandbox`: what confines a stdio server, null:
@@ -177,17 +307,51 @@ export type EventBody =
    * own (`error`: why, with the end of its stderr), `stopped` by the session's end or cancel (or, for
    * one an earlier run left running when it was killed, by this run's start).
    */
-  | { type: 'mcp.server'; server: string; status: 'started' | 'tools_changed' | 'failed' | 'exited' | 'stopped'; transport: 'stdio' | 'http'; tools?: string[]; sandbox?: string | null; error?: string }
+  | {
+      type: 'mcp.server';
+      server: string;
+      status: 'started' | 'tools_changed' | 'failed' | 'exited' | 'stopped';
+      transport: 'stdio' | 'http';
+      tools?: string[];
+      sandbox?: string | null;
+      error?: string;
+    }
   /** An agent called a server's tool; `arguments`: summarised (long values cut, secret-named ones hidden). */
   | { type: 'mcp.called'; callId: string; agentId: string; taskId?: string; role: string; server: string; tool: string; arguments: string }
   /** As `command.decided`, for an MCP call (`mcp.run`, `mcp.allow`, `mcp.allowReadOnly`, or the user). */
   | { type: 'mcp.decided'; callId: string; decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }
   /** A call that ran: its result in a few words, or why it failed (the tool's error, a timeout, the server's exit); the files it changed. */
-  | { type: 'mcp.result'; callId: string; ok: boolean; durationMs: number; summary: string; error?: string; timedOut?: boolean; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }
+  | {
+      type: 'mcp.result';
+      callId: string;
+      ok: boolean;
+      durationMs: number;
+      summary: string;
+      error?: string;
+      timedOut?: boolean;
+      files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
+    }
   // --- integration, validation, budget ---
-  | { type: 'integration.checked'; matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number }
+  | {
+      type: 'integration.checked';
+      matched: { method: string; path: string }[];
+      callsWithoutRoute: EndpointFinding[];
+      routesNeverCalled: EndpointFinding[];
+      filesScanned: number;
+    }
   | { type: 'validation.consent'; command: string; granted: boolean; reason: string }
-  | { type: 'validation.ran'; command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string }
+  | {
+      type: 'validation.ran';
+      command: string;
+      exitCode: number | null;
+      passed: number | null;
+      failed: number | null;
+      skipped: number | null;
+      coverage: number | null;
+      durationMs: number;
+      timedOut: boolean;
+      outputTail: string;
+    }
   | { type: 'validation.skipped'; reason: string }
   | { type: 'budget.exhausted'; limitUsd: number; spentUsd: number; reservedUsd: number }
   // --- review (user decisions after the session) ---

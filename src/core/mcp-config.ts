@@ -48,7 +48,12 @@ const serverName = z.string().regex(/^[^/\s]+$/, 'a server name has no "/" and n
 export const mcpServersSchema = z.record(serverName, serverSchema);
 
 /** A role's selection: `server` (all its tools), `server/tool`, or `server/prefix*`. */
-export const mcpSelection = z.array(z.string().trim().regex(/^[^/\s]+(\/[^\s]+)?$/, 'each entry is "server" or "server/tool"'));
+export const mcpSelection = z.array(
+  z
+    .string()
+    .trim()
+    .regex(/^[^/\s]+(\/[^\s]+)?$/, 'each entry is "server" or "server/tool"'),
+);
 
 /**
  * Which MCP tool calls run: the same modes as `commands.run`. `ask`: a call matching `allow` (or a
@@ -71,7 +76,14 @@ export const DEFAULT_MCP_POLICY: McpPolicy = { run: 'ask', allow: [], allowReadO
 
 export const mcpPolicySchema = z.object({
   run: z.enum(['ask', 'allowed', 'always', 'never']).optional(),
-  allow: z.array(z.string().trim().regex(/^[^/\s]+\/[^\s]+$/, 'each pattern is "server/tool" (`*` for any characters)')).optional(),
+  allow: z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[^/\s]+\/[^\s]+$/, 'each pattern is "server/tool" (`*` for any characters)'),
+    )
+    .optional(),
   allowReadOnly: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
   useWorkspaceConfig: z.boolean().optional(),
@@ -99,7 +111,8 @@ export function parseMcpJson(raw: unknown, where: string): { servers: Record<str
   const obj = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
   if (!obj) throw new McpConfigError(`${where} is not a JSON object.`);
   const servers = mcpServersSchema.safeParse(obj.servers ?? {});
-  if (!servers.success) throw new McpConfigError(`Invalid ${where}: ${servers.error.issues.map((i) => `servers.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!servers.success)
+    throw new McpConfigError(`Invalid ${where}: ${servers.error.issues.map((i) => `servers.${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const inputs = z.array(inputSchema).safeParse(obj.inputs ?? []);
   if (!inputs.success) throw new McpConfigError(`Invalid ${where}: inputs: ${inputs.error.issues[0]?.message ?? 'not a list'}`);
   return { servers: servers.data, inputs: inputs.data.map(({ id, description, password }) => ({ id, description, password })) };
@@ -120,12 +133,19 @@ export function serversInUse(cfg: { orchestrator: { mcp?: string[] }; roles: Rec
 }
 
 /** Every selection that names a server not configured: "roles.qa.mcp names "gitub", which is not configured". */
-export function unknownServers(cfg: { orchestrator: { mcp?: string[] }; roles: Record<string, { mcp?: string[] }>; mcpServers: Record<string, unknown> }): string[] {
+export function unknownServers(cfg: {
+  orchestrator: { mcp?: string[] };
+  roles: Record<string, { mcp?: string[] }>;
+  mcpServers: Record<string, unknown>;
+}): string[] {
   const out: string[] = [];
   const check = (who: string, list: string[] | undefined) => {
     for (const e of list ?? []) {
       const { server } = splitSelection(e);
-      if (!Object.hasOwn(cfg.mcpServers, server)) out.push(`${who}.mcp names the MCP server "${server}", which is not configured (mcpServers${Object.keys(cfg.mcpServers).length ? `: ${Object.keys(cfg.mcpServers).join(', ')}` : ' is empty'})`);
+      if (!Object.hasOwn(cfg.mcpServers, server))
+        out.push(
+          `${who}.mcp names the MCP server "${server}", which is not configured (mcpServers${Object.keys(cfg.mcpServers).length ? `: ${Object.keys(cfg.mcpServers).join(', ')}` : ' is empty'})`,
+        );
     }
   };
   check('orchestrator', cfg.orchestrator.mcp);
@@ -152,10 +172,9 @@ export interface McpVariables {
  * session's redactor gets them. An input is asked once per call, however many places use it. Throws a
  * ConfigError for a selection naming an unknown server, or an input the user did not give.
  */
-export async function resolveMcpVariables<C extends { orchestrator: { mcp?: string[] }; roles: Record<string, { mcp?: string[] }>; mcp: McpPolicy; mcpServers: Record<string, McpServerConfig> }>(
-  cfg: C,
-  vars: McpVariables,
-): Promise<{ config: C; secrets: string[] }> {
+export async function resolveMcpVariables<
+  C extends { orchestrator: { mcp?: string[] }; roles: Record<string, { mcp?: string[] }>; mcp: McpPolicy; mcpServers: Record<string, McpServerConfig> },
+>(cfg: C, vars: McpVariables): Promise<{ config: C; secrets: string[] }> {
   const unknown = unknownServers(cfg);
   if (unknown.length) throw new McpConfigError(`Invalid configuration: ${unknown.join('; ')}.`);
   const secrets = new Set<string>();
@@ -176,7 +195,10 @@ export async function resolveMcpVariables<C extends { orchestrator: { mcp?: stri
         let value = answers.get(input);
         if (value === undefined) {
           value = await vars.input(declared.get(input) ?? { id: input, password: true });
-          if (value === undefined) throw new McpConfigError(`The MCP server "${server}" needs \${input:${input}}${declared.get(input)?.description ? ` (${declared.get(input)!.description})` : ''}, which was not given.`);
+          if (value === undefined)
+            throw new McpConfigError(
+              `The MCP server "${server}" needs \${input:${input}}${declared.get(input)?.description ? ` (${declared.get(input)!.description})` : ''}, which was not given.`,
+            );
           answers.set(input, value);
         }
         secrets.add(value);
@@ -207,12 +229,22 @@ export async function resolveMcpVariables<C extends { orchestrator: { mcp?: stri
  * The values of the servers in use that are secrets whatever their source: every header value (an
  * Authorization header) and every `env` value whose name says it holds one (GITHUB_TOKEN, API_KEY…).
  */
-export function mcpSecrets(cfg: { orchestrator: { mcp?: string[] }; roles: Record<string, { mcp?: string[] }>; mcp: Pick<McpPolicy, 'run'>; mcpServers: Record<string, McpServerConfig> }): string[] {
+export function mcpSecrets(cfg: {
+  orchestrator: { mcp?: string[] };
+  roles: Record<string, { mcp?: string[] }>;
+  mcp: Pick<McpPolicy, 'run'>;
+  mcpServers: Record<string, McpServerConfig>;
+}): string[] {
   const out: string[] = [];
   for (const name of serversInUse(cfg)) {
     const s = cfg.mcpServers[name];
     if (s?.type === 'http') out.push(...Object.values(s.headers));
-    else if (s) out.push(...Object.entries(s.env).filter(([k]) => SECRET_ENV_NAME.test(k)).map(([, v]) => v));
+    else if (s)
+      out.push(
+        ...Object.entries(s.env)
+          .filter(([k]) => SECRET_ENV_NAME.test(k))
+          .map(([, v]) => v),
+      );
     if (s?.type === 'http') {
       // A credential in the URL's query or user part.
       try {

@@ -47,7 +47,11 @@ export function isProtectedPath(rel: string): boolean {
 export function protectedError(rel: string, resolved?: string): PathError {
   const git = (resolved ?? rel).split('/').some((p) => canonicalName(p) === '.git');
   const where = git ? 'a .git folder (it belongs to git)' : '.ensemble (it belongs to Ensemble)';
-  return new PathError(rel, 'protected', `Refused ${quote(rel)}: ${resolved === undefined ? 'it is inside' : 'it leads through a symbolic link into'} ${where}; agents never read or write there.`);
+  return new PathError(
+    rel,
+    'protected',
+    `Refused ${quote(rel)}: ${resolved === undefined ? 'it is inside' : 'it leads through a symbolic link into'} ${where}; agents never read or write there.`,
+  );
 }
 
 /** Normalises a workspace-relative path (`.` for the root), or throws a PathError. Pure: no I/O. */
@@ -64,7 +68,8 @@ export function normaliseRelative(p: string): string {
       if (!parts.length) throw new PathError(p, 'outside_workspace', `Refused ${quote(p)}: it escapes the workspace.`);
       parts.pop();
     } else {
-      if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw new PathError(p, 'invalid', `Refused ${quote(p)}: a name in it is longer than ${MAX_NAME_BYTES} bytes, which filesystems do not accept.`);
+      if (Buffer.byteLength(part) > MAX_NAME_BYTES)
+        throw new PathError(p, 'invalid', `Refused ${quote(p)}: a name in it is longer than ${MAX_NAME_BYTES} bytes, which filesystems do not accept.`);
       parts.push(part);
     }
   }

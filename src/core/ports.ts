@@ -425,7 +425,11 @@ export interface PlanProposal {
 }
 
 /** The user's answer: approve; an edited plan (`tasks` as the user wrote them: they are validated); new feedback for the orchestrator; or cancel the session. */
-export type PlanReviewAnswer = { action: 'approve' } | { action: 'edit'; tasks: unknown; rationale?: string } | { action: 'replan'; feedback: string } | { action: 'cancel'; reason?: string };
+export type PlanReviewAnswer =
+  | { action: 'approve' }
+  | { action: 'edit'; tasks: unknown; rationale?: string }
+  | { action: 'replan'; feedback: string }
+  | { action: 'cancel'; reason?: string };
 
 /** Asks the user about a plan; `signal` aborts when the session is cancelled meanwhile. */
 export type PlanReviewer = (proposal: PlanProposal, signal: AbortSignal) => Promise<PlanReviewAnswer>;

@@ -50,17 +50,49 @@ export function entropy(s: string): number {
 }
 
 /** Words of a name that say its value is a secret (`_authToken`, `aws_secret_access_key`, `DB_PASSWORD`, `x-api-key`). */
-const SECRET_WORDS = new Set(['key', 'keys', 'token', 'tokens', 'secret', 'secrets', 'password', 'passwd', 'passphrase', 'pwd', 'credential', 'credentials', 'creds', 'auth', 'oauth', 'authorization', 'apikey', 'authtoken', 'accesstoken', 'sessiontoken', 'refreshtoken', 'idtoken', 'accesskey', 'secretkey', 'privatekey', 'clientsecret']);
+const SECRET_WORDS = new Set([
+  'key',
+  'keys',
+  'token',
+  'tokens',
+  'secret',
+  'secrets',
+  'password',
+  'passwd',
+  'passphrase',
+  'pwd',
+  'credential',
+  'credentials',
+  'creds',
+  'auth',
+  'oauth',
+  'authorization',
+  'apikey',
+  'authtoken',
+  'accesstoken',
+  'sessiontoken',
+  'refreshtoken',
+  'idtoken',
+  'accesskey',
+  'secretkey',
+  'privatekey',
+  'clientsecret',
+]);
 /** Names whose value is a password: short ones count too. */
 const PASSWORD_WORDS = /passw(?:or)?d|passphrase|pwd|secret/i;
 
 /** The kind of secret a name says its value is: 'password', 'key' (any other credential), or undefined (not one). */
 function secretName(name: string): 'password' | 'key' | undefined {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   const squashed = words.join('');
   // A word of the name (`aws_secret_access_key`, `clientSecret`), or a compound written as one
   // (`apikey`, `dbpassword`); not a word that only begins like one (`secretlint`, `keyboard`).
-  if (!words.some((w) => SECRET_WORDS.has(w)) && !/apikey|secretkey|privatekey|accesskey|authtoken|accesstoken|password|passwd/.test(squashed)) return undefined;
+  if (!words.some((w) => SECRET_WORDS.has(w)) && !/apikey|secretkey|privatekey|accesskey|authtoken|accesstoken|password|passwd/.test(squashed))
+    return undefined;
   return words.some((w) => PASSWORD_WORDS.test(w)) || /password|passwd/.test(squashed) ? 'password' : 'key';
 }
 
@@ -123,22 +155,52 @@ const RULES: Rule[] = [
   // -----BEGIN RSA PRIVATE KEY----- … -----END RSA PRIVATE KEY----- (OpenSSH, PKCS#8, EC, DSA, PGP);
   // also a block cut before its end (output cut at a length), and the end of one whose beginning was cut off.
   // (A key is a few KB: the bounds keep a text of many headers from costing a scan of the rest for each.)
-  { name: 'private key block', needs: 'PRIVATE KEY', re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,16384}?-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g, by: REDACTED },
-  { name: 'private key block (cut before its end)', needs: 'PRIVATE KEY', re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=:,\s-]|\\[nr]){32,16384}$/g, by: REDACTED },
+  {
+    name: 'private key block',
+    needs: 'PRIVATE KEY',
+    re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,16384}?-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g,
+    by: REDACTED,
+  },
+  {
+    name: 'private key block (cut before its end)',
+    needs: 'PRIVATE KEY',
+    re: /-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=:,\s-]|\\[nr]){32,16384}$/g,
+    by: REDACTED,
+  },
   // The lines before an end whose beginning was cut off: found from each end backwards (a regex would try every line of a long base64 text).
   { name: 'private key block (its end)', needs: '-----END', re: /-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----/g, by: '' },
   // OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…), Anthropic (sk-ant-…), OpenRouter (sk-or-…), DeepSeek
   { name: 'OpenAI / Anthropic / OpenRouter key (sk-…)', re: /\bsk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{16,}/g, by: REDACTED },
   { name: 'Google API key (AIza…)', re: /\bAIza[0-9A-Za-z_-]{30,}/g, by: REDACTED },
   { name: 'Google OAuth token (ya29.…) and client secret (GOCSPX-…)', re: /\b(?:ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{20,})/g, by: REDACTED },
-  { name: 'Groq, xAI, Perplexity, Hugging Face, Replicate keys', re: /\b(?:gsk_[A-Za-z0-9]{32,}|xai-[A-Za-z0-9]{32,}|pplx-[A-Za-z0-9]{32,}|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{30,})/g, by: REDACTED },
+  {
+    name: 'Groq, xAI, Perplexity, Hugging Face, Replicate keys',
+    re: /\b(?:gsk_[A-Za-z0-9]{32,}|xai-[A-Za-z0-9]{32,}|pplx-[A-Za-z0-9]{32,}|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{30,})/g,
+    by: REDACTED,
+  },
   { name: 'AWS access key id (AKIA…, ASIA…)', re: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b/g, by: REDACTED },
-  { name: 'GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)', re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})/g, by: REDACTED },
+  {
+    name: 'GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
+    re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})/g,
+    by: REDACTED,
+  },
   { name: 'GitLab token (glpat-…)', re: /\bgl(?:pat|dt|rt|ptt|ft|oas|soat|cbt|imt|agent|ffct)-[A-Za-z0-9_-]{20,}/g, by: REDACTED },
   { name: 'npm token (npm_…)', re: /\bnpm_[A-Za-z0-9]{36,}/g, by: REDACTED },
-  { name: 'Slack token (xoxb-, xoxp-, xoxa-, xoxo-, xoxs-, xoxr-, xoxe-, xapp-) and webhook', re: /\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})|(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g, by: (m, hook?: string) => (hook ? `${hook}${REDACTED}` : REDACTED) },
-  { name: 'Stripe key (sk_live_, rk_live_, sk_test_…) and webhook secret (whsec_)', re: /\b(?:[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/]{20,})/g, by: REDACTED },
-  { name: 'SendGrid, Twilio, Shopify, DigitalOcean, Vault, PyPI, Databricks tokens', re: /\b(?:SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|SK[0-9a-fA-F]{32}\b|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|do[opr]_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_-]{90,}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|dapi[a-f0-9]{32})/g, by: REDACTED },
+  {
+    name: 'Slack token (xoxb-, xoxp-, xoxa-, xoxo-, xoxs-, xoxr-, xoxe-, xapp-) and webhook',
+    re: /\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})|(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g,
+    by: (m, hook?: string) => (hook ? `${hook}${REDACTED}` : REDACTED),
+  },
+  {
+    name: 'Stripe key (sk_live_, rk_live_, sk_test_…) and webhook secret (whsec_)',
+    re: /\b(?:[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/]{20,})/g,
+    by: REDACTED,
+  },
+  {
+    name: 'SendGrid, Twilio, Shopify, DigitalOcean, Vault, PyPI, Databricks tokens',
+    re: /\b(?:SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|SK[0-9a-fA-F]{32}\b|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|do[opr]_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_-]{90,}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|dapi[a-f0-9]{32})/g,
+    by: REDACTED,
+  },
   // A JSON Web Token: header.payload.signature, the first two base64url JSON ("eyJ" is `{"`).
   { name: 'JSON Web Token (eyJ….eyJ….…)', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, by: REDACTED },
   { name: 'Authorization: Bearer …', re: /\b(Bearer\s+)(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{12,}=*/gi, by: `$1${REDACTED}` },
@@ -147,7 +209,8 @@ const RULES: Rule[] = [
     name: 'Authorization: Basic … (and other schemes)',
     re: /\b(Authorization\\?["']?\s*[:=]\s*\\?["']?)(?:(Basic\s+)([A-Za-z0-9+/]{8,}={0,2})|((?:Token|Bot|Digest|ApiKey)\s+)?([A-Za-z0-9._~+/-]{8,}=*))/gi,
     // a credential after a scheme; bare, a long random one (`'Authorization': type1msg` is code)
-    by: (m, head: string, basic?: string, b64?: string, scheme?: string, value?: string) => (basic ? `${head}${basic}${REDACTED}` : looksSecret(scheme ? 'password' : 'key', value ?? '') ? `${head}${scheme ?? ''}${REDACTED}` : m),
+    by: (m, head: string, basic?: string, b64?: string, scheme?: string, value?: string) =>
+      basic ? `${head}${basic}${REDACTED}` : looksSecret(scheme ? 'password' : 'key', value ?? '') ? `${head}${scheme ?? ''}${REDACTED}` : m,
   },
   // .netrc: `machine api.example.com login me password …` (tokens apart by spaces or lines, no `=`)
   {
@@ -165,12 +228,15 @@ const RULES: Rule[] = [
   // DB_PASSWORD=…, client_secret: …, oauth_token: … (a name, then its value when it looks like a credential).
   {
     name: 'a random value (16+ characters; 8+ for a password) given to a name that says key, token, secret, password, credential or auth',
-    re: new RegExp(String.raw`((?<![\w.-])((?=[\w.-]{0,60}?(?:key|token|secret|passw|passphrase|pwd|cred|auth))[A-Za-z_][\w.-]{0,60}?)(?:\\?["'])?\s{0,4}(?:=(?!=)|:=|:|=>)\s{0,4}(\\?["'\x60])?)(${VALUE}{8,})`, 'gi'),
+    re: new RegExp(
+      String.raw`((?<![\w.-])((?=[\w.-]{0,60}?(?:key|token|secret|passw|passphrase|pwd|cred|auth))[A-Za-z_][\w.-]{0,60}?)(?:\\?["'])?\s{0,4}(?:=(?!=)|:=|:|=>)\s{0,4}(\\?["'\x60])?)(${VALUE}{8,})`,
+      'gi',
+    ),
     by: (m, head: string, name: string, quote: string | undefined, value: string) => {
       const kind = secretName(name);
       if (!kind) return m;
       // A key or a token ends where a query string's next parameter begins (`key=…&page=2`); a password may hold any sign.
-      const secret = kind === 'key' ? /^[\w+/=.~%-]+/.exec(value)?.[0] ?? '' : value;
+      const secret = kind === 'key' ? (/^[\w+/=.~%-]+/.exec(value)?.[0] ?? '') : value;
       return looksSecret(kind, secret, !!quote) ? `${head}${REDACTED}${value.slice(secret.length)}` : m;
     },
   },
@@ -214,14 +280,17 @@ export const SHAPE_NAMES: readonly string[] = SHAPES.map((s) => s.name);
  * Every shape above needs one of these (JSON never escapes a letter, a digit, `-`, `_` or `.`): text,
  * or an event's JSON line, with none of them and without a known value holds nothing to redact.
  */
-const SHAPE_WORDS = /sk-|aiza|ya29\.|gocspx-|gsk_|xai-|pplx-|hf_|r8_|akia|asia|abia|acca|a3t|gh[pousr]_|github_pat_|gl[a-z]{1,5}-|npm_|xox|xapp-|hooks\.slack|k_(?:live|test|prod)_|whsec_|sg\.|sk[0-9a-f]{32}|shp|_v1_|hv[sb]\.|pypi-|dapi|eyj|bearer|authori[sz]ation|:\/\/[^\s/@]{1,100}@|key|token|secret|passw|pwd|cred|auth/i;
+const SHAPE_WORDS =
+  /sk-|aiza|ya29\.|gocspx-|gsk_|xai-|pplx-|hf_|r8_|akia|asia|abia|acca|a3t|gh[pousr]_|github_pat_|gl[a-z]{1,5}-|npm_|xox|xapp-|hooks\.slack|k_(?:live|test|prod)_|whsec_|sg\.|sk[0-9a-f]{32}|shp|_v1_|hv[sb]\.|pypi-|dapi|eyj|bearer|authori[sz]ation|:\/\/[^\s/@]{1,100}@|key|token|secret|passw|pwd|cred|auth/i;
 
 /** Names of environment variables whose values are secrets (keys, tokens, passwords). */
 export const SECRET_ENV_NAME = /(API_?KEY|(^|_)KEY($|_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE_?KEY|ACCESS_?KEY)/i;
 
 /** The values of the environment variables whose names say they hold a secret. */
 export function secretsInEnv(env: Record<string, string | undefined>): string[] {
-  return Object.entries(env).filter(([name, v]) => v && SECRET_ENV_NAME.test(name)).map(([, v]) => v!.trim());
+  return Object.entries(env)
+    .filter(([name, v]) => v && SECRET_ENV_NAME.test(name))
+    .map(([, v]) => v!.trim());
 }
 
 export class Redactor {

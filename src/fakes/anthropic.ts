@@ -5,8 +5,15 @@ import { pieces, type FakeHandler, type FakeServer } from './script';
 import { isObject, randomId, sse, startWireServer, type Prepared, type Route, type WireFormat } from './http';
 
 const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error',
-  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
 };
 
 interface Block {
@@ -36,8 +43,15 @@ function stopDetails(p: Prepared) {
 
 function message(route: Route, content: unknown[], p: Prepared, stopReason: string | null, outputTokens: number) {
   return {
-    id: randomId('msg_'), type: 'message', role: 'assistant', model: route.model, content,
-    stop_reason: stopReason, stop_details: stopReason ? stopDetails(p) : null, stop_sequence: null, usage: { ...usageOf(p), output_tokens: outputTokens },
+    id: randomId('msg_'),
+    type: 'message',
+    role: 'assistant',
+    model: route.model,
+    content,
+    stop_reason: stopReason,
+    stop_details: stopReason ? stopDetails(p) : null,
+    stop_sequence: null,
+    usage: { ...usageOf(p), output_tokens: outputTokens },
   };
 }
 
@@ -58,7 +72,8 @@ function blockFrames(index: number, b: Block): string[] {
   const frames = [sse({ type: 'content_block_start', index, content_block: STARTS[b.kind](b) }, 'content_block_start')];
   for (const piece of b.pieces) frames.push(sse({ type: 'content_block_delta', index, delta: DELTAS[b.kind](piece) }, 'content_block_delta'));
   // The signature arrives in one signature_delta just before the thinking block stops.
-  if (b.kind === 'thinking') frames.push(sse({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: b.opaque } }, 'content_block_delta'));
+  if (b.kind === 'thinking')
+    frames.push(sse({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: b.opaque } }, 'content_block_delta'));
   frames.push(sse({ type: 'content_block_stop', index }, 'content_block_stop'));
   return frames;
 }
@@ -69,7 +84,10 @@ function turnFrames(route: Route, p: Prepared, blocks: Block[]): string[] {
     sse({ type: 'message_start', message: start }, 'message_start'),
     sse({ type: 'ping' }, 'ping'),
     ...blocks.flatMap((b, i) => blockFrames(i, b)),
-    sse({ type: 'message_delta', delta: { stop_reason: stopOf(p), stop_details: stopDetails(p), stop_sequence: null }, usage: { output_tokens: outputOf(p) } }, 'message_delta'),
+    sse(
+      { type: 'message_delta', delta: { stop_reason: stopOf(p), stop_details: stopDetails(p), stop_sequence: null }, usage: { output_tokens: outputOf(p) } },
+      'message_delta',
+    ),
     sse({ type: 'message_stop' }, 'message_stop'),
   ];
 }
@@ -98,14 +116,18 @@ export function anthropicConversationError(messages: unknown[]): string | undefi
     const blocks = (Array.isArray(m.content) ? m.content : [{ type: 'text', text: m.content }]).filter(isObject);
     const results = blocks.filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id));
     const missing = pending.filter((id) => !(m.role === 'user' && results.includes(id)));
-    if (missing.length) return `messages.${i - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+    if (missing.length)
+      return `messages.${i - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
     const unexpected = results.filter((id) => !pending.includes(id));
-    if (unexpected.length) return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${unexpected.join(', ')}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+    if (unexpected.length)
+      return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${unexpected.join(', ')}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
     const firstOther = blocks.findIndex((b) => b.type !== 'tool_result');
-    if (firstOther >= 0 && blocks.slice(firstOther).some((b) => b.type === 'tool_result')) return `messages.${i}.content: \`tool_result\` blocks must come before any other content in a user message.`;
+    if (firstOther >= 0 && blocks.slice(firstOther).some((b) => b.type === 'tool_result'))
+      return `messages.${i}.content: \`tool_result\` blocks must come before any other content in a user message.`;
     pending = m.role === 'assistant' ? blocks.filter((b) => b.type === 'tool_use').map((b) => String(b.id)) : [];
   }
-  if (pending.length) return `messages.${messages.length - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pending.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+  if (pending.length)
+    return `messages.${messages.length - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pending.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
   return undefined;
 }
 
@@ -156,26 +178,48 @@ export const anthropicWire: WireFormat = {
   headers: () => ({ 'request-id': randomId('req_') }),
   // RFC 3339 times; the request window is the one used up, the token window resets sooner with room left.
   resetHeaders: (ms) => ({
-    'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0',
+    'anthropic-ratelimit-requests-limit': '50',
+    'anthropic-ratelimit-requests-remaining': '0',
     'anthropic-ratelimit-requests-reset': new Date(Date.now() + ms).toISOString(),
-    'anthropic-ratelimit-tokens-limit': '40000', 'anthropic-ratelimit-tokens-remaining': '39000',
+    'anthropic-ratelimit-tokens-limit': '40000',
+    'anthropic-ratelimit-tokens-remaining': '39000',
     'anthropic-ratelimit-tokens-reset': new Date(Date.now() + 20).toISOString(),
   }),
   quota(variant = 'billing') {
-    const body = (type: string, message: string, details?: object) => ({ type: 'error', error: { type, message, ...(details ? { details } : {}) }, request_id: randomId('req_') });
+    const body = (type: string, message: string, details?: object) => ({
+      type: 'error',
+      error: { type, message, ...(details ? { details } : {}) },
+      request_id: randomId('req_'),
+    });
     if (variant === 'spend_limit') {
-      return { status: 429, body: body('rate_limit_error', 'Your organization has reached its monthly usage limit for its API tier.', { error_code: 'enforced_spend_limit_reached' }) };
+      return {
+        status: 429,
+        body: body('rate_limit_error', 'Your organization has reached its monthly usage limit for its API tier.', {
+          error_code: 'enforced_spend_limit_reached',
+        }),
+      };
     }
     if (variant === 'credit_balance') {
-      return { status: 400, body: body('invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.') };
+      return {
+        status: 400,
+        body: body(
+          'invalid_request_error',
+          'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+        ),
+      };
     }
     return { status: 402, body: body('billing_error', 'There is an issue with your billing or payment information.') };
   },
   overflow: (promptTokens, window) => ({
     status: 400,
-    body: { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${promptTokens} tokens > ${window} maximum` }, request_id: randomId('req_') },
+    body: {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: `prompt is too long: ${promptTokens} tokens > ${window} maximum` },
+      request_id: randomId('req_'),
+    },
   }),
-  errorFrame: (status, message) => sse({ type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } }, 'error'),
+  errorFrame: (status, message) =>
+    sse({ type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } }, 'error'),
 };
 
 export function startAnthropicFake(handler: FakeHandler): Promise<FakeServer> {

@@ -5,8 +5,14 @@ import { pieces, type FakeHandler, type FakeServer } from './script';
 import { isObject, sse, startWireServer, type Prepared, type Route, type WireFormat } from './http';
 
 const STATUSES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND',
-  429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
 };
 const PATH = /^\/v1beta\/models\/([^/:]+):(streamGenerateContent|generateContent)$/;
 
@@ -15,7 +21,7 @@ function usageMetadata(p: Prepared, final: boolean) {
   const cached = p.usage.cachedInput;
   const prompt = p.usage.input + (cached ?? 0); // the prompt count includes the cached tokens
   const out = final ? p.usage.output : 0;
-  const thoughts = final ? p.usage.reasoning ?? 0 : 0;
+  const thoughts = final ? (p.usage.reasoning ?? 0) : 0;
   return {
     promptTokenCount: prompt,
     ...(final ? { candidatesTokenCount: out } : {}),
@@ -47,7 +53,9 @@ function partsOf(p: Prepared): { text?: string; functionCall?: unknown; thoughtS
   const parts: { text?: string; functionCall?: unknown; thoughtSignature?: string }[] = texts.map((text) => ({ text }));
   const signature = p.thinking?.signature;
   if (signature && parts.length) parts[parts.length - 1]!.thoughtSignature = signature;
-  p.calls.forEach((c, i) => parts.push({ functionCall: { name: c.name, args: JSON.parse(c.args) as unknown }, ...(i === 0 && signature ? { thoughtSignature: signature } : {}) }));
+  p.calls.forEach((c, i) =>
+    parts.push({ functionCall: { name: c.name, args: JSON.parse(c.args) as unknown }, ...(i === 0 && signature ? { thoughtSignature: signature } : {}) }),
+  );
   return parts;
 }
 
@@ -75,7 +83,8 @@ export function geminiConversationError(contents: unknown[]): string | undefined
     const parts = c.parts.filter(isObject);
     const responses = parts.filter((p) => 'functionResponse' in p).length;
     if (responses && !calls) return 'Please ensure that function response turn comes immediately after a function call turn.';
-    if (calls && responses !== calls) return 'Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.';
+    if (calls && responses !== calls)
+      return 'Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.';
     calls = c.role === 'model' ? parts.filter((p) => 'functionCall' in p).length : 0;
   }
   return undefined;
@@ -99,7 +108,11 @@ export const geminiWire: WireFormat = {
       .filter(Boolean);
     // The API's rules for function names and for the schema fields it knows (a 400 otherwise).
     const bad = toolNames.findIndex((n) => !/^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$/.test(n));
-    if (bad >= 0) return { status: 400, message: `* GenerateContentRequest.tools[0].function_declarations[${bad}].name: Invalid function name. Must start with a letter or an underscore. Must be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, with a maximum length of 64.` };
+    if (bad >= 0)
+      return {
+        status: 400,
+        message: `* GenerateContentRequest.tools[0].function_declarations[${bad}].name: Invalid function name. Must start with a letter or an underscore. Must be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, with a maximum length of 64.`,
+      };
     const unknown = unknownSchemaField(tools);
     if (unknown) return { status: 400, message: `Invalid JSON payload received. Unknown name "${unknown.name}" at '${unknown.at}': Cannot find field.` };
     return { model: decodeURIComponent(m[1]), stream, toolNames };
@@ -120,7 +133,14 @@ export const geminiWire: WireFormat = {
     // A plain 429 is a per-minute quota: Gemini names it in a QuotaFailure and says when to retry in a RetryInfo.
     const details: unknown[] = status === 429 ? [HELP, quotaFailure('GenerateRequestsPerMinutePerProjectPerModel', '15')] : [];
     if (retryAfterMs !== undefined) details.push(retryInfo(retryAfterMs));
-    return { error: { code: status, message, status: STATUSES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'), ...(details.length ? { details } : {}) } };
+    return {
+      error: {
+        code: status,
+        message,
+        status: STATUSES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'),
+        ...(details.length ? { details } : {}),
+      },
+    };
   },
   headers: () => ({}),
   // Gemini sends no rate-limit headers: the wait is the RetryInfo in the body (see errorBody).
@@ -131,7 +151,8 @@ export const geminiWire: WireFormat = {
     body: {
       error: {
         code: 429,
-        message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+        message:
+          'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
         status: 'RESOURCE_EXHAUSTED',
         details: [quotaFailure('GenerateRequestsPerDayPerProjectPerModel-FreeTier', '250'), HELP, retryInfo(22_000)],
       },
@@ -144,7 +165,13 @@ export const geminiWire: WireFormat = {
       error: {
         code: 400,
         message: `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${window}).`,
-        errors: [{ message: `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${window}).`, domain: 'global', reason: 'badRequest' }],
+        errors: [
+          {
+            message: `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${window}).`,
+            domain: 'global',
+            reason: 'badRequest',
+          },
+        ],
         status: 'INVALID_ARGUMENT',
       },
     },
@@ -152,12 +179,22 @@ export const geminiWire: WireFormat = {
   errorFrame: (status, message) => sse({ error: { code: status, message, status: STATUSES[status] ?? 'INTERNAL' } }),
 };
 
-const HELP = { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] };
+const HELP = {
+  '@type': 'type.googleapis.com/google.rpc.Help',
+  links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+};
 
 function quotaFailure(quotaId: string, quotaValue: string) {
   return {
     '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-    violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId, quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' }, quotaValue }],
+    violations: [
+      {
+        quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+        quotaId,
+        quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' },
+        quotaValue,
+      },
+    ],
   };
 }
 
@@ -170,7 +207,30 @@ export function startGeminiFake(handler: FakeHandler): Promise<FakeServer> {
 }
 
 /** The fields of Gemini's Schema object (OpenAPI's subset); any other in a function's parameters is a 400. */
-const SCHEMA_FIELDS = new Set(['type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering', 'default', 'items', 'minimum', 'maximum']);
+const SCHEMA_FIELDS = new Set([
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
+]);
 
 /** The first field of a declaration's parameters that Gemini's Schema does not have, and where. */
 function unknownSchemaField(tools: unknown[]): { name: string; at: string } | undefined {
@@ -178,18 +238,20 @@ function unknownSchemaField(tools: unknown[]): { name: string; at: string } | un
     if (!isObject(s)) return undefined;
     for (const [k, v] of Object.entries(s)) {
       if (!SCHEMA_FIELDS.has(k)) return { name: k, at };
-      if (k === 'properties' && isObject(v)) for (const [n, p] of Object.entries(v)) {
-        const r = walk(p, `${at}.properties[${n}].value`);
-        if (r) return r;
-      }
+      if (k === 'properties' && isObject(v))
+        for (const [n, p] of Object.entries(v)) {
+          const r = walk(p, `${at}.properties[${n}].value`);
+          if (r) return r;
+        }
       if (k === 'items') {
         const r = walk(v, `${at}.items`);
         if (r) return r;
       }
-      if (k === 'anyOf' && Array.isArray(v)) for (const [i, x] of v.entries()) {
-        const r = walk(x, `${at}.any_of[${i}]`);
-        if (r) return r;
-      }
+      if (k === 'anyOf' && Array.isArray(v))
+        for (const [i, x] of v.entries()) {
+          const r = walk(x, `${at}.any_of[${i}]`);
+          if (r) return r;
+        }
     }
     return undefined;
   };

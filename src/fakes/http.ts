@@ -4,7 +4,18 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
-import { fakePromptTokens, pieces, type FakeAnswer, type FakeHandler, type FakeReply, type FakeRequest, type FakeServer, type FakeThinking, type FakeUsage, type QuotaVariant } from './script';
+import {
+  fakePromptTokens,
+  pieces,
+  type FakeAnswer,
+  type FakeHandler,
+  type FakeReply,
+  type FakeRequest,
+  type FakeServer,
+  type FakeThinking,
+  type FakeUsage,
+  type QuotaVariant,
+} from './script';
 
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -130,7 +141,9 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
   const sendBody = (res: ServerResponse, status: number, json: unknown, extra: Record<string, string> = {}) => {
     const body = JSON.stringify(json);
     res.writeHead(status, STATUS_CODES[status] ?? (status === 529 ? 'Overloaded' : 'Error'), {
-      'content-type': 'application/json', ...wire.headers(), ...extra,
+      'content-type': 'application/json',
+      ...wire.headers(),
+      ...extra,
     });
     res.end(body);
   };
@@ -159,7 +172,7 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
         if (reply.retryAfterMs !== undefined) headers['retry-after-ms'] = String(reply.retryAfterMs);
         if (reply.resetAfterMs !== undefined) Object.assign(headers, wire.resetHeaders(reply.resetAfterMs));
         const wait = reply.retryAfterMs ?? (reply.retryAfterS === undefined ? reply.resetAfterMs : reply.retryAfterS * 1000);
-        const message = reply.message ?? (reply.echoKey ? 'Incorrect API key provided' : STATUS_CODES[reply.status] ?? 'Error');
+        const message = reply.message ?? (reply.echoKey ? 'Incorrect API key provided' : (STATUS_CODES[reply.status] ?? 'Error'));
         return sendError(res, reply.status, reply.echoKey ? `${message}: ${key}` : message, headers, wait);
       }
       case 'quota': {
@@ -221,7 +234,8 @@ export async function startWireServer(wire: WireFormat, handler: FakeHandler): P
     if (!wire.authorized(req, url)) return sendError(res, 401, 'No API key was provided');
     // As a real provider: a prompt over the model's window is refused before any model sees it.
     const promptTokens = fakePromptTokens(raw.length);
-    if (contextWindow !== undefined && promptTokens > contextWindow) return answer(res, { kind: 'overflow', promptTokens, window: contextWindow }, route, body, raw.length, '');
+    if (contextWindow !== undefined && promptTokens > contextWindow)
+      return answer(res, { kind: 'overflow', promptTokens, window: contextWindow }, route, body, raw.length, '');
     let reply: FakeReply;
     try {
       reply = await current(request);

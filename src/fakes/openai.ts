@@ -44,14 +44,22 @@ export function goDuration(ms: number): string {
 
 /** Frames for a turn: role delta, content pieces, tool-call header + argument fragments, finish, usage, [DONE]. */
 function turnFrames(
-  route: Route, body: unknown, text: string[], calls: { id: string; name: string; argPieces: string[] }[], usage: ReturnType<typeof wireUsage>, refusal?: string[],
+  route: Route,
+  body: unknown,
+  text: string[],
+  calls: { id: string; name: string; argPieces: string[] }[],
+  usage: ReturnType<typeof wireUsage>,
+  refusal?: string[],
 ): string[] {
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const withUsage = wantsUsage(body);
   const chunk = (delta: object, finish: string | null = null) =>
     sse({
-      id, object: 'chat.completion.chunk', created, model: route.model,
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: route.model,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(withUsage ? { usage: null } : {}),
     });
@@ -69,18 +77,31 @@ function turnFrames(
   return frames;
 }
 
-function completion(route: Route, content: string | null, calls: { id: string; name: string; args: string }[], usage: ReturnType<typeof wireUsage>, refusal: string | null = null): string {
+function completion(
+  route: Route,
+  content: string | null,
+  calls: { id: string; name: string; args: string }[],
+  usage: ReturnType<typeof wireUsage>,
+  refusal: string | null = null,
+): string {
   return JSON.stringify({
-    id: randomId('chatcmpl-'), object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: route.model,
-    choices: [{
-      index: 0,
-      message: {
-        role: 'assistant', content: refusal === null ? content : null, refusal,
-        ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })) } : {}),
+    id: randomId('chatcmpl-'),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: route.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: refusal === null ? content : null,
+          refusal,
+          ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })) } : {}),
+        },
+        logprobs: null,
+        finish_reason: calls.length ? 'tool_calls' : 'stop',
       },
-      logprobs: null,
-      finish_reason: calls.length ? 'tool_calls' : 'stop',
-    }],
+    ],
     usage,
   });
 }
@@ -104,7 +125,8 @@ export function openaiConversationError(messages: unknown[]): string | undefined
     if (pending.length) break;
     pending = m.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls.map((c) => (isObject(c) ? String(c.id) : '')) : [];
   }
-  if (pending.length) return `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(', ')}`;
+  if (pending.length)
+    return `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(', ')}`;
   return undefined;
 }
 
@@ -122,7 +144,11 @@ export const openaiWire: WireFormat = {
     const toolNames = tools.map((t) => (isObject(t) && isObject(t.function) ? String(t.function.name) : '')).filter(Boolean);
     // The API's rule for function names (a 400 otherwise).
     const bad = toolNames.findIndex((n) => !/^[a-zA-Z0-9_-]{1,64}$/.test(n));
-    if (bad >= 0) return { status: 400, message: `Invalid 'tools[${bad}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.` };
+    if (bad >= 0)
+      return {
+        status: 400,
+        message: `Invalid 'tools[${bad}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.`,
+      };
     return { model: body.model, stream: body.stream === true, toolNames };
   },
   authorized(req) {
@@ -143,15 +169,22 @@ export const openaiWire: WireFormat = {
   headers: () => ({ 'x-request-id': randomId('req_') }),
   // The request window is the one used up; the token window has room and resets sooner.
   resetHeaders: (ms) => ({
-    'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': goDuration(ms),
-    'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '29000', 'x-ratelimit-reset-tokens': '20ms',
+    'x-ratelimit-limit-requests': '500',
+    'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-reset-requests': goDuration(ms),
+    'x-ratelimit-limit-tokens': '30000',
+    'x-ratelimit-remaining-tokens': '29000',
+    'x-ratelimit-reset-tokens': '20ms',
   }),
   quota: () => ({
     status: 429,
     body: {
       error: {
-        message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
-        type: 'insufficient_quota', param: null, code: 'insufficient_quota',
+        message:
+          'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        type: 'insufficient_quota',
+        param: null,
+        code: 'insufficient_quota',
       },
     },
   }),
@@ -160,7 +193,9 @@ export const openaiWire: WireFormat = {
     body: {
       error: {
         message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
-        type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
       },
     },
   }),

@@ -37,10 +37,24 @@ function gitRunner(cwd: string): Run {
   const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
   return (args, input) =>
     new Promise((resolve, reject) => {
-      const child = execFile('git', ['-c', 'core.quotepath=off', ...args], { cwd, env, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: 60_000, windowsHide: true }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`git ${args[0]} failed: ${Buffer.from(stderr ?? '').toString('utf8').trim() || err.message}`));
-        else resolve(stdout);
-      });
+      const child = execFile(
+        'git',
+        ['-c', 'core.quotepath=off', ...args],
+        { cwd, env, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: 60_000, windowsHide: true },
+        (err, stdout, stderr) => {
+          if (err)
+            reject(
+              new Error(
+                `git ${args[0]} failed: ${
+                  Buffer.from(stderr ?? '')
+                    .toString('utf8')
+                    .trim() || err.message
+                }`,
+              ),
+            );
+          else resolve(stdout);
+        },
+      );
       if (input !== undefined) child.stdin?.end(input);
     });
 }
@@ -79,7 +93,8 @@ async function gitBaseline(git: Run): Promise<GitBaseline | undefined> {
   for (const line of nul(stage)) {
     const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(line);
     if (!m) continue;
-    if (m[1] === '160000') dirtyDirs.push(m[3]!); // a submodule: its files are not in this index
+    if (m[1] === '160000')
+      dirtyDirs.push(m[3]!); // a submodule: its files are not in this index
     else tracked.set(m[3]!, m[2]!);
   }
   const dirty = new Set<string>();
@@ -91,7 +106,8 @@ async function gitBaseline(git: Run): Promise<GitBaseline | undefined> {
     if (rel.endsWith('/')) dirtyDirs.push(rel.slice(0, -1));
     else dirty.add(rel);
   }
-  const converts = nul(attrs).length > 0 || /^(true|input)$/i.test(autocrlf.toString('utf8').trim()) || fs.existsSync(path.join(await gitDir(git), 'info', 'attributes'));
+  const converts =
+    nul(attrs).length > 0 || /^(true|input)$/i.test(autocrlf.toString('utf8').trim()) || fs.existsSync(path.join(await gitDir(git), 'info', 'attributes'));
   return { tracked, dirty, dirtyDirs, converts };
 }
 
@@ -277,7 +293,10 @@ export class GitChangeTracker implements ChangeTracker {
       }
       return out;
     }
-    const data = await catBatch(this.root, files.map((f) => f.sha));
+    const data = await catBatch(
+      this.root,
+      files.map((f) => f.sha),
+    );
     files.forEach((f, i) => {
       const d = data[i];
       if (d && d.byteLength <= MAX_COPY_BYTES * 64) out.set(f.path, d);
@@ -289,7 +308,12 @@ export class GitChangeTracker implements ChangeTracker {
 /** `git cat-file --batch` for many blobs in one process; undefined for a missing one. */
 function catBatch(cwd: string, shas: string[]): Promise<(Uint8Array | undefined)[]> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, env: { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0' }, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true });
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd,
+      env: { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+      windowsHide: true,
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', () => resolve(shas.map(() => undefined)));

@@ -13,9 +13,13 @@ const EXIT_GRACE_MS = 1000;
 
 export class NodeCommandRunner implements CommandRunner {
   async run(spec: ProcessSpec): Promise<ProcessResult> {
-    const started = Date.now(), windows = process.platform === 'win32';
+    const started = Date.now(),
+      windows = process.platform === 'win32';
     const max = spec.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
-    let output = '', omitted = 0, timedOut = false, cancelled = false;
+    let output = '',
+      omitted = 0,
+      timedOut = false,
+      cancelled = false;
     const append = (text: string): void => {
       output += text;
       // Trimmed in steps, not on every chunk: megabytes of output cost linear time, not quadratic.
@@ -42,7 +46,9 @@ export class NodeCommandRunner implements CommandRunner {
         resolve(null);
         return;
       }
-      let settled = false, exited = false, code: number | null = null;
+      let settled = false,
+        exited = false,
+        code: number | null = null;
       const done = (): void => {
         if (settled) return;
         settled = true;
@@ -56,10 +62,13 @@ export class NodeCommandRunner implements CommandRunner {
         cancelled ||= !exited;
         killGroup(child);
       };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, Math.max(0, spec.timeoutMs));
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          killGroup(child);
+        },
+        Math.max(0, spec.timeoutMs),
+      );
       child.stdout?.setEncoding('utf8').on('data', append);
       child.stderr?.setEncoding('utf8').on('data', append);
       child.on('error', (err) => {

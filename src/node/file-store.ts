@@ -103,7 +103,11 @@ export class NodeFileStore implements FileStore {
     const realRel = path.relative(this.realRoot, real).split(path.sep).join('/');
     if (isProtectedPath(realRel)) throw protectedError(rel, realRel);
     if (rest.length && !fs.statSync(real).isDirectory()) {
-      throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: ${quote(path.relative(this.realRoot, real).split(path.sep).join('/'))} is a file, not a folder.`);
+      throw new PathError(
+        rel,
+        'invalid',
+        `Refused ${quote(rel)}: ${quote(path.relative(this.realRoot, real).split(path.sep).join('/'))} is a file, not a folder.`,
+      );
     }
     return path.join(real, ...rest);
   }
@@ -147,7 +151,8 @@ export class NodeFileStore implements FileStore {
       if (!existing) {
         await fs.promises.mkdir(path.dirname(abs), { recursive: true });
         // Re-check after creating folders: a folder on the way may have been replaced by a link meanwhile.
-        if (this.real(rel, norm) !== abs) throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
+        if (this.real(rel, norm) !== abs)
+          throw new PathError(rel, 'outside_workspace', `Refused ${quote(rel)}: the folders on its way changed while it was being written.`);
       }
       const tmpDir = path.join(this.realRoot, TMP_DIR);
       const file = (tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
@@ -203,7 +208,13 @@ export class NodeFileStore implements FileStore {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new WriteConflictError(rel);
           if (!noLinks(e)) throw e;
           // No hard links here (or a mount inside the workspace): checked right before the move.
-          if (await fs.promises.lstat(abs).then(() => true, () => false)) throw new WriteConflictError(rel);
+          if (
+            await fs.promises.lstat(abs).then(
+              () => true,
+              () => false,
+            )
+          )
+            throw new WriteConflictError(rel);
           await this.move(tmp, abs);
         }
         return;
@@ -262,7 +273,8 @@ export class NodeFileStore implements FileStore {
   async remove(rel: string): Promise<void> {
     const abs = this.real(rel, normaliseFilePath(rel));
     try {
-      if ((await fs.promises.lstat(abs).catch(() => undefined))?.isDirectory()) throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
+      if ((await fs.promises.lstat(abs).catch(() => undefined))?.isDirectory())
+        throw new PathError(rel, 'invalid', `Refused ${quote(rel)}: it is a folder, not a file.`);
       await fs.promises.rm(abs, { force: true });
     } catch (e) {
       throw explain(rel, 'remove', e);
@@ -323,7 +335,8 @@ export class NodeFileStore implements FileStore {
         if (isProtectedPath(name)) continue;
         const childRel = prefix + name;
         if (ent.isDirectory()) {
-          if (level < depth && name !== 'node_modules' && !ignored(rules, childRel, true)) stack.push({ abs: path.join(abs, name), rel: childRel, rules, level: level + 1 });
+          if (level < depth && name !== 'node_modules' && !ignored(rules, childRel, true))
+            stack.push({ abs: path.join(abs, name), rel: childRel, rules, level: level + 1 });
         } else if (ent.isFile() && !ignored(rules, childRel, false)) {
           paths.push(childRel);
         }

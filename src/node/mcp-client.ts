@@ -51,8 +51,20 @@ class McpProtocolClient extends Protocol<Request, Notification, Result> {
   /** The client's half of the handshake (initialize, then notifications/initialized); rejects when the server speaks no version we do. */
   async open(transport: Transport, options: RequestOptions): Promise<void> {
     await this.connect(transport);
-    const r = await this.request({ method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: { roots: { listChanged: false } }, clientInfo: { name: 'ensemble', version: VERSION } } }, InitializeResultSchema, options);
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(r.protocolVersion)) throw new Error(`the server speaks MCP ${r.protocolVersion}, which this client does not (${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+    const r = await this.request(
+      {
+        method: 'initialize',
+        params: {
+          protocolVersion: LATEST_PROTOCOL_VERSION,
+          capabilities: { roots: { listChanged: false } },
+          clientInfo: { name: 'ensemble', version: VERSION },
+        },
+      },
+      InitializeResultSchema,
+      options,
+    );
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(r.protocolVersion))
+      throw new Error(`the server speaks MCP ${r.protocolVersion}, which this client does not (${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
     (transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion?.(r.protocolVersion);
     await this.notification({ method: 'notifications/initialized' });
   }
@@ -250,7 +262,14 @@ class ProcessTransport implements Transport {
   private writePidFile(pid: number): void {
     try {
       fs.mkdirSync(this.pidDir, { recursive: true });
-      const body: PidFile = { pid, start: startStamp(pid), owner: process.pid, ownerStart: startStamp(process.pid), server: this.name, command: [this.endpoint.command, ...this.endpoint.args].join(' ').slice(0, 500) };
+      const body: PidFile = {
+        pid,
+        start: startStamp(pid),
+        owner: process.pid,
+        ownerStart: startStamp(process.pid),
+        server: this.name,
+        command: [this.endpoint.command, ...this.endpoint.args].join(' ').slice(0, 500),
+      };
       this.pidFile = path.join(this.pidDir, `${pid}.json`);
       fs.writeFileSync(this.pidFile, JSON.stringify(body));
     } catch {
@@ -349,19 +368,34 @@ export class NodeMcpClient implements McpClient {
         const out: McpToolInfo[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < 100; page++) {
-          const r = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { signal, timeout: NO_SDK_TIMEOUT }).catch((e: unknown) => {
-            throw withExit(e);
-          });
-          for (const t of r.tools) out.push({ name: t.name, title: t.title ?? t.annotations?.title, description: t.description, inputSchema: t.inputSchema as Record<string, unknown>, readOnly: t.annotations?.readOnlyHint === true });
+          const r = await client
+            .request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { signal, timeout: NO_SDK_TIMEOUT })
+            .catch((e: unknown) => {
+              throw withExit(e);
+            });
+          for (const t of r.tools)
+            out.push({
+              name: t.name,
+              title: t.title ?? t.annotations?.title,
+              description: t.description,
+              inputSchema: t.inputSchema as Record<string, unknown>,
+              readOnly: t.annotations?.readOnlyHint === true,
+            });
           cursor = r.nextCursor;
           if (!cursor) break;
         }
         return out;
       },
       callTool: async (tool, args, signal) => {
-        const r = await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, { signal, timeout: NO_SDK_TIMEOUT, resetTimeoutOnProgress: true }).catch((e: unknown) => {
-          throw withExit(e);
-        });
+        const r = await client
+          .request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, {
+            signal,
+            timeout: NO_SDK_TIMEOUT,
+            resetTimeoutOnProgress: true,
+          })
+          .catch((e: unknown) => {
+            throw withExit(e);
+          });
         const blocks = Array.isArray(r.content) ? (r.content as Record<string, unknown>[]) : [];
         const result: McpToolResult = { content: blocks.map(content), isError: r.isError === true };
         if (r.structuredContent !== undefined) result.structured = r.structuredContent;

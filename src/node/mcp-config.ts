@@ -21,7 +21,8 @@ export function readWorkspaceMcp(workspace: string): { file: string; servers: Re
   }
   const errors: ParseError[] = [];
   const raw: unknown = parse(text, errors, { allowTrailingComma: true });
-  if (errors.length) throw new McpConfigError(`${file} is not valid JSON (with comments): ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}.`);
+  if (errors.length)
+    throw new McpConfigError(`${file} is not valid JSON (with comments): ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}.`);
   return { file, ...parseMcpJson(raw, file) };
 }
 

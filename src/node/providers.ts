@@ -36,9 +36,16 @@ export interface Resolver {
 export type HostProviders = Partial<Record<(typeof HOST_KINDS)[number], (id: string, settings: ProviderSettings) => ChatProvider>>;
 
 /** `wrap` lets the CLI record a cassette around each provider; `hosts` builds the kinds no SDK adapter serves. */
-export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.ProcessEnv = process.env, wrap: (p: ChatProvider) => ChatProvider = (p) => p, hosts: HostProviders = {}): Resolver {
+export function buildResolver(
+  cfg: EngineConfig,
+  keys: KeySource,
+  env: NodeJS.ProcessEnv = process.env,
+  wrap: (p: ChatProvider) => ChatProvider = (p) => p,
+  hosts: HostProviders = {},
+): Resolver {
   for (const [id, p] of Object.entries(cfg.providers)) {
-    if (!ALL_KINDS.includes(p.kind)) throw new ConfigError(`providers.${id} has kind "${p.kind}", which this version of Ensemble does not know. Kinds: ${ALL_KINDS.join(', ')}.`);
+    if (!ALL_KINDS.includes(p.kind))
+      throw new ConfigError(`providers.${id} has kind "${p.kind}", which this version of Ensemble does not know. Kinds: ${ALL_KINDS.join(', ')}.`);
   }
   const cache = new Map<string, ChatProvider | undefined>();
   const keyOf = (id: string): string | undefined => {
@@ -50,11 +57,10 @@ export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.Pr
   };
   return {
     hasKey: (id) => keyOf(id) !== undefined,
-    secrets: () => [
-      ...Object.keys(cfg.providers).map(keyOf),
-      ...Object.values(cfg.providers).flatMap((p) => Object.values(p.headers ?? {})),
-      ...secretsInEnv(env),
-    ].filter((s): s is string => !!s && s !== NO_KEY),
+    secrets: () =>
+      [...Object.keys(cfg.providers).map(keyOf), ...Object.values(cfg.providers).flatMap((p) => Object.values(p.headers ?? {})), ...secretsInEnv(env)].filter(
+        (s): s is string => !!s && s !== NO_KEY,
+      ),
     resolve(id) {
       if (cache.has(id)) return cache.get(id);
       const settings = cfg.providers[id];
@@ -64,7 +70,8 @@ export function buildResolver(cfg: EngineConfig, keys: KeySource, env: NodeJS.Pr
         const baseUrl = env[baseUrlEnvVar(id)]?.trim() || settings.baseUrl;
         const kind = settings.kind;
         const host = hosts[kind as keyof HostProviders];
-        if (isProviderKind(kind)) p = wrap(createProvider({ id, kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
+        if (isProviderKind(kind))
+          p = wrap(createProvider({ id, kind, apiKey, baseUrl, headers: settings.headers, timeoutMs: settings.timeoutMs, keyHint: keyEnvVar(id, settings) }));
         else if (host) p = wrap(host(id, settings));
       }
       cache.set(id, p);

@@ -71,11 +71,27 @@ export class RipgrepSearch implements TextSearch {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  async search(query: TextQuery, files: readonly string[], page: { offset: number; limit: number }, signal?: AbortSignal): Promise<TextSearchResult | undefined> {
+  async search(
+    query: TextQuery,
+    files: readonly string[],
+    page: { offset: number; limit: number },
+    signal?: AbortSignal,
+  ): Promise<TextSearchResult | undefined> {
     if (this.missing || query.pattern.includes('\0') || query.pattern.length > MAX_PATTERN_CHARS) return undefined; // no NUL can be passed to a process
     const version = await (this.version ??= this.probe(signal));
     if (!version) return undefined;
-    const flags = ['--no-config', '--text', '--encoding', 'none', '--crlf', '--with-filename', '--null', '--color', 'never', query.caseSensitive ? '--case-sensitive' : '--ignore-case'];
+    const flags = [
+      '--no-config',
+      '--text',
+      '--encoding',
+      'none',
+      '--crlf',
+      '--with-filename',
+      '--null',
+      '--color',
+      'never',
+      query.caseSensitive ? '--case-sensitive' : '--ignore-case',
+    ];
     if (!query.regex) flags.push('--fixed-strings');
     else flags.push((version[0] ?? 0) >= 14 ? '--engine=auto' : '--auto-hybrid-regex'); // lookaround and backreferences through PCRE2
     flags.push('--regexp', query.pattern);
@@ -107,7 +123,14 @@ export class RipgrepSearch implements TextSearch {
   }
 
   /** The matching lines from the `offset`-th on: only the files that hold them are searched again. */
-  private async page(flags: string[], text: string[], counts: Map<string, number>, page: { offset: number; limit: number }, unreadable: Set<string>, stop: AbortController): Promise<TextMatch[]> {
+  private async page(
+    flags: string[],
+    text: string[],
+    counts: Map<string, number>,
+    page: { offset: number; limit: number },
+    unreadable: Set<string>,
+    stop: AbortController,
+  ): Promise<TextMatch[]> {
     const want: { path: string; skip: number; take: number }[] = [];
     let before = 0;
     let taken = 0;
@@ -128,18 +151,38 @@ export class RipgrepSearch implements TextSearch {
       await this.batches(files, stop, async (batch) => {
         const r = await this.run([...flags, '--line-number', '--max-count', String(max), '--', ...batch], stop.signal);
         this.problems(r, batch, unreadable);
-        eachRecord(r.stdout, (file, rest) => {
-          const colon = rest.indexOf(':');
-          let line = rest.slice(colon + 1);
-          if (line.endsWith('\r')) line = line.slice(0, -1);
-          lines.get(file)?.push({ path: file, line: Number(rest.slice(0, colon)), text: line });
-        }, true);
+        eachRecord(
+          r.stdout,
+          (file, rest) => {
+            const colon = rest.indexOf(':');
+            let line = rest.slice(colon + 1);
+            if (line.endsWith('\r')) line = line.slice(0, -1);
+            lines.get(file)?.push({ path: file, line: Number(rest.slice(0, colon)), text: line });
+          },
+          true,
+        );
       });
     };
     // The first file may be entered deep into its matches; the others from their first.
     const [first, ...rest] = want;
-    await together(stop, [() => collect([first!.path], first!.skip + first!.take), ...(rest.length ? [() => collect(rest.map((w) => w.path), Math.max(...rest.map((w) => w.take)))] : [])]);
-    return want.flatMap((w) => lines.get(w.path)!.sort((a, b) => a.line - b.line).slice(w.skip, w.skip + w.take));
+    await together(stop, [
+      () => collect([first!.path], first!.skip + first!.take),
+      ...(rest.length
+        ? [
+            () =>
+              collect(
+                rest.map((w) => w.path),
+                Math.max(...rest.map((w) => w.take)),
+              ),
+          ]
+        : []),
+    ]);
+    return want.flatMap((w) =>
+      lines
+        .get(w.path)!
+        .sort((a, b) => a.line - b.line)
+        .slice(w.skip, w.skip + w.take),
+    );
   }
 
   /** Runs `each` over batches of `files` whose paths fit on a command line (at least PARALLEL of them, of even size), PARALLEL at a time. */
@@ -163,7 +206,10 @@ export class RipgrepSearch implements TextSearch {
     const worker = async () => {
       while (next < batches.length && !stop.signal.aborted) await each(batches[next++]!);
     };
-    await together(stop, Array.from({ length: Math.min(PARALLEL, batches.length) }, () => worker));
+    await together(
+      stop,
+      Array.from({ length: Math.min(PARALLEL, batches.length) }, () => worker),
+    );
   }
 
   /**
@@ -232,7 +278,10 @@ export class RipgrepSearch implements TextSearch {
         failed ??= why;
         child.kill();
       };
-      const timer = setTimeout(() => stop(new Error(`The search took longer than ${Math.round(this.timeoutMs / 1000)} s and was stopped: narrow it with path or glob.`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => stop(new Error(`The search took longer than ${Math.round(this.timeoutMs / 1000)} s and was stopped: narrow it with path or glob.`)),
+        this.timeoutMs,
+      );
       const onAbort = () => stop(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
       signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -242,7 +291,9 @@ export class RipgrepSearch implements TextSearch {
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(failed ?? (e.code === 'ENOENT' || e.code === 'EACCES' ? new Refused(e.message) : e))));
+      child.on('error', (e: NodeJS.ErrnoException) =>
+        settle(() => reject(failed ?? (e.code === 'ENOENT' || e.code === 'EACCES' ? new Refused(e.message) : e))),
+      );
       child.on('close', (code) => settle(() => (failed ? reject(failed) : resolve({ code, stdout: Buffer.concat(out), stderr: err }))));
     });
   }

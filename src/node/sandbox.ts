@@ -78,11 +78,35 @@ export async function bwrapArgs(spec: ProcessSpec, rules: SandboxRules, userns: 
   const root = await fs.promises.realpath(rules.writable);
   const cwd = path.join(root, path.relative(rules.writable, spec.cwd));
   if (!isInside(root, cwd)) throw new Error(`the folder ${spec.cwd} is outside ${rules.writable}`);
-  const args = [...userns, '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc', ...(rules.network ? [] : ['--unshare-net']), '--cap-drop', 'ALL'];
+  const args = [
+    ...userns,
+    '--die-with-parent',
+    '--new-session',
+    '--unshare-pid',
+    '--unshare-ipc',
+    ...(rules.network ? [] : ['--unshare-net']),
+    '--cap-drop',
+    'ALL',
+  ];
   // Everything read-only; a /dev, a /proc of the new PID namespace, and an empty /tmp and /run of its
   // own (the sockets under /run — Docker's, D-Bus's — would reach services outside). The resolver's
   // folder comes back, read-only: /etc/resolv.conf often links into it.
-  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run', '--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
+  args.push(
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
+    '--tmpfs',
+    '/run',
+    '--ro-bind-try',
+    '/run/systemd/resolve',
+    '/run/systemd/resolve',
+  );
   if (isRealDir('/var/run')) args.push('--tmpfs', '/var/run'); // usually a link to /run
   // Ensemble's own installation stays visible, read-only, where it lives under a folder masked above (a
   // checkout under /tmp): the MCP servers it ships or its tests start run from there.
@@ -90,7 +114,8 @@ export async function bwrapArgs(spec: ProcessSpec, rules: SandboxRules, userns: 
   if (own && MASKED.some((m) => isInside(m, own))) args.push('--ro-bind', own, own);
   args.push('--bind', root, root);
   const protectedPaths = await protectedIn(root, rules.readOnlyNames);
-  if (protectedPaths.length > MAX_PROTECTED) throw new Error(`the workspace holds more than ${MAX_PROTECTED} ${rules.readOnlyNames.join(' and ')} folders to keep read-only`);
+  if (protectedPaths.length > MAX_PROTECTED)
+    throw new Error(`the workspace holds more than ${MAX_PROTECTED} ${rules.readOnlyNames.join(' and ')} folders to keep read-only`);
   for (const p of protectedPaths) args.push('--ro-bind', p, p);
   args.push('--chdir', cwd, '--');
   if (spec.shell) args.push('/bin/sh', '-c', spec.command);
@@ -204,7 +229,12 @@ function isRealDir(p: string): boolean {
 
 /** The executable `program` names: itself when it is a path, else the first on PATH. */
 function which(program: string): string | undefined {
-  const candidates = program.includes('/') ? [program] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, program));
+  const candidates = program.includes('/')
+    ? [program]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, program));
   return candidates.find((c) => {
     try {
       fs.accessSync(c, fs.constants.X_OK);
@@ -218,7 +248,7 @@ function which(program: string): string | undefined {
 function run(file: string, args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { cwd, timeout: PROBE_TIMEOUT_MS, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, windowsHide: true }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === null ? err.message : '') });
     });
   });
@@ -239,7 +269,11 @@ async function probe(program: string): Promise<Probe> {
   try {
     let first = '';
     for (const userns of [['--unshare-user', '--disable-userns'], ['--unshare-user'], []]) {
-      const args = await bwrapArgs({ command: 'echo ok > probe', shell: true, cwd: dir, env: {}, timeoutMs: PROBE_TIMEOUT_MS }, { writable: dir, readOnlyNames: [], network: false }, userns);
+      const args = await bwrapArgs(
+        { command: 'echo ok > probe', shell: true, cwd: dir, env: {}, timeoutMs: PROBE_TIMEOUT_MS },
+        { writable: dir, readOnlyNames: [], network: false },
+        userns,
+      );
       const r = await run(found, args, dir);
       const wrote = await fs.promises.readFile(path.join(dir, 'probe'), 'utf8').catch(() => '');
       if (r.code === 0 && wrote.trim() === 'ok') return { ok: true, program: found, version, userns };

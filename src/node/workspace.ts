@@ -10,7 +10,18 @@ import { NodeMcpClient } from './mcp-client';
 import { RipgrepSearch } from './ripgrep';
 import { platformSandbox } from './sandbox';
 
-export function nodeWorkspace(root: string, opts: { rgPath?: string } = {}): Pick<EngineDeps, 'workspace' | 'store' | 'runner' | 'changes' | 'sandbox' | 'search' | 'mcp'> {
+export function nodeWorkspace(
+  root: string,
+  opts: { rgPath?: string } = {},
+): Pick<EngineDeps, 'workspace' | 'store' | 'runner' | 'changes' | 'sandbox' | 'search' | 'mcp'> {
   const store = new NodeFileStore(root);
-  return { workspace: root, store, runner: new NodeCommandRunner(), sandbox: platformSandbox(), changes: () => nodeChangeTracker(root, store), search: new RipgrepSearch(root, { rgPath: opts.rgPath }), mcp: new NodeMcpClient(root) };
+  return {
+    workspace: root,
+    store,
+    runner: new NodeCommandRunner(),
+    sandbox: platformSandbox(),
+    changes: () => nodeChangeTracker(root, store),
+    search: new RipgrepSearch(root, { rgPath: opts.rgPath }),
+    mcp: new NodeMcpClient(root),
+  };
 }

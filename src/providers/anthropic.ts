@@ -15,8 +15,22 @@ import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, T
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseArguments, QUOTA_TYPES, quotaError,
-  refusalError, retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+  abortedError,
+  badResponse,
+  contextOverflow,
+  httpError,
+  mayBeOverflow,
+  networkError,
+  overflowError,
+  parseArguments,
+  QUOTA_TYPES,
+  quotaError,
+  refusalError,
+  retryDelay,
+  streamCutError,
+  streamErrorFrame,
+  timeoutError,
+  type ErrorContext,
 } from './errors';
 
 const ANTHROPIC_URL = 'https://api.anthropic.com';
@@ -115,8 +129,17 @@ export function toAnthropicMessages(request: ChatRequest, providerId: string): M
     }
     if (m.role === 'tool') {
       const shown = (m.images ?? []).filter((im) => ANTHROPIC_IMAGE_TYPES.includes(im.mimeType));
-      const text = withImageNotes(m.content, m.images?.filter((im) => !shown.includes(im)), 'Anthropic does not take this image type');
-      const content: ToolResultBlockParam['content'] = shown.length ? [{ type: 'text', text }, ...shown.map((im) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: im.mimeType as 'image/png', data: im.data } }))] : text;
+      const text = withImageNotes(
+        m.content,
+        m.images?.filter((im) => !shown.includes(im)),
+        'Anthropic does not take this image type',
+      );
+      const content: ToolResultBlockParam['content'] = shown.length
+        ? [
+            { type: 'text', text },
+            ...shown.map((im) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: im.mimeType as 'image/png', data: im.data } })),
+          ]
+        : text;
       const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId, content, ...(m.isError ? { is_error: true } : {}) };
       if (results) results.push(block);
       else {
@@ -159,7 +182,10 @@ class Turn {
   private readonly blocks = new Map<number, Block>();
   private readonly calls: ToolCall[] = [];
 
-  constructor(private readonly ctx: ErrorContext, private readonly model: string) {}
+  constructor(
+    private readonly ctx: ErrorContext,
+    private readonly model: string,
+  ) {}
 
   accept(event: RawMessageStreamEvent): ChatChunk[] {
     switch (event.type) {
@@ -285,7 +311,12 @@ function toProviderError(ctx: ErrorContext, timeoutMs: number, e: unknown, start
 }
 
 /** `error.details.error_code`s that mean a spend cap is reached (the SDK's *SpendLimitReached errors): no retry helps. */
-const SPEND_LIMITS = new Set(['enforced_spend_limit_reached', 'contract_spend_limit_reached', 'linked_organization_spend_limit_reached', 'linked_organization_billing_unavailable']);
+const SPEND_LIMITS = new Set([
+  'enforced_spend_limit_reached',
+  'contract_spend_limit_reached',
+  'linked_organization_spend_limit_reached',
+  'linked_organization_billing_unavailable',
+]);
 
 /**
  * Why an Anthropic error means "no money left", or undefined (a bare 402 is quota by its status). The docs: 402 `billing_error`; a monthly
@@ -296,6 +327,7 @@ const SPEND_LIMITS = new Set(['enforced_spend_limit_reached', 'contract_spend_li
 function quotaReason(status: number, type: string | null, errorCode: string | null, detail: string | undefined): string | undefined {
   if (type && QUOTA_TYPES.has(type)) return type;
   if (errorCode && SPEND_LIMITS.has(errorCode)) return errorCode;
-  if (status === 400 && detail && /credit balance is too low|reached your specified (workspace )?API usage limits/i.test(detail)) return 'spend limit or credit balance';
+  if (status === 400 && detail && /credit balance is too low|reached your specified (workspace )?API usage limits/i.test(detail))
+    return 'spend limit or credit balance';
   return undefined;
 }

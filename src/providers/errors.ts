@@ -15,9 +15,21 @@ export interface HeaderSource {
 const VENDOR = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Gemini' } as const;
 const KEY_VAR = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', gemini: 'GEMINI_API_KEY' } as const;
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 402: 'Payment Required', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
-  409: 'Conflict', 413: 'Payload Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 529: 'Overloaded',
+  400: 'Bad Request',
+  402: 'Payment Required',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  529: 'Overloaded',
 };
 const RETRYABLE = new Set<ProviderErrorCode>(['rate_limit', 'server', 'overloaded', 'timeout', 'network', 'stream_cut', 'bad_response']);
 const SET_KEY_COMMAND = '"Ensemble: Set API Key"';
@@ -64,9 +76,12 @@ export function parseRetryAfter(headers: HeaderSource | undefined, now = Date.no
  * The window that is used up (`remaining: 0`) decides; when none says so, the longest wait.
  */
 const RESET_HEADERS = [
-  'x-ratelimit-%-requests', 'x-ratelimit-%-tokens',
-  'anthropic-ratelimit-requests-%', 'anthropic-ratelimit-tokens-%',
-  'anthropic-ratelimit-input-tokens-%', 'anthropic-ratelimit-output-tokens-%',
+  'x-ratelimit-%-requests',
+  'x-ratelimit-%-tokens',
+  'anthropic-ratelimit-requests-%',
+  'anthropic-ratelimit-tokens-%',
+  'anthropic-ratelimit-input-tokens-%',
+  'anthropic-ratelimit-output-tokens-%',
 ];
 
 export function parseRateLimitReset(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
@@ -144,8 +159,14 @@ export function httpError(ctx: ErrorContext, status: number, opts: HttpErrorOpti
     message = `${vendor} answered ${statusText}${detail}${wait}`;
   }
   return new ProviderError({
-    provider: ctx.id, code, message, status, retryable,
-    retryAfterMs: opts.retryAfterMs, usage: opts.usage, cause: opts.cause,
+    provider: ctx.id,
+    code,
+    message,
+    status,
+    retryable,
+    retryAfterMs: opts.retryAfterMs,
+    usage: opts.usage,
+    cause: opts.cause,
   });
 }
 
@@ -189,7 +210,12 @@ export function refusalError(ctx: ErrorContext, words: string, reason: string, u
 export function quotaError(ctx: ErrorContext, reason: string, opts: { status?: number; detail?: string; usage?: Usage; cause?: unknown } = {}): ProviderError {
   const detail = opts.detail?.trim() ? `: ${opts.detail.trim()}` : '';
   return new ProviderError({
-    provider: ctx.id, code: 'quota', retryable: false, status: opts.status, usage: opts.usage, cause: opts.cause,
+    provider: ctx.id,
+    code: 'quota',
+    retryable: false,
+    status: opts.status,
+    usage: opts.usage,
+    cause: opts.cause,
     message: `${vendorName(ctx)}: the account has no quota left (${reason}${detail}). Check billing and the plan of the key in ${keySetting(ctx)}; Ensemble does not retry it until you do.`,
   });
 }
@@ -213,12 +239,16 @@ export function streamErrorFrame(ctx: ErrorContext, frame: ErrorFrame, usage?: U
   if (QUOTA_TYPES.has(t)) return quotaError(ctx, t, { detail: text(frame.message), usage });
   const overflow = contextOverflow(text(frame.message), frame.code);
   if (overflow) return overflowError(ctx, overflow, { detail: text(frame.message), usage });
-  const status = numeric
-    ?? (t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500);
+  const status =
+    numeric ?? (t.includes('overload') ? 529 : t.includes('rate_limit') ? 429 : t.includes('auth') ? 401 : t.includes('invalid_request') ? 400 : 500);
   const cls = classifyStatus(status);
   if (cls.code === 'quota') return quotaError(ctx, `${status}`, { status, detail, usage });
   return new ProviderError({
-    provider: ctx.id, code: cls.code, retryable: cls.retryable, status: numeric, usage,
+    provider: ctx.id,
+    code: cls.code,
+    retryable: cls.retryable,
+    status: numeric,
+    usage,
     message: `${vendorName(ctx)} reported an error mid-stream${detail ? `: ${detail}` : ''}${numeric ? ` (${numeric})` : ''}`,
   });
 }
@@ -235,7 +265,8 @@ const OVERFLOW_WORDS: { re: RegExp; prompt: number; window: number }[] = [
   { re: /input token count \((\d+)\) exceeds the maximum number of tokens allowed \((\d+)\)/i, prompt: 1, window: 2 },
 ];
 /** The same answers without numbers (a proxy that rewords them, an OpenAI-compatible server's own words). */
-const OVERFLOW_HINTS = /maximum context length|context[ _]length[ _]exceeded|prompt is too long|input token count[^.]*exceeds the maximum|exceeds the (model's )?context window/i;
+const OVERFLOW_HINTS =
+  /maximum context length|context[ _]length[ _]exceeded|prompt is too long|input token count[^.]*exceeds the maximum|exceeds the (model's )?context window/i;
 
 /**
  * Whether an error answer says the prompt is over the model's context window (OpenAI's `code`
@@ -258,11 +289,21 @@ export function mayBeOverflow(status: number | undefined): boolean {
 }
 
 /** A prompt the provider refused as larger than the model's context window: never retried as it is (the engine compacts the conversation). */
-export function overflowError(ctx: ErrorContext, overflow: ContextOverflow, opts: { status?: number; detail?: string; usage?: Usage; cause?: unknown } = {}): ProviderError {
+export function overflowError(
+  ctx: ErrorContext,
+  overflow: ContextOverflow,
+  opts: { status?: number; detail?: string; usage?: Usage; cause?: unknown } = {},
+): ProviderError {
   const statusText = opts.status === undefined ? '' : `${opts.status}${STATUS_TEXT[opts.status] ? ` ${STATUS_TEXT[opts.status]}` : ''}`;
   const detail = opts.detail?.trim() ? `${statusText ? ': ' : ''}${opts.detail.trim()}` : '';
   return new ProviderError({
-    provider: ctx.id, code: 'context_overflow', retryable: false, status: opts.status, usage: opts.usage, cause: opts.cause, overflow,
+    provider: ctx.id,
+    code: 'context_overflow',
+    retryable: false,
+    status: opts.status,
+    usage: opts.usage,
+    cause: opts.cause,
+    overflow,
     message: `${vendorName(ctx)} refused the prompt as larger than the model's context window (${statusText}${detail})`,
   });
 }

@@ -3,8 +3,20 @@
 // into that subset. It knows nothing about any SDK.
 
 const KEEP = new Set([
-  'type', 'format', 'description', 'nullable', 'enum', 'items', 'properties', 'required',
-  'minItems', 'maxItems', 'minimum', 'maximum', 'anyOf', 'propertyOrdering',
+  'type',
+  'format',
+  'description',
+  'nullable',
+  'enum',
+  'items',
+  'properties',
+  'required',
+  'minItems',
+  'maxItems',
+  'minimum',
+  'maximum',
+  'anyOf',
+  'propertyOrdering',
 ]);
 /** The only `format`s Gemini accepts, by type. */
 const FORMATS: Record<string, string[]> = { string: ['enum', 'date-time'], integer: ['int32', 'int64'], number: ['float', 'double'] };

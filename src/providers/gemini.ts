@@ -23,8 +23,19 @@ import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, typ
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseDuration, quotaError, refusalError, streamCutError,
-  streamErrorFrame, type ErrorContext,
+  abortedError,
+  badResponse,
+  contextOverflow,
+  httpError,
+  mayBeOverflow,
+  networkError,
+  overflowError,
+  parseDuration,
+  quotaError,
+  refusalError,
+  streamCutError,
+  streamErrorFrame,
+  type ErrorContext,
 } from './errors';
 import { hasNoArguments, toGeminiSchema } from './gemini-schema';
 
@@ -175,7 +186,10 @@ class Turn {
   /** Every part as received (plain text pieces joined), to send back when a signature came with them. */
   private readonly parts: WirePart[] = [];
 
-  constructor(private readonly ctx: ErrorContext, private readonly model: string) {}
+  constructor(
+    private readonly ctx: ErrorContext,
+    private readonly model: string,
+  ) {}
 
   accept(chunk: GenerateContentResponse): ChatChunk[] {
     const wire = chunk as GenerateContentResponse & WireChunk;
@@ -263,7 +277,9 @@ function toProviderError(ctx: ErrorContext, e: unknown, started: boolean, usage:
     const overflow = mayBeOverflow(e.status) ? contextOverflow(detail) : undefined;
     if (overflow) return overflowError(ctx, overflow, { status: e.status, detail, usage, cause: e });
     return httpError(ctx, e.status, {
-      detail, usage, cause: e,
+      detail,
+      usage,
+      cause: e,
       retryAfterMs: parseDuration(retry?.retryDelay),
       ...(keyInvalid ? { code: 'auth' as const } : {}),
     });
@@ -292,7 +308,9 @@ interface QuotaViolation {
  * must be enabled). A per-minute violation is a rate limit: its RetryInfo says when to try again.
  */
 function exhaustedQuota(details: ErrorDetails[]): string | undefined {
-  const violations = details.filter((d) => d['@type'] === QUOTA_FAILURE).flatMap((d) => (Array.isArray(d.violations) ? (d.violations as QuotaViolation[]) : []));
+  const violations = details
+    .filter((d) => d['@type'] === QUOTA_FAILURE)
+    .flatMap((d) => (Array.isArray(d.violations) ? (d.violations as QuotaViolation[]) : []));
   const hit = violations.find((v) => /PerDay/i.test(v.quotaId ?? '') || v.quotaValue === '0');
   if (!hit) return undefined;
   const limit = hit.quotaValue === undefined ? '' : `, limit ${hit.quotaValue}`;

@@ -3,18 +3,28 @@
 
 import { withImageNotes } from './tool-images';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ChatChunk, ChatProvider, ChatRequest, ProviderError, StopReason, Usage } from '../core/ports';
 import { Attempt } from './attempt';
 import { DEFAULT_TIMEOUT_MS, type ProviderConfig } from './config';
 import {
-  abortedError, badResponse, contextOverflow, httpError, mayBeOverflow, networkError, overflowError, parseArguments, QUOTA_TYPES, quotaError,
-  refusalError, retryDelay, streamCutError, streamErrorFrame, timeoutError, type ErrorContext,
+  abortedError,
+  badResponse,
+  contextOverflow,
+  httpError,
+  mayBeOverflow,
+  networkError,
+  overflowError,
+  parseArguments,
+  QUOTA_TYPES,
+  quotaError,
+  refusalError,
+  retryDelay,
+  streamCutError,
+  streamErrorFrame,
+  timeoutError,
+  type ErrorContext,
 } from './errors';
 
 const OPENAI_URL = 'https://api.openai.com/v1';

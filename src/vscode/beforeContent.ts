@@ -42,10 +42,21 @@ export class BeforeContentProvider implements vscode.TextDocumentContentProvider
 }
 
 /** Opens the diff of one changed file: before the session ↔ the file on disk now (a reverted file: as it is again, before the session). */
-export async function openDiff(ref: SessionRef, relPath: string, change: 'created' | 'modified' | 'deleted', review: 'pending' | 'kept' | 'reverted' = 'pending'): Promise<void> {
+export async function openDiff(
+  ref: SessionRef,
+  relPath: string,
+  change: 'created' | 'modified' | 'deleted',
+  review: 'pending' | 'kept' | 'reverted' = 'pending',
+): Promise<void> {
   const reverted = review === 'reverted';
   const left = beforeUri(ref, relPath);
   const right = change === 'deleted' || (reverted && change === 'created') ? beforeUri(ref, relPath, true) : diskUri(ref, relPath);
-  const label = reverted ? 'reverted: as before Ensemble' : change === 'created' ? 'created by Ensemble' : change === 'deleted' ? 'deleted by Ensemble' : 'before Ensemble ↔ now';
+  const label = reverted
+    ? 'reverted: as before Ensemble'
+    : change === 'created'
+      ? 'created by Ensemble'
+      : change === 'deleted'
+        ? 'deleted by Ensemble'
+        : 'before Ensemble ↔ now';
   await vscode.commands.executeCommand('vscode.diff', left, right, `${path.posix.basename(relPath)} (${label})`, { preview: true });
 }

@@ -47,9 +47,20 @@ async function pickModel(models: readonly LmModelInfo[], role: string, step: str
   const items: Item[] = [
     { label: `$(history) Keep ${r.provider} / ${r.model}`, description: 'as it is now' },
     { label: 'Models VS Code offers', kind: vscode.QuickPickItemKind.Separator },
-    ...models.map((m) => ({ label: m.name, description: `${m.vendor} · ${m.family}${m === current ? ' · current' : ''}`, detail: `id ${m.id} · up to ${m.maxInputTokens.toLocaleString('en')} input tokens`, model: m })),
+    ...models.map((m) => ({
+      label: m.name,
+      description: `${m.vendor} · ${m.family}${m === current ? ' · current' : ''}`,
+      detail: `id ${m.id} · up to ${m.maxInputTokens.toLocaleString('en')} input tokens`,
+      model: m,
+    })),
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: `Ensemble: Choose Models (${step}): ${role}`, placeHolder: r.description ?? (role === 'orchestrator' ? 'Plans the work, and takes over escalated tasks' : `The model for ${role}`), matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Ensemble: Choose Models (${step}): ${role}`,
+    placeHolder: r.description ?? (role === 'orchestrator' ? 'Plans the work, and takes over escalated tasks' : `The model for ${role}`),
+    matchOnDescription: true,
+    matchOnDetail: true,
+    ignoreFocusOut: true,
+  });
   if (!pick) return undefined;
   return pick.model ?? 'keep';
 }
@@ -59,7 +70,9 @@ export async function chooseModels(keys: ApiKeys, choices?: ModelChoices): Promi
   // What the pre-flight shows: the settings, or the default line-up on VS Code's models when no key is set.
   const { config: cfg, models, lineup } = await loadLineup(keys);
   if (!models.length) {
-    void vscode.window.showInformationMessage('Ensemble: VS Code offers no chat model. Sign in to GitHub Copilot (or install an extension that contributes chat models), then try again.');
+    void vscode.window.showInformationMessage(
+      'Ensemble: VS Code offers no chat model. Sign in to GitHub Copilot (or install an extension that contributes chat models), then try again.',
+    );
     return false;
   }
   const names = ['orchestrator', ...Object.keys(cfg.roles)];
@@ -82,7 +95,8 @@ export async function chooseModels(keys: ApiKeys, choices?: ModelChoices): Promi
   const section = vscode.workspace.getConfiguration('ensemble');
   // The default line-up holds only while neither setting is set: both are written then, so that it stays as shown.
   const orchestrator = chosen.get('orchestrator');
-  if (orchestrator || lineup) await section.update('orchestrator', orchestrator ? rebind(cfg, cfg.orchestrator, orchestrator) : cfg.orchestrator, targetOf(section, 'orchestrator'));
+  if (orchestrator || lineup)
+    await section.update('orchestrator', orchestrator ? rebind(cfg, cfg.orchestrator, orchestrator) : cfg.orchestrator, targetOf(section, 'orchestrator'));
   const roleNames = names.slice(1).filter((n) => chosen.has(n));
   if (roleNames.length || lineup) {
     // ensemble.roles is the complete set of roles: every role is written, the ones not chosen as they were.

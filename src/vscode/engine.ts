@@ -53,12 +53,17 @@ export async function loadEngine(keys: ApiKeys, scope?: vscode.ConfigurationScop
  * needs one and no `ensemble.orchestrator` or `ensemble.roles` set, the roles on the models VS Code offers
  * (`lineup`; the pre-flight says so).
  */
-export async function loadLineup(keys: ApiKeys, scope?: vscode.ConfigurationScope): Promise<{ config: EngineConfig; resolver: Resolver; models: (vscode.LanguageModelChat & LmModelInfo)[]; lineup: boolean }> {
+export async function loadLineup(
+  keys: ApiKeys,
+  scope?: vscode.ConfigurationScope,
+): Promise<{ config: EngineConfig; resolver: Resolver; models: (vscode.LanguageModelChat & LmModelInfo)[]; lineup: boolean }> {
   const settings = readSettings(scope);
   const source = await keys.keySource(Object.keys(settings.providers));
   const resolver = buildResolver(settings, source, process.env, undefined, { 'vscode-lm': (id, p) => createLmProvider(id, p, vscode) });
   const models = await offeredModels();
-  const keyed = Object.entries(settings.providers).filter(([, p]) => kindInfo(p.kind).key === 'required').map(([id]) => id);
+  const keyed = Object.entries(settings.providers)
+    .filter(([, p]) => kindInfo(p.kind).key === 'required')
+    .map(([id]) => id);
   if (models.length && !isUserSet('orchestrator', scope) && !isUserSet('roles', scope) && !keyed.some((id) => resolver.hasKey(id))) {
     const builtIn = Object.entries(settings.providers).find(([, p]) => kindInfo(p.kind).billing === 'plan' && !p.vendor)?.[0];
     const picked = builtIn && defaultLineup(models, settings, builtIn);
@@ -72,7 +77,18 @@ export async function loadLineup(keys: ApiKeys, scope?: vscode.ConfigurationScop
  * `${input:…}`: SecretStorage, else an input box), and the values the session must redact. Throws an
  * McpConfigError for a role naming an unknown server or an input not given.
  */
-export async function resolveMcp(engine: Engine, workspace: string, input: (i: McpInput) => Promise<string | undefined>): Promise<{ config: EngineConfig; secrets: string[] }> {
+export async function resolveMcp(
+  engine: Engine,
+  workspace: string,
+  input: (i: McpInput) => Promise<string | undefined>,
+): Promise<{ config: EngineConfig; secrets: string[] }> {
   if (!serversInUse(engine.config).length) return { config: engine.config, secrets: [] };
-  return resolveMcpVariables(engine.config, { workspaceFolder: workspace, userHome: os.homedir(), env: process.env, inputs: engine.mcpInputs, input, pathSeparator: path.sep });
+  return resolveMcpVariables(engine.config, {
+    workspaceFolder: workspace,
+    userHome: os.homedir(),
+    env: process.env,
+    inputs: engine.mcpInputs,
+    input,
+    pathSeparator: path.sep,
+  });
 }

@@ -27,7 +27,10 @@ export interface LmBinding {
 
 /** Every binding of `cfg` to a `vscode-lm` provider. */
 export function lmBindings(cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'providers'>): LmBinding[] {
-  const all: [string, ModelBinding | undefined][] = [['orchestrator', cfg.orchestrator], ['orchestrator.fallback', cfg.orchestrator.fallback]];
+  const all: [string, ModelBinding | undefined][] = [
+    ['orchestrator', cfg.orchestrator],
+    ['orchestrator.fallback', cfg.orchestrator.fallback],
+  ];
   for (const [name, r] of Object.entries(cfg.roles)) all.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
   return all.flatMap(([who, r]) => {
     const p = r && cfg.providers[r.provider];
@@ -72,7 +75,11 @@ const PREFERENCES: Record<string, RegExp[]> = {
  * they cannot call tools are left out; Copilot's `auto` only when nothing else is there. Undefined when
  * VS Code offers no model.
  */
-export function defaultLineup(models: readonly LmModelInfo[], base: Pick<EngineConfig, 'orchestrator' | 'roles'>, provider = 'vscode'): Pick<EngineConfig, 'orchestrator' | 'roles'> | undefined {
+export function defaultLineup(
+  models: readonly LmModelInfo[],
+  base: Pick<EngineConfig, 'orchestrator' | 'roles'>,
+  provider = 'vscode',
+): Pick<EngineConfig, 'orchestrator' | 'roles'> | undefined {
   const usable = models.filter((m) => m.capabilities?.supportsToolCalling !== false);
   const candidates = usable.filter((m) => m.id !== 'auto').length ? usable.filter((m) => m.id !== 'auto') : usable;
   if (!candidates.length) return undefined;

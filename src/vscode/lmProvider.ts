@@ -8,13 +8,26 @@
 // editor, a small hand-written stand-in in the plain-Node unit tests).
 
 import type * as vscode from 'vscode';
-import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest, type ContextOverflow, type ToolCall, type ToolSpec, type Usage } from '../core/ports';
+import {
+  ProviderError,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type ContextOverflow,
+  type ToolCall,
+  type ToolSpec,
+  type Usage,
+} from '../core/ports';
 import { withImageNotes } from '../providers/tool-images';
 import type { ProviderSettings } from '../core/config';
 import { classifyStatus, contextOverflow } from '../providers/errors';
 
 /** The part of the `vscode` API the adapter uses. */
-export type LmHost = Pick<typeof vscode, 'LanguageModelChatMessage' | 'LanguageModelTextPart' | 'LanguageModelToolCallPart' | 'LanguageModelToolResultPart' | 'CancellationTokenSource'> & {
+export type LmHost = Pick<
+  typeof vscode,
+  'LanguageModelChatMessage' | 'LanguageModelTextPart' | 'LanguageModelToolCallPart' | 'LanguageModelToolResultPart' | 'CancellationTokenSource'
+> & {
   lm: Pick<typeof vscode.lm, 'selectChatModels'>;
 };
 
@@ -57,9 +70,12 @@ export function toLmMessages(host: LmHost, system: string, messages: readonly Ch
     else if (m.role === 'tool') {
       // The API's tool results carry text here: an image an MCP tool returned is a note.
       const content = withImageNotes(m.content, m.images, "VS Code's language model API is sent text only");
-      user(new host.LanguageModelToolResultPart(m.toolCallId, [new host.LanguageModelTextPart(m.isError && !/^error\b/i.test(content) ? `Error: ${content}` : content)]));
-    }
-    else {
+      user(
+        new host.LanguageModelToolResultPart(m.toolCallId, [
+          new host.LanguageModelTextPart(m.isError && !/^error\b/i.test(content) ? `Error: ${content}` : content),
+        ]),
+      );
+    } else {
       const parts: Part[] = [];
       if (m.content) parts.push(new host.LanguageModelTextPart(m.content));
       for (const c of m.toolCalls ?? []) parts.push(new host.LanguageModelToolCallPart(c.id, c.name, c.arguments));
@@ -116,13 +132,19 @@ const TOKEN_LIMIT = /exceeds? (the )?token limit|token limit (was )?exceeded|too
 export function toProviderError(e: unknown, ctx: FailureContext): ProviderError {
   if (e instanceof ProviderError) return e;
   const { provider, model } = ctx;
-  const err = (code: ProviderError['code'], retryable: boolean, message: string, extra: { status?: number; overflow?: ContextOverflow } = {}) => new ProviderError({ provider, code, retryable, message, cause: e, ...extra });
+  const err = (code: ProviderError['code'], retryable: boolean, message: string, extra: { status?: number; overflow?: ContextOverflow } = {}) =>
+    new ProviderError({ provider, code, retryable, message, cause: e, ...extra });
   const name = str((e as { name?: unknown })?.name);
   const code = str((e as { code?: unknown })?.code);
   const text = errorText(e);
   const who = `VS Code's model ${model}`;
   if (ctx.aborted) return err('aborted', false, `The request to ${who} was cancelled.`);
-  if (name === 'LanguageModelError' && code === 'NoPermissions') return err('permission', false, `VS Code did not allow Ensemble to use ${model} (${text}). Allow it when VS Code asks at Start, or in the Accounts menu under Manage Language Model Access.`);
+  if (name === 'LanguageModelError' && code === 'NoPermissions')
+    return err(
+      'permission',
+      false,
+      `VS Code did not allow Ensemble to use ${model} (${text}). Allow it when VS Code asks at Start, or in the Accounts menu under Manage Language Model Access.`,
+    );
   if (name === 'LanguageModelError' && code === 'Blocked') return err('rate_limit', true, `${who} is blocked for Ensemble for now (${text}).`);
   if (name === 'LanguageModelError' && code === 'NotFound') return err('not_found', false, `${who} is not available in VS Code any more (${text}).`);
   if (name === 'ChatQuotaExceeded' || /quota/i.test(name)) return err('quota', false, `${who}: your plan's allowance is used up (${text}).`);
@@ -131,7 +153,9 @@ export function toProviderError(e: unknown, ctx: FailureContext): ProviderError 
   if (overflow) {
     const window = overflow.window ?? (ctx.maxInputTokens ? ctx.maxInputTokens + (ctx.maxOutputTokens ?? 0) : undefined);
     const promptTokens = overflow.promptTokens ?? ctx.promptTokens;
-    return err('context_overflow', false, `${who} refused the prompt as larger than its context window (${text})`, { overflow: { ...(promptTokens ? { promptTokens } : {}), ...(window ? { window } : {}) } });
+    return err('context_overflow', false, `${who} refused the prompt as larger than its context window (${text})`, {
+      overflow: { ...(promptTokens ? { promptTokens } : {}), ...(window ? { window } : {}) },
+    });
   }
   if (name === 'Canceled' || name === 'CancellationError' || text === 'Canceled') return err('stream_cut', true, `${who} stopped the answer (${text}).`);
   const status = /\b([45]\d\d)\b/.exec(text);
@@ -197,7 +221,13 @@ const COUNT_WAIT_MS = 10_000;
 function within<T>(p: PromiseLike<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  return Promise.race([Promise.resolve(p).then((v) => v, () => undefined), late]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    Promise.resolve(p).then(
+      (v) => v,
+      () => undefined,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 class LmProvider implements ChatProvider {
@@ -233,7 +263,12 @@ class LmProvider implements ChatProvider {
     if (!model) {
       this.models.delete(request.model);
       const where = this.settings.vendor ? ` of vendor "${this.settings.vendor}"` : '';
-      throw new ProviderError({ provider: this.id, code: 'not_found', retryable: false, message: `VS Code offers no chat model${where} with the id or family "${request.model}" (Ensemble: Choose Models lists those it offers).` });
+      throw new ProviderError({
+        provider: this.id,
+        code: 'not_found',
+        retryable: false,
+        message: `VS Code offers no chat model${where} with the id or family "${request.model}" (Ensemble: Choose Models lists those it offers).`,
+      });
     }
     ctx.maxInputTokens = model.maxInputTokens;
     let counter = this.counters.get(model);
@@ -247,7 +282,11 @@ class LmProvider implements ChatProvider {
     const calls: ToolCall[] = [];
     let text = '';
     try {
-      const response = await model.sendRequest(toLmMessages(this.host, request.system, request.messages), { justification: JUSTIFICATION, tools: toLmTools(request.tools) }, cts.token);
+      const response = await model.sendRequest(
+        toLmMessages(this.host, request.system, request.messages),
+        { justification: JUSTIFICATION, tools: toLmTools(request.tools) },
+        cts.token,
+      );
       for await (const part of response.stream) {
         if (signal.aborted) break;
         if (part instanceof this.host.LanguageModelTextPart) {
@@ -256,7 +295,13 @@ class LmProvider implements ChatProvider {
           yield { type: 'text', text: part.value };
         } else if (part instanceof this.host.LanguageModelToolCallPart) {
           const input = part.input as unknown;
-          if (!input || typeof input !== 'object' || Array.isArray(input)) throw new ProviderError({ provider: this.id, code: 'bad_response', retryable: true, message: `VS Code's model ${request.model} called ${part.name} with arguments that are not an object.` });
+          if (!input || typeof input !== 'object' || Array.isArray(input))
+            throw new ProviderError({
+              provider: this.id,
+              code: 'bad_response',
+              retryable: true,
+              message: `VS Code's model ${request.model} called ${part.name} with arguments that are not an object.`,
+            });
           const call: ToolCall = { id: part.callId || `vscode-call-${++syntheticIds}`, name: part.name, arguments: input as Record<string, unknown> };
           calls.push(call);
           yield { type: 'tool_call', call };
@@ -298,7 +343,10 @@ export function createLmProvider(id: string, settings: ProviderSettings, host: L
  * Measured in VS Code 1.139: no such request reached a model's provider. Returns the models VS Code
  * refused, with its words.
  */
-export async function askModelAccess(host: LmHost, models: readonly vscode.LanguageModelChat[]): Promise<{ model: vscode.LanguageModelChat; message: string }[]> {
+export async function askModelAccess(
+  host: LmHost,
+  models: readonly vscode.LanguageModelChat[],
+): Promise<{ model: vscode.LanguageModelChat; message: string }[]> {
   const refused: { model: vscode.LanguageModelChat; message: string }[] = [];
   const unsendable: Record<string, unknown> = {};
   unsendable.self = unsendable;
@@ -306,7 +354,11 @@ export async function askModelAccess(host: LmHost, models: readonly vscode.Langu
     const cts = new host.CancellationTokenSource();
     cts.cancel();
     try {
-      await model.sendRequest([host.LanguageModelChatMessage.User('')], { justification: JUSTIFICATION, modelOptions: { ensembleConsentOnly: unsendable } }, cts.token);
+      await model.sendRequest(
+        [host.LanguageModelChatMessage.User('')],
+        { justification: JUSTIFICATION, modelOptions: { ensembleConsentOnly: unsendable } },
+        cts.token,
+      );
     } catch (e) {
       const name = str((e as { name?: unknown })?.name);
       const code = str((e as { code?: unknown })?.code);

@@ -8,5 +8,7 @@ import type { ModelChoices } from './chooseModels';
 import type { ApiKeys } from './secrets';
 
 export function registerModelCommands(keys: ApiKeys): vscode.Disposable {
-  return registerGuarded(COMMANDS.chooseModels, 'choose models', (choices?: unknown) => runtime().chooseModels(keys, choices && typeof choices === 'object' ? (choices as ModelChoices) : undefined));
+  return registerGuarded(COMMANDS.chooseModels, 'choose models', (choices?: unknown) =>
+    runtime().chooseModels(keys, choices && typeof choices === 'object' ? (choices as ModelChoices) : undefined),
+  );
 }

@@ -16,13 +16,21 @@ type Pending = { question: Question; settle: (answer: QuestionAnswer | undefined
 type Asked = { [K in Question['kind']]: Omit<Extract<Question, { kind: K }>, 'id'> }[Question['kind']];
 
 /** The words of each answer, on the panel's buttons and the notification's. */
-export const ANSWER_TITLES: Record<QuestionAnswer, string> = { once: 'Allow Once', session: 'Allow for This Session', deny: 'Deny', run: 'Run Tests', skip: "Don't Run" };
+export const ANSWER_TITLES: Record<QuestionAnswer, string> = {
+  once: 'Allow Once',
+  session: 'Allow for This Session',
+  deny: 'Deny',
+  run: 'Run Tests',
+  skip: "Don't Run",
+};
 
 /** The question in one sentence, as the notification and the panel's screen-reader text say it. */
 export function questionText(q: Question): string {
-  if (q.kind === 'tests') return `Run the generated project's tests with "${q.command}"? They run in the workspace, without your API keys in their environment.`;
+  if (q.kind === 'tests')
+    return `Run the generated project's tests with "${q.command}"? They run in the workspace, without your API keys in their environment.`;
   const task = q.taskId ? ` (task ${q.taskId}${q.taskTitle ? ` — ${q.taskTitle}` : ''})` : '';
-  if (q.mcp) return `The ${q.role} agent${task} asks to call the tool ${q.mcp.tool} of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (which it marks read-only)' : ''}: ${q.command}`;
+  if (q.mcp)
+    return `The ${q.role} agent${task} asks to call the tool ${q.mcp.tool} of the MCP server ${q.mcp.server}${q.mcp.readOnly ? ' (which it marks read-only)' : ''}: ${q.command}`;
   return `The ${q.role} agent${task} asks to run "${q.command}" in ${q.cwd === '.' ? 'the workspace folder' : q.cwd}. It runs without your API keys in its environment.`;
 }
 
@@ -41,19 +49,37 @@ export class Questions implements vscode.Disposable {
   /** The ApproveCommand port: an agent asks to run a command the `ensemble.commands` policy neither allows nor denies. */
   readonly approveCommand = async (req: CommandApprovalRequest, signal: AbortSignal): Promise<CommandApproval> => {
     if (!vscode.workspace.isTrusted) return 'deny'; // nothing runs in Restricted Mode
-    const answer = await this.ask({ kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: req.command, cwd: req.cwd }, COMMAND_ANSWERS, signal);
+    const answer = await this.ask(
+      { kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: req.command, cwd: req.cwd },
+      COMMAND_ANSWERS,
+      signal,
+    );
     return answer === 'once' || answer === 'session' ? answer : 'deny';
   };
 
   /** The ApproveMcpCall port: an agent calls an MCP tool the `ensemble.mcp` policy neither allows nor denies (the same answers as a command's). */
   readonly approveMcp = async (req: McpApprovalRequest, signal: AbortSignal): Promise<CommandApproval> => {
     if (!vscode.workspace.isTrusted) return 'deny'; // nothing runs in Restricted Mode
-    const answer = await this.ask({ kind: 'command', agentId: req.agentId, role: req.role, taskId: req.taskId, taskTitle: req.taskTitle, command: `${req.server}/${req.tool} ${req.arguments}`, cwd: '.', mcp: { server: req.server, tool: req.tool, readOnly: req.readOnly } }, COMMAND_ANSWERS, signal);
+    const answer = await this.ask(
+      {
+        kind: 'command',
+        agentId: req.agentId,
+        role: req.role,
+        taskId: req.taskId,
+        taskTitle: req.taskTitle,
+        command: `${req.server}/${req.tool} ${req.arguments}`,
+        cwd: '.',
+        mcp: { server: req.server, tool: req.tool, readOnly: req.readOnly },
+      },
+      COMMAND_ANSWERS,
+      signal,
+    );
     return answer === 'once' || answer === 'session' ? answer : 'deny';
   };
 
   /** The consent port: asked before the generated tests run when `ensemble.validation.runTests` is "ask". */
-  readonly consentToTests = async (command: string, signal?: AbortSignal): Promise<boolean> => (await this.ask({ kind: 'tests', command }, TEST_ANSWERS, signal)) === 'run';
+  readonly consentToTests = async (command: string, signal?: AbortSignal): Promise<boolean> =>
+    (await this.ask({ kind: 'tests', command }, TEST_ANSWERS, signal)) === 'run';
 
   /** Answers question `id` (the panel's buttons, the notification's); false when it no longer waits (answered, withdrawn). */
   answer(id: number, answer: QuestionAnswer): boolean {
@@ -92,7 +118,8 @@ export class Questions implements vscode.Disposable {
     const choice = await vscode.window.showWarningMessage(`Ensemble: ${questionText(q)}`, ...answers.map((a) => ANSWER_TITLES[a]), show);
     if (choice === show) return void vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
     const answer = answers.find((a) => ANSWER_TITLES[a] === choice);
-    if (answer && !this.answer(q.id, answer)) vscode.window.setStatusBarMessage('Ensemble: that question no longer waits (it was answered in the panel, or its task stopped).', 5000);
+    if (answer && !this.answer(q.id, answer))
+      vscode.window.setStatusBarMessage('Ensemble: that question no longer waits (it was answered in the panel, or its task stopped).', 5000);
   }
 
   dispose(): void {

@@ -77,10 +77,17 @@ export function registerReviewCommands(focus: SessionFocus, review: ReviewServic
       if (!ref) return void vscode.window.showInformationMessage('Ensemble: there is no session to review yet.');
       const n = review.files(ref).filter((f) => f.review !== 'reverted').length;
       if (!n) return void vscode.window.showInformationMessage('Ensemble: no changes to revert.');
-      const ok = await vscode.window.showWarningMessage(`Revert all ${n} change${n === 1 ? '' : 's'} of this Ensemble session? Files it created are deleted; the others get back their content from before the session.`, { modal: true }, 'Revert All');
+      const ok = await vscode.window.showWarningMessage(
+        `Revert all ${n} change${n === 1 ? '' : 's'} of this Ensemble session? Files it created are deleted; the others get back their content from before the session.`,
+        { modal: true },
+        'Revert All',
+      );
       if (ok !== 'Revert All') return;
       const outs = await review.revertAll();
-      await closeReviewDiffs(ref, outs.filter((o) => o.ok).map((o) => o.path));
+      await closeReviewDiffs(
+        ref,
+        outs.filter((o) => o.ok).map((o) => o.path),
+      );
       summarise(outs, 'reverted');
     }),
     registerGuarded(COMMANDS.reviewChanges, 'review changes', async () => {
@@ -98,11 +105,13 @@ export function registerReviewCommands(focus: SessionFocus, review: ReviewServic
 /** Closes the review diffs of `paths` of session `ref` (their files were reverted). */
 async function closeReviewDiffs(ref: SessionRef, paths: readonly string[]): Promise<void> {
   const gone = new Set(paths);
-  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
-    if (!(t.input instanceof vscode.TabInputTextDiff)) return false;
-    const p = parseBeforeUri(t.input.original);
-    return !!p && p.ref.sessionId === ref.sessionId && gone.has(p.path);
-  });
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => {
+      if (!(t.input instanceof vscode.TabInputTextDiff)) return false;
+      const p = parseBeforeUri(t.input.original);
+      return !!p && p.ref.sessionId === ref.sessionId && gone.has(p.path);
+    });
   if (tabs.length) await vscode.window.tabGroups.close(tabs);
 }
 

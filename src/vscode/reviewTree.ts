@@ -25,9 +25,18 @@ export class FileItem extends vscode.TreeItem {
     this.description = [dir === '.' ? '' : dir, file.change, who, file.review === 'pending' ? '' : file.review, unknown].filter(Boolean).join(' · ');
     this.resourceUri = diskUri(ref, file.path);
     const icon = file.change === 'created' ? 'diff-added' : file.change === 'deleted' ? 'diff-removed' : 'diff-modified';
-    const color = file.review === 'reverted' ? 'disabledForeground' : file.change === 'created' ? 'gitDecoration.addedResourceForeground' : file.change === 'deleted' ? 'gitDecoration.deletedResourceForeground' : 'gitDecoration.modifiedResourceForeground';
+    const color =
+      file.review === 'reverted'
+        ? 'disabledForeground'
+        : file.change === 'created'
+          ? 'gitDecoration.addedResourceForeground'
+          : file.change === 'deleted'
+            ? 'gitDecoration.deletedResourceForeground'
+            : 'gitDecoration.modifiedResourceForeground';
     this.iconPath = new vscode.ThemeIcon(file.review === 'kept' ? 'pass' : file.review === 'reverted' ? 'discard' : icon, new vscode.ThemeColor(color));
-    this.tooltip = new vscode.MarkdownString(`**${file.path}** — ${file.change}${who ? ` by ${who}` : ''}${file.taskId ? ` (task ${file.taskId})` : ''}\n\nReview: ${file.review}${file.beforeUnknown ? '\n\nChanged by a command an agent ran; Ensemble had no copy of the file from before, so it cannot be reverted.' : ''}`);
+    this.tooltip = new vscode.MarkdownString(
+      `**${file.path}** — ${file.change}${who ? ` by ${who}` : ''}${file.taskId ? ` (task ${file.taskId})` : ''}\n\nReview: ${file.review}${file.beforeUnknown ? '\n\nChanged by a command an agent ran; Ensemble had no copy of the file from before, so it cannot be reverted.' : ''}`,
+    );
     this.contextValue = `ensembleFile.${file.review}`;
     this.accessibilityInformation = { label: `${file.path}, ${file.change}${who ? ` by ${who}` : ''}, ${file.review}` };
     this.command = { command: COMMANDS.openDiff, title: 'Open Change', arguments: [this] };

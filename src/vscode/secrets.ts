@@ -27,7 +27,6 @@ export class ApiKeys implements vscode.Disposable {
   readonly onDidChange = this._onDidChange.event;
   private readonly subscription: vscode.Disposable;
 
-
   /** The window's redactor (every key handled here, the environment's secrets, key shapes): what editor messages and the Output channel go through. */
   redactor(env: NodeJS.ProcessEnv = process.env): Redactor {
     return windowRedactor(env);
@@ -79,7 +78,15 @@ export class ApiKeys implements vscode.Disposable {
     const name = `ensemble.mcpInput.${input.id}`;
     let value = (await this.secrets.get(name))?.trim() || undefined;
     if (!value) {
-      value = (await vscode.window.showInputBox({ title: `Ensemble: MCP input "${input.id}"`, prompt: `${input.description ?? `The value of \${input:${input.id}} in your MCP configuration`} (kept in VS Code's secret storage)`, password: input.password !== false, ignoreFocusOut: true }))?.trim() || undefined;
+      value =
+        (
+          await vscode.window.showInputBox({
+            title: `Ensemble: MCP input "${input.id}"`,
+            prompt: `${input.description ?? `The value of \${input:${input.id}} in your MCP configuration`} (kept in VS Code's secret storage)`,
+            password: input.password !== false,
+            ignoreFocusOut: true,
+          })
+        )?.trim() || undefined;
       if (value) await this.secrets.store(name, value);
     }
     if (value) handled.add(value);

@@ -21,12 +21,16 @@ import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 async function pickWorkspaceFolder(purpose: string): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (!folders.length) {
-    const choice = await vscode.window.showWarningMessage(`Ensemble needs a folder to ${purpose}: open one first (or try Ensemble: Start Demo, which asks for one).`, 'Open Folder');
+    const choice = await vscode.window.showWarningMessage(
+      `Ensemble needs a folder to ${purpose}: open one first (or try Ensemble: Start Demo, which asks for one).`,
+      'Open Folder',
+    );
     if (choice) await vscode.commands.executeCommand('workbench.action.files.openFolder');
     return undefined;
   }
   const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: `Which folder should Ensemble ${purpose}?` });
-  if (folder && !fs.existsSync(folder.uri.fsPath)) throw new Error(`${folder.name} is not a folder on this machine's disk (${folder.uri.toString()}); Ensemble works on local folders.`);
+  if (folder && !fs.existsSync(folder.uri.fsPath))
+    throw new Error(`${folder.name} is not a folder on this machine's disk (${folder.uri.toString()}); Ensemble works on local folders.`);
   return folder;
 }
 
@@ -49,7 +53,9 @@ async function withMcpInputs(engine: Engine, workspace: string, keys: ApiKeys): 
     return await rt.resolveMcp(engine, workspace, (i) => keys.mcpInput(i));
   } catch (e) {
     if (!(e instanceof rt.McpConfigError)) throw e;
-    void vscode.window.showErrorMessage(`Ensemble: ${e.message}`, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ensemble.mcp'));
+    void vscode.window
+      .showErrorMessage(`Ensemble: ${e.message}`, 'Open Settings')
+      .then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ensemble.mcp'));
     return undefined;
   }
 }
@@ -76,12 +82,24 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!folder) return;
       refuseIfBusy(folder.uri.fsPath);
       const rt = runtime();
-      const engine = await rt.runPreflight({ goal, workspace: folder.uri.fsPath, load: () => rt.loadEngine(keys, folder.uri), setKey: (p) => promptForKey(keys, p), chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels) });
+      const engine = await rt.runPreflight({
+        goal,
+        workspace: folder.uri.fsPath,
+        load: () => rt.loadEngine(keys, folder.uri),
+        setKey: (p) => promptForKey(keys, p),
+        chooseModels: async () => vscode.commands.executeCommand(COMMANDS.chooseModels),
+      });
       if (!engine) return;
       const mcp = await withMcpInputs(engine, folder.uri.fsPath, keys);
       if (!mcp) return;
       notBusy();
-      controller.start({ goal, workspace: folder.uri.fsPath, config: mcp.config, resolve: (id) => engine.resolver.resolve(id), secrets: [...engine.resolver.secrets(), ...mcp.secrets] });
+      controller.start({
+        goal,
+        workspace: folder.uri.fsPath,
+        config: mcp.config,
+        resolve: (id) => engine.resolver.resolve(id),
+        secrets: [...engine.resolver.secrets(), ...mcp.secrets],
+      });
     }),
 
     registerGuarded(COMMANDS.demo, 'start the demo', async () => {
@@ -98,7 +116,11 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!folder) return;
       const entries = fs.existsSync(folder) ? fs.readdirSync(folder).filter((n) => n !== '.ensemble' && n !== '.git') : [];
       if (entries.length) {
-        const go = await vscode.window.showWarningMessage(`${folder} is not empty. The demo creates and may overwrite files there (each change can be reverted from Review Changes). Continue?`, { modal: true }, 'Run Demo');
+        const go = await vscode.window.showWarningMessage(
+          `${folder} is not empty. The demo creates and may overwrite files there (each change can be reverted from Review Changes). Continue?`,
+          { modal: true },
+          'Run Demo',
+        );
         if (go !== 'Run Demo') return;
       }
       let runTests: 'ask' | 'always' | 'never' = 'ask';
@@ -118,9 +140,14 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!folder) return;
       const unfinished = resumableSessions(folder.uri.fsPath);
       if (typeof sessionId === 'string' && !unfinished.some((s) => s.sessionId === sessionId)) {
-        return void vscode.window.showInformationMessage(`Ensemble: session ${sessionId} cannot be resumed here (it is completed, scripted, or not in this workspace).`);
+        return void vscode.window.showInformationMessage(
+          `Ensemble: session ${sessionId} cannot be resumed here (it is completed, scripted, or not in this workspace).`,
+        );
       }
-      if (!unfinished.length) return void vscode.window.showInformationMessage('Ensemble: this workspace has no unfinished session to resume (scripted demo sessions cannot be resumed).');
+      if (!unfinished.length)
+        return void vscode.window.showInformationMessage(
+          'Ensemble: this workspace has no unfinished session to resume (scripted demo sessions cannot be resumed).',
+        );
       const pick =
         typeof sessionId === 'string'
           ? { session: unfinished.find((s) => s.sessionId === sessionId)! }
@@ -145,12 +172,21 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         return;
       }
       const gone = rt.blockingUnavailable(engine.lm);
-      if (gone.length) return void vscode.window.showErrorMessage(`Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`);
+      if (gone.length)
+        return void vscode.window.showErrorMessage(
+          `Ensemble: ${gone.map((b) => `${b.who} uses ${b.provider}/${b.model}`).join(', ')}, which VS Code does not offer now. Pick one it offers with Ensemble: Choose Models.`,
+        );
       if (!(await rt.modelAccess(engine))) return;
       const mcp = await withMcpInputs(engine, folder.uri.fsPath, keys);
       if (!mcp) return;
       notBusy();
-      controller.resume({ dir: pick.session.dir, workspace: folder.uri.fsPath, config: mcp.config, resolve: (id) => engine.resolver.resolve(id), secrets: [...engine.resolver.secrets(), ...mcp.secrets] });
+      controller.resume({
+        dir: pick.session.dir,
+        workspace: folder.uri.fsPath,
+        config: mcp.config,
+        resolve: (id) => engine.resolver.resolve(id),
+        secrets: [...engine.resolver.secrets(), ...mcp.secrets],
+      });
     }),
 
     registerGuarded(COMMANDS.cancel, 'cancel a session', () => {
@@ -166,7 +202,12 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         const working = Object.values(handle.state.agents).filter(isWorking);
         if (!working.length) return void vscode.window.showInformationMessage('Ensemble: no agent is working right now.');
         const pick = await vscode.window.showQuickPick(
-          working.map((a) => ({ label: `${a.role} (${a.agentId})`, description: a.step, detail: handle.state.tasks[a.taskId]?.title ?? a.taskId, agentId: a.agentId })),
+          working.map((a) => ({
+            label: `${a.role} (${a.agentId})`,
+            description: a.step,
+            detail: handle.state.tasks[a.taskId]?.title ?? a.taskId,
+            agentId: a.agentId,
+          })),
           { title: 'Ensemble: Message Agent', placeHolder: 'Which agent should read your message?' },
         );
         if (!pick) return;
@@ -196,7 +237,11 @@ export function registerSessionCommands(controller: SessionController, keys: Api
         const running = handle.state.taskOrder.map((t) => handle.state.tasks[t]!).filter((t) => t.status === 'running' || t.status === 'escalated');
         if (!running.length) return void vscode.window.showInformationMessage('Ensemble: no task is running right now.');
         const pick = await vscode.window.showQuickPick(
-          running.map((t) => ({ label: t.title, description: `${t.id} · ${t.role}${t.status === 'escalated' ? ' · with the orchestrator' : ''}`, taskId: t.id })),
+          running.map((t) => ({
+            label: t.title,
+            description: `${t.id} · ${t.role}${t.status === 'escalated' ? ' · with the orchestrator' : ''}`,
+            taskId: t.id,
+          })),
           { title: 'Ensemble: Stop Task', placeHolder: 'Which task should stop? (The session goes on; the orchestrator decides what becomes of it.)' },
         );
         if (!pick) return;
@@ -211,7 +256,8 @@ export function registerSessionCommands(controller: SessionController, keys: Api
       if (!ref) return void vscode.window.showInformationMessage('Ensemble: there is no session yet, so no report.');
       const dir = sessionDir(ref.workspace, ref.sessionId);
       const md = path.join(dir, 'report.md');
-      if (controller.active?.ref.sessionId === ref.sessionId) return void vscode.window.showInformationMessage('Ensemble: the report is written when the session ends; the panel shows it live meanwhile.');
+      if (controller.active?.ref.sessionId === ref.sessionId)
+        return void vscode.window.showInformationMessage('Ensemble: the report is written when the session ends; the panel shows it live meanwhile.');
       // An interrupted session has no report yet: it is a fold of the log, so write it now.
       if (!fs.existsSync(md)) rebuildReport(dir, windowRedactor());
       await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(md));

@@ -55,7 +55,9 @@ export class SessionController implements vscode.Disposable {
   readonly onDidEnd = this._onDidEnd.event;
 
   /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`, `approveMcp`: ask about a command, an MCP call, the policy does not allow; `consent`: about running the generated tests. */
-  constructor(private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; approveMcp?: ApproveMcp; reviewPlan?: EngineDeps['reviewPlan'] }) {}
+  constructor(
+    private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; approveMcp?: ApproveMcp; reviewPlan?: EngineDeps['reviewPlan'] },
+  ) {}
 
   get active(): ActiveSession | undefined {
     return this.current;
@@ -66,15 +68,30 @@ export class SessionController implements vscode.Disposable {
   }
 
   start(req: RunRequest): ActiveSession {
-    return this.launch(req.workspace, 'run', (deps) => runtime().startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(
+      req.workspace,
+      'run',
+      (deps) => runtime().startSession({ goal: req.goal, config: withTrust(req.config, vscode.workspace.isTrusted), deps }),
+      req,
+    );
   }
 
   /** Continues an unfinished session from its folder (`.ensemble/sessions/<id>`). */
   resume(req: Omit<RunRequest, 'goal'> & { dir: string }): ActiveSession {
-    return this.launch(req.workspace, 'resume', (deps) => runtime().resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }), req);
+    return this.launch(
+      req.workspace,
+      'resume',
+      (deps) => runtime().resumeSession({ dir: req.dir, config: withTrust(req.config, vscode.workspace.isTrusted), deps }),
+      req,
+    );
   }
 
-  private launch(workspace: string, kind: SessionKind, open: (deps: EngineDeps) => SessionHandle, req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>): ActiveSession {
+  private launch(
+    workspace: string,
+    kind: SessionKind,
+    open: (deps: EngineDeps) => SessionHandle,
+    req: Pick<RunRequest, 'resolve' | 'consent' | 'secrets' | 'approveCommand'>,
+  ): ActiveSession {
     this.claim();
     try {
       return this.track(open(this.deps(kind, workspace, req.resolve, req.consent, req.secrets, req.approveCommand)), workspace, kind);
@@ -84,15 +101,26 @@ export class SessionController implements vscode.Disposable {
   }
 
   /** Replays the demo cassette (scripted answers, local servers, no key) into `folder`. */
-  async startDemo(folder: string, o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent; approveCommand?: Approve } = {}): Promise<ActiveSession> {
+  async startDemo(
+    folder: string,
+    o: { runTests?: EngineConfig['validation']['runTests']; consent?: Consent; approveCommand?: Approve } = {},
+  ): Promise<ActiveSession> {
     this.claim();
     try {
       const rt = runtime();
       const cassette = rt.loadCassette(rt.demoCassettePath(this.opts.extensionPath));
       const replay = await rt.startReplay(cassette);
       try {
-        const config: EngineConfig = withTrust({ ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } }, vscode.workspace.isTrusted);
-        const handle = rt.startSession({ goal: cassette.goal, config, deps: this.deps('demo', folder, replay.resolve, o.consent, undefined, o.approveCommand), scripted: true });
+        const config: EngineConfig = withTrust(
+          { ...replay.config, validation: { ...replay.config.validation, runTests: o.runTests ?? replay.config.validation.runTests } },
+          vscode.workspace.isTrusted,
+        );
+        const handle = rt.startSession({
+          goal: cassette.goal,
+          config,
+          deps: this.deps('demo', folder, replay.resolve, o.consent, undefined, o.approveCommand),
+          scripted: true,
+        });
         void handle.done.finally(() => replay.close());
         return this.track(handle, folder, 'demo');
       } catch (e) {
@@ -116,12 +144,29 @@ export class SessionController implements vscode.Disposable {
     this.starting = true;
   }
 
-  private deps(kind: SessionKind, workspace: string, resolve: EngineDeps['resolve'], consent: Consent | undefined, secrets?: readonly string[], approveCommand?: Approve): EngineDeps {
+  private deps(
+    kind: SessionKind,
+    workspace: string,
+    resolve: EngineDeps['resolve'],
+    consent: Consent | undefined,
+    secrets?: readonly string[],
+    approveCommand?: Approve,
+  ): EngineDeps {
     // Named to a second session (the CLI's, another window's) that would start in this workspace meanwhile.
     const command = `VS Code: ${kind === 'run' ? 'Start Orchestration' : kind === 'demo' ? 'Start Demo' : 'Resume Session'}`;
     const rt = runtime();
     // search_files runs the ripgrep VS Code ships (else one on PATH; else the engine reads the files).
-    return { command, ...rt.nodeWorkspace(workspace, { rgPath: rt.bundledRipgrep(vscode.env.appRoot) }), resolve, consent: consent ?? this.opts.consent, approveCommand: approveCommand ?? this.opts.approveCommand, approveMcp: this.opts.approveMcp, secrets, isDirty: dirtyEditors(workspace), reviewPlan: this.opts.reviewPlan };
+    return {
+      command,
+      ...rt.nodeWorkspace(workspace, { rgPath: rt.bundledRipgrep(vscode.env.appRoot) }),
+      resolve,
+      consent: consent ?? this.opts.consent,
+      approveCommand: approveCommand ?? this.opts.approveCommand,
+      approveMcp: this.opts.approveMcp,
+      secrets,
+      isDirty: dirtyEditors(workspace),
+      reviewPlan: this.opts.reviewPlan,
+    };
   }
 
   private track(handle: SessionHandle, workspace: string, kind: SessionKind): ActiveSession {

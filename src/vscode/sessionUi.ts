@@ -50,7 +50,8 @@ export class SessionNotifications implements vscode.Disposable {
     if (e.handle.diskFull && e.handle.diskFull.message !== s.error) void vscode.window.showErrorMessage(`Ensemble: ${e.handle.diskFull.message}`);
     const outside = !vscode.workspace.workspaceFolders?.some((f) => path.resolve(f.uri.fsPath) === path.resolve(e.ref.workspace));
     if (outside) actions.push('Open Folder');
-    const choice = s.status === 'completed' ? await vscode.window.showInformationMessage(summary, ...actions) : await vscode.window.showWarningMessage(summary, ...actions);
+    const choice =
+      s.status === 'completed' ? await vscode.window.showInformationMessage(summary, ...actions) : await vscode.window.showWarningMessage(summary, ...actions);
     if (choice === 'Review Changes') await vscode.commands.executeCommand(COMMANDS.reviewChanges);
     if (choice === 'Open Report') await vscode.commands.executeCommand(COMMANDS.openReport);
     if (choice === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(e.ref.workspace), { forceNewWindow: true });

@@ -5,7 +5,23 @@ import * as vscode from 'vscode';
 import { configSchema, resolveConfig, type EngineConfig } from '../core/config';
 
 /** The settings read, by their name under `ensemble.`: a dotted name is a field of the config key before the dot. */
-export const SETTINGS = ['orchestrator', 'roles', 'providers', 'maxConcurrency', 'budgetUsd', 'pricing', 'retry', 'maxTurns', 'maxOutputTokens', 'validation.runTests', 'validation.timeoutMs', 'planApproval', 'commands', 'mcpServers', 'mcp'] as const;
+export const SETTINGS = [
+  'orchestrator',
+  'roles',
+  'providers',
+  'maxConcurrency',
+  'budgetUsd',
+  'pricing',
+  'retry',
+  'maxTurns',
+  'maxOutputTokens',
+  'validation.runTests',
+  'validation.timeoutMs',
+  'planApproval',
+  'commands',
+  'mcpServers',
+  'mcp',
+] as const;
 export type SettingName = (typeof SETTINGS)[number];
 
 export class SettingsError extends Error {

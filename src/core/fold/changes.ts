@@ -41,7 +41,15 @@ export interface CommandState {
   scope?: 'once' | 'session';
   reason?: string;
   /** Set once it ran. */
-  result?: { exitCode: number | null; timedOut: boolean; cancelled: boolean; durationMs: number; outputTail: string; omittedChars: number; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] };
+  result?: {
+    exitCode: number | null;
+    timedOut: boolean;
+    cancelled: boolean;
+    durationMs: number;
+    outputTail: string;
+    omittedChars: number;
+    files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
+  };
   /** Set once it ran: the sandbox it ran in (the run's `sandbox.checked`). */
   ranIn?: Confinement;
 }
@@ -61,7 +69,21 @@ function touchFile(s: SessionState, path: string, init: () => FileState): FileSt
 }
 
 /** The events this module folds. */
-export type ChangeEvent = Extract<EnsembleEvent, { type: 'file.written' | 'file.deleted' | 'file.changed' | 'file.refused' | 'command.requested' | 'command.decided' | 'command.ran' | 'review.kept' | 'review.reverted' }>;
+export type ChangeEvent = Extract<
+  EnsembleEvent,
+  {
+    type:
+      | 'file.written'
+      | 'file.deleted'
+      | 'file.changed'
+      | 'file.refused'
+      | 'command.requested'
+      | 'command.decided'
+      | 'command.ran'
+      | 'review.kept'
+      | 'review.reverted';
+  }
+>;
 
 /** Applies one change event to the state, in place (applyEvent's part for the workspace's changes). */
 export function applyChange(s: SessionState, e: ChangeEvent): void {
@@ -80,7 +102,14 @@ export function applyChange(s: SessionState, e: ChangeEvent): void {
       break;
     }
     case 'file.changed': {
-      const f = touchFile(s, e.path, () => ({ path: e.path, change: e.change, beforeSha: e.beforeSha, afterSha: e.afterSha, review: 'pending', ...(e.beforeKnown ? {} : { beforeUnknown: true }) }));
+      const f = touchFile(s, e.path, () => ({
+        path: e.path,
+        change: e.change,
+        beforeSha: e.beforeSha,
+        afterSha: e.afterSha,
+        review: 'pending',
+        ...(e.beforeKnown ? {} : { beforeUnknown: true }),
+      }));
       Object.assign(f, { afterSha: e.afterSha, taskId: e.taskId, role: e.role, provider: e.provider, model: e.model, review: 'pending' });
       f.change = !existedBefore(f) ? 'created' : f.afterSha === null ? 'deleted' : 'modified';
       const t = e.taskId ? s.tasks[e.taskId] : undefined;
@@ -100,7 +129,16 @@ export function applyChange(s: SessionState, e: ChangeEvent): void {
     }
     case 'command.ran': {
       const c = s.commands[e.commandId];
-      if (c) c.result = { exitCode: e.exitCode, timedOut: e.timedOut, cancelled: e.cancelled, durationMs: e.durationMs, outputTail: e.outputTail, omittedChars: e.omittedChars, files: e.files };
+      if (c)
+        c.result = {
+          exitCode: e.exitCode,
+          timedOut: e.timedOut,
+          cancelled: e.cancelled,
+          durationMs: e.durationMs,
+          outputTail: e.outputTail,
+          omittedChars: e.omittedChars,
+          files: e.files,
+        };
       if (c) c.ranIn = confinementNow(s);
       break;
     }

@@ -34,7 +34,20 @@ export interface Spender {
 }
 
 export function emptyFigures(): ProviderFigures {
-  return { calls: 0, failures: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, costUsd: 0, unknownCalls: 0, planCalls: 0, countedCalls: 0, latencyMsTotal: 0, latencyCount: 0 };
+  return {
+    calls: 0,
+    failures: 0,
+    input: 0,
+    output: 0,
+    cachedInput: 0,
+    cacheWrite: 0,
+    costUsd: 0,
+    unknownCalls: 0,
+    planCalls: 0,
+    countedCalls: 0,
+    latencyMsTotal: 0,
+    latencyCount: 0,
+  };
 }
 
 function figures(map: Record<string, ProviderFigures>, key: string): ProviderFigures {
@@ -67,7 +80,13 @@ export function recordCall(s: SessionState, e: EventOf<'llm.response'> | EventOf
   const cost = callCost(e);
   const plan = onPlan(e);
   // `models` is absent in a state folded by an older version (a snapshot is rebuilt when its shape changes).
-  for (const f of [figures(s.providers, e.provider), figures(s.roles, role), figures((s.models ??= {}), `${e.provider}/${e.model}`), task?.figures, task && spender(task, role, e.provider, e.model)]) {
+  for (const f of [
+    figures(s.providers, e.provider),
+    figures(s.roles, role),
+    figures((s.models ??= {}), `${e.provider}/${e.model}`),
+    task?.figures,
+    task && spender(task, role, e.provider, e.model),
+  ]) {
     if (f) addCall(f, ok, e.latencyMs, e.usage, cost, plan);
   }
 }

@@ -176,10 +176,14 @@ export function planBudgetText(planCalls: number | undefined): string {
  * and the report say it: what was spent, and — when the cap counts more (calls in flight, calls of
  * unknown cost at their worst case) — what it counts.
  */
-export function spendText(m: Pick<MoneyState, 'spentUsd' | 'unknownCalls' | 'chargedUsd' | 'reservedUsd'> & { planCalls?: number }, limitUsd: number | null | undefined): { spent: string; counted: string | undefined } {
+export function spendText(
+  m: Pick<MoneyState, 'spentUsd' | 'unknownCalls' | 'chargedUsd' | 'reservedUsd'> & { planCalls?: number },
+  limitUsd: number | null | undefined,
+): { spent: string; counted: string | undefined } {
   const counted = countedUsd(m);
   return {
     spent: `Spent ${moneyText(m)}${limitUsd === null || limitUsd === undefined ? ' (no budget limit)' : ` of ${usdText(limitUsd)} budget`}`,
-    counted: counted > m.spentUsd + 1e-12 ? `${usdText(counted)} counted against the budget (calls in flight, or of unknown cost, at their worst case)` : undefined,
+    counted:
+      counted > m.spentUsd + 1e-12 ? `${usdText(counted)} counted against the budget (calls in flight, or of unknown cost, at their worst case)` : undefined,
   };
 }

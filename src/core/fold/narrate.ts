@@ -8,7 +8,14 @@ import type { SandboxUse } from './sandbox';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
-const PHASE_NAMES: Record<Phase, string> = { setup: 'Setup', planning: 'Planning', development: 'Development', integration: 'Integration', validation: 'Validation', report: 'Report' };
+const PHASE_NAMES: Record<Phase, string> = {
+  setup: 'Setup',
+  planning: 'Planning',
+  development: 'Development',
+  integration: 'Integration',
+  validation: 'Validation',
+  report: 'Report',
+};
 
 /** The one name of a phase, in every view (CLI, status bar, notification, panel): "Planning". */
 export function phaseName(phase: Phase | undefined): string {
@@ -36,15 +43,26 @@ export function describeRules(files: readonly RulesFile[]): string {
  * installed): every command is asked …". The pre-flight and the progress say it so.
  */
 export function describeSandbox(u: SandboxUse): string {
-  if (u.sandbox !== null) return `${u.sandbox}: commands and tests write only the workspace (not its .git or .ensemble folders), see no other process, network ${u.network}`;
+  if (u.sandbox !== null)
+    return `${u.sandbox}: commands and tests write only the workspace (not its .git or .ensemble folders), see no other process, network ${u.network}`;
   if (u.setting === 'off') return `none (${u.reason ?? 'commands.sandbox is "off"'}): commands and tests run unconfined; the policy is the only guard`;
   return `none (${u.reason ?? 'no sandbox here'}): every command is asked before it runs, whatever commands.run and commands.allow say (commands.sandbox "off" runs them without one)`;
 }
 
 /** What a compaction did, in words (the progress, the Output channel and the transcript say it the same way). */
-export function compactionText(c: { how: 'elided' | 'summarised'; messages: number; tokensBefore: number; tokensAfter: number; window: number; trigger: 'estimate' | 'provider' }): string {
+export function compactionText(c: {
+  how: 'elided' | 'summarised';
+  messages: number;
+  tokensBefore: number;
+  tokensAfter: number;
+  window: number;
+  trigger: 'estimate' | 'provider';
+}): string {
   const n = (x: number) => x.toLocaleString('en');
-  const what = c.how === 'elided' ? `tool output elided from ${n(c.messages)} message${c.messages === 1 ? '' : 's'}` : `${n(c.messages)} earlier message${c.messages === 1 ? '' : 's'} summarised by the model`;
+  const what =
+    c.how === 'elided'
+      ? `tool output elided from ${n(c.messages)} message${c.messages === 1 ? '' : 's'}`
+      : `${n(c.messages)} earlier message${c.messages === 1 ? '' : 's'} summarised by the model`;
   const why = c.trigger === 'provider' ? 'after the provider refused the prompt as too long' : `to fit the model's window of ${n(c.window)} tokens`;
   return `conversation compacted ${why}: ${what}, ~${n(c.tokensBefore)} → ~${n(c.tokensAfter)} tokens`;
 }
@@ -147,7 +165,9 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'command.requested':
       return `  $ ${e.taskId ?? e.agentId} (${e.role}) asks to run \`${e.command}\`${e.cwd === '.' ? '' : ` in ${e.cwd}`} [${e.commandId}]`;
     case 'command.decided':
-      return e.decision === 'denied' ? `    [${e.commandId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}` : `    [${e.commandId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
+      return e.decision === 'denied'
+        ? `    [${e.commandId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}`
+        : `    [${e.commandId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
     case 'command.ran': {
       const how = e.timedOut ? 'timed out (killed)' : e.cancelled ? 'cancelled (killed)' : `exited ${e.exitCode ?? 'killed'}`;
       return `    [${e.commandId}] ${how} after ${(e.durationMs / 1000).toFixed(1)} s${e.files.length ? `; ${e.files.length} file${e.files.length === 1 ? '' : 's'} changed` : ''}`;
@@ -163,7 +183,9 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
     case 'mcp.called':
       return `  ⚙ ${e.taskId ?? e.agentId} (${e.role}) calls ${e.server}/${e.tool} ${e.arguments} [${e.callId}]`;
     case 'mcp.decided':
-      return e.decision === 'denied' ? `    [${e.callId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}` : `    [${e.callId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
+      return e.decision === 'denied'
+        ? `    [${e.callId}] denied${e.by === 'user' ? ' by the user' : ''}: ${e.reason}`
+        : `    [${e.callId}] ${e.decision}${e.by === 'user' ? ` by the user${e.scope === 'session' ? ' for this session' : ' once'}` : ''}: ${e.reason}`;
     case 'mcp.result':
       return `    [${e.callId}] ${e.ok ? 'answered' : 'failed'} after ${(e.durationMs / 1000).toFixed(1)} s: ${e.ok ? e.summary : (e.error ?? e.summary)}${e.files.length ? `; ${e.files.length} file${e.files.length === 1 ? '' : 's'} changed` : ''}`;
     case 'integration.checked':

@@ -49,7 +49,15 @@ export function applyPlanReview(plan: PlanReviewState, e: PlanReviewEvent): void
   switch (e.type) {
     case 'plan.proposed':
       Object.assign(plan, { proposals: plan.proposals + 1, awaiting: true, editErrors: [], approvedBy: undefined });
-      plan.latest = { proposal: e.proposal, source: e.source, rationale: e.rationale, tasks: e.tasks, estimateUsd: e.estimateUsd, unknownModels: e.unknownModels, ...(e.planModels ? { planModels: e.planModels } : {}) };
+      plan.latest = {
+        proposal: e.proposal,
+        source: e.source,
+        rationale: e.rationale,
+        tasks: e.tasks,
+        estimateUsd: e.estimateUsd,
+        unknownModels: e.unknownModels,
+        ...(e.planModels ? { planModels: e.planModels } : {}),
+      };
       planStep(plan, e, 'proposed');
       break;
     case 'plan.edit_rejected':

@@ -4,7 +4,19 @@
 // by concern: tasks.ts, changes.ts (files, commands, review), agents.ts, marks.ts, plan-review.ts,
 // figures.ts and money.ts.
 
-import type { DecisionKind, EnsembleEvent, EndpointFinding, EventOf, ModelRef, Phase, PriceSourceInfo, PricingModel, RulesFile, SessionConfigSnapshot, SessionStatus } from '../events';
+import type {
+  DecisionKind,
+  EnsembleEvent,
+  EndpointFinding,
+  EventOf,
+  ModelRef,
+  Phase,
+  PriceSourceInfo,
+  PricingModel,
+  RulesFile,
+  SessionConfigSnapshot,
+  SessionStatus,
+} from '../events';
 import { recordCall, type ProviderFigures } from './figures';
 import { applyPlanReview, initialPlanReview, type PlanReviewState } from './plan-review';
 import { isWorking, retryStep, setAgent, setStatus, setStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
@@ -127,8 +139,25 @@ export interface SessionState {
   rules?: RulesFile[];
   /** Where the latest run's commands and tests run (`sandbox.checked`; absent in logs from before it was recorded: no sandbox). */
   sandbox?: SandboxUse;
-  integration?: { matched: { method: string; path: string }[]; callsWithoutRoute: EndpointFinding[]; routesNeverCalled: EndpointFinding[]; filesScanned: number };
-  validation?: ({ command: string; exitCode: number | null; passed: number | null; failed: number | null; skipped: number | null; coverage: number | null; durationMs: number; timedOut: boolean; outputTail: string } & Confinement) | { notRun: string };
+  integration?: {
+    matched: { method: string; path: string }[];
+    callsWithoutRoute: EndpointFinding[];
+    routesNeverCalled: EndpointFinding[];
+    filesScanned: number;
+  };
+  validation?:
+    | ({
+        command: string;
+        exitCode: number | null;
+        passed: number | null;
+        failed: number | null;
+        skipped: number | null;
+        coverage: number | null;
+        durationMs: number;
+        timedOut: boolean;
+        outputTail: string;
+      } & Confinement)
+    | { notRun: string };
   reportFiles: string[];
   /** Why the report files could not be written, when they could not. */
   reportError?: string;
@@ -181,7 +210,10 @@ export function initialState(): SessionState {
  * last of this run before the report — was cancelled, not failed.
  */
 function markCancelled(s: SessionState): void {
-  const p = s.phases.slice(s.runPhasesFrom).filter((x) => x.name !== 'report').at(-1);
+  const p = s.phases
+    .slice(s.runPhasesFrom)
+    .filter((x) => x.name !== 'report')
+    .at(-1);
   if (p?.outcome === 'failed' && p.note !== undefined) p.outcome = 'cancelled';
 }
 
@@ -190,10 +222,13 @@ function settleStops(s: SessionState, e: EventOf<'task.completed' | 'task.failed
   const t = s.tasks[e.taskId];
   if (!t?.stopped) return;
   const outcome =
-    e.type === 'task.skipped' ? `skipped the task (${e.reason})`
-    : e.type === 'task.reassigned' ? `reassigned the task to ${e.role} (${e.reason})`
-    : e.type === 'task.completed' ? 'did the task itself'
-    : `could not finish the task (${e.error})`;
+    e.type === 'task.skipped'
+      ? `skipped the task (${e.reason})`
+      : e.type === 'task.reassigned'
+        ? `reassigned the task to ${e.role} (${e.reason})`
+        : e.type === 'task.completed'
+          ? 'did the task itself'
+          : `could not finish the task (${e.error})`;
   for (const a of s.userActions) if (a.kind === 'stop' && a.taskId === e.taskId && a.outcome === undefined) a.outcome = outcome;
 }
 
@@ -337,7 +372,8 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'llm.error':
       recordCall(s, e, false);
-      if (e.code === 'quota' || e.code === 'refusal') s.providerAlerts.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, provider: e.provider, model: e.model, code: e.code, message: e.message });
+      if (e.code === 'quota' || e.code === 'refusal')
+        s.providerAlerts.push({ seq: e.seq, ts: e.ts, taskId: e.taskId, provider: e.provider, model: e.model, code: e.code, message: e.message });
       break;
     case 'file.written':
     case 'file.deleted':
@@ -360,7 +396,18 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.integration = { matched: e.matched, callsWithoutRoute: e.callsWithoutRoute, routesNeverCalled: e.routesNeverCalled, filesScanned: e.filesScanned };
       break;
     case 'validation.ran':
-      s.validation = { command: e.command, exitCode: e.exitCode, passed: e.passed, failed: e.failed, skipped: e.skipped, coverage: e.coverage, durationMs: e.durationMs, timedOut: e.timedOut, outputTail: e.outputTail, ...confinementNow(s) };
+      s.validation = {
+        command: e.command,
+        exitCode: e.exitCode,
+        passed: e.passed,
+        failed: e.failed,
+        skipped: e.skipped,
+        coverage: e.coverage,
+        durationMs: e.durationMs,
+        timedOut: e.timedOut,
+        outputTail: e.outputTail,
+        ...confinementNow(s),
+      };
       break;
     case 'validation.skipped':
       s.validation = { notRun: e.reason };
@@ -381,7 +428,18 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
     case 'context.compacted': {
       let c = s.compactions[e.agentId];
       if (!c) {
-        s.compactions[e.agentId] = c = { agentId: e.agentId, taskId: e.taskId, role: s.agentRoles[e.agentId], provider: e.provider, model: e.model, elided: 0, summarised: 0, messages: 0, tokensSaved: 0, window: e.window };
+        s.compactions[e.agentId] = c = {
+          agentId: e.agentId,
+          taskId: e.taskId,
+          role: s.agentRoles[e.agentId],
+          provider: e.provider,
+          model: e.model,
+          elided: 0,
+          summarised: 0,
+          messages: 0,
+          tokensSaved: 0,
+          window: e.window,
+        };
         s.compactionOrder.push(e.agentId);
       }
       c[e.how]++;

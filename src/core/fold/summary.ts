@@ -42,7 +42,12 @@ export function progressText(s: SessionState): string {
 export function outcomeText(s: SessionState): string {
   const c = taskCounts(s);
   const files = s.fileOrder.length;
-  return [`${statusText(s.status)}${s.error ? ` (${s.error})` : ''}`, c.total ? tasksText(c) : '', `${files} file${files === 1 ? '' : 's'} changed`, moneyText(s.money)].join(' · ');
+  return [
+    `${statusText(s.status)}${s.error ? ` (${s.error})` : ''}`,
+    c.total ? tasksText(c) : '',
+    `${files} file${files === 1 ? '' : 's'} changed`,
+    moneyText(s.money),
+  ].join(' · ');
 }
 
 /** A session's status as it is reported: one whose log never ended, and that is not running now, was interrupted. */

@@ -78,14 +78,26 @@ function finish(t: TaskState, a: AgentState | undefined): void {
 }
 
 /** The events this module folds. */
-export type TaskEvent = Extract<EnsembleEvent, { type: 'task.started' | 'task.completed' | 'task.failed' | 'task.skipped' | 'task.escalated' | 'task.reassigned' }>;
+export type TaskEvent = Extract<
+  EnsembleEvent,
+  { type: 'task.started' | 'task.completed' | 'task.failed' | 'task.skipped' | 'task.escalated' | 'task.reassigned' }
+>;
 
 /** Applies one task event to the state, in place (applyEvent's part for the tasks). */
 export function applyTask(s: SessionState, e: TaskEvent): void {
   switch (e.type) {
     case 'task.started': {
       const t = s.tasks[e.taskId];
-      if (t) Object.assign(t, { status: 'running', agentId: e.agentId, provider: e.provider, model: e.model, error: undefined, finishedBy: undefined, stopped: undefined });
+      if (t)
+        Object.assign(t, {
+          status: 'running',
+          agentId: e.agentId,
+          provider: e.provider,
+          model: e.model,
+          error: undefined,
+          finishedBy: undefined,
+          stopped: undefined,
+        });
       setAgent(s.agents, e.agentId, 'READY');
       break;
     }

@@ -33,7 +33,17 @@ export type TranscriptEntry = Base &
     | { kind: 'refusal'; provider: string; model: string; words: string }
     | { kind: 'switch'; from: ModelRef; to: ModelRef; reason: string }
     /** The conversation compacted to fit the model's window (`summary`: the model's own words, when it summarised). */
-    | { kind: 'compacted'; how: 'elided' | 'summarised'; messages: number; tokensBefore: number; tokensAfter: number; window: number; model: string; trigger: 'estimate' | 'provider'; summary?: string }
+    | {
+        kind: 'compacted';
+        how: 'elided' | 'summarised';
+        messages: number;
+        tokensBefore: number;
+        tokensAfter: number;
+        window: number;
+        model: string;
+        trigger: 'estimate' | 'provider';
+        summary?: string;
+      }
     | { kind: 'message'; text: string }
     /** The user stopped the agent's task; `decided` follows once the orchestrator decided what becomes of it. */
     | { kind: 'stopped' }
@@ -115,7 +125,8 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       // The call the user's stop aborted: the transcript already says the task was stopped.
       if (e.code === 'aborted' && e.taskId && t.stopped[e.taskId]?.includes(e.agentId)) break;
       if (e.code === 'refusal') add(t, e.agentId, e, { kind: 'refusal', provider: e.provider, model: e.model, words: e.message });
-      else if (e.retryable && e.code !== 'aborted') add(t, e.agentId, e, { kind: 'retry', provider: e.provider, model: e.model, code: e.code, message: e.message });
+      else if (e.retryable && e.code !== 'aborted')
+        add(t, e.agentId, e, { kind: 'retry', provider: e.provider, model: e.model, code: e.code, message: e.message });
       else add(t, e.agentId, e, { kind: 'error', provider: e.provider, model: e.model, code: e.code, message: e.message });
       break;
     case 'llm.retrying': {
@@ -130,7 +141,17 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       add(t, e.agentId, e, { kind: 'switch', from: e.from, to: e.to, reason: e.reason });
       break;
     case 'context.compacted':
-      add(t, e.agentId, e, { kind: 'compacted', how: e.how, messages: e.messages, tokensBefore: e.tokensBefore, tokensAfter: e.tokensAfter, window: e.window, model: `${e.provider}/${e.model}`, trigger: e.trigger, ...(e.summary === undefined ? {} : { summary: e.summary }) });
+      add(t, e.agentId, e, {
+        kind: 'compacted',
+        how: e.how,
+        messages: e.messages,
+        tokensBefore: e.tokensBefore,
+        tokensAfter: e.tokensAfter,
+        window: e.window,
+        model: `${e.provider}/${e.model}`,
+        trigger: e.trigger,
+        ...(e.summary === undefined ? {} : { summary: e.summary }),
+      });
       break;
     case 'tool.called':
       t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: e.summary, files: [] }) as Extract<TranscriptEntry, { kind: 'tool' }>;
@@ -152,7 +173,10 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
         open.rev++;
       } else if (e.type === 'tool.failed') {
         // A call refused before it ran (an unknown tool, invalid arguments): no tool.called came.
-        t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: '', error: message, files: [] }) as Extract<TranscriptEntry, { kind: 'tool' }>;
+        t.open[e.agentId] = add(t, e.agentId, e, { kind: 'tool', tool: e.tool, summary: '', error: message, files: [] }) as Extract<
+          TranscriptEntry,
+          { kind: 'tool' }
+        >;
       }
       break;
     }

@@ -12,7 +12,9 @@ export class BudgetExhaustedError extends Error {
     readonly reservedUsd: number,
     readonly requestedUsd: number,
   ) {
-    super(`Budget of ${usdText(limitUsd)} reached: ${usdText(spentUsd)} spent (calls of unknown cost counted at their worst case), ${usdText(reservedUsd)} reserved by calls in flight, the next call could cost up to ${usdText(requestedUsd)}.`);
+    super(
+      `Budget of ${usdText(limitUsd)} reached: ${usdText(spentUsd)} spent (calls of unknown cost counted at their worst case), ${usdText(reservedUsd)} reserved by calls in flight, the next call could cost up to ${usdText(requestedUsd)}.`,
+    );
     this.name = 'BudgetExhaustedError';
   }
 }

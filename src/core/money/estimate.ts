@@ -38,7 +38,13 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
     if (turn === null) unknown.add(`${r.provider}/${r.model}`);
     else total += TURNS * turn;
   }
-  return { estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4, unknownModels: [...unknown], planModels: [...plan], planRequests, prices: { ...PRICE_DATA, overrides: Object.keys(cfg.pricing) } };
+  return {
+    estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4,
+    unknownModels: [...unknown],
+    planModels: [...plan],
+    planRequests,
+    prices: { ...PRICE_DATA, overrides: Object.keys(cfg.pricing) },
+  };
 }
 
 /** Before any plan exists: the development cost of a typical session, one task per role. */

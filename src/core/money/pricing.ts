@@ -30,7 +30,11 @@ function priceLibrary(): PriceLibrary {
 }
 
 /** The library's provider for each of our built-in kinds (our `gemini` is its `google`). */
-const LIBRARY_PROVIDER = new Map([['openai', 'openai'], ['anthropic', 'anthropic'], ['gemini', 'google']]);
+const LIBRARY_PROVIDER = new Map([
+  ['openai', 'openai'],
+  ['anthropic', 'anthropic'],
+  ['gemini', 'google'],
+]);
 
 const SNAPSHOT_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
 
@@ -90,7 +94,9 @@ export class Pricing {
       const provider = this.libraryProvider(ref.provider);
       let window: number | undefined;
       try {
-        window = provider ? priceLibrary().calcPrice({ input_tokens: 0, output_tokens: 0 }, ref.model, { providerId: provider })?.model.context_window : undefined;
+        window = provider
+          ? priceLibrary().calcPrice({ input_tokens: 0, output_tokens: 0 }, ref.model, { providerId: provider })?.model.context_window
+          : undefined;
       } catch {
         window = undefined;
       }
@@ -165,7 +171,12 @@ export function pricingFor(cfg: { pricing: PriceTable; providers: Record<string,
 function libraryUsage(u: Usage): Record<string, number> {
   const read = u.cachedInput ?? 0;
   const written = u.cacheWrite ?? 0;
-  return { input_tokens: u.input + read + written, output_tokens: u.output, ...(read ? { cache_read_tokens: read } : {}), ...(written ? { cache_write_tokens: written } : {}) };
+  return {
+    input_tokens: u.input + read + written,
+    output_tokens: u.output,
+    ...(read ? { cache_read_tokens: read } : {}),
+    ...(written ? { cache_write_tokens: written } : {}),
+  };
 }
 
 function overrideCost(p: Price, u: Usage): number {

@@ -70,9 +70,27 @@ function testScript(pkg: string | undefined): string | undefined {
 // OPENROUTER_KEY, a CI token); the names on Windows are compared in upper case, as Windows does.
 // NODE_ENV is not passed: our own mode is not the project's.
 const CHILD_ENV = new Set([
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'TERM', 'TMPDIR', 'TMP', 'TEMP', 'TZ', 'CI',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'TERM',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'TZ',
+  'CI',
   // Windows: node and npm fail to start without these
-  'SYSTEMROOT', 'SYSTEMDRIVE', 'COMSPEC', 'PATHEXT', 'WINDIR', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA',
+  'SYSTEMROOT',
+  'SYSTEMDRIVE',
+  'COMSPEC',
+  'PATHEXT',
+  'WINDIR',
+  'USERPROFILE',
+  'APPDATA',
+  'LOCALAPPDATA',
 ]);
 const CHILD_ENV_PREFIX = /^LC_/;
 
@@ -91,9 +109,32 @@ export function childEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export async function runTests(opts: { runner: CommandRunner; cwd: string; command: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<TestRun> {
-  const run = await opts.runner.run({ command: opts.command, args: opts.args, cwd: opts.cwd, env: childEnv(opts.env ?? process.env), timeoutMs: opts.timeoutMs, signal: opts.signal, maxOutputChars: MAX_OUTPUT });
-  return { exitCode: run.exitCode, ...parseTestOutput(run.output), durationMs: run.durationMs, timedOut: run.timedOut, output: run.output, outputTail: tail(run.output, TAIL_LINES) };
+export async function runTests(opts: {
+  runner: CommandRunner;
+  cwd: string;
+  command: string;
+  args: string[];
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}): Promise<TestRun> {
+  const run = await opts.runner.run({
+    command: opts.command,
+    args: opts.args,
+    cwd: opts.cwd,
+    env: childEnv(opts.env ?? process.env),
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    maxOutputChars: MAX_OUTPUT,
+  });
+  return {
+    exitCode: run.exitCode,
+    ...parseTestOutput(run.output),
+    durationMs: run.durationMs,
+    timedOut: run.timedOut,
+    output: run.output,
+    outputTail: tail(run.output, TAIL_LINES),
+  };
 }
 
 function tail(text: string, lines: number): string {
@@ -103,11 +144,20 @@ function tail(text: string, lines: number): string {
 /** Text without terminal escapes (colours, cursor moves, titles, links), with `\r` line ends as `\n`. */
 export function stripAnsi(text: string): string {
   // CSI sequences (colours, cursor moves) and OSC sequences (titles, links); lone carriage returns.
-  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g, '').replace(/\r(?!\n)/g, '\n').replace(/\r\n/g, '\n');
+  return text
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g, '')
+    .replace(/\r(?!\n)/g, '\n')
+    .replace(/\r\n/g, '\n');
 }
 
 type Runner = 'node' | 'mocha' | 'jest' | 'pytest';
-interface Summary { runner: Runner; line: number; passed: number; failed: number; skipped: number }
+interface Summary {
+  runner: Runner;
+  line: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+}
 
 /**
  * The pass/fail/skip counts and line coverage a test runner printed. Counts come from the last summary
@@ -118,7 +168,8 @@ interface Summary { runner: Runner; line: number; passed: number; failed: number
 export function parseTestOutput(output: string): TestCounts {
   const lines = stripAnsi(String(output ?? '')).split('\n');
   const summaries: Summary[] = [];
-  let coverage: number | null = null, linesColumn: number | null = null;
+  let coverage: number | null = null,
+    linesColumn: number | null = null;
   const add = (runner: Runner, line: number, counts: Partial<Record<'passed' | 'failed' | 'skipped', number>>): void => {
     const last = summaries[summaries.length - 1];
     const s = last && last.runner === runner && line - last.line <= 3 ? last : { runner, line, passed: 0, failed: 0, skipped: 0 };
@@ -133,24 +184,31 @@ export function parseTestOutput(output: string): TestCounts {
     let m: RegExpExecArray | null;
     // node:test, spec reporter (`ℹ pass 3`) or TAP (`# pass 3`)
     if ((m = /^(?:ℹ|#)\s*(pass|fail|skipped|todo|cancelled)\s+(\d+)$/.exec(line))) {
-      const n = Number(m[2]), k = m[1]!;
+      const n = Number(m[2]),
+        k = m[1]!;
       add('node', i, k === 'pass' ? { passed: n } : k === 'fail' || k === 'cancelled' ? { failed: n } : { skipped: n });
     } else if ((m = /^(?:ℹ|#)\s*tests\s+\d+$/.exec(line))) add('node', i, {});
     // node's coverage table: `ℹ all files | 84.21 | 50.00 | 100.00 |`, the first column is line %
     else if ((m = /^(?:ℹ|#)\s*all files\s*\|\s*([\d.]+)/.exec(line))) coverage = Number(m[1]);
     // mocha
-    else if ((m = /^(\d+) (passing|failing|pending)\b/.exec(line))) add('mocha', i, { [m[2] === 'passing' ? 'passed' : m[2] === 'failing' ? 'failed' : 'skipped']: Number(m[1]) });
+    else if ((m = /^(\d+) (passing|failing|pending)\b/.exec(line)))
+      add('mocha', i, { [m[2] === 'passing' ? 'passed' : m[2] === 'failing' ? 'failed' : 'skipped']: Number(m[1]) });
     // jest (`Tests:       1 failed, 2 skipped, 5 passed, 8 total`) and vitest (`Tests  2 failed | 5 passed (7)`)
     else if ((m = /^Tests:?\s+(\d.*)$/.exec(line))) add('jest', i, counts(m[1]!));
     // pytest (`===== 3 passed, 1 failed, 2 skipped in 0.12s =====`)
     else if ((m = /^=*\s*(\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected)\b.*) in [\d.]+\s*s\b/.exec(line))) add('pytest', i, counts(m[1]!));
     // istanbul/c8/jest table: we take `% Lines` when the header labels it (the same measure as node's
     // line coverage); without a header, the first column (`% Stmts`).
-    else if (/^-*\s*File\s*\|/.test(line)) { const cols = line.split('|').map((c) => c.trim()); const k = cols.findIndex((c) => /lines/i.test(c)); linesColumn = k > 0 ? k : null; }
-    else if ((m = /^All files\s*\|(.*)$/.exec(line))) {
-      const cols = line.split('|').map((c) => c.trim()), v = Number(cols[linesColumn ?? 1]);
+    else if (/^-*\s*File\s*\|/.test(line)) {
+      const cols = line.split('|').map((c) => c.trim());
+      const k = cols.findIndex((c) => /lines/i.test(c));
+      linesColumn = k > 0 ? k : null;
+    } else if ((m = /^All files\s*\|(.*)$/.exec(line))) {
+      const cols = line.split('|').map((c) => c.trim()),
+        v = Number(cols[linesColumn ?? 1]);
       if (cols[linesColumn ?? 1] !== '' && Number.isFinite(v)) coverage = v;
-    } else if ((m = /^Lines\s*:\s*([\d.]+)%/.exec(line))) coverage = Number(m[1]); // istanbul text-summary
+    } else if ((m = /^Lines\s*:\s*([\d.]+)%/.exec(line)))
+      coverage = Number(m[1]); // istanbul text-summary
     else if ((m = /^TOTAL\s+\d+\s+\d+(?:\s+\d+\s+\d+)?\s+([\d.]+)%$/.exec(line))) coverage = Number(m[1]); // pytest-cov
   });
   const last = summaries[summaries.length - 1];
@@ -160,7 +218,8 @@ export function parseTestOutput(output: string): TestCounts {
 function counts(text: string): Partial<Record<'passed' | 'failed' | 'skipped', number>> {
   const out = { passed: 0, failed: 0, skipped: 0 };
   for (const m of text.matchAll(/(\d+) (passed|failed|skipped|todo|pending|errors?)\b/g)) {
-    const n = Number(m[1]), k = m[2]!;
+    const n = Number(m[1]),
+      k = m[2]!;
     if (k === 'passed') out.passed += n;
     else if (k === 'failed' || k.startsWith('error')) out.failed += n;
     else out.skipped += n;

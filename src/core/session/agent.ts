@@ -76,11 +76,22 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
   const builtIn = spec.tools.map(toolSpec);
   // One array for the whole loop (the compactor counts it): refilled before each turn, since an MCP server's tools may change.
   const tools: ToolSpec[] = [...builtIn];
-  const compactor = new Compactor({ agentId: spec.agentId, taskId: spec.taskId, system: spec.system, tools, head: spec.messages.length, maxOutputTokens: spec.maxOutputTokens, trace: spec.trace }, { caller, sink, windows: deps.windows, signal: deps.signal });
+  const compactor = new Compactor(
+    {
+      agentId: spec.agentId,
+      taskId: spec.taskId,
+      system: spec.system,
+      tools,
+      head: spec.messages.length,
+      maxOutputTokens: spec.maxOutputTokens,
+      trace: spec.trace,
+    },
+    { caller, sink, windows: deps.windows, signal: deps.signal },
+  );
   let routeIndex = 0;
   let idleTurns = 0;
   let overflows = 0;
-  for (let turn = 1; turn <= spec.maxTurns; ) {
+  for (let turn = 1; turn <= spec.maxTurns;) {
     const route = spec.routes[routeIndex];
     if (!route) return { kind: 'gave_up', reason: 'no provider is available for this role' };
     if (deps.signal?.aborted) throw deps.signal.reason;
@@ -89,12 +100,20 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     let result;
     try {
       await compactor.fit(messages, route, turn, overflows ? 'provider' : 'estimate');
-      result = await caller.call(route, { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens }, { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}`, signal: deps.signal });
+      result = await caller.call(
+        route,
+        { system: spec.system, messages, tools, maxOutputTokens: spec.maxOutputTokens },
+        { agentId: spec.agentId, taskId: spec.taskId, trace: `${spec.trace}#${turn}`, signal: deps.signal },
+      );
     } catch (e) {
       if (e instanceof ContextTooLargeError) return { kind: 'gave_up', reason: e.message };
       if (e instanceof ContextOverflowError) {
         // The provider counts more than the estimate, or enforces a smaller window than known: learn it, compact, ask it again.
-        if (++overflows > MAX_OVERFLOWS) return { kind: 'gave_up', reason: `${route.provider}/${route.model} refused the conversation as larger than its context window ${overflows} times, even compacted: ${e.message}` };
+        if (++overflows > MAX_OVERFLOWS)
+          return {
+            kind: 'gave_up',
+            reason: `${route.provider}/${route.model} refused the conversation as larger than its context window ${overflows} times, even compacted: ${e.message}`,
+          };
         compactor.overflowed(e);
         continue; // same turn, same provider
       }
@@ -107,7 +126,12 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     }
     turn++;
     overflows = 0;
-    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined, ...(result.providerData ? { providerData: result.providerData } : {}) });
+    messages.push({
+      role: 'assistant',
+      content: result.text,
+      toolCalls: result.toolCalls.length ? result.toolCalls : undefined,
+      ...(result.providerData ? { providerData: result.providerData } : {}),
+    });
     if (result.toolCalls.length === 0) {
       if (++idleTurns >= 3) return { kind: 'gave_up', reason: 'the model stopped using its tools without calling finish' };
       messages.push({ role: 'user', content: CONTINUE_NUDGE });
@@ -117,7 +141,14 @@ export async function runAgent(spec: AgentSpec, deps: AgentDeps): Promise<AgentO
     let outcome: AgentOutcome | undefined;
     for (const call of result.toolCalls) {
       const r = await runTool(call, spec, deps, route);
-      messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: caller.redactToolResult(r.result), isError: r.isError, ...(r.images?.length ? { images: r.images } : {}) });
+      messages.push({
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        content: caller.redactToolResult(r.result),
+        isError: r.isError,
+        ...(r.images?.length ? { images: r.images } : {}),
+      });
       outcome ??= r.stop;
     }
     if (outcome) return outcome;
@@ -130,7 +161,14 @@ const firstLine = (text: string) => (text.split('\n', 1)[0] ?? '').slice(0, 200)
 
 async function runTool(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route: ModelRef): Promise<ToolResult> {
   const r = await dispatch(call, spec, deps, route);
-  deps.sink.emit({ type: 'tool.result', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, ok: !r.isError, summary: r.summary ?? (r.isError ? firstLine(r.result) : 'done') });
+  deps.sink.emit({
+    type: 'tool.result',
+    agentId: spec.agentId,
+    taskId: spec.taskId,
+    tool: call.name,
+    ok: !r.isError,
+    summary: r.summary ?? (r.isError ? firstLine(r.result) : 'done'),
+  });
   return r;
 }
 
@@ -142,9 +180,15 @@ async function dispatch(call: ToolCall, spec: AgentSpec, deps: AgentDeps, route:
   };
   if (spec.mcp?.has(call.name)) {
     sink.emit({ type: 'tool.called', agentId: spec.agentId, taskId: spec.taskId, tool: call.name, summary: spec.mcp.summary(call.name, call.arguments) });
-    return spec.mcp.run(call.name, call.arguments, { agentId: spec.agentId, taskId: spec.taskId, role: spec.role, provider: route.provider, model: route.model }, deps.signal ?? new AbortController().signal);
+    return spec.mcp.run(
+      call.name,
+      call.arguments,
+      { agentId: spec.agentId, taskId: spec.taskId, role: spec.role, provider: route.provider, model: route.model },
+      deps.signal ?? new AbortController().signal,
+    );
   }
-  if (!isToolName(call.name) || !spec.tools.includes(call.name)) return fail(`Unknown tool "${call.name}". Available: ${[...spec.tools, ...(spec.mcp?.specs().map((t) => t.name) ?? [])].join(', ')}.`);
+  if (!isToolName(call.name) || !spec.tools.includes(call.name))
+    return fail(`Unknown tool "${call.name}". Available: ${[...spec.tools, ...(spec.mcp?.specs().map((t) => t.name) ?? [])].join(', ')}.`);
   const name = call.name;
   const handler = TOOL_HANDLERS[name] as ToolHandler | undefined;
   if (!handler) {

@@ -6,7 +6,18 @@
 // compact and ask the same provider again), BudgetExhaustedError, or the abort reason (cancel).
 
 import type { EventSink, ModelRef } from '../events';
-import { ProviderError, type ChatMessage, type ChatProvider, type ChatRequest, type Clock, type ProviderData, type ToolCall, type ToolSpec, type Usage, type StopReason } from '../ports';
+import {
+  ProviderError,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type Clock,
+  type ProviderData,
+  type ToolCall,
+  type ToolSpec,
+  type Usage,
+  type StopReason,
+} from '../ports';
 import { REDACTED, type Redactor } from '../redact';
 import { Budget, estimateTokens } from '../money/budget';
 import type { Pricing } from '../money/pricing';
@@ -28,9 +39,11 @@ export class RouteExhaustedError extends Error {
     readonly last: ProviderError,
     readonly attempts: number,
   ) {
-    super(attempts === 0
-      ? `${route.provider}/${route.model} skipped (it answered earlier): ${last.message}`
-      : `${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`);
+    super(
+      attempts === 0
+        ? `${route.provider}/${route.model} skipped (it answered earlier): ${last.message}`
+        : `${route.provider}/${route.model} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`,
+    );
     this.name = 'RouteExhaustedError';
   }
 }
@@ -146,7 +159,15 @@ export class ModelCaller {
         if (e.code === 'quota') this.outOfQuota.set(route.provider, e);
         if (!e.retryable || attempt > retry.maxRetries) throw new RouteExhaustedError(route, e, attempt);
         const backoff = Math.min(retry.maxBackoffMs, e.retryAfterMs ?? retry.baseBackoffMs * 2 ** (attempt - 1));
-        sink.emit({ type: 'llm.retrying', agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, inMs: backoff, attempt: attempt + 1 });
+        sink.emit({
+          type: 'llm.retrying',
+          agentId: ctx.agentId,
+          taskId: ctx.taskId,
+          provider: route.provider,
+          model: route.model,
+          inMs: backoff,
+          attempt: attempt + 1,
+        });
         await clock.sleep(backoff, signal);
       }
     }
@@ -158,10 +179,17 @@ export class ModelCaller {
     return s;
   }
 
-  private async attempt(route: ModelRef, base: Omit<ChatRequest, 'model' | 'trace'>, ctx: CallContext, attempt: number, signal: AbortSignal): Promise<CallResult> {
+  private async attempt(
+    route: ModelRef,
+    base: Omit<ChatRequest, 'model' | 'trace'>,
+    ctx: CallContext,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<CallResult> {
     const { sink, clock, budget, pricing } = this.deps;
     const provider = this.deps.resolve(route.provider);
-    if (!provider) throw new ProviderError({ provider: route.provider, code: 'auth', retryable: false, message: `No API key for provider "${route.provider}".` });
+    if (!provider)
+      throw new ProviderError({ provider: route.provider, code: 'auth', retryable: false, message: `No API key for provider "${route.provider}".` });
     const release = await this.semaphore(route.provider).acquire(signal);
     const request: ChatRequest = { ...base, model: route.model, trace: ctx.trace };
     // Prices may depend on the time (off-peak rates): the call is priced at the moment it is sent.
@@ -179,9 +207,24 @@ export class ModelCaller {
     }
     // Emitted at once (nothing awaited since the budget admitted it): the money fold counts the reservation from here.
     const callId = `c${++callCounter}-${clock.now().toString(36)}`;
-    sink.emit({ type: 'llm.request', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, trace: ctx.trace, attempt, reservedUsd: worst ?? undefined, ...billing });
+    sink.emit({
+      type: 'llm.request',
+      callId,
+      agentId: ctx.agentId,
+      taskId: ctx.taskId,
+      provider: route.provider,
+      model: route.model,
+      trace: ctx.trace,
+      attempt,
+      reservedUsd: worst ?? undefined,
+      ...billing,
+    });
     const started = clock.now();
-    const text = new TextCoalescer(ctx.quiet ? () => {} : (t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }), clock, this.deps.textFlushMs ?? 1000);
+    const text = new TextCoalescer(
+      ctx.quiet ? () => {} : (t) => sink.emit({ type: 'agent.text', agentId: ctx.agentId, text: t }),
+      clock,
+      this.deps.textFlushMs ?? 1000,
+    );
     const toolCalls: ToolCall[] = [];
     let usage: Usage | undefined;
     let providerData: ProviderData | undefined;
@@ -194,15 +237,47 @@ export class ModelCaller {
         else if (chunk.type === 'provider_data') providerData = chunk.data;
         else if (chunk.type === 'end') end = chunk;
       }
-      if (!end) throw new ProviderError({ provider: route.provider, code: 'stream_cut', retryable: true, message: `${route.provider} ended the answer without finishing it.`, usage });
+      if (!end)
+        throw new ProviderError({
+          provider: route.provider,
+          code: 'stream_cut',
+          retryable: true,
+          message: `${route.provider} ended the answer without finishing it.`,
+          usage,
+        });
     } catch (e) {
       text.flush();
-      const err = e instanceof ProviderError ? e : new ProviderError({ provider: route.provider, code: signal.aborted ? 'aborted' : 'bad_response', retryable: false, message: String((e as Error)?.message ?? e), cause: e });
+      const err =
+        e instanceof ProviderError
+          ? e
+          : new ProviderError({
+              provider: route.provider,
+              code: signal.aborted ? 'aborted' : 'bad_response',
+              retryable: false,
+              message: String((e as Error)?.message ?? e),
+              cause: e,
+            });
       // The error settles the reservation in the money fold: at its cost when the provider reported
       // usage; else free before any answer, or unknown mid-answer (its worst case stays charged).
       const cost = err.usage && !plan ? pricing.cost(route, err.usage, at) : undefined;
-      sink.emit({ type: 'llm.error', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: clock.now() - started, code: err.code, status: err.status, retryable: err.retryable, retryAfterMs: err.retryAfterMs, message: err.message, usage: err.usage, costUsd: cost, ...billing });
-      throw signal.aborted ? signal.reason ?? err : err;
+      sink.emit({
+        type: 'llm.error',
+        callId,
+        agentId: ctx.agentId,
+        taskId: ctx.taskId,
+        provider: route.provider,
+        model: route.model,
+        latencyMs: clock.now() - started,
+        code: err.code,
+        status: err.status,
+        retryable: err.retryable,
+        retryAfterMs: err.retryAfterMs,
+        message: err.message,
+        usage: err.usage,
+        costUsd: cost,
+        ...billing,
+      });
+      throw signal.aborted ? (signal.reason ?? err) : err;
     } finally {
       release();
     }
@@ -210,7 +285,20 @@ export class ModelCaller {
     const finalUsage = usage ?? { input: 0, output: 0 };
     // Settled at the tier the provider billed: the one its reported usage reaches.
     const cost = usage && !plan ? pricing.cost(route, usage, at) : null;
-    sink.emit({ type: 'llm.response', callId, agentId: ctx.agentId, taskId: ctx.taskId, provider: route.provider, model: route.model, latencyMs: end.latencyMs, usage: finalUsage, costUsd: cost, ...billing, stopReason: end.stopReason, toolCalls: toolCalls.map((c) => c.name) });
+    sink.emit({
+      type: 'llm.response',
+      callId,
+      agentId: ctx.agentId,
+      taskId: ctx.taskId,
+      provider: route.provider,
+      model: route.model,
+      latencyMs: end.latencyMs,
+      usage: finalUsage,
+      costUsd: cost,
+      ...billing,
+      stopReason: end.stopReason,
+      toolCalls: toolCalls.map((c) => c.name),
+    });
     return { text: text.all, toolCalls, usage: finalUsage, stopReason: end.stopReason, latencyMs: end.latencyMs, ...(providerData ? { providerData } : {}) };
   }
 }
@@ -229,7 +317,11 @@ const lengthOf = (key: object, measure: () => number): number => {
 
 /** The length of one message's text (an assistant's with its tool calls and provider data), counted once per message object. */
 export function messageLength(m: ChatMessage): number {
-  return lengthOf(m, () => (m.role === 'assistant' ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length : m.content.length + (m.role === 'tool' ? (m.images?.length ?? 0) * IMAGE_CHARS : 0)));
+  return lengthOf(m, () =>
+    m.role === 'assistant'
+      ? m.content.length + JSON.stringify(m.toolCalls ?? []).length + JSON.stringify(m.providerData?.parts ?? []).length
+      : m.content.length + (m.role === 'tool' ? (m.images?.length ?? 0) * IMAGE_CHARS : 0),
+  );
 }
 
 /** The length of the prompt's text: the system prompt, the tools as JSON and the messages. */

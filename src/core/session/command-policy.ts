@@ -242,10 +242,16 @@ export type PolicyVerdict =
  * run in a sandbox. Without one, nothing runs unasked (what the policy would allow is asked) unless the
  * user chose `commands.sandbox: "off"`.
  */
-export function policyVerdict(policy: Pick<CommandPolicy, 'run' | 'allow' | 'sandbox'>, command: string, sandboxed: boolean, shell: ShellKind = PLATFORM_SHELL): PolicyVerdict {
+export function policyVerdict(
+  policy: Pick<CommandPolicy, 'run' | 'allow' | 'sandbox'>,
+  command: string,
+  sandboxed: boolean,
+  shell: ShellKind = PLATFORM_SHELL,
+): PolicyVerdict {
   if (policy.run === 'never') return { kind: 'denied', reason: 'commands are turned off (commands.run is "never")' };
   const verdict = writtenVerdict(policy, command, shell);
-  if (verdict.kind === 'allowed' && !sandboxed && policy.sandbox !== 'off') return { kind: 'ask', why: `no sandbox would confine it, so it is asked although ${verdict.reason}` };
+  if (verdict.kind === 'allowed' && !sandboxed && policy.sandbox !== 'off')
+    return { kind: 'ask', why: `no sandbox would confine it, so it is asked although ${verdict.reason}` };
   return verdict;
 }
 

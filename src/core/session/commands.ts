@@ -75,7 +75,12 @@ export interface CommandCaller {
   model: string;
 }
 
-export type CommandToolResult = { result: string; isError?: boolean; failed?: boolean; /** For the transcript: what happened, in a few words. */ summary?: string };
+export type CommandToolResult = {
+  result: string;
+  isError?: boolean;
+  failed?: boolean;
+  /** For the transcript: what happened, in a few words. */ summary?: string;
+};
 
 type Decision = { decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string };
 
@@ -113,15 +118,46 @@ export class CommandTool {
     sink.emit({ type: 'command.requested', commandId, agentId: who.agentId, taskId: who.taskId, role: who.role, command, cwd, timeoutMs });
     const d = await this.decide(command, cwd, who, signal);
     sink.emit({ type: 'command.decided', commandId, ...d });
-    if (d.decision === 'denied') return { result: `The command was not run: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not check).`, isError: true, summary: `not run: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}` };
+    if (d.decision === 'denied')
+      return {
+        result: `The command was not run: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not check).`,
+        isError: true,
+        summary: `not run: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}`,
+      };
     const before = await this.deps.files.beforeCommand();
-    const run = await this.deps.runner.run({ command, shell: true, cwd: path.join(this.deps.workspace, cwd), env: childEnv(process.env), timeoutMs, signal, maxOutputChars: COMMAND_TAIL_CHARS });
+    const run = await this.deps.runner.run({
+      command,
+      shell: true,
+      cwd: path.join(this.deps.workspace, cwd),
+      env: childEnv(process.env),
+      timeoutMs,
+      signal,
+      maxOutputChars: COMMAND_TAIL_CHARS,
+    });
     const files = await this.deps.files.afterCommand(before, { ...who, commandId });
-    sink.emit({ type: 'command.ran', commandId, exitCode: run.exitCode, timedOut: run.timedOut, cancelled: run.cancelled, durationMs: run.durationMs, outputTail: run.output, omittedChars: run.omittedChars, files });
-    const how = run.timedOut ? `was killed at its timeout (${timeoutMs} ms)` : run.cancelled ? `was killed: ${this.stopped()}` : `exited with code ${run.exitCode ?? '(none: it could not start or was killed)'}`;
+    sink.emit({
+      type: 'command.ran',
+      commandId,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      cancelled: run.cancelled,
+      durationMs: run.durationMs,
+      outputTail: run.output,
+      omittedChars: run.omittedChars,
+      files,
+    });
+    const how = run.timedOut
+      ? `was killed at its timeout (${timeoutMs} ms)`
+      : run.cancelled
+        ? `was killed: ${this.stopped()}`
+        : `exited with code ${run.exitCode ?? '(none: it could not start or was killed)'}`;
     const lines = [`\`${command}\` ${how} after ${run.durationMs} ms.`];
     if (files.length) lines.push(`Files it changed: ${files.map((f) => `${f.path} (${f.change})`).join(', ')}.`);
-    lines.push(run.output.trim() ? `Output${run.omittedChars ? ` (its last ${run.output.length} characters; ${run.omittedChars} characters before them were cut)` : ''}:\n${run.output}` : 'It printed nothing.');
+    lines.push(
+      run.output.trim()
+        ? `Output${run.omittedChars ? ` (its last ${run.output.length} characters; ${run.omittedChars} characters before them were cut)` : ''}:\n${run.output}`
+        : 'It printed nothing.',
+    );
     return { result: lines.join('\n'), isError: run.exitCode === null, summary: `${how} after ${run.durationMs} ms` }; // a failing exit code is an answer, not an error
   }
 
@@ -149,11 +185,22 @@ export class CommandTool {
   /** `why`: what made it a question when the policy alone would have allowed it (no sandbox). */
   private async ask(command: string, cwd: string, who: CommandCaller, signal: AbortSignal, why?: string): Promise<Decision> {
     const { state, approve } = this.deps;
-    const approvedBefore = Object.values(state.commands).some((c) => c.decision === 'approved' && c.scope === 'session' && normaliseCommand(c.command) === normaliseCommand(command));
+    const approvedBefore = Object.values(state.commands).some(
+      (c) => c.decision === 'approved' && c.scope === 'session' && normaliseCommand(c.command) === normaliseCommand(command),
+    );
     if (approvedBefore) return { decision: 'approved', by: 'user', scope: 'session', reason: 'the user allowed this command for the session earlier' };
     if (signal.aborted) return { decision: 'denied', by: 'policy', reason: this.stopped() };
-    if (!approve) return { decision: 'denied', by: 'policy', reason: `${why ?? 'it matches no pattern of commands.allow'} and nobody can be asked (no terminal)` };
-    const request: CommandApprovalRequest = { command, cwd, role: who.role, agentId: who.agentId, taskId: who.taskId, taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined, sandbox: state.sandbox?.sandbox ?? null };
+    if (!approve)
+      return { decision: 'denied', by: 'policy', reason: `${why ?? 'it matches no pattern of commands.allow'} and nobody can be asked (no terminal)` };
+    const request: CommandApprovalRequest = {
+      command,
+      cwd,
+      role: who.role,
+      agentId: who.agentId,
+      taskId: who.taskId,
+      taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined,
+      sandbox: state.sandbox?.sandbox ?? null,
+    };
     let onAbort: (() => void) | undefined;
     const cancelled = new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve('cancelled')), { once: true }));
     try {
@@ -161,7 +208,12 @@ export class CommandTool {
       if (answer === 'cancelled') return { decision: 'denied', by: 'policy', reason: this.stopped() };
       if (typeof answer === 'object') return { decision: 'denied', by: 'policy', reason: `the user could not be asked (${answer.failed})` };
       if (answer === 'deny') return { decision: 'denied', by: 'user', reason: 'the user denied it' };
-      return { decision: 'approved', by: 'user', scope: answer, reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once' };
+      return {
+        decision: 'approved',
+        by: 'user',
+        scope: answer,
+        reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once',
+      };
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }

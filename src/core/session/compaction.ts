@@ -42,7 +42,12 @@ export class ContextWindows {
     const key = `${ref.provider}/${ref.model}`;
     const user = this.configured.get(key);
     const lib = user === undefined ? this.library(ref) : undefined;
-    const base: { tokens: number; source: WindowSource } = user !== undefined ? { tokens: user, source: 'config' } : lib !== undefined ? { tokens: lib, source: 'library' } : { tokens: DEFAULT_CONTEXT_WINDOW, source: 'default' };
+    const base: { tokens: number; source: WindowSource } =
+      user !== undefined
+        ? { tokens: user, source: 'config' }
+        : lib !== undefined
+          ? { tokens: lib, source: 'library' }
+          : { tokens: DEFAULT_CONTEXT_WINDOW, source: 'default' };
     const learned = this.learned.get(key);
     return learned !== undefined && learned < base.tokens ? { tokens: learned, source: 'provider' } : base;
   }
@@ -138,7 +143,20 @@ export class Compactor {
     const start = this.tokens(messages);
     if (start <= limit) return;
     const event = (how: 'elided' | 'summarised', before: number, after: number, count: number, summary?: string) =>
-      this.deps.sink.emit({ type: 'context.compacted', agentId: this.spec.agentId, taskId: this.spec.taskId, provider: route.provider, model: route.model, window, tokensBefore: before, tokensAfter: after, how, messages: count, trigger, ...(summary === undefined ? {} : { summary }) });
+      this.deps.sink.emit({
+        type: 'context.compacted',
+        agentId: this.spec.agentId,
+        taskId: this.spec.taskId,
+        provider: route.provider,
+        model: route.model,
+        window,
+        tokensBefore: before,
+        tokensAfter: after,
+        how,
+        messages: count,
+        trigger,
+        ...(summary === undefined ? {} : { summary }),
+      });
 
     // 1. Old tool results (outside the latest turns), oldest first, down to the target.
     const keepFrom = this.keepFrom(messages);
@@ -218,7 +236,12 @@ export class Compactor {
       if (estimateTokens(chars) <= until) break;
       const m = messages[i]!;
       // An elided result keeps no image.
-      const next = m.role === 'tool' ? { role: m.role, toolCallId: m.toolCallId, name: m.name, isError: m.isError, content: elidedResult(m, calls.get(m.toolCallId), largestFirst) } : m.role === 'assistant' ? elidedArguments(m) : m;
+      const next =
+        m.role === 'tool'
+          ? { role: m.role, toolCallId: m.toolCallId, name: m.name, isError: m.isError, content: elidedResult(m, calls.get(m.toolCallId), largestFirst) }
+          : m.role === 'assistant'
+            ? elidedArguments(m)
+            : m;
       chars += messageLength(next) - messageLength(m);
       messages[i] = next;
       count++;
@@ -252,7 +275,9 @@ export class Compactor {
     }
     if (!text) return undefined;
     // The user's notes, verbatim (the engine's own nudge, to which a note may have been added, is not one).
-    const notes = range.flatMap((m) => (m.role !== 'user' ? [] : m.content.startsWith(CONTINUE_NUDGE) ? [m.content.slice(CONTINUE_NUDGE.length).trim()].filter(Boolean) : [m.content]));
+    const notes = range.flatMap((m) =>
+      m.role !== 'user' ? [] : m.content.startsWith(CONTINUE_NUDGE) ? [m.content.slice(CONTINUE_NUDGE.length).trim()].filter(Boolean) : [m.content],
+    );
     const block = [
       `Summary of your earlier work on this task, written by you when the conversation outgrew the model's context window (it replaces ${to - from} earlier messages; read files again where you need their exact content):`,
       text,
@@ -260,7 +285,10 @@ export class Compactor {
     ].join('\n\n');
     const anchor = messages[from - 1];
     if (anchor?.role === 'user') {
-      const base = this.summaryBlock !== undefined && anchor.content.endsWith(`\n\n${this.summaryBlock}`) ? anchor.content.slice(0, -(this.summaryBlock.length + 2)) : anchor.content;
+      const base =
+        this.summaryBlock !== undefined && anchor.content.endsWith(`\n\n${this.summaryBlock}`)
+          ? anchor.content.slice(0, -(this.summaryBlock.length + 2))
+          : anchor.content;
       messages[from - 1] = { role: 'user', content: `${base}\n\n${block}` };
       messages.splice(from, to - from);
     } else {
@@ -291,7 +319,10 @@ function hasLongString(v: unknown): boolean {
 }
 
 function shortenStrings(v: unknown): unknown {
-  if (typeof v === 'string') return v.length >= MIN_ELIDE_CHARS && !v.startsWith(ELIDED) ? `${ELIDED}: ${v.length.toLocaleString('en')} characters, to keep the conversation within the model's context window]` : v;
+  if (typeof v === 'string')
+    return v.length >= MIN_ELIDE_CHARS && !v.startsWith(ELIDED)
+      ? `${ELIDED}: ${v.length.toLocaleString('en')} characters, to keep the conversation within the model's context window]`
+      : v;
   if (Array.isArray(v)) return v.map(shortenStrings);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shortenStrings(x)]));
   return v;
@@ -308,7 +339,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? undef
 export function describeCall(name: string, args: Record<string, unknown> = {}): string {
   switch (name) {
     case 'read_file': {
-      const range = args.startLine !== undefined || args.endLine !== undefined ? ` lines ${str(args.startLine) ?? 1}–${str(args.endLine) ?? 'end'}` : ' (whole file)';
+      const range =
+        args.startLine !== undefined || args.endLine !== undefined ? ` lines ${str(args.startLine) ?? 1}–${str(args.endLine) ?? 'end'}` : ' (whole file)';
       return `read_file ${str(args.path) ?? '?'}${range}`;
     }
     case 'search_files':
@@ -336,7 +368,8 @@ function elidedResult(m: Extract<ChatMessage, { role: 'tool' }>, call: ToolCall 
   const what = describeCall(m.name, call?.arguments);
   const lines = m.content.split('\n').length;
   const size = `${lines.toLocaleString('en')} line${lines === 1 ? '' : 's'}, ${m.content.length.toLocaleString('en')} characters${m.isError ? ', an error' : ''}`;
-  if (tooLarge) return `${ELIDED}: ${what} returned ${size}: too large for the model's context window with the rest of the conversation; ${m.name === 'read_file' ? 'read it in smaller parts (startLine/endLine)' : 'ask for less at a time'}]`;
+  if (tooLarge)
+    return `${ELIDED}: ${what} returned ${size}: too large for the model's context window with the rest of the conversation; ${m.name === 'read_file' ? 'read it in smaller parts (startLine/endLine)' : 'ask for less at a time'}]`;
   return `${ELIDED} to keep the conversation within the model's context window: ${what} returned ${size}; ${AGAIN[m.name] ?? 'call the tool again if you need it'}]`;
 }
 

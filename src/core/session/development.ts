@@ -151,7 +151,19 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
   const mcp = await ctx.mcp?.toolsFor(role.mcp);
   const outcome = await stoppable(ctx, t.id, (signal) =>
     runAgent(
-      { agentId, taskId: t.id, role: t.role, routes, system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }), messages: [{ role: 'user', content: prompt }], tools: withCommands(ctx, AGENT_TOOLS), maxTurns: ctx.config.maxTurns, maxOutputTokens: ctx.config.maxOutputTokens, trace: `task/${t.id}`, mcp },
+      {
+        agentId,
+        taskId: t.id,
+        role: t.role,
+        routes,
+        system: agentSystem(t.role, role, ctx.rules, { runCommand: !!ctx.commands?.offered }),
+        messages: [{ role: 'user', content: prompt }],
+        tools: withCommands(ctx, AGENT_TOOLS),
+        maxTurns: ctx.config.maxTurns,
+        maxOutputTokens: ctx.config.maxOutputTokens,
+        trace: `task/${t.id}`,
+        mcp,
+      },
       { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
     ),
   );
@@ -162,7 +174,14 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
 
 async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promise<void> {
   ctx.sink.emit({ type: 'task.escalated', taskId: t.id, reason });
-  ctx.sink.emit({ type: 'decision', kind: 'escalate', taskId: t.id, summary: reason === STOPPED_BY_USER ? `${t.title} stopped by the user: the orchestrator decides what becomes of it` : `${t.title} escalated to the orchestrator`, rationale: reason });
+  ctx.sink.emit({
+    type: 'decision',
+    kind: 'escalate',
+    taskId: t.id,
+    summary:
+      reason === STOPPED_BY_USER ? `${t.title} stopped by the user: the orchestrator decides what becomes of it` : `${t.title} escalated to the orchestrator`,
+    rationale: reason,
+  });
   const agentId = ctx.nextAgentId('orchestrator');
   const routes = routesFor(ctx, ctx.config.orchestrator);
   const first = routes[0] ?? ctx.config.orchestrator;
@@ -191,23 +210,25 @@ async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promi
     return { result: `Tool "${name}" is not available here.`, isError: true };
   };
   const mcp = await ctx.mcp?.toolsFor(ctx.config.orchestrator.mcp);
-  const outcome: AgentOutcome | undefined = await stoppable(ctx, t.id, (signal) => runAgent(
-    {
-      agentId,
-      taskId: t.id,
-      role: 'orchestrator',
-      routes,
-      system: escalationSystem(roles, ctx.rules),
-      messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesFor(ctx, t)) }],
-      tools: withCommands(ctx, ESCALATION_TOOLS),
-      maxTurns: ctx.config.maxTurns,
-      maxOutputTokens: ctx.config.maxOutputTokens,
-      trace: `escalate/${t.id}`,
-      extraTools,
-      mcp,
-    },
-    { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
-  ));
+  const outcome: AgentOutcome | undefined = await stoppable(ctx, t.id, (signal) =>
+    runAgent(
+      {
+        agentId,
+        taskId: t.id,
+        role: 'orchestrator',
+        routes,
+        system: escalationSystem(roles, ctx.rules),
+        messages: [{ role: 'user', content: escalationRequest(ctx.goal, t, reason, filesFor(ctx, t)) }],
+        tools: withCommands(ctx, ESCALATION_TOOLS),
+        maxTurns: ctx.config.maxTurns,
+        maxOutputTokens: ctx.config.maxOutputTokens,
+        trace: `escalate/${t.id}`,
+        extraTools,
+        mcp,
+      },
+      { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, commands: ctx.commands, inbox: ctx.steering, signal, search: ctx.search },
+    ),
+  );
   if (!outcome) {
     // Stopped again while the orchestrator handled it: the user does not want it done.
     ctx.sink.emit({ type: 'task.skipped', taskId: t.id, reason: STOPPED_BY_USER });

@@ -42,7 +42,8 @@ export async function reviewIntegration(ctx: SessionContext, report: ContractRep
       agentId,
       role: 'orchestrator',
       routes,
-      system: 'You are the orchestrator reviewing how the parts your specialists built fit together. The contract check below was computed from the code, not guessed. For each mismatch that is real, call request_fix for the role that owns the code to change (search and read the files first if needed). Then call finish with your assessment.',
+      system:
+        'You are the orchestrator reviewing how the parts your specialists built fit together. The contract check below was computed from the code, not guessed. For each mismatch that is real, call request_fix for the role that owns the code to change (search and read the files first if needed). Then call finish with your assessment.',
       messages: [{ role: 'user', content: `Goal: ${ctx.goal}\n\n${findings(report)}` }],
       tools: REVIEW_TOOLS,
       maxTurns: 8,
@@ -52,8 +53,18 @@ export async function reviewIntegration(ctx: SessionContext, report: ContractRep
     },
     { caller: ctx.caller, windows: ctx.windows, files: ctx.files, sink: ctx.sink, inbox: ctx.steering, search: ctx.search },
   );
-  ctx.sink.emit({ type: 'agent.ended', agentId, status: outcome.kind === 'finished' ? 'COMPLETED' : 'FAILED', summary: outcome.kind === 'gave_up' ? outcome.reason : outcome.summary });
+  ctx.sink.emit({
+    type: 'agent.ended',
+    agentId,
+    status: outcome.kind === 'finished' ? 'COMPLETED' : 'FAILED',
+    summary: outcome.kind === 'gave_up' ? outcome.reason : outcome.summary,
+  });
   if (outcome.kind !== 'finished') return fixes.length ? fixes : 'unavailable';
-  ctx.sink.emit({ type: 'decision', kind: 'review', summary: `Integration reviewed: ${fixes.length} fix${fixes.length === 1 ? '' : 'es'} requested`, rationale: outcome.summary });
+  ctx.sink.emit({
+    type: 'decision',
+    kind: 'review',
+    summary: `Integration reviewed: ${fixes.length} fix${fixes.length === 1 ? '' : 'es'} requested`,
+    rationale: outcome.summary,
+  });
   return fixes;
 }

@@ -65,7 +65,12 @@ export function normaliseSchema(schema: unknown): JsonSchema {
       const m = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(v.$ref);
       const target = m ? defs[decodeURIComponent(m[1]!.replace(/~1/g, '/').replace(/~0/g, '~'))] : undefined;
       const { $ref: _ref, ...rest } = v;
-      if (!isObject(target) || depth >= MAX_REF_DEPTH) return { type: 'object', ...(walk(rest, depth) as Json), description: String(rest.description ?? (target ? 'a nested value of the same kind' : `see ${v.$ref}`)) };
+      if (!isObject(target) || depth >= MAX_REF_DEPTH)
+        return {
+          type: 'object',
+          ...(walk(rest, depth) as Json),
+          description: String(rest.description ?? (target ? 'a nested value of the same kind' : `see ${v.$ref}`)),
+        };
       return { ...(walk(target, depth + 1) as Json), ...(walk(rest, depth) as Json) };
     }
     const out: Json = {};
@@ -85,7 +90,14 @@ export function normaliseSchema(schema: unknown): JsonSchema {
 
 /** Whether `pattern` (`server/tool`, `*` standing for any run of characters) allows `server/tool`. */
 export function matchesMcpPattern(pattern: string, server: string, tool: string): boolean {
-  const re = new RegExp(`^${pattern.trim().split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .trim()
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
   return re.test(`${server}/${tool}`);
 }
 
@@ -136,7 +148,8 @@ export function formatResult(server: string, tool: string, r: McpToolResult): { 
   const images: ToolImage[] = [];
   const image = (mimeType: string, data: string, from?: string): string => {
     const what = `${mimeType} image, ${kb(sizeOf(data))}${from ? `, ${from}` : ''}`;
-    if (!/^image\/[\w.+-]+$/.test(mimeType) || images.length >= MAX_IMAGES || data.length > MAX_IMAGE_CHARS) return `[${what}: not shown (${images.length >= MAX_IMAGES ? `at most ${MAX_IMAGES} images per result` : data.length > MAX_IMAGE_CHARS ? 'too large' : 'not an image type'})]`;
+    if (!/^image\/[\w.+-]+$/.test(mimeType) || images.length >= MAX_IMAGES || data.length > MAX_IMAGE_CHARS)
+      return `[${what}: not shown (${images.length >= MAX_IMAGES ? `at most ${MAX_IMAGES} images per result` : data.length > MAX_IMAGE_CHARS ? 'too large' : 'not an image type'})]`;
     images.push({ mimeType, data });
     return `[image ${images.length}: ${what}]`;
   };
@@ -147,8 +160,12 @@ export function formatResult(server: string, tool: string, r: McpToolResult): { 
     else if (c.type === 'resource') {
       if (c.text !== undefined) parts.push(`[resource ${c.uri}${c.mimeType ? ` (${c.mimeType})` : ''}]\n${c.text}`);
       else if (c.blob !== undefined && c.mimeType?.startsWith('image/')) parts.push(image(c.mimeType, c.blob, `resource ${c.uri}`));
-      else parts.push(`[resource ${c.uri}${c.mimeType ? ` (${c.mimeType})` : ''}: ${c.blob !== undefined ? `${kb(sizeOf(c.blob))} of binary data, not shown` : 'no content'}]`);
-    } else if (c.type === 'resource_link') parts.push(`[resource link: ${c.name ? `${c.name} — ` : ''}${c.uri}${c.mimeType ? ` (${c.mimeType})` : ''}${c.description ? `: ${c.description}` : ''}]`);
+      else
+        parts.push(
+          `[resource ${c.uri}${c.mimeType ? ` (${c.mimeType})` : ''}: ${c.blob !== undefined ? `${kb(sizeOf(c.blob))} of binary data, not shown` : 'no content'}]`,
+        );
+    } else if (c.type === 'resource_link')
+      parts.push(`[resource link: ${c.name ? `${c.name} — ` : ''}${c.uri}${c.mimeType ? ` (${c.mimeType})` : ''}${c.description ? `: ${c.description}` : ''}]`);
     else parts.push(`[a "${c.kind}" content block: not shown]`);
   }
   if (!parts.length && r.structured !== undefined) parts.push(JSON.stringify(r.structured, null, 2) ?? '');
@@ -157,6 +174,8 @@ export function formatResult(server: string, tool: string, r: McpToolResult): { 
   if (!text.trim()) text = r.isError ? `${server}/${tool} failed and said nothing.` : `${server}/${tool} returned nothing.`;
   const first = (text.split('\n', 1)[0] ?? '').slice(0, 120);
   const n = r.content.length;
-  const summary = r.isError ? `error: ${first}` : `${n} content block${n === 1 ? '' : 's'}${images.length ? `, ${images.length} image${images.length === 1 ? '' : 's'}` : ''}, ${text.length.toLocaleString('en')} characters`;
+  const summary = r.isError
+    ? `error: ${first}`
+    : `${n} content block${n === 1 ? '' : 's'}${images.length ? `, ${images.length} image${images.length === 1 ? '' : 's'}` : ''}, ${text.length.toLocaleString('en')} characters`;
   return { text, images, summary };
 }

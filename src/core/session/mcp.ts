@@ -50,7 +50,12 @@ export interface DynamicTools {
   /** What `tool.called` says of a call ("github/search_issues {…}"). */
   summary(name: string, args: Record<string, unknown>): string;
   /** Runs a call; `signal`: the agent's (its task's Stop, the session's cancel). */
-  run(name: string, args: Record<string, unknown>, who: CommandCaller, signal: AbortSignal): Promise<{ result: string; isError?: boolean; summary: string; images?: { mimeType: string; data: string }[] }>;
+  run(
+    name: string,
+    args: Record<string, unknown>,
+    who: CommandCaller,
+    signal: AbortSignal,
+  ): Promise<{ result: string; isError?: boolean; summary: string; images?: { mimeType: string; data: string }[] }>;
 }
 
 export interface McpHubDeps {
@@ -108,7 +113,14 @@ export class McpHub {
   /** Stops servers a killed earlier run left running (before any agent starts). */
   async recover(): Promise<void> {
     const lines = (await this.deps.client.recover?.().catch(() => [])) ?? [];
-    for (const line of lines) this.deps.sink.emit({ type: 'mcp.server', server: line.split(' ', 1)[0] ?? '?', status: 'stopped', transport: 'stdio', error: `left running by an earlier run that was killed: ${line}` });
+    for (const line of lines)
+      this.deps.sink.emit({
+        type: 'mcp.server',
+        server: line.split(' ', 1)[0] ?? '?',
+        status: 'stopped',
+        transport: 'stdio',
+        error: `left running by an earlier run that was killed: ${line}`,
+      });
   }
 
   /**
@@ -174,7 +186,12 @@ export class McpHub {
     if (s.conn) return Promise.resolve(s.conn);
     if (s.starting) return s.starting;
     if (this.closed || this.deps.signal.aborted) return Promise.reject(new Error('the session is ending'));
-    if (s.starts >= MAX_STARTS) return Promise.reject(new Error(`the MCP server "${name}" is not available: it was started ${s.starts} times in this run and stopped or failed each time (last: ${s.lastError ?? 'unknown'})`));
+    if (s.starts >= MAX_STARTS)
+      return Promise.reject(
+        new Error(
+          `the MCP server "${name}" is not available: it was started ${s.starts} times in this run and stopped or failed each time (last: ${s.lastError ?? 'unknown'})`,
+        ),
+      );
     const server = s;
     server.starts++;
     server.starting = this.start(server).finally(() => (server.starting = undefined));
@@ -192,13 +209,21 @@ export class McpHub {
         const c = s.config;
         unresolved([c.command, ...c.args, ...Object.values(c.env), c.cwd ?? '']);
         const cwd = path.resolve(deps.workspace, c.cwd ?? '.');
-        let spec: ProcessSpec = { command: c.command, args: c.args, cwd, env: { ...childEnv(deps.env ?? process.env), ...c.env }, timeoutMs: deps.config.mcp.timeoutMs };
+        let spec: ProcessSpec = {
+          command: c.command,
+          args: c.args,
+          cwd,
+          env: { ...childEnv(deps.env ?? process.env), ...c.env },
+          timeoutMs: deps.config.mcp.timeoutMs,
+        };
         const use = deps.state.sandbox;
         if (use?.sandbox) {
           if (!deps.sandbox) throw new Error(`${use.sandbox} is in use but the engine has no sandbox to start it in`);
-          spec = await deps.sandbox.wrap(spec, { writable: deps.workspace, readOnlyNames: PROTECTED_NAMES, network: use.network === 'on' }).catch((e: unknown) => {
-            throw new Error(`${use.sandbox} could not confine it (${errorText(e)}), so it was not started`);
-          });
+          spec = await deps.sandbox
+            .wrap(spec, { writable: deps.workspace, readOnlyNames: PROTECTED_NAMES, network: use.network === 'on' })
+            .catch((e: unknown) => {
+              throw new Error(`${use.sandbox} could not confine it (${errorText(e)}), so it was not started`);
+            });
           sandbox = use.sandbox;
         }
         endpoint = { transport: 'stdio', command: spec.command, args: spec.args ?? [], cwd: spec.cwd, env: spec.env };
@@ -225,10 +250,18 @@ export class McpHub {
         throw new Error('the session is ending');
       }
       s.conn = conn;
-      deps.sink.emit({ type: 'mcp.server', server: s.name, status: 'started', transport, tools: s.tools.map((t) => t.name), ...(transport === 'stdio' ? { sandbox } : {}) });
+      deps.sink.emit({
+        type: 'mcp.server',
+        server: s.name,
+        status: 'started',
+        transport,
+        tools: s.tools.map((t) => t.name),
+        ...(transport === 'stdio' ? { sandbox } : {}),
+      });
       return conn;
     } catch (e) {
-      const why = signal.aborted && !deps.signal.aborted ? `it did not start and list its tools within ${deps.config.mcp.timeoutMs} ms (mcp.timeoutMs)` : errorText(e);
+      const why =
+        signal.aborted && !deps.signal.aborted ? `it did not start and list its tools within ${deps.config.mcp.timeoutMs} ms (mcp.timeoutMs)` : errorText(e);
       s.lastError = why;
       if (!deps.signal.aborted) deps.sink.emit({ type: 'mcp.server', server: s.name, status: 'failed', transport, error: why });
       throw new Error(`the MCP server "${s.name}" could not be started: ${why}`);
@@ -269,14 +302,35 @@ export class McpHub {
     }
   }
 
-  private async call(s: Server, toolName: string, tool: McpToolInfo | undefined, args: Record<string, unknown>, who: CommandCaller, signal: AbortSignal): Promise<{ result: string; isError?: boolean; summary: string; images?: { mimeType: string; data: string }[] }> {
+  private async call(
+    s: Server,
+    toolName: string,
+    tool: McpToolInfo | undefined,
+    args: Record<string, unknown>,
+    who: CommandCaller,
+    signal: AbortSignal,
+  ): Promise<{ result: string; isError?: boolean; summary: string; images?: { mimeType: string; data: string }[] }> {
     const { sink, state, config } = this.deps;
     const callId = `m${state.mcp.callOrder.length + 1}`;
     const label = `${s.name}/${toolName}`;
-    sink.emit({ type: 'mcp.called', callId, agentId: who.agentId, taskId: who.taskId, role: who.role, server: s.name, tool: toolName, arguments: summariseArguments(args) });
+    sink.emit({
+      type: 'mcp.called',
+      callId,
+      agentId: who.agentId,
+      taskId: who.taskId,
+      role: who.role,
+      server: s.name,
+      tool: toolName,
+      arguments: summariseArguments(args),
+    });
     const d = await this.decide(s.name, toolName, tool, args, who, signal);
     sink.emit({ type: 'mcp.decided', callId, ...d });
-    if (d.decision === 'denied') return { result: `${label} was not called: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not do).`, isError: true, summary: `not called: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}` };
+    if (d.decision === 'denied')
+      return {
+        result: `${label} was not called: ${d.by === 'user' ? 'the user denied it' : d.reason}. Carry on without it (say in your summary what you could not do).`,
+        isError: true,
+        summary: `not called: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}`,
+      };
     const started = Date.now();
     const timeout = AbortSignal.timeout(config.mcp.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
@@ -289,7 +343,11 @@ export class McpHub {
       try {
         result = await conn.callTool(toolName, args, both);
       } catch (e) {
-        error = timeout.aborted ? `it did not answer within ${config.mcp.timeoutMs} ms (mcp.timeoutMs); the call was cancelled` : signal.aborted ? `it was cancelled: ${this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped'}` : errorText(e);
+        error = timeout.aborted
+          ? `it did not answer within ${config.mcp.timeoutMs} ms (mcp.timeoutMs); the call was cancelled`
+          : signal.aborted
+            ? `it was cancelled: ${this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped'}`
+            : errorText(e);
       } finally {
         files = await this.deps.files.afterCommand(before, { ...who, commandId: callId });
       }
@@ -302,32 +360,79 @@ export class McpHub {
     await s.relisting;
     const changed = files.length ? `\nFiles it changed: ${files.map((f) => `${f.path} (${f.change})`).join(', ')}.` : '';
     if (!result) {
-      sink.emit({ type: 'mcp.result', callId, ok: false, durationMs, summary: `failed: ${firstLine(error!)}`, error, ...(timeout.aborted ? { timedOut: true } : {}), files });
+      sink.emit({
+        type: 'mcp.result',
+        callId,
+        ok: false,
+        durationMs,
+        summary: `failed: ${firstLine(error!)}`,
+        error,
+        ...(timeout.aborted ? { timedOut: true } : {}),
+        files,
+      });
       return { result: `${label} failed: ${error}${changed}`, isError: true, summary: `failed: ${firstLine(error!)}` };
     }
     const out = formatResult(s.name, toolName, result);
-    sink.emit({ type: 'mcp.result', callId, ok: !result.isError, durationMs, summary: out.summary, ...(result.isError ? { error: firstLine(out.text) } : {}), files });
+    sink.emit({
+      type: 'mcp.result',
+      callId,
+      ok: !result.isError,
+      durationMs,
+      summary: out.summary,
+      ...(result.isError ? { error: firstLine(out.text) } : {}),
+      files,
+    });
     return { result: `${out.text}${changed}`, isError: result.isError, summary: out.summary, ...(out.images.length ? { images: out.images } : {}) };
   }
 
-  private async decide(server: string, tool: string, info: McpToolInfo | undefined, args: Record<string, unknown>, who: CommandCaller, signal: AbortSignal): Promise<{ decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }> {
+  private async decide(
+    server: string,
+    tool: string,
+    info: McpToolInfo | undefined,
+    args: Record<string, unknown>,
+    who: CommandCaller,
+    signal: AbortSignal,
+  ): Promise<{ decision: 'allowed' | 'approved' | 'denied'; by: 'policy' | 'user'; scope?: 'once' | 'session'; reason: string }> {
     const { state, approve, config } = this.deps;
     const verdict = mcpVerdict(config.mcp, server, tool, !!info?.readOnly);
     if (verdict.kind !== 'ask') return { decision: verdict.kind, by: 'policy', reason: verdict.reason };
     return this.deps.questions.turn(async () => {
       const before = Object.values(state.mcp.calls).some((c) => c.decision === 'approved' && c.scope === 'session' && c.server === server && c.tool === tool);
-      if (before) return { decision: 'approved' as const, by: 'user' as const, scope: 'session' as const, reason: 'the user allowed this tool for the session earlier' };
-      if (signal.aborted) return { decision: 'denied' as const, by: 'policy' as const, reason: this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped' };
-      if (!approve) return { decision: 'denied' as const, by: 'policy' as const, reason: 'it matches no pattern of mcp.allow and nobody can be asked (no terminal)' };
-      const request: McpApprovalRequest = { server, tool, arguments: summariseArguments(args, 1000), description: info?.description, readOnly: !!info?.readOnly, role: who.role, agentId: who.agentId, taskId: who.taskId, taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined };
+      if (before)
+        return { decision: 'approved' as const, by: 'user' as const, scope: 'session' as const, reason: 'the user allowed this tool for the session earlier' };
+      if (signal.aborted)
+        return { decision: 'denied' as const, by: 'policy' as const, reason: this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped' };
+      if (!approve)
+        return { decision: 'denied' as const, by: 'policy' as const, reason: 'it matches no pattern of mcp.allow and nobody can be asked (no terminal)' };
+      const request: McpApprovalRequest = {
+        server,
+        tool,
+        arguments: summariseArguments(args, 1000),
+        description: info?.description,
+        readOnly: !!info?.readOnly,
+        role: who.role,
+        agentId: who.agentId,
+        taskId: who.taskId,
+        taskTitle: who.taskId ? state.tasks[who.taskId]?.title : undefined,
+      };
       let onAbort: (() => void) | undefined;
       const cancelled = new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve('cancelled')), { once: true }));
       try {
         const answer = await Promise.race([approve(request, signal).catch((e: unknown) => ({ failed: errorText(e) })), cancelled]);
-        if (answer === 'cancelled') return { decision: 'denied' as const, by: 'policy' as const, reason: this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped' };
+        if (answer === 'cancelled')
+          return {
+            decision: 'denied' as const,
+            by: 'policy' as const,
+            reason: this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped',
+          };
         if (typeof answer === 'object') return { decision: 'denied' as const, by: 'policy' as const, reason: `the user could not be asked (${answer.failed})` };
         if (answer === 'deny') return { decision: 'denied' as const, by: 'user' as const, reason: 'the user denied it' };
-        return { decision: 'approved' as const, by: 'user' as const, scope: answer, reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once' };
+        return {
+          decision: 'approved' as const,
+          by: 'user' as const,
+          scope: answer,
+          reason: answer === 'session' ? 'the user allowed it for this session' : 'the user allowed it once',
+        };
       } finally {
         if (onAbort) signal.removeEventListener('abort', onAbort);
       }
@@ -340,5 +445,8 @@ const firstLine = (text: string) => (text.split('\n', 1)[0] ?? '').slice(0, 200)
 /** A `${…}` variable left in a server's configuration: the wiring did not resolve it (an input nobody was asked for). */
 function unresolved(values: string[]): void {
   const left = values.map((v) => /\$\{(?:input|env):[^}]+\}/.exec(v)?.[0]).find(Boolean);
-  if (left) throw new Error(`its configuration still holds ${left}, which was not resolved (an input is asked before the session starts, by VS Code or on the CLI's terminal)`);
+  if (left)
+    throw new Error(
+      `its configuration still holds ${left}, which was not resolved (an input is asked before the session starts, by VS Code or on the CLI's terminal)`,
+    );
 }

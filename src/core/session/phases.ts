@@ -20,7 +20,12 @@ export async function runIntegration(ctx: SessionContext): Promise<'ok' | 'skipp
   if (files.length === 0) return 'skipped';
   const report = check(ctx, files);
   if (report.callsWithoutRoute.length === 0) {
-    ctx.sink.emit({ type: 'decision', kind: 'review', summary: 'Integration: every call the front end makes has a route', rationale: `Measured by the contract check over ${report.filesScanned} files: ${report.matched.length} endpoints matched.` });
+    ctx.sink.emit({
+      type: 'decision',
+      kind: 'review',
+      summary: 'Integration: every call the front end makes has a route',
+      rationale: `Measured by the contract check over ${report.filesScanned} files: ${report.matched.length} endpoints matched.`,
+    });
     return 'ok';
   }
   const newId = () => uniqueId(ctx, 'fix-integration');
@@ -31,19 +36,34 @@ export async function runIntegration(ctx: SessionContext): Promise<'ok' | 'skipp
     if (!owner) return 'ok';
     const list = report.callsWithoutRoute.map((c) => `- ${c.method} ${c.path} (called at ${c.file}:${c.line})`).join('\n');
     const routes = report.routes.map((r) => `- ${r.method} ${r.path} (${r.file}:${r.line})`).join('\n') || '- (none found)';
-    const task: TaskSpec = { id: newId(), title: 'Make the front end and back end agree on the HTTP API', description: `The contract check found calls with no matching route:\n${list}\n\nRoutes the back end defines:\n${routes}\n\nAdd the missing routes or correct the calls so that every call has a route.`, role: owner, dependsOn: [] };
+    const task: TaskSpec = {
+      id: newId(),
+      title: 'Make the front end and back end agree on the HTTP API',
+      description: `The contract check found calls with no matching route:\n${list}\n\nRoutes the back end defines:\n${routes}\n\nAdd the missing routes or correct the calls so that every call has a route.`,
+      role: owner,
+      dependsOn: [],
+    };
     addFix(ctx, task, 'The contract check measured calls with no matching route, and the orchestrator could not review them.');
     fixes = [task];
   }
   if (fixes.length === 0) return 'ok';
-  await runDevelopment(ctx, fixes.map((f) => f.id));
+  await runDevelopment(
+    ctx,
+    fixes.map((f) => f.id),
+  );
   check(ctx, await readSources(ctx));
   return 'ok';
 }
 
 function check(ctx: SessionContext, files: { path: string; content: string }[]): ContractReport {
   const report = checkContracts(files);
-  ctx.sink.emit({ type: 'integration.checked', matched: report.matched, callsWithoutRoute: report.callsWithoutRoute, routesNeverCalled: report.routesNeverCalled, filesScanned: report.filesScanned });
+  ctx.sink.emit({
+    type: 'integration.checked',
+    matched: report.matched,
+    callsWithoutRoute: report.callsWithoutRoute,
+    routesNeverCalled: report.routesNeverCalled,
+    filesScanned: report.filesScanned,
+  });
   return report;
 }
 
@@ -59,7 +79,9 @@ const MAX_COUNTERPARTS = 200;
  * Searched with ripgrep where there is one; a workspace is listed only when a finding needs it.
  */
 async function readSources(ctx: SessionContext): Promise<{ path: string; content: string }[]> {
-  const changed = Object.values(ctx.state.files).filter((f) => f.afterSha !== null && SOURCE.test(f.path)).map((f) => f.path);
+  const changed = Object.values(ctx.state.files)
+    .filter((f) => f.afterSha !== null && SOURCE.test(f.path))
+    .map((f) => f.path);
   const out = new Map<string, string>();
   const readInto = async (paths: Iterable<string>) => {
     for (const p of paths) {
@@ -75,21 +97,44 @@ async function readSources(ctx: SessionContext): Promise<{ path: string; content
   if (lone.length === 0) return files();
   let sources: string[] | undefined;
   const mentioning = async (literals: Set<string>): Promise<string[]> => {
-    sources ??= (await ctx.store.list('.', { limit: Number.POSITIVE_INFINITY })).filter((e) => SOURCE.test(e.path) && (e.size ?? 0) <= MAX_SOURCE_BYTES).map((e) => e.path);
+    sources ??= (await ctx.store.list('.', { limit: Number.POSITIVE_INFINITY }))
+      .filter((e) => SOURCE.test(e.path) && (e.size ?? 0) <= MAX_SOURCE_BYTES)
+      .map((e) => e.path);
     const found = new Set<string>();
     for (const pattern of literals) {
       const query = { pattern, regex: false, caseSensitive: true };
       const page = { offset: 0, limit: 0 };
-      const r = (await ctx.search?.search(query, sources, page, ctx.signal).catch(() => undefined)) ?? (await readingSearch(ctx.store).search(query, sources, page, ctx.signal));
+      const r =
+        (await ctx.search?.search(query, sources, page, ctx.signal).catch(() => undefined)) ??
+        (await readingSearch(ctx.store).search(query, sources, page, ctx.signal));
       for (const f of r?.files ?? []) if (found.size < MAX_COUNTERPARTS) found.add(f.path);
     }
     return [...found];
   };
-  const segment = (p: string) => p.split('/').filter((x) => x && !/[:{}*]|\u0000/.test(x) && !x.startsWith('$')).at(-1);
-  const literals = new Set(lone.map((f) => segment(f.path)).filter((x): x is string => !!x).map((x) => `/${x}`));
+  const segment = (p: string) =>
+    p
+      .split('/')
+      .filter((x) => x && !/[:{}*]|\u0000/.test(x) && !x.startsWith('$'))
+      .at(-1);
+  const literals = new Set(
+    lone
+      .map((f) => segment(f.path))
+      .filter((x): x is string => !!x)
+      .map((x) => `/${x}`),
+  );
   await readInto(await mentioning(literals));
   const routeFiles = checkContracts(files()).routes.map((r) => r.file);
-  const stems = new Set(routeFiles.map((f) => `/${f.split('/').at(-1)!.replace(/\.[^.]+$/, '')}`).filter((x) => !literals.has(x)));
+  const stems = new Set(
+    routeFiles
+      .map(
+        (f) =>
+          `/${f
+            .split('/')
+            .at(-1)!
+            .replace(/\.[^.]+$/, '')}`,
+      )
+      .filter((x) => !literals.has(x)),
+  );
   if (stems.size) await readInto(await mentioning(stems));
   return files();
 }
@@ -124,7 +169,12 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
   const setting = ctx.config.validation.runTests === 'always' && unconfined ? 'ask' : ctx.config.validation.runTests;
   const granted = setting === 'always' ? true : setting === 'never' ? false : ((await askConsent(ctx, cmd.display)) ?? false);
   const asked = ctx.consent ? 'asked the user' : 'no way to ask for consent';
-  const why = setting !== ctx.config.validation.runTests ? `setting runTests = "always", but no sandbox would confine the tests: ${asked}` : setting === 'ask' ? asked : `setting runTests = "${setting}"`;
+  const why =
+    setting !== ctx.config.validation.runTests
+      ? `setting runTests = "always", but no sandbox would confine the tests: ${asked}`
+      : setting === 'ask'
+        ? asked
+        : `setting runTests = "${setting}"`;
   ctx.sink.emit({ type: 'validation.consent', command: cmd.display, granted, reason: why });
   if (!granted) {
     ctx.sink.emit({ type: 'validation.skipped', reason: `running "${cmd.display}" was not allowed (${why})` });
@@ -136,7 +186,7 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
   if (!owner || ctx.signal.aborted) return 'failed';
   const fix: TaskSpec = {
     id: uniqueId(ctx, 'fix-tests'),
-    title: 'Make the project\'s tests pass',
+    title: "Make the project's tests pass",
     description: `Running \`${cmd.display}\` failed (exit code ${run.exitCode}${run.timedOut ? ', timed out' : ''}; ${run.failed ?? '?'} failed, ${run.passed ?? '?'} passed). The end of its output:\n\n${run.outputTail}\n\nFix the code or the tests (whichever is wrong) so that the tests pass.`,
     role: owner,
     dependsOn: [],
@@ -151,8 +201,26 @@ export async function runValidation(ctx: SessionContext): Promise<'ok' | 'failed
 type Cmd = NonNullable<Awaited<ReturnType<typeof detectTestCommand>>>;
 
 async function runOnce(ctx: SessionContext, cmd: Cmd) {
-  const run = await runTests({ runner: ctx.runner, cwd: ctx.workspace, command: cmd.command, args: cmd.args, timeoutMs: ctx.config.validation.timeoutMs, signal: ctx.signal });
-  ctx.sink.emit({ type: 'validation.ran', command: cmd.display, exitCode: run.exitCode, passed: run.passed, failed: run.failed, skipped: run.skipped, coverage: run.coverage, durationMs: run.durationMs, timedOut: run.timedOut, outputTail: run.outputTail });
+  const run = await runTests({
+    runner: ctx.runner,
+    cwd: ctx.workspace,
+    command: cmd.command,
+    args: cmd.args,
+    timeoutMs: ctx.config.validation.timeoutMs,
+    signal: ctx.signal,
+  });
+  ctx.sink.emit({
+    type: 'validation.ran',
+    command: cmd.display,
+    exitCode: run.exitCode,
+    passed: run.passed,
+    failed: run.failed,
+    skipped: run.skipped,
+    coverage: run.coverage,
+    durationMs: run.durationMs,
+    timedOut: run.timedOut,
+    outputTail: run.outputTail,
+  });
   return run;
 }
 

@@ -22,7 +22,10 @@ export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck
       parsed.error.issues.map((i) => {
         const [top, index, field] = i.path;
         const where = i.path.join('.') || '(arguments)';
-        return { message: `Invalid arguments for submit_plan: ${where}: ${i.message}`, ...(top === 'tasks' && typeof index === 'number' ? { task: index, ...(typeof field === 'string' ? { field } : {}) } : {}) };
+        return {
+          message: `Invalid arguments for submit_plan: ${where}: ${i.message}`,
+          ...(top === 'tasks' && typeof index === 'number' ? { task: index, ...(typeof field === 'string' ? { field } : {}) } : {}),
+        };
       }),
     );
   }
@@ -33,7 +36,8 @@ export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck
   tasks.forEach((t, task) => {
     if (ids.has(t.id)) issues.push({ message: `Task id "${t.id}" is used more than once: ids must be unique.`, task, field: 'id' });
     ids.add(t.id);
-    if (!roles.includes(t.role)) issues.push({ message: `Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`, task, field: 'role' });
+    if (!roles.includes(t.role))
+      issues.push({ message: `Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`, task, field: 'role' });
   });
   tasks.forEach((t, task) => {
     for (const d of t.dependsOn) {
@@ -42,7 +46,12 @@ export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck
     }
   });
   const cycle = findCycle(tasks);
-  if (cycle) issues.push({ message: `The dependencies form a cycle: ${cycle.join(' → ')}. Remove one of these dependencies.`, task: tasks.findIndex((t) => t.id === cycle[0]), field: 'dependsOn' });
+  if (cycle)
+    issues.push({
+      message: `The dependencies form a cycle: ${cycle.join(' → ')}. Remove one of these dependencies.`,
+      task: tasks.findIndex((t) => t.id === cycle[0]),
+      field: 'dependsOn',
+    });
   if (issues.length) return fail(issues);
   return { ok: true, rationale, tasks: tasks.map((t) => ({ ...t, dependsOn: [...new Set(t.dependsOn)] })) };
 }

@@ -45,7 +45,9 @@ export function checkPlanText(text: string, roles: readonly string[]): PlanTextC
 
 function describeError(code: ParseErrorCode): string {
   // printParseErrorCode gives e.g. "PropertyNameExpected": as words, "property name expected".
-  return printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 /** Where an issue is: the task's field, else the task, else the `tasks` array, else the whole document. */
@@ -54,7 +56,13 @@ function place(text: string, root: JsonNode, issue: PlanIssue): PlanProblem {
   const task = issue.task !== undefined && tasks?.type === 'array' ? tasks.children?.[issue.task] : undefined;
   const field = task && issue.field ? findNodeAtLocation(task, [issue.field]) : undefined;
   // A task object's first character is enough to point at it (the whole object would underline many lines).
-  const [start, end] = field ? [field.offset, field.offset + field.length] : task ? [task.offset, task.offset + 1] : tasks ? [tasks.offset, tasks.offset + tasks.length] : [root.offset, root.offset + root.length];
+  const [start, end] = field
+    ? [field.offset, field.offset + field.length]
+    : task
+      ? [task.offset, task.offset + 1]
+      : tasks
+        ? [tasks.offset, tasks.offset + tasks.length]
+        : [root.offset, root.offset + root.length];
   return locate(text, issue.message, start, end);
 }
 

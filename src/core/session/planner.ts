@@ -51,9 +51,20 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
     }
     if (!p.latest || last === 'feedback') {
       const given = !p.latest ? ctx.givenPlan : undefined;
-      const plan = given ? checkGiven(given, roles) : await orchestratorPlan(ctx, roles, p.latest && { previous: p.latest, feedback: p.feedback.at(-1) ?? '', round: p.feedback.length });
+      const plan = given
+        ? checkGiven(given, roles)
+        : await orchestratorPlan(ctx, roles, p.latest && { previous: p.latest, feedback: p.feedback.at(-1) ?? '', round: p.feedback.length });
       const est = estimateSessionCost(plan.tasks, ctx.config);
-      ctx.sink.emit({ type: 'plan.proposed', proposal: p.proposals + 1, source: given ? 'file' : 'orchestrator', rationale: plan.rationale, tasks: plan.tasks, estimateUsd: est.estimateUsd, unknownModels: est.unknownModels, ...(est.planModels.length ? { planModels: est.planModels } : {}) });
+      ctx.sink.emit({
+        type: 'plan.proposed',
+        proposal: p.proposals + 1,
+        source: given ? 'file' : 'orchestrator',
+        rationale: plan.rationale,
+        tasks: plan.tasks,
+        estimateUsd: est.estimateUsd,
+        unknownModels: est.unknownModels,
+        ...(est.planModels.length ? { planModels: est.planModels } : {}),
+      });
       continue;
     }
     const proposal = p.latest;
@@ -93,13 +104,26 @@ function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
     const r = ctx.config.roles[t.role]!;
     routes[t.id] = { provider: r.provider, model: r.model, ...(r.fallback ? { fallback: { provider: r.fallback.provider, model: r.fallback.model } } : {}) };
   }
-  return { proposal: p.proposal, rationale: p.rationale, tasks: p.tasks, roles: Object.keys(ctx.config.roles), routes, estimateUsd: p.estimateUsd, unknownModels: p.unknownModels, planModels: p.planModels ?? [], errors: ctx.state.plan.editErrors };
+  return {
+    proposal: p.proposal,
+    rationale: p.rationale,
+    tasks: p.tasks,
+    roles: Object.keys(ctx.config.roles),
+    routes,
+    estimateUsd: p.estimateUsd,
+    unknownModels: p.unknownModels,
+    planModels: p.planModels ?? [],
+    errors: ctx.state.plan.editErrors,
+  };
 }
 
 /** The reviewer's answer, or the session's cancel, whichever comes first. */
 function ask(ctx: SessionContext, proposal: PlanProposal): Promise<PlanReviewAnswer> {
   const review = ctx.reviewPlan;
-  if (!review) return Promise.reject(new PlanningError('planApproval is "ask" but nothing can ask the user here: set planApproval to "auto" (or use --approve-plan on a terminal).'));
+  if (!review)
+    return Promise.reject(
+      new PlanningError('planApproval is "ask" but nothing can ask the user here: set planApproval to "auto" (or use --approve-plan on a terminal).'),
+    );
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(ctx.signal.reason);
@@ -118,10 +142,21 @@ function checkGiven(plan: Plan, roles: string[]): Plan {
 
 function accept(ctx: SessionContext, plan: Plan): TaskSpec[] {
   ctx.sink.emit({ type: 'plan.accepted', rationale: plan.rationale, tasks: plan.tasks });
-  ctx.sink.emit({ type: 'decision', kind: 'plan', summary: `Planned ${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}`, rationale: plan.rationale });
+  ctx.sink.emit({
+    type: 'decision',
+    kind: 'plan',
+    summary: `Planned ${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}`,
+    rationale: plan.rationale,
+  });
   for (const t of plan.tasks) {
     const r = ctx.config.roles[t.role]!;
-    ctx.sink.emit({ type: 'decision', kind: 'assign', taskId: t.id, summary: `${t.title} → ${t.role} (${r.provider}/${r.model})`, rationale: t.rationale ?? plan.rationale });
+    ctx.sink.emit({
+      type: 'decision',
+      kind: 'assign',
+      taskId: t.id,
+      summary: `${t.title} → ${t.role} (${r.provider}/${r.model})`,
+      rationale: t.rationale ?? plan.rationale,
+    });
   }
   return plan.tasks;
 }
@@ -135,21 +170,31 @@ async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: {
   const agentId = 'orchestrator';
   const system = planningSystem(ctx.config.roles, ctx.rules);
   const picture = await workspacePicture(ctx.store);
-  const request = replan ? replanRequest(ctx.goal, picture, { rationale: replan.previous.rationale, tasks: replan.previous.tasks }, replan.feedback) : planningRequest(ctx.goal, picture);
+  const request = replan
+    ? replanRequest(ctx.goal, picture, { rationale: replan.previous.rationale, tasks: replan.previous.tasks }, replan.feedback)
+    : planningRequest(ctx.goal, picture);
   const messages: ChatMessage[] = [{ role: 'user', content: request }];
   const routes = routesFor(ctx, ctx.config.orchestrator);
   const first = (replan?.round ?? 0) * MAX_ATTEMPTS;
   let routeIndex = 0;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; ) {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS;) {
     const route = routes[routeIndex];
     if (!route) throw new PlanningError('No provider is available for the orchestrator.');
     let result;
     try {
-      result = await ctx.caller.call(route, { system, messages, tools: [planTool(roles)], maxOutputTokens: ctx.config.maxOutputTokens }, { agentId, trace: `plan#${first + attempt}` });
+      result = await ctx.caller.call(
+        route,
+        { system, messages, tools: [planTool(roles)], maxOutputTokens: ctx.config.maxOutputTokens },
+        { agentId, trace: `plan#${first + attempt}` },
+      );
     } catch (e) {
       // Another provider would get the same oversized request: a clear failure instead.
-      if (e instanceof ContextOverflowError) throw new PlanningError(`Planning failed: the planning request is larger than ${route.provider}/${route.model}'s context window (${e.message}). Choose an orchestrator model with a larger window.`);
-      if (!(e instanceof RouteExhaustedError) || !routes[routeIndex + 1]) throw e instanceof RouteExhaustedError ? new PlanningError(`Planning failed: ${e.message}`) : e;
+      if (e instanceof ContextOverflowError)
+        throw new PlanningError(
+          `Planning failed: the planning request is larger than ${route.provider}/${route.model}'s context window (${e.message}). Choose an orchestrator model with a larger window.`,
+        );
+      if (!(e instanceof RouteExhaustedError) || !routes[routeIndex + 1])
+        throw e instanceof RouteExhaustedError ? new PlanningError(`Planning failed: ${e.message}`) : e;
       ctx.sink.emit({ type: 'provider.switched', agentId, from: route, to: routes[routeIndex + 1]!, reason: e.message });
       routeIndex++;
       continue;
@@ -159,10 +204,22 @@ async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: {
     if (check.ok) return check;
     ctx.sink.emit({ type: 'plan.rejected', attempt: first + attempt, errors: check.errors });
     if (attempt === MAX_ATTEMPTS) throw new PlanningError(`The orchestrator's plan was invalid twice: ${check.errors.join(' ')}`);
-    messages.push({ role: 'assistant', content: result.text, toolCalls: result.toolCalls.length ? result.toolCalls : undefined, ...(result.providerData ? { providerData: result.providerData } : {}) });
+    messages.push({
+      role: 'assistant',
+      content: result.text,
+      toolCalls: result.toolCalls.length ? result.toolCalls : undefined,
+      ...(result.providerData ? { providerData: result.providerData } : {}),
+    });
     // The errors go in the tool result where there is one (no back-to-back user turns for any provider).
     if (result.toolCalls.length === 0) messages.push({ role: 'user', content: planRepair(check.errors) });
-    for (const c of result.toolCalls) messages.push({ role: 'tool', toolCallId: c.id, name: c.name, content: c === call ? planRepair(check.errors) : 'Not run: only submit_plan is available.', isError: true });
+    for (const c of result.toolCalls)
+      messages.push({
+        role: 'tool',
+        toolCallId: c.id,
+        name: c.name,
+        content: c === call ? planRepair(check.errors) : 'Not run: only submit_plan is available.',
+        isError: true,
+      });
     attempt++;
   }
   throw new PlanningError('Planning ended without a plan.');

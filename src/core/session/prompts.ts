@@ -13,9 +13,9 @@ const sections = (...parts: string[]) => parts.filter(Boolean).join('\n\n');
 export function planningSystem(roles: Record<string, RoleConfig>, rules = ''): string {
   const roleLines = Object.entries(roles).map(([name, r]) => `- ${name}: ${r.description ?? 'specialist'} (runs on ${r.provider}/${r.model})`);
   return sections(
-    'You are the orchestrator of a team of AI specialists that build software directly in the user\'s workspace.',
+    "You are the orchestrator of a team of AI specialists that build software directly in the user's workspace.",
     'Plan the work for the goal you are given, then call the submit_plan tool exactly once.',
-    'Split the work into a few cohesive tasks, each owned by one role. Tasks with no dependency between them run in parallel, so only add a dependency when a task truly needs another task\'s files.',
+    "Split the work into a few cohesive tasks, each owned by one role. Tasks with no dependency between them run in parallel, so only add a dependency when a task truly needs another task's files.",
     'Each task description must be self-contained: the files to create or change (workspace-relative paths), the interfaces to honour (HTTP routes with methods and JSON shapes, function names), and how it will be tested. When the workspace already holds a project, build on its code and conventions rather than starting over. Give a task a `check` when there is a way to verify it (e.g. "npm test").',
     'Prefer plain Node.js (node:http, node:test) and browser JavaScript with no build step and no dependencies unless the goal needs them.',
     `Roles available:\n${roleLines.join('\n')}`,
@@ -75,14 +75,20 @@ export function agentSystem(role: string, cfg: RoleConfig, rules = '', opts: { r
   return sections(
     `You are the ${role} specialist in a team of AI agents building software in the user's workspace. ${cfg.description ?? ''}`.trim(),
     `Work only through the tools. ${FILE_TOOLS_GUIDE} Call finish when your task is done.`,
-    opts.runCommand ? "Use run_command to run the project's tests or build (e.g. `npm test`) and check your work; when you write tests, run them and fix what fails. The user decides which commands may run: when one is refused, carry on without it and say so in your summary." : '',
+    opts.runCommand
+      ? "Use run_command to run the project's tests or build (e.g. `npm test`) and check your work; when you write tests, run them and fix what fails. The user decides which commands may run: when one is refused, carry on without it and say so in your summary."
+      : '',
     'Paths are relative to the workspace root. Never write outside it. If a change is refused because the user changed the file, read it again and respect their version.',
     'Stay within your task: other specialists own the other tasks. When done, call finish with a summary naming the files you wrote or changed and anything the next task must know.',
     rulesSection(rules),
   );
 }
 
-export function taskRequest(goal: string, task: TaskSpec, context: { doneSummaries: string[]; skipped: string[]; filesSoFar: string[]; resumed: boolean }): string {
+export function taskRequest(
+  goal: string,
+  task: TaskSpec,
+  context: { doneSummaries: string[]; skipped: string[]; filesSoFar: string[]; resumed: boolean },
+): string {
   const parts = [`Overall goal: ${goal}`, `Your task (${task.id}): ${task.title}\n\n${task.description}`];
   if (task.check) parts.push(`How this task is checked: ${task.check}`);
   if (context.doneSummaries.length) parts.push(`Tasks already done:\n${context.doneSummaries.join('\n')}`);
@@ -108,7 +114,9 @@ export function escalationRequest(goal: string, task: TaskSpec, reason: string, 
     `Overall goal: ${goal}`,
     `Escalated task (${task.id}, role ${task.role}): ${task.title}\n\n${task.description}${task.check ? `\n\nHow this task is checked: ${task.check}` : ''}`,
     `Why it was escalated: ${reason}`,
-    filesSoFar.length ? `Files written by this task and the tasks it builds on:\n${filesSoFar.map((f) => `- ${f}`).join('\n')}` : 'No files were written for it yet.',
+    filesSoFar.length
+      ? `Files written by this task and the tasks it builds on:\n${filesSoFar.map((f) => `- ${f}`).join('\n')}`
+      : 'No files were written for it yet.',
   ].join('\n\n');
 }
 

@@ -38,7 +38,9 @@ export class SandboxedRunner implements CommandRunner {
   async check(): Promise<SandboxChecked> {
     const { sandbox, policy } = this.o;
     if (policy.sandbox === 'off') return sandboxChecked({ available: false, reason: 'off' }, policy);
-    const status: SandboxStatus = sandbox ? await sandbox.probe().catch((e: unknown) => ({ available: false as const, reason: `its probe failed: ${e instanceof Error ? e.message : String(e)}` })) : { available: false, reason: 'the engine was given no sandbox' };
+    const status: SandboxStatus = sandbox
+      ? await sandbox.probe().catch((e: unknown) => ({ available: false as const, reason: `its probe failed: ${e instanceof Error ? e.message : String(e)}` }))
+      : { available: false, reason: 'the engine was given no sandbox' };
     return sandboxChecked(status, policy);
   }
 
@@ -52,7 +54,14 @@ export class SandboxedRunner implements CommandRunner {
     } catch (e) {
       // Never run unconfined what the log says runs in a sandbox.
       const why = e instanceof Error ? e.message : String(e);
-      return { exitCode: null, timedOut: false, cancelled: false, durationMs: 0, output: `[ensemble] not run: ${use.sandbox} could not confine it (${why})\n`, omittedChars: 0 };
+      return {
+        exitCode: null,
+        timedOut: false,
+        cancelled: false,
+        durationMs: 0,
+        output: `[ensemble] not run: ${use.sandbox} could not confine it (${why})\n`,
+        omittedChars: 0,
+      };
     }
     return this.o.runner.run(wrapped);
   }

@@ -185,12 +185,30 @@ export function newSessionId(now = Date.now()): string {
 }
 
 /** `plan`: run this plan (a plan file) instead of asking the orchestrator for one; it is proposed like the orchestrator's. */
-export function startSession(opts: { goal: string; config: EngineConfig; deps: EngineDeps; sessionId?: string; scripted?: boolean; plan?: { rationale: string; tasks: TaskSpec[] } }): SessionHandle {
+export function startSession(opts: {
+  goal: string;
+  config: EngineConfig;
+  deps: EngineDeps;
+  sessionId?: string;
+  scripted?: boolean;
+  plan?: { rationale: string; tasks: TaskSpec[] };
+}): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const cfg = opts.config;
   const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
   return underLock(withMcpSecrets(opts.deps, opts.config), sessionId, sessionDir(opts.deps.workspace, sessionId), (log, lock) =>
-    run(log, lock, sessionId, opts.goal, cfg, opts.deps, false, { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted }, opts.plan));
+    run(
+      log,
+      lock,
+      sessionId,
+      opts.goal,
+      cfg,
+      opts.deps,
+      false,
+      { type: 'session.started', sessionId, goal: opts.goal, config: JSON.parse(JSON.stringify(snapshot)), scripted: opts.scripted },
+      opts.plan,
+    ),
+  );
 }
 
 /** The deps with the MCP servers' secrets (header values, secret-named env values) among those the log redacts. */
@@ -214,15 +232,17 @@ export function resumeSession(opts: { dir: string; config: EngineConfig; deps: E
 
 /** `store`, telling `onFull` when a write of it fails because the disk is full (the write still fails as before). */
 function watchingDisk(store: FileStore, workspace: string, onFull: (e: DiskFullError) => void): FileStore {
-  const watched = (op: 'write' | 'remove') => async (p: string, ...rest: unknown[]) => {
-    try {
-      return await (store[op] as (p: string, ...rest: unknown[]) => Promise<void>).call(store, p, ...rest);
-    } catch (e) {
-      const full = diskFullError(e, workspace, p);
-      if (full) onFull(full);
-      throw e;
-    }
-  };
+  const watched =
+    (op: 'write' | 'remove') =>
+    async (p: string, ...rest: unknown[]) => {
+      try {
+        return await (store[op] as (p: string, ...rest: unknown[]) => Promise<void>).call(store, p, ...rest);
+      } catch (e) {
+        const full = diskFullError(e, workspace, p);
+        if (full) onFull(full);
+        throw e;
+      }
+    };
   const write = watched('write');
   const remove = watched('remove');
   // Every other member (including ones the port may gain) is the store's own.
@@ -236,7 +256,17 @@ function watchingDisk(store: FileStore, workspace: string, onFull: (e: DiskFullE
   });
 }
 
-function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string, config: EngineConfig, deps: EngineDeps, resumed: boolean, first: EventBody, givenPlan?: SessionContext['givenPlan']): SessionHandle {
+function run(
+  log: EventLog,
+  lock: WorkspaceLock,
+  sessionId: string,
+  goal: string,
+  config: EngineConfig,
+  deps: EngineDeps,
+  resumed: boolean,
+  first: EventBody,
+  givenPlan?: SessionContext['givenPlan'],
+): SessionHandle {
   const clock = deps.clock ?? systemClock;
   const state = foldEvents(log.existing, initialState());
   followLog(log, state);
@@ -258,7 +288,20 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
   let agentCounter = Object.keys(state.agents).length;
   const runner = new SandboxedRunner({ runner: deps.runner, sandbox: deps.sandbox, policy: config.commands, workspace: deps.workspace, state });
   const questions = new Questions();
-  const mcp = deps.mcp && new McpHub({ client: deps.mcp, config, sink: log, state, files, workspace: deps.workspace, signal: controller.signal, sandbox: deps.sandbox, approve: deps.approveMcp, questions });
+  const mcp =
+    deps.mcp &&
+    new McpHub({
+      client: deps.mcp,
+      config,
+      sink: log,
+      state,
+      files,
+      workspace: deps.workspace,
+      signal: controller.signal,
+      sandbox: deps.sandbox,
+      approve: deps.approveMcp,
+      questions,
+    });
   const ctx: SessionContext = {
     sessionId,
     dir: path.dirname(log.file),
@@ -276,7 +319,18 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
     resolve: deps.resolve,
     consent: deps.consent,
     runner,
-    commands: new CommandTool({ policy: config.commands, runner, store, files, sink: log, state, workspace: deps.workspace, signal: controller.signal, approve: deps.approveCommand, questions }),
+    commands: new CommandTool({
+      policy: config.commands,
+      runner,
+      store,
+      files,
+      sink: log,
+      state,
+      workspace: deps.workspace,
+      signal: controller.signal,
+      approve: deps.approveCommand,
+      questions,
+    }),
     mcp,
     resumed,
     steering: new Steering(log, state, controller.signal),
@@ -285,7 +339,17 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
     givenPlan,
     cancel: (reason) => controller.abort(new CancelledError(reason)),
     windows: new ContextWindows(config, (ref) => pricing.contextWindow(ref)),
-    caller: new ModelCaller({ sink: log, clock, budget, pricing, resolve: deps.resolve, retry: config.retry, providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency, signal: controller.signal, redactor: log.redactor }),
+    caller: new ModelCaller({
+      sink: log,
+      clock,
+      budget,
+      pricing,
+      resolve: deps.resolve,
+      retry: config.retry,
+      providerLimit: (id) => config.providers[id]?.maxConcurrency ?? config.maxConcurrency,
+      signal: controller.signal,
+      redactor: log.redactor,
+    }),
     nextAgentId: (role) => `${role}-${++agentCounter}`,
   };
   const ending = { logComplete: true, onFull };
@@ -303,7 +367,13 @@ function run(log: EventLog, lock: WorkspaceLock, sessionId: string, goal: string
         lock.release();
       }
     });
-  return { sessionId, dir: ctx.dir, log, state, done, cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
+  return {
+    sessionId,
+    dir: ctx.dir,
+    log,
+    state,
+    done,
+    cancel: (reason) => ctx.cancel(reason ?? 'cancelled by the user'),
     messageAgent: (agentId, text) => ctx.steering.message(agentId, text),
     stopTask: (taskId) => ctx.steering.stop(taskId),
     get diskFull() {
@@ -375,12 +445,30 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
     await phase(ctx, 'setup', async () => {
       const p = announcePricing();
       const unknown = p.models.filter((m) => m.origin === 'unknown').map((m) => m.model);
-      if (unknown.length) ctx.sink.emit({ type: 'budget.estimated', estimateUsd: null, limitUsd: ctx.config.budgetUsd, unknownModels: unknown, prices: { source: p.source, version: p.version, publishedAt: p.publishedAt, overrides: p.overrides } });
+      if (unknown.length)
+        ctx.sink.emit({
+          type: 'budget.estimated',
+          estimateUsd: null,
+          limitUsd: ctx.config.budgetUsd,
+          unknownModels: unknown,
+          prices: { source: p.source, version: p.version, publishedAt: p.publishedAt, overrides: p.overrides },
+        });
     });
     if (s.taskOrder.length === 0) await phase(ctx, 'planning', async () => void (await runPlanning(ctx)));
     if (!s.phases.some((p) => p.name === 'development' && p.outcome === 'ok')) {
-      const est = estimateSessionCost(s.taskOrder.map((id) => s.tasks[id]!), ctx.config, pricing);
-      ctx.sink.emit({ type: 'budget.estimated', estimateUsd: est.estimateUsd, limitUsd: ctx.config.budgetUsd, unknownModels: est.unknownModels, ...(est.planModels.length ? { planModels: est.planModels } : {}), prices: est.prices });
+      const est = estimateSessionCost(
+        s.taskOrder.map((id) => s.tasks[id]!),
+        ctx.config,
+        pricing,
+      );
+      ctx.sink.emit({
+        type: 'budget.estimated',
+        estimateUsd: est.estimateUsd,
+        limitUsd: ctx.config.budgetUsd,
+        unknownModels: est.unknownModels,
+        ...(est.planModels.length ? { planModels: est.planModels } : {}),
+        prices: est.prices,
+      });
     }
     await phase(ctx, 'development', async () => {
       await runDevelopment(ctx);
@@ -429,7 +517,10 @@ function writeReport(ctx: SessionContext, log: EventLog, status: Exclude<Session
     // interrupted (a resume continues it). No report is written from a log that does not hold its end.
     ending.logComplete = false;
     foldUnlogged(ctx.state, log, ctx.clock, { type: 'session.ended', status, error });
-    foldUnlogged(ctx.state, log, ctx.clock, { type: 'report.failed', error: `not written: the log could not take the session's end (${(e as Error)?.message ?? String(e)})` });
+    foldUnlogged(ctx.state, log, ctx.clock, {
+      type: 'report.failed',
+      error: `not written: the log could not take the session's end (${(e as Error)?.message ?? String(e)})`,
+    });
     return;
   }
   let end: EventBody;

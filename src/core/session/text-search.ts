@@ -46,7 +46,13 @@ export function readingSearch(source: Pick<FileStore, 'read'>): TextSearch {
   return { search: (query, files, page, signal) => searchByReading(source, query, files, page, signal) };
 }
 
-async function searchByReading(source: Pick<FileStore, 'read'>, query: TextQuery, files: readonly string[], page: { offset: number; limit: number }, signal?: AbortSignal): Promise<TextSearchResult> {
+async function searchByReading(
+  source: Pick<FileStore, 'read'>,
+  query: TextQuery,
+  files: readonly string[],
+  page: { offset: number; limit: number },
+  signal?: AbortSignal,
+): Promise<TextSearchResult> {
   const re = queryRegExp(query);
   // Literal text can be looked for in the whole file first (no line can match where the file does not).
   const wholeFirst = !query.regex;

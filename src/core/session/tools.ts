@@ -48,7 +48,12 @@ export const toolSchemas = {
     edits: z
       .array(
         z.object({
-          oldText: z.string().min(1).describe('Exact text to replace, as it is in the file now (without read_file line-number prefixes); it must occur exactly once, so include enough surrounding lines'),
+          oldText: z
+            .string()
+            .min(1)
+            .describe(
+              'Exact text to replace, as it is in the file now (without read_file line-number prefixes); it must occur exactly once, so include enough surrounding lines',
+            ),
           newText: z.string().describe('The text to put in its place'),
         }),
       )
@@ -76,13 +81,16 @@ export type ToolArgs<T extends ToolName> = z.infer<(typeof toolSchemas)[T]>;
 
 const descriptions: Record<ToolName, string> = {
   submit_plan: 'Submit the plan: the tasks, the role that does each, and their dependencies.',
-  list_files: 'List the files in the workspace (or under a folder); a large folder answers with its subfolders\' file counts.',
-  read_file: 'Read a text file from the workspace. For a large file give startLine/endLine: the range comes back with line numbers ("  12| text") and the file\'s line count.',
+  list_files: "List the files in the workspace (or under a folder); a large folder answers with its subfolders' file counts.",
+  read_file:
+    'Read a text file from the workspace. For a large file give startLine/endLine: the range comes back with line numbers ("  12| text") and the file\'s line count.',
   search_files: 'Search the files list_files lists for a pattern: answers "path:line: text" for each matching line, a page at a time.',
   write_file: 'Create a file, or replace one with the complete content given. To change part of an existing file use edit_file.',
-  edit_file: 'Change an existing file by replacing exact text: each oldText must occur exactly once in the file as it is now. All edits apply together or not at all.',
+  edit_file:
+    'Change an existing file by replacing exact text: each oldText must occur exactly once in the file as it is now. All edits apply together or not at all.',
   finish: 'Call when your task is complete, with a summary of what you did.',
-  run_command: "Run a shell command in the workspace (the project's tests, its build, a linter) and get its exit code and the end of its output. The user's policy decides which commands run; a refused one is reported back and not run.",
+  run_command:
+    "Run a shell command in the workspace (the project's tests, its build, a linter) and get its exit code and the end of its output. The user's policy decides which commands run; a refused one is reported back and not run.",
   reassign_task: 'Give the failed task to another role (its agent starts it afresh).',
   skip_task: 'Give up on the failed task; its dependants are told it was skipped.',
   request_fix: 'Ask the role that owns the code to fix a mismatch the contract check found.',

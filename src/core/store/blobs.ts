@@ -57,7 +57,7 @@ export class BlobStore {
       // One write (a record is whole, or torn by a kill), continued if the system took only part of it.
       const record = Buffer.concat([header, bytes, NEWLINE]);
       try {
-        for (let done = 0; done < record.length; ) done += fs.writeSync(fd, record, done);
+        for (let done = 0; done < record.length;) done += fs.writeSync(fd, record, done);
       } catch (e) {
         // A full disk: what fitted of the record is cut off (the next put would cut it anyway).
         try {
@@ -65,7 +65,7 @@ export class BlobStore {
         } catch {
           // left for the next put
         }
-        const full = diskFullError(e, this.dir, 'a copy of a file\'s content (blobs.pack)');
+        const full = diskFullError(e, this.dir, "a copy of a file's content (blobs.pack)");
         if (full) this.onDiskFull?.(full);
         throw full ?? e;
       }

@@ -43,7 +43,14 @@ export function freeBytes(p: string): number | undefined {
   }
 }
 
-const size = (n: number) => (n < 1024 ? `${n} bytes` : n < 1024 ** 2 ? `${(n / 1024).toFixed(0)} KB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024 ** 3).toFixed(1)} GB`);
+const size = (n: number) =>
+  n < 1024
+    ? `${n} bytes`
+    : n < 1024 ** 2
+      ? `${(n / 1024).toFixed(0)} KB`
+      : n < 1024 ** 3
+        ? `${(n / 1024 ** 2).toFixed(1)} MB`
+        : `${(n / 1024 ** 3).toFixed(1)} GB`;
 
 export class DiskFullError extends Error {
   /** The filesystem's mount point, when it could be found. */

@@ -186,7 +186,15 @@ export interface WorkspaceLock {
 export function acquireWorkspaceLock(workspace: string, who: { sessionId: string; command: string }, alive: Liveness = processLiveness): WorkspaceLock {
   const file = lockFile(workspace);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const me: LockHolder = { sessionId: who.sessionId, command: who.command, pid: process.pid, host: os.hostname(), startedAt: Date.now(), procStart: procStart(process.pid), nonce: randomBytes(8).toString('hex') };
+  const me: LockHolder = {
+    sessionId: who.sessionId,
+    command: who.command,
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: Date.now(),
+    procStart: procStart(process.pid),
+    nonce: randomBytes(8).toString('hex'),
+  };
   const mine = `${file}.${process.pid}.${me.nonce}`;
   fs.writeFileSync(mine, JSON.stringify(me) + '\n', { flag: 'wx' });
   let tookOver: LockHolder | undefined;

@@ -26,7 +26,8 @@ export interface ReadResult {
   skipped: number;
 }
 
-const isEvent = (e: unknown): e is EnsembleEvent => !!e && typeof e === 'object' && typeof (e as EnsembleEvent).type === 'string' && typeof (e as EnsembleEvent).seq === 'number';
+const isEvent = (e: unknown): e is EnsembleEvent =>
+  !!e && typeof e === 'object' && typeof (e as EnsembleEvent).type === 'string' && typeof (e as EnsembleEvent).seq === 'number';
 
 /** Parses a log's text, tolerating a truncated or damaged line. */
 export function parseEvents(text: string): ReadResult {

@@ -81,7 +81,9 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     }
   };
 
-  const record = (body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string }): EnsembleEvent => {
+  const record = (
+    body: { type: 'review.kept'; path: string } | { type: 'review.reverted'; path: string; restoredSha: string | null; overwrittenSha?: string },
+  ): EnsembleEvent => {
     const log = EventLog.open(dir);
     let event: EnsembleEvent;
     try {
@@ -124,7 +126,13 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
   const keep = async (p: string): Promise<ReviewOutcome> => {
     const f = state().files[p];
     if (!f) return unknown(p);
-    if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted to its content before the session; there is no change left to keep.` };
+    if (f.review === 'reverted')
+      return {
+        ok: false,
+        path: p,
+        reason: 'already_reverted',
+        message: `${p} was already reverted to its content before the session; there is no change left to keep.`,
+      };
     if (f.review === 'kept') return { ok: true, path: p, action: 'kept', unchanged: true };
     return { ok: true, path: p, action: 'kept', event: record({ type: 'review.kept', path: p }) };
   };
@@ -142,7 +150,13 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
     const f = state().files[p];
     if (!f) return unknown(p);
     if (f.review === 'reverted') return { ok: false, path: p, reason: 'already_reverted', message: `${p} was already reverted.` };
-    if (f.beforeUnknown) return { ok: false, path: p, reason: 'before_unknown', message: `${p} was changed by a command an agent ran, and Ensemble had no copy of it from before (it was too large, or beyond the copy limit), so it cannot be reverted. Keep it, or restore it yourself (e.g. with git).` };
+    if (f.beforeUnknown)
+      return {
+        ok: false,
+        path: p,
+        reason: 'before_unknown',
+        message: `${p} was changed by a command an agent ran, and Ensemble had no copy of it from before (it was too large, or beyond the copy limit), so it cannot be reverted. Keep it, or restore it yourself (e.g. with git).`,
+      };
     const disk = await diskSha(p);
     if (disk !== f.afterSha && !o.force) {
       const what = disk === null ? 'deleted' : f.afterSha === null ? 're-created' : 'edited';
@@ -158,7 +172,13 @@ export function reviewSession(workspace: string, sessionId: string, store: FileS
       await store.remove(p);
     } else {
       const bytes = blobs.get(f.beforeSha);
-      if (bytes === undefined) return { ok: false, path: p, reason: 'missing_blob', message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${blobs.pack} or damaged; it cannot be restored.` };
+      if (bytes === undefined)
+        return {
+          ok: false,
+          path: p,
+          reason: 'missing_blob',
+          message: `The content of ${p} before the session (blob ${f.beforeSha.slice(0, 12)}…) is missing from ${blobs.pack} or damaged; it cannot be restored.`,
+        };
       await store.write(p, new Uint8Array(bytes));
     }
     return { ok: true, path: p, action: 'reverted', event: record({ type: 'review.reverted', path: p, restoredSha: f.beforeSha, overwrittenSha }) };

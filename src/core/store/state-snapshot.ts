@@ -65,7 +65,15 @@ export function writeSnapshot(dir: string, state: SessionState, seq: number, log
 function readSnapshot(dir: string): StoredSnapshot | undefined {
   try {
     const s = JSON.parse(fs.readFileSync(path.join(dir, SNAPSHOT_FILE), 'utf8')) as StoredSnapshot;
-    const ok = s && s.v === SNAPSHOT_VERSION && s.events === EVENT_VERSION && Number.isInteger(s.seq) && Number.isInteger(s.logBytes) && s.logBytes > 0 && typeof s.state === 'object' && s.state !== null;
+    const ok =
+      s &&
+      s.v === SNAPSHOT_VERSION &&
+      s.events === EVENT_VERSION &&
+      Number.isInteger(s.seq) &&
+      Number.isInteger(s.logBytes) &&
+      s.logBytes > 0 &&
+      typeof s.state === 'object' &&
+      s.state !== null;
     return ok ? s : undefined;
   } catch {
     return undefined; // absent or damaged
@@ -92,13 +100,27 @@ export function openSession(dir: string): OpenedSession {
     const tail = readEventsFrom(file, snap.logBytes);
     if (tail.events.every((e) => e.seq > snap.seq)) {
       const state = foldEvents(tail.events, snap.state);
-      const opened: OpenedSession = { state, skipped: snap.skipped + tail.skipped + partial(tail), logBytes: tail.end, size: tail.size, seq: lastSeq(tail.events, snap.seq), from: 'snapshot' };
+      const opened: OpenedSession = {
+        state,
+        skipped: snap.skipped + tail.skipped + partial(tail),
+        logBytes: tail.end,
+        size: tail.size,
+        seq: lastSeq(tail.events, snap.seq),
+        from: 'snapshot',
+      };
       if (tail.events.length >= SNAPSHOT_EVERY) writeSnapshot(dir, state, opened.seq, opened.logBytes, snap.skipped + tail.skipped);
       return opened;
     }
   }
   const all = readEventsFrom(file, 0);
-  const opened: OpenedSession = { state: foldEvents(all.events), skipped: all.skipped + partial(all), logBytes: all.end, size: all.size, seq: lastSeq(all.events, 0), from: 'log' };
+  const opened: OpenedSession = {
+    state: foldEvents(all.events),
+    skipped: all.skipped + partial(all),
+    logBytes: all.end,
+    size: all.size,
+    seq: lastSeq(all.events, 0),
+    from: 'log',
+  };
   writeSnapshot(dir, opened.state, opened.seq, opened.logBytes, all.skipped);
   return opened;
 }

@@ -26,7 +26,8 @@ export interface WriteContext {
  * `failed`: not a refusal of the path but an I/O failure (permissions, a full disk); `rejected`: the
  * change itself could not apply (an edit whose text is not in the file). Nothing was changed.
  */
-export type WriteOutcome = { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: PathRefusal | 'conflict' | 'failed' | 'rejected'; message: string };
+export type WriteOutcome =
+  { ok: true; change: 'created' | 'modified'; bytes: number } | { ok: false; reason: PathRefusal | 'conflict' | 'failed' | 'rejected'; message: string };
 
 /**
  * A change computed from the file's current content (undefined: it does not exist), inside the write's
@@ -87,8 +88,7 @@ export class SessionFiles {
       else if (e.type === 'file.written') {
         this.seen.set(e.path, e.afterSha);
         open.delete(e.path);
-      }
-      else if (e.type === 'file.deleted') this.seen.set(e.path, null);
+      } else if (e.type === 'file.deleted') this.seen.set(e.path, null);
       else if (e.type === 'file.changed') this.seen.set(e.path, e.afterSha);
       else if (e.type === 'review.reverted') this.seen.delete(e.path);
     }
@@ -179,13 +179,28 @@ export class SessionFiles {
       // What models are sent is redacted: a model writing back a file it read would put the placeholder
       // where the user's secret is. More placeholders than the file holds now: refused, the file kept.
       if (count(content, REDACTED) > (before === undefined ? 0 : count(Buffer.from(before).toString('utf8'), REDACTED))) {
-        return { ok: false, reason: 'rejected', message: `Refused to write ${path}: the new content holds ${REDACTED}, the placeholder for a secret you were not shown. Writing it would replace the secret in the file. Change the file with edit_file around the lines that hold ${REDACTED}, leaving them as they are.` };
+        return {
+          ok: false,
+          reason: 'rejected',
+          message: `Refused to write ${path}: the new content holds ${REDACTED}, the placeholder for a secret you were not shown. Writing it would replace the secret in the file. Change the file with edit_file around the lines that hold ${REDACTED}, leaving them as they are.`,
+        };
       }
       if (before !== undefined) this.blobs.put(before);
       const afterSha = this.blobs.put(content);
       const change = beforeSha === null ? 'created' : 'modified';
       const bytes = Buffer.byteLength(content);
-      const body = { agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes, role: ctx.role, provider: ctx.provider, model: ctx.model } as const;
+      const body = {
+        agentId: ctx.agentId,
+        taskId: ctx.taskId,
+        path,
+        change,
+        beforeSha,
+        afterSha,
+        bytes,
+        role: ctx.role,
+        provider: ctx.provider,
+        model: ctx.model,
+      } as const;
       // Logged first, so that a run killed between the write and its record is settled on resume.
       this.sink.emit({ type: 'file.writing', ...body });
       try {
@@ -219,7 +234,10 @@ export class SessionFiles {
    * file it rewrote with the same bytes). A file the session itself wrote meanwhile (a parallel agent)
    * is that write's, not the command's.
    */
-  async afterCommand(before: CommandSnapshot, ctx: WriteContext & { commandId: string }): Promise<{ path: string; change: 'created' | 'modified' | 'deleted' }[]> {
+  async afterCommand(
+    before: CommandSnapshot,
+    ctx: WriteContext & { commandId: string },
+  ): Promise<{ path: string; change: 'created' | 'modified' | 'deleted' }[]> {
     const { changes, touched } = await this.tracker.since(before.mark);
     const out: { path: string; change: 'created' | 'modified' | 'deleted' }[] = [];
     for (const { path, change, before: was, beforeKnown } of changes) {
@@ -228,7 +246,20 @@ export class SessionFiles {
       if ((this.writtenAt.get(path) ?? 0) > before.writes && afterSha === this.seen.get(path)) continue;
       if (data !== undefined) this.blobs.put(data);
       const beforeSha = was !== undefined ? this.blobs.put(was) : null;
-      this.sink.emit({ type: 'file.changed', agentId: ctx.agentId, taskId: ctx.taskId, commandId: ctx.commandId, path, change, beforeSha, beforeKnown, afterSha, role: ctx.role, provider: ctx.provider, model: ctx.model });
+      this.sink.emit({
+        type: 'file.changed',
+        agentId: ctx.agentId,
+        taskId: ctx.taskId,
+        commandId: ctx.commandId,
+        path,
+        change,
+        beforeSha,
+        beforeKnown,
+        afterSha,
+        role: ctx.role,
+        provider: ctx.provider,
+        model: ctx.model,
+      });
       this.seen.set(path, afterSha);
       out.push({ path, change });
     }
@@ -242,19 +273,23 @@ export class SessionFiles {
   /** Why writing over the file now would lose someone's work (and what to do); undefined when it would not. */
   private async conflict(path: string, diskSha: string | null): Promise<string | undefined> {
     const reread = 'The version on disk was kept; read it again before changing it.';
-    if (await this.isDirty?.(path)) return 'it is open in the editor with unsaved changes, which were kept. Leave this file alone and mention the change you wanted in your summary.';
+    if (await this.isDirty?.(path))
+      return 'it is open in the editor with unsaved changes, which were kept. Leave this file alone and mention the change you wanted in your summary.';
     const known = this.seen.get(path);
     if (known !== undefined) return known === diskSha ? undefined : `it changed on disk since this session last saw it (someone edited it). ${reread}`;
     if (diskSha === null || !this.baseline) return undefined; // absent, or no baseline was taken (a bare SessionFiles)
     const now: FileStat | undefined = await this.store.stat(path);
     if ('since' in this.baseline) {
       const changedAt = now?.ctimeMs ?? now?.mtimeMs;
-      if (changedAt === undefined || changedAt >= this.baseline.since) return `it was created or changed on disk since this session started (by someone else) and this session has not read it. ${reread}`;
+      if (changedAt === undefined || changedAt >= this.baseline.since)
+        return `it was created or changed on disk since this session started (by someone else) and this session has not read it. ${reread}`;
       return undefined;
     }
     const base = this.baseline.files.get(path);
-    if (!base) return `it was not in the workspace when this session started (someone created it since, or .gitignore hides it) and this session has not read it. ${reread}`;
-    if (!now || now.size !== base.size || now.mtimeMs !== base.mtimeMs) return `it changed on disk since this session started (someone edited it) and this session has not read it. ${reread}`;
+    if (!base)
+      return `it was not in the workspace when this session started (someone created it since, or .gitignore hides it) and this session has not read it. ${reread}`;
+    if (!now || now.size !== base.size || now.mtimeMs !== base.mtimeMs)
+      return `it changed on disk since this session started (someone edited it) and this session has not read it. ${reread}`;
     return undefined;
   }
 

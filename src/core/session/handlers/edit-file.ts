@@ -54,7 +54,7 @@ function similarity(a: Prepared, b: Prepared): number {
   const [x, y] = [a.pairs, b.pairs];
   if (!x.length || !y.length) return 0;
   let common = 0;
-  for (let i = 0, j = 0; i < x.length && j < y.length; ) {
+  for (let i = 0, j = 0; i < x.length && j < y.length;) {
     if (x[i]! < y[j]!) i++;
     else if (x[i]! > y[j]!) j++;
     else {
@@ -171,7 +171,11 @@ export function applyEdits(text: string, edits: readonly Edit[]): EditResult {
     if (oldText === undefined) {
       lines ??= text.split('\n').map((l) => l.replace(/\r$/, ''));
       const similar = similarLines(lines, e.oldText);
-      const head = !similar.at ? ' The most similar lines:' : similar.at[0] === similar.at[1] ? ` The most similar line (${similar.at[0]}):` : ` The most similar lines (${similar.at[0]}–${similar.at[1]}):`;
+      const head = !similar.at
+        ? ' The most similar lines:'
+        : similar.at[0] === similar.at[1]
+          ? ` The most similar line (${similar.at[0]}):`
+          : ` The most similar lines (${similar.at[0]}–${similar.at[1]}):`;
       problems.push(
         `edits[${i}].oldText occurs 0 times in the file.${similar.lines.length ? `${head}\n${similar.lines.join('\n')}` : ''}\n  The text must match exactly (spaces, indentation, line breaks, without read_file's line-number prefixes): read the lines again with read_file and a startLine/endLine range.`,
       );
@@ -181,7 +185,9 @@ export function applyEdits(text: string, edits: readonly Edit[]): EditResult {
     if (at.length > 1) {
       const count = at.length > MAX_LISTED ? countAll(text, oldText) : at.length;
       const where = at.slice(0, MAX_LISTED).map((o) => lineAt(text, o));
-      problems.push(`edits[${i}].oldText occurs ${count} times in the file (at lines ${where.join(', ')}${count > MAX_LISTED ? ', …' : ''}): include surrounding lines so that it occurs exactly once.`);
+      problems.push(
+        `edits[${i}].oldText occurs ${count} times in the file (at lines ${where.join(', ')}${count > MAX_LISTED ? ', …' : ''}): include surrounding lines so that it occurs exactly once.`,
+      );
       return;
     }
     spans.push({ i, start: at[0]!, end: at[0]! + oldText.length, newText: toFile(e.newText) });
@@ -189,7 +195,8 @@ export function applyEdits(text: string, edits: readonly Edit[]): EditResult {
   spans.sort((a, b) => a.start - b.start);
   for (let k = 1; k < spans.length; k++) {
     const [a, b] = [spans[k - 1]!, spans[k]!];
-    if (b.start < a.end) problems.push(`edits[${a.i}] and edits[${b.i}] overlap (both change line ${lineAt(text, b.start)}): make them one edit, or make them not share text.`);
+    if (b.start < a.end)
+      problems.push(`edits[${a.i}] and edits[${b.i}] overlap (both change line ${lineAt(text, b.start)}): make them one edit, or make them not share text.`);
   }
   if (problems.length) return { ok: false, message: problems.join('\n') };
   let out = '';
@@ -227,6 +234,10 @@ export const editFile: ToolHandler<'edit_file'> = {
       },
       writer(run),
     );
-    return writeResult(w, (ok) => `Edited ${a.path}: ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}, at line${at.length === 1 ? '' : 's'} ${at.join(', ')} (${ok.bytes} bytes now).`);
+    return writeResult(
+      w,
+      (ok) =>
+        `Edited ${a.path}: ${a.edits.length} edit${a.edits.length === 1 ? '' : 's'}, at line${at.length === 1 ? '' : 's'} ${at.join(', ')} (${ok.bytes} bytes now).`,
+    );
   },
 };

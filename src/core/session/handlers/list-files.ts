@@ -61,14 +61,18 @@ function structure(entries: FileEntry[], dir: string, depth: number | undefined)
   const where = dir === '.' ? 'in the workspace' : `under ${quote(dir)}`;
   const all = folderCounts(entries, prefix, depth ?? LIST_LIMITS.autoDepth);
   let shown = depth ?? 1;
-  if (depth === undefined) for (let d = LIST_LIMITS.autoDepth; d > 1; d--) if (all.filter((f) => f.depth <= d).length <= LIST_LIMITS.folders) {
-    shown = d;
-    break;
-  }
+  if (depth === undefined)
+    for (let d = LIST_LIMITS.autoDepth; d > 1; d--)
+      if (all.filter((f) => f.depth <= d).length <= LIST_LIMITS.folders) {
+        shown = d;
+        break;
+      }
   const folders = all.filter((f) => f.depth <= shown);
   const cap = depth === undefined ? LIST_LIMITS.folders : LIST_LIMITS.maxFolders;
   const own = entries.filter((e) => !e.path.includes('/', prefix.length));
-  const out = [`${files(entries.length)} ${where}${entries.length > LIST_LIMITS.page ? ', too many to list at once' : ''}. ${folders.length ? `Its folders ${shown === 1 ? '' : `to ${shown} levels deep `}with the files each holds (at any depth):` : 'It has no folders.'}`];
+  const out = [
+    `${files(entries.length)} ${where}${entries.length > LIST_LIMITS.page ? ', too many to list at once' : ''}. ${folders.length ? `Its folders ${shown === 1 ? '' : `to ${shown} levels deep `}with the files each holds (at any depth):` : 'It has no folders.'}`,
+  ];
   out.push(...folders.slice(0, cap).map((f) => `${f.path}/ (${files(f.files)})`));
   if (folders.length > cap) out.push(`… and ${n(folders.length - cap)} more folders (list one of those above with path, or give a smaller depth)`);
   if (own.length) {
@@ -76,7 +80,9 @@ function structure(entries: FileEntry[], dir: string, depth: number | undefined)
     out.push(...own.slice(0, LIST_LIMITS.ownFiles).map(fileLine));
     if (own.length > LIST_LIMITS.ownFiles) out.push(`… and ${n(own.length - LIST_LIMITS.ownFiles)} more (see them with offset)`);
   }
-  out.push(`List a folder with path${depth === undefined ? ', show deeper folders with depth' : ''}, or page through all ${files(entries.length)} with offset (${n(LIST_LIMITS.page)} at a time, from 0).`);
+  out.push(
+    `List a folder with path${depth === undefined ? ', show deeper folders with depth' : ''}, or page through all ${files(entries.length)} with offset (${n(LIST_LIMITS.page)} at a time, from 0).`,
+  );
   return out;
 }
 
@@ -85,11 +91,18 @@ function page(entries: FileEntry[], offset: number): string[] {
   if (offset >= total) return [`No files at offset ${n(offset)}: there are ${files(total)} here; give an offset below ${n(total)}.`];
   const end = Math.min(total, offset + LIST_LIMITS.page);
   const out = entries.slice(offset, end).map(fileLine);
-  out.push(end < total ? `(files ${n(offset + 1)}–${n(end)} of ${n(total)}; the next ones from offset ${end})` : `(files ${n(offset + 1)}–${n(end)} of ${n(total)}: the last ones)`);
+  out.push(
+    end < total
+      ? `(files ${n(offset + 1)}–${n(end)} of ${n(total)}; the next ones from offset ${end})`
+      : `(files ${n(offset + 1)}–${n(end)} of ${n(total)}: the last ones)`,
+  );
   return out;
 }
 
-export async function listFilesIn(source: { list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]> }, a: ToolArgs<'list_files'>): Promise<ToolResult> {
+export async function listFilesIn(
+  source: { list(dir?: string, opts?: { limit?: number }): Promise<FileEntry[]> },
+  a: ToolArgs<'list_files'>,
+): Promise<ToolResult> {
   const dir = a.path === undefined ? '.' : normaliseRelative(a.path);
   const entries = await source.list(dir, { limit: Number.POSITIVE_INFINITY });
   let lines: string[];

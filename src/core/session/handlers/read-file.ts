@@ -25,11 +25,15 @@ function whole(path: string, text: string): ToolResult {
   if (text.length <= MAX_READ_CHARS) return { result: text, summary };
   const shown = text.slice(0, MAX_READ_CHARS);
   const line = shown.split('\n').length; // the line the cut falls in
-  return { result: `${shown}\n… (truncated at ${MAX_READ_CHARS} characters, in line ${line} of ${total}: read the rest with startLine ${line} and an endLine)`, summary: `${summary} (cut in line ${line})` };
+  return {
+    result: `${shown}\n… (truncated at ${MAX_READ_CHARS} characters, in line ${line} of ${total}: read the rest with startLine ${line} and an endLine)`,
+    summary: `${summary} (cut in line ${line})`,
+  };
 }
 
 function range(path: string, text: string, startLine: number | undefined, endLine: number | undefined): ToolResult {
-  if (startLine !== undefined && endLine !== undefined && startLine > endLine) return toolError(`startLine (${startLine}) is after endLine (${endLine}): give startLine ≤ endLine (lines are numbered from 1).`);
+  if (startLine !== undefined && endLine !== undefined && startLine > endLine)
+    return toolError(`startLine (${startLine}) is after endLine (${endLine}): give startLine ≤ endLine (lines are numbered from 1).`);
   const lines = textLines(text);
   const total = lines.length;
   if (total === 0) return toolError(`${path} is empty: it has no lines.`);

@@ -69,30 +69,46 @@ export async function searchFiles(source: SearchSource, a: ToolArgs<'search_file
   let entries: FileEntry[] = st.type === 'file' ? [{ path: dir, type: 'file', size: st.size }] : await source.list(dir, { limit: Number.POSITIVE_INFINITY });
   entries = entries.filter((e) => e.type === 'file' && !isProtectedPath(e.path));
   if (a.glob) {
-    const globs = ignore().add(a.glob.split(',').map((g) => g.trim()).filter(Boolean));
+    const globs = ignore().add(
+      a.glob
+        .split(',')
+        .map((g) => g.trim())
+        .filter(Boolean),
+    );
     entries = entries.filter((e) => globs.ignores(e.path));
   }
   const tooLarge = entries.filter((e) => (e.size ?? 0) > SEARCH_LIMITS.fileBytes).map((e) => e.path);
   const files = entries.filter((e) => (e.size ?? 0) <= SEARCH_LIMITS.fileBytes).map((e) => e.path);
   const page = { offset, limit };
   let found: TextSearchResult = { files: [], binary: [], matches: [], unreadable: [] };
-  if (files.length) found = (await opts.search?.search(query, files, page, opts.signal)) ?? (await readingSearch(source).search(query, files, page, opts.signal))!;
+  if (files.length)
+    found = (await opts.search?.search(query, files, page, opts.signal)) ?? (await readingSearch(source).search(query, files, page, opts.signal))!;
 
   const total = found.files.reduce((n, f) => n + f.lines, 0);
   const where = `${a.path === undefined ? '' : ` under ${quote(a.path)}`}${a.glob ? ` matching ${quote(a.glob)}` : ''}`;
   const out = found.matches.map((m) => `${m.path}:${m.line}: ${excerpt(m.text, re)}`);
   const inFiles = `${plural(total, 'matching line')} in ${plural(found.files.length, 'file')}`;
-  if (total === 0) out.push(`No matches for ${quote(a.pattern)} in ${plural(files.length, 'file')}${where}${found.binary.length ? ' (other than in the binary files below)' : ''}.`);
+  if (total === 0)
+    out.push(
+      `No matches for ${quote(a.pattern)} in ${plural(files.length, 'file')}${where}${found.binary.length ? ' (other than in the binary files below)' : ''}.`,
+    );
   else if (!found.matches.length) out.push(`No matches at offset ${offset}: there are ${inFiles}${where}; give an offset below ${total}.`);
   else {
     const end = offset + found.matches.length;
-    if (end < total) out.push(`… and ${(total - end).toLocaleString('en')} more: ${inFiles}${where} (these are ${offset + 1}–${end}); call again with offset ${end} for the next ${Math.min(limit, total - end)}, or narrow the search with path or glob`);
+    if (end < total)
+      out.push(
+        `… and ${(total - end).toLocaleString('en')} more: ${inFiles}${where} (these are ${offset + 1}–${end}); call again with offset ${end} for the next ${Math.min(limit, total - end)}, or narrow the search with path or glob`,
+      );
     else if (offset > 0) out.push(`(the last of ${inFiles}${where}: these are ${offset + 1}–${end})`);
   }
   if (found.binary.length) out.push(`(binary files that contain it, lines not shown: ${names(found.binary)})`);
-  if (tooLarge.length) out.push(`(not searched, larger than ${SEARCH_LIMITS.fileBytes.toLocaleString('en')} bytes: ${names(tooLarge)}; read_file reads a range of lines)`);
+  if (tooLarge.length)
+    out.push(`(not searched, larger than ${SEARCH_LIMITS.fileBytes.toLocaleString('en')} bytes: ${names(tooLarge)}; read_file reads a range of lines)`);
   if (found.unreadable.length) out.push(`(could not be read: ${names(found.unreadable)})`);
-  return { result: out.join('\n'), summary: `${plural(total, 'match', 'matches')} in ${plural(found.files.length, 'file')} (${plural(files.length, 'file')} searched)` };
+  return {
+    result: out.join('\n'),
+    summary: `${plural(total, 'match', 'matches')} in ${plural(found.files.length, 'file')} (${plural(files.length, 'file')} searched)`,
+  };
 }
 
 export const searchFilesTool: ToolHandler<'search_files'> = {
