@@ -69,6 +69,33 @@ export interface EndpointFinding {
   line: number;
 }
 
+/** An agent's write of a file: `file.writing` just before it lands, `file.written` once it has. */
+export interface FileWriteBody {
+  agentId: string;
+  taskId?: string;
+  path: string;
+  change: 'created' | 'modified';
+  beforeSha: string | null;
+  afterSha: string;
+  bytes: number;
+  provider?: string;
+  model?: string;
+  role?: string;
+}
+
+/** A run of the project's tests (`validation.ran`): what the fold, the report and the runner share. */
+export interface ValidationRunBody {
+  command: string;
+  exitCode: number | null;
+  passed: number | null;
+  failed: number | null;
+  skipped: number | null;
+  coverage: number | null;
+  durationMs: number;
+  timedOut: boolean;
+  outputTail: string;
+}
+
 export type EventBody =
   // --- session lifecycle ---
   | { type: 'session.started'; sessionId: string; goal: string; config: SessionConfigSnapshot; scripted?: boolean }
@@ -221,32 +248,8 @@ export type EventBody =
   /** A tool call's outcome in a few words ("read 120 lines of src/app.js", "3 matches", the error's first line): never file contents. */
   | { type: 'tool.result'; agentId: string; taskId?: string; tool: string; ok: boolean; summary: string }
   /** Logged just before a write lands (its `file.written` follows): a run killed in between is settled on resume from the file on disk. */
-  | {
-      type: 'file.writing';
-      agentId: string;
-      taskId?: string;
-      path: string;
-      change: 'created' | 'modified';
-      beforeSha: string | null;
-      afterSha: string;
-      bytes: number;
-      provider?: string;
-      model?: string;
-      role?: string;
-    }
-  | {
-      type: 'file.written';
-      agentId: string;
-      taskId?: string;
-      path: string;
-      change: 'created' | 'modified';
-      beforeSha: string | null;
-      afterSha: string;
-      bytes: number;
-      provider?: string;
-      model?: string;
-      role?: string;
-    }
+  | ({ type: 'file.writing' } & FileWriteBody)
+  | ({ type: 'file.written' } & FileWriteBody)
   | { type: 'file.deleted'; agentId: string; taskId?: string; path: string; beforeSha: string }
   | {
       type: 'file.refused';
@@ -340,18 +343,7 @@ export type EventBody =
       filesScanned: number;
     }
   | { type: 'validation.consent'; command: string; granted: boolean; reason: string }
-  | {
-      type: 'validation.ran';
-      command: string;
-      exitCode: number | null;
-      passed: number | null;
-      failed: number | null;
-      skipped: number | null;
-      coverage: number | null;
-      durationMs: number;
-      timedOut: boolean;
-      outputTail: string;
-    }
+  | ({ type: 'validation.ran' } & ValidationRunBody)
   | { type: 'validation.skipped'; reason: string }
   | { type: 'budget.exhausted'; limitUsd: number; spentUsd: number; reservedUsd: number }
   // --- review (user decisions after the session) ---

@@ -1,7 +1,7 @@
 // What the session changed in the workspace, as the reducer folds it: the files it wrote, deleted or
 // let a command change (with their review), the commands agents asked to run, and the writes refused.
 
-import type { EnsembleEvent } from '../events';
+import type { EnsembleEvent, EventBody } from '../events';
 import { setStep } from './agents';
 import { mark } from './marks';
 import { confinementNow, type Confinement } from './sandbox';
@@ -41,15 +41,7 @@ export interface CommandState {
   scope?: 'once' | 'session';
   reason?: string;
   /** Set once it ran. */
-  result?: {
-    exitCode: number | null;
-    timedOut: boolean;
-    cancelled: boolean;
-    durationMs: number;
-    outputTail: string;
-    omittedChars: number;
-    files: { path: string; change: 'created' | 'modified' | 'deleted' }[];
-  };
+  result?: Omit<Extract<EventBody, { type: 'command.ran' }>, 'type' | 'commandId'>;
   /** Set once it ran: the sandbox it ran in (the run's `sandbox.checked`). */
   ranIn?: Confinement;
 }

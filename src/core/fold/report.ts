@@ -2,7 +2,7 @@
 // absent or null, never invented; a claim without a check behind it does not appear.
 
 import type { Finisher, SessionState, ProviderFigures } from './state';
-import type { DecisionKind, EnsembleEvent, RulesFile } from '../events';
+import type { DecisionKind, EnsembleEvent, RulesFile, ValidationRunBody } from '../events';
 import { describeRules } from './narrate';
 import { ATTEMPTS_NOUN, foldEvents } from './state';
 import { costWords, estimateText, knownCost, PLAN_TEXT, roundUsd, spendText } from './money';
@@ -120,16 +120,8 @@ export interface ReportJson {
   }[];
   integration: { matched: { method: string; path: string }[]; callsWithoutRoute: unknown[]; routesNeverCalled: unknown[] } | null;
   /** `sandbox`, `network`: as for a command. */
-  validation: {
-    command: string;
-    exitCode: number | null;
-    passed: number | null;
-    failed: number | null;
-    skipped: number | null;
-    coverage: number | null;
-    sandbox: string | null;
-    network: 'on' | 'off';
-  } | null;
+  validation:
+    (Pick<ValidationRunBody, 'command' | 'exitCode' | 'passed' | 'failed' | 'skipped' | 'coverage'> & { sandbox: string | null; network: 'on' | 'off' }) | null;
   validationNote: string | null;
   /**
    * spentUsd: the total, null when a call's cost is unknown; knownUsd: the dollars known so far;

@@ -5,6 +5,7 @@
 // figures.ts and money.ts.
 
 import type {
+  ValidationRunBody,
   DecisionKind,
   EnsembleEvent,
   EndpointFinding,
@@ -145,19 +146,7 @@ export interface SessionState {
     routesNeverCalled: EndpointFinding[];
     filesScanned: number;
   };
-  validation?:
-    | ({
-        command: string;
-        exitCode: number | null;
-        passed: number | null;
-        failed: number | null;
-        skipped: number | null;
-        coverage: number | null;
-        durationMs: number;
-        timedOut: boolean;
-        outputTail: string;
-      } & Confinement)
-    | { notRun: string };
+  validation?: (ValidationRunBody & Confinement) | { notRun: string };
   reportFiles: string[];
   /** Why the report files could not be written, when they could not. */
   reportError?: string;

@@ -5,6 +5,7 @@
 // summary (pass/fail/skip, coverage) is parsed from its output.
 
 import type { CommandRunner } from '../ports';
+import type { ValidationRunBody } from '../events';
 
 export interface TestCommand {
   command: string;
@@ -13,17 +14,8 @@ export interface TestCommand {
   reason: string;
 }
 
-export interface TestRun {
-  exitCode: number | null;
-  passed: number | null;
-  failed: number | null;
-  skipped: number | null;
-  coverage: number | null;
-  durationMs: number;
-  timedOut: boolean;
-  output: string;
-  outputTail: string;
-}
+/** One run of the tests: what `validation.ran` logs (but the command), and the whole output. */
+export type TestRun = Omit<ValidationRunBody, 'command'> & { output: string };
 
 export interface TestCounts {
   passed: number | null;
