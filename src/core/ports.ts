@@ -268,6 +268,39 @@ export interface ChangeTracker {
   close?(): void;
 }
 
+/**
+ * A private copy of the workspace for one candidate of a best-of-N task (src/core/session/candidates.ts):
+ * the workspace as it was when the copy was made, uncommitted changes included. Everything the
+ * candidate's agent, its commands and its check do happens here; nothing reaches the workspace until
+ * the engine applies the winner's changes through the session's guard.
+ */
+export interface WorkspaceCopy {
+  /** The copy's absolute folder (outside the workspace: the system's temporary folder). */
+  readonly root: string;
+  /** How it was made, for the log: `git-worktree` (a detached worktree of a commit of the current state) or `copy` (files cloned or copied, node_modules linked). */
+  readonly kind: string;
+  /** The copy as a FileStore: the same path rules as the workspace's (.git and .ensemble refused). */
+  readonly store: FileStore;
+  /** What changed in the copy: `since` the mark taken right after it was made gives the candidate's whole change, with the bytes before. */
+  readonly tracker: ChangeTracker;
+  /** search_files in the copy (ripgrep), when there is one. */
+  readonly search?: TextSearch;
+  /** Removes the copy (and git's record of its worktree); a copy already gone is not an error. */
+  remove(): Promise<void>;
+}
+
+/** Makes and clears the candidates' copies of one workspace (src/node/copies.ts). */
+export interface WorkspaceCopier {
+  /** Copies the workspace as it is now; `name` (`<session>/<task>.<n>`) names its folder. Rejects with a message saying why it could not. */
+  create(name: string, signal?: AbortSignal): Promise<WorkspaceCopy>;
+  /**
+   * Removes every copy of this workspace left behind (a cancelled, crashed or killed run); called when a
+   * session starts or resumes, under the workspace lock (so no other session's copies exist). Resolves
+   * the number removed.
+   */
+  sweep(): Promise<number>;
+}
+
 /** What search_files looks for. */
 export interface TextQuery {
   pattern: string;
