@@ -108,6 +108,11 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['tasks', 'agents']; // the agent's step: waiting for approval, running
     case 'command.ran':
       return ['tasks'];
+    case 'candidate.started':
+    case 'candidate.finished':
+    case 'candidate.judged':
+    case 'candidate.chosen':
+      return ['header', 'tasks', 'agents'];
     case 'mcp.called':
     case 'mcp.decided':
       return ['agents']; // the agent's step: waiting for approval, calling

@@ -16,6 +16,7 @@ import { sandboxChecked } from '../core/session/sandbox';
 import { budgetText, estimateText } from '../core/fold/money';
 import { reportedStatus, statusText } from '../core/fold/summary';
 import { loadRules } from '../core/session/rules';
+import { planRules } from '../core/session/plan';
 import type { RulesFile } from '../core/events';
 import { buildReport, renderMarkdown } from '../core/fold/report';
 import { loadConfig } from '../node/config-file';
@@ -289,7 +290,7 @@ function refuseEditorOnly(cfg: EngineConfig, source: string): void {
 
 function givenPlan(file: string, cfg: EngineConfig): ReturnType<typeof readPlanFile> {
   try {
-    return readPlanFile(file, Object.keys(cfg.roles));
+    return readPlanFile(file, planRules(cfg));
   } catch (e) {
     throw e instanceof PlanFileError ? new UsageError(e.message) : e;
   }

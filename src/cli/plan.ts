@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { PlanProposal, PlanReviewAnswer, PlanReviewer } from '../core/ports';
 import type { TaskSpec } from '../core/events';
 import { checkPlanText } from '../core/session/planFile';
+import type { PlanRules } from '../core/session/plan';
 import { estimateText } from '../core/fold/money';
 import { ENSEMBLE_DIR } from '../core/store/log';
 
@@ -20,7 +21,7 @@ export function defaultPlanFile(workspace: string): string {
 }
 
 /** Reads and checks a plan file by submit_plan's rules, before any model is called; every problem is named with its line. */
-export function readPlanFile(file: string, roles: readonly string[]): { goal?: string; rationale: string; tasks: TaskSpec[] } {
+export function readPlanFile(file: string, roles: readonly string[] | PlanRules): { goal?: string; rationale: string; tasks: TaskSpec[] } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

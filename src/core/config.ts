@@ -3,7 +3,7 @@
 // OpenAI, the back end on Gemini, QA on a cheap OpenAI model.
 
 import { z } from 'zod';
-import type { ModelRef } from './events';
+import type { ModelRef, TaskSpec } from './events';
 import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, type McpPolicy, type McpServerConfig } from './mcp-config';
 
 /** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
@@ -31,9 +31,24 @@ export interface Price {
 
 export type PriceTable = Record<string, Price>;
 
+/** How many candidates a best-of task may have. */
+export const MIN_CANDIDATES = 2;
+export const MAX_CANDIDATES = 4;
+
 export const configSchema = z.object({
   orchestrator: modelRef.extend({ fallback: modelRef.optional(), mcp: mcpSelection.optional() }).optional(),
-  roles: z.record(z.string(), modelRef.extend({ fallback: modelRef.optional(), description: z.string().optional(), mcp: mcpSelection.optional() })).optional(),
+  roles: z
+    .record(
+      z.string(),
+      modelRef.extend({
+        fallback: modelRef.optional(),
+        description: z.string().optional(),
+        mcp: mcpSelection.optional(),
+        /** Best of several: every task of this role is done by each of these models in its own copy, and judged by its check. */
+        bestOf: z.array(modelRef).min(MIN_CANDIDATES).max(MAX_CANDIDATES).optional(),
+      }),
+    )
+    .optional(),
   providers: z
     .record(
       z.string(),
@@ -59,6 +74,10 @@ export const configSchema = z.object({
   validation: z.object({ runTests: z.enum(['ask', 'always', 'never']).optional(), timeoutMs: z.number().int().positive().optional() }).optional(),
   /** `ask`: the plan waits for the user's approval (edit, replan with feedback, cancel); `auto`: it runs at once. */
   planApproval: z.enum(['ask', 'auto']).optional(),
+  /** Best of several for every task with a check: the first N configured providers (the CLI's --best-of N). */
+  bestOf: z.number().int().min(MIN_CANDIDATES).max(MAX_CANDIDATES).optional(),
+  /** `auto`: the measured verdict's candidate is applied; `ask`: the user picks the candidate to apply. */
+  candidateApproval: z.enum(['ask', 'auto']).optional(),
   commands: z
     .object({
       run: z.enum(['ask', 'allowed', 'always', 'never']).optional(),
@@ -86,6 +105,8 @@ export interface RoleConfig extends ModelBinding {
   description?: string;
   /** The MCP servers (`github`) and tools (`github/search_issues`) this role's agents get; none by default. */
   mcp?: string[];
+  /** Best of several: each of this role's tasks is done by each of these models (2–4), judged by the task's check. */
+  bestOf?: ModelBinding[];
 }
 
 export interface ProviderSettings {
@@ -145,6 +166,10 @@ export interface EngineConfig {
   validation: { runTests: 'ask' | 'always' | 'never'; timeoutMs: number };
   /** The engine's default is `auto` (the CLI without --approve-plan); VS Code's setting defaults to `ask`. */
   planApproval: 'ask' | 'auto';
+  /** Best of the first N configured providers for every task that has a check (`ensemble run --best-of N`). */
+  bestOf?: number;
+  /** `auto`: the candidate the check and the price chose is applied; `ask`: the user picks it. */
+  candidateApproval: 'ask' | 'auto';
   commands: CommandPolicy;
   /** MCP servers by name (variables such as `${input:…}` resolved by the wiring: mcp-config.ts). */
   mcpServers: Record<string, McpServerConfig>;
@@ -202,6 +227,7 @@ export function defaultConfig(): EngineConfig {
     retry: { maxRetries: 3, baseBackoffMs: 500, maxBackoffMs: 20_000 },
     validation: { runTests: 'ask', timeoutMs: 120_000 },
     planApproval: 'auto',
+    candidateApproval: 'auto',
     commands: { run: 'ask', allow: [], timeoutMs: 120_000, sandbox: 'auto', network: 'on' },
     mcpServers: {},
     mcp: { ...DEFAULT_MCP_POLICY, allow: [] },
@@ -245,6 +271,8 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     retry: { ...base.retry, ...u.retry },
     validation: { ...base.validation, ...u.validation },
     planApproval: u.planApproval ?? base.planApproval,
+    bestOf: u.bestOf,
+    candidateApproval: u.candidateApproval ?? base.candidateApproval,
     commands: { ...base.commands, ...u.commands },
     mcpServers: u.mcpServers ?? {},
     mcp: { ...base.mcp, ...u.mcp },
@@ -253,7 +281,10 @@ export function resolveConfig(input: unknown, where = 'configuration'): EngineCo
     ['orchestrator', cfg.orchestrator],
     ['orchestrator.fallback', cfg.orchestrator.fallback],
   ];
-  for (const [name, r] of Object.entries(cfg.roles)) refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
+  for (const [name, r] of Object.entries(cfg.roles)) {
+    refs.push([`roles.${name}`, r], [`roles.${name}.fallback`, r.fallback]);
+    r.bestOf?.forEach((b, i) => refs.push([`roles.${name}.bestOf.${i}`, b]));
+  }
   for (const [where2, ref] of refs) {
     if (ref && !cfg.providers[ref.provider]) {
       throw new ConfigError(
@@ -279,7 +310,9 @@ export function configuredWindows(cfg: Pick<EngineConfig, 'orchestrator' | 'role
 
 /** Every provider/model pair a session with this config may call (for pre-flight and pricing). */
 export function modelsInUse(cfg: EngineConfig): ModelRef[] {
-  const all = [cfg.orchestrator, cfg.orchestrator.fallback, ...Object.values(cfg.roles).flatMap((r) => [r, r.fallback])].filter((r): r is ModelRef => !!r);
+  const all = [cfg.orchestrator, cfg.orchestrator.fallback, ...Object.values(cfg.roles).flatMap((r) => [r, r.fallback, ...(r.bestOf ?? [])])].filter(
+    (r): r is ModelRef => !!r,
+  );
   const seen = new Set<string>();
   return all
     .filter((r) => (seen.has(`${r.provider}/${r.model}`) ? false : (seen.add(`${r.provider}/${r.model}`), true)))
@@ -347,4 +380,28 @@ export function missingKeys(cfg: EngineConfig, hasKey: (providerId: string) => b
     if (envVar && !hasKey(provider)) out.push({ provider, envVar, usedBy });
   }
   return out;
+}
+
+/** The configured models, one per provider, in the order the configuration names them (orchestrator, then roles); `first`: this one leads. */
+function modelPerProvider(cfg: Pick<EngineConfig, 'orchestrator' | 'roles'>, first?: ModelRef): ModelRef[] {
+  const out: ModelRef[] = [];
+  for (const r of [first, cfg.orchestrator, ...Object.values(cfg.roles)])
+    if (r && !out.some((x) => x.provider === r.provider)) out.push({ provider: r.provider, model: r.model });
+  return out;
+}
+
+/**
+ * The models that each do task `t` in a copy of their own (best of several), or undefined when one agent
+ * does it: the plan's `candidates`, else its role's `bestOf`, else — for a task with a check — the first
+ * `bestOf` configured providers (the task's role's model first, then one model per other provider).
+ */
+export function candidatesFor(t: Pick<TaskSpec, 'role' | 'check' | 'candidates'>, cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'bestOf'>): ModelRef[] | undefined {
+  if (t.candidates?.length) return t.candidates;
+  const role = cfg.roles[t.role];
+  if (role?.bestOf?.length) return role.bestOf.map(({ provider, model }) => ({ provider, model }));
+  if (cfg.bestOf && t.check?.trim()) {
+    const all = modelPerProvider(cfg, role);
+    return all.length >= MIN_CANDIDATES ? all.slice(0, cfg.bestOf) : undefined;
+  }
+  return undefined;
 }

@@ -24,6 +24,11 @@ export interface TaskSpec {
   rationale?: string;
   /** How to verify the task (e.g. `npm test`), when the plan says. */
   check?: string;
+  /**
+   * Best of several (2–4): each of these models does the task in its own copy of the workspace, the
+   * `check` judges them, and the cheapest that passes is applied (src/core/session/candidates.ts).
+   */
+  candidates?: ModelRef[];
 }
 
 /** A project rules file given to the orchestrator and every agent; `bytes` is its whole size. */
@@ -94,6 +99,55 @@ export interface ValidationRunBody {
   durationMs: number;
   timedOut: boolean;
   outputTail: string;
+}
+
+/** A file a candidate changed in its copy: the bytes before (as the copy began) and after are blobs; `beforeKnown` false: too large to have been kept. */
+export interface CandidateFile {
+  path: string;
+  change: 'created' | 'modified' | 'deleted';
+  beforeSha: string | null;
+  beforeKnown: boolean;
+  afterSha: string | null;
+  /** Lines added and removed (0 and 0 for a binary file). */
+  added: number;
+  removed: number;
+}
+
+/** A candidate's run of its task's check, in its copy. */
+export interface CandidateCheck {
+  command: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The end of its output (at most 40 lines). */
+  outputTail: string;
+}
+
+/** What one candidate did (`candidate.finished`). */
+export interface CandidateResultBody {
+  taskId: string;
+  candidateId: string;
+  agentId: string;
+  /** `finished`: its agent called finish; `gave_up`: it gave up (turns, its provider failed); `failed`: no copy could be made, or it broke. */
+  outcome: 'finished' | 'gave_up' | 'failed';
+  summary?: string;
+  error?: string;
+  /** Absent when the agent did not finish (its check was not run). */
+  check?: CandidateCheck;
+  /** From its start to the end of its check. */
+  wallMs: number;
+  files: CandidateFile[];
+}
+
+/** How one candidate stood when the candidates were judged: the figures the verdict used. */
+export interface CandidateScore {
+  candidateId: string;
+  passed: boolean;
+  /** Dollars its calls cost; null when unknown (a model without a price), counted as dearer than any known cost. */
+  costUsd: number | null;
+  /** Lines added + removed, over `files` files. */
+  lines: number;
+  files: number;
 }
 
 export type EventBody =
@@ -171,6 +225,18 @@ export type EventBody =
   | { type: 'agent.messaged'; agentId: string; taskId?: string; text: string }
   /** The user stopped one task (the session goes on): its agent's call is aborted and the task escalated. */
   | { type: 'task.stopped'; taskId: string; by: 'user' }
+  // --- best of several (a task's candidates: src/core/session/candidates.ts) ---
+  /** `round`: the task's race counted from 1 (a rerun after a resume or a reassignment starts another); `copy`: how its copy was made. */
+  | { type: 'candidate.started'; taskId: string; round: number; candidateId: string; agentId: string; provider: string; model: string; copy: string }
+  | ({ type: 'candidate.finished'; round: number } & CandidateResultBody)
+  /**
+   * The measured verdict: the check passed, then the lowest cost, then the smaller change (lines, then
+   * files), then the order given. `winner` null: none passed. `ranking`: best first.
+   */
+  | { type: 'candidate.judged'; taskId: string; round: number; winner: string | null; ranking: CandidateScore[]; reason: string }
+  /** The candidate whose changes are applied: the verdict's (`auto`), or the user's pick (`candidateApproval: "ask"`); null: none is applied. */
+  | { type: 'candidate.chosen'; taskId: string; round: number; candidateId: string | null; by: 'auto' | 'user'; reason: string }
+
   // --- model calls (one request/response pair per attempt) ---
   // `billing: "plan"`: the call is paid by the user's plan (VS Code's language models), not per token:
   // it has no dollar figure (`costUsd` null or absent, never a guess) and the budget does not count it.

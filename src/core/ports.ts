@@ -446,6 +446,9 @@ export interface PlanProposal {
   tasks: TaskSpec[];
   /** The configured roles (an edited task must use one of them). */
   roles: string[];
+  /** The configured providers (a task's `candidates` must use them) and the roles whose tasks are done best of several (each needs a check). */
+  providers?: readonly string[];
+  bestOfRoles?: readonly string[];
   /** Each task's route: its role's provider and model (and fallback). */
   routes: Record<string, { provider: string; model: string; fallback?: { provider: string; model: string } }>;
   /** The development cost of these tasks; null when a model has no price (`unknownModels`). */

@@ -229,8 +229,8 @@ export class PlanReviewService implements vscode.Disposable {
 
   /** Live diagnostics by submit_plan's rules, each on the line of the offending task's field. */
   private check(doc: vscode.TextDocument) {
-    const roles = this.waiting?.proposal.roles ?? [];
-    const result = runtime().checkPlanText(doc.getText(), roles);
+    const p = this.waiting?.proposal;
+    const result = runtime().checkPlanText(doc.getText(), { roles: p?.roles ?? [], providers: p?.providers, bestOfRoles: p?.bestOfRoles });
     const problems = result.ok ? [] : result.problems;
     this.diagnostics.set(
       doc.uri,

@@ -86,9 +86,16 @@ export function recordCall(s: SessionState, e: EventOf<'llm.response'> | EventOf
     figures((s.models ??= {}), `${e.provider}/${e.model}`),
     task?.figures,
     task && spender(task, role, e.provider, e.model),
+    candidateOf(s, e.agentId),
   ]) {
     if (f) addCall(f, ok, e.latencyMs, e.usage, cost, plan);
   }
+}
+
+/** The figures of the candidate agent `agentId` works for (best of several), if it does. */
+function candidateOf(s: SessionState, agentId: string): ProviderFigures | undefined {
+  const at = s.candidateAgents?.[agentId];
+  return at ? s.tasks[at.taskId]?.race?.candidates.find((c) => c.candidateId === at.candidateId)?.figures : undefined;
 }
 
 function spender(t: TaskState, role: string, provider: string, model: string): ProviderFigures {

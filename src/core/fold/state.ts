@@ -27,12 +27,14 @@ import { mark, type TimelineMark } from './marks';
 import { confinementNow, type Confinement, type SandboxUse } from './sandbox';
 import { applyMoney, initialMoney, type MoneyState } from './money';
 import { applyMcp, initialMcp, type McpState } from './mcp';
+import { applyCandidate, settleCandidates } from './candidates';
 
 export type { ProviderFigures, Spender } from './figures';
 export type { PlanReviewState, PlanStep, ProposedPlan } from './plan-review';
 export { isWorking, retryStep, stepOfTool, type AgentState, type AgentStatus } from './agents';
 export type { CommandState, FileState } from './changes';
 export type { McpCallState, McpServerFigures, McpState } from './mcp';
+export { awaitingChoice, checkPassed, judge, type CandidateState, type CandidateStatus, type RaceState } from './candidates';
 export type { TimelineMark } from './marks';
 export { ATTEMPTS_NOUN, attemptsText, isFinished, type Finisher, type TaskState, type TaskStatus } from './tasks';
 
@@ -153,6 +155,8 @@ export interface SessionState {
   eventCount: number;
   /** agentId → role, to attribute calls to roles. */
   agentRoles: Record<string, string>;
+  /** agentId → the candidate it works for (best of several), to count its calls for the candidate. */
+  candidateAgents: Record<string, { taskId: string; candidateId: string }>;
   /** Index in `phases` of the first phase of the current run (a resumed session starts a new run). */
   runPhasesFrom: number;
 }
@@ -189,6 +193,7 @@ export function initialState(): SessionState {
     reportFiles: [],
     eventCount: 0,
     agentRoles: {},
+    candidateAgents: {},
     runPhasesFrom: 0,
   };
 }
@@ -239,6 +244,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     case 'session.resumed':
       settleAgents(s, 'INTERRUPTED');
+      settleCandidates(s, false);
       unsettleTasks(s);
       mark(s, e, 'resumed', `Resumed${e.reason ? `: ${e.reason}` : ''}`);
       s.status = 'running';
@@ -253,6 +259,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       s.currentPhase = undefined;
       settleAgents(s, e.status === 'cancelled' ? 'CANCELLED' : 'STOPPED');
       settleTasks(s, e.status === 'cancelled');
+      settleCandidates(s, e.status === 'cancelled');
       if (e.status === 'cancelled') markCancelled(s);
       break;
     case 'phase.started':
@@ -356,6 +363,12 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       if (t && t.agentId === e.agentId) t.attempts++;
       break;
     }
+    case 'candidate.started':
+    case 'candidate.finished':
+    case 'candidate.judged':
+    case 'candidate.chosen':
+      applyCandidate(s, e);
+      break;
     case 'llm.response':
       recordCall(s, e, true);
       break;

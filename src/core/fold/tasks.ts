@@ -5,6 +5,7 @@ import type { EnsembleEvent, TaskSpec } from '../events';
 import { emptyFigures, type ProviderFigures, type Spender } from './figures';
 import { isWorking, setAgent, setStatus, type AgentState } from './agents';
 import type { SessionState } from './state';
+import type { RaceState } from './candidates';
 
 /**
  * `cancelled`: running (or with the orchestrator) when the user cancelled the session; `interrupted`:
@@ -60,6 +61,8 @@ export interface TaskState extends TaskSpec {
   error?: string;
   /** The user stopped the task (Stop Task) since it last started: the orchestrator decides what becomes of it. */
   stopped?: boolean;
+  /** Best of several: its latest race of candidates (fold/candidates.ts). */
+  race?: RaceState;
 }
 
 /** Adds a task of the plan (again: a replan keeps what it cost so far). */

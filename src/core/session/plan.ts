@@ -3,7 +3,28 @@
 // the model: the orchestrator gets them verbatim in its one repair round.
 
 import type { TaskSpec } from '../events';
+import { MAX_CANDIDATES, MIN_CANDIDATES, type EngineConfig } from '../config';
 import { toolSchemas } from './tools';
+
+/** What a plan is checked against: the configured roles, and — for best-of tasks — the providers and the roles with `bestOf`. */
+export interface PlanRules {
+  roles: readonly string[];
+  /** The configured provider ids; absent: a candidate's provider is not checked. */
+  providers?: readonly string[];
+  /** Roles whose tasks are done best of several (`bestOf`): each of their tasks needs a check. */
+  bestOfRoles?: readonly string[];
+}
+
+/** The plan rules of a configuration. */
+export function planRules(cfg: Pick<EngineConfig, 'roles' | 'providers'>): PlanRules {
+  return {
+    roles: Object.keys(cfg.roles),
+    providers: Object.keys(cfg.providers),
+    bestOfRoles: Object.entries(cfg.roles)
+      .filter(([, r]) => r.bestOf?.length)
+      .map(([name]) => name),
+  };
+}
 
 /** One problem of a plan, in words for the model and the user, with the task (its index) and field at fault when there is one. */
 export interface PlanIssue {
@@ -15,7 +36,8 @@ export interface PlanIssue {
 export type PlanCheck = { ok: true; rationale: string; tasks: TaskSpec[] } | { ok: false; errors: string[]; issues: PlanIssue[] };
 
 /** The same rules for the orchestrator's submit_plan, a user's edit and a plan file. */
-export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck {
+export function validatePlan(args: unknown, rules: readonly string[] | PlanRules): PlanCheck {
+  const { roles, providers, bestOfRoles = [] } = 'roles' in rules ? rules : { roles: rules };
   const parsed = toolSchemas.submit_plan.safeParse(args);
   if (!parsed.success) {
     return fail(
@@ -38,6 +60,7 @@ export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck
     ids.add(t.id);
     if (!roles.includes(t.role))
       issues.push({ message: `Task "${t.id}" has role "${t.role}", which is not configured. Use one of: ${roles.join(', ')}.`, task, field: 'role' });
+    issues.push(...candidateIssues(t, task, providers, bestOfRoles.includes(t.role)));
   });
   tasks.forEach((t, task) => {
     for (const d of t.dependsOn) {
@@ -54,6 +77,33 @@ export function validatePlan(args: unknown, roles: readonly string[]): PlanCheck
     });
   if (issues.length) return fail(issues);
   return { ok: true, rationale, tasks: tasks.map((t) => ({ ...t, dependsOn: [...new Set(t.dependsOn)] })) };
+}
+
+/** What is wrong with a task's best-of-several request: too few or too many candidates, one twice, an unknown provider, no check. */
+function candidateIssues(t: TaskSpec, task: number, providers: readonly string[] | undefined, roleBestOf: boolean): PlanIssue[] {
+  const out: PlanIssue[] = [];
+  const c = t.candidates;
+  if (c && c.length) {
+    if (c.length < MIN_CANDIDATES || c.length > MAX_CANDIDATES)
+      out.push({ message: `Task "${t.id}" has ${c.length} candidates: give ${MIN_CANDIDATES} to ${MAX_CANDIDATES} (or none).`, task, field: 'candidates' });
+    const keys = c.map((x) => `${x.provider}/${x.model}`);
+    const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (twice) out.push({ message: `Task "${t.id}" names candidate ${twice} twice: each candidate must be a different model.`, task, field: 'candidates' });
+    for (const x of c)
+      if (providers && !providers.includes(x.provider))
+        out.push({
+          message: `Task "${t.id}" has a candidate on provider "${x.provider}", which is not configured. Use one of: ${providers.join(', ')}.`,
+          task,
+          field: 'candidates',
+        });
+  }
+  if ((c?.length || roleBestOf) && !t.check?.trim())
+    out.push({
+      message: `Task "${t.id}" is done by several candidates (${c?.length ? 'its candidates' : `role "${t.role}" has bestOf`}) but has no check: give a command that tells whether the task is done (e.g. "npm test"), which judges them.`,
+      task,
+      field: 'check',
+    });
+  return out;
 }
 
 function fail(issues: PlanIssue[]): PlanCheck {

@@ -6,7 +6,7 @@
 
 import type { TaskSpec } from '../events';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
-import { validatePlan, type PlanIssue } from './plan';
+import { validatePlan, type PlanIssue, type PlanRules } from './plan';
 
 export interface PlanProblem {
   message: string;
@@ -24,7 +24,7 @@ export function planFileText(plan: { goal?: string; rationale: string; tasks: re
   return JSON.stringify({ ...(plan.goal === undefined ? {} : { goal: plan.goal }), rationale: plan.rationale, tasks: plan.tasks }, null, 2) + '\n';
 }
 
-export function checkPlanText(text: string, roles: readonly string[]): PlanTextCheck {
+export function checkPlanText(text: string, roles: readonly string[] | PlanRules): PlanTextCheck {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
   // jsonc-parser recovers from errors to keep a tree: any error means the text is not a plan file.

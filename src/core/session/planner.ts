@@ -13,7 +13,8 @@ import { estimateSessionCost } from '../money/estimate';
 import { ContextOverflowError, RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
 import { toolSpec } from './tools';
-import { validatePlan } from './plan';
+import { planRules, validatePlan, type PlanRules } from './plan';
+import { candidatesFor } from '../config';
 import { planningRequest, planningSystem, planRepair, replanRequest, workspacePicture } from './prompts';
 
 export class PlanningError extends Error {
@@ -52,7 +53,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
     if (!p.latest || last === 'feedback') {
       const given = !p.latest ? ctx.givenPlan : undefined;
       const plan = given
-        ? checkGiven(given, roles)
+        ? checkGiven(given, planRules(ctx.config))
         : await orchestratorPlan(ctx, roles, p.latest && { previous: p.latest, feedback: p.feedback.at(-1) ?? '', round: p.feedback.length });
       const est = estimateSessionCost(plan.tasks, ctx.config);
       ctx.sink.emit({
@@ -78,7 +79,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
         ctx.sink.emit({ type: 'plan.approved', proposal: proposal.proposal, by: 'user' });
         break;
       case 'edit': {
-        const check = validatePlan({ rationale: answer.rationale ?? proposal.rationale, tasks: answer.tasks }, roles);
+        const check = validatePlan({ rationale: answer.rationale ?? proposal.rationale, tasks: answer.tasks }, planRules(ctx.config));
         if (check.ok) ctx.sink.emit({ type: 'plan.edited', proposal: proposal.proposal, rationale: check.rationale, tasks: check.tasks });
         else ctx.sink.emit({ type: 'plan.edit_rejected', proposal: proposal.proposal, errors: check.errors });
         break;
@@ -97,6 +98,11 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
   }
 }
 
+/** A plan's rules without the roles (the proposal names those already). */
+function withoutRoles({ roles: _roles, ...rest }: PlanRules): Omit<PlanRules, 'roles'> {
+  return rest;
+}
+
 /** What the reviewer is shown: the plan, each task's route, the estimate, and why an edit was refused. */
 function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
   const routes: PlanProposal['routes'] = {};
@@ -109,6 +115,7 @@ function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
     rationale: p.rationale,
     tasks: p.tasks,
     roles: Object.keys(ctx.config.roles),
+    ...withoutRoles(planRules(ctx.config)),
     routes,
     estimateUsd: p.estimateUsd,
     unknownModels: p.unknownModels,
@@ -134,8 +141,8 @@ function ask(ctx: SessionContext, proposal: PlanProposal): Promise<PlanReviewAns
   });
 }
 
-function checkGiven(plan: Plan, roles: string[]): Plan {
-  const check = validatePlan(plan, roles);
+function checkGiven(plan: Plan, rules: PlanRules): Plan {
+  const check = validatePlan(plan, rules);
   if (!check.ok) throw new PlanningError(`The plan given is invalid: ${check.errors.join(' ')}`);
   return check;
 }
@@ -150,11 +157,12 @@ function accept(ctx: SessionContext, plan: Plan): TaskSpec[] {
   });
   for (const t of plan.tasks) {
     const r = ctx.config.roles[t.role]!;
+    const best = candidatesFor(t, ctx.config);
     ctx.sink.emit({
       type: 'decision',
       kind: 'assign',
       taskId: t.id,
-      summary: `${t.title} → ${t.role} (${r.provider}/${r.model})`,
+      summary: `${t.title} → ${t.role} (${best ? `best of ${best.map((c) => `${c.provider}/${c.model}`).join(', ')}` : `${r.provider}/${r.model}`})`,
       rationale: t.rationale ?? plan.rationale,
     });
   }
@@ -200,7 +208,7 @@ async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: {
       continue;
     }
     const call = result.toolCalls.find((c) => c.name === 'submit_plan');
-    const check = call ? validatePlan(call.arguments, roles) : { ok: false as const, errors: ['You did not call submit_plan. Call it with the plan.'] };
+    const check = call ? validatePlan(call.arguments, planRules(ctx.config)) : { ok: false as const, errors: ['You did not call submit_plan. Call it with the plan.'] };
     if (check.ok) return check;
     ctx.sink.emit({ type: 'plan.rejected', attempt: first + attempt, errors: check.errors });
     if (attempt === MAX_ATTEMPTS) throw new PlanningError(`The orchestrator's plan was invalid twice: ${check.errors.join(' ')}`);

@@ -14,6 +14,10 @@ const taskSchema = z.object({
   dependsOn: z.array(z.string()).describe('Ids of tasks that must finish first'),
   rationale: z.string().optional().describe('Why this role gets this task'),
   check: z.string().optional().describe('How to verify this task, e.g. "npm test" or "node --test test/api.test.js"'),
+  candidates: z
+    .array(z.object({ provider: z.string().min(1), model: z.string().min(1) }))
+    .optional()
+    .describe('Best of several (2–4 models): each does the task in its own copy, and the cheapest whose check passes is kept. Needs a check.'),
 });
 
 const line = z.number().int().min(1).max(1e9);

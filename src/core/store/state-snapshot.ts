@@ -13,7 +13,7 @@ import { lastEvent, readEventsFrom } from './log';
 
 const SNAPSHOT_FILE = 'state.json';
 /** Bumped when SessionState changes shape: an older snapshot is then rebuilt from its log (2: `compactions`; 3: the user's actions, settled tasks; 4: `models`, calls paid by a plan; 5: `mcp`). */
-export const SNAPSHOT_VERSION = 5;
+export const SNAPSHOT_VERSION = 6;
 /** A snapshot is also written after this many events, so that a tail never holds more. */
 export const SNAPSHOT_EVERY = 5_000;
 
