@@ -289,6 +289,29 @@ export interface WorkspaceCopy {
   remove(): Promise<void>;
 }
 
+/** A task's judged candidates, put to the user (`candidateApproval: "ask"`): which one's changes to apply. */
+export interface CandidateQuestion {
+  taskId: string;
+  title: string;
+  round: number;
+  /** The measured verdict's pick (null: none passed) and why. */
+  recommended: string | null;
+  reason: string;
+  candidates: {
+    candidateId: string;
+    provider: string;
+    model: string;
+    passed: boolean;
+    /** null: unknown (a model without a price). */
+    costUsd: number | null;
+    files: number;
+    lines: number;
+  }[];
+}
+
+/** Asks the user which candidate to apply: its id, or null for none. `signal` aborts when the session is cancelled meanwhile. */
+export type CandidateChooser = (q: CandidateQuestion, signal: AbortSignal) => Promise<string | null>;
+
 /** Makes and clears the candidates' copies of one workspace (src/node/copies.ts). */
 export interface WorkspaceCopier {
   /** Copies the workspace as it is now; `name` (`<session>/<task>.<n>`) names its folder. Rejects with a message saying why it could not. */

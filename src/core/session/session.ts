@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EVENT_VERSION, type EnsembleEvent, type EventBody, type Phase, type SessionStatus, type TaskSpec } from '../events';
-import type { ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, McpClient, PlanReviewer, Sandbox, TextSearch } from '../ports';
+import type { CandidateChooser, ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, McpClient, PlanReviewer, Sandbox, TextSearch, WorkspaceCopier } from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';
@@ -86,6 +86,10 @@ export interface EngineDeps {
    * Absent: nobody can be asked, and such a call is denied.
    */
   approveMcp?: ApproveMcpCall;
+  /** Makes the private copies best-of-several candidates work in (src/node/copies.ts). Absent: a task with candidates is done by its first candidate alone, and the log says why. */
+  copies?: WorkspaceCopier;
+  /** Asked which candidate to apply when `candidateApproval` is "ask" (absent: nobody can be asked, and the verdict's candidate is applied). */
+  chooseCandidate?: CandidateChooser;
 }
 
 /** The workspace cannot hold the session's log (read-only, or not ours to write). */
