@@ -10,7 +10,7 @@ import { DiskFullError } from './core/store/disk';
 
 const HELP = `Usage:
   ensemble run --goal TEXT [--workspace DIR] [--config FILE] [--yes] [--json] [--record FILE]
-               [--plan FILE] [--approve-plan] [--allow-command PATTERN]...
+               [--plan FILE] [--approve-plan] [--allow-command PATTERN]... [--best-of N]
   ensemble plan --goal TEXT [--workspace DIR] [--config FILE] [--out FILE]
                                            plans only and writes the plan file (default
                                            <workspace>/.ensemble/plan.json) to edit and run
@@ -26,6 +26,8 @@ const HELP = `Usage:
 --yes consents to running the generated project's tests (validation) and nothing else.
 --allow-command PATTERN lets agents run matching commands (e.g. "npm test", "npm run *"); other
 commands are asked about on a terminal, and denied when there is none (see commands in the README).
+--best-of N (2-4) has every task that has a check done by the first N configured providers, each in
+its own copy of the workspace; the cheapest whose check passes is applied (see best of several).
 Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (and *_BASE_URL).
 Exit codes: 0 completed, 1 ran but something failed, 2 bad usage or configuration (also: another
 session is running in the workspace, or it is read-only), 3 the disk is full, 130 cancelled.`;
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean', short: 'y' },
       json: { type: 'boolean' },
       'allow-command': { type: 'string', multiple: true },
+      'best-of': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'run':
-      return runCommand({ ...v, approvePlan: v['approve-plan'] });
+      return runCommand({ ...v, approvePlan: v['approve-plan'], bestOf: v['best-of'] });
     case 'plan':
       return planCommand(v);
     case 'demo':

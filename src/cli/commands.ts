@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { baseUrlEnvVar, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, kindInfo, missingKeys, orList, type EngineConfig } from '../core/config';
+import { baseUrlEnvVar, candidatesFor, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, kindInfo, MAX_CANDIDATES, MIN_CANDIDATES, missingKeys, orList, type EngineConfig } from '../core/config';
 import { sessionsDir } from '../core/store/log';
 import { resumeSession, startSession, workspaceError, WorkspaceNotWritableError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { DiskFullError } from '../core/store/disk';
@@ -53,6 +53,17 @@ export interface RunFlags {
   approvePlan?: boolean;
   /** `--allow-command PATTERN` (repeatable): appended to `commands.allow`. */
   'allow-command'?: string[];
+  /** `--best-of N`: every task with a check done by the first N configured providers (config.bestOf). */
+  bestOf?: string;
+}
+
+/** The configuration with `--best-of N` as its `bestOf`; a bad N is a usage error. */
+function withBestOf(cfg: EngineConfig, n: string | undefined): EngineConfig {
+  if (n === undefined) return cfg;
+  const v = Number(n);
+  if (!Number.isInteger(v) || v < MIN_CANDIDATES || v > MAX_CANDIDATES)
+    throw new UsageError(`--best-of needs a whole number from ${MIN_CANDIDATES} to ${MAX_CANDIDATES} (the candidates for each task with a check), not "${n}".`);
+  return { ...cfg, bestOf: v };
 }
 
 /** The configuration with the `--allow-command` patterns appended to `commands.allow`. */
@@ -219,7 +230,8 @@ function withConsentSetting(cfg: EngineConfig, yes: boolean | undefined): Engine
 export async function runCommand(flags: RunFlags, terminal: Output = stdio): Promise<number> {
   if (!flags.goal?.trim() && !flags.plan) throw new UsageError('ensemble run needs --goal "what to build" (or --plan FILE).');
   const workspace = path.resolve(flags.workspace ?? process.cwd());
-  const { config: file, source } = loadConfig(workspace, flags.config);
+  const { config: loadedFile, source } = loadConfig(workspace, flags.config);
+  const file = withBestOf(loadedFile, flags.bestOf);
   refuseIfBusy(workspace);
   // A plan file is checked before any key or model: every problem named, with its line.
   const plan = flags.plan ? givenPlan(flags.plan, file) : undefined;
@@ -359,6 +371,11 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: Sand
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);
+  const best = Object.entries(cfg.roles).flatMap(([n, r]) => {
+    const c = candidatesFor({ role: n, check: cfg.bestOf ? 'its check' : undefined }, cfg);
+    return c ? [`${n}: ${c.map((x) => `${x.provider}/${x.model}`).join(', ')}`] : [];
+  });
+  if (best.length) io.err(`  best of       ${best.join('; ')}${cfg.bestOf ? ' (tasks with a check)' : ''}, each in its own copy; the cheapest that passes its check is applied`);
   const mcp = [['orchestrator', cfg.orchestrator.mcp] as const, ...Object.entries(cfg.roles).map(([n, r]) => [n, r.mcp] as const)].filter(([, m]) => m?.length);
   if (mcp.length && cfg.mcp.run !== 'never')
     io.err(

@@ -128,8 +128,8 @@ export interface CandidateResultBody {
   taskId: string;
   candidateId: string;
   agentId: string;
-  /** `finished`: its agent called finish; `gave_up`: it gave up (turns, its provider failed); `failed`: no copy could be made, or it broke. */
-  outcome: 'finished' | 'gave_up' | 'failed';
+  /** `finished`: its agent called finish; `gave_up`: it gave up (turns, its provider failed); `failed`: no copy could be made, or it broke; `cancelled`: the task was stopped meanwhile. */
+  outcome: 'finished' | 'gave_up' | 'failed' | 'cancelled';
   summary?: string;
   error?: string;
   /** Absent when the agent did not finish (its check was not run). */

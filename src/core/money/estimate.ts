@@ -1,10 +1,10 @@
 // The cost estimate shown before development starts. It is a model of a typical task, not a
 // measurement: each task is assumed to take TURNS turns whose prompts average PROMPT_TOKENS tokens and
 // whose answers average OUTPUT_TOKENS tokens, at its role's price. Models with no price make the
-// estimate unknown (null) rather than low. It names the price data it used.
+// estimate unknown (null) rather than low. A best-of task counts once per candidate. It names the price data it used.
 
 import type { PriceSourceInfo, TaskSpec } from '../events';
-import type { EngineConfig } from '../config';
+import { candidatesFor, type EngineConfig } from '../config';
 import { PRICE_DATA, pricingFor, type Pricing } from './pricing';
 
 export const ESTIMATE_ASSUMPTIONS = { TURNS: 6, PROMPT_TOKENS: 6000, OUTPUT_TOKENS: 1500 } as const;
@@ -27,16 +27,18 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
   const plan = new Set<string>();
   let planRequests = 0;
   for (const t of tasks) {
-    const r = cfg.roles[t.role] ?? cfg.orchestrator;
-    if (pricing.onPlan(r)) {
-      plan.add(`${r.provider}/${r.model}`);
-      planRequests += TURNS;
-      continue;
+    // A task done best of several costs each of its candidates' work.
+    for (const r of candidatesFor(t, cfg) ?? [cfg.roles[t.role] ?? cfg.orchestrator]) {
+      if (pricing.onPlan(r)) {
+        plan.add(`${r.provider}/${r.model}`);
+        planRequests += TURNS;
+        continue;
+      }
+      // Each turn on its own: a price tier is reached by one prompt's size, not by a task's total.
+      const turn = pricing.cost(r, { input: PROMPT_TOKENS, output: OUTPUT_TOKENS });
+      if (turn === null) unknown.add(`${r.provider}/${r.model}`);
+      else total += TURNS * turn;
     }
-    // Each turn on its own: a price tier is reached by one prompt's size, not by a task's total.
-    const turn = pricing.cost(r, { input: PROMPT_TOKENS, output: OUTPUT_TOKENS });
-    if (turn === null) unknown.add(`${r.provider}/${r.model}`);
-    else total += TURNS * turn;
   }
   return {
     estimateUsd: unknown.size ? null : Math.round(total * 1e4) / 1e4,
@@ -49,6 +51,7 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
 
 /** Before any plan exists: the development cost of a typical session, one task per role. */
 export function typicalSessionCost(cfg: EngineConfig): SessionEstimate {
-  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [] }));
+  // With --best-of N every task that has a check is done by N candidates: counted as if each had one.
+  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [], ...(cfg.bestOf ? { check: 'its check' } : {}) }));
   return estimateSessionCost(tasks, cfg);
 }

@@ -92,6 +92,14 @@ export class CommandTool {
     this.questions = deps.questions ?? new Questions();
   }
 
+  /**
+   * The same tool (policy, approvals, questions) working in another folder through another store: a
+   * candidate's copy of the workspace, whose commands run confined to it.
+   */
+  inCopy(copy: Pick<CommandToolDeps, 'runner' | 'store' | 'files' | 'workspace'>): CommandTool {
+    return new CommandTool({ ...this.deps, ...copy, questions: this.questions });
+  }
+
   /** Whether agents are offered run_command at all (not when the policy is `never`). */
   get offered(): boolean {
     return this.deps.policy.run !== 'never';

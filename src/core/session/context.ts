@@ -2,8 +2,10 @@
 
 import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, TextSearch } from '../ports';
+import type { CandidateChooser, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, TextSearch, WorkspaceCopier } from '../ports';
+import type { BlobStore } from '../store/blobs';
 import type { CommandTool } from './commands';
+import type { SandboxedRunner } from './sandbox';
 import type { ModelCaller } from './caller';
 import type { SessionFiles } from '../store/workspace';
 import type { Budget } from '../money/budget';
@@ -25,7 +27,13 @@ export interface SessionContext {
   /** Each model's context window (configuration, price library, what providers said): agents' conversations are fitted to it. */
   readonly windows: ContextWindows;
   readonly files: SessionFiles;
+  /** The session's blobs (file contents by sha): before and after of every change, a candidate's included. */
+  readonly blobs: BlobStore;
   readonly store: FileStore;
+  /** Makes the copies a best-of task's candidates work in (absent: none can be made, and its first candidate does the task alone). */
+  readonly copies?: WorkspaceCopier;
+  /** Asks the user which candidate to apply (`candidateApproval: "ask"`). */
+  readonly chooseCandidate?: CandidateChooser;
   /** search_files' fast path (ripgrep), when there is one. */
   readonly search?: TextSearch;
   readonly budget: Budget;
@@ -33,8 +41,8 @@ export interface SessionContext {
   readonly signal: AbortSignal;
   readonly resolve: (providerId: string) => ChatProvider | undefined;
   readonly consent?: (command: string, signal?: AbortSignal) => Promise<boolean>;
-  /** Runs processes: the generated tests (validation) and run_command. */
-  readonly runner: CommandRunner;
+  /** Runs processes: the generated tests (validation) and run_command, confined to the workspace where a sandbox is in use. */
+  readonly runner: SandboxedRunner;
   /** The run_command tool (absent only in sessions that never offer it, e.g. tests of a bare context). */
   readonly commands?: CommandTool;
   /** The session's MCP servers, as tools for the roles that select them (absent: no MCP client, e.g. tests of a bare context). */

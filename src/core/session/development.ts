@@ -3,20 +3,21 @@
 // task whose agent gives up is escalated to the orchestrator, which may do it itself, reassign it or
 // skip it. A task whose dependency failed is skipped, and a skipped task's dependants are told.
 
-import type { TaskSpec } from '../events';
+import type { ModelRef, TaskSpec } from '../events';
 import { runAgent, type AgentOutcome, type ExtraToolHandler } from './agent';
 import { routesFor, type SessionContext } from './context';
 import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs, type ToolName } from './tools';
 import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
 import type { TaskState } from '../fold/state';
 import { TaskStoppedError } from './steering';
+import { raceFor, runRace, slotsOf } from './candidates';
 
 const MAX_REASSIGNS = 1;
 /** The escalation reason of a task the user stopped: the orchestrator decides what becomes of it. */
 export const STOPPED_BY_USER = 'stopped by the user';
 
 /** Runs one agent's work on a task under a signal that the user's Stop Task aborts; undefined when it did. */
-async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+export async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   const w = ctx.steering.track(taskId);
   try {
     return await work(w.signal);
@@ -47,7 +48,9 @@ export async function runDevelopment(ctx: SessionContext, only?: string[]): Prom
     }
   }
   const unfinished = (t: TaskState) => t.status === 'pending' || t.status === 'running' || t.status === 'escalated';
-  const running = new Set<string>();
+  const running = new Map<string, number>();
+  /** Concurrency slots the running tasks take: one each, one per candidate for a best-of task. */
+  let used = 0;
   /** Tasks that can start, in plan order (`queued`: the same, as a set). */
   const ready: string[] = [];
   const queued = new Set<string>();
@@ -74,15 +77,20 @@ export async function runDevelopment(ctx: SessionContext, only?: string[]): Prom
 
   for (const id of ctx.state.taskOrder) check(id);
   for (;;) {
-    while (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted && running.size < ctx.config.maxConcurrency && ready.length) {
+    while (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted && used < ctx.config.maxConcurrency && ready.length) {
+      const slots = slotsOf(ctx, tasks[ready[0]!]!);
+      // A best-of task waits for its slots (all of them, up to the limit) unless nothing else runs.
+      if (running.size && used + slots > ctx.config.maxConcurrency) break;
       const id = ready.shift()!;
       queued.delete(id);
-      running.add(id);
+      running.set(id, slots);
+      used += slots;
       void runTask(ctx, tasks[id]!)
         .catch((e) => {
           fatal ??= e;
         })
         .finally(() => {
+          used -= running.get(id) ?? 0;
           running.delete(id);
           finished.push(id);
           wake?.();
@@ -135,11 +143,6 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     ctx.sink.emit({ type: 'task.failed', taskId: t.id, error: `role "${t.role}" is not configured` });
     return;
   }
-  const agentId = ctx.nextAgentId(t.role);
-  const routes = routesFor(ctx, role);
-  const first = routes[0] ?? role;
-  ctx.sink.emit({ type: 'agent.spawned', agentId, role: t.role, provider: first.provider, model: first.model, taskId: t.id });
-  ctx.sink.emit({ type: 'task.started', taskId: t.id, agentId, role: t.role, provider: first.provider, model: first.model });
   const deps = t.dependsOn.map((d) => ctx.state.tasks[d]).filter((d): d is TaskState => !!d);
   const prompt = taskRequest(ctx.goal, t, {
     doneSummaries: deps.filter((d) => d.status === 'completed').map((d) => `- ${d.id} (${d.role}): ${d.summary ?? d.title}`),
@@ -147,6 +150,14 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
     filesSoFar: filesFor(ctx, t),
     resumed: ctx.resumed && t.attempts > 0,
   });
+  const race = raceFor(ctx, t);
+  if (race && 'refs' in race) return runBestOf(ctx, t, race.refs, prompt);
+  if (race) ctx.sink.emit({ type: 'decision', kind: 'assign', taskId: t.id, summary: `${t.title}: not best of several`, rationale: race.note });
+  const agentId = ctx.nextAgentId(t.role);
+  const routes = routesFor(ctx, role);
+  const first = routes[0] ?? role;
+  ctx.sink.emit({ type: 'agent.spawned', agentId, role: t.role, provider: first.provider, model: first.model, taskId: t.id });
+  ctx.sink.emit({ type: 'task.started', taskId: t.id, agentId, role: t.role, provider: first.provider, model: first.model });
   // The role's MCP servers start with its first agent (a server that cannot start offers no tools: the log says why).
   const mcp = await ctx.mcp?.toolsFor(role.mcp);
   const outcome = await stoppable(ctx, t.id, (signal) =>
@@ -170,6 +181,19 @@ async function runTask(ctx: SessionContext, t: TaskState): Promise<void> {
   if (!outcome) await escalate(ctx, t, STOPPED_BY_USER);
   else if (outcome.kind === 'finished') ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId, summary: outcome.summary });
   else if (outcome.kind === 'gave_up') await escalate(ctx, t, outcome.reason);
+}
+
+/** A task done best of several (candidates.ts): the chosen candidate's changes applied, or the task escalated (none passed) or skipped (the user chose none). */
+async function runBestOf(ctx: SessionContext, t: TaskState, refs: ModelRef[], prompt: string): Promise<void> {
+  const r = await stoppable(ctx, t.id, (signal) => runRace(ctx, t, refs, signal, prompt));
+  if (!r) return escalate(ctx, t, STOPPED_BY_USER);
+  if (r.kind === 'applied') {
+    const kept = r.refused.length ? ` (not applied, the workspace's version kept: ${r.refused.join(', ')} — see the refusals)` : '';
+    ctx.sink.emit({ type: 'task.completed', taskId: t.id, agentId: r.agentId, summary: `${r.summary}${kept}` });
+  } else if (r.byUser) {
+    ctx.sink.emit({ type: 'task.skipped', taskId: t.id, reason: r.reason });
+    ctx.sink.emit({ type: 'decision', kind: 'skip', taskId: t.id, summary: `${t.title} skipped`, rationale: r.reason });
+  } else await escalate(ctx, t, r.reason);
 }
 
 async function escalate(ctx: SessionContext, t: TaskSpec, reason: string): Promise<void> {

@@ -44,6 +44,11 @@ export class SandboxedRunner implements CommandRunner {
     return sandboxChecked(status, policy);
   }
 
+  /** The same runner confining processes to another folder (a candidate's copy of the workspace) instead of the workspace. */
+  forFolder(folder: string): SandboxedRunner {
+    return new SandboxedRunner({ ...this.o, workspace: folder });
+  }
+
   async run(spec: ProcessSpec): Promise<ProcessResult> {
     const use = this.o.state.sandbox;
     if (!use?.sandbox) return this.o.runner.run(spec);

@@ -287,7 +287,8 @@ function run(
   const pricing = pricingFor(config);
   // The cap counts what the log says was charged: a resumed run starts where the last one stopped.
   const budget = new Budget(config.budgetUsd, state.money);
-  const files = new SessionFiles(store, new BlobStore(path.dirname(log.file), onFull), log, deps.isDirty, deps.changes?.());
+  const blobs = new BlobStore(path.dirname(log.file), onFull);
+  const files = new SessionFiles(store, blobs, log, deps.isDirty, deps.changes?.());
   files.restore(log.existing);
   let agentCounter = Object.keys(state.agents).length;
   const runner = new SandboxedRunner({ runner: deps.runner, sandbox: deps.sandbox, policy: config.commands, workspace: deps.workspace, state });
@@ -315,7 +316,10 @@ function run(
     sink: log,
     state,
     files,
+    blobs,
     store,
+    copies: deps.copies,
+    chooseCandidate: deps.chooseCandidate,
     search: deps.search,
     budget,
     clock,
@@ -437,6 +441,8 @@ async function drive(ctx: SessionContext, log: EventLog, pricing: Pricing, runne
     // Before any agent runs: temp files of a killed run go, and the workspace as it is now is the baseline.
     await ctx.store.recover?.();
     await ctx.files.begin();
+    // Candidates' copies a killed or crashed run left behind (the lock says no other session of this workspace runs).
+    await ctx.copies?.sweep().catch((e: unknown) => reportUnexpectedError(e));
     // Read again on every run (the user may have changed them before a resume); the log says which were used.
     const rules = await loadRules(ctx.workspace, ctx.store);
     ctx.sink.emit({ type: 'rules.loaded', files: rules.files });

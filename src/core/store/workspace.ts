@@ -222,6 +222,83 @@ export class SessionFiles {
     }
   }
 
+  /**
+   * Applies one file of a candidate's change (best of several) to the workspace, under the same guard as
+   * every write, serialised with them: refused as a `file.refused` conflict, the user's version kept, when
+   * an editor holds unsaved changes to it or when the workspace's file is not what the candidate started
+   * from — its bytes (`base.bytes`, null: absent), or, when those were not kept, unchanged since the
+   * copy was made (`base.since`, the file system's clock then). `after` null deletes the file. Logged as
+   * the task's `file.written` / `file.deleted`, so the review can diff and revert it byte for byte.
+   */
+  apply(path: string, base: { bytes: Uint8Array | null } | { since: number }, after: Uint8Array | null, ctx: WriteContext): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
+    let p: string;
+    try {
+      p = normaliseFilePath(path);
+    } catch (e) {
+      return Promise.resolve(this.refuse(path, e, ctx));
+    }
+    const prev = this.locks.get(p) ?? Promise.resolve();
+    const next = prev.then(
+      () => this.applyNow(p, base, after, ctx),
+      () => this.applyNow(p, base, after, ctx),
+    );
+    this.locks.set(p, next);
+    return next;
+  }
+
+  private async applyNow(
+    path: string,
+    base: { bytes: Uint8Array | null } | { since: number },
+    after: Uint8Array | null,
+    ctx: WriteContext,
+  ): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
+    const refused = (why: string): WriteOutcome => {
+      const message = `Refused to apply the candidate's change to ${path}: ${why} The version in the workspace was kept.`;
+      this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
+      this.seen.delete(path);
+      return { ok: false, reason: 'conflict', message };
+    };
+    try {
+      if (await this.isDirty?.(path)) return refused('it is open in the editor with unsaved changes.');
+      const current = await this.store.read(path);
+      if ('bytes' in base) {
+        const same = current === undefined || base.bytes === null ? current === undefined && base.bytes === null : Buffer.from(current).equals(base.bytes);
+        if (!same) return refused('it changed in the workspace since the candidates started from it (someone edited it).');
+      } else {
+        const st = await this.store.stat(path);
+        const changedAt = st?.ctimeMs ?? st?.mtimeMs;
+        if (st && (changedAt === undefined || changedAt >= base.since))
+          return refused('it changed in the workspace since the candidates started from it (someone edited it), or Ensemble cannot tell that it did not.');
+      }
+      if (after === null) {
+        if (current === undefined) return { ok: true, change: 'deleted' };
+        const beforeSha = this.blobs.put(current);
+        await this.store.remove(path);
+        this.seen.set(path, null);
+        this.writtenAt.set(path, ++this.writes);
+        this.sink.emit({ type: 'file.deleted', agentId: ctx.agentId, taskId: ctx.taskId, path, beforeSha });
+        return { ok: true, change: 'deleted' };
+      }
+      const beforeSha = current === undefined ? null : this.blobs.put(current);
+      const afterSha = this.blobs.put(after);
+      const change = beforeSha === null ? 'created' : 'modified';
+      const body = { agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes: after.byteLength, role: ctx.role, provider: ctx.provider, model: ctx.model } as const;
+      this.sink.emit({ type: 'file.writing', ...body });
+      try {
+        await this.store.write(path, after, { expect: current ?? null });
+      } catch (e) {
+        if (!(e instanceof WriteConflictError)) throw e;
+        return refused('it changed on disk while it was being written (someone saved it).');
+      }
+      this.seen.set(path, afterSha);
+      this.writtenAt.set(path, ++this.writes);
+      this.sink.emit({ type: 'file.written', ...body });
+      return { ok: true, change, bytes: after.byteLength };
+    } catch (e) {
+      return this.refuse(path, e, ctx);
+    }
+  }
+
   /** The workspace before a command runs (the tracker's mark), to be settled after it. */
   async beforeCommand(): Promise<CommandSnapshot> {
     return { mark: await this.tracker.mark(), writes: this.writes };
