@@ -13,6 +13,10 @@ import { ofType, tempWorkspace, testConfig } from '../helpers/session';
 import { plainCopier } from '../helpers/copier';
 import { reviewSession } from '../../src/core/store/review';
 import { NodeFileStore } from '../../src/node/file-store';
+import { planRules, validatePlan } from '../../src/core/session/plan';
+import { candidatesFor } from '../../src/core/config';
+import { estimateSessionCost } from '../../src/core/money/estimate';
+import { pricingFor } from '../../src/core/money/pricing';
 
 const CHECK = `node -e "process.exit(require('fs').readFileSync('out.txt','utf8').startsWith('good')?0:1)"`;
 
@@ -128,5 +132,213 @@ describe('best of several', function () {
     assert.deepEqual((await review.revertAll()).map((o) => o.ok), [true, true]);
     assert.equal(fs.existsSync(path.join(ws, 'extra.txt')), false);
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'before\n');
+  });
+
+  it('refuses a candidate that writes into .git or outside its copy, and the workspace is untouched', async () => {
+    const ws = tempWorkspace();
+    fs.mkdirSync(path.join(ws, '.git'));
+    fs.writeFileSync(path.join(ws, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    const outside = path.join(path.dirname(ws), `outside-${path.basename(ws)}.txt`);
+    const sneaky: Script = (req) =>
+      turn(req) === 1
+        ? {
+            toolCalls: [
+              { name: 'write_file', arguments: { path: '.git/HEAD', content: 'hacked' } },
+              { name: 'write_file', arguments: { path: `../${path.basename(outside)}`, content: 'escaped' } },
+              { name: 'write_file', arguments: { path: outside, content: 'escaped' } },
+              { name: 'write_file', arguments: { path: 'out.txt', content: 'good\n' } },
+            ],
+          }
+        : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+    const r = race({ pa: sneaky, pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.equal(fs.readFileSync(path.join(ws, '.git', 'HEAD'), 'utf8'), 'ref: refs/heads/main\n');
+    assert.equal(fs.existsSync(outside), false);
+    const refused = ofType(r.events(), 'file.refused').map((e) => [e.reason, e.taskId]);
+    assert.deepEqual(refused, [
+      ['protected', 't1'],
+      ['outside_workspace', 't1'],
+      ['outside_workspace', 't1'],
+    ]);
+    // Only the candidate's legitimate file reached the workspace.
+    assert.deepEqual(s.tasks.t1!.race!.candidates.find((c) => c.candidateId === 't1#1')!.files.map((f) => f.path), ['out.txt']);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good\n');
+  });
+
+  it("refuses to apply over the user's edit made during the race, and keeps it", async () => {
+    const ws = tempWorkspace();
+    fs.writeFileSync(path.join(ws, 'out.txt'), 'before\n');
+    fs.writeFileSync(path.join(ws, 'other.txt'), 'other\n');
+    const r = race({ pa: writes({ 'out.txt': 'good A\n', 'other.txt': 'changed\n' }, 150), pb: writes({ 'out.txt': 'bad\n' }, 150) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const sub = r.handle.log.onDidAppend((e) => {
+      if (e.type === 'candidate.started') {
+        sub.dispose();
+        fs.writeFileSync(path.join(ws, 'out.txt'), 'the user typed this\n');
+      }
+    });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'the user typed this\n');
+    // The rest of the winner's change is applied.
+    assert.equal(fs.readFileSync(path.join(ws, 'other.txt'), 'utf8'), 'changed\n');
+    const refused = ofType(r.events(), 'file.refused');
+    assert.deepEqual(
+      refused.map((e) => [e.path, e.reason]),
+      [['out.txt', 'conflict']],
+    );
+    assert.match(refused[0]!.message, /changed in the workspace since the candidates started/);
+    assert.match(s.tasks.t1!.summary!, /not applied.*out\.txt/);
+  });
+
+  it('escalates when no candidate passes, with each check summarised', async () => {
+    const ws = tempWorkspace();
+    const r = race({ pa: writes({ 'out.txt': 'bad A\n' }), pb: writes({ 'out.txt': 'bad B\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const s = await r.handle.done;
+    const [esc] = ofType(r.events(), 'task.escalated');
+    assert.ok(esc, 'escalated');
+    assert.match(esc!.reason, /no candidate passed the check/);
+    assert.match(esc!.reason, /t1#1 \(pa\/m-a\): check `node -e .*` exited 1/);
+    assert.match(esc!.reason, /t1#2 \(pb\/m-b\)/);
+    const [judged] = ofType(r.events(), 'candidate.judged');
+    assert.equal(judged!.winner, null);
+    // Nothing of theirs reached the workspace; the orchestrator decided (here: finished without writing).
+    assert.equal(fs.existsSync(path.join(ws, 'out.txt')), false);
+    assert.equal(s.tasks.t1!.race!.chosen?.candidateId, null);
+  });
+
+  it('cancelling mid-race stops every candidate and leaves no copy', async () => {
+    const ws = tempWorkspace();
+    const r = race({ pa: () => ({ hang: true }), pb: () => ({ hang: true }), pc: () => ({ hang: true }) }, { workspace: ws });
+    let started = 0;
+    await new Promise<void>((resolve) => {
+      const sub = r.handle.log.onDidAppend((e) => {
+        if (e.type === 'llm.request' && e.taskId === 't1' && ++started === 3) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    r.handle.cancel('stop it');
+    const s = await r.handle.done;
+    assert.equal(s.status, 'cancelled');
+    assert.equal(r.copies.made.length, 3);
+    for (const c of r.copies.made) assert.equal(fs.existsSync(c), false, c);
+    assert.deepEqual(
+      s.tasks.t1!.race!.candidates.map((c) => c.status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
+  });
+
+  it('Stop Task stops every candidate: the task goes to the orchestrator and no copy is left', async () => {
+    const ws = tempWorkspace();
+    const r = race({ pa: () => ({ hang: true }), pb: () => ({ hang: true }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      const sub = r.handle.log.onDidAppend((e) => {
+        if (e.type === 'llm.request' && e.taskId === 't1' && ++n === 2) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    r.handle.stopTask('t1');
+    const s = await r.handle.done;
+    const ev = r.events();
+    assert.deepEqual(ofType(ev, 'task.escalated').map((e) => e.reason), ['stopped by the user']);
+    assert.deepEqual(
+      ofType(ev, 'candidate.finished').map((e) => e.outcome),
+      ['cancelled', 'cancelled'],
+    );
+    for (const c of r.copies.made) assert.equal(fs.existsSync(c), false, c);
+    assert.equal(s.tasks.t1!.status, 'completed'); // the orchestrator finished it itself
+  });
+
+  it('with candidateApproval "ask" applies the candidate the user picks', async () => {
+    const ws = tempWorkspace();
+    const asked: unknown[] = [];
+    const r = race(
+      { pa: writes({ 'out.txt': 'bad\n' }), pb: writes({ 'out.txt': 'good B\n' }), pc: writes({ 'out.txt': 'good C\n' }) },
+      {
+        workspace: ws,
+        config: config({ candidateApproval: 'ask' }),
+        deps: {
+          chooseCandidate: async (q) => {
+            asked.push(q);
+            return 't1#2';
+          },
+        },
+      },
+    );
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good B\n');
+    assert.equal(asked.length, 1);
+    const q = asked[0] as { recommended: string; candidates: { candidateId: string; passed: boolean }[] };
+    assert.equal(q.recommended, 't1#3');
+    assert.deepEqual(
+      q.candidates.map((c) => [c.candidateId, c.passed]),
+      [
+        ['t1#3', true],
+        ['t1#2', true],
+        ['t1#1', false],
+      ],
+    );
+    const [chosen] = ofType(r.events(), 'candidate.chosen');
+    assert.deepEqual([chosen!.candidateId, chosen!.by], ['t1#2', 'user']);
+  });
+
+  it('counts each candidate against maxConcurrency', async () => {
+    const ws = tempWorkspace();
+    const r = race({ pa: writes({ 'out.txt': 'good A\n' }, 60), pb: writes({ 'out.txt': 'good B\n' }, 60), pc: writes({ 'out.txt': 'good C\n' }, 60) }, { workspace: ws, config: config({ maxConcurrency: 2 }) });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    let now = 0;
+    let most = 0;
+    for (const e of r.events()) {
+      if (e.type === 'candidate.started') most = Math.max(most, ++now);
+      if (e.type === 'candidate.finished') now--;
+    }
+    assert.equal(most, 2);
+  });
+});
+
+describe('best of several: asking for it', () => {
+  it('refuses a plan whose task has candidates but no check, at its line', () => {
+    const cfg = config();
+    const bad = validatePlan({ rationale: 'r', tasks: [task({ check: undefined })] }, planRules(cfg));
+    assert.equal(bad.ok, false);
+    assert.ok(!bad.ok && bad.issues.some((i) => i.field === 'check' && i.task === 0 && /no check/.test(i.message)));
+    const one = validatePlan({ rationale: 'r', tasks: [task({ candidates: CANDIDATES.slice(0, 1) })] }, planRules(cfg));
+    assert.ok(!one.ok && one.errors.some((e) => /1 candidates: give 2 to 4/.test(e)));
+    const unknown = validatePlan({ rationale: 'r', tasks: [task({ candidates: [...CANDIDATES.slice(0, 1), { provider: 'nope', model: 'x' }] })] }, planRules(cfg));
+    assert.ok(!unknown.ok && unknown.errors.some((e) => /provider "nope", which is not configured/.test(e)));
+    const twice = validatePlan({ rationale: 'r', tasks: [task({ candidates: [CANDIDATES[0]!, CANDIDATES[0]!] })] }, planRules(cfg));
+    assert.ok(!twice.ok && twice.errors.some((e) => /twice/.test(e)));
+    assert.equal(validatePlan({ rationale: 'r', tasks: [task()] }, planRules(cfg)).ok, true);
+  });
+
+  it("a role's bestOf needs a check on each of its tasks, and --best-of N takes the first N providers for tasks with one", async () => {
+    const cfg = config({ roles: { a: { provider: 'p1', model: 'm-1', bestOf: CANDIDATES.slice(0, 2) }, b: { provider: 'p2', model: 'm-2' } } });
+    const noCheck = validatePlan({ rationale: 'r', tasks: [task({ candidates: undefined, check: undefined })] }, planRules(cfg));
+    assert.ok(!noCheck.ok && noCheck.errors.some((e) => /role "a" has bestOf/.test(e)));
+    assert.deepEqual(candidatesFor({ role: 'a', check: 'npm test' }, cfg), CANDIDATES.slice(0, 2));
+    const n = config({ bestOf: 3 });
+    assert.deepEqual(candidatesFor({ role: 'b', check: 'npm test' }, n), [
+      { provider: 'p2', model: 'm-2' },
+      { provider: 'orch', model: 'o-1' },
+      { provider: 'p1', model: 'm-1' },
+    ]);
+    assert.equal(candidatesFor({ role: 'b' }, n), undefined);
+  });
+
+  it('the estimate counts each candidate', () => {
+    const cfg = config();
+    const one = estimateSessionCost([task({ candidates: undefined })], cfg).estimateUsd!;
+    const three = estimateSessionCost([task()], cfg).estimateUsd!;
+    const p = pricingFor(cfg);
+    const per = (r: { provider: string; model: string }) => 6 * p.cost(r, { input: 6000, output: 1500 })!;
+    assert.equal(one, Math.round(per({ provider: 'p1', model: 'm-1' }) * 1e4) / 1e4);
+    assert.equal(three, Math.round(CANDIDATES.reduce((n, c) => n + per(c), 0) * 1e4) / 1e4);
   });
 });
