@@ -4,7 +4,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { baseUrlEnvVar, candidatesFor, ConfigError, defaultConfig, editorOnlyBindings, keyEnvVar, kindInfo, MAX_CANDIDATES, MIN_CANDIDATES, missingKeys, orList, type EngineConfig } from '../core/config';
+import {
+  baseUrlEnvVar,
+  candidatesFor,
+  ConfigError,
+  defaultConfig,
+  editorOnlyBindings,
+  keyEnvVar,
+  kindInfo,
+  MAX_CANDIDATES,
+  MIN_CANDIDATES,
+  missingKeys,
+  orList,
+  type EngineConfig,
+} from '../core/config';
 import { sessionsDir } from '../core/store/log';
 import { resumeSession, startSession, workspaceError, WorkspaceNotWritableError, type EngineDeps, type SessionHandle } from '../core/session/session';
 import { DiskFullError } from '../core/store/disk';
@@ -371,11 +384,14 @@ function preflight(cfg: EngineConfig, rules: readonly RulesFile[], sandbox: Sand
   io.err(`  prices        ${describePriceSource(est.prices)}`);
   io.err(`  project rules ${rules.length ? describeRules(rules) : 'none (an AGENTS.md at the workspace root would give every agent your conventions)'}`);
   io.err(`  sandbox       ${describeSandbox(sandbox)}`);
-  const best = Object.entries(cfg.roles).flatMap(([n, r]) => {
+  const best = Object.keys(cfg.roles).flatMap((n) => {
     const c = candidatesFor({ role: n, check: cfg.bestOf ? 'its check' : undefined }, cfg);
     return c ? [`${n}: ${c.map((x) => `${x.provider}/${x.model}`).join(', ')}`] : [];
   });
-  if (best.length) io.err(`  best of       ${best.join('; ')}${cfg.bestOf ? ' (tasks with a check)' : ''}, each in its own copy; the cheapest that passes its check is applied`);
+  if (best.length)
+    io.err(
+      `  best of       ${best.join('; ')}${cfg.bestOf ? ' (tasks with a check)' : ''}, each in its own copy; the cheapest that passes its check is applied`,
+    );
   const mcp = [['orchestrator', cfg.orchestrator.mcp] as const, ...Object.entries(cfg.roles).map(([n, r]) => [n, r.mcp] as const)].filter(([, m]) => m?.length);
   if (mcp.length && cfg.mcp.run !== 'never')
     io.err(

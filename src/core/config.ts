@@ -395,7 +395,10 @@ function modelPerProvider(cfg: Pick<EngineConfig, 'orchestrator' | 'roles'>, fir
  * does it: the plan's `candidates`, else its role's `bestOf`, else — for a task with a check — the first
  * `bestOf` configured providers (the task's role's model first, then one model per other provider).
  */
-export function candidatesFor(t: Pick<TaskSpec, 'role' | 'check' | 'candidates'>, cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'bestOf'>): ModelRef[] | undefined {
+export function candidatesFor(
+  t: Pick<TaskSpec, 'role' | 'check' | 'candidates'>,
+  cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'bestOf'>,
+): ModelRef[] | undefined {
   if (t.candidates?.length) return t.candidates;
   const role = cfg.roles[t.role];
   if (role?.bestOf?.length) return role.bestOf.map(({ provider, model }) => ({ provider, model }));

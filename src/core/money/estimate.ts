@@ -52,6 +52,13 @@ export function estimateSessionCost(tasks: readonly TaskSpec[], cfg: EngineConfi
 /** Before any plan exists: the development cost of a typical session, one task per role. */
 export function typicalSessionCost(cfg: EngineConfig): SessionEstimate {
   // With --best-of N every task that has a check is done by N candidates: counted as if each had one.
-  const tasks = Object.keys(cfg.roles).map((role) => ({ id: role, title: role, description: '', role, dependsOn: [], ...(cfg.bestOf ? { check: 'its check' } : {}) }));
+  const tasks = Object.keys(cfg.roles).map((role) => ({
+    id: role,
+    title: role,
+    description: '',
+    role,
+    dependsOn: [],
+    ...(cfg.bestOf ? { check: 'its check' } : {}),
+  }));
   return estimateSessionCost(tasks, cfg);
 }

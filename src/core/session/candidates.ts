@@ -106,7 +106,6 @@ export async function runRace(
   signal: AbortSignal,
   prompt: string,
 ): Promise<{ kind: 'applied'; agentId: string; summary: string; refused: string[] } | { kind: 'none'; reason: string; byUser: boolean }> {
-  const copier = ctx.copies!;
   const role = ctx.config.roles[t.role]!;
   const round = (t.race?.round ?? 0) + 1;
   const runs: Run[] = refs.map((ref, i) => ({ ref, candidateId: `${t.id}#${i + 1}`, agentId: ctx.nextAgentId(t.role) }));
@@ -127,9 +126,26 @@ export async function runRace(
           const ends = endsRace(ctx, e, signal);
           if (ends) fatal ??= e;
           if (!r.copy)
-            ctx.sink.emit({ type: 'candidate.started', taskId: t.id, round, candidateId: r.candidateId, agentId: r.agentId, provider: r.ref.provider, model: r.ref.model, copy: 'none' });
+            ctx.sink.emit({
+              type: 'candidate.started',
+              taskId: t.id,
+              round,
+              candidateId: r.candidateId,
+              agentId: r.agentId,
+              provider: r.ref.provider,
+              model: r.ref.model,
+              copy: 'none',
+            });
           const error = e instanceof Error ? e.message : String(e);
-          r.result = { taskId: t.id, candidateId: r.candidateId, agentId: r.agentId, outcome: ends && !(e instanceof BudgetExhaustedError) ? 'cancelled' : 'failed', error, wallMs: 0, files: [] };
+          r.result = {
+            taskId: t.id,
+            candidateId: r.candidateId,
+            agentId: r.agentId,
+            outcome: ends && !(e instanceof BudgetExhaustedError) ? 'cancelled' : 'failed',
+            error,
+            wallMs: 0,
+            files: [],
+          };
           if (!ctx.signal.aborted || !ends) {
             ctx.sink.emit({ type: 'candidate.finished', round, ...r.result });
             ctx.sink.emit({ type: 'agent.ended', agentId: r.agentId, status: 'FAILED', summary: error });
@@ -166,7 +182,16 @@ async function runCandidate(
   const started = ctx.clock.now();
   r.copy = await ctx.copies!.create(copyName(ctx.sessionId, t.id, round, i + 1), o.signal);
   const copy = r.copy;
-  ctx.sink.emit({ type: 'candidate.started', taskId: t.id, round, candidateId: r.candidateId, agentId: r.agentId, provider: r.ref.provider, model: r.ref.model, copy: copy.kind });
+  ctx.sink.emit({
+    type: 'candidate.started',
+    taskId: t.id,
+    round,
+    candidateId: r.candidateId,
+    agentId: r.agentId,
+    provider: r.ref.provider,
+    model: r.ref.model,
+    copy: copy.kind,
+  });
   const start = await copy.tracker.mark();
   // The copy's own guard: nobody else writes there, so no baseline; its commands confined to the copy.
   const files = new SessionFiles(copy.store, ctx.blobs, o.sink, undefined, copy.tracker);
@@ -229,7 +254,12 @@ async function runCandidate(
     files: out,
   };
   ctx.sink.emit({ type: 'candidate.finished', round, ...r.result });
-  ctx.sink.emit({ type: 'agent.ended', agentId: r.agentId, status: outcome.kind === 'gave_up' ? 'FAILED' : 'COMPLETED', summary: r.result.summary ?? r.result.error ?? '' });
+  ctx.sink.emit({
+    type: 'agent.ended',
+    agentId: r.agentId,
+    status: outcome.kind === 'gave_up' ? 'FAILED' : 'COMPLETED',
+    summary: r.result.summary ?? r.result.error ?? '',
+  });
 }
 
 /** The candidate to apply: the verdict's, or the user's pick when `candidateApproval` is "ask" and someone can be asked. */
@@ -268,7 +298,8 @@ async function choose(
   return {
     candidateId: pick,
     by: 'user',
-    reason: pick === verdict.winner ? `you chose the verdict's candidate (${verdict.reason})` : `you chose it over ${verdict.winner ?? 'none'} (${verdict.reason})`,
+    reason:
+      pick === verdict.winner ? `you chose the verdict's candidate (${verdict.reason})` : `you chose it over ${verdict.winner ?? 'none'} (${verdict.reason})`,
   };
 }
 
@@ -310,7 +341,8 @@ export function raceFor(ctx: SessionContext, t: TaskState): { refs: ModelRef[] }
   if (!c) return undefined;
   if (!ctx.copies) return { note: 'no copies of the workspace can be made here, so its role does it alone' };
   if (c.refs.length < MIN_CANDIDATES)
-    return { note: `only ${c.refs.length} of its candidates has a provider with a key (${c.dropped.map((r) => r.provider).join(', ')} has none), so its role does it alone` };
+    return {
+      note: `only ${c.refs.length} of its candidates has a provider with a key (${c.dropped.map((r) => r.provider).join(', ')} has none), so its role does it alone`,
+    };
   return { refs: c.refs };
 }
-

@@ -2,7 +2,7 @@
 
 import type { EventSink, ModelRef, TaskSpec } from '../events';
 import type { EngineConfig, RoleConfig } from '../config';
-import type { CandidateChooser, ChatProvider, Clock, CommandRunner, FileStore, PlanReviewer, TextSearch, WorkspaceCopier } from '../ports';
+import type { CandidateChooser, ChatProvider, Clock, FileStore, PlanReviewer, TextSearch, WorkspaceCopier } from '../ports';
 import type { BlobStore } from '../store/blobs';
 import type { CommandTool } from './commands';
 import type { SandboxedRunner } from './sandbox';

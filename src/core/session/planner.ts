@@ -14,7 +14,7 @@ import { ContextOverflowError, RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
 import { toolSpec } from './tools';
 import { planRules, validatePlan, type PlanRules } from './plan';
-import { candidatesFor } from '../config';
+import { candidatesFor, modelsInUse } from '../config';
 import { planningRequest, planningSystem, planRepair, replanRequest, workspacePicture } from './prompts';
 
 export class PlanningError extends Error {
@@ -176,7 +176,11 @@ function accept(ctx: SessionContext, plan: Plan): TaskSpec[] {
  */
 async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: { previous: Plan; feedback: string; round: number }): Promise<Plan> {
   const agentId = 'orchestrator';
-  const system = planningSystem(ctx.config.roles, ctx.rules);
+  const system = planningSystem(
+    ctx.config.roles,
+    ctx.rules,
+    modelsInUse(ctx.config).filter((m) => ctx.resolve(m.provider)),
+  );
   const picture = await workspacePicture(ctx.store);
   const request = replan
     ? replanRequest(ctx.goal, picture, { rationale: replan.previous.rationale, tasks: replan.previous.tasks }, replan.feedback)
@@ -208,7 +212,9 @@ async function orchestratorPlan(ctx: SessionContext, roles: string[], replan?: {
       continue;
     }
     const call = result.toolCalls.find((c) => c.name === 'submit_plan');
-    const check = call ? validatePlan(call.arguments, planRules(ctx.config)) : { ok: false as const, errors: ['You did not call submit_plan. Call it with the plan.'] };
+    const check = call
+      ? validatePlan(call.arguments, planRules(ctx.config))
+      : { ok: false as const, errors: ['You did not call submit_plan. Call it with the plan.'] };
     if (check.ok) return check;
     ctx.sink.emit({ type: 'plan.rejected', attempt: first + attempt, errors: check.errors });
     if (attempt === MAX_ATTEMPTS) throw new PlanningError(`The orchestrator's plan was invalid twice: ${check.errors.join(' ')}`);

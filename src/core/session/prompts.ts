@@ -1,7 +1,7 @@
 // The words the engine says to models. Kept together so that their contract (which tools, which
 // shapes) is easy to review against src/core/tools.ts.
 
-import type { TaskSpec } from '../events';
+import type { ModelRef, TaskSpec } from '../events';
 import type { RoleConfig } from '../config';
 import type { FileStore } from '../ports';
 import { rulesSection } from './rules';
@@ -10,8 +10,9 @@ import { rulesSection } from './rules';
 const sections = (...parts: string[]) => parts.filter(Boolean).join('\n\n');
 
 /** `rules`: the project rules text (AGENTS.md, .ensemble/rules.md), '' when there are none. */
-export function planningSystem(roles: Record<string, RoleConfig>, rules = ''): string {
+export function planningSystem(roles: Record<string, RoleConfig>, rules = '', models: readonly ModelRef[] = []): string {
   const roleLines = Object.entries(roles).map(([name, r]) => `- ${name}: ${r.description ?? 'specialist'} (runs on ${r.provider}/${r.model})`);
+  const providers = new Set(models.map((m) => m.provider));
   return sections(
     "You are the orchestrator of a team of AI specialists that build software directly in the user's workspace.",
     'Plan the work for the goal you are given, then call the submit_plan tool exactly once.',
@@ -19,6 +20,9 @@ export function planningSystem(roles: Record<string, RoleConfig>, rules = ''): s
     'Each task description must be self-contained: the files to create or change (workspace-relative paths), the interfaces to honour (HTTP routes with methods and JSON shapes, function names), and how it will be tested. When the workspace already holds a project, build on its code and conventions rather than starting over. Give a task a `check` when there is a way to verify it (e.g. "npm test").',
     'Prefer plain Node.js (node:http, node:test) and browser JavaScript with no build step and no dependencies unless the goal needs them.',
     `Roles available:\n${roleLines.join('\n')}`,
+    providers.size >= 2
+      ? `For a hard task whose check decides whether it is done, you may give \`candidates\`: 2 to 4 of these models (${models.map((m) => `${m.provider}/${m.model}`).join(', ')}). Each does the task in its own copy of the workspace and the cheapest whose check passes is kept; it costs each candidate's work, so keep it for the tasks that need it.`
+      : '',
     rulesSection(rules),
   );
 }

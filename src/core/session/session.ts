@@ -6,7 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EVENT_VERSION, type EnsembleEvent, type EventBody, type Phase, type SessionStatus, type TaskSpec } from '../events';
-import type { CandidateChooser, ChangeTracker, ChatProvider, Clock, CommandRunner, FileStore, McpClient, PlanReviewer, Sandbox, TextSearch, WorkspaceCopier } from '../ports';
+import type {
+  CandidateChooser,
+  ChangeTracker,
+  ChatProvider,
+  Clock,
+  CommandRunner,
+  FileStore,
+  McpClient,
+  PlanReviewer,
+  Sandbox,
+  TextSearch,
+  WorkspaceCopier,
+} from '../ports';
 import { systemClock } from '../ports';
 import { modelsInUse, type EngineConfig } from '../config';
 import { EventLog, sessionDir } from '../store/log';

@@ -230,7 +230,12 @@ export class SessionFiles {
    * copy was made (`base.since`, the file system's clock then). `after` null deletes the file. Logged as
    * the task's `file.written` / `file.deleted`, so the review can diff and revert it byte for byte.
    */
-  apply(path: string, base: { bytes: Uint8Array | null } | { since: number }, after: Uint8Array | null, ctx: WriteContext): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
+  apply(
+    path: string,
+    base: { bytes: Uint8Array | null } | { since: number },
+    after: Uint8Array | null,
+    ctx: WriteContext,
+  ): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
     let p: string;
     try {
       p = normaliseFilePath(path);
@@ -282,7 +287,18 @@ export class SessionFiles {
       const beforeSha = current === undefined ? null : this.blobs.put(current);
       const afterSha = this.blobs.put(after);
       const change = beforeSha === null ? 'created' : 'modified';
-      const body = { agentId: ctx.agentId, taskId: ctx.taskId, path, change, beforeSha, afterSha, bytes: after.byteLength, role: ctx.role, provider: ctx.provider, model: ctx.model } as const;
+      const body = {
+        agentId: ctx.agentId,
+        taskId: ctx.taskId,
+        path,
+        change,
+        beforeSha,
+        afterSha,
+        bytes: after.byteLength,
+        role: ctx.role,
+        provider: ctx.provider,
+        model: ctx.model,
+      } as const;
       this.sink.emit({ type: 'file.writing', ...body });
       try {
         await this.store.write(path, after, { expect: current ?? null });
