@@ -288,6 +288,46 @@ describe('best of several', function () {
     assert.deepEqual([chosen!.candidateId, chosen!.by], ['t1#2', 'user']);
   });
 
+  it("does not count what the check writes as the candidate's change", async () => {
+    const ws = tempWorkspace();
+    const check = `${CHECK} && node -e "require('fs').writeFileSync('check-output.txt','x')"`;
+    const r = race({ pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ check, candidates: CANDIDATES.slice(0, 2) })] });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.deepEqual(s.tasks.t1!.race!.candidates.map((c) => c.files.map((f) => f.path)), [['out.txt'], ['out.txt']]);
+    assert.equal(fs.existsSync(path.join(ws, 'check-output.txt')), false);
+    // The check is logged as its candidate's command, allowed by the policy for this purpose.
+    const decided = ofType(r.events(), 'command.decided');
+    assert.deepEqual(decided.map((d) => [d.decision, d.by]), [['allowed', 'policy'], ['allowed', 'policy']]);
+  });
+
+  it('asks before the check where no sandbox confines it, and a denied check does not pass', async () => {
+    const ws = tempWorkspace();
+    const asked: string[] = [];
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) },
+      {
+        workspace: ws,
+        tasks: [task({ candidates: CANDIDATES.slice(0, 2) })],
+        deps: {
+          sandbox: undefined,
+          approveCommand: async (req) => {
+            asked.push(`${req.taskId}:${req.command}`);
+            return req.agentId === ofType(r.events(), 'candidate.started').find((c) => c.candidateId === 't1#2')?.agentId ? 'once' : 'deny';
+          },
+        },
+      },
+    );
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.deepEqual(asked, [`t1:${CHECK}`, `t1:${CHECK}`]);
+    const byId = Object.fromEntries(s.tasks.t1!.race!.candidates.map((c) => [c.candidateId, c.check]));
+    assert.equal(byId['t1#1']!.exitCode, null);
+    assert.match(byId['t1#1']!.outputTail, /not run: you denied it/);
+    assert.equal(byId['t1#2']!.exitCode, 0);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good B\n');
+  });
+
   it('counts each candidate against maxConcurrency', async () => {
     const ws = tempWorkspace();
     const r = race({ pa: writes({ 'out.txt': 'good A\n' }, 60), pb: writes({ 'out.txt': 'good B\n' }, 60), pc: writes({ 'out.txt': 'good C\n' }, 60) }, { workspace: ws, config: config({ maxConcurrency: 2 }) });

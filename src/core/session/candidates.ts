@@ -212,21 +212,7 @@ async function runCandidate(
     },
     { caller: ctx.caller, windows: ctx.windows, files, sink: o.sink, commands, inbox: ctx.steering, signal: o.signal, search: copy.search },
   );
-  let check: CandidateCheck | undefined;
-  if (outcome.kind === 'finished' && t.check) {
-    // The plan's (or the user's) check: allowed for this purpose, run confined to the copy like its commands.
-    const run = await runner.run({
-      command: t.check,
-      shell: true,
-      cwd: copy.root,
-      env: childEnv(process.env),
-      timeoutMs: ctx.config.commands.timeoutMs,
-      signal: o.signal,
-      maxOutputChars: 64 * 1024,
-    });
-    if (run.cancelled) throw o.signal.reason ?? new Error('cancelled');
-    check = { command: t.check, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs, outputTail: tail(run.output) };
-  }
+  // Its change as the agent left it: what the check then writes (a coverage report, a cache) is not part of it.
   const { changes } = await copy.tracker.since(start);
   const out: CandidateFile[] = [];
   for (const c of changes) {
@@ -242,6 +228,25 @@ async function runCandidate(
       added,
       removed,
     });
+  }
+  let check: CandidateCheck | undefined;
+  if (outcome.kind === 'finished' && t.check) {
+    const who = { agentId: r.agentId, taskId: t.id, role: t.role, provider: r.ref.provider, model: r.ref.model };
+    const run = commands
+      ? await commands.runCheck(t.check, who, o.signal)
+      : await runner.run({
+          command: t.check,
+          shell: true,
+          cwd: copy.root,
+          env: childEnv(process.env),
+          timeoutMs: ctx.config.commands.timeoutMs,
+          signal: o.signal,
+        });
+    if ('denied' in run) check = { command: t.check, exitCode: null, timedOut: false, durationMs: 0, outputTail: `not run: ${run.denied}` };
+    else {
+      if (run.cancelled) throw o.signal.reason ?? new Error('cancelled');
+      check = { command: t.check, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs, outputTail: tail(run.output) };
+    }
   }
   r.result = {
     taskId: t.id,

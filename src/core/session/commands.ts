@@ -12,7 +12,7 @@ import type { CommandPolicy } from '../config';
 import type { EventSink } from '../events';
 import type { SessionState } from '../fold/state';
 import { isProtectedPath, normaliseRelative, PathError, protectedError, quote } from '../paths';
-import type { CommandRunner, FileStore } from '../ports';
+import type { CommandRunner, FileStore, ProcessResult } from '../ports';
 import { childEnv } from '../quality/validation';
 import type { SessionFiles } from '../store/workspace';
 import { normaliseCommand, policyVerdict } from './command-policy';
@@ -182,6 +182,59 @@ export class CommandTool {
   /** Why the caller's signal aborted: the session's cancel, else the user's Stop Task. */
   private stopped(): string {
     return this.deps.signal.aborted ? 'the session was cancelled' : 'its task was stopped';
+  }
+
+  /**
+   * Runs a best-of candidate's check (candidates.ts) in the folder this tool works in, logged like any
+   * command of its agent. It is the plan's or the user's command, so the policy allows it for this
+   * purpose (also when `run` is "never"); where no sandbox confines it (and `commands.sandbox` is
+   * "auto") it is asked like any command. Resolves the run, or why it was not run.
+   */
+  async runCheck(command: string, who: CommandCaller, signal: AbortSignal): Promise<ProcessResult | { denied: string }> {
+    const { sink, policy, state } = this.deps;
+    const commandId = `c${state.commandOrder.length + 1}`;
+    sink.emit({
+      type: 'command.requested',
+      commandId,
+      agentId: who.agentId,
+      taskId: who.taskId,
+      role: who.role,
+      command,
+      cwd: '.',
+      timeoutMs: policy.timeoutMs,
+    });
+    const sandboxed = !!state.sandbox?.sandbox;
+    const verdict =
+      !sandboxed && policy.sandbox !== 'off'
+        ? ({ kind: 'ask', why: "no sandbox would confine the task's check, so it is asked" } as const)
+        : ({ kind: 'allowed', reason: "it is the task's check, which judges its candidates" } as const);
+    const d: Decision =
+      verdict.kind === 'allowed'
+        ? { decision: 'allowed', by: 'policy', reason: verdict.reason }
+        : await this.questions.turn(() => this.ask(command, '.', who, signal, verdict.why));
+    sink.emit({ type: 'command.decided', commandId, ...d });
+    if (d.decision === 'denied') return { denied: d.by === 'user' ? 'you denied it' : d.reason };
+    const run = await this.deps.runner.run({
+      command,
+      shell: true,
+      cwd: this.deps.workspace,
+      env: childEnv(process.env),
+      timeoutMs: policy.timeoutMs,
+      signal,
+      maxOutputChars: COMMAND_TAIL_CHARS,
+    });
+    sink.emit({
+      type: 'command.ran',
+      commandId,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      cancelled: run.cancelled,
+      durationMs: run.durationMs,
+      outputTail: run.output,
+      omittedChars: run.omittedChars,
+      files: [],
+    });
+    return run;
   }
 
   private async decide(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
