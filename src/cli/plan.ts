@@ -43,6 +43,7 @@ export function planLines(p: PlanProposal): string[] {
     const r = p.routes[t.id];
     const route = r ? `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}` : '?';
     L.push(`  ${i + 1}. ${t.id}: ${t.title}`, `     role ${t.role} on ${route}; after ${t.dependsOn.length ? t.dependsOn.join(', ') : 'nothing'}`);
+    if (r?.candidates) L.push(`     best of ${r.candidates.map((c) => `${c.provider}/${c.model}`).join(', ')}, judged by \`${t.check ?? ''}\``);
     if (t.rationale) L.push(`     why: ${t.rationale}`);
   });
   L.push(`  estimate: ${estimateText(p.estimateUsd, p.unknownModels, p.planModels)}${p.estimateUsd === null ? '' : ' for development'}`);

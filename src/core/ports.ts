@@ -472,8 +472,11 @@ export interface PlanProposal {
   /** The configured providers (a task's `candidates` must use them) and the roles whose tasks are done best of several (each needs a check). */
   providers?: readonly string[];
   bestOfRoles?: readonly string[];
-  /** Each task's route: its role's provider and model (and fallback). */
-  routes: Record<string, { provider: string; model: string; fallback?: { provider: string; model: string } }>;
+  /** Each task's route: its role's provider and model (and fallback), and the models that each do it when it is done best of several. */
+  routes: Record<
+    string,
+    { provider: string; model: string; fallback?: { provider: string; model: string }; candidates?: { provider: string; model: string }[] }
+  >;
   /** The development cost of these tasks; null when a model has no price (`unknownModels`). */
   estimateUsd: number | null;
   unknownModels: string[];

@@ -17,6 +17,8 @@ import { planRules, validatePlan } from '../../src/core/session/plan';
 import { candidatesFor } from '../../src/core/config';
 import { estimateSessionCost } from '../../src/core/money/estimate';
 import { pricingFor } from '../../src/core/money/pricing';
+import { planLines } from '../../src/cli/plan';
+import { ensemble } from '../helpers/cli';
 
 const CHECK = `node -e "process.exit(require('fs').readFileSync('out.txt','utf8').startsWith('good')?0:1)"`;
 
@@ -380,5 +382,27 @@ describe('best of several: asking for it', () => {
     const per = (r: { provider: string; model: string }) => 6 * p.cost(r, { input: 6000, output: 1500 })!;
     assert.equal(one, Math.round(per({ provider: 'p1', model: 'm-1' }) * 1e4) / 1e4);
     assert.equal(three, Math.round(CANDIDATES.reduce((n, c) => n + per(c), 0) * 1e4) / 1e4);
+  });
+
+  it('the terminal shows a best-of task with its candidates and check', () => {
+    const lines = planLines({
+      proposal: 1,
+      rationale: 'r',
+      tasks: [task()],
+      roles: ['a'],
+      routes: { t1: { provider: 'p1', model: 'm-1', candidates: CANDIDATES } },
+      estimateUsd: 0.5,
+      unknownModels: [],
+      errors: [],
+    });
+    assert.ok(lines.includes(`     best of pa/m-a, pb/m-b, pc/m-c, judged by \`${CHECK}\``), lines.join('\n'));
+  });
+
+  it('ensemble run --best-of takes 2 to 4, and says so otherwise (exit 2)', async function () {
+    this.timeout(20_000);
+    const ws = tempWorkspace();
+    const r = await ensemble(['run', '--goal', 'x', '--workspace', ws, '--best-of', '5']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--best-of needs a whole number from 2 to 4 .* not "5"/);
   });
 });

@@ -108,7 +108,13 @@ function proposalFor(ctx: SessionContext, p: ProposedPlan): PlanProposal {
   const routes: PlanProposal['routes'] = {};
   for (const t of p.tasks) {
     const r = ctx.config.roles[t.role]!;
-    routes[t.id] = { provider: r.provider, model: r.model, ...(r.fallback ? { fallback: { provider: r.fallback.provider, model: r.fallback.model } } : {}) };
+    const best = candidatesFor(t, ctx.config);
+    routes[t.id] = {
+      provider: r.provider,
+      model: r.model,
+      ...(r.fallback ? { fallback: { provider: r.fallback.provider, model: r.fallback.model } } : {}),
+      ...(best ? { candidates: best } : {}),
+    };
   }
   return {
     proposal: p.proposal,
