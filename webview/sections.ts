@@ -92,6 +92,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
           },
           a.role,
         ),
+        a.candidate ? h('span', { class: 'pill candidate-pill', title: `Candidate ${a.candidate} of task ${a.taskId}` }, a.candidate) : null,
         a.working && v.live
           ? iconButton('comment', `Message ${a.role} (${a.agentId})`, {
               'data-key': `message:${a.agentId}`,
@@ -123,6 +124,7 @@ export const tasksTable: KeyedRows<TaskRow> = {
         'td',
         { title: t.id },
         t.title,
+        t.race ? h('div', { class: 'muted race-note' }, t.race) : null,
         t.commands.length
           ? h(
               'ul',
