@@ -18,8 +18,8 @@ export function candidateQuestionOf(v: View, taskId: string): CandidateQuestion 
   return v.live ? v.questions?.find((q): q is CandidateQuestion => q.kind === 'candidate' && q.taskId === taskId) : undefined;
 }
 
-const COLUMNS = ['Candidate', 'Status', 'Check', 'Cost', 'Tokens in / out', 'Time', 'Change'];
-const WIDTHS = ['w-22', 'w-15', 'w-15', 'w-12', 'w-12', 'w-9', 'w-15'];
+const COLUMNS = ['Candidate', 'Status', 'Check', 'Cost', 'Time', 'Change'];
+const WIDTHS = ['w-22', 'w-14', 'w-18', 'w-16', 'w-10', 'w-20'];
 
 const clip = (text: string, cls = '') => h('span', { class: `clip${cls ? ` ${cls}` : ''}`, title: text }, text);
 
@@ -47,8 +47,6 @@ function candidateRow(c: CandidateRow, r: RaceView, v: View, q: CandidateQuestio
           },
           c.provider,
         ),
-        c.chosen ? h('span', { class: 'pill race-chosen', title: 'Its changes were applied' }, icon('check'), ' applied') : null,
-        c.recommended ? h('span', { class: 'pill race-recommended', title: "The verdict's pick" }, 'recommended') : null,
       ),
       h('span', { class: 'sr-only' }, ' / '),
       clip(c.model, 'muted'),
@@ -59,10 +57,13 @@ function candidateRow(c: CandidateRow, r: RaceView, v: View, q: CandidateQuestio
       clip(c.status, `agent ${c.statusClass}`),
       c.step ? h('span', { class: 'sr-only' }, ' · ') : null,
       c.step ? clip(c.step, 'step muted') : null,
+      c.chosen ? h('span', { class: 'pill race-chosen', title: 'Its changes were applied to the workspace' }, icon('check'), ' applied') : null,
+      c.recommended
+        ? h('span', { class: 'pill race-recommended', title: "The verdict's pick: passed, then the cheapest, then the smaller change" }, 'recommended')
+        : null,
     ),
     h('td', { title: c.checkDetail || undefined }, clip(c.check, `check check-${c.checkClass}`)),
-    h('td', null, clip(c.cost, 'num')),
-    h('td', null, clip(c.tokens, 'num muted')),
+    h('td', null, clip(c.cost, 'num'), h('span', { class: 'sr-only' }, ' · '), h('div', { class: 'num muted tokens' }, `${c.tokens} tokens`)),
     h('td', null, clip(c.time, 'num')),
     h(
       'td',
@@ -70,7 +71,7 @@ function candidateRow(c: CandidateRow, r: RaceView, v: View, q: CandidateQuestio
       h(
         'div',
         { class: 'cell-row' },
-        clip(c.change),
+        h('span', { class: 'clip', title: c.change }, c.lines),
         c.files
           ? iconButton('git-compare', `Open the changes of ${name}`, {
               'data-key': `cdiff:${c.candidateId}`,
@@ -84,6 +85,8 @@ function candidateRow(c: CandidateRow, r: RaceView, v: View, q: CandidateQuestio
             })
           : null,
       ),
+      c.filesText ? h('span', { class: 'sr-only' }, ' in ') : null,
+      c.filesText ? h('div', { class: 'muted files-text' }, c.filesText) : null,
     ),
   );
 }

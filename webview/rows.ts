@@ -312,7 +312,10 @@ export interface CandidateRow {
   cost: string;
   tokens: string;
   time: string;
+  /** "+4 −0 in 2 files" ('—' while it runs), and its two halves as the table shows them. */
   change: string;
+  lines: string;
+  filesText: string;
   files: number;
   /** Its changes were applied; the verdict picked it (shown while the user chooses). */
   chosen: boolean;
@@ -362,6 +365,8 @@ export function candidateRow(c: CandidateState, race: RaceState, st: SessionStat
     tokens: `${tokens(f.input + f.cachedInput)} / ${tokens(f.output)}`,
     time: c.wallMs === undefined ? '—' : duration(c.wallMs),
     change: c.status === 'running' ? '—' : changeText({ added: c.added, removed: c.removed, files: c.files.length }),
+    lines: c.status === 'running' ? '—' : c.files.length ? `+${c.added} −${c.removed}` : 'no change',
+    filesText: c.status === 'running' || !c.files.length ? '' : plural(c.files.length, 'file'),
     files: c.files.length,
     chosen: !!race.chosen && race.chosen.candidateId === c.candidateId,
     recommended: !!race.verdict && !race.chosen && race.verdict.winner === c.candidateId,

@@ -92,7 +92,6 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
           },
           a.role,
         ),
-        a.candidate ? h('span', { class: 'pill candidate-pill', title: `Candidate ${a.candidate} of task ${a.taskId}` }, a.candidate) : null,
         a.working && v.live
           ? iconButton('comment', `Message ${a.role} (${a.agentId})`, {
               'data-key': `message:${a.agentId}`,
@@ -104,7 +103,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
     // Provider over model, each cut to the column; read (and copied) as "provider / model".
     h('td', null, clip(a.provider), h('span', { class: 'sr-only' }, ' / '), clip(a.model, 'muted')),
     h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null, asking && v.live ? answerIcons(asking, v) : null),
-    h('td', { title: a.taskTitle }, a.task),
+    h('td', { title: a.taskTitle }, a.task, a.candidate ? h('div', { class: 'muted candidate-of' }, `candidate ${a.candidate}`) : null),
   );
 }
 

@@ -59,16 +59,16 @@ describe('panel: best of several', () => {
     assert.equal(p.text('.race h3'), 'REST API for the todos · api');
     assert.equal(p.text('.race .verdict'), 'Best of 3: 3 running, 0 finished');
     assert.deepEqual(candidateRows(p), [
-      ['anthropic / claude-sonnet-4-5', 'running · editing server.js', 'not run', '$0.0412', '9.2k / 2.1k', '—', '—'],
-      ['openai / gpt-5', 'running · editing server.js', 'not run', '$0.0625', '12k / 3.9k', '—', '—'],
-      ['gemini / gemini-2.5-flash', 'running · editing server.js', 'not run', '$0.0087', '10k / 2.6k', '—', '—'],
+      ['anthropic / claude-sonnet-4-5', 'running · editing server.js', 'not run', '$0.0412 · 9.2k / 2.1k tokens', '—', '—'],
+      ['openai / gpt-5', 'running · editing server.js', 'not run', '$0.0625 · 12k / 3.9k tokens', '—', '—'],
+      ['gemini / gemini-2.5-flash', 'running · editing server.js', 'not run', '$0.0087 · 10k / 2.6k tokens', '—', '—'],
     ]);
     assert.equal(p.app.querySelectorAll('.race [data-key^="cdiff:"]').length, 0, 'no diff before a candidate has finished');
     // The tasks table says the task races, the agents table which candidate each agent is.
     assert.match(p.rows('tasks')[0]![0]!, /best of 3 · 3 running/);
     assert.deepEqual(
-      p.rows('agents').map((r) => r[0]),
-      ['backendapi#1', 'backendapi#2', 'backendapi#3'],
+      p.rows('agents').map((r) => r[3]),
+      ['REST API for the todoscandidate api#1', 'REST API for the todoscandidate api#2', 'REST API for the todoscandidate api#3'],
     );
   });
 
@@ -88,9 +88,9 @@ describe('panel: best of several', () => {
     fresh.send(snapshotOf(RACE_SESSION, all, summaryOf(all, false)));
     for (const p of [live, fresh]) {
       assert.deepEqual(candidateRows(p), [
-        ['anthropic / claude-sonnet-4-5', 'finished', 'failed (exit 1)', '$0.0412', '9.2k / 2.1k', '48 s', '+3 −0 in 2 files'],
-        ['openai / gpt-5', 'finished', 'passed', '$0.0625', '12k / 3.9k', '1m 01s', '+6 −1 in 3 files'],
-        ['gemini applied / gemini-2.5-flash', 'finished', 'passed', '$0.0087', '10k / 2.6k', '39 s', '+4 −0 in 2 files'],
+        ['anthropic / claude-sonnet-4-5', 'finished', 'failed (exit 1)', '$0.0412 · 9.2k / 2.1k tokens', '48 s', '+3 −0 in 2 files'],
+        ['openai / gpt-5', 'finished', 'passed', '$0.0625 · 12k / 3.9k tokens', '1m 01s', '+6 −1 in 3 files'],
+        ['gemini / gemini-2.5-flash', 'finished applied', 'passed', '$0.0087 · 10k / 2.6k tokens', '39 s', '+4 −0 in 2 files'],
       ]);
       assert.equal(p.text('.race .verdict'), 'Chosen: api#3 gemini/gemini-2.5-flash — passed, cheapest of 2 that passed');
       assert.ok(p.app.querySelector('.race .verdict.verdict-ok'));
@@ -182,7 +182,7 @@ describe('panel: best of several', () => {
     p.send(snapshotOf(RACE_SESSION, events, summaryOf(events, false)));
     assert.equal((p.app.querySelector('.section-candidates') as HTMLElement).hidden, false);
     const labels = [...p.app.querySelectorAll('.race tbody tr:first-child td')].map((td) => td.getAttribute('data-label'));
-    assert.deepEqual(labels, ['Candidate', 'Status', 'Check', 'Cost', 'Tokens in / out', 'Time', 'Change']);
+    assert.deepEqual(labels, ['Candidate', 'Status', 'Check', 'Cost', 'Time', 'Change']);
   });
 
   it('raceViews: a race still being judged, a candidate that gave up', () => {
