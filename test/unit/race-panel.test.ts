@@ -160,8 +160,14 @@ describe('panel: best of several', () => {
     assert.equal(p.app.querySelectorAll('[data-key^="capply:"], .section-questions vscode-button').length, 0);
     // The user's pick is logged, and shown.
     const chosen = raceEvents({ chosenBy: 'user', pick: 'api#2' });
-    p.send({ type: 'events', sessionId: RACE_SESSION, events: chosen.filter((e) => e.seq > events.at(-1)!.seq) });
+    const choice = chosen.find((e) => e.type === 'candidate.chosen')!;
+    p.send({ type: 'events', sessionId: RACE_SESSION, events: [choice] });
     assert.equal(p.text('.race .verdict'), 'Chosen by you: api#2 openai/gpt-5 (the verdict: api#3, passed, cheapest of 2 that passed)');
+    assert.match(p.rows('tasks')[0]![0]!, /best of 3 · api#2 applied/);
+    assert.deepEqual(
+      candidateRows(p).map((r) => r[1]),
+      ['finished', 'finished applied', 'finished'],
+    );
   });
 
   it('says when none was applied', () => {

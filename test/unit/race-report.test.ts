@@ -103,6 +103,28 @@ describe('best of several: report', () => {
     // Every candidate's dollars are the task's: what the race cost in all.
     assert.equal(Math.round(api!.costUsd! * 1e4), Math.round((0.0412 + 0.0625 + 0.0087) * 1e4));
     assert.deepEqual(JSON.parse(JSON.stringify(r)).tasks[0].candidates.length, 3, 'report.json is plain JSON');
+    // The user's pick, not the verdict's, is the one applied.
+    const picked = reportFromEvents(raceEvents({ chosenBy: 'user', pick: 'api#2' })).tasks[0]!;
+    assert.deepEqual(
+      picked.candidates.map((c) => c.chosen),
+      [false, true, false],
+    );
+    assert.deepEqual(picked.candidateVerdict!.chosen, { candidateId: 'api#2', by: 'user', reason: 'you chose api#2' });
+    assert.equal(picked.candidateVerdict!.winner, 'api#3');
+  });
+
+  it("a candidate's agent stops working when its candidate finishes (no task event names the ones not applied)", () => {
+    const s = foldEvents(raceEvents({ until: 'finished' }));
+    assert.deepEqual(
+      ['backend-1', 'backend-2', 'backend-3'].map((id) => [s.agents[id]!.status, s.agents[id]!.step]),
+      [
+        ['COMPLETED', undefined],
+        ['COMPLETED', undefined],
+        ['COMPLETED', undefined],
+      ],
+    );
+    const running = foldEvents(raceEvents({ until: 'running' }));
+    assert.equal(running.agents['backend-1']!.status, 'ACTIVE');
   });
 
   it('a race being judged or waiting for the user: no verdict, then a verdict without a choice; a session that stops mid-race settles its candidates', () => {
