@@ -1,7 +1,8 @@
 // A hand-written log of a session with one best-of-three task, as the engine writes one
-// (src/core/session/candidates.ts): task.started with the first candidate's agent, then per candidate
-// agent.spawned and candidate.started, the candidates' calls and tools (each in its own copy: their
-// writes are not logged as file.written), candidate.finished per candidate, candidate.judged,
+// (src/core/session/candidates.ts): an agent.spawned per candidate, task.started with the first one's
+// agent, candidate.started per candidate once its copy is made, the candidates' calls and tools (each in
+// its own copy: their writes are not logged as file.written), each one's check as its agent's command,
+// candidate.finished and agent.ended per candidate, candidate.judged,
 // candidate.chosen, then the winner's changes applied as ordinary file.written events and task.completed.
 // Candidate A (anthropic) fails the check, B (openai) passes dearly, C (gemini) passes cheaply: C wins.
 
@@ -106,12 +107,19 @@ export function raceEvents(o: RaceOptions = {}): EnsembleEvent[] {
     { type: 'plan.accepted', rationale: 'The API first, each of three models trying it; then the page.', tasks: [task, ui] },
     { type: 'phase.ended', phase: 'planning', outcome: 'ok' },
     { type: 'phase.started', phase: 'development' },
+    ...RACE_CANDIDATES.map((c): EventBody => ({
+      type: 'agent.spawned',
+      agentId: c.agentId,
+      role: 'backend',
+      provider: c.provider,
+      model: c.model,
+      taskId: 'api',
+    })),
     { type: 'task.started', taskId: 'api', agentId: 'backend-1', role: 'backend', provider: 'anthropic', model: 'claude-sonnet-4-5' },
   );
   for (const c of RACE_CANDIDATES)
     at(
       1000,
-      { type: 'agent.spawned', agentId: c.agentId, role: 'backend', provider: c.provider, model: c.model, taskId: 'api' },
       { type: 'candidate.started', taskId: 'api', round: 1, candidateId: c.id, agentId: c.agentId, provider: c.provider, model: c.model, copy: 'git-worktree' },
       { type: 'agent.prompt', agentId: c.agentId, taskId: 'api', text: `Task api: ${task.title}\n${task.description}` },
       {
@@ -149,9 +157,28 @@ export function raceEvents(o: RaceOptions = {}): EnsembleEvent[] {
     const wall = [48_000, 61_000, 39_000];
     RACE_CANDIDATES.forEach((c, i) => {
       const passed = c.id !== 'api#1';
+      const commandId = `c${i + 1}`;
+      const output = passed ? '# pass 3\n# fail 0\n' : 'not ok 1 - lists\n# pass 0\n# fail 1\n';
+      at(
+        wall[i]! - 4200,
+        { type: 'tool.result', agentId: c.agentId, taskId: 'api', tool: 'write_file', ok: true, summary: 'wrote server.js' },
+        // Its check, run as its agent's command in its copy (src/core/session/commands.ts runCheck).
+        { type: 'command.requested', commandId, agentId: c.agentId, taskId: 'api', role: 'backend', command: 'npm test', cwd: '.', timeoutMs: 120_000 },
+        { type: 'command.decided', commandId, decision: 'allowed', by: 'policy', reason: "it is the task's check, which judges its candidates" },
+      );
       at(
         wall[i]!,
-        { type: 'tool.result', agentId: c.agentId, taskId: 'api', tool: 'write_file', ok: true, summary: 'wrote server.js' },
+        {
+          type: 'command.ran',
+          commandId,
+          exitCode: passed ? 0 : 1,
+          timedOut: false,
+          cancelled: false,
+          durationMs: 4100,
+          outputTail: output,
+          omittedChars: 0,
+          files: [],
+        },
         {
           type: 'candidate.finished',
           round: 1,
@@ -165,11 +192,12 @@ export function raceEvents(o: RaceOptions = {}): EnsembleEvent[] {
             exitCode: passed ? 0 : 1,
             timedOut: false,
             durationMs: 4100,
-            outputTail: passed ? '# pass 3\n# fail 0\n' : 'not ok 1 - lists\n# pass 0\n# fail 1\n',
+            outputTail: output,
           },
           wallMs: wall[i]!,
           files: candidateFiles(c.id),
         },
+        { type: 'agent.ended', agentId: c.agentId, status: 'COMPLETED', summary: 'The API and its tests.' },
       );
     });
   }

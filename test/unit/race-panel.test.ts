@@ -113,19 +113,19 @@ describe('panel: best of several', () => {
     assert.match(p.text('.transcript-head'), /^backend \(backend-2\) openai \/ gpt-5/);
     const entries = [...p.app.querySelectorAll('.transcript .entry')].map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim());
     assert.deepEqual(entries[0], "Candidate api#2: one of the task's candidates, in its own copy of the workspace (git-worktree)");
-    assert.ok(entries.includes('Candidate finished its check `npm test` passed; +6 −1 in 3 files'), entries.join('\n'));
+    assert.ok(entries.includes('Candidate finished The API and its tests. — its check `npm test` passed; +6 −1 in 3 files'), entries.join('\n'));
     assert.equal(entries.at(-1), 'Not applied api#3 was applied instead, chosen by the check and the price: passed, cheapest of 2 that passed');
     assert.equal(p.app.querySelector('[data-key="candidate:api#2"]')!.getAttribute('aria-expanded'), 'true');
     (p.app.querySelector('[data-key="cdiff:api#2"]') as HTMLElement).click();
     assert.deepEqual(p.posted.at(-1), { type: 'openCandidateDiff', candidateId: 'api#2' });
-    // The winner's transcript says its changes were applied, and the task's completion follows.
+    // The winner's transcript says its changes were applied (and no second "Finished" for its agent's end or the task's completion).
     (p.app.querySelector('[data-key="candidate:api#3"]') as HTMLElement).click();
     p.answerTranscripts(events);
     p.send();
     const winner = [...p.app.querySelectorAll('.transcript .entry')].map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim());
     assert.deepEqual(winner.slice(-2), [
+      'Candidate finished The API and its tests. — its check `npm test` passed; +4 −0 in 2 files',
       'Applied Its changes are applied to the workspace, chosen by the check and the price: passed, cheapest of 2 that passed',
-      'Finished The API and its tests.',
     ]);
   });
 

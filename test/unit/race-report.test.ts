@@ -113,7 +113,7 @@ describe('best of several: report', () => {
     assert.equal(picked.candidateVerdict!.winner, 'api#3');
   });
 
-  it("a candidate's agent stops working when its candidate finishes (no task event names the ones not applied)", () => {
+  it("a candidate's agent stops working when its candidate ends (agent.ended follows candidate.finished)", () => {
     const s = foldEvents(raceEvents({ until: 'finished' }));
     assert.deepEqual(
       ['backend-1', 'backend-2', 'backend-3'].map((id) => [s.agents[id]!.status, s.agents[id]!.step]),
@@ -152,7 +152,7 @@ describe('best of several: report', () => {
 
   it('report.md has a best-of-several section: the candidates side by side, the verdict, the one applied', () => {
     const md = renderMarkdown(reportFromEvents(raceEvents()));
-    const section = md.slice(md.indexOf('## Best of several'), md.indexOf('## Orchestration decisions'));
+    const section = md.slice(md.indexOf('## Best of several'), md.indexOf('## Commands'));
     assert.equal(
       section,
       [
@@ -188,7 +188,7 @@ describe('best of several: transcripts', () => {
     const lines = (id: string) => t.agents[id]!.filter((e) => e.kind === 'candidate').map((e) => (e.kind === 'candidate' ? `${e.step}: ${e.text}` : ''));
     assert.deepEqual(lines('backend-1'), [
       "started: api#1: one of the task's candidates, in its own copy of the workspace (git-worktree)",
-      'finished: its check `npm test` failed (exit 1); +3 −0 in 2 files',
+      'finished: The API and its tests. — its check `npm test` failed (exit 1); +3 −0 in 2 files',
       'not_applied: No candidate was applied, chosen by you: you chose to apply none',
     ]);
     assert.equal(t.agents['backend-3']!.filter((e) => e.kind === 'end').length, 0, 'the escalation that follows is not told as the last candidate giving up');

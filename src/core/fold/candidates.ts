@@ -4,7 +4,6 @@
 // read one definition.
 
 import type { CandidateCheck, CandidateFile, CandidateScore, EventOf } from '../events';
-import { isWorking, setStatus } from './agents';
 import { emptyFigures, type ProviderFigures } from './figures';
 import { knownCost } from './money';
 import type { SessionState, TaskState } from './state';
@@ -129,9 +128,6 @@ export function applyCandidate(s: SessionState, e: CandidateEvent): void {
         added: e.files.reduce((n, f) => n + f.added, 0),
         removed: e.files.reduce((n, f) => n + f.removed, 0),
       });
-      // Its agent's work is over (the panel stops offering to message it); a task event would name only the winner's.
-      const a = s.agents[e.agentId];
-      if (a && isWorking(a)) setStatus(a, e.outcome === 'finished' ? 'COMPLETED' : 'FAILED');
       break;
     }
     case 'candidate.judged':

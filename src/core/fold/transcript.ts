@@ -100,6 +100,11 @@ function add(t: TranscriptState, agentId: string, e: EnsembleEvent, entry: NewEn
   return full;
 }
 
+/** Agent `agentId` is one of task `taskId`'s latest race's candidates. */
+function isCandidate(t: TranscriptState, taskId: string, agentId: string | undefined): boolean {
+  return !!agentId && t.races[taskId]?.agents[agentId] !== undefined;
+}
+
 function end(t: TranscriptState, agentId: string | undefined, e: EnsembleEvent, outcome: 'completed' | 'failed' | 'escalated', text: string): void {
   if (!agentId) return;
   delete t.open[agentId];
@@ -208,7 +213,8 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       break;
     }
     case 'task.completed':
-      end(t, e.agentId, e, 'completed', e.summary);
+      // A race's winner: its transcript already says it finished and that its changes were applied.
+      if (!isCandidate(t, e.taskId, e.agentId)) end(t, e.agentId, e, 'completed', e.summary);
       decided(t, e, e.taskId, 'The orchestrator did the task itself.');
       break;
     case 'task.failed':
@@ -225,11 +231,13 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       // A stopped task goes to the orchestrator too; its agent did not give up: its transcript says it was stopped.
       if (t.stopped[e.taskId]?.includes(t.current[e.taskId] ?? '')) break;
       // A race none won: each candidate's transcript already says how it ended.
-      if (t.races[e.taskId]?.agents[t.current[e.taskId] ?? ''] !== undefined) break;
+      if (isCandidate(t, e.taskId, t.current[e.taskId])) break;
       end(t, t.current[e.taskId], e, 'escalated', e.reason);
       break;
     case 'agent.ended':
-      end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
+      // A candidate's agent ends after its candidate.finished, which says how it ended.
+      if (!Object.values(t.races).some((r) => r.agents[e.agentId] !== undefined))
+        end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
       break;
     case 'llm.request':
       t.newTurn[e.agentId] = true;
@@ -252,7 +260,8 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       const passed = e.outcome === 'finished' && !!e.check && e.check.exitCode === 0 && !e.check.timedOut;
       const added = e.files.reduce((n, f) => n + f.added, 0);
       const removed = e.files.reduce((n, f) => n + f.removed, 0);
-      const why = e.outcome === 'finished' ? '' : `${e.error ?? e.summary ?? ''}; `;
+      const said = e.outcome === 'finished' ? (e.summary ?? '') : `${e.outcome === 'gave_up' ? 'gave up' : 'failed'}: ${e.error ?? e.summary ?? ''}`;
+      const why = said ? `${said} — ` : '';
       add(t, e.agentId, e, {
         kind: 'candidate',
         step: 'finished',
