@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { EnsembleApi } from './vscode/api';
 import { BEFORE_SCHEME, BeforeContentProvider } from './vscode/beforeContent';
+import { CANDIDATE_SCHEME, CandidateContentProvider, registerCandidateCommands } from './vscode/candidateDiff';
 import { registerModelCommands } from './vscode/modelCommands';
 import { PanelFeed } from './vscode/feed';
 import { SessionFocus } from './vscode/focus';
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     reviewPlan: plans.reviewer,
     approveCommand: questions.approveCommand,
     approveMcp: questions.approveMcp,
+    chooseCandidate: questions.chooseCandidate,
   });
   const feed = new PanelFeed(focus, controller, workspacePaths);
   const review = new ReviewService(focus, controller);
@@ -69,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     panel,
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
     vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, new BeforeContentProvider()),
+    vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, new CandidateContentProvider()),
     ticker,
     statusBar,
     notifications,
@@ -81,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): EnsembleApi {
     registerModelCommands(keys),
     ...registerPlanCommands(plans),
     ...registerReviewCommands(focus, review),
+    ...registerCandidateCommands(focus, controller),
   );
 
   return {

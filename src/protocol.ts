@@ -5,6 +5,7 @@
 // (src/core/fold/state.ts). An agent's transcript is asked for when it is opened: its events only.
 
 import type { EnsembleEvent } from './core/events';
+import type { CandidateQuestion } from './core/ports';
 import type { SessionState } from './core/fold/state';
 import type { SessionSummary as FoldedSummary } from './core/fold/summary';
 
@@ -31,6 +32,7 @@ export const COMMANDS = {
   messageAgent: 'ensemble.messageAgent',
   stopTask: 'ensemble.stopTask',
   chooseModels: 'ensemble.chooseModels',
+  openCandidateDiff: 'ensemble.openCandidateDiff',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -75,7 +77,9 @@ export type Question =
       cwd: string;
       mcp?: { server: string; tool: string; readOnly: boolean };
     }
-  | { id: number; kind: 'tests'; command: string };
+  | { id: number; kind: 'tests'; command: string }
+  /** Which of a race's judged candidates to apply (`candidateApproval: "ask"`): answered by `chooseCandidate`, not `answer`. */
+  | ({ id: number; kind: 'candidate' } & CandidateQuestion);
 
 /** Extension → panel. */
 export type HostMessage =
@@ -114,7 +118,11 @@ export type WebviewMessage =
   /** Asks for an agent's transcript (the panel opened it): answered by a `transcript` message. */
   | { type: 'transcript'; sessionId: string; agentId: string }
   /** An answer to question `id` (ignored when it no longer waits). */
-  | { type: 'answer'; id: number; answer: QuestionAnswer };
+  | { type: 'answer'; id: number; answer: QuestionAnswer }
+  /** The answer to candidate question `id`: the candidate whose changes to apply, or null for none. */
+  | { type: 'chooseCandidate'; id: number; candidateId: string | null }
+  /** Opens the changes candidate `candidateId` made in its copy (the focused session's), as a multi-file diff. */
+  | { type: 'openCandidateDiff'; candidateId: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 4096;
 
@@ -144,6 +152,10 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isString(m.sessionId) && isString(m.agentId);
     case 'answer':
       return Number.isInteger(m.id) && (m.id as number) > 0 && ([...COMMAND_ANSWERS, ...TEST_ANSWERS] as readonly unknown[]).includes(m.answer);
+    case 'chooseCandidate':
+      return Number.isInteger(m.id) && (m.id as number) > 0 && (m.candidateId === null || isString(m.candidateId));
+    case 'openCandidateDiff':
+      return isString(m.candidateId);
     default:
       return false;
   }

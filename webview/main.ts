@@ -17,6 +17,7 @@ import { QuestionsSection } from './questions';
 import { metrics } from './metrics';
 import { agentsTable, decisionsList, filesList, incidentsList, quality, Redrawn, sessions, tasksTable, timeline } from './sections';
 import { KeyedTable, PagedSection } from './lists';
+import { RacesSection } from './races';
 import { TranscriptSection } from './transcript';
 import { touches, type Section, type SectionId, type View } from './view';
 
@@ -35,6 +36,7 @@ const view: View = {
     view.selectedAgent = agentId;
     showTranscript();
     dirty.add('agents');
+    dirty.add('candidates');
     dirty.add('transcript');
     schedule();
   },
@@ -59,6 +61,13 @@ function region(id: SectionId, title: string, open = true): HTMLElement {
   return body;
 }
 
+/** The candidates' pane, hidden in a session where no task raced. */
+function racesRegion(): RacesSection {
+  const { section, body } = pane('candidates', 'Candidates (best of several)');
+  app.append(section);
+  return new RacesSection(section, body);
+}
+
 /** The plan and the session's questions sit right under the header, not in collapsible sections: they are what the user must answer. */
 function answerRegion(cls: string, label: string): HTMLElement {
   const el = h('section', { class: cls, 'aria-label': label, hidden: true });
@@ -80,6 +89,7 @@ const sections: Section[] = [
   new QuestionsSection(answerRegion('section-questions', 'Questions waiting for your answer')),
   new Redrawn('timeline', region('timeline', 'Timeline'), timeline),
   new KeyedTable('tasks', region('tasks', 'Tasks'), tasksTable),
+  racesRegion(),
   new KeyedTable('agents', region('agents', 'Agents'), agentsTable),
   new TranscriptSection(region('transcript', 'Transcript')),
   new PagedSection('decisions', region('decisions', 'Orchestration decisions'), decisionsList),
@@ -174,6 +184,7 @@ function onMessage(m: HostMessage): void {
     case 'questions':
       view.questions = m.questions;
       dirty.add('questions');
+      dirty.add('candidates');
       dirty.add('agents');
       dirty.add('transcript');
       break;

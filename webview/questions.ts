@@ -7,6 +7,7 @@ import { COMMAND_ANSWERS, TEST_ANSWERS } from '../src/protocol';
 import { iconButton, textButton } from './components';
 import { fill, h } from './dom';
 import type { Section, View } from './view';
+import { plural, usd } from './format';
 
 export const ANSWER_LABELS: Record<QuestionAnswer, { text: string; icon: string }> = {
   once: { text: 'Allow Once', icon: 'check' },
@@ -16,7 +17,11 @@ export const ANSWER_LABELS: Record<QuestionAnswer, { text: string; icon: string 
   skip: { text: "Don't Run", icon: 'close' },
 };
 
-const answersOf = (q: Question): readonly QuestionAnswer[] => (q.kind === 'tests' ? TEST_ANSWERS : COMMAND_ANSWERS);
+/** A question answered by one of a fixed set of answers (not a candidate's choice). */
+type Answerable = Exclude<Question, { kind: 'candidate' }>;
+type CandidateQuestion = Extract<Question, { kind: 'candidate' }>;
+
+const answersOf = (q: Answerable): readonly QuestionAnswer[] => (q.kind === 'tests' ? TEST_ANSWERS : COMMAND_ANSWERS);
 
 /** The question the agent `agentId` waits on, if any. */
 export function questionOf(v: View, agentId: string): Extract<Question, { kind: 'command' }> | undefined {
@@ -24,7 +29,7 @@ export function questionOf(v: View, agentId: string): Extract<Question, { kind: 
 }
 
 /** The answers as text buttons (the first styled primary, none focused). */
-export function answerButtons(q: Question, v: View, where: string): HTMLElement {
+export function answerButtons(q: Answerable, v: View, where: string): HTMLElement {
   return h(
     'div',
     { class: 'answers', role: 'group', 'aria-label': `Answer: ${q.command}` },
@@ -39,7 +44,7 @@ export function answerButtons(q: Question, v: View, where: string): HTMLElement 
 }
 
 /** The answers as icon buttons, for a table row. */
-export function answerIcons(q: Question, v: View): HTMLElement {
+export function answerIcons(q: Answerable, v: View): HTMLElement {
   return h(
     'div',
     { class: 'answer-icons', role: 'group', 'aria-label': `Answer: ${q.kind === 'command' && q.mcp ? 'call' : 'run'} ${q.command}?` },
@@ -52,7 +57,48 @@ export function answerIcons(q: Question, v: View): HTMLElement {
   );
 }
 
+/** The candidates as text buttons, the recommended one first (styled primary, none focused), then "Apply None". */
+export function candidateButtons(q: CandidateQuestion, v: View, where: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'answers', role: 'group', 'aria-label': `Which candidate of task ${q.taskId} to apply` },
+    ...q.candidates.map((c) =>
+      textButton(
+        `Apply ${c.candidateId} (${c.provider}/${c.model})${c.candidateId === q.recommended ? ' · recommended' : ''}`,
+        c.candidateId === q.recommended ? 'check' : null,
+        {
+          appearance: c.candidateId === q.recommended ? 'primary' : 'secondary',
+          title: `check ${c.passed ? 'passed' : 'not passed'} · ${usd(c.costUsd)} · ${plural(c.lines, 'line')} in ${plural(c.files, 'file')}`,
+          'data-key': `${where}:${q.id}:${c.candidateId}`,
+          onClick: () => v.post({ type: 'chooseCandidate', id: q.id, candidateId: c.candidateId }),
+        },
+      ),
+    ),
+    textButton('Apply None', 'circle-slash', {
+      appearance: 'secondary',
+      'data-key': `${where}:${q.id}:none`,
+      onClick: () => v.post({ type: 'chooseCandidate', id: q.id, candidateId: null }),
+    }),
+  );
+}
+
 function questionItem(q: Question, v: View): HTMLElement {
+  if (q.kind === 'candidate') {
+    const rec = q.candidates.find((c) => c.candidateId === q.recommended);
+    return h(
+      'li',
+      { class: 'question' },
+      h('strong', null, `Which candidate's changes should be applied to task ${q.taskId}?`),
+      h('div', null, q.title),
+      h(
+        'div',
+        { class: 'muted' },
+        rec ? `The verdict: ${rec.candidateId} (${rec.provider}/${rec.model}) — ${q.reason}. ` : `No candidate is recommended: ${q.reason}. `,
+        'Their changes are under Candidates; Apply None leaves the workspace as it is.',
+      ),
+      candidateButtons(q, v, 'q'),
+    );
+  }
   if (q.kind === 'tests') {
     return h(
       'li',

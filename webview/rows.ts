@@ -4,7 +4,12 @@ import { costText } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
 import {
   attemptsText,
+  awaitingChoice,
+  checkPassed,
   isWorking,
+  type CandidateState,
+  type CandidateStatus,
+  type RaceState,
   type AgentState,
   type CommandState,
   type PhaseState,
@@ -12,9 +17,9 @@ import {
   type TaskState,
   type TimelineMark,
 } from '../src/core/fold/state';
-import { compactionText } from '../src/core/fold/narrate';
+import { candidateStatusText, changeText, checkText, compactionText } from '../src/core/fold/narrate';
 import type { TranscriptEntry } from '../src/core/fold/transcript';
-import { plural, tokens } from './format';
+import { duration, plural, tokens } from './format';
 
 /** A phase's outcome as the timeline says it (`cancelled` when a user's cancel stopped it: a fold rule). */
 export function phaseOutcome(p: PhaseState, st: SessionState, live: boolean): string {
@@ -38,6 +43,8 @@ export interface AgentRow {
   step: string;
   /** Still working: it can be messaged and its task stopped (while the session runs). */
   working: boolean;
+  /** The race candidate it is (best of several), e.g. `api#2`; '' for any other agent. */
+  candidate: string;
 }
 
 /**
@@ -72,6 +79,7 @@ export function agentRows(st: SessionState): AgentRow[] {
       taskTitle: t?.description ?? '',
       step: (isWorking(a) && a.step) || '',
       working: isWorking(a),
+      candidate: st.candidateAgents?.[a.agentId]?.candidateId ?? '',
     };
   });
 }
@@ -84,6 +92,8 @@ export interface TaskRow {
   statusText: string;
   /** Said under the status: "stopped by you" for a task the user stopped; '' otherwise. */
   statusNote: string;
+  /** A task done best of several: "best of 3 · api#3 applied" (its race is under Candidates); '' otherwise. */
+  race: string;
   /** Who finished it (role, reassigned role, or the orchestrator after escalation) and on which route; '—' until done. */
   finishedBy: string;
   cost: string;
@@ -127,6 +137,16 @@ export function taskStatusText(t: Pick<TaskState, 'status' | 'stopped'>): string
   return t.stopped ? `${t.status} · stopped by you` : t.status;
 }
 
+/** A race in a few words, under its task's title. */
+function raceNote(race: RaceState | undefined): string {
+  if (!race?.candidates.length) return '';
+  const n = `best of ${race.candidates.length}`;
+  if (race.chosen) return `${n} · ${race.chosen.candidateId === null ? 'none applied' : `${race.chosen.candidateId} applied`}`;
+  if (race.verdict) return `${n} · waiting for your choice`;
+  const running = race.candidates.filter((c) => c.status === 'running').length;
+  return running ? `${n} · ${running} running` : `${n} · judging`;
+}
+
 export function taskRows(st: SessionState): TaskRow[] {
   return st.taskOrder.map((id) => {
     const t = st.tasks[id]!;
@@ -136,6 +156,7 @@ export function taskRows(st: SessionState): TaskRow[] {
       status: t.status,
       statusText: taskStatusText(t),
       statusNote: t.stopped ? 'stopped by you' : '',
+      race: raceNote(t.race),
       finishedBy: t.finishedBy ? finisherText(t.finishedBy) : '—',
       cost: costText(t.figures),
       commands: st.commandOrder
@@ -226,6 +247,10 @@ export function transcriptRow(e: TranscriptEntry): TranscriptRow {
       return row('Stopped by you', 'The orchestrator decides what becomes of the task.', 'user');
     case 'decided':
       return row('Then', e.text, 'muted');
+    case 'candidate': {
+      const label = { started: 'Candidate', finished: 'Candidate finished', applied: 'Applied', not_applied: 'Not applied' }[e.step];
+      return row(label, e.text, e.step === 'finished' && !e.ok ? 'warn' : e.step === 'not_applied' || e.step === 'started' ? 'muted' : 'normal');
+    }
     case 'end':
       return row(
         e.outcome === 'completed' ? 'Finished' : e.outcome === 'escalated' ? 'Gave up: escalated to the orchestrator' : 'Failed',
@@ -267,4 +292,130 @@ export function incidents(v: { state: SessionState }): Incident[] {
     })),
   ];
   return out.sort((a, b) => a.seq - b.seq);
+}
+
+/** One candidate of a race, as the candidates table shows it (webview/races.ts). */
+export interface CandidateRow {
+  candidateId: string;
+  agentId: string;
+  provider: string;
+  model: string;
+  /** running (with the agent's current step), finished, gave up, failed, cancelled, interrupted. */
+  status: string;
+  statusClass: string;
+  step: string;
+  /** Why it gave up or failed; the check's command and output tail. */
+  statusDetail: string;
+  check: string;
+  checkClass: 'ok' | 'failed' | 'none';
+  checkDetail: string;
+  cost: string;
+  tokens: string;
+  time: string;
+  /** "+4 −0 in 2 files" ('—' while it runs), and its two halves as the table shows them. */
+  change: string;
+  lines: string;
+  filesText: string;
+  files: number;
+  /** Its changes were applied; the verdict picked it (shown while the user chooses). */
+  chosen: boolean;
+  recommended: boolean;
+}
+
+/** A task's latest race: its candidates side by side and the verdict in one line. */
+export interface RaceView {
+  taskId: string;
+  title: string;
+  round: number;
+  /** "best of 3 · 1 running", "chosen: api#3 gemini/gemini-2.5-flash — passed, cheapest of 2 that passed". */
+  verdict: string;
+  /** The verdict is in and the user is to choose (candidateApproval "ask"). */
+  awaiting: boolean;
+  /** none applied, or the race is still on: a muted line; chosen: normal. */
+  tone: 'ok' | 'warn' | 'muted';
+  candidates: CandidateRow[];
+}
+
+const CANDIDATE_STATUS_CLASS: Record<CandidateStatus, string> = {
+  running: 'agent-active',
+  finished: 'agent-completed',
+  gave_up: 'agent-escalated',
+  failed: 'agent-failed',
+  cancelled: 'agent-cancelled',
+  interrupted: 'agent-interrupted',
+};
+
+export function candidateRow(c: CandidateState, race: RaceState, st: SessionState): CandidateRow {
+  const agent = st.agents[c.agentId];
+  const k = c.check;
+  const f = c.figures;
+  return {
+    candidateId: c.candidateId,
+    agentId: c.agentId,
+    provider: c.provider,
+    model: c.model,
+    status: candidateStatusText(c.status),
+    statusClass: CANDIDATE_STATUS_CLASS[c.status],
+    step: (c.status === 'running' && agent && isWorking(agent) && agent.step) || '',
+    statusDetail: [c.error, c.summary].filter(Boolean).join('\n'),
+    check: checkText(c),
+    checkClass: !k ? 'none' : checkPassed(c) ? 'ok' : 'failed',
+    checkDetail: k ? `${k.command} · ${duration(k.durationMs)}\n${k.outputTail.trimEnd().split('\n').slice(-8).join('\n')}` : '',
+    cost: costText(f),
+    tokens: `${tokens(f.input + f.cachedInput)} / ${tokens(f.output)}`,
+    time: c.wallMs === undefined ? '—' : duration(c.wallMs),
+    change: c.status === 'running' ? '—' : changeText({ added: c.added, removed: c.removed, files: c.files.length }),
+    lines: c.status === 'running' ? '—' : c.files.length ? `+${c.added} −${c.removed}` : 'no change',
+    filesText: c.status === 'running' || !c.files.length ? '' : plural(c.files.length, 'file'),
+    files: c.files.length,
+    chosen: !!race.chosen && race.chosen.candidateId === c.candidateId,
+    recommended: !!race.verdict && !race.chosen && race.verdict.winner === c.candidateId,
+  };
+}
+
+function verdictLine(race: RaceState): { text: string; tone: RaceView['tone'] } {
+  const name = (id: string) => {
+    const c = race.candidates.find((x) => x.candidateId === id);
+    return c ? `${id} ${c.provider}/${c.model}` : id;
+  };
+  const n = race.candidates.length;
+  if (!race.verdict) {
+    const running = race.candidates.filter((c) => c.status === 'running').length;
+    return { text: `Best of ${n}: ${running ? `${running} running, ${n - running} finished` : 'judging'}`, tone: 'muted' };
+  }
+  const v = race.verdict;
+  const c = race.chosen;
+  if (!c)
+    return {
+      text: v.winner ? `Recommended: ${name(v.winner)} — ${v.reason}. Waiting for your choice.` : `No candidate passed: ${v.reason}. Waiting for your choice.`,
+      tone: 'warn',
+    };
+  if (c.candidateId === null) return { text: `None applied${c.by === 'user' ? ' (your choice)' : ''}: ${c.reason}`, tone: 'warn' };
+  if (c.by === 'user')
+    return {
+      text: `Chosen by you: ${name(c.candidateId)}${v.winner && v.winner !== c.candidateId ? ` (the verdict: ${v.winner}, ${v.reason})` : ''}`,
+      tone: 'ok',
+    };
+  return { text: `Chosen: ${name(c.candidateId)} — ${c.reason}`, tone: 'ok' };
+}
+
+/** The tasks with a race, in the plan's order. */
+export function raceViews(st: SessionState): RaceView[] {
+  return st.taskOrder.flatMap((id) => {
+    const t = st.tasks[id]!;
+    const race = t.race;
+    if (!race?.candidates.length) return [];
+    const { text, tone } = verdictLine(race);
+    return [
+      {
+        taskId: id,
+        title: t.title,
+        round: race.round,
+        verdict: text,
+        awaiting: awaitingChoice(t),
+        tone,
+        candidates: race.candidates.map((c) => candidateRow(c, race, st)),
+      },
+    ];
+  });
 }

@@ -103,7 +103,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
     // Provider over model, each cut to the column; read (and copied) as "provider / model".
     h('td', null, clip(a.provider), h('span', { class: 'sr-only' }, ' / '), clip(a.model, 'muted')),
     h('td', null, clip(a.status, `agent ${a.statusClass}`), a.step ? clip(a.step, 'step muted') : null, asking && v.live ? answerIcons(asking, v) : null),
-    h('td', { title: a.taskTitle }, a.task),
+    h('td', { title: a.taskTitle }, a.task, a.candidate ? h('div', { class: 'muted candidate-of' }, `candidate ${a.candidate}`) : null),
   );
 }
 
@@ -123,6 +123,7 @@ export const tasksTable: KeyedRows<TaskRow> = {
         'td',
         { title: t.id },
         t.title,
+        t.race ? h('div', { class: 'muted race-note' }, t.race) : null,
         t.commands.length
           ? h(
               'ul',

@@ -24,7 +24,20 @@ export interface View {
 }
 
 export type SectionId =
-  'header' | 'plan' | 'questions' | 'timeline' | 'tasks' | 'agents' | 'transcript' | 'decisions' | 'incidents' | 'metrics' | 'files' | 'quality' | 'sessions';
+  | 'header'
+  | 'plan'
+  | 'questions'
+  | 'timeline'
+  | 'tasks'
+  | 'candidates'
+  | 'agents'
+  | 'transcript'
+  | 'decisions'
+  | 'incidents'
+  | 'metrics'
+  | 'files'
+  | 'quality'
+  | 'sessions';
 
 export interface Section {
   readonly id: SectionId;
@@ -72,19 +85,19 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'task.skipped':
       return ['header', 'tasks', 'agents'];
     case 'llm.request':
-      return ['header', 'agents'];
+      return ['header', 'agents', 'candidates']; // a candidate's step
     case 'task.escalated':
     case 'provider.switched':
       return ['tasks', 'agents', 'incidents', 'transcript'];
     case 'task.stopped':
       return ['timeline', 'tasks', 'agents', 'transcript'];
     case 'llm.response':
-      return ['header', 'tasks', 'metrics'];
+      return ['header', 'tasks', 'candidates', 'metrics'];
     case 'llm.error':
-      return ['header', 'tasks', 'metrics', 'incidents', 'transcript'];
+      return ['header', 'tasks', 'candidates', 'metrics', 'incidents', 'transcript'];
     case 'llm.retrying':
     case 'tool.called':
-      return ['agents', 'transcript'];
+      return ['agents', 'candidates', 'transcript'];
     case 'agent.prompt':
     case 'agent.text':
     case 'context.compacted':
@@ -105,14 +118,14 @@ export function touches(type: EventType): SectionId[] | 'all' {
       return ['incidents', 'transcript'];
     case 'command.requested':
     case 'command.decided':
-      return ['tasks', 'agents']; // the agent's step: waiting for approval, running
+      return ['tasks', 'agents', 'candidates']; // the agent's step: waiting for approval, running
     case 'command.ran':
       return ['tasks'];
     case 'candidate.started':
     case 'candidate.finished':
     case 'candidate.judged':
     case 'candidate.chosen':
-      return ['header', 'tasks', 'agents'];
+      return ['header', 'tasks', 'candidates', 'agents', 'transcript'];
     case 'mcp.called':
     case 'mcp.decided':
       return ['agents']; // the agent's step: waiting for approval, calling

@@ -353,7 +353,7 @@ export async function planCommand(
   });
   io.err(`Ensemble planning session ${handle.sessionId} in ${workspace}`);
   const sub = handle.log.onDidAppend((e) => {
-    const line = describeEvent(e);
+    const line = describeEvent(e, handle.state);
     if (line) io.err(line);
   });
   const state = await handle.done.finally(() => sub.dispose());

@@ -33,7 +33,7 @@ export const stdio: Output = redacting(
 export async function follow(handle: SessionHandle, opts: { json?: boolean; io?: Output } = {}): Promise<number> {
   const io = opts.io ?? stdio;
   const sub = handle.log.onDidAppend((e) => {
-    const line = describeEvent(e);
+    const line = describeEvent(e, handle.state); // the fold through e: a candidate's cost
     if (line) io.err(line);
   });
   let interrupts = 0;

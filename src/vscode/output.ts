@@ -55,7 +55,7 @@ export function createOutput(controller: SessionController, record = false): vsc
     follow?.dispose();
     output.info(`Session ${a.ref.sessionId} (${a.kind}) in ${a.ref.workspace}`);
     const sub = a.handle.log.onDidAppend((e) => {
-      const line = narrate(e);
+      const line = narrate(e, a.handle.state);
       if (line) output[line.level](line.text.trim());
     });
     follow = { dispose: () => sub.dispose() };

@@ -106,6 +106,12 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       case 'answer':
         this.questions?.answer(m.id, m.answer);
         return;
+      case 'chooseCandidate':
+        this.questions?.choose(m.id, m.candidateId);
+        return;
+      case 'openCandidateDiff':
+        await vscode.commands.executeCommand(COMMANDS.openCandidateDiff, m.candidateId);
+        return;
       case 'openSession': {
         const ref = this.feed.lookup(m.sessionId);
         if (ref) this.focus.set(ref);

@@ -10,8 +10,13 @@ import type { CommandApproval, CommandApprovalRequest } from '../core/session/co
 import type { McpApprovalRequest } from '../core/session/mcp';
 import { PANEL_VIEW_ID } from './panel';
 import { COMMAND_ANSWERS, TEST_ANSWERS, type Question, type QuestionAnswer } from '../protocol';
+import type { CandidateQuestion } from '../core/ports';
+import { usdText } from '../core/fold/money';
 
-type Pending = { question: Question; settle: (answer: QuestionAnswer | undefined) => void };
+/** What settles a question: one of its answers, or the candidate picked (null: none). */
+type Answer = QuestionAnswer | { candidateId: string | null };
+type Pending = { question: Question; settle: (answer: Answer | undefined) => void };
+type CandidateAsked = Extract<Question, { kind: 'candidate' }>;
 /** A question before it is numbered. */
 type Asked = { [K in Question['kind']]: Omit<Extract<Question, { kind: K }>, 'id'> }[Question['kind']];
 
@@ -24,8 +29,17 @@ export const ANSWER_TITLES: Record<QuestionAnswer, string> = {
   skip: "Don't Run",
 };
 
+/** A candidate in a few words: "api#3 (gemini/gemini-2.5-flash): check passed, $0.0087, 43 lines in 2 files". */
+export function candidateLine(c: CandidateQuestion['candidates'][number]): string {
+  return `${c.candidateId} (${c.provider}/${c.model}): check ${c.passed ? 'passed' : 'not passed'}, ${usdText(c.costUsd)}, ${c.lines} line${c.lines === 1 ? '' : 's'} in ${c.files} file${c.files === 1 ? '' : 's'}`;
+}
+
 /** The question in one sentence, as the notification and the panel's screen-reader text say it. */
 export function questionText(q: Question): string {
+  if (q.kind === 'candidate') {
+    const rec = q.candidates.find((c) => c.candidateId === q.recommended);
+    return `Task ${q.taskId} — ${q.title}: its ${q.candidates.length} candidates are judged. ${rec ? `Recommended: ${candidateLine(rec)} (${q.reason}).` : `None is recommended: ${q.reason}.`} Which candidate's changes should be applied?`;
+  }
   if (q.kind === 'tests')
     return `Run the generated project's tests with "${q.command}"? They run in the workspace, without your API keys in their environment.`;
   const task = q.taskId ? ` (task ${q.taskId}${q.taskTitle ? ` — ${q.taskTitle}` : ''})` : '';
@@ -81,11 +95,31 @@ export class Questions implements vscode.Disposable {
   readonly consentToTests = async (command: string, signal?: AbortSignal): Promise<boolean> =>
     (await this.ask({ kind: 'tests', command }, TEST_ANSWERS, signal)) === 'run';
 
+  /**
+   * The CandidateChooser port (`candidateApproval: "ask"`): which of a race's judged candidates to apply,
+   * the candidate's id or null for none. A question withdrawn (the session cancelled, or ended) applies none.
+   */
+  readonly chooseCandidate = async (q: CandidateQuestion, signal: AbortSignal): Promise<string | null> => {
+    // The recommended candidate first, then the others in the order given.
+    const candidates = [...q.candidates].sort((a, b) => Number(b.candidateId === q.recommended) - Number(a.candidateId === q.recommended));
+    const answer = await this.ask({ ...q, kind: 'candidate', candidates }, [], signal);
+    return answer && typeof answer === 'object' ? answer.candidateId : null;
+  };
+
   /** Answers question `id` (the panel's buttons, the notification's); false when it no longer waits (answered, withdrawn). */
   answer(id: number, answer: QuestionAnswer): boolean {
     const p = this.pending.get(id);
-    if (!p || !(p.question.kind === 'tests' ? TEST_ANSWERS : COMMAND_ANSWERS).includes(answer as never)) return false;
+    if (!p || p.question.kind === 'candidate' || !(p.question.kind === 'tests' ? TEST_ANSWERS : COMMAND_ANSWERS).includes(answer as never)) return false;
     p.settle(answer);
+    return true;
+  }
+
+  /** Answers candidate question `id` with one of its candidates, or null for none; false when it no longer waits or names no candidate of it. */
+  choose(id: number, candidateId: string | null): boolean {
+    const p = this.pending.get(id);
+    if (!p || p.question.kind !== 'candidate') return false;
+    if (candidateId !== null && !p.question.candidates.some((c) => c.candidateId === candidateId)) return false;
+    p.settle({ candidateId });
     return true;
   }
 
@@ -94,12 +128,12 @@ export class Questions implements vscode.Disposable {
     for (const p of [...this.pending.values()]) p.settle(undefined);
   }
 
-  private ask(q: Asked, answers: readonly QuestionAnswer[], signal?: AbortSignal): Promise<QuestionAnswer | undefined> {
+  private ask(q: Asked, answers: readonly QuestionAnswer[], signal?: AbortSignal): Promise<Answer | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
     const question = { ...q, id: this.next++ } as Question;
     return new Promise((resolve) => {
       const onAbort = () => settle(undefined);
-      const settle = (answer: QuestionAnswer | undefined) => {
+      const settle = (answer: Answer | undefined) => {
         if (!this.pending.delete(question.id)) return;
         signal?.removeEventListener('abort', onAbort);
         this._onDidChange.fire(this.waiting);
@@ -108,8 +142,31 @@ export class Questions implements vscode.Disposable {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(question.id, { question, settle });
       this._onDidChange.fire(this.waiting);
-      void this.notify(question, answers);
+      void (question.kind === 'candidate' ? this.notifyCandidates(question) : this.notify(question, answers));
     });
+  }
+
+  /**
+   * The notification for a race's choice: apply the recommended candidate, choose another (a quick pick of
+   * them all, with their figures), apply none, or show the panel; closing it answers nothing.
+   */
+  private async notifyCandidates(q: CandidateAsked): Promise<void> {
+    const show = 'Show in Panel';
+    const choose = 'Choose…';
+    const none = 'Apply None';
+    const rec = q.candidates.find((c) => c.candidateId === q.recommended);
+    const applyRec = rec ? `Apply ${rec.candidateId} (Recommended)` : undefined;
+    const choice = await vscode.window.showInformationMessage(
+      `Ensemble: ${questionText(q)}`,
+      ...[applyRec, choose, none, show].filter((x): x is string => !!x),
+    );
+    let picked: string | null | undefined;
+    if (choice === show) return void vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+    if (choice === applyRec) picked = rec!.candidateId;
+    else if (choice === none) picked = null;
+    else if (choice === choose) picked = await pickCandidate(q);
+    if (picked !== undefined && !this.choose(q.id, picked))
+      vscode.window.setStatusBarMessage('Ensemble: that question no longer waits (it was answered in the panel, or the session ended).', 5000);
   }
 
   /** The notification: the same answers as the panel, plus Show in Panel; closing it answers nothing (the question stays in the panel). */
@@ -126,4 +183,24 @@ export class Questions implements vscode.Disposable {
     this.withdrawAll();
     this._onDidChange.dispose();
   }
+}
+
+/** A quick pick of a race's candidates (the recommended one first), and "apply none"; undefined when dismissed. */
+async function pickCandidate(q: CandidateAsked): Promise<string | null | undefined> {
+  type Item = vscode.QuickPickItem & { candidateId: string | null };
+  const items: Item[] = [
+    ...q.candidates.map((c) => ({
+      label: `${c.passed ? '$(pass)' : '$(error)'} ${c.candidateId}`,
+      description: `${c.provider}/${c.model}${c.candidateId === q.recommended ? ' · recommended' : ''}`,
+      detail: `check ${c.passed ? 'passed' : 'not passed'} · ${usdText(c.costUsd)} · ${c.lines} line${c.lines === 1 ? '' : 's'} in ${c.files} file${c.files === 1 ? '' : 's'}`,
+      candidateId: c.candidateId,
+    })),
+    { label: '$(circle-slash) Apply None', description: "leave the workspace as it is; the task's usual rules apply", candidateId: null },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Ensemble: Task ${q.taskId} — Which Candidate to Apply?`,
+    placeHolder: q.reason,
+    ignoreFocusOut: true,
+  });
+  return picked ? picked.candidateId : undefined;
 }

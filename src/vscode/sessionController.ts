@@ -32,6 +32,7 @@ export class SessionBusyError extends Error {
 type Consent = NonNullable<EngineDeps['consent']>;
 type Approve = NonNullable<EngineDeps['approveCommand']>;
 type ApproveMcp = NonNullable<EngineDeps['approveMcp']>;
+type ChooseCandidate = NonNullable<EngineDeps['chooseCandidate']>;
 
 export interface RunRequest {
   goal: string;
@@ -54,9 +55,20 @@ export class SessionController implements vscode.Disposable {
   private readonly _onDidEnd = new vscode.EventEmitter<EndedSession>();
   readonly onDidEnd = this._onDidEnd.event;
 
-  /** `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`, `approveMcp`: ask about a command, an MCP call, the policy does not allow; `consent`: about running the generated tests. */
+  /**
+   * `reviewPlan`: asks the user about a proposed plan (with `ensemble.planApproval` "ask"); `approveCommand`, `approveMcp`: ask about a
+   * command, an MCP call, the policy does not allow; `consent`: about running the generated tests; `chooseCandidate`: which of a
+   * race's candidates to apply (with `ensemble.candidateApproval` "ask").
+   */
   constructor(
-    private readonly opts: { extensionPath: string; consent: Consent; approveCommand: Approve; approveMcp?: ApproveMcp; reviewPlan?: EngineDeps['reviewPlan'] },
+    private readonly opts: {
+      extensionPath: string;
+      consent: Consent;
+      approveCommand: Approve;
+      approveMcp?: ApproveMcp;
+      reviewPlan?: EngineDeps['reviewPlan'];
+      chooseCandidate?: ChooseCandidate;
+    },
   ) {}
 
   get active(): ActiveSession | undefined {
@@ -166,6 +178,7 @@ export class SessionController implements vscode.Disposable {
       secrets,
       isDirty: dirtyEditors(workspace),
       reviewPlan: this.opts.reviewPlan,
+      chooseCandidate: this.opts.chooseCandidate,
     };
   }
 

@@ -18,6 +18,8 @@ export const SETTINGS = [
   'validation.runTests',
   'validation.timeoutMs',
   'planApproval',
+  'bestOf',
+  'candidateApproval',
   'commands',
   'mcpServers',
   'mcp',

@@ -400,7 +400,7 @@ describe('commands: what the panel and the progress say', () => {
       [],
     ]);
     assert.match(rows[0]!.commands[0]!.detail, /allow pattern "npm test"\na\n# fail 1$/);
-    assert.deepEqual(events.slice(1).map(describeEvent), [
+    assert.deepEqual(events.slice(1).map((e) => describeEvent(e)), [
       '  $ t1 (qa) asks to run `npm test` [c1]',
       '    [c1] allowed: it matches the allow pattern "npm test"',
       '    [c1] exited 1 after 1.5 s; 1 file changed',

@@ -2,9 +2,12 @@
 // files), never one per token, with a level. The CLI's progress on stderr and the extension's Output
 // channel both print these lines, so progress is worded one way. Everything shown is read from the event.
 
-import type { EnsembleEvent, Phase, PriceSourceInfo, RulesFile } from '../events';
+import type { CandidateCheck, EnsembleEvent, EventOf, Phase, PriceSourceInfo, RulesFile } from '../events';
+import type { CandidateStatus } from './candidates';
+import { costText } from './figures';
 import { budgetText, estimateText, usdText } from './money';
 import type { SandboxUse } from './sandbox';
+import type { SessionState } from './state';
 
 export type NarrationLevel = 'info' | 'warn' | 'error';
 
@@ -67,9 +70,53 @@ export function compactionText(c: {
   return `conversation compacted ${why}: ${what}, ~${n(c.tokensBefore)} → ~${n(c.tokensAfter)} tokens`;
 }
 
-/** The line an event adds to the progress, with its level; undefined for events too small to mention. */
-export function narrate(e: EnsembleEvent): { level: NarrationLevel; text: string } | undefined {
-  const text = describeEvent(e);
+/** "4.1 s", "1m 05s": a wall time in the progress and the report. */
+export function secondsText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** A candidate's check in words, wherever a race is shown: "passed", "failed (exit 1)", "timed out", "killed", "not run". */
+export function checkText(c: { status: CandidateStatus; check?: CandidateCheck }): string {
+  const k = c.check;
+  if (!k) return 'not run';
+  if (k.timedOut) return 'timed out';
+  if (k.exitCode === null) return 'killed';
+  return k.exitCode === 0 ? 'passed' : `failed (exit ${k.exitCode})`;
+}
+
+/** A change's size in words: "+64 −3 in 3 files", "no change". */
+export function changeText(c: { added: number; removed: number; files: number }): string {
+  return c.files ? `+${c.added} −${c.removed} in ${c.files} file${c.files === 1 ? '' : 's'}` : 'no change';
+}
+
+/** How a candidate stands, in a word or two: "running", "finished", "gave up"… */
+export function candidateStatusText(status: CandidateStatus): string {
+  return status === 'gave_up' ? 'gave up' : status;
+}
+
+/** "api#2 (openai/gpt-5)", or the id alone when the fold does not know it. */
+function candidateName(e: { taskId: string; candidateId: string }, s: SessionState | undefined): string {
+  const c = s?.tasks[e.taskId]?.race?.candidates.find((x) => x.candidateId === e.candidateId);
+  return c ? `${e.candidateId} (${c.provider}/${c.model})` : e.candidateId;
+}
+
+function candidateFinished(e: EventOf<'candidate.finished'>, s: SessionState | undefined): string {
+  const c = s?.tasks[e.taskId]?.race?.candidates.find((x) => x.candidateId === e.candidateId);
+  const added = e.files.reduce((n, f) => n + f.added, 0);
+  const removed = e.files.reduce((n, f) => n + f.removed, 0);
+  const what = [
+    e.outcome === 'finished' ? `check ${checkText({ status: 'finished', check: e.check })}` : (e.error ?? e.summary ?? ''),
+    c ? costText(c.figures) : '',
+    changeText({ added, removed, files: e.files.length }),
+    secondsText(e.wallMs),
+  ].filter(Boolean);
+  return `  ${e.outcome === 'finished' ? '◆' : '✗'} candidate ${candidateName(e, s)} ${candidateStatusText(e.outcome)}: ${what.join(', ')}`;
+}
+
+/** The line an event adds to the progress, with its level; undefined for events too small to mention. `s`: the fold through `e`, for the figures an event does not carry (a candidate's cost). */
+export function narrate(e: EnsembleEvent, s?: SessionState): { level: NarrationLevel; text: string } | undefined {
+  const text = describeEvent(e, s);
   if (text === undefined) return undefined;
   return { level: levelOf(e), text };
 }
@@ -101,6 +148,10 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
       return e.decision === 'denied' ? 'warn' : 'info';
     case 'mcp.result':
       return e.ok ? 'info' : 'warn';
+    case 'candidate.finished':
+      return e.outcome === 'finished' && e.check?.exitCode === 0 && !e.check.timedOut ? 'info' : 'warn';
+    case 'candidate.chosen':
+      return e.candidateId === null ? 'warn' : 'info';
     case 'budget.exhausted':
       return 'warn';
     case 'sandbox.checked':
@@ -110,7 +161,12 @@ function levelOf(e: EnsembleEvent): NarrationLevel {
   }
 }
 
-export function describeEvent(e: EnsembleEvent): string | undefined {
+/**
+ * The progress line of one event. `s`: the session's fold through `e` (the running session's state when
+ * its log appends `e`), for what the event does not carry itself — a candidate's provider, model and
+ * cost; without it those are left out.
+ */
+export function describeEvent(e: EnsembleEvent, s?: SessionState): string | undefined {
   switch (e.type) {
     case 'phase.started':
       return `▶ ${phaseName(e.phase)}`;
@@ -158,6 +214,18 @@ export function describeEvent(e: EnsembleEvent): string | undefined {
       return `  ! ${e.provider}/${e.model}: ${e.message}${e.retryable ? ' (will retry)' : e.code === 'context_overflow' ? ' (compacting, then the same provider again)' : ''}`;
     case 'context.compacted':
       return `  ⇲ ${e.taskId ?? e.agentId}: ${compactionText(e)}`;
+    case 'candidate.started':
+      return `  ⋯ candidate ${e.candidateId} (${e.provider}/${e.model}) started${e.round > 1 ? ` (round ${e.round})` : ''} in its own copy (${e.copy})`;
+    case 'candidate.finished':
+      return candidateFinished(e, s);
+    case 'candidate.judged': {
+      const costs = e.ranking.map((r) => `${r.candidateId} ${r.passed ? usdText(r.costUsd) : 'did not pass'}`).join(', ');
+      return `  ⚖ ${e.taskId} judged: ${e.winner ?? 'no winner'} — ${e.reason}${costs ? ` (${costs})` : ''}`;
+    }
+    case 'candidate.chosen':
+      return e.candidateId === null
+        ? `  ★ ${e.taskId}: no candidate applied${e.by === 'user' ? ' (your choice)' : ''}: ${e.reason}`
+        : `  ★ ${e.taskId}: applying ${candidateName({ taskId: e.taskId, candidateId: e.candidateId }, s)}, chosen ${e.by === 'user' ? 'by the user' : 'automatically'}: ${e.reason}`;
     case 'file.written':
       return `  + ${e.path} (${e.change}, ${e.bytes} bytes)`;
     case 'file.changed':

@@ -1,9 +1,10 @@
 // report.json and report.md: folds of the log and nothing else. A figure the log does not hold is
 // absent or null, never invented; a claim without a check behind it does not appear.
 
-import type { Finisher, SessionState, ProviderFigures } from './state';
+import type { CandidateState, CandidateStatus, Finisher, SessionState, ProviderFigures, RaceState } from './state';
+import { checkPassed } from './candidates';
 import type { DecisionKind, EnsembleEvent, RulesFile, ValidationRunBody } from '../events';
-import { describeRules } from './narrate';
+import { candidateStatusText, changeText, checkText, describeRules, secondsText } from './narrate';
 import { ATTEMPTS_NOUN, foldEvents } from './state';
 import { costWords, estimateText, knownCost, PLAN_TEXT, roundUsd, spendText } from './money';
 import { countTasks, reportedStatus, tasksText, type ReportedStatus } from './summary';
@@ -37,6 +38,10 @@ export interface ReportJson {
     finishedBy: Finisher | null;
     spentBy: SpentBy[];
     stoppedByUser: boolean;
+    /** Best of several: the candidates of the task's latest race, in the order given; empty for a task one agent did. */
+    candidates: ReportCandidate[];
+    /** The latest race's verdict and the candidate applied; null for a task without candidates. */
+    candidateVerdict: ReportVerdict | null;
   }[];
   /** `beforeKnown` false: a command changed a file the session had no copy of; it cannot be reverted. */
   files: {
@@ -169,6 +174,46 @@ export interface ReportJson {
   }[];
 }
 
+/**
+ * One candidate of a best-of-several task. `outcome`: finished (its agent called finish), gave_up, failed
+ * (no copy, or it broke), cancelled, interrupted, or running (the report of a session that has not ended).
+ * `check`: its run of the task's check in its copy (null: not run). `passed`: the check exited 0 in time.
+ * `wallMs`: from its start to the end of its check (null: not finished). `added`/`removed`: lines, over `files`.
+ */
+export interface ReportCandidate {
+  candidateId: string;
+  agentId: string;
+  provider: string;
+  model: string;
+  outcome: CandidateStatus;
+  check: { command: string; exitCode: number | null; timedOut: boolean; durationMs: number } | null;
+  passed: boolean;
+  costUsd: number | null;
+  planCalls: number;
+  calls: number;
+  tokens: { input: number; output: number; cachedInput: number };
+  wallMs: number | null;
+  files: { path: string; change: 'created' | 'modified' | 'deleted'; added: number; removed: number }[];
+  added: number;
+  removed: number;
+  /** Its changes were applied to the workspace. */
+  chosen: boolean;
+  error: string | null;
+}
+
+/**
+ * A race's verdict: `winner` (null: none passed) and why, the ranking it used (best first; null cost:
+ * unknown), and the candidate applied — `chosen` null until one is chosen, `chosen.candidateId` null when
+ * none was applied; `by` auto (the verdict's) or user (candidateApproval "ask").
+ */
+export interface ReportVerdict {
+  round: number;
+  winner: string | null;
+  reason: string;
+  ranking: { candidateId: string; passed: boolean; costUsd: number | null; lines: number; files: number }[];
+  chosen: { candidateId: string | null; by: 'auto' | 'user'; reason: string } | null;
+}
+
 /** One role on one route that made calls for a task: its share of the task's tokens and dollars. */
 export interface SpentBy {
   role: string;
@@ -282,6 +327,8 @@ export function buildReport(s: SessionState): ReportJson {
           planCalls: x.figures.planCalls ?? 0,
         })),
         stoppedByUser: !!t.stopped,
+        candidates: (t.race?.candidates ?? []).map((c) => reportCandidate(c, t.race!)),
+        candidateVerdict: t.race?.verdict ? verdictOf(t.race) : null,
       })),
     files: s.fileOrder
       .map((p) => s.files[p]!)
@@ -410,6 +457,40 @@ export function buildReport(s: SessionState): ReportJson {
   };
 }
 
+function reportCandidate(c: CandidateState, race: RaceState): ReportCandidate {
+  const f = c.figures;
+  return {
+    candidateId: c.candidateId,
+    agentId: c.agentId,
+    provider: c.provider,
+    model: c.model,
+    outcome: c.status,
+    check: c.check ? { command: c.check.command, exitCode: c.check.exitCode, timedOut: c.check.timedOut, durationMs: c.check.durationMs } : null,
+    passed: checkPassed(c),
+    costUsd: cost(f),
+    planCalls: f.planCalls ?? 0,
+    calls: f.calls,
+    tokens: { input: f.input, output: f.output, cachedInput: f.cachedInput },
+    wallMs: c.wallMs ?? null,
+    files: c.files.map((x) => ({ path: x.path, change: x.change, added: x.added, removed: x.removed })),
+    added: c.added,
+    removed: c.removed,
+    chosen: !!race.chosen && race.chosen.candidateId === c.candidateId,
+    error: c.error ?? null,
+  };
+}
+
+function verdictOf(race: RaceState): ReportVerdict {
+  const v = race.verdict!;
+  return {
+    round: race.round,
+    winner: v.winner,
+    reason: v.reason,
+    ranking: v.ranking.map((r) => ({ ...r, costUsd: roundUsd(r.costUsd) })),
+    chosen: race.chosen ? { ...race.chosen } : null,
+  };
+}
+
 export function reportFromEvents(events: EnsembleEvent[]): ReportJson {
   return buildReport(foldEvents(events));
 }
@@ -436,6 +517,39 @@ function userActionText(a: ReportJson['userActions'][number]): string {
 function taskCost(t: ReportJson['tasks'][number]): string {
   if (t.spentBy.length < 2) return costWords(t.costUsd, t.planCalls);
   return `${costWords(t.costUsd, t.planCalls)}: ${t.spentBy.map((x) => `${x.role} ${x.provider}/${x.model} ${costWords(x.costUsd, x.planCalls)}`).join(' + ')}`;
+}
+
+/** A task's race in report.md: its candidates side by side, then the verdict and the candidate applied. */
+function raceLines(t: ReportJson['tasks'][number]): string[] {
+  const v = t.candidateVerdict;
+  const command = t.candidates.find((c) => c.check)?.check?.command;
+  const L = [
+    `### ${t.id}: ${t.title} — best of ${t.candidates.length}${v && v.round > 1 ? ` (round ${v.round})` : ''}`,
+    '',
+    ...(command ? [`The check: \`${command.replace(/\n/g, ' ')}\`, run in each candidate's copy.`, ''] : []),
+    '| candidate | provider/model | outcome | check | cost | tokens in / out | time | change | applied |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of t.candidates) {
+    const check = checkText({ status: c.outcome, check: c.check ? { ...c.check, outputTail: '' } : undefined });
+    L.push(
+      `| ${c.candidateId} | ${c.provider}/${c.model} | ${candidateStatusText(c.outcome)}${c.error ? `: ${c.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)}` : ''} | ${check} | ${costWords(c.costUsd, c.planCalls)} | ${c.tokens.input} / ${c.tokens.output} | ${c.wallMs === null ? '—' : secondsText(c.wallMs)} | ${changeText({ added: c.added, removed: c.removed, files: c.files.length })} | ${c.chosen ? 'yes' : '—'} |`,
+    );
+  }
+  L.push('');
+  if (!v) L.push('Verdict: not judged (the race did not end).');
+  else {
+    L.push(`Verdict: ${v.winner ?? 'no winner'} — ${v.reason}.`);
+    const c = v.chosen;
+    L.push(
+      !c
+        ? 'Applied: not chosen yet (waiting for your choice).'
+        : c.candidateId === null
+          ? `Applied: none${c.by === 'user' ? ', your choice' : ''} (${c.reason}).`
+          : `Applied: ${c.candidateId}, chosen ${c.by === 'user' ? 'by you' : 'automatically'} (${c.reason}).`,
+    );
+  }
+  return L;
 }
 
 /** A provider's or a model's tokens, marked when Ensemble counted them (the provider reported none). */
@@ -509,6 +623,16 @@ export function renderMarkdown(r: ReportJson): string {
     L.push(
       `| ${t.id}: ${t.title} | ${t.role} | ${t.status}${t.stoppedByUser ? ' (stopped by you)' : ''} | ${t.finishedBy ? finisherText(t.finishedBy) : t.provider ? `— (last ran on ${t.provider}/${t.model ?? '—'})` : '—'} | ${t.attempts} | ${t.files.length} | ${taskCost(t)} |`,
     );
+  const raced = r.tasks.filter((t) => t.candidates.length);
+  if (raced.length) {
+    L.push(
+      '',
+      '## Best of several',
+      '',
+      "Each candidate did the task in its own copy of the workspace; the task's check judged them: passed, then the lowest cost, then the smaller change.",
+    );
+    for (const t of raced) L.push('', ...raceLines(t));
+  }
   if (r.commands.length) {
     L.push('', '## Commands', '', '| task | role | command | decision | result | files changed |', '|---|---|---|---|---|---|');
     for (const c of r.commands)

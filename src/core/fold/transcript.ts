@@ -6,6 +6,7 @@
 
 import type { EnsembleEvent, ModelRef } from '../events';
 import type { ProviderErrorCode } from '../ports';
+import { changeText, checkText } from './narrate';
 
 interface Base {
   seq: number;
@@ -49,6 +50,11 @@ export type TranscriptEntry = Base &
     | { kind: 'stopped' }
     | { kind: 'decided'; text: string }
     | { kind: 'end'; outcome: 'completed' | 'failed' | 'escalated'; text: string }
+    /**
+     * Best of several: the agent is one of its task's candidates. `finished`: how its run ended and what
+     * its check said; `applied`: its changes were applied to the workspace, or not (another candidate's, or none).
+     */
+    | { kind: 'candidate'; step: 'started' | 'finished' | 'applied' | 'not_applied'; ok: boolean; text: string }
   );
 
 export type TranscriptKind = TranscriptEntry['kind'];
@@ -64,10 +70,12 @@ export interface TranscriptState {
   newTurn: Record<string, boolean>;
   /** taskId → the agents working on it when the user stopped it, until the orchestrator decided. */
   stopped: Record<string, string[]>;
+  /** taskId → its latest race: its round and, by agent, the candidate each agent is. */
+  races: Record<string, { round: number; agents: Record<string, string> }>;
 }
 
 export function initialTranscript(): TranscriptState {
-  return { agents: {}, open: {}, current: {}, newTurn: {}, stopped: {} };
+  return { agents: {}, open: {}, current: {}, newTurn: {}, stopped: {}, races: {} };
 }
 
 /** What the orchestrator did with a task the user stopped, told in the stopped agent's transcript. */
@@ -90,6 +98,11 @@ function add(t: TranscriptState, agentId: string, e: EnsembleEvent, entry: NewEn
   const full = { ...entry, seq: e.seq, ts: e.ts, rev: 0 } as TranscriptEntry;
   entriesOf(t, agentId).push(full);
   return full;
+}
+
+/** Agent `agentId` is one of task `taskId`'s latest race's candidates. */
+function isCandidate(t: TranscriptState, taskId: string, agentId: string | undefined): boolean {
+  return !!agentId && t.races[taskId]?.agents[agentId] !== undefined;
 }
 
 function end(t: TranscriptState, agentId: string | undefined, e: EnsembleEvent, outcome: 'completed' | 'failed' | 'escalated', text: string): void {
@@ -200,7 +213,8 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
       break;
     }
     case 'task.completed':
-      end(t, e.agentId, e, 'completed', e.summary);
+      // A race's winner: its transcript already says it finished and that its changes were applied.
+      if (!isCandidate(t, e.taskId, e.agentId)) end(t, e.agentId, e, 'completed', e.summary);
       decided(t, e, e.taskId, 'The orchestrator did the task itself.');
       break;
     case 'task.failed':
@@ -216,14 +230,63 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
     case 'task.escalated':
       // A stopped task goes to the orchestrator too; its agent did not give up: its transcript says it was stopped.
       if (t.stopped[e.taskId]?.includes(t.current[e.taskId] ?? '')) break;
+      // A race none won: each candidate's transcript already says how it ended.
+      if (isCandidate(t, e.taskId, t.current[e.taskId])) break;
       end(t, t.current[e.taskId], e, 'escalated', e.reason);
       break;
     case 'agent.ended':
-      end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
+      // A candidate's agent ends after its candidate.finished, which says how it ended.
+      if (!Object.values(t.races).some((r) => r.agents[e.agentId] !== undefined))
+        end(t, e.agentId, e, e.status === 'COMPLETED' ? 'completed' : 'failed', e.summary);
       break;
     case 'llm.request':
       t.newTurn[e.agentId] = true;
       break;
+    case 'candidate.started': {
+      const race = t.races[e.taskId];
+      if (!race || race.round !== e.round) t.races[e.taskId] = { round: e.round, agents: { [e.agentId]: e.candidateId } };
+      else race.agents[e.agentId] = e.candidateId;
+      add(t, e.agentId, e, {
+        kind: 'candidate',
+        step: 'started',
+        ok: true,
+        text: `${e.candidateId}: one of the task's candidates, in its own copy of the workspace (${e.copy})`,
+      });
+      break;
+    }
+    case 'candidate.finished': {
+      delete t.open[e.agentId];
+      const check = e.check ? `its check \`${e.check.command}\` ${checkText({ status: e.outcome, check: e.check })}` : 'its check did not run';
+      const passed = e.outcome === 'finished' && !!e.check && e.check.exitCode === 0 && !e.check.timedOut;
+      const added = e.files.reduce((n, f) => n + f.added, 0);
+      const removed = e.files.reduce((n, f) => n + f.removed, 0);
+      const said = e.outcome === 'finished' ? (e.summary ?? '') : `${e.outcome === 'gave_up' ? 'gave up' : 'failed'}: ${e.error ?? e.summary ?? ''}`;
+      const why = said ? `${said} — ` : '';
+      add(t, e.agentId, e, {
+        kind: 'candidate',
+        step: 'finished',
+        ok: passed,
+        text: `${why}${check}; ${changeText({ added, removed, files: e.files.length })}`,
+      });
+      break;
+    }
+    case 'candidate.chosen': {
+      const race = t.races[e.taskId];
+      if (!race || race.round !== e.round) break;
+      const how = e.by === 'user' ? 'by you' : 'by the check and the price';
+      for (const [agentId, candidateId] of Object.entries(race.agents)) {
+        const applied = candidateId === e.candidateId;
+        add(t, agentId, e, {
+          kind: 'candidate',
+          step: applied ? 'applied' : 'not_applied',
+          ok: applied,
+          text: applied
+            ? `Its changes are applied to the workspace, chosen ${how}: ${e.reason}`
+            : `${e.candidateId === null ? 'No candidate was applied' : `${e.candidateId} was applied instead`}, chosen ${how}: ${e.reason}`,
+        });
+      }
+      break;
+    }
     default:
       break; // every other event says nothing about one agent's conversation
   }
@@ -232,11 +295,12 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
 
 /**
  * Whether `e` can change agent `agentId`'s transcript: its own events, and every agent spawn and task
- * event (a stopped or escalated task names no agent: it is its current agent's, known from the spawns).
+ * event (a stopped or escalated task names no agent: it is its current agent's, known from the spawns),
+ * and the choice of a race's candidate (it names none: each candidate's transcript says whether it was applied).
  * Folding only these gives that agent the same entries as folding the whole log.
  */
 export function concernsAgent(e: EnsembleEvent, agentId: string): boolean {
-  return ('agentId' in e && e.agentId === agentId) || e.type === 'agent.spawned' || e.type.startsWith('task.');
+  return ('agentId' in e && e.agentId === agentId) || e.type === 'agent.spawned' || e.type.startsWith('task.') || e.type === 'candidate.chosen';
 }
 
 export function foldTranscript(events: Iterable<EnsembleEvent>, t: TranscriptState = initialTranscript()): TranscriptState {

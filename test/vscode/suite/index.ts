@@ -5,6 +5,7 @@
 // - @vscode/test-cli (`npm run test:vscode`): its own mocha loads this file as a test file, with its
 //   globals already defined, so the suites register at load.
 import Mocha from 'mocha';
+import { registerCandidateTests } from './candidates.test';
 import { registerCommandTests } from './commands.test';
 import { registerDirtyTests } from './dirty.test';
 import { registerKeyTests } from './keys.test';
@@ -31,6 +32,7 @@ function registerAll(): void {
   registerRunCommandTests();
   registerSteeringTests();
   registerLmTests();
+  registerCandidateTests();
 }
 
 export function run(): Promise<void> {
