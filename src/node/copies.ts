@@ -72,14 +72,19 @@ class GitError extends Error {
 
 /**
  * Runs git in `cwd` with the allow-listed environment (never a key) plus `env`, no optional locks, no
- * prompt, no hook. On `signal` the process is stopped and awaited before the promise rejects with the signal's
+ * prompt, no hook, and no split index (which would leave a shared index file in the user's .git). On `signal` the process is stopped and awaited before the promise rejects with the signal's
  * reason, so that whatever cleans up after it does not race it.
  */
 function git(cwd: string, args: string[], opts: { env?: Record<string, string>; signal?: AbortSignal } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env };
-    const child = spawn('git', ['-c', `core.hooksPath=${NO_HOOKS}`, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn('git', ['-c', `core.hooksPath=${NO_HOOKS}`, '-c', 'core.splitIndex=false', ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -212,10 +217,16 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     this.tmpRoot = path.resolve(opts.tmpRoot ?? os.tmpdir());
   }
 
-  /** `<tmp>/ensemble-copies-<uid>`: this user's. */
+  /** `<tmp>/ensemble-copies-<uid>`: this user's (the temporary folder's real path: git records a worktree's real path). */
   private get userDir(): string {
     const uid = process.getuid?.() ?? safePart(os.userInfo().username);
-    return path.join(this.tmpRoot, `ensemble-copies-${uid}`);
+    let tmp = this.tmpRoot;
+    try {
+      tmp = fs.realpathSync(tmp);
+    } catch {
+      // not made yet: create makes it
+    }
+    return path.join(tmp, `ensemble-copies-${uid}`);
   }
 
   /** The folder of this workspace's copies. */
@@ -230,8 +241,10 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     const snapshot = this.snapshot();
     const parts = name.split('/').filter(Boolean).map(safePart);
     if (!parts.length) throw new Error(`a copy needs a name (got ${JSON.stringify(name)})`);
-    const base = this.base;
     await fs.promises.mkdir(this.tmpRoot, { recursive: true });
+    const base = this.base;
+    if (base.startsWith(this.realWorkspace! + path.sep))
+      throw new Error(`the temporary folder ${this.tmpRoot} is inside the workspace: the candidates' copies cannot be made there`);
     await privateDir(this.userDir);
     await privateDir(base);
     let parent = base;
@@ -311,27 +324,18 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       (out) => out.trim(),
       () => undefined, // no commit yet
     );
-    const base = this.base;
     await fs.promises.mkdir(this.tmpRoot, { recursive: true });
+    const base = this.base;
     await privateDir(this.userDir);
     await privateDir(base);
     const tmpIndex = path.join(base, `.index-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
       const env = { GIT_INDEX_FILE: tmpIndex };
       // Every file as it is now, in a copy of the index (its stat cache spares reading unchanged files).
-      const add = () => git(top, ['-c', 'core.splitIndex=false', 'add', '-A', '--', '.', ':(exclude,glob)**/.ensemble/**'], { env });
-      const copied = await fs.promises.copyFile(index, tmpIndex).then(
-        () => true,
-        () => false, // no index yet
-      );
-      try {
-        await add();
-      } catch (e) {
-        if (!copied) throw e;
-        // An index git cannot read from elsewhere (a split index): all files are read instead.
-        await fs.promises.rm(tmpIndex, { force: true });
-        await add();
-      }
+      await fs.promises.copyFile(index, tmpIndex).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e; // no index yet: every file is read
+      });
+      await git(top, ['add', '-A', '--', '.', ':(exclude,glob)**/.ensemble/**'], { env });
       const tree = (await git(top, ['write-tree'], { env })).trim();
       const commit = (
         await git(top, ['commit-tree', '--no-gpg-sign', '-m', 'Ensemble: the workspace for a candidate', ...(head ? ['-p', head] : []), tree], {

@@ -46,6 +46,12 @@ function repoState(ws: string) {
     stash: git(ws, 'stash', 'list'),
     index: fs.existsSync(path.join(gitDir, 'index')) ? fs.readFileSync(path.join(gitDir, 'index')).toString('base64') : 'none',
     worktrees: git(ws, 'worktree', 'list', '--porcelain'),
+    /** Every file in .git but its objects (git's gc removes the snapshot's commit in time; no ref names it). */
+    files: fs
+      .readdirSync(gitDir, { recursive: true })
+      .map(String)
+      .filter((f) => !f.startsWith('objects'))
+      .sort(),
   };
 }
 
@@ -233,6 +239,21 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.deepEqual(repoState(top), before);
   });
 
+  it("a workspace that is itself a linked worktree (its index is in the main repository's .git)", async () => {
+    const { ws: main, tmp } = setup('git');
+    write(main, 'f.txt', 'f\n');
+    git(main, 'add', '-A');
+    git(main, 'commit', '-qm', 'start');
+    const ws = path.join(temp('ensemble-copies-linked-'), 'wt');
+    git(main, 'worktree', 'add', '-q', '-b', 'side', ws);
+    write(ws, 'f.txt', 'edited in the linked worktree\n');
+    const before = repoState(ws);
+    const copy = await create(new NodeWorkspaceCopier(ws, { tmpRoot: tmp }), 's/t.1');
+    assert.equal(read(copy.root, 'f.txt'), 'edited in the linked worktree\n');
+    await copy.remove();
+    assert.deepEqual(repoState(ws), before);
+  });
+
   it('not a git repository: the listed files copied (not linked: an append in the copy leaves the original), modes kept, node_modules linked', async () => {
     const { ws, tmp, copier } = setup('plain');
     write(ws, '.gitignore', 'dist/\n');
@@ -302,6 +323,34 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.equal(read(two!.root, 'f.txt'), 'f\n');
   });
 
+  it('says why when git cannot make the worktree, and leaves nothing', async () => {
+    const { ws, tmp, copier } = setup('git');
+    write(ws, 'f.txt', 'f\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'start');
+    write(ws, '.git/worktrees', 'a file where git keeps its worktrees\n');
+    await assert.rejects(copier.create('s/t.1'), /^Error: could not make a git worktree for the candidate: fatal: .*worktrees/);
+    assert.deepEqual(leftovers(tmp), []);
+  });
+
+  it('a split index: no shared index file of ours is left in .git', async () => {
+    const { ws, copier } = setup('git');
+    write(ws, 'a.txt', 'a\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'start');
+    git(ws, 'config', 'core.splitIndex', 'true');
+    git(ws, 'update-index', '--split-index');
+    write(ws, 'a.txt', 'staged\n');
+    git(ws, 'add', 'a.txt');
+    write(ws, 'b.txt', 'untracked\n');
+    const before = repoState(ws);
+    const copy = await create(copier, 's/t.1');
+    assert.equal(read(copy.root, 'a.txt'), 'staged\n');
+    assert.equal(read(copy.root, 'b.txt'), 'untracked\n');
+    await copy.remove();
+    assert.deepEqual(repoState(ws), before);
+  });
+
   it('refuses a copies folder that others can enter or that is a link', async () => {
     const { ws, tmp, copier } = setup('plain');
     write(ws, 'f.txt', 'f\n');
@@ -312,6 +361,7 @@ describe('copies: a private copy of the workspace per candidate', function () {
     fs.rmdirSync(userDir);
     fs.symlinkSync(temp('ensemble-copies-elsewhere-'), userDir);
     await assert.rejects(copier.create('s/t.1'), /is not a private folder of this user/);
+    await assert.rejects(new NodeWorkspaceCopier(ws, { tmpRoot: path.join(ws, 'tmp') }).create('s/t.1'), /is inside the workspace/);
   });
 
   for (const kind of ['git', 'plain'] as const)
