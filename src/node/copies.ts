@@ -79,11 +79,15 @@ function git(cwd: string, args: string[], opts: { env?: Record<string, string>; 
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env };
+    // A process group of its own (POSIX): a stop reaches the git processes it starts too (worktree add
+    // checks out in a child), which would otherwise go on writing into a copy being removed.
+    const group = process.platform !== 'win32';
     const child = spawn('git', ['-c', `core.hooksPath=${NO_HOOKS}`, '-c', 'core.splitIndex=false', ...args], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
+      detached: group,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -92,7 +96,12 @@ function git(cwd: string, args: string[], opts: { env?: Record<string, string>; 
     let why: 'aborted' | 'timeout' | undefined;
     const stop = (reason: 'aborted' | 'timeout') => {
       why ??= reason;
-      child.kill('SIGTERM');
+      try {
+        if (group && child.pid) process.kill(-child.pid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      } catch {
+        child.kill('SIGTERM'); // the group is gone already
+      }
     };
     const onAbort = () => stop('aborted');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -133,8 +142,38 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * Runs `work` alone among this process's changes to one repository's list of worktrees (keyed by its
+ * common git folder). git itself is not safe there: a `worktree add` or `remove` reads every worktree's
+ * record, and fails on one another command is writing ("failed to read .git/worktrees/<id>/commondir").
+ * Only the bookkeeping is serialised; checkouts and deletions of files run in parallel.
+ */
+const worktreeLocks = new Map<string, Promise<void>>();
+async function worktreeLock<T>(common: string, work: () => Promise<T>): Promise<T> {
+  const before = worktreeLocks.get(common) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  const chained = before.then(() => mine);
+  worktreeLocks.set(common, chained);
+  await before;
+  try {
+    return await work();
+  } finally {
+    release();
+    if (worktreeLocks.get(common) === chained) worktreeLocks.delete(common);
+  }
+}
+
+/** A snapshot in the making, and how many copies wait for it (when none does any more, it is stopped). */
+interface SharedSnapshot {
+  result: Promise<Snapshot>;
+  waiting: number;
+  stop: AbortController;
+}
+
 /** What the copies of one moment are made from. */
-type Snapshot = { kind: 'git'; top: string; prefix: string; commit: string } | { kind: 'copy'; files: string[] } | { kind: 'error'; error: Error };
+type Snapshot =
+  { kind: 'git'; top: string; prefix: string; common: string; commit: string } | { kind: 'copy'; files: string[] } | { kind: 'error'; error: Error };
 
 /** A folder name from one part of a copy's name: letters, digits, `.`, `_` and `-`; never `.` or `..`. */
 function safePart(part: string): string {
@@ -151,6 +190,22 @@ async function privateDir(dir: string): Promise<void> {
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && (st.uid !== uid || (st.mode & 0o077) !== 0)))
     throw new Error(`${dir} is not a private folder of this user (a link, someone else's, or open to others): copies are not made there`);
+}
+
+/**
+ * Deletes a folder and everything in it: `rm -rf` where there is one (several times faster than Node's
+ * recursive fs.rm on thousands of files), else fs.rm.
+ */
+async function removeTree(dir: string): Promise<void> {
+  if (process.platform !== 'win32') {
+    const done = await new Promise<boolean>((resolve) => {
+      const child = spawn('rm', ['-rf', '--', dir], { env: childEnv(process.env), stdio: 'ignore' });
+      child.on('error', () => resolve(false));
+      child.on('close', (code) => resolve(code === 0));
+    });
+    if (done) return;
+  }
+  await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** Runs `work` on every item, `limit` at a time; the first failure stops the rest and is thrown. */
@@ -207,7 +262,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
   private readonly tmpRoot: string;
   private realWorkspace: string | undefined;
   /** The snapshot that copies asked for now share (made once for copies asked for in the same moment). */
-  private queued: Promise<Snapshot> | undefined;
+  private queued: SharedSnapshot | undefined;
 
   constructor(
     workspaceRoot: string,
@@ -237,10 +292,10 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
 
   async create(name: string, signal?: AbortSignal): Promise<WorkspaceCopy> {
     signal?.throwIfAborted();
-    // Asked first, synchronously: copies asked for together (Promise.all) share one snapshot.
-    const snapshot = this.snapshot();
     const parts = name.split('/').filter(Boolean).map(safePart);
     if (!parts.length) throw new Error(`a copy needs a name (got ${JSON.stringify(name)})`);
+    // Asked for before the first await: copies asked for together (Promise.all) share one snapshot.
+    const snapshot = this.snapshot();
     await fs.promises.mkdir(this.tmpRoot, { recursive: true });
     const base = this.base;
     if (base.startsWith(this.realWorkspace! + path.sep))
@@ -261,16 +316,22 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 1000) throw e;
       }
     }
-    let worktree = false;
+    let common: string | undefined; // set once a worktree may exist
     try {
-      const snap = await abortable(snapshot, signal);
+      const snap = await this.awaitSnapshot(snapshot, signal);
       if (snap.kind === 'error') throw snap.error;
       let root = dir;
       if (snap.kind === 'git') {
-        worktree = true;
-        await git(snap.top, ['worktree', 'add', '--detach', '--quiet', dir, snap.commit], { signal }).catch((e: unknown) => {
+        const repo = (common = snap.common);
+        const failed = (e: unknown) => {
           throw e instanceof GitError ? new Error(`could not make a git worktree for the candidate: ${e.stderr}`) : e;
-        });
+        };
+        // git's record of the worktree (alone: see worktreeLock), then its files (in parallel with the others').
+        // The record is not stopped half-way (it takes milliseconds): a stopped `worktree add` can leave a
+        // part of it that no git command removes.
+        await worktreeLock(repo, () => git(snap.top, ['worktree', 'add', '--detach', '--no-checkout', '--quiet', dir, snap.commit])).catch(failed);
+        signal?.throwIfAborted();
+        await git(dir, ['reset', '--hard', '--quiet', '--no-recurse-submodules'], { signal }).catch(failed);
         root = path.join(dir, snap.prefix);
         await fs.promises.mkdir(root, { recursive: true }); // a workspace folder with no file in it
       } else {
@@ -279,51 +340,79 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       signal?.throwIfAborted();
       await linkNodeModules(this.realWorkspace!, root);
       signal?.throwIfAborted();
-      return this.copy(root, dir, worktree ? 'git-worktree' : 'copy');
+      return this.copy(root, dir, common);
     } catch (e) {
-      await this.removeDir(dir, worktree);
+      await this.removeDir(dir, common);
+      await fs.promises.rmdir(parent).catch(() => undefined); // the session's folder, unless another copy is in it
       throw signal?.aborted ? signal.reason : e;
     }
   }
 
   /** The workspace's state now (see the file's header): shared by the copies asked for before it starts. */
-  private snapshot(): Promise<Snapshot> {
-    if (this.queued) return this.queued;
-    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      this.queued = undefined; // copies asked for from now on see the workspace from now on
-      return this.takeSnapshot().catch((e: unknown): Snapshot => ({ kind: 'error', error: e instanceof Error ? e : new Error(String(e)) }));
+  private snapshot(): SharedSnapshot {
+    if (this.queued) {
+      this.queued.waiting++;
+      return this.queued;
+    }
+    const stop = new AbortController();
+    const shared: SharedSnapshot = { waiting: 1, stop, result: Promise.resolve({ kind: 'copy', files: [] }) };
+    shared.result = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (this.queued === shared) this.queued = undefined; // copies asked for from now on see the workspace from now on
+      return this.takeSnapshot(stop.signal).catch((e: unknown): Snapshot => ({ kind: 'error', error: e instanceof Error ? e : new Error(String(e)) }));
     });
-    this.queued = p;
-    return p;
+    this.queued = shared;
+    return shared;
   }
 
-  private async takeSnapshot(): Promise<Snapshot> {
+  /**
+   * The shared snapshot for one copy. When the last copy waiting for it is cancelled, the snapshot is
+   * stopped, and has removed its temporary index, before this rejects: a cancel leaves nothing behind.
+   */
+  private async awaitSnapshot(shared: SharedSnapshot, signal?: AbortSignal): Promise<Snapshot> {
+    try {
+      return await abortable(shared.result, signal);
+    } catch (e) {
+      if (signal?.aborted && --shared.waiting === 0) {
+        shared.stop.abort(signal.reason);
+        await shared.result; // settles at once now, and never rejects
+      }
+      throw e;
+    }
+  }
+
+  private async takeSnapshot(signal: AbortSignal): Promise<Snapshot> {
     const ws = (this.realWorkspace ??= fs.realpathSync(this.workspace));
     let top: string;
     let prefix: string;
     let index: string;
+    let common: string;
     try {
-      const lines = (await git(ws, ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix', '--git-path', 'index'])).split('\n');
+      const lines = (
+        await git(ws, ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix', '--git-path', 'index', '--git-common-dir'], { signal })
+      ).split('\n');
       if (lines[0] !== 'true') return await this.listFiles();
       top = lines[1]!;
       prefix = lines[2]!;
       index = path.resolve(ws, lines[3]!);
+      common = path.resolve(ws, lines[4]!);
     } catch {
+      signal.throwIfAborted();
       return await this.listFiles(); // not a git repository, or no git
     }
     // A workspace folder that its repository ignores is not in any commit of it.
     if (
       prefix &&
-      (await git(top, ['check-ignore', '-q', '--', prefix.replace(/\/$/, '')]).then(
+      (await git(top, ['check-ignore', '-q', '--', prefix.replace(/\/$/, '')], { signal }).then(
         () => true,
         () => false,
       ))
     )
       return await this.listFiles();
-    const head = await git(top, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).then(
+    const head = await git(top, ['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { signal }).then(
       (out) => out.trim(),
       () => undefined, // no commit yet
     );
+    signal.throwIfAborted();
     await fs.promises.mkdir(this.tmpRoot, { recursive: true });
     const base = this.base;
     await privateDir(this.userDir);
@@ -335,18 +424,19 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       await fs.promises.copyFile(index, tmpIndex).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e; // no index yet: every file is read
       });
-      await git(top, ['add', '-A', '--', '.', ':(exclude,glob)**/.ensemble/**'], { env });
-      const tree = (await git(top, ['write-tree'], { env })).trim();
+      await git(top, ['add', '-A', '--', '.', ':(exclude,glob)**/.ensemble/**'], { env, signal });
+      const tree = (await git(top, ['write-tree'], { env, signal })).trim();
       const commit = (
         await git(top, ['commit-tree', '--no-gpg-sign', '-m', 'Ensemble: the workspace for a candidate', ...(head ? ['-p', head] : []), tree], {
           env: IDENTITY,
+          signal,
         })
       ).trim();
-      return { kind: 'git', top, prefix, commit };
+      return { kind: 'git', top, prefix, common, commit };
     } catch (e) {
       throw new Error(`could not take the workspace's state for the candidates: ${e instanceof GitError ? e.stderr : (e as Error).message}`);
     } finally {
-      await fs.promises.rm(tmpIndex, { force: true }).catch(() => undefined);
+      await Promise.all([tmpIndex, `${tmpIndex}.lock`].map((f) => fs.promises.rm(f, { force: true }).catch(() => undefined)));
     }
   }
 
@@ -379,7 +469,9 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     });
   }
 
-  private copy(root: string, dir: string, kind: 'git-worktree' | 'copy'): WorkspaceCopy {
+  /** The copy made in `dir`, rooted at `root`; `common`: the common git folder of the repository it is a worktree of. */
+  private copy(root: string, dir: string, common: string | undefined): WorkspaceCopy {
+    const kind = common ? 'git-worktree' : 'copy';
     const store = new NodeFileStore(root);
     // A worktree matches its commit when it is made: git status is not asked when the tracker opens. The
     // node_modules links are never reported: the store lists no link, and refuses one leading outside the copy.
@@ -394,28 +486,24 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       remove: () =>
         (removing ??= (async () => {
           tracker.close?.();
-          await this.removeDir(dir, kind === 'git-worktree');
+          await this.removeDir(dir, common);
           // The session's folder goes with its last copy.
           await fs.promises.rmdir(path.dirname(dir)).catch(() => undefined);
         })()),
     };
   }
 
-  /** Removes a copy's folder and, for a worktree, git's record of it (also when the folder is gone already). */
-  private async removeDir(dir: string, worktree: boolean): Promise<void> {
-    if (worktree) {
-      // `-f -f`: also a worktree git still marks as being made (an add that was stopped).
-      const remove = () => git(this.realWorkspace ?? this.workspace, ['worktree', 'remove', '-f', '-f', dir]);
-      const done = await remove().then(
-        () => true,
-        () => false,
-      );
-      if (done && !fs.existsSync(dir)) return;
-      await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 });
-      if (!done) await remove().catch(() => undefined); // git knew nothing of it, or could not delete the folder itself
-      return;
-    }
-    await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  /**
+   * Removes a copy's folder and, for a worktree of the repository whose common git folder is `common`,
+   * git's record of it: the files first (in parallel with anything), then the record (git removes the
+   * record of a worktree whose folder is gone).
+   */
+  private async removeDir(dir: string, common: string | undefined): Promise<void> {
+    await removeTree(dir);
+    if (!common) return;
+    await worktreeLock(common, async () => {
+      await git(this.realWorkspace ?? this.workspace, ['worktree', 'remove', '-f', '-f', dir]).catch(() => undefined); // `-f -f`: also one still marked as being made
+    });
   }
 
   async sweep(): Promise<number> {
@@ -433,19 +521,26 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       for (const c of inside) if (c.isDirectory()) copies.push(path.join(base, s.name, c.name));
     }
     // The worktrees git knows under this folder, also those whose folder is gone.
-    const known = await git(this.realWorkspace!, ['worktree', 'list', '--porcelain']).then(
-      (out) =>
-        out
-          .split('\n')
-          .filter((l) => l.startsWith('worktree '))
-          .map((l) => path.resolve(l.slice('worktree '.length)))
-          .filter((p) => p.startsWith(base + path.sep)),
-      () => [] as string[],
+    const ws = this.realWorkspace!;
+    const common = await git(ws, ['rev-parse', '--git-common-dir']).then(
+      (out) => path.resolve(ws, out.trim()),
+      () => undefined, // not a git repository (any more): the folders are all there is
     );
-    const worktrees = new Set(known);
-    for (const c of copies) if (fs.existsSync(path.join(c, '.git'))) worktrees.add(c);
-    await pool([...worktrees], 2, (w) => this.removeDir(w, true));
-    await fs.promises.rm(base, { recursive: true, force: true, maxRetries: 3 });
+    const known = !common
+      ? []
+      : await worktreeLock(common, () => git(ws, ['worktree', 'list', '--porcelain'])).then(
+          (out) =>
+            out
+              .split('\n')
+              .filter((l) => l.startsWith('worktree '))
+              .map((l) => path.resolve(l.slice('worktree '.length)))
+              .filter((p) => p.startsWith(base + path.sep)),
+          () => [] as string[],
+        );
+    await pool([...new Set([...copies, ...known])], 2, (dir) =>
+      this.removeDir(dir, common && (known.includes(dir) || fs.existsSync(path.join(dir, '.git'))) ? common : undefined),
+    );
+    await removeTree(base);
     return new Set([...copies, ...known]).size;
   }
 }
