@@ -8,10 +8,12 @@
 // file, `git add -A` runs on that copy (git's stat cache: only the files that changed are read), then
 // `write-tree` and `commit-tree` (with HEAD as its parent when there is one; no ref names it, git's gc
 // removes it in time). Uncommitted changes and untracked files are in it; ignored files and `.ensemble`
-// are not. No hook of the user's runs (`core.hooksPath` leads nowhere). When the workspace is a folder
-// inside the repository, the whole repository is checked out and the copy's root is that folder in it.
-// Submodules are not checked out (their folders are empty in the copy); a nested repository that is not
-// a submodule is not copied either.
+// are not. Copies asked for together share one snapshot. No hook of the user's runs (`core.hooksPath`
+// leads nowhere). git's record of each worktree is made and removed one at a time per repository (git
+// is not safe there), the checkouts run in parallel. When the workspace is a folder inside the
+// repository, the whole repository is checked out and the copy's root is that folder in it. Submodules
+// are not checked out (their folders are empty in the copy); a nested repository that is not a
+// submodule is not copied either.
 //
 // Elsewhere: the files the workspace's FileStore lists (not what .gitignore ignores, nor node_modules,
 // .git, .ensemble, nor symbolic links) are cloned (copy-on-write where the file system can) or copied,
@@ -20,10 +22,11 @@
 //
 // In both, each node_modules folder at the workspace's top level and one or two levels down
 // (packages/x/node_modules) is a symbolic link to the workspace's, not a copy (a command that installs
-// packages in a copy changes the workspace's); the copy's tracker never reports it. Removing a copy removes its folder and git's record of its worktree (`git worktree remove`,
-// which also works once the folder is gone); `sweep` does that for every copy of this workspace left by
-// a cancelled, crashed or killed run. `git worktree prune` is never run: it would also forget the user's
-// own worktrees whose folder is missing for a while (an unplugged disk).
+// packages in a copy changes the workspace's); the copy's tracker never reports it. Removing a copy
+// removes its folder and git's record of its worktree (`git worktree remove`, which also works once the
+// folder is gone); `sweep` does that for every copy of this workspace left by a cancelled, crashed or
+// killed run. `git worktree prune` is never run: it would also forget the user's own worktrees whose
+// folder is missing for a while (an unplugged disk).
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -72,15 +75,16 @@ class GitError extends Error {
 
 /**
  * Runs git in `cwd` with the allow-listed environment (never a key) plus `env`, no optional locks, no
- * prompt, no hook, and no split index (which would leave a shared index file in the user's .git). On `signal` the process is stopped and awaited before the promise rejects with the signal's
- * reason, so that whatever cleans up after it does not race it.
+ * prompt, no hook, and no split index (which would leave a shared index file in the user's .git). On
+ * `signal` the process is stopped and awaited before the promise rejects with the signal's reason, so
+ * that whatever cleans up after it does not race it.
  */
 function git(cwd: string, args: string[], opts: { env?: Record<string, string>; signal?: AbortSignal } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env };
-    // A process group of its own (POSIX): a stop reaches the git processes it starts too (worktree add
-    // checks out in a child), which would otherwise go on writing into a copy being removed.
+    // A process group of its own (POSIX): a stop reaches the processes it starts too (a checkout's
+    // filters, such as git-lfs), which would otherwise go on writing into a copy being removed.
     const group = process.platform !== 'win32';
     const child = spawn('git', ['-c', `core.hooksPath=${NO_HOOKS}`, '-c', 'core.splitIndex=false', ...args], {
       cwd,
@@ -294,12 +298,12 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     signal?.throwIfAborted();
     const parts = name.split('/').filter(Boolean).map(safePart);
     if (!parts.length) throw new Error(`a copy needs a name (got ${JSON.stringify(name)})`);
+    if (this.base.startsWith(this.realWorkspace! + path.sep))
+      throw new Error(`the temporary folder ${this.tmpRoot} is inside the workspace: the candidates' copies cannot be made there`);
     // Asked for before the first await: copies asked for together (Promise.all) share one snapshot.
     const snapshot = this.snapshot();
     await fs.promises.mkdir(this.tmpRoot, { recursive: true });
     const base = this.base;
-    if (base.startsWith(this.realWorkspace! + path.sep))
-      throw new Error(`the temporary folder ${this.tmpRoot} is inside the workspace: the candidates' copies cannot be made there`);
     await privateDir(this.userDir);
     await privateDir(base);
     let parent = base;
@@ -434,6 +438,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       ).trim();
       return { kind: 'git', top, prefix, common, commit };
     } catch (e) {
+      signal.throwIfAborted();
       throw new Error(`could not take the workspace's state for the candidates: ${e instanceof GitError ? e.stderr : (e as Error).message}`);
     } finally {
       await Promise.all([tmpIndex, `${tmpIndex}.lock`].map((f) => fs.promises.rm(f, { force: true }).catch(() => undefined)));
@@ -453,7 +458,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       const slash = f.lastIndexOf('/');
       if (slash > 0) folders.add(f.slice(0, slash));
     }
-    // Deepest first would make each parent once too; sorted, `recursive` makes the missing parents.
+    // The folders first, parents before their children.
     for (const folder of [...folders].sort()) {
       signal?.throwIfAborted();
       await fs.promises.mkdir(path.join(dir, folder), { recursive: true });
