@@ -72,8 +72,12 @@ interface GitBaseline {
   converts: boolean;
 }
 
-/** The repository's view of the workspace, or undefined when it is not in a git repository (or git is missing). */
-async function gitBaseline(git: Run): Promise<GitBaseline | undefined> {
+/**
+ * The repository's view of the workspace, or undefined when it is not in a git repository (or git is
+ * missing). `clean`: the work tree is known to match its index (a checkout made just now), so git status
+ * is not asked — right after a checkout every file is "racily clean" to git, which would read them all.
+ */
+async function gitBaseline(git: Run, clean = false): Promise<GitBaseline | undefined> {
   let prefix: string;
   try {
     const out = (await git(['rev-parse', '--is-inside-work-tree', '--show-prefix'])).toString('utf8').split('\n');
@@ -84,7 +88,9 @@ async function gitBaseline(git: Run): Promise<GitBaseline | undefined> {
   }
   const [stage, status, attrs, autocrlf] = await Promise.all([
     git(['ls-files', '-s', '-z']),
-    git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', '.']),
+    clean
+      ? Buffer.alloc(0)
+      : git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', '.']),
     git(['ls-files', '-z', '--', '.gitattributes', '*/.gitattributes', ':(top).gitattributes']).catch(() => Buffer.alloc(0)),
     git(['config', '--get', 'core.autocrlf']).catch(() => Buffer.from('')),
   ]);
@@ -135,8 +141,8 @@ export class GitChangeTracker implements ChangeTracker {
     private readonly watcher: Watcher,
   ) {}
 
-  /** Starts watching and reads git's view; undefined when the workspace is not in a git repository. */
-  static async open(root: string, store: FileStore): Promise<GitChangeTracker | undefined> {
+  /** Starts watching and reads git's view; undefined when the workspace is not in a git repository. `clean`: see gitBaseline. */
+  static async open(root: string, store: FileStore, opts: { clean?: boolean } = {}): Promise<GitChangeTracker | undefined> {
     const git = gitRunner(root);
     const ig = ignore().add([...NEVER_WATCHED].map((n) => `${n}/`));
     try {
@@ -147,7 +153,7 @@ export class GitChangeTracker implements ChangeTracker {
     const watcher = new Watcher(root, ig);
     // The watcher first: a write after git's look is then seen by the watcher, one before it by git.
     await watcher.start().catch((e: unknown) => (watcher.broken = `it could not start (${(e as Error).message})`));
-    const base = await gitBaseline(git).catch(() => undefined);
+    const base = await gitBaseline(git, opts.clean).catch(() => undefined);
     if (!base) {
       watcher.close();
       return undefined;
@@ -350,11 +356,11 @@ const OPEN_DELAY_MS = 250;
  * would otherwise slow the session's start, whose steps wait on the same event loop), or at once when
  * a command needs it first: the first mark waits for it.
  */
-export function nodeChangeTracker(root: string, store: FileStore): ChangeTracker {
+export function nodeChangeTracker(root: string, store: FileStore, opts: { clean?: boolean } = {}): ChangeTracker {
   let opened: Promise<GitChangeTracker | undefined> | undefined;
   const open = () => {
     clearTimeout(timer);
-    return (opened ??= GitChangeTracker.open(root, store).catch(() => undefined));
+    return (opened ??= GitChangeTracker.open(root, store, opts).catch(() => undefined));
   };
   const timer = setTimeout(open, OPEN_DELAY_MS);
   timer.unref?.();

@@ -1,10 +1,12 @@
 // The Node side of a session's workspace in one call: the file store, the command runner, the
 // sandbox (bubblewrap where it works), the change tracker (git + watcher, else the scan), the text
-// search (ripgrep: `rgPath`, else `rg` on PATH) and the MCP client, as the CLI, the extension and the tests wire them.
+// search (ripgrep: `rgPath`, else `rg` on PATH), the MCP client and the copier of the workspace for
+// best-of-N candidates, as the CLI, the extension and the tests wire them.
 
 import type { EngineDeps } from '../core/session/session';
 import { nodeChangeTracker } from './changes';
 import { NodeCommandRunner } from './command-runner';
+import { NodeWorkspaceCopier } from './copies';
 import { NodeFileStore } from './file-store';
 import { NodeMcpClient } from './mcp-client';
 import { RipgrepSearch } from './ripgrep';
@@ -13,7 +15,7 @@ import { platformSandbox } from './sandbox';
 export function nodeWorkspace(
   root: string,
   opts: { rgPath?: string } = {},
-): Pick<EngineDeps, 'workspace' | 'store' | 'runner' | 'changes' | 'sandbox' | 'search' | 'mcp'> {
+): Pick<EngineDeps, 'workspace' | 'store' | 'runner' | 'changes' | 'sandbox' | 'search' | 'mcp' | 'copies'> {
   const store = new NodeFileStore(root);
   return {
     workspace: root,
@@ -23,5 +25,6 @@ export function nodeWorkspace(
     changes: () => nodeChangeTracker(root, store),
     search: new RipgrepSearch(root, { rgPath: opts.rgPath }),
     mcp: new NodeMcpClient(root),
+    copies: new NodeWorkspaceCopier(root, { rgPath: opts.rgPath }),
   };
 }

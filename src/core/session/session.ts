@@ -86,6 +86,8 @@ export interface EngineDeps {
    * compared (src/core/store/workspace-snapshot.ts).
    */
   changes?: () => ChangeTracker;
+  /** Makes the candidates' private copies of the workspace for best-of-N tasks (src/node/copies.ts). */
+  copies?: import('../ports').WorkspaceCopier;
   /**
    * What started the session (`ensemble run`, `ensemble resume <id>`, `VS Code: Start Orchestration`):
    * the workspace lock names it to a second session that would start there meanwhile.
