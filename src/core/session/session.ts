@@ -86,8 +86,6 @@ export interface EngineDeps {
    * compared (src/core/store/workspace-snapshot.ts).
    */
   changes?: () => ChangeTracker;
-  /** Makes the candidates' private copies of the workspace for best-of-N tasks (src/node/copies.ts). */
-  copies?: import('../ports').WorkspaceCopier;
   /**
    * What started the session (`ensemble run`, `ensemble resume <id>`, `VS Code: Start Orchestration`):
    * the workspace lock names it to a second session that would start there meanwhile.
@@ -100,7 +98,7 @@ export interface EngineDeps {
    * Absent: nobody can be asked, and such a call is denied.
    */
   approveMcp?: ApproveMcpCall;
-  /** Makes the private copies best-of-several candidates work in (src/node/copies.ts). Absent: a task with candidates is done by its first candidate alone, and the log says why. */
+  /** Makes the private copies best-of-several candidates work in (src/node/copies.ts). Absent: a task with candidates is done by its role alone, and the log says why. */
   copies?: WorkspaceCopier;
   /** Asked which candidate to apply when `candidateApproval` is "ask" (absent: nobody can be asked, and the verdict's candidate is applied). */
   chooseCandidate?: CandidateChooser;
