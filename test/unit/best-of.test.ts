@@ -11,6 +11,7 @@ import type { TaskSpec } from '../../src/core/events';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace, testConfig } from '../helpers/session';
 import { plainCopier } from '../helpers/copier';
+import { bestOfConfig, bestOfTask, CANDIDATES, CHECK } from '../helpers/best-of';
 import { reviewSession } from '../../src/core/store/review';
 import { NodeFileStore } from '../../src/node/file-store';
 import { planRules, validatePlan } from '../../src/core/session/plan';
@@ -20,39 +21,8 @@ import { pricingFor } from '../../src/core/money/pricing';
 import { planLines } from '../../src/cli/plan';
 import { ensemble } from '../helpers/cli';
 
-const CHECK = `node -e "process.exit(require('fs').readFileSync('out.txt','utf8').startsWith('good')?0:1)"`;
-
-function config(extra: Record<string, unknown> = {}) {
-  return testConfig({
-    providers: {
-      orch: { kind: 'openai-compatible' },
-      p1: { kind: 'openai-compatible' },
-      p2: { kind: 'openai-compatible' },
-      pa: { kind: 'openai-compatible' },
-      pb: { kind: 'openai-compatible' },
-      pc: { kind: 'openai-compatible' },
-    },
-    pricing: {
-      'orch/o-1': { input: 1, output: 2 },
-      'p1/m-1': { input: 1, output: 2 },
-      'p2/m-2': { input: 1, output: 2 },
-      'pa/m-a': { input: 0.1, output: 0.1 },
-      'pb/m-b': { input: 1000, output: 1000 },
-      'pc/m-c': { input: 0.1, output: 0.2 },
-    },
-    ...extra,
-  });
-}
-
-const CANDIDATES = [
-  { provider: 'pa', model: 'm-a' },
-  { provider: 'pb', model: 'm-b' },
-  { provider: 'pc', model: 'm-c' },
-];
-
-function task(extra: Partial<TaskSpec> = {}): TaskSpec {
-  return { id: 't1', title: 'Write out.txt', description: 'Write out.txt', role: 'a', dependsOn: [], check: CHECK, candidates: CANDIDATES, ...extra };
-}
+const config = bestOfConfig;
+const task = bestOfTask;
 
 /** Writes `files` on its first turn, then finishes. */
 function writes(files: Record<string, string>, delayMs = 0): Script {
@@ -64,7 +34,10 @@ function writes(files: Record<string, string>, delayMs = 0): Script {
 
 const orch: Script = () => ({ toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] });
 
-function race(scripts: Record<string, Script>, opts: { workspace?: string; config?: ReturnType<typeof config>; tasks?: TaskSpec[]; deps?: Partial<EngineDeps> } = {}) {
+function race(
+  scripts: Record<string, Script>,
+  opts: { workspace?: string; config?: ReturnType<typeof config>; tasks?: TaskSpec[]; deps?: Partial<EngineDeps> } = {},
+) {
   const workspace = opts.workspace ?? tempWorkspace();
   const providers = Object.fromEntries(Object.entries({ orch, ...scripts }).map(([id, s]) => [id, new ScriptedProvider(id, s)]));
   const copies = plainCopier(workspace);
@@ -83,21 +56,21 @@ describe('best of several', function () {
   it('applies the cheapest candidate whose check passes, byte for byte, and logs the verdict', async () => {
     const ws = tempWorkspace();
     fs.writeFileSync(path.join(ws, 'out.txt'), 'before\n');
-    const r = race({ pa: writes({ 'out.txt': 'bad\n' }), pb: writes({ 'out.txt': 'good from B\n' }), pc: writes({ 'out.txt': 'good from C\r\n', 'extra.txt': 'c' }) }, { workspace: ws });
+    const r = race(
+      { pa: writes({ 'out.txt': 'bad\n' }), pb: writes({ 'out.txt': 'good from B\n' }), pc: writes({ 'out.txt': 'good from C\r\n', 'extra.txt': 'c' }) },
+      { workspace: ws },
+    );
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good from C\r\n');
     assert.equal(fs.readFileSync(path.join(ws, 'extra.txt'), 'utf8'), 'c');
     const ev = r.events();
     const finished = ofType(ev, 'candidate.finished');
-    assert.deepEqual(
-      finished.map((f) => [f.candidateId, f.outcome, f.check?.exitCode]).sort(),
-      [
-        ['t1#1', 'finished', 1],
-        ['t1#2', 'finished', 0],
-        ['t1#3', 'finished', 0],
-      ],
-    );
+    assert.deepEqual(finished.map((f) => [f.candidateId, f.outcome, f.check?.exitCode]).sort(), [
+      ['t1#1', 'finished', 1],
+      ['t1#2', 'finished', 0],
+      ['t1#3', 'finished', 0],
+    ]);
     const [judged] = ofType(ev, 'candidate.judged');
     assert.equal(judged!.winner, 't1#3');
     assert.deepEqual(
@@ -131,7 +104,10 @@ describe('best of several', function () {
     for (const c of r.copies.made) assert.equal(fs.existsSync(c), false, c);
     // The review reverts the applied change to the user's exact bytes.
     const review = reviewSession(ws, r.handle.sessionId, new NodeFileStore(ws));
-    assert.deepEqual((await review.revertAll()).map((o) => o.ok), [true, true]);
+    assert.deepEqual(
+      (await review.revertAll()).map((o) => o.ok),
+      [true, true],
+    );
     assert.equal(fs.existsSync(path.join(ws, 'extra.txt')), false);
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'before\n');
   });
@@ -164,7 +140,10 @@ describe('best of several', function () {
       ['outside_workspace', 't1'],
     ]);
     // Only the candidate's legitimate file reached the workspace.
-    assert.deepEqual(s.tasks.t1!.race!.candidates.find((c) => c.candidateId === 't1#1')!.files.map((f) => f.path), ['out.txt']);
+    assert.deepEqual(
+      s.tasks.t1!.race!.candidates.find((c) => c.candidateId === 't1#1')!.files.map((f) => f.path),
+      ['out.txt'],
+    );
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good\n');
   });
 
@@ -172,7 +151,10 @@ describe('best of several', function () {
     const ws = tempWorkspace();
     fs.writeFileSync(path.join(ws, 'out.txt'), 'before\n');
     fs.writeFileSync(path.join(ws, 'other.txt'), 'other\n');
-    const r = race({ pa: writes({ 'out.txt': 'good A\n', 'other.txt': 'changed\n' }, 150), pb: writes({ 'out.txt': 'bad\n' }, 150) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n', 'other.txt': 'changed\n' }, 150), pb: writes({ 'out.txt': 'bad\n' }, 150) },
+      { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] },
+    );
     const sub = r.handle.log.onDidAppend((e) => {
       if (e.type === 'candidate.started') {
         sub.dispose();
@@ -195,7 +177,10 @@ describe('best of several', function () {
 
   it('escalates when no candidate passes, with each check summarised', async () => {
     const ws = tempWorkspace();
-    const r = race({ pa: writes({ 'out.txt': 'bad A\n' }), pb: writes({ 'out.txt': 'bad B\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const r = race(
+      { pa: writes({ 'out.txt': 'bad A\n' }), pb: writes({ 'out.txt': 'bad B\n' }) },
+      { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] },
+    );
     const s = await r.handle.done;
     const [esc] = ofType(r.events(), 'task.escalated');
     assert.ok(esc, 'escalated');
@@ -247,7 +232,10 @@ describe('best of several', function () {
     r.handle.stopTask('t1');
     const s = await r.handle.done;
     const ev = r.events();
-    assert.deepEqual(ofType(ev, 'task.escalated').map((e) => e.reason), ['stopped by the user']);
+    assert.deepEqual(
+      ofType(ev, 'task.escalated').map((e) => e.reason),
+      ['stopped by the user'],
+    );
     assert.deepEqual(
       ofType(ev, 'candidate.finished').map((e) => e.outcome),
       ['cancelled', 'cancelled'],
@@ -293,14 +281,26 @@ describe('best of several', function () {
   it("does not count what the check writes as the candidate's change", async () => {
     const ws = tempWorkspace();
     const check = `${CHECK} && node -e "require('fs').writeFileSync('check-output.txt','x')"`;
-    const r = race({ pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ check, candidates: CANDIDATES.slice(0, 2) })] });
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'bad\n' }) },
+      { workspace: ws, tasks: [task({ check, candidates: CANDIDATES.slice(0, 2) })] },
+    );
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
-    assert.deepEqual(s.tasks.t1!.race!.candidates.map((c) => c.files.map((f) => f.path)), [['out.txt'], ['out.txt']]);
+    assert.deepEqual(
+      s.tasks.t1!.race!.candidates.map((c) => c.files.map((f) => f.path)),
+      [['out.txt'], ['out.txt']],
+    );
     assert.equal(fs.existsSync(path.join(ws, 'check-output.txt')), false);
     // The check is logged as its candidate's command, allowed by the policy for this purpose.
     const decided = ofType(r.events(), 'command.decided');
-    assert.deepEqual(decided.map((d) => [d.decision, d.by]), [['allowed', 'policy'], ['allowed', 'policy']]);
+    assert.deepEqual(
+      decided.map((d) => [d.decision, d.by]),
+      [
+        ['allowed', 'policy'],
+        ['allowed', 'policy'],
+      ],
+    );
   });
 
   it('asks before the check where no sandbox confines it, and a denied check does not pass', async () => {
@@ -332,7 +332,10 @@ describe('best of several', function () {
 
   it('counts each candidate against maxConcurrency', async () => {
     const ws = tempWorkspace();
-    const r = race({ pa: writes({ 'out.txt': 'good A\n' }, 60), pb: writes({ 'out.txt': 'good B\n' }, 60), pc: writes({ 'out.txt': 'good C\n' }, 60) }, { workspace: ws, config: config({ maxConcurrency: 2 }) });
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n' }, 60), pb: writes({ 'out.txt': 'good B\n' }, 60), pc: writes({ 'out.txt': 'good C\n' }, 60) },
+      { workspace: ws, config: config({ maxConcurrency: 2 }) },
+    );
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
     let now = 0;
@@ -353,7 +356,10 @@ describe('best of several: asking for it', () => {
     assert.ok(!bad.ok && bad.issues.some((i) => i.field === 'check' && i.task === 0 && /no check/.test(i.message)));
     const one = validatePlan({ rationale: 'r', tasks: [task({ candidates: CANDIDATES.slice(0, 1) })] }, planRules(cfg));
     assert.ok(!one.ok && one.errors.some((e) => /1 candidates: give 2 to 4/.test(e)));
-    const unknown = validatePlan({ rationale: 'r', tasks: [task({ candidates: [...CANDIDATES.slice(0, 1), { provider: 'nope', model: 'x' }] })] }, planRules(cfg));
+    const unknown = validatePlan(
+      { rationale: 'r', tasks: [task({ candidates: [...CANDIDATES.slice(0, 1), { provider: 'nope', model: 'x' }] })] },
+      planRules(cfg),
+    );
     assert.ok(!unknown.ok && unknown.errors.some((e) => /provider "nope", which is not configured/.test(e)));
     const twice = validatePlan({ rationale: 'r', tasks: [task({ candidates: [CANDIDATES[0]!, CANDIDATES[0]!] })] }, planRules(cfg));
     assert.ok(!twice.ok && twice.errors.some((e) => /twice/.test(e)));
