@@ -17,7 +17,7 @@ export interface BestOfRun {
   overheadMs: number;
   raceMs: number;
   slowestMs: number;
-  /** ms from task.started to each candidate.started (its copy made and marked). */
+  /** ms each candidate's copy took to make (`candidate.copied`), while its model answered its first turn. */
   copyMs: number[];
   copy: string;
 }
@@ -70,7 +70,7 @@ export async function bestOfRun(workspace: string, config: EngineConfig, delayMs
     overheadMs: completed - started - slowestMs,
     raceMs: completed - started,
     slowestMs,
-    copyMs: of('candidate.started').map((c) => c.ts - started),
-    copy: of('candidate.started')[0]!.copy,
+    copyMs: of('candidate.copied').map((c) => c.ms),
+    copy: of('candidate.copied')[0]!.copy,
   };
 }

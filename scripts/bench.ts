@@ -884,7 +884,7 @@ async function bestOf(): Promise<void> {
     Math.round(median(runs.map((r) => r.overheadMs))),
     'ms',
     { max: 500 },
-    `copies: ${mid.copy}; race ${mid.raceMs} ms, slowest candidate ${mid.slowestMs} ms; each candidate's copy made and marked ${mid.copyMs.join(', ')} ms after the task started; runs ${runs.map((r) => r.overheadMs).join(', ')} ms`,
+    `copies: ${mid.copy}; race ${mid.raceMs} ms, slowest candidate ${mid.slowestMs} ms; each candidate's copy made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); runs ${runs.map((r) => r.overheadMs).join(', ')} ms`,
   );
 }
 

@@ -122,6 +122,7 @@ export function touches(type: EventType): SectionId[] | 'all' {
     case 'command.ran':
       return ['tasks'];
     case 'candidate.started':
+    case 'candidate.copied':
     case 'candidate.finished':
     case 'candidate.judged':
     case 'candidate.chosen':

@@ -226,8 +226,13 @@ export type EventBody =
   /** The user stopped one task (the session goes on): its agent's call is aborted and the task escalated. */
   | { type: 'task.stopped'; taskId: string; by: 'user' }
   // --- best of several (a task's candidates: src/core/session/candidates.ts) ---
-  /** `round`: the task's race counted from 1 (a rerun after a resume or a reassignment starts another); `copy`: how its copy was made. */
-  | { type: 'candidate.started'; taskId: string; round: number; candidateId: string; agentId: string; provider: string; model: string; copy: string }
+  /**
+   * `round`: the task's race counted from 1 (a rerun after a resume or a reassignment starts another).
+   * Its copy is made while its model is asked its first turn (`candidate.copied` once it is there).
+   */
+  | { type: 'candidate.started'; taskId: string; round: number; candidateId: string; agentId: string; provider: string; model: string }
+  /** The candidate's copy of the workspace is there: how it was made (`git-worktree`, `copy`) and how long that took. */
+  | { type: 'candidate.copied'; taskId: string; round: number; candidateId: string; copy: string; ms: number }
   | ({ type: 'candidate.finished'; round: number } & CandidateResultBody)
   /**
    * The measured verdict: the check passed, then the lowest cost, then the smaller change (lines, then

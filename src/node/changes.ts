@@ -88,9 +88,7 @@ async function gitBaseline(git: Run, clean = false): Promise<GitBaseline | undef
   }
   const [stage, status, attrs, autocrlf] = await Promise.all([
     git(['ls-files', '-s', '-z']),
-    clean
-      ? Buffer.alloc(0)
-      : git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', '.']),
+    clean ? Buffer.alloc(0) : git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', '.']),
     git(['ls-files', '-z', '--', '.gitattributes', '*/.gitattributes', ':(top).gitattributes']).catch(() => Buffer.alloc(0)),
     git(['config', '--get', 'core.autocrlf']).catch(() => Buffer.from('')),
   ]);

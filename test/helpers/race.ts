@@ -120,7 +120,8 @@ export function raceEvents(o: RaceOptions = {}): EnsembleEvent[] {
   for (const c of RACE_CANDIDATES)
     at(
       1000,
-      { type: 'candidate.started', taskId: 'api', round: 1, candidateId: c.id, agentId: c.agentId, provider: c.provider, model: c.model, copy: 'git-worktree' },
+      { type: 'candidate.started', taskId: 'api', round: 1, candidateId: c.id, agentId: c.agentId, provider: c.provider, model: c.model },
+      { type: 'candidate.copied', taskId: 'api', round: 1, candidateId: c.id, copy: 'git-worktree', ms: 320 },
       { type: 'agent.prompt', agentId: c.agentId, taskId: 'api', text: `Task api: ${task.title}\n${task.description}` },
       {
         type: 'llm.request',

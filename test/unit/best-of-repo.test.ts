@@ -97,7 +97,7 @@ describe('best of several in a git repository (worktrees)', function () {
     });
     const s = await handle.done;
     assert.equal(s.status, 'completed', s.error);
-    const started = ofType(handle.log.readAll(), 'candidate.started');
+    const started = ofType(handle.log.readAll(), 'candidate.copied');
     assert.deepEqual(
       started.map((c) => c.copy),
       ['git-worktree', 'git-worktree'],

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startSession, type EngineDeps } from '../../src/core/session/session';
 import { nodeWorkspace } from '../../src/node/workspace';
-import type { ChatProvider, ChatRequest } from '../../src/core/ports';
+import type { ChatProvider, ChatRequest, WorkspaceCopier } from '../../src/core/ports';
 import type { TaskSpec } from '../../src/core/events';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace, testConfig } from '../helpers/session';
@@ -155,8 +155,9 @@ describe('best of several', function () {
       { pa: writes({ 'out.txt': 'good A\n', 'other.txt': 'changed\n' }, 150), pb: writes({ 'out.txt': 'bad\n' }, 150) },
       { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] },
     );
+    let copied = 0;
     const sub = r.handle.log.onDidAppend((e) => {
-      if (e.type === 'candidate.started') {
+      if (e.type === 'candidate.copied' && ++copied === 2) {
         sub.dispose();
         fs.writeFileSync(path.join(ws, 'out.txt'), 'the user typed this\n');
       }
@@ -328,6 +329,34 @@ describe('best of several', function () {
     assert.match(byId['t1#1']!.outputTail, /not run: you denied it/);
     assert.equal(byId['t1#2']!.exitCode, 0);
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good B\n');
+  });
+
+  it("makes a candidate's copy while its model answers the first turn; a copy that cannot be made fails that candidate only", async () => {
+    const ws = tempWorkspace();
+    const plain = plainCopier(ws);
+    let n = 0;
+    const slow: WorkspaceCopier = {
+      sweep: () => plain.sweep(),
+      create: async (name, signal) => {
+        if (++n === 2) throw new Error('no room for a copy here');
+        await new Promise((res) => setTimeout(res, 300));
+        return plain.create(name, signal);
+      },
+    };
+    const r = race({ pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })], deps: { copies: slow } });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    const ev = r.events();
+    const agentOf = (id: string) => ofType(ev, 'candidate.started').find((c) => c.candidateId === id)!.agentId;
+    const seqOf = (pred: (e: (typeof ev)[number]) => boolean) => ev.find(pred)!.seq;
+    const a = agentOf('t1#1');
+    // The first request went out before the copy was there; the first tool ran after it.
+    const copied = seqOf((e) => e.type === 'candidate.copied' && e.candidateId === 't1#1');
+    assert.equal(seqOf((e) => e.type === 'llm.request' && e.agentId === a) < copied, true, 'the first request before the copy was there');
+    assert.equal(seqOf((e) => e.type === 'tool.result' && e.agentId === a) > copied, true, 'the first tool ran once it was');
+    const failed = ofType(ev, 'candidate.finished').find((f) => f.candidateId === 't1#2')!;
+    assert.deepEqual([failed.outcome, failed.error], ['failed', 'no room for a copy here']);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good A\n');
   });
 
   it('counts each candidate against maxConcurrency', async () => {

@@ -112,7 +112,7 @@ describe('panel: best of several', () => {
     p.send();
     assert.match(p.text('.transcript-head'), /^backend \(backend-2\) openai \/ gpt-5/);
     const entries = [...p.app.querySelectorAll('.transcript .entry')].map((li) => (li.textContent ?? '').replace(/\s+/g, ' ').trim());
-    assert.deepEqual(entries[0], "Candidate api#2: one of the task's candidates, in its own copy of the workspace (git-worktree)");
+    assert.deepEqual(entries[0], "Candidate api#2: one of the task's candidates, in its own copy of the workspace");
     assert.ok(entries.includes('Candidate finished The API and its tests. — its check `npm test` passed; +6 −1 in 3 files'), entries.join('\n'));
     assert.equal(entries.at(-1), 'Not applied api#3 was applied instead, chosen by the check and the price: passed, cheapest of 2 that passed');
     assert.equal(p.app.querySelector('[data-key="candidate:api#2"]')!.getAttribute('aria-expanded'), 'true');

@@ -24,9 +24,12 @@ function candidateLines(events: EnsembleEvent[], withState = true): string[] {
 describe('best of several: narration', () => {
   it('says each candidate event in one line: who, the check, the dollars, the change, the time; the verdict and the choice', () => {
     assert.deepEqual(candidateLines(raceEvents()), [
-      '  ⋯ candidate api#1 (anthropic/claude-sonnet-4-5) started in its own copy (git-worktree)',
-      '  ⋯ candidate api#2 (openai/gpt-5) started in its own copy (git-worktree)',
-      '  ⋯ candidate api#3 (gemini/gemini-2.5-flash) started in its own copy (git-worktree)',
+      '  ⋯ candidate api#1 (anthropic/claude-sonnet-4-5) started',
+      '  ⋯ candidate api#1: its own copy of the workspace is ready (git-worktree, 320 ms)',
+      '  ⋯ candidate api#2 (openai/gpt-5) started',
+      '  ⋯ candidate api#2: its own copy of the workspace is ready (git-worktree, 320 ms)',
+      '  ⋯ candidate api#3 (gemini/gemini-2.5-flash) started',
+      '  ⋯ candidate api#3: its own copy of the workspace is ready (git-worktree, 320 ms)',
       '  ◆ candidate api#1 (anthropic/claude-sonnet-4-5) finished: check failed (exit 1), $0.0412, +3 −0 in 2 files, 48.0 s',
       '  ◆ candidate api#2 (openai/gpt-5) finished: check passed, $0.0625, +6 −1 in 3 files, 1m 01s',
       '  ◆ candidate api#3 (gemini/gemini-2.5-flash) finished: check passed, $0.0087, +4 −0 in 2 files, 39.0 s',
@@ -37,15 +40,15 @@ describe('best of several: narration', () => {
 
   it('without the fold, a line says what the event holds (no model, no dollars); a user\'s choice and "none" are said so', () => {
     const lines = candidateLines(raceEvents({ chosenBy: 'user', pick: 'api#2' }), false);
-    assert.equal(lines[4], '  ◆ candidate api#2 finished: check passed, +6 −1 in 3 files, 1m 01s');
-    assert.equal(lines[7], '  ★ api: applying api#2, chosen by the user: you chose api#2');
+    assert.equal(lines[7], '  ◆ candidate api#2 finished: check passed, +6 −1 in 3 files, 1m 01s');
+    assert.equal(lines[10], '  ★ api: applying api#2, chosen by the user: you chose api#2');
     assert.equal(candidateLines(raceEvents({ chosenBy: 'user', pick: null })).at(-1), '  ★ api: no candidate applied (your choice): you chose to apply none');
   });
 
   it('a candidate that failed its check, gave up or was not applied is a warning; the others are information', () => {
     const events = raceEvents();
     const levels = events.filter((e) => e.type.startsWith('candidate.')).map((e) => narrate(e)!.level);
-    assert.deepEqual(levels, ['info', 'info', 'info', 'warn', 'info', 'info', 'info', 'info']);
+    assert.deepEqual(levels, ['info', 'info', 'info', 'info', 'info', 'info', 'warn', 'info', 'info', 'info', 'info']);
     const gaveUp = {
       ...events.find((e) => e.type === 'candidate.finished')!,
       outcome: 'gave_up',
@@ -187,7 +190,7 @@ describe('best of several: transcripts', () => {
     const t = foldTranscript(raceEvents({ chosenBy: 'user', pick: null }));
     const lines = (id: string) => t.agents[id]!.filter((e) => e.kind === 'candidate').map((e) => (e.kind === 'candidate' ? `${e.step}: ${e.text}` : ''));
     assert.deepEqual(lines('backend-1'), [
-      "started: api#1: one of the task's candidates, in its own copy of the workspace (git-worktree)",
+      "started: api#1: one of the task's candidates, in its own copy of the workspace",
       'finished: The API and its tests. — its check `npm test` failed (exit 1); +3 −0 in 2 files',
       'not_applied: No candidate was applied, chosen by you: you chose to apply none',
     ]);

@@ -16,8 +16,9 @@ export interface CandidateState {
   agentId: string;
   provider: string;
   model: string;
-  /** How its copy was made (`git-worktree`, `copy`). */
-  copy: string;
+  /** How its copy was made (`git-worktree`, `copy`) and how long that took; absent until it is there. */
+  copy?: string;
+  copyMs?: number;
   status: CandidateStatus;
   startedAt: number;
   endedAt?: number;
@@ -89,7 +90,7 @@ export function judge(race: Pick<RaceState, 'candidates'>): { winner: string | n
   return { winner: best.candidateId, ranking, reason };
 }
 
-type CandidateEvent = EventOf<'candidate.started' | 'candidate.finished' | 'candidate.judged' | 'candidate.chosen'>;
+type CandidateEvent = EventOf<'candidate.started' | 'candidate.copied' | 'candidate.finished' | 'candidate.judged' | 'candidate.chosen'>;
 
 /** Applies one candidate event to the state, in place. */
 export function applyCandidate(s: SessionState, e: CandidateEvent): void {
@@ -103,7 +104,6 @@ export function applyCandidate(s: SessionState, e: CandidateEvent): void {
         agentId: e.agentId,
         provider: e.provider,
         model: e.model,
-        copy: e.copy,
         status: 'running',
         startedAt: e.ts,
         files: [],
@@ -112,6 +112,11 @@ export function applyCandidate(s: SessionState, e: CandidateEvent): void {
         figures: emptyFigures(),
       });
       s.candidateAgents[e.agentId] = { taskId: e.taskId, candidateId: e.candidateId };
+      break;
+    }
+    case 'candidate.copied': {
+      const c = candidate(t, e.round, e.candidateId);
+      if (c) Object.assign(c, { copy: e.copy, copyMs: e.ms });
       break;
     }
     case 'candidate.finished': {

@@ -215,7 +215,9 @@ export function describeEvent(e: EnsembleEvent, s?: SessionState): string | unde
     case 'context.compacted':
       return `  ⇲ ${e.taskId ?? e.agentId}: ${compactionText(e)}`;
     case 'candidate.started':
-      return `  ⋯ candidate ${e.candidateId} (${e.provider}/${e.model}) started${e.round > 1 ? ` (round ${e.round})` : ''} in its own copy (${e.copy})`;
+      return `  ⋯ candidate ${e.candidateId} (${e.provider}/${e.model}) started${e.round > 1 ? ` (round ${e.round})` : ''}`;
+    case 'candidate.copied':
+      return `  ⋯ candidate ${e.candidateId}: its own copy of the workspace is ready (${e.copy}, ${e.ms} ms)`;
     case 'candidate.finished':
       return candidateFinished(e, s);
     case 'candidate.judged': {

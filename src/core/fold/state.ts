@@ -364,6 +364,7 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       break;
     }
     case 'candidate.started':
+    case 'candidate.copied':
     case 'candidate.finished':
     case 'candidate.judged':
     case 'candidate.chosen':

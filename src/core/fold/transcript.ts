@@ -250,10 +250,12 @@ export function applyTranscript(t: TranscriptState, e: EnsembleEvent): Transcrip
         kind: 'candidate',
         step: 'started',
         ok: true,
-        text: `${e.candidateId}: one of the task's candidates, in its own copy of the workspace (${e.copy})`,
+        text: `${e.candidateId}: one of the task's candidates, in its own copy of the workspace`,
       });
       break;
     }
+    case 'candidate.copied':
+      break; // the panel's candidates table says how the copy was made
     case 'candidate.finished': {
       delete t.open[e.agentId];
       const check = e.check ? `its check \`${e.check.command}\` ${checkText({ status: e.outcome, check: e.check })}` : 'its check did not run';

@@ -10,7 +10,8 @@
 
 import { diffLines } from 'diff';
 import type { CandidateCheck, CandidateFile, CandidateResultBody, EventBody, EventSink, ModelRef } from '../events';
-import type { CandidateQuestion, WorkspaceCopy } from '../ports';
+import type { CandidateQuestion, TextSearch, WorkspaceCopy } from '../ports';
+import type { CommandTool } from './commands';
 import { candidatesFor, MIN_CANDIDATES } from '../config';
 import { judge, type TaskState } from '../fold/state';
 import { SessionFiles } from '../store/workspace';
@@ -125,17 +126,6 @@ export async function runRace(
         } catch (e) {
           const ends = endsRace(ctx, e, signal);
           if (ends) fatal ??= e;
-          if (!r.copy)
-            ctx.sink.emit({
-              type: 'candidate.started',
-              taskId: t.id,
-              round,
-              candidateId: r.candidateId,
-              agentId: r.agentId,
-              provider: r.ref.provider,
-              model: r.ref.model,
-              copy: 'none',
-            });
           const error = e instanceof Error ? e.message : String(e);
           r.result = {
             taskId: t.id,
@@ -180,8 +170,6 @@ async function runCandidate(
   o: { signal: AbortSignal; sink: EventSink; prompt: string; role: SessionContext['config']['roles'][string] },
 ): Promise<void> {
   const started = ctx.clock.now();
-  r.copy = await ctx.copies!.create(copyName(ctx.sessionId, t.id, round, i + 1), o.signal);
-  const copy = r.copy;
   ctx.sink.emit({
     type: 'candidate.started',
     taskId: t.id,
@@ -190,28 +178,63 @@ async function runCandidate(
     agentId: r.agentId,
     provider: r.ref.provider,
     model: r.ref.model,
-    copy: copy.kind,
   });
-  const start = await copy.tracker.mark();
-  // The copy's own guard: nobody else writes there, so no baseline; its commands confined to the copy.
-  const files = new SessionFiles(copy.store, ctx.blobs, o.sink, undefined, copy.tracker);
-  const runner = ctx.runner.forFolder(copy.root);
-  const commands = ctx.commands?.inCopy({ runner, store: copy.store, files, workspace: copy.root });
-  const outcome: AgentOutcome = await runAgent(
-    {
-      agentId: r.agentId,
-      taskId: t.id,
-      role: t.role,
-      routes: [r.ref],
-      system: agentSystem(t.role, o.role, ctx.rules, { runCommand: !!commands?.offered }),
-      messages: [{ role: 'user', content: o.prompt }],
-      tools: commands?.offered ? [...AGENT_TOOLS, 'run_command'] : AGENT_TOOLS,
-      maxTurns: ctx.config.maxTurns,
-      maxOutputTokens: ctx.config.maxOutputTokens,
-      trace: `task/${t.id}/${r.candidateId.slice(t.id.length + 1)}${round > 1 ? `.r${round}` : ''}`,
-    },
-    { caller: ctx.caller, windows: ctx.windows, files, sink: o.sink, commands, inbox: ctx.steering, signal: o.signal, search: copy.search },
-  );
+  // The copy is made while the model thinks about its first turn: its tools wait for it (and for the
+  // mark its change is counted from); a copy that cannot be made stops the candidate with the reason.
+  const own = new AbortController();
+  const stop = () => own.abort(o.signal.reason);
+  o.signal.addEventListener('abort', stop, { once: true });
+  const ready = (async () => {
+    const copy = await ctx.copies!.create(copyName(ctx.sessionId, t.id, round, i + 1), o.signal);
+    r.copy = copy;
+    ctx.sink.emit({ type: 'candidate.copied', taskId: t.id, round, candidateId: r.candidateId, copy: copy.kind, ms: ctx.clock.now() - started });
+    const start = await copy.tracker.mark();
+    // The copy's own guard: nobody else writes there, so no baseline; its commands confined to the copy.
+    const files = new SessionFiles(copy.store, ctx.blobs, o.sink, undefined, copy.tracker);
+    const runner = ctx.runner.forFolder(copy.root);
+    const commands = ctx.commands?.inCopy({ runner, store: copy.store, files, workspace: copy.root });
+    return { copy, start, files, runner, commands };
+  })();
+  ready.catch((e: unknown) => own.abort(e));
+  const offered = !!ctx.commands?.offered;
+  let outcome: AgentOutcome;
+  try {
+    outcome = await runAgent(
+      {
+        agentId: r.agentId,
+        taskId: t.id,
+        role: t.role,
+        routes: [r.ref],
+        system: agentSystem(t.role, o.role, ctx.rules, { runCommand: offered }),
+        messages: [{ role: 'user', content: o.prompt }],
+        tools: offered ? [...AGENT_TOOLS, 'run_command'] : AGENT_TOOLS,
+        maxTurns: ctx.config.maxTurns,
+        maxOutputTokens: ctx.config.maxOutputTokens,
+        trace: `task/${t.id}/${r.candidateId.slice(t.id.length + 1)}${round > 1 ? `.r${round}` : ''}`,
+      },
+      {
+        caller: ctx.caller,
+        windows: ctx.windows,
+        files: later<SessionFiles>(
+          ready.then((x) => x.files),
+          { reader: later<SessionFiles['reader']>(ready.then((x) => x.files.reader)) },
+        ),
+        sink: o.sink,
+        commands: offered
+          ? later<CommandTool>(
+              ready.then((x) => x.commands!),
+              { offered },
+            )
+          : undefined,
+        inbox: ctx.steering,
+        signal: own.signal,
+        search: later<TextSearch>(ready.then((x) => x.copy.search ?? { search: async () => undefined })),
+      },
+    );
+  } finally {
+    o.signal.removeEventListener('abort', stop);
+  }
+  const { copy, start, runner, commands } = await ready;
   // Its change as the agent left it: what the check then writes (a coverage report, a cache) is not part of it.
   const { changes } = await copy.tracker.since(start);
   const out: CandidateFile[] = [];
@@ -338,6 +361,19 @@ function summariseFailures(runs: Run[]): string {
     return `- ${who}: check \`${x.check.command}\` ${x.check.timedOut ? 'timed out' : `exited ${x.check.exitCode ?? 'without a code'}`}${last ? `: ${last}` : ''}`;
   });
   return `no candidate passed the check:\n${lines.join('\n')}`;
+}
+
+/**
+ * `value` as an object whose methods wait for it (the candidate's copy, while it is being made);
+ * `now`: the members known at once.
+ */
+function later<T extends object>(value: Promise<T>, now: Partial<T> = {}): T {
+  return new Proxy(now as T, {
+    get: (target, prop) =>
+      prop in target
+        ? Reflect.get(target, prop)
+        : (...args: unknown[]) => value.then((v) => (Reflect.get(v, prop) as (...a: unknown[]) => unknown).apply(v, args)),
+  });
 }
 
 /** Whether task `t` runs as a race here, and the note to log when it was asked for but cannot be. */
