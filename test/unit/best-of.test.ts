@@ -9,7 +9,7 @@ import { nodeWorkspace } from '../../src/node/workspace';
 import type { ChatProvider, ChatRequest, WorkspaceCopier } from '../../src/core/ports';
 import type { TaskSpec } from '../../src/core/events';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
-import { ofType, tempWorkspace, testConfig } from '../helpers/session';
+import { ofType, tempWorkspace } from '../helpers/session';
 import { plainCopier } from '../helpers/copier';
 import { bestOfConfig, bestOfTask, CANDIDATES, CHECK } from '../helpers/best-of';
 import { reviewSession } from '../../src/core/store/review';
