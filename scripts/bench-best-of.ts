@@ -1,17 +1,36 @@
 // best_of_3_overhead_ms: a task done best of three on a generated git repository (scripts/bench-repo.ts),
 // wired as the CLI wires it (nodeWorkspace: copies as git worktrees, the git + watcher tracker of each
-// copy, the sandbox). Each candidate's model answers after a set delay (a write, then finish, each turn
-// waiting `delayMs`), and its check is `node -e 0`. The overhead is the race's wall time (task.started →
-// task.completed) beyond its slowest candidate's own work (its agent's turns and its check): making the
-// three copies, marking and diffing them, judging, applying the winner, removing the copies.
+// copy, the sandbox). Each candidate's model answers each turn after a set delay (a write, then finish;
+// the third candidate is the slowest), and the check is `node -e 0`. The overhead is the race's wall
+// time (task.started → task.completed) beyond what its slowest candidate takes alone: the same task done
+// by that model as an ordinary task (no race, no copy) in the same workspace, plus its check's run. So
+// it counts making the three copies (as far as the model's first turn does not hide it), marking and
+// diffing them, judging, applying the winner and removing the copies.
 
+import * as fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { EngineConfig } from '../src/core/config';
-import type { EnsembleEvent, EventOf } from '../src/core/events';
+import type { EnsembleEvent, EventOf, TaskSpec } from '../src/core/events';
 import type { ChatChunk, ChatProvider, ChatRequest } from '../src/core/ports';
 import { startSession } from '../src/core/session/session';
 import { readEvents } from '../src/core/store/log';
 import { nodeWorkspace } from '../src/node/workspace';
+import { NodeWorkspaceCopier } from '../src/node/copies';
+
+/** What git alone takes to check out three worktrees of `workspace` at once in `tmpRoot` (the file system's share of a race). */
+export async function plainCheckouts(workspace: string, tmpRoot: string): Promise<number> {
+  const dirs = [1, 2, 3].map((i) => path.join(tmpRoot, `ensemble-bench-checkout-${process.pid}-${i}`));
+  const t0 = performance.now();
+  await Promise.all(dirs.map((d) => run('git', ['worktree', 'add', '-q', '--detach', d, 'HEAD'], workspace)));
+  const ms = performance.now() - t0;
+  for (const d of dirs) await run('git', ['worktree', 'remove', '-f', '-f', d], workspace);
+  return Math.round(ms);
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => execFile(cmd, args, { cwd }, (e) => (e ? reject(e) : resolve())));
+}
 
 export interface BestOfRun {
   overheadMs: number;
@@ -29,16 +48,33 @@ const CANDIDATES = [
 ];
 
 /** One best-of-3 task in `workspace` (a git repository); `config` gives the providers pa, pb, pc. */
-export async function bestOfRun(workspace: string, config: EngineConfig, delayMs: number): Promise<BestOfRun> {
-  const plan = {
-    rationale: 'bench',
-    tasks: [{ id: 't1', title: 't1', description: 'write a file', role: 'dev', dependsOn: [], check: 'node -e 0', candidates: CANDIDATES }],
+export async function bestOfRun(workspace: string, config: EngineConfig, delayMs: number, tmpRoot?: string): Promise<BestOfRun> {
+  const task = { id: 't1', title: 't1', description: 'write a file', role: 'dev', dependsOn: [], check: 'node -e 0' };
+  const race = await session(workspace, config, delayMs, { ...task, candidates: CANDIDATES }, tmpRoot);
+  // The slowest candidate alone: its model doing the same task as an ordinary one.
+  const slowest = CANDIDATES.at(-1)!;
+  const alone = await session(workspace, { ...config, roles: { dev: { ...slowest } } }, delayMs, task);
+  const of = <T extends EnsembleEvent['type']>(events: EnsembleEvent[], type: T) =>
+    events.filter((e): e is EventOf<T> => e.type === type && (!('taskId' in e) || e.taskId === 't1'));
+  const wall = (events: EnsembleEvent[]) => of(events, 'task.completed')[0]!.ts - of(events, 'task.started')[0]!.ts;
+  const check = of(race, 'candidate.finished').find((f) => f.candidateId === 't1#3')!.check!.durationMs;
+  const slowestMs = wall(alone) + check;
+  return {
+    overheadMs: wall(race) - slowestMs,
+    raceMs: wall(race),
+    slowestMs,
+    copyMs: of(race, 'candidate.copied').map((c) => c.ms),
+    copy: of(race, 'candidate.copied')[0]!.copy,
   };
+}
+
+async function session(workspace: string, config: EngineConfig, delayMs: number, task: TaskSpec, tmpRoot?: string): Promise<EnsembleEvent[]> {
+  const plan = { rationale: 'bench', tasks: [task] };
   const provider = (id: string): ChatProvider => ({
     id,
     async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
       const [conv, turn] = (req.trace ?? '').split('#');
-      const candidate = conv?.startsWith('task/t1/');
+      const candidate = conv?.startsWith('task/t1');
       if (candidate) await new Promise((r) => setTimeout(r, delayMs * (1 + CANDIDATES.findIndex((c) => c.provider === id) / 4)));
       if (signal.aborted) throw signal.reason;
       const calls = !candidate
@@ -53,24 +89,16 @@ export async function bestOfRun(workspace: string, config: EngineConfig, delayMs
     },
   });
   const providers = Object.fromEntries(['orch', ...CANDIDATES.map((c) => c.provider)].map((id) => [id, provider(id)]));
-  const handle = startSession({ goal: 'bench', config, deps: { ...nodeWorkspace(workspace), resolve: (id) => providers[id] }, plan });
+  const handle = startSession({
+    goal: 'bench',
+    config,
+    deps: { ...nodeWorkspace(workspace), ...(tmpRoot ? { copies: new NodeWorkspaceCopier(workspace, { tmpRoot }) } : {}), resolve: (id) => providers[id] },
+    plan,
+  });
   const state = await handle.done;
   if (state.status !== 'completed') throw new Error(`the best-of session ended ${state.status}: ${state.error}`);
   const { events } = readEvents(path.join(handle.dir, 'events.jsonl'));
-  const of = <T extends EnsembleEvent['type']>(type: T) => events.filter((e): e is EventOf<T> => e.type === type && (!('taskId' in e) || e.taskId === 't1'));
-  const started = of('task.started')[0]!.ts;
-  const completed = of('task.completed')[0]!.ts;
-  const work = of('candidate.started').map((c) => {
-    const calls = events.filter((e) => (e.type === 'llm.request' || e.type === 'tool.result') && e.agentId === c.agentId);
-    const finished = of('candidate.finished').find((f) => f.candidateId === c.candidateId)!;
-    return calls.at(-1)!.ts - calls[0]!.ts + (finished.check?.durationMs ?? 0);
-  });
-  const slowestMs = Math.max(...work);
-  return {
-    overheadMs: completed - started - slowestMs,
-    raceMs: completed - started,
-    slowestMs,
-    copyMs: of('candidate.copied').map((c) => c.ms),
-    copy: of('candidate.copied')[0]!.copy,
-  };
+  fs.rmSync(handle.dir, { recursive: true, force: true });
+  for (const c of CANDIDATES) fs.rmSync(path.join(workspace, `ensemble-bench-${c.provider}.txt`), { force: true });
+  return events;
 }
