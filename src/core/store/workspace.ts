@@ -167,12 +167,7 @@ export class SessionFiles {
       const before = await this.store.read(path);
       const beforeSha = before === undefined ? null : sha256(before);
       const conflict = await this.conflict(path, beforeSha);
-      if (conflict) {
-        const message = `Refused to write ${path}: ${conflict}`;
-        this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
-        this.seen.delete(path); // the agent may read the new version and try again
-        return { ok: false, reason: 'conflict', message };
-      }
+      if (conflict) return this.conflicted(path, ctx, `Refused to write ${path}: ${conflict}`);
       const produced = produce(before);
       if (!produced.ok) return { ok: false, reason: 'rejected', message: produced.message };
       const content = produced.content;
@@ -185,41 +180,61 @@ export class SessionFiles {
           message: `Refused to write ${path}: the new content holds ${REDACTED}, the placeholder for a secret you were not shown. Writing it would replace the secret in the file. Change the file with edit_file around the lines that hold ${REDACTED}, leaving them as they are.`,
         };
       }
-      if (before !== undefined) this.blobs.put(before);
-      const afterSha = this.blobs.put(content);
-      const change = beforeSha === null ? 'created' : 'modified';
-      const bytes = Buffer.byteLength(content);
-      const body = {
-        agentId: ctx.agentId,
-        taskId: ctx.taskId,
-        path,
-        change,
-        beforeSha,
-        afterSha,
-        bytes,
-        role: ctx.role,
-        provider: ctx.provider,
-        model: ctx.model,
-      } as const;
-      // Logged first, so that a run killed between the write and its record is settled on resume.
-      this.sink.emit({ type: 'file.writing', ...body });
-      try {
-        // Replaced only if it still holds what was checked: a save landing meanwhile is kept, not lost.
-        await this.store.write(path, content, { expect: before ?? null });
-      } catch (e) {
-        if (!(e instanceof WriteConflictError)) throw e;
-        const message = `Refused to write ${path}: it changed on disk while it was being written (someone saved it). The version on disk was kept; read it again before changing it.`;
-        this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
-        this.seen.delete(path);
-        return { ok: false, reason: 'conflict', message };
-      }
-      this.seen.set(path, afterSha);
-      this.writtenAt.set(path, ++this.writes);
-      this.sink.emit({ type: 'file.written', ...body });
-      return { ok: true, change, bytes };
+      return await this.land(path, before, content, ctx, (message) => this.conflicted(path, ctx, message));
     } catch (e) {
       return this.refuse(path, e, ctx);
     }
+  }
+
+  /** Refuses a write as a conflict (`file.refused`): the version on disk is kept, and the session forgets what it saw of the file. */
+  private conflicted(path: string, ctx: WriteContext, message: string): WriteOutcome {
+    this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
+    this.seen.delete(path); // the agent may read the new version and try again
+    return { ok: false, reason: 'conflict', message };
+  }
+
+  /**
+   * Writes `content` over `before` (undefined: absent) once the guard let it: both kept as blobs, the
+   * write logged as begun (`file.writing`: a run killed between the write and its record is settled on
+   * resume), then replaced only if the file still holds `before` — a save landing meanwhile is kept, not
+   * lost, and `onConflict` says so — then logged as done (`file.written`).
+   */
+  private async land(
+    path: string,
+    before: Uint8Array | undefined,
+    content: Uint8Array | string,
+    ctx: WriteContext,
+    onConflict: (message: string) => WriteOutcome,
+  ): Promise<WriteOutcome> {
+    const beforeSha = before === undefined ? null : this.blobs.put(before);
+    const afterSha = this.blobs.put(content);
+    const change = beforeSha === null ? 'created' : 'modified';
+    const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
+    const body = {
+      agentId: ctx.agentId,
+      taskId: ctx.taskId,
+      path,
+      change,
+      beforeSha,
+      afterSha,
+      bytes,
+      role: ctx.role,
+      provider: ctx.provider,
+      model: ctx.model,
+    } as const;
+    this.sink.emit({ type: 'file.writing', ...body });
+    try {
+      await this.store.write(path, content, { expect: before ?? null });
+    } catch (e) {
+      if (!(e instanceof WriteConflictError)) throw e;
+      return onConflict(
+        `Refused to write ${path}: it changed on disk while it was being written (someone saved it). The version on disk was kept; read it again before changing it.`,
+      );
+    }
+    this.seen.set(path, afterSha);
+    this.writtenAt.set(path, ++this.writes);
+    this.sink.emit({ type: 'file.written', ...body });
+    return { ok: true, change, bytes };
   }
 
   /**
@@ -257,12 +272,8 @@ export class SessionFiles {
     after: Uint8Array | null,
     ctx: WriteContext,
   ): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
-    const refused = (why: string): WriteOutcome => {
-      const message = `Refused to apply the candidate's change to ${path}: ${why} The version in the workspace was kept.`;
-      this.sink.emit({ type: 'file.refused', agentId: ctx.agentId, taskId: ctx.taskId, path, reason: 'conflict', message });
-      this.seen.delete(path);
-      return { ok: false, reason: 'conflict', message };
-    };
+    const refused = (why: string): WriteOutcome =>
+      this.conflicted(path, ctx, `Refused to apply the candidate's change to ${path}: ${why} The version in the workspace was kept.`);
     try {
       if (await this.isDirty?.(path)) return refused('it is open in the editor with unsaved changes.');
       const current = await this.store.read(path);
@@ -284,32 +295,7 @@ export class SessionFiles {
         this.sink.emit({ type: 'file.deleted', agentId: ctx.agentId, taskId: ctx.taskId, path, beforeSha });
         return { ok: true, change: 'deleted' };
       }
-      const beforeSha = current === undefined ? null : this.blobs.put(current);
-      const afterSha = this.blobs.put(after);
-      const change = beforeSha === null ? 'created' : 'modified';
-      const body = {
-        agentId: ctx.agentId,
-        taskId: ctx.taskId,
-        path,
-        change,
-        beforeSha,
-        afterSha,
-        bytes: after.byteLength,
-        role: ctx.role,
-        provider: ctx.provider,
-        model: ctx.model,
-      } as const;
-      this.sink.emit({ type: 'file.writing', ...body });
-      try {
-        await this.store.write(path, after, { expect: current ?? null });
-      } catch (e) {
-        if (!(e instanceof WriteConflictError)) throw e;
-        return refused('it changed on disk while it was being written (someone saved it).');
-      }
-      this.seen.set(path, afterSha);
-      this.writtenAt.set(path, ++this.writes);
-      this.sink.emit({ type: 'file.written', ...body });
-      return { ok: true, change, bytes: after.byteLength };
+      return await this.land(path, current, after, ctx, () => refused('it changed on disk while it was being written (someone saved it).'));
     } catch (e) {
       return this.refuse(path, e, ctx);
     }
