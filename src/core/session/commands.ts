@@ -132,28 +132,7 @@ export class CommandTool {
         isError: true,
         summary: `not run: ${d.by === 'user' ? 'you denied it' : 'denied by the policy'}`,
       };
-    const before = await this.deps.files.beforeCommand();
-    const run = await this.deps.runner.run({
-      command,
-      shell: true,
-      cwd: path.join(this.deps.workspace, cwd),
-      env: childEnv(process.env),
-      timeoutMs,
-      signal,
-      maxOutputChars: COMMAND_TAIL_CHARS,
-    });
-    const files = await this.deps.files.afterCommand(before, { ...who, commandId });
-    sink.emit({
-      type: 'command.ran',
-      commandId,
-      exitCode: run.exitCode,
-      timedOut: run.timedOut,
-      cancelled: run.cancelled,
-      durationMs: run.durationMs,
-      outputTail: run.output,
-      omittedChars: run.omittedChars,
-      files,
-    });
+    const { run, files } = await this.launch(commandId, command, cwd, timeoutMs, signal, { ...who, commandId });
     const how = run.timedOut
       ? `was killed at its timeout (${timeoutMs} ms)`
       : run.cancelled
@@ -214,16 +193,33 @@ export class CommandTool {
         : await this.questions.turn(() => this.ask(command, '.', who, signal, verdict.why));
     sink.emit({ type: 'command.decided', commandId, ...d });
     if (d.decision === 'denied') return { denied: d.by === 'user' ? 'you denied it' : d.reason };
+    return (await this.launch(commandId, command, '.', policy.timeoutMs, signal)).run;
+  }
+
+  /**
+   * Runs an allowed command in folder `cwd` (workspace-relative) and logs its end (`command.ran`), with
+   * the files it changed when `track` says whose they are (a check's writes are nobody's change).
+   */
+  private async launch(
+    commandId: string,
+    command: string,
+    cwd: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+    track?: CommandCaller & { commandId: string },
+  ): Promise<{ run: ProcessResult; files: { path: string; change: 'created' | 'modified' | 'deleted' }[] }> {
+    const before = track && (await this.deps.files.beforeCommand());
     const run = await this.deps.runner.run({
       command,
       shell: true,
-      cwd: this.deps.workspace,
+      cwd: path.join(this.deps.workspace, cwd),
       env: childEnv(process.env),
-      timeoutMs: policy.timeoutMs,
+      timeoutMs,
       signal,
       maxOutputChars: COMMAND_TAIL_CHARS,
     });
-    sink.emit({
+    const files = before && track ? await this.deps.files.afterCommand(before, track) : [];
+    this.deps.sink.emit({
       type: 'command.ran',
       commandId,
       exitCode: run.exitCode,
@@ -232,9 +228,9 @@ export class CommandTool {
       durationMs: run.durationMs,
       outputTail: run.output,
       omittedChars: run.omittedChars,
-      files: [],
+      files,
     });
-    return run;
+    return { run, files };
   }
 
   private async decide(command: string, cwd: string, who: CommandCaller, signal: AbortSignal): Promise<Decision> {
