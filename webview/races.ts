@@ -10,6 +10,7 @@ import { h } from './dom';
 import { KeyedChildren } from './lists';
 import { raceViews, type CandidateRow, type RaceView } from './rows';
 import type { Section, View } from './view';
+import { transcriptToggle } from './sections';
 
 type CandidateQuestion = Extract<Question, { kind: 'candidate' }>;
 
@@ -32,22 +33,7 @@ function candidateRow(c: CandidateRow, r: RaceView, v: View, q: CandidateQuestio
     h(
       'td',
       null,
-      h(
-        'div',
-        { class: 'cell-row' },
-        h(
-          'button',
-          {
-            class: 'linklike clip',
-            'data-key': `candidate:${c.candidateId}`,
-            'aria-expanded': selected ? 'true' : 'false',
-            title: `${name}: ${selected ? 'hide' : 'show'} what it does`,
-            'aria-label': `${name}: ${selected ? 'hide' : 'show'} its transcript`,
-            onClick: () => v.selectAgent?.(selected ? undefined : c.agentId),
-          },
-          c.provider,
-        ),
-      ),
+      h('div', { class: 'cell-row' }, transcriptToggle(v, c.agentId, `candidate:${c.candidateId}`, name, c.provider)),
       h('span', { class: 'sr-only' }, ' / '),
       clip(c.model, 'muted'),
     ),

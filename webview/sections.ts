@@ -67,6 +67,23 @@ export const agentsTable: KeyedRows<AgentRow> = {
 const clip = (text: string, cls = '') => h('span', { class: `clip${cls ? ` ${cls}` : ''}`, title: text }, text);
 
 /** An agent's row: its role opens its transcript; a working agent shows its current step and can be messaged. */
+/** The button that shows or hides an agent's transcript: `name` says whose it is, `text` is what it shows. */
+export function transcriptToggle(v: View, agentId: string, key: string, name: string, text: string): HTMLElement {
+  const selected = v.selectedAgent === agentId;
+  return h(
+    'button',
+    {
+      class: 'linklike clip',
+      'data-key': key,
+      'aria-expanded': selected ? 'true' : 'false',
+      title: `${name}: ${selected ? 'hide' : 'show'} what it does`,
+      'aria-label': `${name}: ${selected ? 'hide' : 'show'} its transcript`,
+      onClick: () => v.selectAgent?.(selected ? undefined : agentId),
+    },
+    text,
+  );
+}
+
 function agentRow(a: AgentRow, v: View): HTMLElement {
   const selected = v.selectedAgent === a.agentId;
   // An agent waiting for the user's answer to its command: the answers are on its row too.
@@ -80,18 +97,7 @@ function agentRow(a: AgentRow, v: View): HTMLElement {
       h(
         'div',
         { class: 'cell-row' },
-        h(
-          'button',
-          {
-            class: 'linklike clip',
-            'data-key': `agent:${a.agentId}`,
-            'aria-expanded': selected ? 'true' : 'false',
-            title: `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} what it does`,
-            'aria-label': `${a.role} (${a.agentId}): ${selected ? 'hide' : 'show'} its transcript`,
-            onClick: () => v.selectAgent?.(selected ? undefined : a.agentId),
-          },
-          a.role,
-        ),
+        transcriptToggle(v, a.agentId, `agent:${a.agentId}`, `${a.role} (${a.agentId})`, a.role),
         a.working && v.live
           ? iconButton('comment', `Message ${a.role} (${a.agentId})`, {
               'data-key': `message:${a.agentId}`,

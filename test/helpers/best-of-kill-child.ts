@@ -4,7 +4,7 @@ import { nodeWorkspace } from '../../src/node/workspace';
 import { NodeWorkspaceCopier } from '../../src/node/copies';
 import { startSession } from '../../src/core/session/session';
 import { ScriptedProvider, turn } from './scripted';
-import { bestOfConfig, bestOfTask } from './best-of';
+import { bestOfConfig, bestOfTask, TWO } from './best-of';
 
 const [workspace, tmpRoot] = process.argv.slice(2) as [string, string];
 const hangs = (id: string) =>
@@ -18,14 +18,7 @@ const handle = startSession({
   deps: { ...nodeWorkspace(workspace), copies: new NodeWorkspaceCopier(workspace, { tmpRoot }), resolve: (id) => providers[id] },
   plan: {
     rationale: 'r',
-    tasks: [
-      bestOfTask({
-        candidates: [
-          { provider: 'pa', model: 'm-a' },
-          { provider: 'pb', model: 'm-b' },
-        ],
-      }),
-    ],
+    tasks: [bestOfTask({ candidates: TWO })],
   },
 });
 process.stdout.write(handle.dir + '\n');

@@ -10,6 +10,9 @@ export const CANDIDATES = [
   { provider: 'pc', model: 'm-c' },
 ];
 
+/** The first two candidates. */
+export const TWO = CANDIDATES.slice(0, 2);
+
 export function bestOfConfig(extra: Record<string, unknown> = {}) {
   return testConfig({
     providers: Object.fromEntries(['orch', 'p1', 'p2', 'pa', 'pb', 'pc'].map((id) => [id, { kind: 'openai-compatible' }])),

@@ -11,7 +11,7 @@ import { NodeWorkspaceCopier } from '../../src/node/copies';
 import type { ChatProvider, ChatRequest } from '../../src/core/ports';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace } from '../helpers/session';
-import { bestOfConfig, bestOfTask } from '../helpers/best-of';
+import { bestOfConfig, bestOfTask, TWO } from '../helpers/best-of';
 import { readEvents } from '../../src/core/store/log';
 
 const git = (cwd: string, ...args: string[]) =>
@@ -85,14 +85,7 @@ describe('best of several in a git repository (worktrees)', function () {
       deps: { ...nodeWorkspace(ws), copies: new NodeWorkspaceCopier(ws, { tmpRoot }), resolve: (id) => providers[id] },
       plan: {
         rationale: 'r',
-        tasks: [
-          bestOfTask({
-            candidates: [
-              { provider: 'pa', model: 'm-a' },
-              { provider: 'pb', model: 'm-b' },
-            ],
-          }),
-        ],
+        tasks: [bestOfTask({ candidates: TWO })],
       },
     });
     const s = await handle.done;

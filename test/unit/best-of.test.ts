@@ -11,7 +11,7 @@ import type { TaskSpec } from '../../src/core/events';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace } from '../helpers/session';
 import { plainCopier } from '../helpers/copier';
-import { bestOfConfig, bestOfTask, CANDIDATES, CHECK } from '../helpers/best-of';
+import { bestOfConfig, bestOfTask, CANDIDATES, CHECK, TWO } from '../helpers/best-of';
 import { reviewSession } from '../../src/core/store/review';
 import { NodeFileStore } from '../../src/node/file-store';
 import { planRules, validatePlan } from '../../src/core/session/plan';
@@ -128,7 +128,7 @@ describe('best of several', function () {
             ],
           }
         : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
-    const r = race({ pa: sneaky, pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const r = race({ pa: sneaky, pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ candidates: TWO })] });
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
     assert.equal(fs.readFileSync(path.join(ws, '.git', 'HEAD'), 'utf8'), 'ref: refs/heads/main\n');
@@ -153,7 +153,7 @@ describe('best of several', function () {
     fs.writeFileSync(path.join(ws, 'other.txt'), 'other\n');
     const r = race(
       { pa: writes({ 'out.txt': 'good A\n', 'other.txt': 'changed\n' }, 150), pb: writes({ 'out.txt': 'bad\n' }, 150) },
-      { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] },
+      { workspace: ws, tasks: [task({ candidates: TWO })] },
     );
     let copied = 0;
     const sub = r.handle.log.onDidAppend((e) => {
@@ -178,10 +178,7 @@ describe('best of several', function () {
 
   it('escalates when no candidate passes, with each check summarised', async () => {
     const ws = tempWorkspace();
-    const r = race(
-      { pa: writes({ 'out.txt': 'bad A\n' }), pb: writes({ 'out.txt': 'bad B\n' }) },
-      { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] },
-    );
+    const r = race({ pa: writes({ 'out.txt': 'bad A\n' }), pb: writes({ 'out.txt': 'bad B\n' }) }, { workspace: ws, tasks: [task({ candidates: TWO })] });
     const s = await r.handle.done;
     const [esc] = ofType(r.events(), 'task.escalated');
     assert.ok(esc, 'escalated');
@@ -220,7 +217,7 @@ describe('best of several', function () {
 
   it('Stop Task stops every candidate: the task goes to the orchestrator and no copy is left', async () => {
     const ws = tempWorkspace();
-    const r = race({ pa: () => ({ hang: true }), pb: () => ({ hang: true }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })] });
+    const r = race({ pa: () => ({ hang: true }), pb: () => ({ hang: true }) }, { workspace: ws, tasks: [task({ candidates: TWO })] });
     await new Promise<void>((resolve) => {
       let n = 0;
       const sub = r.handle.log.onDidAppend((e) => {
@@ -282,10 +279,7 @@ describe('best of several', function () {
   it("does not count what the check writes as the candidate's change", async () => {
     const ws = tempWorkspace();
     const check = `${CHECK} && node -e "require('fs').writeFileSync('check-output.txt','x')"`;
-    const r = race(
-      { pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'bad\n' }) },
-      { workspace: ws, tasks: [task({ check, candidates: CANDIDATES.slice(0, 2) })] },
-    );
+    const r = race({ pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'bad\n' }) }, { workspace: ws, tasks: [task({ check, candidates: TWO })] });
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
     assert.deepEqual(
@@ -311,7 +305,7 @@ describe('best of several', function () {
       { pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) },
       {
         workspace: ws,
-        tasks: [task({ candidates: CANDIDATES.slice(0, 2) })],
+        tasks: [task({ candidates: TWO })],
         deps: {
           sandbox: undefined,
           approveCommand: async (req) => {
@@ -343,7 +337,10 @@ describe('best of several', function () {
         return plain.create(name, signal);
       },
     };
-    const r = race({ pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) }, { workspace: ws, tasks: [task({ candidates: CANDIDATES.slice(0, 2) })], deps: { copies: slow } });
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) },
+      { workspace: ws, tasks: [task({ candidates: TWO })], deps: { copies: slow } },
+    );
     const s = await r.handle.done;
     assert.equal(s.status, 'completed', s.error);
     const ev = r.events();
@@ -396,10 +393,10 @@ describe('best of several: asking for it', () => {
   });
 
   it("a role's bestOf needs a check on each of its tasks, and --best-of N takes the first N providers for tasks with one", async () => {
-    const cfg = config({ roles: { a: { provider: 'p1', model: 'm-1', bestOf: CANDIDATES.slice(0, 2) }, b: { provider: 'p2', model: 'm-2' } } });
+    const cfg = config({ roles: { a: { provider: 'p1', model: 'm-1', bestOf: TWO }, b: { provider: 'p2', model: 'm-2' } } });
     const noCheck = validatePlan({ rationale: 'r', tasks: [task({ candidates: undefined, check: undefined })] }, planRules(cfg));
     assert.ok(!noCheck.ok && noCheck.errors.some((e) => /role "a" has bestOf/.test(e)));
-    assert.deepEqual(candidatesFor({ role: 'a', check: 'npm test' }, cfg), CANDIDATES.slice(0, 2));
+    assert.deepEqual(candidatesFor({ role: 'a', check: 'npm test' }, cfg), TWO);
     const n = config({ bestOf: 3 });
     assert.deepEqual(candidatesFor({ role: 'b', check: 'npm test' }, n), [
       { provider: 'p2', model: 'm-2' },
