@@ -866,10 +866,15 @@ async function repoSearch(): Promise<void> {
 // best_of_3_overhead_ms: scripts/bench-best-of.ts.
 
 async function bestOf(): Promise<void> {
-  const files = SMOKE ? 30 : 3_000;
-  const dir = tmp('bestof');
-  makeRepo(dir, files);
-  execFileSync('git', ['gc', '-q'], { cwd: dir }); // packed, as a user's repository is
+  // --repo-dirs SMALL,…: the race in SMALL, a repository of yours, instead of a generated one.
+  const given = values['repo-dirs']?.split(',').map((d) => path.resolve(d))[0];
+  const dir = given ?? tmp('bestof');
+  if (!given) {
+    makeRepo(dir, SMOKE ? 30 : 3_000);
+    execFileSync('git', ['gc', '-q'], { cwd: dir }); // packed, as a user's repository is
+  }
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: dir, maxBuffer: 1 << 28 }).toString().split('\0').filter(Boolean).length;
+  const what = given ? `${files.toLocaleString('en')}-file git repository (${given})` : `generated, packed ${files.toLocaleString('en')}-file git repository (scripts/bench-repo.ts)`;
   const cfg = config(4, {
     orchestrator: { provider: 'orch', model: 'o' },
     providers: Object.fromEntries(['orch', 'pa', 'pb', 'pc'].map((id) => [id, { kind: 'openai-compatible' }])),
@@ -887,11 +892,11 @@ async function bestOf(): Promise<void> {
   const inMemory = [];
   if (shm) for (let r = 0; r < reps; r++) inMemory.push(await bestOfRun(dir, cfg, SMOKE ? 5 : 200, shm));
   if (shm) rm(shm);
-  rm(dir);
+  if (!given) rm(dir);
   const mid = runs.slice().sort((a, b) => a.overheadMs - b.overheadMs)[Math.floor(runs.length / 2)]!;
   figure(
     'best_of_3_overhead_ms',
-    `A task done best of 3 on a ${files.toLocaleString('en')}-file git repository (generated: scripts/bench-repo.ts, packed), copies in the system's temporary folder (${os.tmpdir()}): the race's wall time beyond its slowest candidate alone (the same task as an ordinary one, plus its check); each model turn takes 200–300 ms`,
+    `A task done best of 3 on a ${what}, copies in the system's temporary folder (${os.tmpdir()}): the race's wall time beyond its slowest candidate alone (the same task as an ordinary one, plus its check); each model turn takes 200–300 ms`,
     Math.round(median(runs.map((r) => r.overheadMs))),
     'ms',
     { max: 500 },

@@ -147,6 +147,11 @@ export class SessionFiles {
    * guard as `write` (a conflict is refused before `change` runs). The edit_file tool goes through here.
    */
   update(path: string, change: Change, ctx: WriteContext): Promise<WriteOutcome> {
+    return this.serialised(path, ctx, (p) => this.writeNow(p, change, ctx));
+  }
+
+  /** Runs `work` on the normalised path once the writes to it before have ended (a path the rules refuse is refused at once). */
+  private serialised<T>(path: string, ctx: WriteContext, work: (p: string) => Promise<T>): Promise<T | WriteOutcome> {
     let p: string;
     try {
       p = normaliseFilePath(path);
@@ -155,8 +160,8 @@ export class SessionFiles {
     }
     const prev = this.locks.get(p) ?? Promise.resolve();
     const next = prev.then(
-      () => this.writeNow(p, change, ctx),
-      () => this.writeNow(p, change, ctx),
+      () => work(p),
+      () => work(p),
     );
     this.locks.set(p, next);
     return next;
@@ -251,19 +256,7 @@ export class SessionFiles {
     after: Uint8Array | null,
     ctx: WriteContext,
   ): Promise<WriteOutcome | { ok: true; change: 'deleted' }> {
-    let p: string;
-    try {
-      p = normaliseFilePath(path);
-    } catch (e) {
-      return Promise.resolve(this.refuse(path, e, ctx));
-    }
-    const prev = this.locks.get(p) ?? Promise.resolve();
-    const next = prev.then(
-      () => this.applyNow(p, base, after, ctx),
-      () => this.applyNow(p, base, after, ctx),
-    );
-    this.locks.set(p, next);
-    return next;
+    return this.serialised(path, ctx, (p) => this.applyNow(p, base, after, ctx));
   }
 
   private async applyNow(
