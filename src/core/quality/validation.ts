@@ -129,7 +129,8 @@ export async function runTests(opts: {
   };
 }
 
-function tail(text: string, lines: number): string {
+/** The last `lines` lines of `text`, without its trailing blank. */
+export function tail(text: string, lines: number = TAIL_LINES): string {
   return text.replace(/\s+$/, '').split('\n').slice(-lines).join('\n');
 }
 

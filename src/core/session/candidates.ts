@@ -15,7 +15,7 @@ import type { CommandTool } from './commands';
 import { candidatesFor, MIN_CANDIDATES } from '../config';
 import { judge, type TaskState } from '../fold/state';
 import { SessionFiles } from '../store/workspace';
-import { childEnv } from '../quality/validation';
+import { childEnv, tail } from '../quality/validation';
 import { runAgent, type AgentOutcome } from './agent';
 import type { SessionContext } from './context';
 import { agentSystem } from './prompts';
@@ -24,11 +24,10 @@ import { Semaphore } from './semaphore';
 import { BudgetExhaustedError } from '../money/budget';
 import { TaskStoppedError } from './steering';
 
-/** The most lines of a check's output a candidate's result keeps. */
-const CHECK_TAIL_LINES = 40;
+/** The most characters of its check's output a candidate's result keeps (its last 40 lines, as the validation's). */
 const CHECK_TAIL_CHARS = 8000;
 
-/** The candidates a task runs with in this session: those whose provider has a key; undefined when fewer than two remain (one agent does it). */
+/** The candidates asked for task `t` (undefined: none), split into those whose provider has a key here and those dropped. */
 export function usableCandidates(ctx: Pick<SessionContext, 'config' | 'resolve'>, t: TaskState): { refs: ModelRef[]; dropped: ModelRef[] } | undefined {
   const all = candidatesFor(t, ctx.config);
   if (!all) return undefined;
@@ -75,10 +74,9 @@ export function lineStats(before: Uint8Array | undefined, after: Uint8Array | un
   return { added, removed };
 }
 
-function tail(text: string): string {
-  const lines = text.replace(/\s+$/, '').split('\n');
-  const t = lines.slice(-CHECK_TAIL_LINES).join('\n');
-  return t.length > CHECK_TAIL_CHARS ? t.slice(-CHECK_TAIL_CHARS) : t;
+/** The end of a check's output, as much as a candidate's result keeps. */
+function checkTail(text: string): string {
+  return tail(text).slice(-CHECK_TAIL_CHARS);
 }
 
 /** Whether `e` ends the race for every candidate (the session's cancel, the user's Stop Task, the budget) rather than one candidate. */
@@ -88,6 +86,8 @@ function endsRace(ctx: SessionContext, e: unknown, signal: AbortSignal): boolean
 
 interface Run {
   ref: ModelRef;
+  /** When it started (the clock's ms), for its wall time. */
+  started?: number;
   candidateId: string;
   agentId: string;
   copy?: WorkspaceCopy;
@@ -133,7 +133,7 @@ export async function runRace(
             agentId: r.agentId,
             outcome: ends && !(e instanceof BudgetExhaustedError) ? 'cancelled' : 'failed',
             error,
-            wallMs: 0,
+            wallMs: r.started === undefined ? 0 : ctx.clock.now() - r.started,
             files: [],
           };
           if (!ctx.signal.aborted || !ends) {
@@ -169,7 +169,7 @@ async function runCandidate(
   i: number,
   o: { signal: AbortSignal; sink: EventSink; prompt: string; role: SessionContext['config']['roles'][string] },
 ): Promise<void> {
-  const started = ctx.clock.now();
+  const started = (r.started = ctx.clock.now());
   ctx.sink.emit({
     type: 'candidate.started',
     taskId: t.id,
@@ -268,7 +268,7 @@ async function runCandidate(
     if ('denied' in run) check = { command: t.check, exitCode: null, timedOut: false, durationMs: 0, outputTail: `not run: ${run.denied}` };
     else {
       if (run.cancelled) throw o.signal.reason ?? new Error('cancelled');
-      check = { command: t.check, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs, outputTail: tail(run.output) };
+      check = { command: t.check, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs, outputTail: checkTail(run.output) };
     }
   }
   r.result = {
