@@ -40,7 +40,7 @@ export default tseslint.config(
     files: ['webview/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: '^\\.\\./src/(?!protocol$|core/fold/|core/events$|core/ports$)', message: 'The webview imports only the protocol and the pure folds (and their types).' }],
+        patterns: [{ regex: '^\\.\\./src/(?!protocol$|core/fold/|core/events$|core/ports$|core/best-of$)', message: 'The webview imports only the protocol, the pure folds and core/best-of (and their types).' }],
       }],
     },
   },

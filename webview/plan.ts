@@ -7,6 +7,7 @@ import type { PlanAction } from '../src/protocol';
 import { TAG } from './components';
 import { fill, h } from './dom';
 import { budgetText, estimateText } from '../src/core/fold/money';
+import { candidatesFor } from '../src/core/best-of';
 import type { Section, View } from './view';
 
 /** The proposal the panel should put to the user now, if any. */
@@ -63,6 +64,11 @@ export class PlanSection implements Section {
     const route = (role: string) => {
       const r = st.config?.roles[role];
       return r ? `${r.provider}/${r.model}${r.fallback ? ` (fallback ${r.fallback.provider}/${r.fallback.model})` : ''}` : 'not configured';
+    };
+    // A task done best of several: its candidates, and the check that judges them.
+    const bestOf = (t: (typeof plan.tasks)[number]) => {
+      const c = st.config && candidatesFor(t, st.config);
+      return c ? h('div', { class: 'muted', title: `judged by ${t.check ?? ''}` }, `best of ${c.map((x) => `${x.provider}/${x.model}`).join(', ')}`) : null;
     };
     const answer = (action: PlanAction) => () => v.post({ type: 'planReview', action, proposal: plan.proposal });
     const approve = h(TAG.button, { 'data-key': 'plan:approve', 'aria-label': `Approve plan ${plan.proposal}`, onClick: answer('approve') }, 'Approve');
@@ -129,7 +135,7 @@ export class PlanSection implements Section {
                 t.rationale ? h('div', { class: 'why' }, t.rationale) : null,
               ),
               h('td', null, h('span', { class: 'clip', title: t.role }, t.role)),
-              h('td', null, route(t.role)),
+              h('td', null, route(t.role), bestOf(t)),
               h('td', null, t.dependsOn.join(', ') || '—'),
             ),
           ),

@@ -3,7 +3,10 @@
 // OpenAI, the back end on Gemini, QA on a cheap OpenAI model.
 
 import { z } from 'zod';
-import type { ModelRef, TaskSpec } from './events';
+import type { ModelRef } from './events';
+import { MAX_CANDIDATES, MIN_CANDIDATES } from './best-of';
+
+export { candidatesFor, MAX_CANDIDATES, MIN_CANDIDATES } from './best-of';
 import { mcpPolicySchema, mcpServersSchema, mcpSelection, DEFAULT_MCP_POLICY, type McpPolicy, type McpServerConfig } from './mcp-config';
 
 /** A model a role runs on; `contextWindow` (tokens) overrides what the price library says of the model. */
@@ -30,10 +33,6 @@ export interface Price {
 }
 
 export type PriceTable = Record<string, Price>;
-
-/** How many candidates a best-of task may have. */
-export const MIN_CANDIDATES = 2;
-export const MAX_CANDIDATES = 4;
 
 export const configSchema = z.object({
   orchestrator: modelRef.extend({ fallback: modelRef.optional(), mcp: mcpSelection.optional() }).optional(),
@@ -380,31 +379,4 @@ export function missingKeys(cfg: EngineConfig, hasKey: (providerId: string) => b
     if (envVar && !hasKey(provider)) out.push({ provider, envVar, usedBy });
   }
   return out;
-}
-
-/** The configured models, one per provider, in the order the configuration names them (orchestrator, then roles); `first`: this one leads. */
-function modelPerProvider(cfg: Pick<EngineConfig, 'orchestrator' | 'roles'>, first?: ModelRef): ModelRef[] {
-  const out: ModelRef[] = [];
-  for (const r of [first, cfg.orchestrator, ...Object.values(cfg.roles)])
-    if (r && !out.some((x) => x.provider === r.provider)) out.push({ provider: r.provider, model: r.model });
-  return out;
-}
-
-/**
- * The models that each do task `t` in a copy of their own (best of several), or undefined when one agent
- * does it: the plan's `candidates`, else its role's `bestOf`, else — for a task with a check — the first
- * `bestOf` configured providers (the task's role's model first, then one model per other provider).
- */
-export function candidatesFor(
-  t: Pick<TaskSpec, 'role' | 'check' | 'candidates'>,
-  cfg: Pick<EngineConfig, 'orchestrator' | 'roles' | 'bestOf'>,
-): ModelRef[] | undefined {
-  if (t.candidates?.length) return t.candidates;
-  const role = cfg.roles[t.role];
-  if (role?.bestOf?.length) return role.bestOf.map(({ provider, model }) => ({ provider, model }));
-  if (cfg.bestOf && t.check?.trim()) {
-    const all = modelPerProvider(cfg, role);
-    return all.length >= MIN_CANDIDATES ? all.slice(0, cfg.bestOf) : undefined;
-  }
-  return undefined;
 }

@@ -43,9 +43,11 @@ export type SessionStatus = 'running' | 'completed' | 'failed' | 'cancelled' | '
 
 export interface SessionConfigSnapshot {
   orchestrator: ModelRef;
-  roles: Record<string, ModelRef & { fallback?: ModelRef }>;
+  roles: Record<string, ModelRef & { fallback?: ModelRef; bestOf?: ModelRef[] }>;
   maxConcurrency: number;
   budgetUsd?: number;
+  /** `--best-of N` (absent in logs from before best of several). */
+  bestOf?: number;
 }
 
 export type DecisionKind = 'plan' | 'assign' | 'reassign' | 'skip' | 'escalate' | 'fix' | 'review';

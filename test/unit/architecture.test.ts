@@ -68,7 +68,7 @@ describe('architecture', () => {
     const folders = top.filter((d) => d.isDirectory()).map((d) => d.name).sort();
     assert.deepEqual(folders, ['fold', 'money', 'quality', 'session', 'store']);
     const files = top.filter((d) => d.isFile()).map((d) => d.name);
-    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'mcp-config.ts', 'paths.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
+    for (const f of files) assert.ok(['events.ts', 'ports.ts', 'emitter.ts', 'config.ts', 'best-of.ts', 'mcp-config.ts', 'paths.ts', 'redact.ts'].includes(f), `src/core/${f} belongs in one of ${folders.join(', ')}`);
   });
 
   it('inside src/core the imports run one way: fold → money → store → quality → session, the shared contracts under all', () => {
@@ -106,11 +106,11 @@ describe('architecture', () => {
     for (const f of sources('src/core/fold')) for (const i of imports(f)) assert.ok(i.startsWith('./') || i === '../events' || i === '../ports', `${f} imports ${i}`);
   });
 
-  it('the webview imports only the protocol, the pure folds and the types they use; the toolkit only through components.ts', () => {
+  it('the webview imports only the protocol, the pure folds, core/best-of and the types they use; the toolkit only through components.ts', () => {
     const files = sources('webview');
     assert.ok(files.length > 3);
     for (const f of files) for (const i of imports(f)) {
-      if (i.startsWith('../src/')) assert.match(i, /^\.\.\/src\/(protocol|core\/fold\/[\w-]+|core\/events|core\/ports)$/, `${f} imports ${i}`);
+      if (i.startsWith('../src/')) assert.match(i, /^\.\.\/src\/(protocol|core\/fold\/[\w-]+|core\/events|core\/ports|core\/best-of)$/, `${f} imports ${i}`);
       else if (!i.startsWith('./')) assert.ok(f === path.join('webview', 'components.ts') || !i.startsWith('@vscode/webview-ui-toolkit'), `${f} imports ${i}`);
     }
   });

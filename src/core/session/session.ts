@@ -211,7 +211,7 @@ export function startSession(opts: {
 }): SessionHandle {
   const sessionId = opts.sessionId ?? newSessionId();
   const cfg = opts.config;
-  const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd };
+  const snapshot = { orchestrator: cfg.orchestrator, roles: cfg.roles, maxConcurrency: cfg.maxConcurrency, budgetUsd: cfg.budgetUsd, bestOf: cfg.bestOf };
   return underLock(withMcpSecrets(opts.deps, opts.config), sessionId, sessionDir(opts.deps.workspace, sessionId), (log, lock) =>
     run(
       log,
