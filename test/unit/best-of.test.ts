@@ -356,6 +356,18 @@ describe('best of several', function () {
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good A\n');
   });
 
+  it('reserves every candidate against the budget: when it runs out the race stops and no copy is left', async () => {
+    const ws = tempWorkspace();
+    // pb's calls cost ~$0.15 each; the cap allows one.
+    const r = race({ pa: writes({ 'out.txt': 'good A\n' }, 50), pb: writes({ 'out.txt': 'good B\n' }, 50) }, { workspace: ws, config: config({ budgetUsd: 0.2, maxOutputTokens: 50 }), tasks: [task({ candidates: TWO })] });
+    const s = await r.handle.done;
+    assert.equal(s.status, 'budget_exhausted', s.error);
+    assert.equal(s.budget.exhausted, true);
+    assert.equal(fs.existsSync(path.join(ws, 'out.txt')), false);
+    for (const c of r.copies.made) assert.equal(fs.existsSync(c), false, c);
+    assert.ok(s.money.chargedUsd <= 0.2 + 1e-9, `charged ${s.money.chargedUsd}`);
+  });
+
   it('counts each candidate against maxConcurrency', async () => {
     const ws = tempWorkspace();
     const r = race(
