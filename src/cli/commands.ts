@@ -40,9 +40,9 @@ import { CassetteRecorder } from '../cassette/recorder';
 import { demoCassettePath, startReplay } from '../cassette/replay';
 import { Redactor, secretsInEnv } from '../core/redact';
 import { EXIT, follow, redacting, stdio, summary, type Output } from './runner';
-import { defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
+import { candidateAnswer, candidateLines, defaultPlanFile, planLines, PlanFileError, readPlanFile, terminalReviewer } from './plan';
 import { planFileText } from '../core/session/planFile';
-import type { PlanProposal } from '../core/ports';
+import type { CandidateQuestion, PlanProposal } from '../core/ports';
 import { nodeWorkspace } from '../node/workspace';
 import { WorkspaceBusyError, workspaceHolder } from '../core/store/lock';
 import { withWorkspaceMcp } from '../node/mcp-config';
@@ -105,6 +105,32 @@ function approvalFor(): EngineDeps['approveCommand'] {
     } finally {
       rl.close();
     }
+  };
+}
+
+/**
+ * Asks on the terminal which candidate's changes to apply (`candidateApproval: "ask"`), one race at a
+ * time; undefined without a terminal (the verdict's candidate is then applied).
+ */
+function candidateChooserFor(): EngineDeps['chooseCandidate'] {
+  if (!process.stdin.isTTY) return undefined;
+  let turn: Promise<unknown> = Promise.resolve();
+  const ask = async (q: CandidateQuestion, signal: AbortSignal): Promise<string | null> => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      process.stderr.write(`\n${candidateLines(q).join('\n')}\n\n`);
+      for (;;) {
+        const pick = candidateAnswer(q, await rl.question(`Apply which? [1-${q.candidates.length}], [none], or Enter for the recommended: `, { signal }));
+        if (pick !== undefined) return pick;
+      }
+    } finally {
+      rl.close();
+    }
+  };
+  return (q, signal) => {
+    const mine = turn.then(() => ask(q, signal));
+    turn = mine.catch(() => undefined);
+    return mine;
   };
 }
 
@@ -230,7 +256,17 @@ function deps(
   reviewPlan?: EngineDeps['reviewPlan'],
 ): EngineDeps {
   try {
-    return { command, ...nodeWorkspace(workspace), resolve, consent, secrets, reviewPlan, approveCommand: approvalFor(), approveMcp: mcpApprovalFor() };
+    return {
+      command,
+      ...nodeWorkspace(workspace),
+      resolve,
+      consent,
+      secrets,
+      reviewPlan,
+      approveCommand: approvalFor(),
+      approveMcp: mcpApprovalFor(),
+      chooseCandidate: candidateChooserFor(),
+    };
   } catch (e) {
     throw workspaceError(workspace, e); // the folder could not be created
   }

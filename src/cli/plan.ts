@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { PlanProposal, PlanReviewAnswer, PlanReviewer } from '../core/ports';
+import type { CandidateQuestion, PlanProposal, PlanReviewAnswer, PlanReviewer } from '../core/ports';
 import type { TaskSpec } from '../core/events';
 import { checkPlanText } from '../core/session/planFile';
 import type { PlanRules } from '../core/session/plan';
-import { estimateText } from '../core/fold/money';
+import { estimateText, usdText } from '../core/fold/money';
 import { ENSEMBLE_DIR } from '../core/store/log';
 
 export class PlanFileError extends Error {}
@@ -117,4 +117,25 @@ class Lines {
     this.signal.removeEventListener('abort', this.end);
     this.rl.close();
   }
+}
+
+/** A race's question as the terminal shows it: each candidate (the verdict's first), numbered, and the verdict. */
+export function candidateLines(q: CandidateQuestion): string[] {
+  return [
+    `Task ${q.taskId} (${q.title}): which candidate's changes to apply?`,
+    ...q.candidates.map(
+      (c, i) =>
+        `  ${i + 1}. ${c.candidateId} ${c.provider}/${c.model}: ${c.passed ? 'check passed' : 'check did not pass'}, ${usdText(c.costUsd)}, ${c.lines} lines in ${c.files} file${c.files === 1 ? '' : 's'}${c.candidateId === q.recommended ? ' (recommended)' : ''}`,
+    ),
+    `  verdict: ${q.recommended ?? 'none'} — ${q.reason}`,
+  ];
+}
+
+/** The terminal's answer to `candidateLines`: a number picks that candidate, `none` none, Enter the recommended one. */
+export function candidateAnswer(q: CandidateQuestion, answer: string): string | null | undefined {
+  const a = answer.trim().toLowerCase();
+  if (a === '') return q.recommended;
+  if (a === 'none' || a === 'n') return null;
+  const i = Number(a);
+  return Number.isInteger(i) && i >= 1 && i <= q.candidates.length ? q.candidates[i - 1]!.candidateId : undefined;
 }

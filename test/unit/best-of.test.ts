@@ -18,7 +18,7 @@ import { planRules, validatePlan } from '../../src/core/session/plan';
 import { candidatesFor } from '../../src/core/config';
 import { estimateSessionCost } from '../../src/core/money/estimate';
 import { pricingFor } from '../../src/core/money/pricing';
-import { planLines } from '../../src/cli/plan';
+import { candidateAnswer, candidateLines, planLines } from '../../src/cli/plan';
 import { ensemble } from '../helpers/cli';
 
 const config = bestOfConfig;
@@ -359,7 +359,10 @@ describe('best of several', function () {
   it('reserves every candidate against the budget: when it runs out the race stops and no copy is left', async () => {
     const ws = tempWorkspace();
     // pb's calls cost ~$0.15 each; the cap allows one.
-    const r = race({ pa: writes({ 'out.txt': 'good A\n' }, 50), pb: writes({ 'out.txt': 'good B\n' }, 50) }, { workspace: ws, config: config({ budgetUsd: 0.2, maxOutputTokens: 50 }), tasks: [task({ candidates: TWO })] });
+    const r = race(
+      { pa: writes({ 'out.txt': 'good A\n' }, 50), pb: writes({ 'out.txt': 'good B\n' }, 50) },
+      { workspace: ws, config: config({ budgetUsd: 0.2, maxOutputTokens: 50 }), tasks: [task({ candidates: TWO })] },
+    );
     const s = await r.handle.done;
     assert.equal(s.status, 'budget_exhausted', s.error);
     assert.equal(s.budget.exhausted, true);
@@ -448,5 +451,29 @@ describe('best of several: asking for it', () => {
     const r = await ensemble(['run', '--goal', 'x', '--workspace', ws, '--best-of', '5']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--best-of needs a whole number from 2 to 4 .* not "5"/);
+  });
+
+  it('with candidateApproval "ask" the terminal lists the candidates, the verdict first, and reads a number, none, or Enter', () => {
+    const q = {
+      taskId: 't1',
+      title: 'Write out.txt',
+      round: 1,
+      recommended: 't1#3',
+      reason: 'passed, cheapest of 2 that passed',
+      candidates: [
+        { candidateId: 't1#3', provider: 'pc', model: 'm-c', passed: true, costUsd: 0.00004, files: 1, lines: 2 },
+        { candidateId: 't1#2', provider: 'pb', model: 'm-b', passed: true, costUsd: null, files: 2, lines: 5 },
+      ],
+    };
+    assert.deepEqual(candidateLines(q), [
+      "Task t1 (Write out.txt): which candidate's changes to apply?",
+      '  1. t1#3 pc/m-c: check passed, $0.0000, 2 lines in 1 file (recommended)',
+      '  2. t1#2 pb/m-b: check passed, unknown cost, 5 lines in 2 files',
+      '  verdict: t1#3 — passed, cheapest of 2 that passed',
+    ]);
+    assert.deepEqual(
+      ['', '2', 'none', '3', 'x'].map((a) => candidateAnswer(q, a)),
+      ['t1#3', 't1#2', null, undefined, undefined],
+    );
   });
 });
