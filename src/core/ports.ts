@@ -322,6 +322,11 @@ export interface WorkspaceCopier {
    * the number removed.
    */
   sweep(): Promise<number>;
+  /**
+   * The session has ended: removes what the copier kept (copies it may bring to a later race's state
+   * rather than make again). A copy's `remove` may keep it for that until then.
+   */
+  close?(): Promise<void>;
 }
 
 /** What search_files looks for. */

@@ -60,6 +60,11 @@ export interface CopierOptions {
   rgPath?: string;
   /** Where `ensemble-copies-<uid>` is made (default: the system's temporary folder); tests give their own. */
   tmpRoot?: string;
+  /**
+   * Keep a removed worktree until `close` and bring it to a later race's state (O(change)) instead of
+   * checking one out whole again: what a session does (nodeWorkspace); off, `remove` removes at once.
+   */
+  reuse?: boolean;
 }
 
 /** A git command that failed: `stderr` is git's own words (or why it could not run). */
@@ -261,12 +266,21 @@ async function linkNodeModules(workspace: string, copy: string): Promise<void> {
   });
 }
 
+/** The most worktrees kept between a session's races (the most candidates a task can have). */
+const MAX_PARKED = 4;
+
 export class NodeWorkspaceCopier implements WorkspaceCopier {
   private readonly workspace: string;
   private readonly tmpRoot: string;
   private realWorkspace: string | undefined;
   /** The snapshot that copies asked for now share (made once for copies asked for in the same moment). */
   private queued: SharedSnapshot | undefined;
+  /**
+   * Worktrees of this session's earlier races, kept to be brought to a later race's state — a checkout
+   * of what differs, O(change) — rather than checked out whole again (until `close`).
+   */
+  private readonly parked: { dir: string; common: string; prefix: string }[] = [];
+  private closed = false;
 
   constructor(
     workspaceRoot: string,
@@ -326,6 +340,11 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       if (snap.kind === 'error') throw snap.error;
       let root = dir;
       if (snap.kind === 'git') {
+        const reused = await this.reuse(snap, signal);
+        if (reused) {
+          await fs.promises.rmdir(dir).catch(() => undefined); // the folder claimed for a new one
+          return reused;
+        }
         const repo = (common = snap.common);
         const failed = (e: unknown) => {
           throw e instanceof GitError ? new Error(`could not make a git worktree for the candidate: ${e.stderr}`) : e;
@@ -350,6 +369,37 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       await fs.promises.rmdir(parent).catch(() => undefined); // the session's folder, unless another copy is in it
       throw signal?.aborted ? signal.reason : e;
     }
+  }
+
+  /**
+   * A parked worktree of the same repository brought to `snap`'s commit: HEAD detached there with the
+   * files that differ checked out, then everything else the last candidate left (untracked or ignored
+   * files, but the node_modules links) removed — as a fresh checkout would be. Undefined when none is
+   * parked, or when bringing it there fails (it is removed then, and a new one made).
+   */
+  private async reuse(snap: Extract<Snapshot, { kind: 'git' }>, signal?: AbortSignal): Promise<WorkspaceCopy | undefined> {
+    const i = this.parked.findIndex((p) => p.common === snap.common && path.join('.', p.prefix) === path.join('.', snap.prefix));
+    if (i < 0) return undefined;
+    const [p] = this.parked.splice(i, 1);
+    try {
+      await git(p!.dir, ['checkout', '--quiet', '--force', '--detach', '--no-recurse-submodules', snap.commit], { signal });
+      await git(p!.dir, ['clean', '-ffdxq', '-e', 'node_modules'], { signal });
+      const root = path.join(p!.dir, snap.prefix);
+      await fs.promises.mkdir(root, { recursive: true });
+      await linkNodeModules(this.realWorkspace!, root);
+      return this.copy(root, p!.dir, snap.common);
+    } catch (e) {
+      await this.removeDir(p!.dir, p!.common);
+      if (signal?.aborted) throw signal.reason;
+      return undefined;
+    }
+  }
+
+  /** Removes the worktrees kept for reuse; called when the session ends (a crashed run's are swept at the next start). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.parked.splice(0).map((p) => this.removeDir(p.dir, p.common)));
+    await removeTree(this.base).catch(() => undefined);
   }
 
   /** The workspace's state now (see the file's header): shared by the copies asked for before it starts. */
@@ -491,6 +541,11 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       remove: () =>
         (removing ??= (async () => {
           tracker.close?.();
+          // A worktree is kept for this session's next race (brought to its state then), a few at most.
+          if (common && this.opts.reuse && !this.closed && this.parked.length < MAX_PARKED) {
+            this.parked.push({ dir, common, prefix: path.relative(dir, root) });
+            return;
+          }
           await this.removeDir(dir, common);
           // The session's folder goes with its last copy.
           await fs.promises.rmdir(path.dirname(dir)).catch(() => undefined);

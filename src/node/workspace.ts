@@ -25,6 +25,6 @@ export function nodeWorkspace(
     changes: () => nodeChangeTracker(root, store),
     search: new RipgrepSearch(root, { rgPath: opts.rgPath }),
     mcp: new NodeMcpClient(root),
-    copies: new NodeWorkspaceCopier(root, { rgPath: opts.rgPath }),
+    copies: new NodeWorkspaceCopier(root, { rgPath: opts.rgPath, reuse: true }),
   };
 }

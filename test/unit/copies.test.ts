@@ -175,6 +175,51 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.deepEqual(leftovers(tmp), []);
   });
 
+  it("with reuse (a session's copier), a removed worktree is brought to the next race's state rather than checked out again, and close removes it", async () => {
+    const ws = temp('ensemble-copies-ws-');
+    const tmp = temp('ensemble-copies-tmp-');
+    git(ws, 'init', '-q', '-b', 'main');
+    write(ws, '.gitignore', 'node_modules/\n*.log\n');
+    write(ws, 'a.txt', 'a1\n');
+    write(ws, 'b.txt', 'b1\n');
+    write(ws, 'node_modules/dep/index.js', 'module.exports = 1;\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'init');
+    const before = repoState(ws);
+    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
+    const first = await copier.create('s/t.1.1');
+    // The first candidate changes a tracked file, adds an untracked and an ignored one, deletes one.
+    write(first.root, 'a.txt', 'changed by the first candidate\n');
+    write(first.root, 'new.txt', 'untracked\n');
+    write(first.root, 'build.log', 'ignored\n');
+    fs.rmSync(path.join(first.root, 'b.txt'));
+    await first.remove();
+    assert.ok(exists(first.root, 'new.txt'), 'kept for the next race');
+    // The workspace moves on (an earlier task's change, uncommitted) before the next race.
+    write(ws, 'b.txt', 'b2 uncommitted\n');
+    write(ws, 'c.txt', 'c untracked in the workspace\n');
+    const second = await copier.create('s/t2.1.1');
+    assert.equal(second.root, first.root, 'the same worktree, brought to the new state');
+    assert.equal(read(second.root, 'a.txt'), 'a1\n');
+    assert.equal(read(second.root, 'b.txt'), 'b2 uncommitted\n');
+    assert.equal(read(second.root, 'c.txt'), 'c untracked in the workspace\n');
+    assert.equal(exists(second.root, 'new.txt'), false);
+    assert.equal(exists(second.root, 'build.log'), false);
+    assert.ok(fs.lstatSync(path.join(second.root, 'node_modules')).isSymbolicLink());
+    // Its tracker counts from the new state.
+    const mark = await second.tracker.mark();
+    write(second.root, 'a.txt', 'second\n');
+    assert.deepEqual(summary((await second.tracker.since(mark)).changes), ['modified a.txt <a1\n>']);
+    await second.remove();
+    await copier.close();
+    assert.equal(fs.existsSync(second.root), false);
+    const after = repoState(ws);
+    assert.equal(after.worktrees, before.worktrees);
+    assert.equal(after.head, before.head);
+    assert.equal(after.refs, before.refs);
+    assert.equal(read(ws, 'b.txt'), 'b2 uncommitted\n');
+  });
+
   it('several copies made at once are independent of each other and of the workspace', async () => {
     const { ws, copier } = setup('git');
     write(ws, 'f.txt', 'one\n');

@@ -377,6 +377,7 @@ function run(
     .catch((e: unknown) => settleAfterCrash(log, state, e, ending))
     .finally(async () => {
       await mcp?.close().catch(() => undefined); // a session that crashed still stops its servers
+      await deps.copies?.close?.().catch(() => undefined); // the candidates' copies kept between races
       files.close();
       // Every event is written already: a failing close (the file only released) is reported, never rejects `done`.
       try {
