@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { resumeSession, startSession } from '../../src/core/session/session';
 import { nodeWorkspace } from '../../src/node/workspace';
 import { NodeWorkspaceCopier } from '../../src/node/copies';
-import type { ChatProvider, ChatRequest } from '../../src/core/ports';
+import type { ChatProvider, ChatRequest, WorkspaceCopier } from '../../src/core/ports';
 import { ScriptedProvider, turn, type Script, type Step } from '../helpers/scripted';
 import { ofType, tempWorkspace } from '../helpers/session';
 import { bestOfConfig, bestOfTask, TWO } from '../helpers/best-of';
@@ -170,6 +170,69 @@ describe('best of several in a git repository (worktrees)', function () {
     assert.deepEqual(
       ofType(events, 'file.written').map((w) => [w.path, w.provider]),
       [['out.txt', 'pb']],
+    );
+  });
+
+  it("a session's second race reuses the first race's worktrees, brought to the state the first left, and removes them at its end", async () => {
+    const ws = repo();
+    const tmpRoot = tempWorkspace('ensemble-bestof-tmp-');
+    // t2's check passes only when t1's winner is in the workspace its candidates start from.
+    const t2check = `node -e "const fs=require('fs');process.exit(fs.readFileSync('out.txt','utf8').startsWith('good')&&fs.existsSync('second.txt')?0:1)"`;
+    const script =
+      (tag: string): Script =>
+      (req) => {
+        const second = (req.trace ?? '').startsWith('task/t2');
+        return turn(req) === 1
+          ? {
+              toolCalls: [
+                { name: 'write_file', arguments: second ? { path: 'second.txt', content: `${tag}\n` } : { path: 'out.txt', content: `good ${tag}\n` } },
+              ],
+            }
+          : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+      };
+    const providers: Record<string, ChatProvider> = {
+      orch: new ScriptedProvider('orch', orch),
+      pa: new ScriptedProvider('pa', script('A')),
+      pb: new ScriptedProvider('pb', script('B')),
+    };
+    const copier = new NodeWorkspaceCopier(ws, { tmpRoot, reuse: true });
+    const roots: string[] = [];
+    const recorded: WorkspaceCopier = {
+      sweep: () => copier.sweep(),
+      close: () => copier.close(),
+      create: async (name, signal) => {
+        const c = await copier.create(name, signal);
+        roots.push(c.root);
+        return c;
+      },
+    };
+    const handle = startSession({
+      goal: 'two races',
+      config: bestOfConfig(),
+      deps: { ...nodeWorkspace(ws), copies: recorded, resolve: (id) => providers[id] },
+      plan: {
+        rationale: 'r',
+        tasks: [bestOfTask({ candidates: TWO }), bestOfTask({ id: 't2', title: 'Second', dependsOn: ['t1'], check: t2check, candidates: TWO })],
+      },
+    });
+    const s = await handle.done;
+    assert.equal(s.status, 'completed', s.error);
+    assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8'), 'good A\n');
+    assert.equal(fs.readFileSync(path.join(ws, 'second.txt'), 'utf8'), 'A\n');
+    assert.deepEqual(
+      s.tasks.t2!.race!.candidates.map((c) => c.check?.exitCode),
+      [0, 0],
+    );
+    // Only the second race's own file is its change (the first's, applied before it started, is not).
+    assert.deepEqual(
+      s.tasks.t2!.race!.candidates[0]!.files.map((f) => f.path),
+      ['second.txt'],
+    );
+    assert.deepEqual(roots.slice(2).sort(), roots.slice(0, 2).sort(), "the second race worked in the first race's worktrees");
+    assert.equal(git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length, 1);
+    assert.deepEqual(
+      folders(tmpRoot, 4).filter((d) => /\.\d+\.\d+$/.test(d)),
+      [],
     );
   });
 });
