@@ -39,6 +39,9 @@ export interface BestOfRun {
   /** ms each candidate's copy took to make (`candidate.copied`), while its model answered its first turn. */
   copyMs: number[];
   copy: string;
+  /** The same for a second best-of task after the first in the same session (its copies are the first's, brought to the new state). */
+  secondOverheadMs: number;
+  secondCopyMs: number[];
 }
 
 const CANDIDATES = [
@@ -50,13 +53,22 @@ const CANDIDATES = [
 /** One best-of-3 task in `workspace` (a git repository); `config` gives the providers pa, pb, pc. */
 export async function bestOfRun(workspace: string, config: EngineConfig, delayMs: number, tmpRoot?: string): Promise<BestOfRun> {
   const task = { id: 't1', title: 't1', description: 'write a file', role: 'dev', dependsOn: [], check: 'node -e 0' };
-  const race = await session(workspace, config, delayMs, { ...task, candidates: CANDIDATES }, tmpRoot);
+  const race = await session(
+    workspace,
+    config,
+    delayMs,
+    [
+      { ...task, candidates: CANDIDATES },
+      { ...task, id: 't2', dependsOn: ['t1'], candidates: CANDIDATES },
+    ],
+    tmpRoot,
+  );
   // The slowest candidate alone: its model doing the same task as an ordinary one.
   const slowest = CANDIDATES.at(-1)!;
-  const alone = await session(workspace, { ...config, roles: { dev: { ...slowest } } }, delayMs, task);
-  const of = <T extends EnsembleEvent['type']>(events: EnsembleEvent[], type: T) =>
-    events.filter((e): e is EventOf<T> => e.type === type && (!('taskId' in e) || e.taskId === 't1'));
-  const wall = (events: EnsembleEvent[]) => of(events, 'task.completed')[0]!.ts - of(events, 'task.started')[0]!.ts;
+  const alone = await session(workspace, { ...config, roles: { dev: { ...slowest } } }, delayMs, [task]);
+  const of = <T extends EnsembleEvent['type']>(events: EnsembleEvent[], type: T, taskId = 't1') =>
+    events.filter((e): e is EventOf<T> => e.type === type && (!('taskId' in e) || e.taskId === taskId));
+  const wall = (events: EnsembleEvent[], taskId = 't1') => of(events, 'task.completed', taskId)[0]!.ts - of(events, 'task.started', taskId)[0]!.ts;
   const check = of(race, 'candidate.finished').find((f) => f.candidateId === 't1#3')!.check!.durationMs;
   const slowestMs = wall(alone) + check;
   return {
@@ -65,16 +77,18 @@ export async function bestOfRun(workspace: string, config: EngineConfig, delayMs
     slowestMs,
     copyMs: of(race, 'candidate.copied').map((c) => c.ms),
     copy: of(race, 'candidate.copied')[0]!.copy,
+    secondOverheadMs: wall(race, 't2') - slowestMs,
+    secondCopyMs: of(race, 'candidate.copied', 't2').map((c) => c.ms),
   };
 }
 
-async function session(workspace: string, config: EngineConfig, delayMs: number, task: TaskSpec, tmpRoot?: string): Promise<EnsembleEvent[]> {
-  const plan = { rationale: 'bench', tasks: [task] };
+async function session(workspace: string, config: EngineConfig, delayMs: number, tasks: TaskSpec[], tmpRoot?: string): Promise<EnsembleEvent[]> {
+  const plan = { rationale: 'bench', tasks };
   const provider = (id: string): ChatProvider => ({
     id,
     async *chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
       const [conv, turn] = (req.trace ?? '').split('#');
-      const candidate = conv?.startsWith('task/t1');
+      const candidate = conv?.startsWith('task/');
       if (candidate) await new Promise((r) => setTimeout(r, delayMs * (1 + CANDIDATES.findIndex((c) => c.provider === id) / 4)));
       if (signal.aborted) throw signal.reason;
       const calls = !candidate
@@ -92,7 +106,11 @@ async function session(workspace: string, config: EngineConfig, delayMs: number,
   const handle = startSession({
     goal: 'bench',
     config,
-    deps: { ...nodeWorkspace(workspace), ...(tmpRoot ? { copies: new NodeWorkspaceCopier(workspace, { tmpRoot }) } : {}), resolve: (id) => providers[id] },
+    deps: {
+      ...nodeWorkspace(workspace),
+      ...(tmpRoot ? { copies: new NodeWorkspaceCopier(workspace, { tmpRoot, reuse: true }) } : {}),
+      resolve: (id) => providers[id],
+    },
     plan,
   });
   const state = await handle.done;

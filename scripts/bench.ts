@@ -900,7 +900,7 @@ async function bestOf(): Promise<void> {
     Math.round(median(runs.map((r) => r.overheadMs))),
     'ms',
     { max: 500 },
-    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share)${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')})` : ''}`,
+    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share); a second best-of task in the same session (its copies the first's, brought to its state): ${Math.round(median(runs.map((r) => r.secondOverheadMs)))} ms beyond its slowest candidate alone, copies ready in ${mid.secondCopyMs.join(', ')} ms${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')})` : ''}`,
   );
 }
 
