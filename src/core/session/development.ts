@@ -17,7 +17,7 @@ const MAX_REASSIGNS = 1;
 export const STOPPED_BY_USER = 'stopped by the user';
 
 /** Runs one agent's work on a task under a signal that the user's Stop Task aborts; undefined when it did. */
-export async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+async function stoppable<T>(ctx: SessionContext, taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   const w = ctx.steering.track(taskId);
   try {
     return await work(w.signal);
