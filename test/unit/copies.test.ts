@@ -435,8 +435,12 @@ describe('copies: a private copy of the workspace per candidate', function () {
       const already = new AbortController();
       already.abort(new Error('cancelled before'));
       await assert.rejects(copier.create('s/t.0', already.signal), /cancelled before/);
+      // Through every step of a create, however fast this disk is: 16 moments from 0 to twice an uncancelled one.
+      const t0 = performance.now();
+      await (await copier.create('s/t.timed')).remove();
+      const full = performance.now() - t0;
       let completed = 0;
-      const delays = Array.from({ length: 31 }, (_, i) => i * 4); // 0 to 120 ms: through every step of a create
+      const delays = Array.from({ length: 16 }, (_, i) => Math.round((i * 2 * full) / 15));
       for (const delay of delays) {
         const ac = new AbortController();
         const p = copier.create(`s/t.${delay}`, ac.signal);
@@ -449,6 +453,6 @@ describe('copies: a private copy of the workspace per candidate', function () {
         if (before) assert.deepEqual(repoState(ws), before, `the repository as it was after a cancel at ${delay} ms`);
       }
       // The range covers a whole create: some were cancelled after they started, the last ones completed.
-      assert.ok(completed >= 1 && completed <= delays.length - 3, `${completed} of ${delays.length} completed`);
+      assert.ok(completed >= 1 && completed <= delays.length - 3, `${completed} of ${delays.length} completed (an uncancelled create: ${Math.round(full)} ms)`);
     });
 });
