@@ -327,6 +327,11 @@ export interface WorkspaceCopier {
    * rather than make again). A copy's `remove` may keep it for that until then.
    */
   close?(): Promise<void>;
+  /**
+   * Starts making `count` copies ahead of the races that will ask for them (when it keeps copies between
+   * races): a race's copies are then brought to the state of its start rather than made whole then.
+   */
+  prepare?(count: number): void;
 }
 
 /** What search_files looks for. */

@@ -280,6 +280,8 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
    * of what differs, O(change) — rather than checked out whole again (until `close`).
    */
   private readonly parked: { dir: string; common: string; prefix: string }[] = [];
+  /** Copies being made ahead (`prepare`), each settling once parked. */
+  private readonly preparing = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -308,7 +310,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     return path.join(this.userDir, createHash('sha256').update(this.realWorkspace).digest('hex').slice(0, 12));
   }
 
-  async create(name: string, signal?: AbortSignal): Promise<WorkspaceCopy> {
+  async create(name: string, signal?: AbortSignal, ahead = false): Promise<WorkspaceCopy> {
     signal?.throwIfAborted();
     const parts = name.split('/').filter(Boolean).map(safePart);
     if (!parts.length) throw new Error(`a copy needs a name (got ${JSON.stringify(name)})`);
@@ -339,7 +341,10 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
       const snap = await this.awaitSnapshot(snapshot, signal);
       if (snap.kind === 'error') throw snap.error;
       let root = dir;
+      if (ahead && snap.kind !== 'git') throw new Error('only worktrees are made ahead (a plain copy is not kept between races)');
       if (snap.kind === 'git') {
+        // Copies being made ahead (prepare) are waited for and brought to this state, not made a second time.
+        while (!ahead && !this.parkedFor(snap) && this.preparing.size) await abortable(Promise.race(this.preparing), signal);
         const reused = await this.reuse(snap, signal);
         if (reused) {
           await fs.promises.rmdir(dir).catch(() => undefined); // the folder claimed for a new one
@@ -378,7 +383,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
    * parked, or when bringing it there fails (it is removed then, and a new one made).
    */
   private async reuse(snap: Extract<Snapshot, { kind: 'git' }>, signal?: AbortSignal): Promise<WorkspaceCopy | undefined> {
-    const i = this.parked.findIndex((p) => p.common === snap.common && path.join('.', p.prefix) === path.join('.', snap.prefix));
+    const i = this.parked.findIndex((p) => this.matches(p, snap));
     if (i < 0) return undefined;
     const [p] = this.parked.splice(i, 1);
     try {
@@ -395,9 +400,34 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     }
   }
 
+  private matches(p: { common: string; prefix: string }, snap: Extract<Snapshot, { kind: 'git' }>): boolean {
+    return p.common === snap.common && path.join('.', p.prefix) === path.join('.', snap.prefix);
+  }
+
+  private parkedFor(snap: Extract<Snapshot, { kind: 'git' }>): boolean {
+    return this.parked.some((p) => this.matches(p, snap));
+  }
+
+  /**
+   * Starts making copies ahead of the races (with `reuse`, up to `count` kept in all): a race's copies are
+   * then brought to its state (O(change)) instead of checked out whole when its task starts.
+   */
+  prepare(count: number): void {
+    if (!this.opts.reuse || this.closed) return;
+    const more = Math.min(count, MAX_PARKED) - this.parked.length - this.preparing.size;
+    for (let i = 0; i < more; i++) {
+      const made: Promise<void> = this.create(`ahead/${randomBytes(3).toString('hex')}`, undefined, true)
+        .then((c) => c.remove())
+        .catch(() => undefined) // a copy that cannot be made ahead is made (or fails, saying why) when a race asks for it
+        .finally(() => this.preparing.delete(made));
+      this.preparing.add(made);
+    }
+  }
+
   /** Removes the worktrees kept for reuse; called when the session ends (a crashed run's are swept at the next start). */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.preparing]);
     await Promise.all(this.parked.splice(0).map((p) => this.removeDir(p.dir, p.common)));
     await removeTree(this.base).catch(() => undefined);
   }

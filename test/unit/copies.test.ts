@@ -220,6 +220,30 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.equal(read(ws, 'b.txt'), 'b2 uncommitted\n');
   });
 
+  it('prepare makes worktrees ahead; the copies asked for later are those, brought to the state then', async () => {
+    const ws = temp('ensemble-copies-ws-');
+    const tmp = temp('ensemble-copies-tmp-');
+    git(ws, 'init', '-q', '-b', 'main');
+    write(ws, 'a.txt', 'a1\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'init');
+    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
+    copier.prepare(2);
+    // The workspace changes before the race asks for its copies (an earlier task's work).
+    write(ws, 'a.txt', 'a2 by an earlier task\n');
+    const [x, y] = await Promise.all([copier.create('s/t.1.1'), copier.create('s/t.1.2')]);
+    for (const c of [x!, y!]) {
+      assert.match(c.root, /[/\\]ahead[/\\]/, `${c.root} is one made ahead`);
+      assert.equal(read(c.root, 'a.txt'), 'a2 by an earlier task\n');
+    }
+    assert.notEqual(x!.root, y!.root);
+    assert.equal(git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length, 3, 'no third worktree was made');
+    await Promise.all([x!.remove(), y!.remove()]);
+    await copier.close();
+    assert.equal(git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length, 1);
+    assert.deepEqual(leftovers(tmp), []);
+  });
+
   it('several copies made at once are independent of each other and of the workspace', async () => {
     const { ws, copier } = setup('git');
     write(ws, 'f.txt', 'one\n');

@@ -76,6 +76,12 @@ export async function runDevelopment(ctx: SessionContext, only?: string[]): Prom
   };
 
   for (const id of ctx.state.taskOrder) check(id);
+  // Copies for the races to come are made while the first tasks run (brought to each race's state when it starts).
+  const raceSlots = ctx.state.taskOrder
+    .map((id) => tasks[id]!)
+    .filter((t) => unfinished(t) && (!scope || scope.has(t.id)))
+    .map((t) => slotsOf(ctx, t));
+  if (raceSlots.some((n) => n > 1)) ctx.copies?.prepare?.(Math.max(...raceSlots));
   for (;;) {
     while (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted && used < ctx.config.maxConcurrency && ready.length) {
       const slots = slotsOf(ctx, tasks[ready[0]!]!);
