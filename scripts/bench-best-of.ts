@@ -42,6 +42,11 @@ export interface BestOfRun {
   /** The same for a second best-of task after the first in the same session (its copies are the first's, brought to the new state). */
   secondOverheadMs: number;
   secondCopyMs: number[];
+  /**
+   * With `planningMs`: the same race as the first task of a session whose orchestrator takes that long to
+   * plan, the role asking for it (`bestOf`), so that its copies were started before the plan was asked for.
+   */
+  planned?: { planningMs: number; overheadMs: number; copyMs: number[] };
 }
 
 const CANDIDATES = [
@@ -51,7 +56,7 @@ const CANDIDATES = [
 ];
 
 /** One best-of-3 task in `workspace` (a git repository); `config` gives the providers pa, pb, pc. */
-export async function bestOfRun(workspace: string, config: EngineConfig, delayMs: number, tmpRoot?: string): Promise<BestOfRun> {
+export async function bestOfRun(workspace: string, config: EngineConfig, delayMs: number, tmpRoot?: string, planningMs?: number): Promise<BestOfRun> {
   const task = { id: 't1', title: 't1', description: 'write a file', role: 'dev', dependsOn: [], check: 'node -e 0' };
   const race = await session(
     workspace,
@@ -71,7 +76,14 @@ export async function bestOfRun(workspace: string, config: EngineConfig, delayMs
   const wall = (events: EnsembleEvent[], taskId = 't1') => of(events, 'task.completed', taskId)[0]!.ts - of(events, 'task.started', taskId)[0]!.ts;
   const check = of(race, 'candidate.finished').find((f) => f.candidateId === 't1#3')!.check!.durationMs;
   const slowestMs = wall(alone) + check;
+  let planned: BestOfRun['planned'];
+  if (planningMs !== undefined) {
+    const bestOf = { ...config, roles: { dev: { ...config.roles.dev!, bestOf: CANDIDATES } } };
+    const events = await session(workspace, bestOf, delayMs, [task], tmpRoot, planningMs);
+    planned = { planningMs, overheadMs: wall(events) - slowestMs, copyMs: of(events, 'candidate.copied').map((c) => c.ms) };
+  }
   return {
+    ...(planned ? { planned } : {}),
     overheadMs: wall(race) - slowestMs,
     raceMs: wall(race),
     slowestMs,
@@ -82,7 +94,8 @@ export async function bestOfRun(workspace: string, config: EngineConfig, delayMs
   };
 }
 
-async function session(workspace: string, config: EngineConfig, delayMs: number, tasks: TaskSpec[], tmpRoot?: string): Promise<EnsembleEvent[]> {
+/** A session running `tasks`: given as its plan, or (with `planningMs`) submitted by its orchestrator after that long. */
+async function session(workspace: string, config: EngineConfig, delayMs: number, tasks: TaskSpec[], tmpRoot?: string, planningMs?: number): Promise<EnsembleEvent[]> {
   const plan = { rationale: 'bench', tasks };
   const provider = (id: string): ChatProvider => ({
     id,
@@ -90,8 +103,12 @@ async function session(workspace: string, config: EngineConfig, delayMs: number,
       const [conv, turn] = (req.trace ?? '').split('#');
       const candidate = conv?.startsWith('task/');
       if (candidate) await new Promise((r) => setTimeout(r, delayMs * (1 + CANDIDATES.findIndex((c) => c.provider === id) / 4)));
+      const planning = req.tools?.some((t) => t.name === 'submit_plan');
+      if (planning) await new Promise((r) => setTimeout(r, planningMs));
       if (signal.aborted) throw signal.reason;
-      const calls = !candidate
+      const calls = planning
+        ? [{ name: 'submit_plan', arguments: plan }]
+        : !candidate
         ? [{ name: 'finish', arguments: { summary: 'reviewed' } }]
         : turn === '1'
           ? [{ name: 'write_file', arguments: { path: `ensemble-bench-${id}.txt`, content: `written by ${id}\n` } }]
@@ -111,7 +128,7 @@ async function session(workspace: string, config: EngineConfig, delayMs: number,
       ...(tmpRoot ? { copies: new NodeWorkspaceCopier(workspace, { tmpRoot, reuse: true }) } : {}),
       resolve: (id) => providers[id],
     },
-    plan,
+    ...(planningMs === undefined ? { plan } : {}),
   });
   const state = await handle.done;
   if (state.status !== 'completed') throw new Error(`the best-of session ended ${state.status}: ${state.error}`);

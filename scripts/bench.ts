@@ -865,6 +865,9 @@ async function repoSearch(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // best_of_3_overhead_ms: scripts/bench-best-of.ts.
 
+/** How long the orchestrator takes to plan in the race that follows a planning (a real model's plan takes longer). */
+const PLANNING_MS = 5_000;
+
 async function bestOf(): Promise<void> {
   // --repo-dirs SMALL,…: the race in SMALL, a repository of yours, instead of a generated one.
   const given = values['repo-dirs']?.split(',').map((d) => path.resolve(d))[0];
@@ -883,9 +886,11 @@ async function bestOf(): Promise<void> {
   const reps = Math.max(REPS, 3);
   const runs = [];
   const checkouts: number[] = [];
+  // The first race of a session whose orchestrator plans for a while (a real model's plan takes seconds): its copies were started before.
+  const planningMs = SMOKE ? 50 : PLANNING_MS;
   for (let r = 0; r < reps; r++) {
     checkouts.push(await plainCheckouts(dir, os.tmpdir()));
-    runs.push(await bestOfRun(dir, cfg, SMOKE ? 5 : 200));
+    runs.push(await bestOfRun(dir, cfg, SMOKE ? 5 : 200, undefined, planningMs));
   }
   // The same on a file system in memory, where one is (Linux's /dev/shm): the disk's share apart.
   const shm = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/ensemble-bench-') : undefined;
@@ -900,7 +905,7 @@ async function bestOf(): Promise<void> {
     Math.round(median(runs.map((r) => r.overheadMs))),
     'ms',
     { max: 500 },
-    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share); a second best-of task in the same session (its copies the first's, brought to its state): ${Math.round(median(runs.map((r) => r.secondOverheadMs)))} ms beyond its slowest candidate alone, copies ready in ${mid.secondCopyMs.join(', ')} ms${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')})` : ''}`,
+    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share); a second best-of task in the same session (its copies the first's, brought to its state): ${Math.round(median(runs.map((r) => r.secondOverheadMs)))} ms beyond its slowest candidate alone, copies ready in ${mid.secondCopyMs.join(', ')} ms; a first race after a plan that took ${planningMs.toLocaleString('en')} ms (its copies started before the plan was asked for, as a role's bestOf does): ${Math.round(median(runs.map((r) => r.planned!.overheadMs)))} ms beyond its slowest candidate alone (runs ${runs.map((r) => r.planned!.overheadMs).join(', ')}), copies ready in ${mid.planned!.copyMs.join(', ')} ms${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')})` : ''}`,
   );
 }
 

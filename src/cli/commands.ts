@@ -385,7 +385,8 @@ export async function planCommand(
   const handle = startSession({
     goal,
     config: { ...config, planApproval: 'ask' },
-    deps: deps('ensemble plan', workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan),
+    // No copies: nothing runs, so none is made ahead of a race either.
+    deps: { ...deps('ensemble plan', workspace, (id) => resolver.resolve(id), undefined, secrets, reviewPlan), copies: undefined },
   });
   io.err(`Ensemble planning session ${handle.sessionId} in ${workspace}`);
   const sub = handle.log.onDidAppend((e) => {

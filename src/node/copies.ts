@@ -282,6 +282,8 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
   private readonly parked: { dir: string; common: string; prefix: string }[] = [];
   /** Copies being made ahead (`prepare`), each settling once parked. */
   private readonly preparing = new Set<Promise<void>>();
+  /** Stops the copies being made ahead when the session ends (a checkout of a large repository takes a while). */
+  private readonly ahead = new AbortController();
   private closed = false;
 
   constructor(
@@ -416,7 +418,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     if (!this.opts.reuse || this.closed) return;
     const more = Math.min(count, MAX_PARKED) - this.parked.length - this.preparing.size;
     for (let i = 0; i < more; i++) {
-      const made: Promise<void> = this.create(`ahead/${randomBytes(3).toString('hex')}`, undefined, true)
+      const made: Promise<void> = this.create(`ahead/${randomBytes(3).toString('hex')}`, this.ahead.signal, true)
         .then((c) => c.remove())
         .catch(() => undefined) // a copy that cannot be made ahead is made (or fails, saying why) when a race asks for it
         .finally(() => this.preparing.delete(made));
@@ -427,6 +429,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
   /** Removes the worktrees kept for reuse; called when the session ends (a crashed run's are swept at the next start). */
   async close(): Promise<void> {
     this.closed = true;
+    this.ahead.abort(new Error('the session ended'));
     await Promise.all([...this.preparing]);
     await Promise.all(this.parked.splice(0).map((p) => this.removeDir(p.dir, p.common)));
     await removeTree(this.base).catch(() => undefined);

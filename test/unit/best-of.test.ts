@@ -387,6 +387,67 @@ describe('best of several', function () {
     }
     assert.equal(most, 2);
   });
+
+  describe('copies made ahead', () => {
+    /** A session the orchestrator plans (`plan`: the tasks it submits), recording each `prepare` and what had happened by then. */
+    function planned(plan: TaskSpec[], opts: { config?: ReturnType<typeof config>; review?: boolean } = {}) {
+      const workspace = tempWorkspace();
+      const prepared: { count: number; orchestratorCalls: number; reviewed: boolean }[] = [];
+      let orchestratorCalls = 0;
+      let reviewed = false;
+      let atFirstCall: number[] | undefined;
+      const planner: Script = (req) => {
+        atFirstCall ??= prepared.map((p) => p.count);
+        orchestratorCalls++;
+        return req.tools?.some((t) => t.name === 'submit_plan')
+          ? { toolCalls: [{ name: 'submit_plan', arguments: { rationale: 'r', tasks: plan } }] }
+          : { toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] };
+      };
+      const providers = Object.fromEntries(
+        Object.entries({ orch: planner, p1: writes({ 'one.txt': '1' }), pa: writes({ 'out.txt': 'good A\n' }), pb: writes({ 'out.txt': 'good B\n' }) }).map(([id, s]) => [
+          id,
+          new ScriptedProvider(id, s),
+        ]),
+      );
+      const copies: WorkspaceCopier = { ...plainCopier(workspace), prepare: (count) => void prepared.push({ count, orchestratorCalls, reviewed }) };
+      const handle = startSession({
+        goal: 'plan it',
+        config: opts.config ?? config(),
+        deps: {
+          ...nodeWorkspace(workspace),
+          copies,
+          resolve: (id): ChatProvider | undefined => providers[id],
+          ...(opts.review ? { reviewPlan: async () => ((reviewed = true), { action: 'approve' as const }) } : {}),
+        },
+      });
+      return { handle, prepared, firstCall: () => atFirstCall };
+    }
+
+    it('when the configuration asks for races, the copies are started before the orchestrator is asked for a plan', async () => {
+      const r = planned([task({ candidates: undefined, role: 'a' })], { config: config({ roles: { a: { provider: 'p1', model: 'm-1', bestOf: TWO }, b: { provider: 'p2', model: 'm-2' } } }) });
+      const s = await r.handle.done;
+      assert.equal(s.status, 'completed', s.error);
+      assert.deepEqual(r.firstCall(), [2], 'two copies were being made when the orchestrator was first asked');
+    });
+
+    it("when the plan asks for a race, the copies are started as it is proposed, before the user's review; a plan without races starts none", async () => {
+      const r = planned([task({ candidates: TWO })], { config: config({ planApproval: 'ask' }), review: true });
+      const s = await r.handle.done;
+      assert.equal(s.status, 'completed', s.error);
+      assert.deepEqual(r.firstCall(), [], 'the configuration asks for no race');
+      assert.deepEqual(r.prepared[0], { count: 2, orchestratorCalls: 1, reviewed: false });
+
+      const none = planned([task({ candidates: undefined, role: 'a', id: 'one', check: undefined })], { config: config({ bestOf: 2 }) });
+      const s2 = await none.handle.done;
+      assert.equal(s2.status, 'completed', s2.error);
+      assert.deepEqual(none.firstCall(), [2], '--best-of 2 foresees a race for a task with a check');
+      assert.deepEqual(
+        none.prepared.map((p) => p.count),
+        [2],
+        'the plan has no task with a check: nothing more is asked for, at the proposal or at development',
+      );
+    });
+  });
 });
 
 describe('best of several: asking for it', () => {

@@ -244,6 +244,26 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.deepEqual(leftovers(tmp), []);
   });
 
+  it('a session ending while copies are made ahead stops their checkouts and leaves nothing', async function () {
+    this.timeout(20_000);
+    const ws = temp('ensemble-copies-ws-');
+    const tmp = temp('ensemble-copies-tmp-');
+    git(ws, 'init', '-q', '-b', 'main');
+    // A checkout that would take a minute (a slow smudge filter, like git-lfs fetching a large file).
+    git(ws, 'config', 'filter.slow.smudge', 'sleep 60; cat');
+    write(ws, '.gitattributes', '*.txt filter=slow\n');
+    write(ws, 'a.txt', 'a\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'init');
+    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
+    copier.prepare(2);
+    // Until both checkouts have started.
+    while (git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length < 3) await new Promise((r) => setTimeout(r, 20));
+    await copier.close();
+    assert.equal(git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length, 1);
+    assert.deepEqual(leftovers(tmp), []);
+  });
+
   it('several copies made at once are independent of each other and of the workspace', async () => {
     const { ws, copier } = setup('git');
     write(ws, 'f.txt', 'one\n');

@@ -9,7 +9,7 @@
 // are swept at the next start.
 
 import { diffLines } from 'diff';
-import type { CandidateCheck, CandidateFile, CandidateResultBody, EventBody, EventSink, ModelRef } from '../events';
+import type { CandidateCheck, CandidateFile, CandidateResultBody, EventBody, EventSink, ModelRef, TaskSpec } from '../events';
 import type { CandidateQuestion, TextSearch, WorkspaceCopy } from '../ports';
 import type { CommandTool } from './commands';
 import { candidatesFor, MIN_CANDIDATES } from '../config';
@@ -27,8 +27,11 @@ import { TaskStoppedError } from './steering';
 /** The most characters of its check's output a candidate's result keeps (its last 40 lines, as the validation's). */
 const CHECK_TAIL_CHARS = 8000;
 
+/** What decides a task's candidates (a plan's task, or its state). */
+type RaceAsk = Pick<TaskSpec, 'role' | 'check' | 'candidates'>;
+
 /** The candidates asked for task `t` (undefined: none), split into those whose provider has a key here and those dropped. */
-export function usableCandidates(ctx: Pick<SessionContext, 'config' | 'resolve'>, t: TaskState): { refs: ModelRef[]; dropped: ModelRef[] } | undefined {
+export function usableCandidates(ctx: Pick<SessionContext, 'config' | 'resolve'>, t: RaceAsk): { refs: ModelRef[]; dropped: ModelRef[] } | undefined {
   const all = candidatesFor(t, ctx.config);
   if (!all) return undefined;
   const refs = all.filter((r) => ctx.resolve(r.provider));
@@ -36,9 +39,25 @@ export function usableCandidates(ctx: Pick<SessionContext, 'config' | 'resolve'>
 }
 
 /** How many of the session's concurrency slots a task takes: one per candidate (capped by the limit), else one. */
-export function slotsOf(ctx: Pick<SessionContext, 'config' | 'resolve' | 'copies'>, t: TaskState): number {
+export function slotsOf(ctx: Pick<SessionContext, 'config' | 'resolve' | 'copies'>, t: RaceAsk): number {
   const c = ctx.copies ? usableCandidates(ctx, t) : undefined;
   return c && c.refs.length >= MIN_CANDIDATES ? Math.min(c.refs.length, ctx.config.maxConcurrency) : 1;
+}
+
+/**
+ * Starts making the copies that races among `tasks` will need (WorkspaceCopier.prepare: as many as the
+ * largest race runs at once), so that a race's copies are brought to its state (O(change)) rather than
+ * checked out whole when its task starts. Called as soon as races can be foreseen: before planning when
+ * the configuration asks for them (`foreseenRaces`), when a plan is proposed, when development starts.
+ */
+export function prepareRaces(ctx: Pick<SessionContext, 'config' | 'resolve' | 'copies'>, tasks: readonly RaceAsk[]): void {
+  const most = Math.max(1, ...tasks.map((t) => slotsOf(ctx, t)));
+  if (most > 1) ctx.copies?.prepare?.(most);
+}
+
+/** Before there is a plan: a task with a check for each role, which races exactly when the configuration asks for it (a role's `bestOf`, or `bestOf`). */
+export function foreseenRaces(ctx: Pick<SessionContext, 'config'>): RaceAsk[] {
+  return Object.keys(ctx.config.roles).map((role) => ({ role, check: 'its check' }));
 }
 
 /** A copy's folder name: `<session>/<task>.<round>.<n>`, the task id made safe for a file name. */

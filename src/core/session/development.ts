@@ -10,7 +10,7 @@ import { AGENT_TOOLS, ESCALATION_TOOLS, parseToolArgs, type ToolName } from './t
 import { agentSystem, escalationRequest, escalationSystem, taskRequest } from './prompts';
 import type { TaskState } from '../fold/state';
 import { TaskStoppedError } from './steering';
-import { raceFor, runRace, slotsOf } from './candidates';
+import { prepareRaces, raceFor, runRace, slotsOf } from './candidates';
 
 const MAX_REASSIGNS = 1;
 /** The escalation reason of a task the user stopped: the orchestrator decides what becomes of it. */
@@ -77,11 +77,10 @@ export async function runDevelopment(ctx: SessionContext, only?: string[]): Prom
 
   for (const id of ctx.state.taskOrder) check(id);
   // Copies for the races to come are made while the first tasks run (brought to each race's state when it starts).
-  const raceSlots = ctx.state.taskOrder
-    .map((id) => tasks[id]!)
-    .filter((t) => unfinished(t) && (!scope || scope.has(t.id)))
-    .map((t) => slotsOf(ctx, t));
-  if (raceSlots.some((n) => n > 1)) ctx.copies?.prepare?.(Math.max(...raceSlots));
+  prepareRaces(
+    ctx,
+    ctx.state.taskOrder.map((id) => tasks[id]!).filter((t) => unfinished(t) && (!scope || scope.has(t.id))),
+  );
   for (;;) {
     while (fatal === undefined && !ctx.signal.aborted && !ctx.budget.isExhausted && used < ctx.config.maxConcurrency && ready.length) {
       const slots = slotsOf(ctx, tasks[ready[0]!]!);

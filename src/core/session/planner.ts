@@ -13,6 +13,7 @@ import { estimateSessionCost } from '../money/estimate';
 import { ContextOverflowError, RouteExhaustedError } from './caller';
 import { routesFor, type SessionContext } from './context';
 import { toolSpec } from './tools';
+import { foreseenRaces, prepareRaces } from './candidates';
 import { planRules, validatePlan, type PlanRules } from './plan';
 import { candidatesFor, modelsInUse } from '../config';
 import { planningRequest, planningSystem, planRepair, replanRequest, workspacePicture } from './prompts';
@@ -52,6 +53,8 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
     }
     if (!p.latest || last === 'feedback') {
       const given = !p.latest ? ctx.givenPlan : undefined;
+      // The copies races will need are made while the orchestrator plans (or the user reviews the plan).
+      prepareRaces(ctx, given ? given.tasks : foreseenRaces(ctx));
       const plan = given
         ? checkGiven(given, planRules(ctx.config))
         : await orchestratorPlan(ctx, roles, p.latest && { previous: p.latest, feedback: p.feedback.at(-1) ?? '', round: p.feedback.length });
@@ -66,6 +69,7 @@ export async function runPlanning(ctx: SessionContext): Promise<TaskSpec[]> {
         unknownModels: est.unknownModels,
         ...(est.planModels.length ? { planModels: est.planModels } : {}),
       });
+      prepareRaces(ctx, plan.tasks);
       continue;
     }
     const proposal = p.latest;
