@@ -9,6 +9,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript' };
+// The longest title a todo may have.
+const MAX_TITLE = 200;
 
 function createApp({ publicDir = path.join(__dirname, 'public') } = {}) {
   const todos = [];
@@ -41,6 +43,7 @@ function createApp({ publicDir = path.join(__dirname, 'public') } = {}) {
       const body = await readJson(req);
       const title = typeof body.title === 'string' ? body.title.trim() : '';
       if (!title) return send(res, 400, { error: 'title is required' });
+      if (title.length > MAX_TITLE) return send(res, 400, { error: `title is longer than ${MAX_TITLE} characters` });
       const todo = { id: nextId++, title, done: false };
       todos.push(todo);
       return send(res, 201, todo);
@@ -50,6 +53,7 @@ function createApp({ publicDir = path.join(__dirname, 'public') } = {}) {
     if (match && !todo) return send(res, 404, { error: 'todo not found' });
     if (match && req.method === 'PATCH') {
       const body = await readJson(req);
+      if (typeof body.title === 'string' && body.title.trim().length > MAX_TITLE) return send(res, 400, { error: `title is longer than ${MAX_TITLE} characters` });
       if (typeof body.title === 'string' && body.title.trim()) todo.title = body.title.trim();
       if (typeof body.done === 'boolean') todo.done = body.done;
       return send(res, 200, todo);

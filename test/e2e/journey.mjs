@@ -445,7 +445,7 @@ async function journey(tmp) {
     await waitFor(() => EXPECTED_FILES.every((f) => exists(ws, f)), { timeout: 60000, what: `${EXPECTED_FILES.join(', ')} on disk` });
     const end = await panelUntil(page, 'the session completed', (s) => s.status === 'completed', 90000);
     log(`panel: "${end.statusLine}" · ${end.spend}`);
-    if (!end.statusLine.includes(' · 3/3 tasks done · ')) throw new Error(`the header's tasks: "${end.statusLine}"`);
+    if (!end.statusLine.includes(' · 4/4 tasks done · ')) throw new Error(`the header's tasks: "${end.statusLine}"`);
     // A section header is a view pane's: focused, Space collapses it and Enter expands it again.
     const header = panelFrame(page).locator('#timeline-title');
     const expanded = () => header.getAttribute('aria-expanded');
@@ -456,7 +456,7 @@ async function journey(tmp) {
     await waitFor(async () => (await expanded()) === 'true' && await panelFrame(page).locator('#timeline-body').isVisible(), { timeout: 5000, what: 'Enter to expand the Timeline section' });
     log('section header: Space collapsed Timeline, Enter expanded it (aria-expanded follows)');
     log(`panel quality: ${end.quality}`);
-    if (!/7 passed, 0 failed/.test(end.quality)) throw new Error(`validation not shown as passed: ${end.quality}`);
+    if (!/8 passed, 0 failed/.test(end.quality)) throw new Error(`validation not shown as passed: ${end.quality}`);
     const fe = end.agents.findLast((a) => a.role === 'frontend');
     if (!fe || fe.providerModel !== 'gemini / gemini-2.5-flash' || fe.status !== 'COMPLETED') throw new Error(`frontend agent: ${JSON.stringify(fe)}`);
     // The qa agent handed its task to the orchestrator, which finished it: not a failure.
@@ -481,6 +481,23 @@ async function journey(tmp) {
     log(`agent statuses seen: ${statuses.join(', ')}`);
     if (!statuses.some((x) => x === 'ACTIVE' || x === 'READY')) throw new Error('no agent was seen at work');
     if (end.files.length !== EXPECTED_FILES.length) throw new Error(`panel lists ${end.files.length} files: ${end.files.map((f) => f.path).join(', ')}`);
+    // The title limit, raced by three vendors: each candidate's check in its row, the cheaper of the two that passed applied.
+    const race = panelFrame(page).locator('.section-candidates');
+    const rows = (await race.locator('.race tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+    const verdict = (await race.innerText()).replace(/\s+/g, ' ');
+    log(`candidates: ${rows.join(' | ')}`);
+    if (rows.length !== 3 || !/gemini/.test(rows[0]) || !/failed \(exit 1\)/.test(rows[0]) || !/openai/.test(rows[1]) || !/applied/.test(rows[1]) || !/passed/.test(rows[2]) || /applied/.test(rows[2]))
+      throw new Error(`the race's candidates: ${rows.join(' | ')}`);
+    if (!/passed, cheapest of 2 that passed/.test(verdict)) throw new Error(`the race's verdict: ${verdict.slice(0, 400)}`);
+    await race.evaluate((el) => el.scrollIntoView());
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const shot = path.join(RESULTS_DIR, 'journey-candidates.png');
+    await race.screenshot({ path: shot, timeout: 15000 });
+    log(`candidates screenshot ${path.relative(ROOT, shot)}`);
+    if (opts['update-screenshot']) {
+      fs.copyFileSync(shot, path.join(ROOT, 'media', 'panel-race.png'));
+      log('media/panel-race.png updated');
+    }
   });
 
   await step('transcript', async () => {
@@ -509,10 +526,10 @@ async function journey(tmp) {
     const preview = page.frameLocator(PREVIEW_FRAME).first().frameLocator('#active-frame');
     await preview.locator('h1', { hasText: 'Ensemble session report' }).waitFor({ timeout: 30000 });
     const text = await preview.locator('body').innerText({ timeout: 10000 });
-    if (!/Goal:\s*Simple todo list web app/.test(text) || !/Status:\s*completed · 3\/3 tasks done/.test(text)) throw new Error(`report preview: ${text.slice(0, 400)}`);
+    if (!/Goal:\s*Simple todo list web app/.test(text) || !/Status:\s*completed · 4\/4 tasks done/.test(text)) throw new Error(`report preview: ${text.slice(0, 400)}`);
     // What the user did is in the report: the message to the frontend agent.
     if (!/What you did/.test(text) || !text.includes(`you messaged frontend`) || !text.includes(NOTE)) throw new Error(`the report does not say what the user did: ${text.slice(0, 1200)}`);
-    log('report preview: "Ensemble session report", goal, status completed · 3/3 tasks done, and "What you did"');
+    log('report preview: "Ensemble session report", goal, status completed · 4/4 tasks done, and "What you did"');
   });
 
   await step('review', async () => {

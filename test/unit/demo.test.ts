@@ -5,6 +5,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { loadCassette } from '../../src/cassette/format';
 import type { ReportJson } from '../../src/core/fold/report';
@@ -26,6 +28,7 @@ const PRICES: Record<string, { input: number; cachedInput: number; output: numbe
   'anthropic/claude-opus-4-8': { input: 5, cachedInput: 0.5, output: 25 },
   'gemini/gemini-2.5-pro': { input: 1.25, cachedInput: 0.125, output: 10 },
   'gemini/gemini-2.5-flash': { input: 0.3, cachedInput: 0.03, output: 2.5 },
+  'openai/gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },
   'openai/gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2 },
 };
 
@@ -34,21 +37,23 @@ type Served = { answers: number; faults: number; input: number; output: number; 
 /**
  * What the fakes served, from the cassette alone: every answer with its usage, billed at PRICES to
  * the model of the route it was served on (the conversation's role from the cassette's plan, its
- * primary model, or its fallback's when the answer came from the fallback's provider), and every
- * fault as often as it is served (a failed call: no tokens, no dollars). Summed by provider and role.
+ * primary model, or its fallback's when the answer came from the fallback's provider; a best-of
+ * candidate's conversation, `task/<id>/<n>`, the plan's n-th candidate, billed to the task's role), and
+ * every fault as often as it is served (a failed call: no tokens, no dollars). Summed by provider and role.
  */
 function servedByCassette(): { byProvider: Record<string, Served>; byRole: Record<string, Served> } {
   const cassette = loadCassette(path.join(root, 'demo', 'todo-app.cassette.json'));
   const config = cassette.config!;
   const plan = cassette.entries.find((e) => e.key === 'plan#1' && 'reply' in e);
-  const tasks = (plan && 'reply' in plan ? plan.reply.toolCalls![0]!.arguments.tasks : []) as { id: string; role: string }[];
+  const tasks = (plan && 'reply' in plan ? plan.reply.toolCalls![0]!.arguments.tasks : []) as { id: string; role: string; candidates?: { provider: string; model: string }[] }[];
   const byProvider: Record<string, Served> = {};
   const byRole: Record<string, Served> = {};
   const zero = (): Served => ({ answers: 0, faults: 0, input: 0, output: 0, cachedInput: 0, cacheWrite: 0, usd: 0 });
   for (const e of cassette.entries) {
-    const task = /^task\/([^#]+)#/.exec(e.key)?.[1];
+    const [, task, candidate] = /^task\/([^/#]+)(?:\/(\d+))?#/.exec(e.key) ?? [];
     const role = task ? tasks.find((t) => t.id === task)!.role : 'orchestrator';
-    const route = role === 'orchestrator' ? config.orchestrator! : config.roles![role]!;
+    type Route = { provider: string; model: string; fallback?: { provider: string; model: string } };
+    const route: Route = candidate ? tasks.find((t) => t.id === task)!.candidates![Number(candidate) - 1]! : ((role === 'orchestrator' ? config.orchestrator : config.roles![role]) as Route);
     assert.equal(route.provider === e.provider || route.fallback?.provider === e.provider, true, e.key);
     const sums = [(byProvider[e.provider] ??= zero()), (byRole[role] ??= zero())];
     if (!('reply' in e)) {
@@ -136,15 +141,48 @@ describe('demo', () => {
     const files = ['server.js', 'package.json', 'public/index.html', 'public/styles.css', 'public/app.js', 'test/server.test.js'];
     assert.deepEqual(report.files.map((f) => f.path).sort(), [...files].sort());
     for (const f of files) assert.equal(fs.readFileSync(path.join(workspace, f), 'utf8'), fs.readFileSync(path.join(root, 'demo', 'todo-app', f), 'utf8'), f);
-    assert.equal(report.files.find((f) => f.path === 'test/server.test.js')!.role, 'orchestrator');
+    // Each file's last writer: the tests and the server were last changed by the race's winner.
+    assert.deepEqual(
+      ['test/server.test.js', 'server.js'].map((p) => report.files.find((f) => f.path === p)).map((f) => [f!.role, f!.provider]),
+      [['backend', 'openai'], ['backend', 'openai']],
+    );
     assert.equal(report.files.find((f) => f.path === 'public/app.js')!.provider, 'gemini');
+    const events = readEvents(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'events.jsonl')).events;
+    const lastWriter = (p: string) => events.filter((e) => e.type === 'file.written' && e.path === p).map((e) => e.type === 'file.written' && `${e.taskId} ${e.agentId}`).at(-1);
+    const winner = report.tasks.find((t) => t.id === 'title-limit')!.candidates!.find((c) => c.chosen)!;
+    for (const f of ['server.js', 'test/server.test.js']) assert.equal(lastWriter(f), `title-limit ${winner.agentId}`, f);
+  });
+
+  it('races the title limit on three vendors: the check fails one, the cheaper of the two that pass is applied', () => {
+    const t = report.tasks.find((x) => x.id === 'title-limit')!;
+    assert.equal(t.status, 'completed');
+    assert.deepEqual(
+      t.candidates!.map((c) => [c.provider, c.check?.command, c.check?.exitCode, c.passed, c.chosen]),
+      [
+        ['gemini', 'npm test', 1, false, false],
+        ['openai', 'npm test', 0, true, true],
+        ['anthropic', 'npm test', 0, true, false],
+      ],
+    );
+    const [, openai, anthropic] = t.candidates!;
+    assert.ok(openai!.costUsd! < anthropic!.costUsd!, `${openai!.costUsd} < ${anthropic!.costUsd}`);
+    assert.match(t.candidateVerdict!.reason, /passed, cheapest of 2 that passed/);
+    assert.equal(t.finishedBy?.provider, 'openai');
+    // Every candidate's calls are the task's: its model calls and its cost.
+    assert.equal(t.attempts, t.spentBy.reduce((a, x) => a + x.calls, 0));
+    assert.equal(t.attempts, 7);
+    assert.ok(Math.abs(t.candidates!.reduce((a, c) => a + c.costUsd!, 0) - t.costUsd!) < 1e-6);
+    // The candidates' copies are gone.
+    const copies = path.join(os.tmpdir(), `ensemble-copies-${process.getuid!()}`, createHash('sha256').update(fs.realpathSync(workspace)).digest('hex').slice(0, 12));
+    assert.equal(fs.existsSync(copies), false, copies);
+    assert.ok(progress.some((l) => /title-limit judged: title-limit#2 — passed, cheapest of 2 that passed/.test(l)), progress.join('\n'));
   });
 
   it('searches the route list and edits one line of the page instead of rewriting it', () => {
     const events = readEvents(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'events.jsonl')).events;
     const called = (tool: string) => events.filter((e) => e.type === 'tool.called' && e.tool === tool).map((e) => e.type === 'tool.called' && `${e.taskId}: ${e.summary}`);
     assert.deepEqual(called('search_files'), ['backend-api: "req.method === \'" in server.js']);
-    assert.deepEqual(called('edit_file'), ['frontend-ui: public/index.html (1 edit)']);
+    assert.deepEqual(called('edit_file').filter((c) => !String(c).startsWith('title-limit')), ['frontend-ui: public/index.html (1 edit)']);
     const page = events.filter((e) => e.type === 'file.written' && e.path === 'public/index.html');
     assert.deepEqual(page.map((e) => e.type === 'file.written' && e.change), ['created', 'modified']);
     assert.equal(events.filter((e) => e.type === 'tool.failed').length, 0);
@@ -164,16 +202,21 @@ describe('demo', () => {
     assert.equal(report.integration!.matched.length, 4);
     assert.equal(report.validation!.command, 'npm test');
     assert.equal(report.validation!.exitCode, 0);
-    assert.equal(report.validation!.passed, 7);
+    assert.equal(report.validation!.passed, 8);
     assert.equal(report.validation!.failed, 0);
     assert.ok(report.validation!.coverage! > 80);
   });
 
   it('shows QA running the tests with run_command, allowed by the config, and the orchestrator running the tests it wrote', () => {
-    assert.deepEqual(report.commands.map((c) => [c.taskId, c.role, c.command, c.decision, c.by, c.exitCode, c.timedOut]), [
+    assert.deepEqual(report.commands.filter((c) => c.taskId === 'qa-tests').map((c) => [c.taskId, c.role, c.command, c.decision, c.by, c.exitCode, c.timedOut]), [
       ['qa-tests', 'qa', 'npm test', 'allowed', 'policy', 0, false],
       ['qa-tests', 'orchestrator', 'npm test', 'allowed', 'policy', 0, false],
     ]);
+    // The race: OpenAI's candidate ran the tests in its copy, and each candidate's check ran in its own.
+    assert.deepEqual(
+      report.commands.filter((c) => c.taskId === 'title-limit').map((c) => [c.command, c.decision, c.exitCode]).sort(),
+      [['npm test', 'allowed', 0], ['npm test', 'allowed', 0], ['npm test', 'allowed', 0], ['npm test', 'allowed', 1]],
+    );
     const ran = readEvents(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'events.jsonl')).events.filter((e) => e.type === 'command.ran');
     assert.match(ran[0]!.type === 'command.ran' ? ran[0]!.outputTail : '', /# tests 0/); // before the tests existed
     assert.match(ran[1]!.type === 'command.ran' ? ran[1]!.outputTail : '', /# pass 7/);

@@ -141,6 +141,10 @@ describe('panel', () => {
       'frontend gemini / gemini-2.5-flash COMPLETED',
       'qa openai / gpt-5-mini ESCALATED → orchestrator',
       'orchestrator anthropic / claude-opus-4-8 COMPLETED',
+      // The title limit's three candidates, each an agent of the backend role.
+      'backend gemini / gemini-2.5-pro COMPLETED',
+      'backend openai / gpt-5 COMPLETED',
+      'backend anthropic / claude-opus-4-8 COMPLETED',
     ]);
     assert.equal(p.app.querySelector('#agents-body .agent-escalated')?.textContent, 'ESCALATED → orchestrator');
   });

@@ -68,7 +68,8 @@ describe('panel: best of several', () => {
     assert.match(p.rows('tasks')[0]![0]!, /best of 3 · 3 running/);
     assert.deepEqual(
       p.rows('agents').map((r) => r[3]),
-      ['REST API for the todoscandidate api#1', 'REST API for the todoscandidate api#2', 'REST API for the todoscandidate api#3'],
+      // The task's model calls are all its candidates' (one each so far).
+      ['REST API for the todos (3 model calls)candidate api#1', 'REST API for the todos (3 model calls)candidate api#2', 'REST API for the todos (3 model calls)candidate api#3'],
     );
   });
 

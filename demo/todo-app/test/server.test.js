@@ -37,6 +37,15 @@ test('rejects a todo without a title', () =>
     assert.equal(res.status, 400);
   }));
 
+test('rejects a title over 200 characters, when created or renamed', () =>
+  withServer(async (base) => {
+    const long = 'x'.repeat(201);
+    assert.equal((await fetch(`${base}/api/todos`, json('POST', { title: long }))).status, 400);
+    await fetch(`${base}/api/todos`, json('POST', { title: 'Short' }));
+    assert.equal((await fetch(`${base}/api/todos/1`, json('PATCH', { title: long }))).status, 400);
+    assert.equal((await (await fetch(`${base}/api/todos`)).json())[0].title, 'Short');
+  }));
+
 test('marks a todo done and renames it', () =>
   withServer(async (base) => {
     await fetch(`${base}/api/todos`, json('POST', { title: 'Write tests' }));

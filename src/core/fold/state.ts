@@ -360,7 +360,8 @@ export function applyEvent(s: SessionState, e: EnsembleEvent): SessionState {
       setAgent(s.agents, e.agentId, 'ACTIVE');
       setStep(s.agents, e.agentId, 'thinking');
       const t = e.taskId ? s.tasks[e.taskId] : undefined;
-      if (t && t.agentId === e.agentId) t.attempts++;
+      // The task's agent, or one of its best-of candidates (each a role agent of the task).
+      if (t && (t.agentId === e.agentId || s.candidateAgents[e.agentId]?.taskId === t.id)) t.attempts++;
       break;
     }
     case 'candidate.started':

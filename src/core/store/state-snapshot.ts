@@ -12,8 +12,8 @@ import { foldEvents, type SessionState } from '../fold/state';
 import { lastEvent, readEventsFrom } from './log';
 
 const SNAPSHOT_FILE = 'state.json';
-/** Bumped when SessionState changes shape: an older snapshot is then rebuilt from its log (2: `compactions`; 3: the user's actions, settled tasks; 4: `models`, calls paid by a plan; 5: `mcp`). */
-export const SNAPSHOT_VERSION = 6;
+/** Bumped when SessionState changes shape or a fold's meaning: an older snapshot is then rebuilt from its log (2: `compactions`; 3: the user's actions, settled tasks; 4: `models`, calls paid by a plan; 5: `mcp`; 6: races; 7: a task's `attempts` count its candidates' calls). */
+export const SNAPSHOT_VERSION = 7;
 /** A snapshot is also written after this many events, so that a tail never holds more. */
 export const SNAPSHOT_EVERY = 5_000;
 
