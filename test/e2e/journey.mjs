@@ -316,7 +316,8 @@ async function journey(tmp) {
     // The panel shows the plan first, and its Approve button has the keyboard focus: Enter approves.
     const shown = await panelUntil(page, 'the plan waiting for approval', (s) => /Plan 1 — waiting for your approval/.test(s.plan) && s.planTasks.length > 0, 30000);
     log(`plan: ${shown.planTasks.join(' | ')}`);
-    if (shown.planTasks.length !== 3) throw new Error(`the plan lists ${shown.planTasks.length} tasks`);
+    if (shown.planTasks.length !== 4) throw new Error(`the plan lists ${shown.planTasks.length} tasks`);
+    if (!/best of gemini\/gemini-2\.5-pro, openai\/gpt-5, anthropic\/claude-opus-4-8/.test(shown.plan)) throw new Error(`the plan does not show the title limit's candidates: ${shown.plan}`);
     if (!/estimated development cost/.test(shown.plan)) throw new Error(`no estimate in the plan: ${shown.plan}`);
     if (shown.agents.length) throw new Error(`agents ran before the plan was approved: ${JSON.stringify(shown.agents)}`);
     // In a 300 px side bar the answers are on screen without scrolling, and the panel has one Cancel.
