@@ -895,7 +895,7 @@ async function bestOf(): Promise<void> {
   // The same on a file system in memory, where one is (Linux's /dev/shm): the disk's share apart.
   const shm = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/ensemble-bench-') : undefined;
   const inMemory = [];
-  if (shm) for (let r = 0; r < reps; r++) inMemory.push(await bestOfRun(dir, cfg, SMOKE ? 5 : 200, shm));
+  if (shm) for (let r = 0; r < reps; r++) inMemory.push(await bestOfRun(dir, cfg, SMOKE ? 5 : 200, shm, planningMs));
   if (shm) rm(shm);
   if (!given) rm(dir);
   const mid = runs.slice().sort((a, b) => a.overheadMs - b.overheadMs)[Math.floor(runs.length / 2)]!;
@@ -905,7 +905,7 @@ async function bestOf(): Promise<void> {
     Math.round(median(runs.map((r) => r.overheadMs))),
     'ms',
     { max: 500 },
-    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share); a second best-of task in the same session (its copies the first's, brought to its state): ${Math.round(median(runs.map((r) => r.secondOverheadMs)))} ms beyond its slowest candidate alone, copies ready in ${mid.secondCopyMs.join(', ')} ms; a first race after a plan that took ${planningMs.toLocaleString('en')} ms (its copies started before the plan was asked for, as a role's bestOf does): ${Math.round(median(runs.map((r) => r.planned!.overheadMs)))} ms beyond its slowest candidate alone (runs ${runs.map((r) => r.planned!.overheadMs).join(', ')}), copies ready in ${mid.planned!.copyMs.join(', ')} ms${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')})` : ''}`,
+    `copies: ${mid.copy}, each made in ${mid.copyMs.join(', ')} ms (while its model answered its first turn); race ${mid.raceMs} ms, slowest candidate alone ${mid.slowestMs} ms; runs ${runs.map((r) => r.overheadMs).join(', ')} ms. git alone checking out the three worktrees at once there: ${checkouts.join(', ')} ms (the file system's share); a second best-of task in the same session (its copies the first's, brought to its state): ${Math.round(median(runs.map((r) => r.secondOverheadMs)))} ms beyond its slowest candidate alone, copies ready in ${mid.secondCopyMs.join(', ')} ms; a first race after a plan that took ${planningMs.toLocaleString('en')} ms (its copies started before the plan was asked for, as a role's bestOf does): ${Math.round(median(runs.map((r) => r.planned!.overheadMs)))} ms beyond its slowest candidate alone (runs ${runs.map((r) => r.planned!.overheadMs).join(', ')}), copies ready in ${mid.planned!.copyMs.join(', ')} ms${inMemory.length ? `; with the copies in memory (/dev/shm): ${Math.round(median(inMemory.map((r) => r.overheadMs)))} ms (runs ${inMemory.map((r) => r.overheadMs).join(', ')}), a first race after the plan ${Math.round(median(inMemory.map((r) => r.planned!.overheadMs)))} ms` : ''}`,
   );
 }
 
