@@ -131,6 +131,12 @@ function git(cwd: string, args: string[], opts: { env?: Record<string, string>; 
   });
 }
 
+/** Stops a parked worktree's wait to refresh its index (see settle), and waits for a refresh under way. */
+async function unsettle(p: Parked): Promise<void> {
+  p.settling.stop.abort();
+  await p.settling.done;
+}
+
 /** Resolves `p`, or rejects with the signal's reason as soon as it aborts (`p` then goes on unawaited). */
 function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return p;
@@ -268,6 +274,19 @@ async function linkNodeModules(workspace: string, copy: string): Promise<void> {
 
 /** The most worktrees kept between a session's races (the most candidates a task can have). */
 const MAX_PARKED = 4;
+/**
+ * How long after a checkout a parked worktree's index is refreshed: git holds a file whose time is not
+ * before its index's as "racily clean" and reads it whole at the next checkout (file times in seconds).
+ */
+const RACY_MS = 1100;
+
+/** A worktree kept for a later race; `settling`: its index being refreshed meanwhile (see settle). */
+interface Parked {
+  dir: string;
+  common: string;
+  prefix: string;
+  settling: { stop: AbortController; done: Promise<void> };
+}
 
 export class NodeWorkspaceCopier implements WorkspaceCopier {
   private readonly workspace: string;
@@ -279,7 +298,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
    * Worktrees of this session's earlier races, kept to be brought to a later race's state — a checkout
    * of what differs, O(change) — rather than checked out whole again (until `close`).
    */
-  private readonly parked: { dir: string; common: string; prefix: string }[] = [];
+  private readonly parked: Parked[] = [];
   /** Copies being made ahead (`prepare`), each settling once parked. */
   private readonly preparing = new Set<Promise<void>>();
   /** Stops the copies being made ahead when the session ends (a checkout of a large repository takes a while). */
@@ -389,6 +408,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     if (i < 0) return undefined;
     const [p] = this.parked.splice(i, 1);
     try {
+      await unsettle(p!);
       await git(p!.dir, ['checkout', '--quiet', '--force', '--detach', '--no-recurse-submodules', snap.commit], { signal });
       await git(p!.dir, ['clean', '-ffdxq', '-e', 'node_modules'], { signal });
       const root = path.join(p!.dir, snap.prefix);
@@ -431,7 +451,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
     this.closed = true;
     this.ahead.abort(new Error('the session ended'));
     await Promise.all([...this.preparing]);
-    await Promise.all(this.parked.splice(0).map((p) => this.removeDir(p.dir, p.common)));
+    await Promise.all(this.parked.splice(0).map(async (p) => (await unsettle(p), await this.removeDir(p.dir, p.common))));
     await removeTree(this.base).catch(() => undefined);
   }
 
@@ -576,7 +596,7 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
           tracker.close?.();
           // A worktree is kept for this session's next race (brought to its state then), a few at most.
           if (common && this.opts.reuse && !this.closed && this.parked.length < MAX_PARKED) {
-            this.parked.push({ dir, common, prefix: path.relative(dir, root) });
+            this.parked.push(this.settle({ dir, common, prefix: path.relative(dir, root) }));
             return;
           }
           await this.removeDir(dir, common);
@@ -584,6 +604,27 @@ export class NodeWorkspaceCopier implements WorkspaceCopier {
           await fs.promises.rmdir(path.dirname(dir)).catch(() => undefined);
         })()),
     };
+  }
+
+  /**
+   * Parks worktree `p` and starts refreshing its index once the clock has moved past its files' times
+   * (RACY_MS): a checkout writes the files and the index in the same second, so every file is "racily
+   * clean" and the next checkout — a race's, waiting — would read them all (1.6 s for 31,021 files in
+   * memory, far more on a slow disk); refreshed, it reads only what differs (0.06 s). A race taking it
+   * before then stops the wait (its checkout then reads what it must); a refresh under way is awaited.
+   */
+  private settle(p: Omit<Parked, 'settling'>): Parked {
+    const stop = new AbortController();
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, RACY_MS);
+      timer.unref?.();
+      stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    }).then(async () => {
+      if (stop.signal.aborted) return;
+      // Exits 1 when a file differs from the index (nothing to refresh then): either way the index is as good as it gets.
+      await git(p.dir, ['update-index', '-q', '--refresh'], { signal: this.ahead.signal }).catch(() => undefined);
+    });
+    return { ...p, settling: { stop, done } };
   }
 
   /**

@@ -244,6 +244,34 @@ describe('copies: a private copy of the workspace per candidate', function () {
     assert.deepEqual(leftovers(tmp), []);
   });
 
+  it("a parked worktree's index is refreshed once the clock has moved on: no file is left racily clean for the next race's checkout", async function () {
+    this.timeout(20_000);
+    const ws = temp('ensemble-copies-ws-');
+    const tmp = temp('ensemble-copies-tmp-');
+    git(ws, 'init', '-q', '-b', 'main');
+    const files = Array.from({ length: 40 }, (_, i) => `f${i}.txt`);
+    for (const f of files) write(ws, f, `${f}\n`);
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'init');
+    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
+    const c = await copier.create('s/t.1.1');
+    const index = path.resolve(c.root, git(c.root, 'rev-parse', '--git-path', 'index').trim());
+    // git reads a file whole at a checkout when its time (in seconds) is not before its index's.
+    const racy = () => files.filter((f) => Math.floor(fs.statSync(path.join(c.root, f)).mtimeMs / 1000) >= Math.floor(fs.statSync(index).mtimeMs / 1000));
+    await c.remove();
+    const deadline = Date.now() + 10_000;
+    while (racy().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(racy(), [], 'every file is clean in the index');
+    // And the next race still gets it, brought to its state.
+    write(ws, 'f0.txt', 'changed\n');
+    const again = await copier.create('s/t2.1.1');
+    assert.equal(again.root, c.root);
+    assert.equal(read(again.root, 'f0.txt'), 'changed\n');
+    await again.remove();
+    await copier.close();
+    assert.deepEqual(leftovers(tmp), []);
+  });
+
   it('a session ending while copies are made ahead stops their checkouts and leaves nothing', async function () {
     this.timeout(20_000);
     const ws = temp('ensemble-copies-ws-');
