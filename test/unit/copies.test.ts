@@ -507,10 +507,14 @@ describe('copies: a private copy of the workspace per candidate', function () {
       const already = new AbortController();
       already.abort(new Error('cancelled before'));
       await assert.rejects(copier.create('s/t.0', already.signal), /cancelled before/);
-      // Through every step of a create, however fast this disk is: 16 moments from 0 to twice an uncancelled one.
-      const t0 = performance.now();
-      await (await copier.create('s/t.timed')).remove();
-      const full = performance.now() - t0;
+      // Through every step of a create, however fast this disk is: 16 moments from 0 to twice an
+      // uncancelled one (the fastest of three: the first, with cold caches, can take twice the others).
+      let full = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        await (await copier.create(`s/t.timed${i}`)).remove();
+        full = Math.min(full, performance.now() - t0);
+      }
       let completed = 0;
       const delays = Array.from({ length: 16 }, (_, i) => Math.round((i * 2 * full) / 15));
       for (const delay of delays) {
