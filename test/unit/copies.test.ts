@@ -72,11 +72,12 @@ describe('copies: a private copy of the workspace per candidate', function () {
   });
 
   /** A workspace `ws` and a copier whose copies go under their own temporary folder `tmp`. */
-  function setup(kind: 'git' | 'plain') {
+  /** A workspace (a git repository or a plain folder) and a copier of it; `reuse`: a session's, which keeps worktrees between races. */
+  function setup(kind: 'git' | 'plain', opts: { reuse?: boolean } = {}) {
     const ws = temp('ensemble-copies-ws-');
     const tmp = temp('ensemble-copies-tmp-');
     if (kind === 'git') git(ws, 'init', '-q', '-b', 'main');
-    return { ws, tmp, copier: new NodeWorkspaceCopier(ws, { tmpRoot: tmp }) };
+    return { ws, tmp, copier: new NodeWorkspaceCopier(ws, { tmpRoot: tmp, ...opts }) };
   }
   async function create(copier: NodeWorkspaceCopier, name: string, signal?: AbortSignal) {
     const c = await copier.create(name, signal);
@@ -176,9 +177,7 @@ describe('copies: a private copy of the workspace per candidate', function () {
   });
 
   it("with reuse (a session's copier), a removed worktree is brought to the next race's state rather than checked out again, and close removes it", async () => {
-    const ws = temp('ensemble-copies-ws-');
-    const tmp = temp('ensemble-copies-tmp-');
-    git(ws, 'init', '-q', '-b', 'main');
+    const { ws, copier } = setup('git', { reuse: true });
     write(ws, '.gitignore', 'node_modules/\n*.log\n');
     write(ws, 'a.txt', 'a1\n');
     write(ws, 'b.txt', 'b1\n');
@@ -186,7 +185,6 @@ describe('copies: a private copy of the workspace per candidate', function () {
     git(ws, 'add', '-A');
     git(ws, 'commit', '-q', '-m', 'init');
     const before = repoState(ws);
-    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
     const first = await copier.create('s/t.1.1');
     // The first candidate changes a tracked file, adds an untracked and an ignored one, deletes one.
     write(first.root, 'a.txt', 'changed by the first candidate\n');
@@ -221,13 +219,10 @@ describe('copies: a private copy of the workspace per candidate', function () {
   });
 
   it('prepare makes worktrees ahead; the copies asked for later are those, brought to the state then', async () => {
-    const ws = temp('ensemble-copies-ws-');
-    const tmp = temp('ensemble-copies-tmp-');
-    git(ws, 'init', '-q', '-b', 'main');
+    const { ws, tmp, copier } = setup('git', { reuse: true });
     write(ws, 'a.txt', 'a1\n');
     git(ws, 'add', '-A');
     git(ws, 'commit', '-q', '-m', 'init');
-    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
     copier.prepare(2);
     // The workspace changes before the race asks for its copies (an earlier task's work).
     write(ws, 'a.txt', 'a2 by an earlier task\n');
@@ -246,14 +241,11 @@ describe('copies: a private copy of the workspace per candidate', function () {
 
   it("a parked worktree's index is refreshed once the clock has moved on: no file is left racily clean for the next race's checkout", async function () {
     this.timeout(20_000);
-    const ws = temp('ensemble-copies-ws-');
-    const tmp = temp('ensemble-copies-tmp-');
-    git(ws, 'init', '-q', '-b', 'main');
+    const { ws, tmp, copier } = setup('git', { reuse: true });
     const files = Array.from({ length: 40 }, (_, i) => `f${i}.txt`);
     for (const f of files) write(ws, f, `${f}\n`);
     git(ws, 'add', '-A');
     git(ws, 'commit', '-q', '-m', 'init');
-    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
     const c = await copier.create('s/t.1.1');
     const index = path.resolve(c.root, git(c.root, 'rev-parse', '--git-path', 'index').trim());
     // git reads a file whole at a checkout when its time (in seconds) is not before its index's.
@@ -274,16 +266,13 @@ describe('copies: a private copy of the workspace per candidate', function () {
 
   it('a session ending while copies are made ahead stops their checkouts and leaves nothing', async function () {
     this.timeout(20_000);
-    const ws = temp('ensemble-copies-ws-');
-    const tmp = temp('ensemble-copies-tmp-');
-    git(ws, 'init', '-q', '-b', 'main');
+    const { ws, tmp, copier } = setup('git', { reuse: true });
     // A checkout that would take a minute (a slow smudge filter, like git-lfs fetching a large file).
     git(ws, 'config', 'filter.slow.smudge', 'sleep 60; cat');
     write(ws, '.gitattributes', '*.txt filter=slow\n');
     write(ws, 'a.txt', 'a\n');
     git(ws, 'add', '-A');
     git(ws, 'commit', '-q', '-m', 'init');
-    const copier = new NodeWorkspaceCopier(ws, { tmpRoot: tmp, reuse: true });
     copier.prepare(2);
     // Until both checkouts have started.
     while (git(ws, 'worktree', 'list', '--porcelain').match(/^worktree /gm)!.length < 3) await new Promise((r) => setTimeout(r, 20));
