@@ -67,12 +67,19 @@ export async function follow(handle: SessionHandle, opts: { json?: boolean; io?:
   }
 }
 
+/** The tasks done best of several, for the summary's Tasks line: ", 1 raced (best of 3)"; '' when none was. */
+function racedText(r: ReportJson): string {
+  const sizes = r.tasks.map((t) => t.candidates?.length ?? 0).filter((n) => n > 1);
+  if (!sizes.length) return '';
+  return `, ${sizes.length} raced${sizes.every((n) => n === sizes[0]) ? ` (best of ${sizes[0]})` : ''}`;
+}
+
 /** `reportWritten` false: the report files could not be written, and the summary does not point at them. */
 export function summary(r: ReportJson, dir: string, reportWritten = true): string {
   const L = ['', `Session ${r.sessionId}: ${r.status}`, `Goal: ${r.goal}`];
   if (r.scripted) L.push('(Scripted: the model answers came from a cassette, served through the real SDKs by local servers.)');
   L.push(
-    `Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}`,
+    `Tasks: ${tasksText(countTasks(r.tasks.map((t) => t.status)))}${r.metrics.escalations ? `, ${r.metrics.escalations} escalated` : ''}${r.metrics.providerSwitches ? `, ${r.metrics.providerSwitches} provider switch${r.metrics.providerSwitches === 1 ? '' : 'es'}` : ''}${racedText(r)}`,
   );
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id] ?? null;

@@ -15,6 +15,7 @@ import { searchFiles } from '../../src/core/session/handlers/search-files';
 import type { ToolArgs } from '../../src/core/session/tools';
 import { NodeFileStore } from '../../src/node/file-store';
 import { demoRun } from '../helpers/demo';
+import { summary } from '../../src/cli/runner';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -176,6 +177,8 @@ describe('demo', () => {
     const copies = path.join(os.tmpdir(), `ensemble-copies-${process.getuid!()}`, createHash('sha256').update(fs.realpathSync(workspace)).digest('hex').slice(0, 12));
     assert.equal(fs.existsSync(copies), false, copies);
     assert.ok(progress.some((l) => /title-limit judged: title-limit#2 — passed, cheapest of 2 that passed/.test(l)), progress.join('\n'));
+    // The summary the CLI prints at the end says it.
+    assert.match(summary(report, workspace), /^Tasks: 4\/4 tasks done, 1 escalated, 1 provider switch, 1 raced \(best of 3\)$/m);
   });
 
   it('searches the route list and edits one line of the page instead of rewriting it', () => {
