@@ -19,12 +19,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFile, spawn } from 'node:child_process';
 import ignore from 'ignore';
 import type { ChangeMark, ChangeTracker, FileChange, FileStore } from '../core/ports';
 import { isProtectedPath } from '../core/paths';
-import { childEnv } from '../core/quality/validation';
 import { CopyCache, MAX_COPY_BYTES, ScanTracker } from '../core/store/workspace-snapshot';
+import { runGit } from './git';
 import { NEVER_WATCHED, Watcher } from './watcher';
 
 /** More events than this in one command: the kernel's queue (16,384 by default) may have overflowed; git status checks. */
@@ -32,31 +31,9 @@ const EVENT_GUARD = 4096;
 
 type Run = (args: string[], input?: string) => Promise<Buffer>;
 
-/** Runs git in `cwd` with the allow-listed environment (never a key), no optional locks (nothing written into .git). */
+/** git in `cwd`, as every adapter runs it (git.ts): nothing written into .git, never a key in its environment. */
 function gitRunner(cwd: string): Run {
-  const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
-  return (args, input) =>
-    new Promise((resolve, reject) => {
-      const child = execFile(
-        'git',
-        ['-c', 'core.quotepath=off', ...args],
-        { cwd, env, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: 60_000, windowsHide: true },
-        (err, stdout, stderr) => {
-          if (err)
-            reject(
-              new Error(
-                `git ${args[0]} failed: ${
-                  Buffer.from(stderr ?? '')
-                    .toString('utf8')
-                    .trim() || err.message
-                }`,
-              ),
-            );
-          else resolve(stdout);
-        },
-      );
-      if (input !== undefined) child.stdin?.end(input);
-    });
+  return (args, input) => runGit(cwd, args, input === undefined ? {} : { input });
 }
 
 const nul = (b: Buffer) => b.toString('utf8').split('\0').filter(Boolean);
@@ -309,40 +286,26 @@ export class GitChangeTracker implements ChangeTracker {
   }
 }
 
-/** `git cat-file --batch` for many blobs in one process; undefined for a missing one. */
-function catBatch(cwd: string, shas: string[]): Promise<(Uint8Array | undefined)[]> {
-  return new Promise((resolve) => {
-    const child = spawn('git', ['cat-file', '--batch'], {
-      cwd,
-      env: { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0' },
-      stdio: ['pipe', 'pipe', 'ignore'],
-      windowsHide: true,
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', () => resolve(shas.map(() => undefined)));
-    child.on('close', () => {
-      const buf = Buffer.concat(chunks);
-      const out: (Uint8Array | undefined)[] = [];
-      let at = 0;
-      for (let i = 0; i < shas.length; i++) {
-        const nl = buf.indexOf(10, at);
-        if (nl < 0) break;
-        const header = buf.subarray(at, nl).toString('utf8').split(' ');
-        at = nl + 1;
-        if (header[1] !== 'blob') {
-          out.push(undefined);
-          continue;
-        }
-        const size = Number(header[2]);
-        out.push(new Uint8Array(buf.subarray(at, at + size)));
-        at += size + 1;
-      }
-      while (out.length < shas.length) out.push(undefined);
-      resolve(out);
-    });
-    child.stdin.end(shas.join('\n') + '\n');
-  });
+/** `git cat-file --batch` for many blobs in one process; undefined for a missing one (all of them when git fails). */
+async function catBatch(cwd: string, shas: string[]): Promise<(Uint8Array | undefined)[]> {
+  const buf = await runGit(cwd, ['cat-file', '--batch'], { input: shas.join('\n') + '\n' }).catch(() => Buffer.alloc(0));
+  const out: (Uint8Array | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < shas.length; i++) {
+    const nl = buf.indexOf(10, at);
+    if (nl < 0) break;
+    const header = buf.subarray(at, nl).toString('utf8').split(' ');
+    at = nl + 1;
+    if (header[1] !== 'blob') {
+      out.push(undefined);
+      continue;
+    }
+    const size = Number(header[2]);
+    out.push(new Uint8Array(buf.subarray(at, at + size)));
+    at += size + 1;
+  }
+  while (out.length < shas.length) out.push(undefined);
+  return out;
 }
 
 /** How long after the session starts the tracker begins to open, unless a command needs it sooner. */

@@ -37,6 +37,7 @@ import type { WorkspaceCopier, WorkspaceCopy } from '../core/ports';
 import { childEnv } from '../core/quality/validation';
 import { nodeChangeTracker } from './changes';
 import { NodeFileStore } from './file-store';
+import { GitError, runGit } from './git';
 import { RipgrepSearch } from './ripgrep';
 
 /** Files copied at a time where there is no git (the thread pool has 4 threads by default). */
@@ -45,8 +46,6 @@ const COPY_POOL = 16;
 const GIT_TIMEOUT_MS = 10 * 60_000;
 /** Folders looked into for a node_modules to link, at most (a workspace with thousands of top-level folders). */
 const MAX_LINK_PROBES = 2000;
-/** Where git looks for hooks: nowhere (a path under a file that cannot be a folder), so that no hook of the user's runs for a copy. */
-const NO_HOOKS = '/dev/null';
 /** The commit's author and committer. */
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Ensemble',
@@ -67,68 +66,9 @@ export interface CopierOptions {
   reuse?: boolean;
 }
 
-/** A git command that failed: `stderr` is git's own words (or why it could not run). */
-class GitError extends Error {
-  constructor(
-    args: string[],
-    readonly stderr: string,
-  ) {
-    const command = args.filter((a, i) => a !== '-c' && args[i - 1] !== '-c' && !a.startsWith('-'));
-    super(`git ${command.slice(0, 2).join(' ')} failed: ${stderr}`);
-  }
-}
-
-/**
- * Runs git in `cwd` with the allow-listed environment (never a key) plus `env`, no optional locks, no
- * prompt, no hook, and no split index (which would leave a shared index file in the user's .git). On
- * `signal` the process is stopped and awaited before the promise rejects with the signal's reason, so
- * that whatever cleans up after it does not race it.
- */
-function git(cwd: string, args: string[], opts: { env?: Record<string, string>; signal?: AbortSignal } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(opts.signal.reason);
-    const env = { ...childEnv(process.env), GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env };
-    // A process group of its own (POSIX): a stop reaches the processes it starts too (a checkout's
-    // filters, such as git-lfs), which would otherwise go on writing into a copy being removed.
-    const group = process.platform !== 'win32';
-    const child = spawn('git', ['-c', `core.hooksPath=${NO_HOOKS}`, '-c', 'core.splitIndex=false', ...args], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-      detached: group,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    let why: 'aborted' | 'timeout' | undefined;
-    const stop = (reason: 'aborted' | 'timeout') => {
-      why ??= reason;
-      try {
-        if (group && child.pid) process.kill(-child.pid, 'SIGTERM');
-        else child.kill('SIGTERM');
-      } catch {
-        child.kill('SIGTERM'); // the group is gone already
-      }
-    };
-    const onAbort = () => stop('aborted');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => stop('timeout'), GIT_TIMEOUT_MS);
-    let failed: Error | undefined;
-    child.on('error', (e) => (failed = e));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      if (why === 'aborted') reject(opts.signal!.reason);
-      else if (why === 'timeout') reject(new GitError(args, `it took longer than ${GIT_TIMEOUT_MS / 60_000} minutes`));
-      else if (failed)
-        reject(new GitError(args, (failed as NodeJS.ErrnoException).code === 'ENOENT' ? 'git is not installed (or not on PATH)' : failed.message));
-      else if (code !== 0) reject(new GitError(args, stderr || `exit code ${code}`));
-      else resolve(Buffer.concat(out).toString('utf8'));
-    });
-  });
+/** git as every adapter runs it (git.ts), its output as text; a checkout of a very large repository may take minutes. */
+async function git(cwd: string, args: string[], opts: { env?: Record<string, string>; signal?: AbortSignal } = {}): Promise<string> {
+  return (await runGit(cwd, args, { ...opts, timeoutMs: GIT_TIMEOUT_MS })).toString('utf8');
 }
 
 /** Stops a parked worktree's wait to refresh its index (see settle), and waits for a refresh under way. */
