@@ -18,11 +18,17 @@ import { readEvents } from '../src/core/store/log';
 import { nodeWorkspace } from '../src/node/workspace';
 import { NodeWorkspaceCopier } from '../src/node/copies';
 
-/** What git alone takes to check out three worktrees of `workspace` at once in `tmpRoot` (the file system's share of a race). */
+/**
+ * What git alone takes to check out three worktrees of `workspace` at once in `tmpRoot` (the file
+ * system's share of a race): git's records of them made one at a time, as the copier makes them (two
+ * `git worktree add` at once in one repository can trip over each other's bookkeeping), then the three
+ * checkouts at once.
+ */
 export async function plainCheckouts(workspace: string, tmpRoot: string): Promise<number> {
   const dirs = [1, 2, 3].map((i) => path.join(tmpRoot, `ensemble-bench-checkout-${process.pid}-${i}`));
   const t0 = performance.now();
-  await Promise.all(dirs.map((d) => run('git', ['worktree', 'add', '-q', '--detach', d, 'HEAD'], workspace)));
+  for (const d of dirs) await run('git', ['worktree', 'add', '-q', '--no-checkout', '--detach', d, 'HEAD'], workspace);
+  await Promise.all(dirs.map((d) => run('git', ['reset', '-q', '--hard'], d)));
   const ms = performance.now() - t0;
   for (const d of dirs) await run('git', ['worktree', 'remove', '-f', '-f', d], workspace);
   return Math.round(ms);
