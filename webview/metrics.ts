@@ -2,7 +2,7 @@
 // $0.00), average response time, success rate, failures; and a bar chart of $ per provider (tokens
 // when a cost is unknown).
 import { knownCost as cost } from '../src/core/fold/money';
-import { costText, tokensCounted } from '../src/core/fold/figures';
+import { costText, promptTokens, tokensCounted } from '../src/core/fold/figures';
 import type { ProviderFigures } from '../src/core/fold/state';
 import { barChart, providerColour } from './chart';
 import { h } from './dom';
@@ -37,7 +37,7 @@ function table(caption: string, head: string, rows: [string, ProviderFigures][],
                 ? { title: "Counted by Ensemble with the model's own tokenizer (VS Code's models report no usage): counted, not billed." }
                 : {}),
             },
-            `${tokens(f.input + f.cachedInput + f.cacheWrite)} / ${tokens(f.output)}${tokensCounted(f) ? ' counted' : ''}`,
+            `${tokens(promptTokens(f))} / ${tokens(f.output)}${tokensCounted(f) ? ' counted' : ''}`,
           ),
           h('td', { class: 'num' }, f.calls),
           h('td', { class: `num ${f.failures ? 'warn' : ''}` }, f.failures),
@@ -57,7 +57,7 @@ export function metrics(v: View): (Node | null)[] {
   const bars = providers
     .map(([id, f]) =>
       anyUnknown
-        ? { label: id, value: f.input + f.cachedInput + f.cacheWrite + f.output, text: `${tokens(f.input + f.cachedInput + f.cacheWrite + f.output)} tokens` }
+        ? { label: id, value: promptTokens(f) + f.output, text: `${tokens(promptTokens(f) + f.output)} tokens` }
         : { label: id, value: f.costUsd, text: usd(f.costUsd) },
     )
     .map((b) => ({ ...b, colour: providerColour(b.label) }));

@@ -1,6 +1,6 @@
 // What the agents and tasks tables say, as plain data: pure functions of the fold (no DOM), so the
 // words and figures on screen are tested in Node and read the same fold as the report.
-import { costText } from '../src/core/fold/figures';
+import { costText, promptTokens } from '../src/core/fold/figures';
 import { commandResult, finisherText } from '../src/core/fold/report';
 import {
   attemptsText,
@@ -165,7 +165,7 @@ export function taskRows(st: SessionState): TaskRow[] {
         .map(commandRow),
       spentBy: t.spentBy.map(
         (x) =>
-          `${x.role} on ${x.provider}/${x.model}: ${costText(x.figures)} · ${plural(x.figures.calls, 'call')} · ${tokens(x.figures.input + x.figures.cachedInput)} / ${tokens(x.figures.output)} tokens`,
+          `${x.role} on ${x.provider}/${x.model}: ${costText(x.figures)} · ${plural(x.figures.calls, 'call')} · ${tokens(promptTokens(x.figures))} / ${tokens(x.figures.output)} tokens`,
       ),
     };
   });
@@ -362,7 +362,7 @@ export function candidateRow(c: CandidateState, race: RaceState, st: SessionStat
     checkClass: !k ? 'none' : checkPassed(c) ? 'ok' : 'failed',
     checkDetail: k ? `${k.command} · ${duration(k.durationMs)}\n${k.outputTail.trimEnd().split('\n').slice(-8).join('\n')}` : '',
     cost: costText(f),
-    tokens: `${tokens(f.input + f.cachedInput)} / ${tokens(f.output)}`,
+    tokens: `${tokens(promptTokens(f))} / ${tokens(f.output)}`,
     time: c.wallMs === undefined ? '—' : duration(c.wallMs),
     change: c.status === 'running' ? '—' : changeText({ added: c.added, removed: c.removed, files: c.files.length }),
     lines: c.status === 'running' ? '—' : c.files.length ? `+${c.added} −${c.removed}` : 'no change',

@@ -8,6 +8,7 @@ import { Redactor, secretsInEnv } from '../core/redact';
 import { describeEvent } from '../core/fold/narrate';
 import { costWords, moneyText, unknownCallsText } from '../core/fold/money';
 import { countTasks, tasksText } from '../core/fold/summary';
+import { promptTokens } from '../core/fold/figures';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, diskFull: 3, cancelled: 130 } as const;
 
@@ -84,7 +85,9 @@ export function summary(r: ReportJson, dir: string, reportWritten = true): strin
   for (const [id, t] of Object.entries(r.metrics.tokens)) {
     const c = r.metrics.costUsd[id] ?? null;
     const counted = r.metrics.usageSource?.[id] === 'counted' ? ' (tokens counted, not billed)' : '';
-    L.push(`  ${id.padEnd(10)} ${String(t.input).padStart(8)} in ${String(t.output).padStart(8)} out  ${costWords(c, r.metrics.planCalls?.[id])}${counted}`);
+    L.push(
+      `  ${id.padEnd(10)} ${String(promptTokens(t)).padStart(8)} in ${String(t.output).padStart(8)} out  ${costWords(c, r.metrics.planCalls?.[id])}${counted}`,
+    );
   }
   const b = r.budget;
   L.push(

@@ -132,6 +132,18 @@ describe('demo', () => {
     }
   });
 
+  it('says "input tokens" one way in report.md and the CLI summary, as the panel does: the whole prompt, cache reads included', () => {
+    const md = fs.readFileSync(path.join(workspace, '.ensemble', 'sessions', report.sessionId, 'report.md'), 'utf8');
+    const text = summary(report, workspace);
+    assert.ok(report.metrics.tokens.openai!.cachedInput > 0, 'the demo has cache reads (OpenAI)');
+    for (const [id, t] of Object.entries(report.metrics.tokens)) {
+      const prompt = t.input + t.cachedInput + t.cacheWrite;
+      assert.match(md, new RegExp(`^\\| ${id} \\| ${prompt} \\| ${t.output} \\|`, 'm'), id);
+      assert.match(text, new RegExp(`^  ${id}\\s+${prompt} in\\s+${t.output} out`, 'm'), id);
+    }
+    for (const [id, x] of Object.entries(report.metrics.byModel)) assert.match(md, new RegExp(`^\\| ${id} \\| ${x.calls} \\| ${x.failures} \\| ${x.input + x.cachedInput + x.cacheWrite} \\|`, 'm'), id);
+  });
+
   it('splits the cost by task: planning is the orchestrator\'s, outside any task', () => {
     const byTask = report.tasks.reduce((a, t) => a + t.costUsd!, 0);
     assert.ok(byTask > 0 && byTask < report.metrics.costUsd.total!);

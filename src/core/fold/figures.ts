@@ -25,6 +25,15 @@ export interface ProviderFigures {
   latencyCount: number;
 }
 
+/**
+ * The tokens a prompt had, as every view says "input tokens" (the panel, report.md, the CLI): the whole
+ * prompt, cache reads and writes included. report.json keeps the parts (`input` is what was billed at
+ * the full input price, `cachedInput` and `cacheWrite` apart).
+ */
+export function promptTokens(t: { input: number; cachedInput?: number; cacheWrite?: number }): number {
+  return t.input + (t.cachedInput ?? 0) + (t.cacheWrite ?? 0);
+}
+
 /** The calls one role made on one route for a task, and what they cost. */
 export interface Spender {
   role: string;

@@ -3,6 +3,7 @@
 
 import type { CandidateState, CandidateStatus, Finisher, SessionState, ProviderFigures, RaceState } from './state';
 import { checkPassed } from './candidates';
+import { promptTokens } from './figures';
 import type { DecisionKind, EnsembleEvent, RulesFile, ValidationRunBody } from '../events';
 import { candidateStatusText, changeText, checkText, describeRules, secondsText } from './narrate';
 import { ATTEMPTS_NOUN, foldEvents } from './state';
@@ -32,7 +33,8 @@ export interface ReportJson {
     status: string;
     attempts: number;
     files: string[];
-    tokens: { input: number; output: number };
+    /** `input` excludes cache reads (`cachedInput`), as in metrics.tokens. */
+    tokens: { input: number; output: number; cachedInput: number };
     costUsd: number | null;
     planCalls: number;
     finishedBy: Finisher | null;
@@ -98,7 +100,17 @@ export interface ReportJson {
     /** Per `provider/model`: its requests (calls), failures, tokens and dollars. */
     byModel: Record<
       string,
-      { calls: number; failures: number; input: number; output: number; costUsd: number | null; planCalls: number; usageSource: 'reported' | 'counted' }
+      {
+        calls: number;
+        failures: number;
+        input: number;
+        output: number;
+        cachedInput: number;
+        cacheWrite: number;
+        costUsd: number | null;
+        planCalls: number;
+        usageSource: 'reported' | 'counted';
+      }
     >;
     byRole: Record<string, { calls: number; input: number; output: number; costUsd: number | null; planCalls: number }>;
     avgLatencyMs: number | null;
@@ -313,7 +325,7 @@ export function buildReport(s: SessionState): ReportJson {
         status: t.status,
         attempts: t.attempts,
         files: t.files,
-        tokens: { input: t.figures.input, output: t.figures.output },
+        tokens: { input: t.figures.input, output: t.figures.output, cachedInput: t.figures.cachedInput },
         costUsd: cost(t.figures),
         planCalls: t.figures.planCalls ?? 0,
         finishedBy: t.finishedBy ? { ...t.finishedBy } : null,
@@ -380,6 +392,8 @@ export function buildReport(s: SessionState): ReportJson {
             failures: f.failures,
             input: f.input,
             output: f.output,
+            cachedInput: f.cachedInput,
+            cacheWrite: f.cacheWrite,
             costUsd: cost(f),
             planCalls: f.planCalls ?? 0,
             usageSource: usageSource(f),
@@ -533,7 +547,7 @@ function raceLines(t: ReportJson['tasks'][number]): string[] {
   for (const c of t.candidates) {
     const check = checkText({ status: c.outcome, check: c.check ? { ...c.check, outputTail: '' } : undefined });
     L.push(
-      `| ${c.candidateId} | ${c.provider}/${c.model} | ${candidateStatusText(c.outcome)}${c.error ? `: ${c.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)}` : ''} | ${check} | ${costWords(c.costUsd, c.planCalls)} | ${c.tokens.input} / ${c.tokens.output} | ${c.wallMs === null ? '—' : secondsText(c.wallMs)} | ${changeText({ added: c.added, removed: c.removed, files: c.files.length })} | ${c.chosen ? 'yes' : '—'} |`,
+      `| ${c.candidateId} | ${c.provider}/${c.model} | ${candidateStatusText(c.outcome)}${c.error ? `: ${c.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)}` : ''} | ${check} | ${costWords(c.costUsd, c.planCalls)} | ${promptTokens(c.tokens)} / ${c.tokens.output} | ${c.wallMs === null ? '—' : secondsText(c.wallMs)} | ${changeText({ added: c.added, removed: c.removed, files: c.files.length })} | ${c.chosen ? 'yes' : '—'} |`,
     );
   }
   L.push('');
@@ -665,14 +679,14 @@ export function renderMarkdown(r: ReportJson): string {
   L.push('', '## Providers', '', '| provider | input tokens | output tokens | cost |', '|---|---|---|---|');
   for (const [id, t] of Object.entries(m.tokens))
     L.push(
-      `| ${id} | ${tokensText(t.input, m.usageSource?.[id])} | ${tokensText(t.output, m.usageSource?.[id])} | ${costWords(m.costUsd[id] ?? null, m.planCalls?.[id])} |`,
+      `| ${id} | ${tokensText(promptTokens(t), m.usageSource?.[id])} | ${tokensText(t.output, m.usageSource?.[id])} | ${costWords(m.costUsd[id] ?? null, m.planCalls?.[id])} |`,
     );
   L.push(`| **total** | | | ${costWords(m.costUsd.total, r.budget.planCalls)} |`);
   if (Object.keys(m.byModel ?? {}).length) {
     L.push('', '| model | requests | failures | input tokens | output tokens | cost |', '|---|---|---|---|---|---|');
     for (const [id, x] of Object.entries(m.byModel))
       L.push(
-        `| ${id} | ${x.calls} | ${x.failures} | ${tokensText(x.input, x.usageSource)} | ${tokensText(x.output, x.usageSource)} | ${costWords(x.costUsd, x.planCalls)} |`,
+        `| ${id} | ${x.calls} | ${x.failures} | ${tokensText(promptTokens(x), x.usageSource)} | ${tokensText(x.output, x.usageSource)} | ${costWords(x.costUsd, x.planCalls)} |`,
       );
   }
   const note = countedNote(r);
