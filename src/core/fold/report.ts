@@ -100,15 +100,8 @@ export interface ReportJson {
     /** Per `provider/model`: its requests (calls), failures, tokens and dollars. */
     byModel: Record<
       string,
-      {
-        calls: number;
-        failures: number;
-        input: number;
-        output: number;
-        cachedInput: number;
-        cacheWrite: number;
+      Pick<ProviderFigures, 'calls' | 'failures' | 'input' | 'output' | 'cachedInput' | 'cacheWrite' | 'planCalls'> & {
         costUsd: number | null;
-        planCalls: number;
         usageSource: 'reported' | 'counted';
       }
     >;
